@@ -1,0 +1,109 @@
+# hedge: build, test, benchmark, install.
+#
+#   make            build ./hedge, libhedge.a, libhedge.so
+#   make demo       install missing Debian packages, build, check the flagship example
+#   make test       every test, under AddressSanitizer + UBSan (what CI runs)
+#   make bench      benchmarks against the peers (bench/RESULTS.md)
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+WARN = -Wall -Wextra -Werror
+BASE_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -iquote interp $(LUA_CFLAGS) \
+              -DHEDGE_STDLIB_DIR='"$(PREFIX)/share/hedge/stdlib"'
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -fPIC
+LIBS = $(LUA_LIBS) -lffi -ldl -lm
+ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
+          interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
+          interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
+          interp/scenario.c interp/luabridge.c interp/ffi.c interp/api.c
+CLI_SRC = interp/main.c interp/repl.c
+HDRS = $(wildcard interp/*.h)
+
+LIB_OBJ = $(LIB_SRC:interp/%.c=build/rel/%.o)
+CLI_OBJ = $(CLI_SRC:interp/%.c=build/rel/%.o)
+ASAN_LIB_OBJ = $(LIB_SRC:interp/%.c=build/asan/%.o)
+ASAN_CLI_OBJ = $(CLI_SRC:interp/%.c=build/asan/%.o)
+
+all: hedge libhedge.a libhedge.so
+
+build/rel/%.o: interp/%.c $(HDRS)
+	@mkdir -p build/rel
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/%.o: interp/%.c $(HDRS)
+	@mkdir -p build/asan
+	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -c -o $@ $<
+
+libhedge.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+libhedge.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libhedge.so.0 -o $@ $(LIB_OBJ) $(LIBS)
+
+hedge: $(CLI_OBJ) libhedge.a
+	$(CC) -o $@ $(CLI_OBJ) libhedge.a $(LIBS) -lreadline
+
+build/hedge-asan: $(ASAN_CLI_OBJ) $(ASAN_LIB_OBJ)
+	$(CC) $(ASAN) -o $@ $(ASAN_CLI_OBJ) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
+	@mkdir -p build/asan-bin && ln -sf ../../stdlib build/stdlib
+
+# ---- setup: the Debian packages the build needs --------------------------------
+deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+demo: deps
+	$(MAKE) hedge
+	./hedge check examples/pakistan/pakistan.hedge; test $$? -le 1
+
+# ---- tests ------------------------------------------------------------------------
+SHARED ?= ../shared
+TEST_HEDGE = build/hedge-asan
+export ASAN_OPTIONS = detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+
+include tests/unit/unit.mk
+-include bench/bench.mk
+-include tests/api/api.mk
+
+test: deps $(TEST_HEDGE) hedge
+	$(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit
+	python3 tests/run.py --hedge $(TEST_HEDGE) tests/lang tests/errors tests/stdlib tests/lua examples
+	python3 tests/doc_examples.py --hedge $(TEST_HEDGE)
+	@if [ -d "$(SHARED)/conformance" ]; then \
+	  python3 tests/run.py --hedge $(TEST_HEDGE) --xfail tests/conformance.xfail $(SHARED)/conformance; \
+	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi
+	@if [ -f tests/api/api.mk ]; then $(MAKE) --no-print-directory api-test; fi
+	@if [ -f tests/repl/test_repl.py ]; then python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); fi
+	@if command -v lua5.4 >/dev/null; then lua5.4 tests/stdlib/test_stdlib.lua; fi
+
+# ---- install ------------------------------------------------------------------------
+install: hedge libhedge.a libhedge.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/hedge/stdlib $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 hedge $(DESTDIR)$(PREFIX)/bin/hedge
+	install -m 644 libhedge.a $(DESTDIR)$(PREFIX)/lib/libhedge.a
+	install -m 755 libhedge.so $(DESTDIR)$(PREFIX)/lib/libhedge.so.0
+	ln -sf libhedge.so.0 $(DESTDIR)$(PREFIX)/lib/libhedge.so
+	install -m 644 interp/hedge.h $(DESTDIR)$(PREFIX)/include/hedge.h
+	install -m 644 stdlib/*.lua $(DESTDIR)$(PREFIX)/share/hedge/stdlib/
+	install -m 644 docs/hedge.1 $(DESTDIR)$(PREFIX)/share/man/man1/hedge.1
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' -e 's|@LUA_LIBS@|$(LUA_LIBS)|g' hedge.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hedge.pc
+
+clean:
+	rm -rf build hedge libhedge.a libhedge.so
+
+.PHONY: all deps demo test install clean

@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# hedge performance benchmark (`make bench`): workload W1 against the peers of
+# ../shared/bench/w1, 100,000 declared deals, and start-up time. See RESULTS.md.
+#
+# Usage: bench/run.sh [N ...]                 (default: 100000 1000000)
+# Env:   HEDGE         hedge binary (default: ./hedge in the repo root; a relative
+#                      path is taken from the current directory)
+#        W1DATA        data, binaries and results (default /tmp/w1data; CSVs are
+#                      generated into $W1DATA/<100k|1m> unless already there)
+#        BENCH_SIZES   deal counts when no N is given (default "100000 1000000")
+#        HEDGE_SHARED  the shared folder (default: <repo>/../shared)
+#        RUNS          timed runs per command (default 5, after 1 warm-up)
+#        STARTUP_RUNS  timed runs for start-up (default 20)
+#        ONLY          e.g. "hedge lua5.4": run only these parts (hedge lua5.4
+#                      luajit python3 sqlite3 duckdb cat decls startup); the C
+#                      baseline always runs (it is the unit of the ratios)
+#        NO_DUCKDB=1   do not install/run the DuckDB peer (it needs node + npm:
+#                      `npm ci` into $W1DATA/duckdb on first use)
+#        BENCH_RESULTS markdown file to update (default bench/RESULTS.md)
+#        BENCH_NO_HEDGE=1  run the peers even though hedge is missing (no
+#                      RESULTS.md update unless BENCH_RESULTS is set)
+#        BENCH_STRICT=1    exit 3 when a performance goal is missed
+# Exit: 0 done; 1 hedge's output differs from the reference (or hedge failed);
+#       2 set-up problem (missing tool or folder); 3 a goal missed (BENCH_STRICT).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+die() { echo "bench/run.sh: error: $*" >&2; exit 2; }
+say() { echo "$*"; }
+
+# ---- the shared peer baseline ------------------------------------------------
+shared=${HEDGE_SHARED:-$root/../shared}
+w1=$shared/bench/w1
+[ -d "$w1" ] || die "the shared W1 baseline is not at '$w1'.
+  The benchmark needs the project's shared folder beside the repository
+  (<repo>/../shared/bench/w1: gen.py, timecmd.py, the peers, expected/).
+  Set HEDGE_SHARED=/path/to/shared if it lives elsewhere."
+w1=$(cd "$w1" && pwd); shared=$(cd "$shared" && pwd)
+for f in gen.py timecmd.py w1.c w1.lua w1.py w1.sql w1-sqlite.sh edge/deals.csv; do
+  [ -f "$w1/$f" ] || die "missing $w1/$f (incomplete shared folder?)"
+done
+command -v python3 >/dev/null || die "python3 is required (data generator, timer, report)"
+command -v gcc >/dev/null || die "gcc is required to build the C baseline"
+py=$(python3 -c 'import sys; print(sys.executable)')   # the interpreter, not a pyenv shim
+timer=("$py" "$w1/timecmd.py")
+runs=${RUNS:-5}
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$runs'"
+
+# ---- hedge ---------------------------------------------------------------------
+hedge=${HEDGE:-$root/hedge}
+case $hedge in
+  */*) [ -e "$hedge" ] && hedge=$(cd "$(dirname "$hedge")" && pwd)/$(basename "$hedge") ;;
+  *)   hedge=$(command -v "$hedge" || echo "$hedge") ;;
+esac
+have_hedge=1
+if [ ! -x "$hedge" ]; then
+  [ "${BENCH_NO_HEDGE:-0}" = 1 ] || die "no executable hedge at '$hedge'.
+  Build it first ('make' in $root), or set HEDGE=/path/to/hedge.
+  (BENCH_NO_HEDGE=1 runs the peers alone.)"
+  have_hedge=0
+  say "note: no hedge at '$hedge': timing the peers only (BENCH_NO_HEDGE=1)"
+fi
+
+# ---- where things go -------------------------------------------------------------
+data=${W1DATA:-/tmp/w1data}
+mkdir -p "$data" || die "cannot create W1DATA='$data'"
+data=$(cd "$data" && pwd)
+res=$data/hedge-results
+rm -rf "$res"; mkdir -p "$res" "$data/bin"
+if [ $have_hedge = 1 ]; then results_md=${BENCH_RESULTS:-$here/RESULTS.md}
+else results_md=${BENCH_RESULTS:-$res/RESULTS.md}; fi
+# shellcheck disable=SC2086  # a list of numbers
+[ $# -gt 0 ] || set -- ${BENCH_SIZES:-100000 1000000}
+for n in "$@"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, not '$n'"; done
+label() { case $1 in *000000) echo "$(($1 / 1000000))m" ;; *000) echo "$(($1 / 1000))k" ;; *) echo "$1" ;; esac; }
+want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
+failed=0      # hedge correctness problems
+
+# ---- machine and versions ------------------------------------------------------------
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  echo "memory: $(awk '/^MemTotal/ { printf "%.0f GiB of memory", $2 / 1048576 }' /proc/meminfo)"
+  echo "kernel: $(uname -r)"
+  # shellcheck disable=SC1091,SC2015
+  echo "os: $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-?}" || uname -s)"
+  echo "runs: $runs"
+  echo "startup_runs: ${STARTUP_RUNS:-20}"
+  v="hedge $([ $have_hedge = 1 ] && { "$hedge" --version 2>/dev/null | head -1 || echo '?'; } || echo 'missing')"
+  v="$v, $(gcc --version | head -1)"
+  command -v lua5.4 >/dev/null && v="$v, $(lua5.4 -v 2>&1 | awk '{ print $1, $2 }')"
+  command -v luajit >/dev/null && v="$v, $(luajit -v 2>&1 | awk '{ print $1, $2 }')"
+  v="$v, Python $("$py" -c 'import platform; print(platform.python_version())')"
+  command -v sqlite3 >/dev/null && v="$v, SQLite $(sqlite3 --version | awk '{ print $1 }')"
+  command -v node >/dev/null && v="$v, Node $(node --version)"
+  echo "versions: $v"
+} > "$res/meta.txt"
+
+# ---- peers -------------------------------------------------------------------------------
+gcc -std=c11 -O2 -Wall -o "$data/bin/w1" "$w1/w1.c" || die "cannot compile $w1/w1.c"
+peers=("c|$data/bin/w1")          # name|command (the data directory is appended)
+skip=()                           # name|why
+add() { if command -v "$2" >/dev/null; then peers+=("$1|$3"); else skip+=("$1|skipped: $2 not installed"); fi; }
+add lua5.4 lua5.4 "lua5.4 $w1/w1.lua"
+add luajit luajit "luajit $w1/w1.lua"
+peers+=("python3|$py $w1/w1.py")
+add sqlite3 sqlite3 "sh $w1/w1-sqlite.sh"
+if [ "${NO_DUCKDB:-0}" = 1 ] || ! want duckdb; then
+  skip+=("duckdb|skipped: NO_DUCKDB=1")
+elif ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  skip+=("duckdb|skipped: node/npm not installed")
+elif [ ! -f "$w1/duckdb/w1.js" ]; then
+  skip+=("duckdb|skipped: no $w1/duckdb")
+else
+  dk=$data/duckdb   # the shared folder is read-only: install the client beside the data
+  if [ ! -d "$dk/node_modules/@duckdb/node-api" ] || ! cmp -s "$w1/duckdb/package-lock.json" "$dk/package-lock.json"; then
+    say "installing the DuckDB peer's Node client into $dk (npm ci, once)"
+    # shellcheck disable=SC2015  # any failure on the way skips DuckDB
+    mkdir -p "$dk" && cp -f "$w1/duckdb/"{w1.js,w1.sql,package.json,package-lock.json} "$dk/" &&
+      chmod u+w "$dk"/* && (cd "$dk" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
+      { rm -rf "$dk/node_modules"; say "  npm ci failed: DuckDB skipped"; }
+  fi
+  cp -f "$w1/duckdb/"{w1.js,w1.sql} "$dk/" 2>/dev/null || true
+  if [ -d "$dk/node_modules/@duckdb/node-api" ]; then peers+=("duckdb|node $dk/w1.js")
+  else skip+=("duckdb|skipped: npm ci failed"); fi
+fi
+
+secs_since() { awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }'; }
+bench() {   # bench NAME LABEL CHECKED_SECS DIR CMD...: timer report into $res (runs in DIR)
+  local name=$1 l=$2 secs=$3 dir=$4; shift 4
+  local n=$runs; awk -v s="$secs" 'BEGIN { exit !(s >= 10) }' && [ "$n" -gt 3 ] && n=3
+  say "    timing $name ($n runs + 1 warm-up)"
+  (cd "$dir" && "${timer[@]}" -n "$n" -- "$@") > "$res/bench-$name-$l.txt" 2>&1 ||
+    say "    timer failed for $name: $(head -c 300 "$res/bench-$name-$l.txt")"
+}
+
+# hedge on one data dir: checked run (JSON -> canonical text -> cmp), then timing.
+hedge_w1() {   # hedge_w1 DIR LABEL REF [time]
+  local d=$1 l=$2 ref=$3 rc=0 t0; t0=$(date +%s.%N)
+  cp -f "$here/w1/w1.hedge" "$d/w1.hedge"
+  (cd "$d" && "$hedge" check --format json w1.hedge) > "$res/hedge-$l.json" 2> "$res/hedge-$l.err" || rc=$?
+  local secs; secs=$(secs_since "$t0")
+  local crc=0
+  "$py" "$here/w1/to_canonical.py" "$res/hedge-$l.json" > "$res/out-hedge-$l.txt" 2> "$res/canon-$l.err" || crc=$?
+  if [ $rc -ge 2 ]; then
+    echo "ERROR: exit $rc: $(head -c 200 "$res/hedge-$l.err" | tr '\n' ' ')" > "$res/check-hedge-$l.txt"
+  elif [ $crc -ne 0 ]; then
+    echo "ERROR: bad report: $(head -c 200 "$res/canon-$l.err" | tr '\n' ' ')" > "$res/check-hedge-$l.txt"
+  elif cmp -s "$res/out-hedge-$l.txt" "$ref"; then
+    echo "identical" > "$res/check-hedge-$l.txt"
+  else
+    echo "DIFFERS (diff: $res/out-hedge-$l.txt vs $ref)" > "$res/check-hedge-$l.txt"
+  fi
+  say "  hedge: $(cat "$res/check-hedge-$l.txt") (exit $rc, ~${secs}s)"
+  case $(cat "$res/check-hedge-$l.txt") in
+    identical) ;;
+    DIFFERS*) failed=1
+              diff "$ref" "$res/out-hedge-$l.txt" 2>/dev/null | head -20 | sed 's/^/      /' || true ;;
+    *) failed=1; say "    (not timed: hedge did not produce a report)"; return 0 ;;
+  esac
+  [ "${4:-}" = time ] && bench hedge "$l" "$secs" "$d" "$hedge" check --format json w1.hedge
+  return 0
+}
+
+# ---- the hand-made boundary case -------------------------------------------------
+say "== W1 edge case ($w1/edge)"
+ed=$data/edge; mkdir -p "$ed"
+cp -f "$w1/edge/"*.csv "$ed/" && chmod u+w "$ed"/*.csv
+if [ -f "$w1/expected/edge.txt" ]; then eref=$w1/expected/edge.txt
+else eref=$here/w1/edge-expected.txt; say "  (no $w1/expected/edge.txt: using bench/w1/edge-expected.txt, WORKLOAD.md section 5)"; fi
+"$data/bin/w1" "$ed" | cmp -s - "$eref" || die "the C baseline disagrees with $eref on edge/"
+if [ $have_hedge = 1 ]; then hedge_w1 "$ed" edge "$eref"; fi
+
+# ---- W1 at each N ----------------------------------------------------------------------
+labels=()
+refnote=""
+for n in "$@"; do
+  l=$(label "$n"); d=$data/$l; labels+=("$l")
+  say "== W1, N=$n ($d)"
+  if [ ! -f "$d/deals.csv" ] || [ ! -f "$d/loans.csv" ] || [ ! -f "$d/partners.csv" ] || [ ! -f "$d/commodities.csv" ]; then
+    say "  generating data (gen.py --seed 1 --deals $n)"
+    rm -rf "$d.tmp.$$"
+    "$py" "$w1/gen.py" --seed 1 --deals "$n" --out "$d.tmp.$$" || die "gen.py failed for N=$n"
+    mkdir -p "$d" && mv -f "$d.tmp.$$"/*.csv "$d/" && rmdir "$d.tmp.$$"
+  fi
+  if grep -q "  $l/" "$w1/expected/SHA256SUMS" 2>/dev/null; then
+    if ! (cd "$d" && grep "  $l/" "$w1/expected/SHA256SUMS" | sed "s|  $l/|  |" | sha256sum -c --quiet >/dev/null 2>&1); then
+      say "  WARNING: $d does not match expected/SHA256SUMS (stale or partial data?); remove it to regenerate"
+    fi
+  fi
+  echo "deals_bytes $(stat -c %s "$d/deals.csv")" > "$res/info-$l.txt"
+  say "  deals.csv: $(awk '{ printf "%.1f MB", $2 / 1e6 }' "$res/info-$l.txt")"
+  ref=$w1/expected/seed1-$l.txt
+  if [ ! -f "$ref" ]; then   # fall back on two independent peers that agree
+    ref=$res/ref-$l.txt
+    "$data/bin/w1" "$d" > "$ref" || die "the C baseline failed on $d"
+    "$py" "$w1/w1.py" "$d" | cmp -s - "$ref" || die "no $w1/expected/seed1-$l.txt, and the C and Python peers disagree on $d"
+    say "  (no expected/seed1-$l.txt: reference = the C baseline's output, which Python's matches)"
+    refnote="$refnote seed1-$l.txt"
+  fi
+  if [ $have_hedge = 1 ] && want hedge; then hedge_w1 "$d" "$l" "$ref" time
+  elif [ $have_hedge = 0 ]; then echo "skipped: no hedge" > "$res/check-hedge-$l.txt"; fi
+  for p in "${peers[@]}"; do
+    name=${p%%|*}; cmd=${p#*|}
+    want "$name" || [ "$name" = c ] || continue
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086  # $cmd is a command line of plain words
+    if $cmd "$d" > "$res/out-$name-$l.txt" 2> "$res/err-$name-$l.txt" && cmp -s "$res/out-$name-$l.txt" "$ref"
+    then echo "identical" > "$res/check-$name-$l.txt"; else echo "DIFFERS" > "$res/check-$name-$l.txt"; fi
+    secs=$(secs_since "$t0")
+    say "  $name: $(cat "$res/check-$name-$l.txt") (~${secs}s)"
+    # shellcheck disable=SC2086
+    bench "$name" "$l" "$secs" "$d" $cmd "$d"
+  done
+  for s in "${skip[@]}"; do
+    name=${s%%|*}; want "$name" || continue
+    echo "${s#*|}" > "$res/check-$name-$l.txt"; say "  $name: ${s#*|}"
+  done
+  if want cat; then bench cat "$l" 0 "$d" sh -c 'cat deals.csv >/dev/null'; fi
+done
+if [ -n "$refnote" ]; then
+  echo "reference: \`../shared/bench/w1/expected/\` lacks${refnote}, so the reference for those was the C baseline's output, checked equal to the Python peer's. Edge case: $([ "$eref" = "$here/w1/edge-expected.txt" ] && echo "WORKLOAD.md section 5's example (\`bench/w1/edge-expected.txt\`), which the C baseline reproduces" || echo "\`expected/edge.txt\`")." >> "$res/meta.txt"
+fi
+
+# ---- 100,000 declared deals ------------------------------------------------------------
+if [ $have_hedge = 1 ] && want decls; then
+  say "== 100,000 declared deals"
+  dd=$data/decls; df=$dd/decls.hedge
+  if [ ! -f "$df" ] || [ "$here/decls/gen_decls.py" -nt "$df" ]; then
+    "$py" "$here/decls/gen_decls.py" --deals 100000 --out "$df" || die "gen_decls.py failed"
+  fi
+  echo "$(grep -c '^deal ' "$df") \`deal { ... }\` lines, $(awk '{ printf "%.1f MB", $1 / 1e6 }' <<< "$(stat -c %s "$df")")" > "$res/info-decls.txt"
+  rc=0; t0=$(date +%s.%N)
+  (cd "$dd" && "$hedge" check decls.hedge) > "$res/decls.out" 2> "$res/decls.err" || rc=$?
+  secs=$(secs_since "$t0")
+  if [ $rc = 0 ]; then echo "ok (exit 0, rule \`positive\` passes)" > "$res/check-decls.txt"
+  else echo "FAILED: exit $rc: $(head -c 200 "$res/decls.err" | tr '\n' ' ')" > "$res/check-decls.txt"; failed=1; fi
+  say "  $(cat "$res/check-decls.txt") (~${secs}s)"
+  if [ $rc = 0 ]; then
+    bench decls "" "$secs" "$dd" "$hedge" check decls.hedge
+    mv -f "$res/bench-decls-.txt" "$res/bench-decls.txt"
+  else say "    (not timed)"; fi
+fi
+
+# ---- start-up ---------------------------------------------------------------------------
+if [ $have_hedge = 1 ] && want startup; then
+  say "== start-up"
+  RESULTS_DIR=$res RUNS=${STARTUP_RUNS:-20} HEDGE_SHARED=$shared "$here/startup.sh" "$hedge" | sed 's/^/  /' ||
+    say "  startup.sh failed"
+fi
+
+# ---- report ---------------------------------------------------------------------------------
+say ""
+"$py" "$here/summarize.py" "$res" "$results_md" "${labels[@]}" | tee "$res/section.md"
+say ""
+say "results: $results_md (between the results markers); raw reports: $res"
+[ $failed = 0 ] || { echo "bench/run.sh: hedge's output differs from the reference (see above)" >&2; exit 1; }
+if [ "${BENCH_STRICT:-0}" = 1 ] && grep -q '^FAIL' "$res/goals.txt"; then
+  echo "bench/run.sh: performance goals missed (BENCH_STRICT=1)" >&2; exit 3
+fi
+exit 0

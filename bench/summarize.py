@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Turn bench/run.sh's result files into the markdown section of
+bench/RESULTS.md and the goal checks.
+
+Usage: summarize.py RESULTS_DIR RESULTS_MD LABEL...      (LABEL: 100k, 1m, ...)
+
+Reads from RESULTS_DIR (all written by run.sh / startup.sh):
+  meta.txt                       "key: value" lines (date, machine, versions, runs)
+  info-LABEL.txt                 "deals_bytes N"
+  bench-PEER-LABEL.txt           timecmd.py reports ("A wall s MIN MEDIAN MAX", "A peak MiB ...")
+  check-PEER-LABEL.txt           identical | DIFFERS ... | skipped: why | ERROR ...
+  check-hedge-edge.txt           the same, for the hand-made edge case
+  bench-decls.txt, check-decls.txt, info-decls.txt
+  bench-startup-{eval,repl,sh}.txt, check-startup-{eval,repl}.txt
+Prints the section to stdout, rewrites RESULTS_MD between the markers
+<!-- results:begin --> and <!-- results:end --> (adding them at the end when
+absent), and writes RESULTS_DIR/goals.txt: one "PASS|FAIL|n/a goal" a line.
+"""
+import os, re, sys
+
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+PEERS = [  # name, label in the table
+    ("hedge", "**hedge** (`hedge check --format json`)"),
+    ("c", "C11 baseline `w1.c` (gcc -O2)"),
+    ("lua5.4", "Lua 5.4 `w1.lua`"),
+    ("luajit", "LuaJIT `w1.lua`"),
+    ("python3", "Python 3 `w1.py`"),
+    ("sqlite3", "SQLite CLI `w1-sqlite.sh`"),
+    ("duckdb", "DuckDB (Node client) `duckdb/w1.js`"),
+    ("cat", "*floor: `cat deals.csv`*"),
+]
+OTHER = ["lua5.4", "luajit", "python3", "sqlite3", "duckdb"]   # "every other peer"
+PRETTY = {"100k": "100K", "1m": "1M", "10k": "10K"}
+
+
+def read(res, name):
+    p = os.path.join(res, name)
+    if not os.path.exists(p):
+        return None
+    with open(p, encoding="utf-8", errors="replace") as f:
+        return f.read().strip()
+
+
+def median(text, row):
+    if not text:
+        return None
+    m = re.search(r"^A %s\s+(\S+)\s+(\S+)\s+(\S+)" % re.escape(row), text, re.M)
+    return float(m.group(2)) if m else None
+
+
+def runs_of(text):
+    m = re.search(r"^A exit (\S+) \((\d+) runs\)", text or "", re.M)
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
+def fmt_wall(x):
+    return "-" if x is None else ("%.3f" % x if x < 1 else "%.2f" % x)
+
+
+def main(res, md_path, labels):
+    meta = {}
+    for line in (read(res, "meta.txt") or "").splitlines():
+        k, _, v = line.partition(":")
+        meta[k.strip()] = v.strip()
+    out = []
+    w = out.append
+
+    def wall(peer, l):
+        return median(read(res, "bench-%s-%s.txt" % (peer, l)), "wall s")
+
+    def peak(peer, l):
+        return median(read(res, "bench-%s-%s.txt" % (peer, l)), "peak MiB")
+
+    def check(peer, l):
+        return read(res, "check-%s-%s.txt" % (peer, l))
+
+    w("### Run of %s" % meta.get("date", "?"))
+    w("")
+    w("- **Machine:** %s; %s cores (`nproc`), %s; %s, kernel %s." % (
+        meta.get("cpu", "?"), meta.get("nproc", "?"), meta.get("memory", "?"),
+        meta.get("os", "?"), meta.get("kernel", "?")))
+    w("- **Versions:** %s." % meta.get("versions", "?"))
+    w("- **Data:** %s." % "; ".join(
+        "%s deals.csv %.1f MB" % (PRETTY.get(l, l), int(read(res, "info-%s.txt" % l).split()[1]) / 1e6)
+        for l in labels if read(res, "info-%s.txt" % l)))
+    w("")
+    w("**Method.** Data from `../shared/bench/w1/gen.py --seed 1 --deals N` (200 partners, "
+      "100 commodities, 5000 loans), in the page cache. Each implementation first runs once "
+      "and its output is compared byte for byte with `expected/seed1-<N>.txt` (hedge's JSON "
+      "report through `bench/w1/to_canonical.py`); then `timecmd.py` times the whole process "
+      "(start, CSV load, check, print) from outside: 1 uncounted warm-up and %s runs%s, "
+      "median wall time, and the median "
+      "of the peak resident memory (the child's `ru_maxrss`; the timer's own fork means it never "
+      "reads below about 11 to 15 MiB). hedge runs `hedge check --format json w1.hedge` inside "
+      "the data directory with stdout to /dev/null; the peers are the unchanged programs of "
+      "`../shared/bench/w1`. x C is the median wall time over the C baseline's at the same N. "
+      "All commands ran one after another in the same `bench/run.sh` run." % (meta.get("runs", "5"),
+                    " (3 for a command whose checked run took 10 s or more)"
+                    if int(meta.get("runs", "5")) > 3 else ""))
+    w("")
+    if meta.get("reference"):
+        w("**Reference outputs:** %s" % meta["reference"])
+        w("")
+    w("| peer | N | median wall s | x C | peak MiB | output identical? |")
+    w("|---|---|---:|---:|---:|---|")
+    notes = []
+    for l in labels:
+        c = wall("c", l)
+        for peer, label in PEERS:
+            ck = check(peer, l)
+            t = wall(peer, l)
+            if t is None and ck is None:
+                continue
+            if t is None:
+                if ck and ck.startswith("skipped") and peer != "hedge":
+                    notes.append("%s at %s: %s" % (peer, PRETTY.get(l, l), ck))
+                w("| %s | %s | - | - | - | %s |" % (label, PRETTY.get(l, l), ck or "-"))
+                continue
+            p = peak(peer, l)
+            ratio = "%.1f" % (t / c) if c else "-"
+            code, n = runs_of(read(res, "bench-%s-%s.txt" % (peer, l)))
+            extra = "" if n in (None, int(meta.get("runs", "5"))) else " (%d runs)" % n
+            w("| %s | %s | %s%s | %s | %s | %s |" % (
+                label, PRETTY.get(l, l), fmt_wall(t), extra, ratio,
+                "-" if p is None else "%.1f" % p, ck or "(I/O floor)"))
+    w("")
+    edge = read(res, "check-hedge-edge.txt")
+    if edge:
+        w("hedge on the hand-made boundary case `../shared/bench/w1/edge`: **%s**." % edge)
+        w("")
+    for n in notes:
+        w("- %s" % n)
+    if notes:
+        w("")
+
+    # Declarations and start-up.
+    dw = median(read(res, "bench-decls.txt"), "wall s")
+    dinfo = read(res, "info-decls.txt") or ""
+    w("**Declarations** (`bench/decls/gen_decls.py`: %s): `hedge check decls.hedge`, median "
+      "of %s runs: **%s s**, peak %s MiB; %s." % (
+          dinfo or "100,000 `deal { ... }` lines", meta.get("runs", "5"), fmt_wall(dw),
+          "-" if dw is None else "%.1f" % median(read(res, "bench-decls.txt"), "peak MiB"),
+          read(res, "check-decls.txt") or "not run"))
+    w("")
+    se = median(read(res, "bench-startup-eval.txt"), "wall s")
+    sr = median(read(res, "bench-startup-repl.txt"), "wall s")
+    ss = median(read(res, "bench-startup-sh.txt"), "wall s")
+    snet = None if sr is None or ss is None else max(sr - ss, 0.0)
+    ms = lambda x: "-" if x is None else "%.1f ms" % (x * 1000)
+    if se is not None or sr is not None:
+        w("**Start-up** (standard library loaded; median of %s runs, `bench/startup.sh`): "
+          "`hedge eval 1` %s (peak %s MiB; %s); `printf ':quit\\n' | hedge` %s net of the "
+          "shell pipeline (%s raw, the same pipeline around `true`: %s; %s)." % (
+              meta.get("startup_runs", "20"), ms(se),
+              "%.1f" % (median(read(res, "bench-startup-eval.txt"), "peak MiB") or 0),
+              read(res, "check-startup-eval.txt") or "?", ms(snet), ms(sr), ms(ss),
+              read(res, "check-startup-repl.txt") or "?"))
+    else:
+        w("**Start-up:** not measured (%s)." % (read(res, "check-startup-eval.txt") or "not run"))
+    w("")
+
+    # Goals.
+    goals = []
+
+    def goal(ok, text):
+        goals.append(("n/a" if ok is None else "PASS" if ok else "FAIL", text))
+
+    for l in ["edge"] + labels:
+        ck = check("hedge", l)
+        goal(None if ck is None or ck.startswith("skipped") else ck == "identical",
+             "hedge's output is byte-identical to the reference on %s (%s)" % (
+                 PRETTY.get(l, l), ck or "not run"))
+    h1, c1, h100 = wall("hedge", "1m"), wall("c", "1m"), wall("hedge", "100k")
+    goal(None if h1 is None or c1 is None else h1 <= 2 * c1,
+         "1M: hedge wall <= 2x C (%s s vs 2 x %s s%s)" % (
+             fmt_wall(h1), fmt_wall(c1), "" if not (h1 and c1) else "; %.1fx" % (h1 / c1)))
+    others = [(wall(p, "1m"), p) for p in OTHER if wall(p, "1m") is not None]
+    if h1 is None or not others:
+        goal(None, "1M: hedge faster than every other peer (not measured)")
+    else:
+        best = min(others)
+        goal(all(h1 < t for t, _ in others),
+             "1M: hedge faster than every other peer (%s s; fastest other: %s %s s; peers: %s)" % (
+                 fmt_wall(h1), best[1], fmt_wall(best[0]), ", ".join(p for _, p in sorted(others))))
+    hp = peak("hedge", "1m")
+    info = read(res, "info-1m.txt")
+    size = int(info.split()[1]) if info else None
+    goal(None if hp is None or size is None else hp * 1048576 <= 2 * size,
+         "1M: hedge peak RSS <= 2x deals.csv (%s MiB; limit %s MiB = 2 x %s MB)" % (
+             "-" if hp is None else "%.1f" % hp,
+             "-" if size is None else "%.1f" % (2 * size / 1048576),
+             "-" if size is None else "%.1f" % (size / 1e6)))
+    goal(None if h1 is None or h100 is None else h1 <= 12 * h100,
+         "hedge 1M time <= 12x its 100K time (%s s vs 12 x %s s%s)" % (
+             fmt_wall(h1), fmt_wall(h100), "" if not (h1 and h100) else "; %.1fx" % (h1 / h100)))
+    dck = read(res, "check-decls.txt") or ""
+    goal(None if dw is None else dw <= 0.5 and dck.startswith("ok"),
+         "100,000 declared deals checked well under a second (read as <= 0.5 s): %s s%s" % (
+             fmt_wall(dw), "" if not dck or dck.startswith("ok") else " (" + dck + ")"))
+    for what, x, ckname in (("hedge eval 1", se, "eval"), ("piped REPL, net", snet, "repl")):
+        ck = read(res, "check-startup-%s.txt" % ckname) or ""
+        goal(None if x is None else x < 0.020 and ck.startswith("ok"),
+             "start-up under 20 ms, %s: %s%s" % (what, ms(x),
+                                                 "" if not ck or ck.startswith("ok") else " (" + ck + ")"))
+    w("**Goals** (from the performance issue):")
+    w("")
+    for st, text in goals:
+        w("- %s %s" % ({"PASS": "PASS:", "FAIL": "**FAIL:**", "n/a": "n/a:"}[st], text))
+    with open(os.path.join(res, "goals.txt"), "w") as f:
+        f.write("".join("%s %s\n" % g for g in goals))
+
+    section = "\n".join(out).rstrip("\n") + "\n"
+    sys.stdout.write(section)
+    if md_path and md_path != "-":
+        old = open(md_path, encoding="utf-8").read() if os.path.exists(md_path) else ""
+        if BEGIN in old and END in old and old.index(BEGIN) < old.index(END):
+            head, rest = old.split(BEGIN, 1)
+            tail = rest.split(END, 1)[1]
+        else:
+            head, tail = (old.rstrip("\n") + "\n\n" if old else ""), "\n"
+        with open(md_path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(head + BEGIN + "\n" + section + END + tail)
+        os.replace(md_path + ".tmp", md_path)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3:]))

@@ -1,0 +1,432 @@
+/*
+** api.c: the public face (hedge.h). Every entry point runs its work under
+** one protected boundary: on error the program and the world are rolled
+** back to where the call found them, temporaries are released, and the
+** status and message come back to the host. The state stays usable.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "eval.h"
+#include "units.h"
+#include "report.h"
+#include "scenario.h"
+
+#ifndef HEDGE_STDLIB_DIR
+#define HEDGE_STDLIB_DIR "/usr/local/share/hedge/stdlib"
+#endif
+
+static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud; (void)osize;
+  if (nsize == 0) { free(ptr); return NULL; }
+  return realloc(ptr, nsize);
+}
+
+static char *dup_perm(H *h, const char *s) { return s ? arena_strdup(h, &h->perm, s, strlen(s)) : NULL; }
+
+typedef struct OpenCtx { const hedge_Options *o; char *err; size_t errlen; int failed; } OpenCtx;
+
+static void open_body(H *h, void *ud) {
+  OpenCtx *c = ud;
+  units_init(h);
+  world_init(h);
+  prog_init(h);
+  builtins_init(h);
+  h->stdlib_dir = dup_perm(h, c->o && c->o->stdlib_dir ? c->o->stdlib_dir : HEDGE_STDLIB_DIR);
+  h->search_path = dup_perm(h, c->o ? c->o->search_path : NULL);
+  if (lua_bridge_open(h, c->err, c->errlen) != 0) c->failed = 1;
+}
+
+hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
+  hedge_Alloc alloc = opts && opts->alloc ? opts->alloc : default_alloc;
+  void *ud = opts && opts->alloc ? opts->alloc_ud : NULL;
+  if (err && errlen) err[0] = 0;
+  if (opts && opts->max_memory && opts->max_memory < sizeof(H)) {
+    if (err && errlen) snprintf(err, errlen, "memory limit of %zu bytes is too small to open a state", opts->max_memory);
+    return NULL;
+  }
+  H *h = alloc(ud, NULL, 0, sizeof(H));
+  if (!h) {
+    if (err && errlen) snprintf(err, errlen, "out of memory opening a state");
+    return NULL;
+  }
+  memset(h, 0, sizeof *h);
+  h->alloc = alloc;
+  h->alloc_ud = ud;
+  h->mem_used = sizeof(H);
+  h->mem_peak = h->mem_used;
+  h->mem_cap = opts ? opts->max_memory : 0;
+  h->max_steps = opts ? opts->max_steps : 0;
+  h->max_depth = opts && opts->max_depth > 0 ? opts->max_depth : HX_DEFAULT_DEPTH;
+  h->caps = opts ? opts->capabilities : 0;
+  h->print_fn = opts ? opts->print : NULL;
+  h->print_ud = opts ? opts->print_ud : NULL;
+  atomic_init(&h->interrupted, 0);
+  OpenCtx c = {opts, err, errlen, 0};
+  int st = hx_pcall(h, open_body, &c);
+  if (st != HEDGE_OK || c.failed) {
+    if (st != HEDGE_OK && err && errlen) snprintf(err, errlen, "%s", buf_cstr(h, &h->err));
+    hedge_close(h);
+    return NULL;
+  }
+  return h;
+}
+
+void hedge_close(hedge_State *h) {
+  if (!h) return;
+  /* the Lua state first: its finalizers may still look at the world */
+  if (h->lua) lua_bridge_close(h);
+  prog_free(h);
+  world_free(h);
+  units_free(h);
+  arena_free(h, &h->temp);
+  arena_free(h, &h->perm);
+  hx_free(h, h->strtab, (size_t)h->strtab_cap * sizeof(HStr *));
+  vec_free(h, &h->sources);
+  buf_free(h, &h->err);
+  buf_free(h, &h->out);
+  buf_free(h, &h->result);
+  hedge_Alloc alloc = h->alloc;
+  void *ud = h->alloc_ud;
+  alloc(ud, h, sizeof(H), 0);
+}
+
+const char *hedge_errmsg(hedge_State *h) {
+  if (!h) return "no state";
+  if (h->err_status == HEDGE_OK) return "";
+  return h->err.p ? h->err.p : "";
+}
+
+/* Runs f under a boundary with a program mark: on error, everything the
+** call added is rolled back. */
+static int guarded(H *h, void (*f)(H *h, void *ud), void *ud) {
+  h->err_status = HEDGE_OK;
+  h->steps = 0;
+  h->depth = 0;
+  ProgMark pm;
+  memset(&pm, 0, sizeof pm);
+  /* taking the mark allocates nothing that can fail: it only reads sizes */
+  pm = prog_mark(h);
+  ArenaMark am = arena_mark(&h->temp);
+  int st = hx_pcall(h, f, ud);
+  if (st != HEDGE_OK) {
+    int es = h->err_status;
+    prog_rollback(h, pm);
+    h->err_status = es ? es : st;
+  }
+  arena_release(h, &h->temp, am);
+  atomic_store(&h->interrupted, 0);
+  return st;
+}
+
+typedef struct LoadCtx { const char *path, *name, *src; int is_file; } LoadCtx;
+
+static void load_body(H *h, void *ud) {
+  LoadCtx *c = ud;
+  int src;
+  if (c->is_file) {
+    src = source_add_file(h, c->path, (Loc){-1, 0, 0});
+    char *real = realpath(c->path, NULL);
+    HStr *k = hx_intern_c(h, real ? real : c->path);
+    free(real);
+    vec_push(h, &h->prog->loaded, k);
+  } else src = source_add_string(h, c->name ? c->name : "<string>", c->src, strlen(c->src));
+  NodeList stmts = {0};
+  /* the statement list lives in h->perm, like the nodes */
+  parse_program(h, src, &stmts, NULL);
+  for (uint32_t i = 0; i < stmts.n; i++) exec_statement(h, stmts.p[i]);
+  finish_load(h);
+}
+
+int hedge_load_file(hedge_State *h, const char *path) {
+  if (!h || !path) return HEDGE_EUSAGE;
+  LoadCtx c = {path, NULL, NULL, 1};
+  return guarded(h, load_body, &c);
+}
+
+int hedge_load_string(hedge_State *h, const char *name, const char *source) {
+  if (!h || !source) return HEDGE_EUSAGE;
+  LoadCtx c = {NULL, name, source, 0};
+  return guarded(h, load_body, &c);
+}
+
+typedef struct EvalCtx { const char *expr; } EvalCtx;
+
+static void eval_body(H *h, void *ud) {
+  EvalCtx *c = ud;
+  int src = source_add_string(h, "<eval>", c->expr, strlen(c->expr));
+  Node *n = parse_expression(h, src, NULL);
+  int ns = resolve_expr(h, n);
+  Value v = eval_root(h, n, ns);
+  h->result.n = 0;
+  v_print(h, &h->result, v, 1);
+  buf_cstr(h, &h->result);
+}
+
+int hedge_eval(hedge_State *h, const char *expr, const char **result) {
+  if (!h || !expr) return HEDGE_EUSAGE;
+  EvalCtx c = {expr};
+  int st = guarded(h, eval_body, &c);
+  if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
+  return st;
+}
+
+const char *hedge_output(hedge_State *h) {
+  if (!h) return "";
+  const char *s = buf_cstr(h, &h->out);
+  return s;
+}
+
+void hedge_output_clear(hedge_State *h) { if (h) h->out.n = 0, h->out.p ? h->out.p[0] = 0 : 0; }
+
+void hedge_interrupt(hedge_State *h) { if (h) atomic_store(&h->interrupted, 1); }
+
+void hedge_set_limits(hedge_State *h, size_t max_memory, uint64_t max_steps, int max_depth) {
+  if (!h) return;
+  h->mem_cap = max_memory;
+  h->max_steps = max_steps;
+  h->max_depth = max_depth > 0 ? max_depth : HX_DEFAULT_DEPTH;
+}
+
+size_t hedge_memory(hedge_State *h, size_t *peak) {
+  if (!h) return 0;
+  if (peak) *peak = h->mem_peak;
+  return h->mem_used;
+}
+
+/* ---- checks -------------------------------------------------------------------- */
+
+typedef struct CheckCtx {
+  const char *scenario; const char *const *only; int nonly; int explain;
+  Report *report; Report *base; int compare;
+} CheckCtx;
+
+static Scenario *need_scenario(H *h, const char *name) {
+  HStr *s = hx_intern_find(h, name, strlen(name));
+  Scenario *sc = s ? scenario_find(h, s) : NULL;
+  if (sc) return sc;
+  Suggest sg;
+  suggest_init(&sg, name, strlen(name));
+  for (uint32_t i = 0; i < h->prog->scenarios.n; i++) suggest_try(&sg, h->prog->scenarios.p[i].name->s);
+  if (sg.best) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s' (did you mean %s?)", name, sg.best);
+  if (!h->prog->scenarios.n) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s': no scenario is declared", name);
+  hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s'", name);
+}
+
+static void check_body(H *h, void *ud) {
+  CheckCtx *c = ud;
+  finish_load(h);
+  for (int i = 0; i < c->nonly; i++) {
+    HStr *n = hx_intern_find(h, c->only[i], strlen(c->only[i]));
+    int found = 0;
+    for (uint32_t j = 0; n && j < h->prog->rules.n; j++) if (h->prog->rules.p[j].name == n) found = 1;
+    if (!found) {
+      Suggest sg;
+      suggest_init(&sg, c->only[i], strlen(c->only[i]));
+      for (uint32_t j = 0; j < h->prog->rules.n; j++) suggest_try(&sg, h->prog->rules.p[j].name->s);
+      if (sg.best) hx_error_at(h, (Loc){-1, 0, 0}, "unknown rule '%s' (did you mean %s?)", c->only[i], sg.best);
+      hx_error_at(h, (Loc){-1, 0, 0}, "unknown rule '%s'", c->only[i]);
+    }
+  }
+  Scenario *sc = c->scenario ? need_scenario(h, c->scenario) : NULL;
+  if (c->compare) c->base = check_rules(h, c->only, c->nonly, NULL, c->explain);
+  if (sc) {
+    ProgMark pm = prog_mark(h);
+    h->world->logging++;
+    scenario_apply(h, sc, (Loc){-1, 0, 0});
+    c->report = check_rules(h, c->only, c->nonly, c->scenario, c->explain);
+    prog_rollback(h, pm);
+  } else c->report = check_rules(h, c->only, c->nonly, NULL, c->explain);
+}
+
+static int check_status(H *h, Report *r) {
+  if (h->err_status == HEDGE_EINTERRUPT || h->err_status == HEDGE_ELIMIT || h->err_status == HEDGE_EMEMORY) return h->err_status;
+  if (r->errors) return HEDGE_ERROR;
+  return r->failed ? HEDGE_FAIL : HEDGE_OK;
+}
+
+int hedge_check_ex(hedge_State *h, const char *scenario, const char *const *only, int explain, hedge_Report **out) {
+  if (out) *out = NULL;
+  if (!h) return HEDGE_EUSAGE;
+  CheckCtx c;
+  memset(&c, 0, sizeof c);
+  c.scenario = scenario; c.only = only; c.explain = explain;
+  while (only && only[c.nonly]) c.nonly++;
+  int st = guarded(h, check_body, &c);
+  if (st != HEDGE_OK) { report_free(h, c.report); return st; }
+  int rs = check_status(h, c.report);
+  if (out) *out = c.report; else report_free(h, c.report);
+  return rs;
+}
+
+int hedge_check(hedge_State *h, const char *scenario, const char *const *only, hedge_Report **out) {
+  return hedge_check_ex(h, scenario, only, 0, out);
+}
+
+int hedge_compare(hedge_State *h, const char *scenario, int json, const char **text) {
+  if (text) *text = NULL;
+  if (!h || !scenario) return HEDGE_EUSAGE;
+  CheckCtx c;
+  memset(&c, 0, sizeof c);
+  c.scenario = scenario;
+  c.compare = 1;
+  int st = guarded(h, check_body, &c);
+  if (st != HEDGE_OK) { report_free(h, c.base); report_free(h, c.report); return st; }
+  h->result.n = 0;
+  compare_reports(h, &h->result, c.base, c.report, scenario, json);
+  int rs = check_status(h, c.report);
+  report_free(h, c.base);
+  report_free(h, c.report);
+  if (text) *text = buf_cstr(h, &h->result);
+  return rs;
+}
+
+void hedge_report_free(hedge_State *h, hedge_Report *r) { if (h) report_free(h, r); }
+
+const char *hedge_report_json(hedge_State *h, hedge_Report *r) { return h && r ? report_json(h, r) : NULL; }
+const char *hedge_report_text(hedge_State *h, hedge_Report *r, int color) { return h && r ? report_text(h, r, color) : NULL; }
+
+#define RULE_OK(r, i) ((r) && (i) >= 0 && (i) < (r)->n)
+int hedge_report_rules(const hedge_Report *r) { return r ? r->n : 0; }
+const char *hedge_rule_name(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].name : NULL; }
+const char *hedge_rule_title(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].title : NULL; }
+int hedge_rule_is_warn(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].warn : -1; }
+int hedge_rule_status(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].status : -1; }
+const char *hedge_rule_error(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].error : NULL; }
+const char *hedge_rule_location(const hedge_Report *r, int i, int *line, int *col) {
+  if (!RULE_OK(r, i)) return NULL;
+  if (line) *line = r->rules[i].line;
+  if (col) *col = r->rules[i].col;
+  return r->rules[i].file;
+}
+int hedge_rule_counterexamples(const hedge_Report *r, int i) { return RULE_OK(r, i) ? (int)r->rules[i].ncx : -1; }
+#define CX_OK(r, i, k) (RULE_OK(r, i) && (k) >= 0 && (uint32_t)(k) < (r)->rules[i].ncx)
+int hedge_cx_bindings(const hedge_Report *r, int i, int k) { return CX_OK(r, i, k) ? r->rules[i].cx[k].nbind : -1; }
+const char *hedge_cx_binding(const hedge_Report *r, int i, int k, int j, const char **value) {
+  if (!CX_OK(r, i, k) || j < 0 || j >= r->rules[i].cx[k].nbind) return NULL;
+  RValue *v = &r->rules[i].cx[k].bind[j];
+  if (value) *value = v->text;
+  return v->name;
+}
+int hedge_cx_values(const hedge_Report *r, int i, int k) { return CX_OK(r, i, k) ? r->rules[i].cx[k].nvals : -1; }
+const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j, double *number, const char **unit, const char **text) {
+  if (!CX_OK(r, i, k) || j < 0 || j >= r->rules[i].cx[k].nvals) return NULL;
+  RValue *v = &r->rules[i].cx[k].vals[j];
+  if (number) *number = v->num;
+  if (unit) *unit = v->unit;
+  if (text) *text = v->text;
+  return v->expr;
+}
+void hedge_report_summary(const hedge_Report *r, int *passed, int *failed, int *warnings, int *errors) {
+  if (passed) *passed = r ? r->passed : 0;
+  if (failed) *failed = r ? r->failed : 0;
+  if (warnings) *warnings = r ? r->warnings : 0;
+  if (errors) *errors = r ? r->errors : 0;
+}
+
+/* ---- tests ----------------------------------------------------------------------- */
+
+typedef struct TestCtx { TestResults *res; } TestCtx;
+static void test_body(H *h, void *ud) {
+  TestCtx *c = ud;
+  finish_load(h);
+  c->res = run_tests(h);
+}
+
+int hedge_test(hedge_State *h, int json, const char **text, int *passed, int *failed) {
+  if (text) *text = NULL;
+  if (!h) return HEDGE_EUSAGE;
+  TestCtx c = {NULL};
+  int st = guarded(h, test_body, &c);
+  if (st != HEDGE_OK) return st;
+  TestResults *r = c.res;
+  Buf *b = &h->result;
+  b->n = 0;
+  char lb[512];
+  if (json) buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"tests\": [");
+  for (int i = 0; i < r->n; i++) {
+    TestResult *t = &r->items[i];
+    if (json) {
+      buf_puts(h, b, i ? ",\n  " : "\n  ");
+      buf_puts(h, b, "{ \"name\": ");
+      json_string(h, b, t->name, strlen(t->name));
+      buf_printf(h, b, ", \"status\": \"%s\", \"location\": ", t->passed ? "pass" : "fail");
+      hx_locstr(h, t->loc, lb, sizeof lb);
+      json_string(h, b, lb, strlen(lb));
+      buf_puts(h, b, ", \"failures\": [");
+      if (t->failures) {
+        const char *p = t->failures;
+        int first = 1;
+        while (*p) {
+          const char *e = strchr(p, '\n');
+          size_t n = e ? (size_t)(e - p) : strlen(p);
+          while (n && *p == ' ') { p++; n--; }
+          if (n) { if (!first) buf_puts(h, b, ", "); json_string(h, b, p, n); first = 0; }
+          if (!e) break;
+          p = e + 1;
+        }
+      }
+      buf_puts(h, b, "] }");
+    } else {
+      buf_printf(h, b, "%s %s  %s\n", t->passed ? "ok  " : "FAIL", t->name, hx_locstr(h, t->loc, lb, sizeof lb));
+      if (t->failures) buf_puts(h, b, t->failures);
+    }
+  }
+  if (json) buf_printf(h, b, "\n  ],\n  \"summary\": { \"passed\": %d, \"failed\": %d } }\n", r->passed, r->failed);
+  else buf_printf(h, b, "%d passed, %d failed\n", r->passed, r->failed);
+  if (passed) *passed = r->passed;
+  if (failed) *failed = r->failed;
+  int rs = r->status ? r->status : r->failed ? HEDGE_FAIL : HEDGE_OK;
+  tests_free(h, r);
+  if (text) *text = buf_cstr(h, b);
+  return rs;
+}
+
+/* ---- host functions --------------------------------------------------------------- */
+
+typedef struct RegCtx { const char *name, *params; hedge_CFunction fn; void *ud; } RegCtx;
+
+static void reg_body(H *h, void *ud) {
+  RegCtx *c = ud;
+  const char *s = c->name;
+  if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+    hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%s' is not a valid name", c->name);
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || (*p >= '0' && *p <= '9')))
+      hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%s' is not a valid name", c->name);
+  Function *f = builtin_add(h, c->name, NULL, 0, NULL, NULL);
+  f->kind = F_HOST;
+  f->host = c->fn;
+  f->host_ud = c->ud;
+  memset(&f->params, 0, sizeof f->params);
+  const char *p = c->params ? c->params : "";
+  ParamList pl = {0};
+  while (*p) {
+    while (*p == ' ' || *p == ',') p++;
+    const char *q = p;
+    while (*q && *q != ',' && *q != ' ') q++;
+    if (q > p) {
+      Param pa;
+      memset(&pa, 0, sizeof pa);
+      pa.name = hx_intern(h, p, (size_t)(q - p));
+      pa.loc = (Loc){-1, 0, 0};
+      if (pl.n >= HX_MAX_PARAMS) { vec_free(h, &pl); hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: too many parameters"); }
+      vec_push(h, &pl, pa);
+    }
+    p = q;
+  }
+  /* keep the parameters in perm: the Function outlives this call */
+  f->params.p = arena_alloc(h, &h->perm, (pl.n ? pl.n : 1) * sizeof(Param));
+  if (pl.n) memcpy(f->params.p, pl.p, pl.n * sizeof(Param));
+  f->params.n = f->params.cap = pl.n;
+  vec_free(h, &pl);
+  f->usage = NULL;
+}
+
+int hedge_register(hedge_State *h, const char *name, const char *params, hedge_CFunction fn, void *ud) {
+  if (!h || !name || !fn) return HEDGE_EUSAGE;
+  RegCtx c = {name, params, fn, ud};
+  h->err_status = HEDGE_OK;
+  return hx_pcall(h, reg_body, &c);
+}

@@ -1,0 +1,104 @@
+/*
+** ast.h: the syntax tree. Every node keeps its location (file:line:col) and
+** its byte span in the source, so reports can quote `imports(F, from: p)`
+** exactly as written. The resolver rewrites name nodes in place into what
+** they denote (a local slot, a global, a constant).
+*/
+#ifndef AST_H
+#define AST_H
+#include "core.h"
+#include "value.h"
+
+typedef enum {
+  /* expressions */
+  N_NUM, N_QTY, N_STR, N_DATE, N_BOOL, N_NIL, N_NAME, N_LIST, N_REC,
+  N_FIELD, N_INDEX, N_CALL, N_NEG, N_NOT, N_BIN, N_AND, N_OR, N_IF, N_QUANT, N_COLUMN,
+  /* produced by the resolver */
+  N_LOCAL, N_GLOBAL, N_CONST, N_COLL,
+  /* statements */
+  S_UNIT, S_ENTITY, S_LET, S_FN, S_RULE, S_PRINT, S_IMPORT, S_USE, S_EXTERN,
+  S_LOAD, S_SCENARIO, S_TEST, S_EXPR, S_DROP, S_UPDATE, S_EXPECT
+} NodeKind;
+
+/* binary operators (N_BIN) */
+typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN } BinOp;
+
+typedef struct Node Node;
+typedef VEC(Node *) NodeList;
+
+/* `x in COLL` */
+typedef struct Binder { HStr *name; Node *coll; Loc loc; int slot; } Binder;
+typedef VEC(Binder) BinderList;
+
+/* A comprehension: binders, optional where, optional `: expr`. */
+typedef struct Compr { BinderList binders; Node *where; Node *body; } Compr;
+
+/* name: value pairs of a record literal or of named arguments */
+typedef struct Field { HStr *name; Node *value; Loc loc; } Field;
+typedef VEC(Field) FieldList;
+
+typedef struct Param { HStr *name; Node *def; Loc loc; int ffi_type; } Param;
+typedef VEC(Param) ParamList;
+
+struct Global; struct Function; struct Scenario;
+
+struct Node {
+  NodeKind kind;
+  Loc loc;
+  int start, end;          /* source span */
+  union {
+    struct { double v; int flags; } num;                       /* N_NUM */
+    struct { double v; HStr *unit; Value q; } qty;              /* N_QTY: q after resolve */
+    HStr *str;                                                 /* N_STR */
+    struct { int32_t days; int prec; } date;                   /* N_DATE */
+    int b;                                                     /* N_BOOL */
+    HStr *name;                                                /* N_NAME */
+    NodeList items;                                            /* N_LIST */
+    FieldList fields;                                          /* N_REC */
+    struct { Node *obj; HStr *name; } field;                   /* N_FIELD */
+    struct { Node *obj, *index; } index;                       /* N_INDEX */
+    struct { Node *fn; NodeList args; FieldList named; Compr *compr; } call; /* N_CALL */
+    Node *operand;                                             /* N_NEG, N_NOT */
+    struct { BinOp op; Node *l, *r; } bin;                     /* N_BIN, N_AND, N_OR */
+    struct { Node *c, *t, *e; } cond;                          /* N_IF */
+    struct { int exists; Compr c; } quant;                     /* N_QUANT */
+    struct { int slot; HStr *name; } local;                    /* N_LOCAL */
+    struct { struct Global *g; } global;                       /* N_GLOBAL */
+    struct { Value v; HStr *name; } cnst;                      /* N_CONST */
+    struct { int kind; } coll;                                 /* N_COLL */
+    struct { HStr *column; HStr *unit; } col;                  /* N_COLUMN (load mappings) */
+
+    /* statements */
+    struct { HStr *name; HStr *of; double factor; } unit;      /* S_UNIT: unit N [= f OF] */
+    struct { int ekind; HStr *name; Node *rec; Loc nameloc; } ent;  /* S_ENTITY */
+    struct { HStr *name; Node *value; } let;                   /* S_LET */
+    struct { HStr *name; ParamList params; Node *body; int ret_type; HStr *lib; } fn; /* S_FN, S_EXTERN */
+    struct { HStr *name; HStr *title; Node *body; int warn; } rule; /* S_RULE */
+    Node *expr;                                                /* S_PRINT, S_EXPR */
+    struct { HStr *path; int is_name; } import;                /* S_IMPORT, S_USE */
+    struct { int ekind; HStr *path; FieldList map; HStr *key; } load;  /* S_LOAD; map value: N_NAME column or N_QTY-ish */
+    struct { HStr *name; HStr *title; HStr *parent; Loc parentloc; NodeList body; } scen; /* S_SCENARIO, S_TEST */
+    struct { Binder b; Node *where; FieldList set; } drop;    /* S_DROP, S_UPDATE */
+    struct { int what; HStr *rule; Node *expr; } expect;       /* S_EXPECT: what 0 expr, 1 pass, 2 fail */
+  } u;
+  int nslots;              /* S_RULE / S_FN / expression roots: frame size */
+};
+
+/* Entity kinds */
+enum { K_PARTNER, K_COMMODITY, K_DEAL, K_LOAN, K_NKINDS };
+extern const char *const kind_names[K_NKINDS];         /* "partner", ... */
+extern const char *const kind_plural[K_NKINDS];        /* "partners", ... */
+
+/* ---- parser ---------------------------------------------------------------- */
+
+/* Parses a whole source into statements (list and nodes in h->perm). Raises a
+** located error on bad syntax; sets *incomplete when the error is that the
+** input ended too early (the REPL then reads another line). */
+void parse_program(H *h, int src, NodeList *out, int *incomplete);
+/* Parses one expression that must span the whole source. */
+Node *parse_expression(H *h, int src, int *incomplete);
+
+/* The source text of a node, for reports ("imports(F, from: p)"). */
+const char *node_text(H *h, const Node *n, size_t *len);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+** builtins.c: functions written in C: the aggregates of SPEC section 5
+** (they take comprehensions natively, see eval.c) and "the usual" of
+** section 7: abs round floor ceil sqrt log exp min max len sort year month.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "eval.h"
+#include "units.h"
+
+static Loc call_loc(CallArgs *a) { return a->call ? a->call->loc : (Loc){-1, 0, 0}; }
+
+static void arity(H *h, CallArgs *a, const char *name, int lo, int hi) {
+  if (a->nnamed) hx_error_at(h, call_loc(a), "%s takes no named argument '%s'", name, a->names[0]->s);
+  if (a->npos < lo || a->npos > hi) {
+    if (lo == hi) hx_error_at(h, call_loc(a), "%s takes %d argument%s, got %d", name, lo, lo == 1 ? "" : "s", a->npos);
+    hx_error_at(h, call_loc(a), "%s takes %d to %d arguments, got %d", name, lo, hi, a->npos);
+  }
+}
+
+static Value numeric_arg(H *h, CallArgs *a, const char *name, int i) {
+  Value v = a->pos[i];
+  if (v.tag != T_NUM && v.tag != T_QTY) {
+    char b1[80];
+    hx_error_at(h, call_loc(a), "%s needs a number, got %s", name, v_typename(h, v, b1, sizeof b1));
+  }
+  return v;
+}
+
+static Value bi_abs(H *h, CallArgs *a) {
+  arity(h, a, "abs", 1, 1);
+  Value v = numeric_arg(h, a, "abs", 0);
+  v.as.num = fabs(v.as.num);
+  return v;
+}
+
+/* round(x) to an integer; round(x, n) to n decimals (in base units). */
+static Value rounding(H *h, CallArgs *a, const char *name, double (*f)(double)) {
+  arity(h, a, name, 1, 2);
+  Value v = numeric_arg(h, a, name, 0);
+  double scale = 1;
+  if (a->npos == 2) {
+    Value d = a->pos[1];
+    if (d.tag != T_NUM || d.as.num != floor(d.as.num) || fabs(d.as.num) > 15)
+      hx_error_at(h, call_loc(a), "%s: the number of decimals must be a whole number from -15 to 15", name);
+    scale = pow(10, d.as.num);
+  }
+  double x = v.as.num * scale;
+  /* 2.675 is stored as 2.67499999...: nudge values within tolerance of .5 */
+  double r = f(x);
+  if (f == round) {
+    double fl = floor(x);
+    if (fabs((x - fl) - 0.5) <= 5.684341886080802e-14 * fabs(x)) r = x >= 0 ? fl + 1 : fl;
+  }
+  v.as.num = r / scale;
+  return v;
+}
+static Value bi_round(H *h, CallArgs *a) { return rounding(h, a, "round", round); }
+static Value bi_floor(H *h, CallArgs *a) { return rounding(h, a, "floor", floor); }
+static Value bi_ceil(H *h, CallArgs *a) { return rounding(h, a, "ceil", ceil); }
+
+static double plain(H *h, CallArgs *a, const char *name) {
+  arity(h, a, name, 1, 1);
+  Value v = a->pos[0];
+  if (v.tag != T_NUM) {
+    char b1[80];
+    hx_error_at(h, call_loc(a), "%s needs a plain number, got %s (divide by a unit first, e.g. x / 1 USD)", name, v_typename(h, v, b1, sizeof b1));
+  }
+  return v.as.num;
+}
+
+static Value bi_sqrt(H *h, CallArgs *a) {
+  if (a->npos == 1 && a->pos[0].tag == T_QTY && !a->nnamed) {
+    /* sqrt of a squared quantity keeps units: sqrt(4 t*t) is 2 t */
+    Value v = a->pos[0];
+    if (v.as.num < 0) hx_error_at(h, call_loc(a), "sqrt of a negative number");
+    for (uint32_t d = 1; d < h->units->dims.n; d++)
+      if (dim_mul(h, (int)d, (int)d) == v.dim) return v_qty(sqrt(v.as.num), (int)d);
+    hx_error_at(h, call_loc(a), "sqrt of a quantity whose unit is not a square");
+  }
+  double x = plain(h, a, "sqrt");
+  if (x < 0) hx_error_at(h, call_loc(a), "sqrt of a negative number (%g)", x);
+  return v_num(sqrt(x));
+}
+static Value bi_log(H *h, CallArgs *a) {
+  double x = plain(h, a, "log");
+  if (x <= 0) hx_error_at(h, call_loc(a), "log of a number that is not positive (%g)", x);
+  return v_num(log(x));
+}
+static Value bi_exp(H *h, CallArgs *a) {
+  double x = exp(plain(h, a, "exp"));
+  if (isinf(x)) hx_error_at(h, call_loc(a), "exp overflows");
+  return v_num(x);
+}
+
+static Value bi_len(H *h, CallArgs *a) {
+  arity(h, a, "len", 1, 1);
+  Value v = a->pos[0];
+  char b1[80];
+  switch (v.tag) {
+    case T_LIST: case T_COLL: return v_num(coll_len(h, v));
+    case T_STR: {
+      /* characters, not bytes */
+      double n = 0;
+      for (uint32_t i = 0; i < v.as.str->len; i++) if ((v.as.str->s[i] & 0xC0) != 0x80) n++;
+      return v_num(n);
+    }
+    case T_REC: return v_num(v.as.rec->n);
+    default: hx_error_at(h, call_loc(a), "len needs a list, string or record, got %s", v_typename(h, v, b1, sizeof b1));
+  }
+}
+
+typedef struct SortCtx { H *h; Loc loc; } SortCtx;
+/* merge sort: stable, and v_compare may raise (no qsort callbacks across longjmp) */
+static void msort(SortCtx *c, Value *x, Value *tmp, uint32_t n) {
+  if (n < 2) return;
+  uint32_t m = n / 2;
+  msort(c, x, tmp, m);
+  msort(c, x + m, tmp, n - m);
+  uint32_t i = 0, j = m, k = 0;
+  while (i < m && j < n) tmp[k++] = v_compare(c->h, x[j], x[i], c->loc) < 0 ? x[j++] : x[i++];
+  while (i < m) tmp[k++] = x[i++];
+  while (j < n) tmp[k++] = x[j++];
+  memcpy(x, tmp, n * sizeof(Value));
+}
+
+static Value bi_sort(H *h, CallArgs *a) {
+  arity(h, a, "sort", 1, 1);
+  Value v = a->pos[0];
+  char b1[80];
+  if (v.tag != T_LIST && v.tag != T_COLL) hx_error_at(h, call_loc(a), "sort needs a list, got %s", v_typename(h, v, b1, sizeof b1));
+  uint32_t n = coll_len(h, v);
+  List *l = list_new(h, &h->temp, n);
+  for (uint32_t i = 0; i < n; i++) l->items[i] = coll_get(h, v, i);
+  if (n && l->items[0].tag == T_ENT) {
+    /* entities sort by name */
+    for (uint32_t i = 0; i < n; i++) {
+      char nb[128];
+      Value e = l->items[i];
+      (void)e; (void)nb;
+    }
+    hx_error_at(h, call_loc(a), "sort of entities: sort their names instead, e.g. sort(p in partners: p.name)");
+  }
+  Value *tmp = arena_alloc(h, &h->temp, (n ? n : 1) * sizeof(Value));
+  SortCtx c = {h, call_loc(a)};
+  msort(&c, l->items, tmp, n);
+  return v_list(l);
+}
+
+static Value date_arg(H *h, CallArgs *a, const char *name) {
+  arity(h, a, name, 1, 1);
+  Value v = a->pos[0];
+  char b1[80];
+  if (v.tag != T_DATE) hx_error_at(h, call_loc(a), "%s needs a date, got %s", name, v_typename(h, v, b1, sizeof b1));
+  return v;
+}
+static Value bi_year(H *h, CallArgs *a) { return v_num(date_year(date_arg(h, a, "year"))); }
+static Value bi_month(H *h, CallArgs *a) {
+  Value d = date_arg(h, a, "month");
+  if (d.kind == DATE_YEAR) hx_error_at(h, call_loc(a), "month of a date known only to the year");
+  return v_num(date_month(d));
+}
+
+/* str(x): the printed form of any value, for building labels. */
+static Value bi_str(H *h, CallArgs *a) {
+  arity(h, a, "str", 1, 1);
+  if (a->pos[0].tag == T_STR) return a->pos[0];
+  Buf b = {0};
+  v_print(h, &b, a->pos[0], 0);
+  Value r = v_str(hx_newstr(h, &h->temp, b.p ? b.p : "", b.n));
+  buf_free(h, &b);
+  return r;
+}
+
+void builtins_init(H *h) {
+  static const struct { const char *name; int agg; const char *usage, *doc; } aggs[] = {
+    {"sum", 1, "sum(x in xs [where C]: EXPR)", "Compensated (Neumaier) sum of numbers or quantities of one unit; 0 when empty."},
+    {"count", 2, "count(x in xs [where C])", "How many bindings pass the condition (with `: EXPR`, how many values are not false or nil)."},
+    {"min", 3, "min(x in xs: EXPR) | min(a, b, ...)", "Smallest value; an error when empty."},
+    {"max", 4, "max(x in xs: EXPR) | max(a, b, ...)", "Largest value; an error when empty."},
+    {"avg", 5, "avg(x in xs: EXPR)", "Mean of numbers or quantities; an error when empty."},
+    {"all", 6, "all(x in xs: COND)", "True when every value is true (true when empty)."},
+    {"any", 7, "any(x in xs: COND)", "True when some value is true (false when empty)."},
+    {"argmax", 8, "argmax(x in xs: EXPR)", "The x whose EXPR is largest (the first on a tie); for a plain list, the index."},
+    {"argmin", 9, "argmin(x in xs: EXPR)", "The x whose EXPR is smallest (the first on a tie); for a plain list, the index."},
+    {"list", 10, "list(x in xs [where C]: EXPR)", "The values as a list."},
+  };
+  for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+    builtin_add(h, aggs[i].name, NULL, aggs[i].agg, aggs[i].usage, aggs[i].doc);
+  static const struct { const char *name; BuiltinFn fn; const char *usage, *doc; } fns[] = {
+    {"abs", bi_abs, "abs(x)", "Absolute value; keeps the unit."},
+    {"round", bi_round, "round(x [, decimals])", "Rounds half away from zero, in base units; keeps the unit."},
+    {"floor", bi_floor, "floor(x [, decimals])", "Rounds down; keeps the unit."},
+    {"ceil", bi_ceil, "ceil(x [, decimals])", "Rounds up; keeps the unit."},
+    {"sqrt", bi_sqrt, "sqrt(x)", "Square root of a plain number (or of a squared quantity)."},
+    {"log", bi_log, "log(x)", "Natural logarithm of a plain positive number."},
+    {"exp", bi_exp, "exp(x)", "e to the power x, for a plain number."},
+    {"len", bi_len, "len(x)", "Length of a list or collection, characters of a string, fields of a record."},
+    {"sort", bi_sort, "sort(xs)", "The list sorted ascending (numbers, quantities of one unit, dates or strings); stable."},
+    {"year", bi_year, "year(d)", "The year of a date, as a number."},
+    {"month", bi_month, "month(d)", "The month of a date, 1 to 12."},
+    {"str", bi_str, "str(x)", "The printed form of a value, as a string."},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+    builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
+}

@@ -1,0 +1,157 @@
+/*
+** core.h: what every module of the interpreter shares: the allocator,
+** arenas, growable buffers, interned strings, source locations and the one
+** protected boundary that errors unwind to. Nothing here knows about the
+** language itself.
+*/
+#ifndef CORE_H
+#define CORE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include "hconf.h"
+#include "hedge.h"
+
+typedef struct hedge_State H;   /* the state is the first argument of every call */
+
+/* ---- locations ---------------------------------------------------------- */
+
+/* A place in a loaded source: index into H->sources, 1-based line/col. */
+typedef struct Loc { int32_t src, line, col; } Loc;
+
+typedef struct Source {
+  char *name;        /* path as given (or a chunk name such as "<eval>") */
+  char *text;        /* NUL-terminated contents */
+  size_t len;
+  char *dir;         /* folder of the file, for relative import/use/load */
+} Source;
+
+/* ---- memory ------------------------------------------------------------- */
+
+/* Raw allocation through the host's allocator hook; raises a memory error
+** (longjmp) on failure or when the cap is reached. */
+void *hx_alloc(H *h, size_t n);
+void *hx_realloc(H *h, void *p, size_t oldn, size_t newn);
+void hx_free(H *h, void *p, size_t n);
+/* The allocator hook as modules that take one (CSV reader, libffi binder,
+** Lua) see it: ud is the state; counts bytes and honours the cap. */
+void *hx_hook(void *ud, void *ptr, size_t osize, size_t nsize);
+/* The same without raising: NULL on failure (used where no boundary exists). */
+void *hx_try_alloc(H *h, size_t n);
+
+typedef struct ArenaChunk ArenaChunk;
+/* A bump allocator: objects die together when the arena is reset. */
+typedef struct Arena { ArenaChunk *head; size_t used; } Arena;
+typedef struct ArenaMark { ArenaChunk *chunk; size_t used; } ArenaMark;
+void *arena_alloc(H *h, Arena *a, size_t n);
+char *arena_strdup(H *h, Arena *a, const char *s, size_t n);
+ArenaMark arena_mark(Arena *a);
+void arena_release(H *h, Arena *a, ArenaMark m);  /* frees what came after m */
+void arena_free(H *h, Arena *a);
+
+/* A growable byte buffer (through the allocator). */
+typedef struct Buf { char *p; size_t n, cap; } Buf;
+void buf_put(H *h, Buf *b, const char *s, size_t n);
+void buf_puts(H *h, Buf *b, const char *s);
+void buf_putc(H *h, Buf *b, char c);
+void buf_printf(H *h, Buf *b, const char *fmt, ...);
+void buf_vprintf(H *h, Buf *b, const char *fmt, va_list ap);
+void buf_free(H *h, Buf *b);
+const char *buf_cstr(H *h, Buf *b);   /* NUL-terminates (not counted in n) */
+
+/* Growable arrays of any element type, through the allocator. */
+#define VEC(T) struct { T *p; uint32_t n, cap; }
+void vec_grow_(H *h, void **p, uint32_t *cap, uint32_t need, size_t elem);
+#define vec_push(h, v, x) do { \
+    if ((v)->n == (v)->cap) vec_grow_((h), (void **)&(v)->p, &(v)->cap, (v)->n + 1, sizeof *(v)->p); \
+    (v)->p[(v)->n++] = (x); } while (0)
+#define vec_reserve(h, v, need) do { \
+    if ((need) > (v)->cap) vec_grow_((h), (void **)&(v)->p, &(v)->cap, (need), sizeof *(v)->p); } while (0)
+/* The same growth inside an arena (syntax trees): the old block is left to
+** the arena, which frees everything at once. */
+void vec_grow_arena_(H *h, Arena *a, void **p, uint32_t *cap, uint32_t need, size_t elem, uint32_t n);
+#define avec_push(h, a, v, x) do { \
+    if ((v)->n == (v)->cap) vec_grow_arena_((h), (a), (void **)&(v)->p, &(v)->cap, (v)->n + 1, sizeof *(v)->p, (v)->n); \
+    (v)->p[(v)->n++] = (x); } while (0)
+#define vec_free(h, v) do { hx_free((h), (v)->p, (size_t)(v)->cap * sizeof *(v)->p); \
+    (v)->p = NULL; (v)->n = (v)->cap = 0; } while (0)
+
+/* ---- interned strings ---------------------------------------------------- */
+
+/* Immutable strings. Interned ones (names, field keys, units) compare by
+** pointer; runtime strings (concatenations) are not interned. */
+typedef struct HStr { uint32_t len; uint32_t hash; char s[]; } HStr;
+uint32_t hx_hash(const char *s, size_t n);
+HStr *hx_intern(H *h, const char *s, size_t n);
+HStr *hx_intern_c(H *h, const char *s);
+HStr *hx_intern_find(H *h, const char *s, size_t n);   /* NULL if never interned */
+HStr *hx_newstr(H *h, Arena *a, const char *s, size_t n);  /* not interned */
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* One frame of the protected-call chain (see hx_pcall). */
+typedef struct Protect { struct Protect *prev; jmp_buf jb; int status; } Protect;
+
+/* Raise an error at loc: formats "file:line:col: error: MSG", the quoted
+** source line and a caret into h->err, then unwinds to the innermost
+** boundary with the given status (HEDGE_ERROR, HEDGE_EMEMORY, ...). */
+_Noreturn void hx_error_at(H *h, Loc loc, const char *fmt, ...);
+_Noreturn void hx_error_span(H *h, Loc loc, int width, const char *fmt, ...);
+_Noreturn void hx_error_status(H *h, int status, Loc loc, const char *fmt, ...);
+_Noreturn void hx_throw(H *h, int status);   /* h->err already set */
+/* Append a note line ("  note: first declared here: file:line:col") to the
+** message being built; call between hx_error_begin and hx_error_end. */
+void hx_error_begin(H *h, int status, Loc loc, int width, const char *fmt, ...);
+void hx_error_note(H *h, Loc loc, const char *fmt, ...);
+_Noreturn void hx_error_end(H *h);
+
+/* Run f(h, ud) under a boundary. Returns HEDGE_OK or the error's status;
+** h->err keeps the message. Boundaries nest. */
+int hx_pcall(H *h, void (*f)(H *h, void *ud), void *ud);
+
+/* "file:line:col" of loc into a small buffer. */
+const char *hx_locstr(H *h, Loc loc, char *buf, size_t n);
+/* The nearest of candidate names to name (Damerau-Levenshtein <= 2 or a
+** case-insensitive match), or NULL. Used for "did you mean". */
+typedef struct Suggest { const char *best; int dist; const char *name; size_t len; } Suggest;
+void suggest_init(Suggest *s, const char *name, size_t len);
+void suggest_try(Suggest *s, const char *cand);
+
+/* ---- the state ---------------------------------------------------------- */
+
+struct World; struct Units; struct Globals; struct LuaBridge; struct Program;
+
+struct hedge_State {
+  hedge_Alloc alloc; void *alloc_ud;
+  size_t mem_used, mem_cap, mem_peak;
+  uint64_t steps, max_steps;
+  int depth, max_depth;
+  unsigned caps;
+  atomic_int interrupted;
+  Protect *protect;           /* innermost boundary */
+  Buf err;                    /* last error message */
+  int err_status;
+  Arena perm;                 /* lives until close/reset: AST, globals, entity data */
+  Arena temp;                 /* evaluation temporaries: reset per top-level call */
+  VEC(Source *) sources;
+  /* intern table */
+  HStr **strtab; uint32_t strtab_n, strtab_cap;
+  char *stdlib_dir, *search_path;
+  struct Units *units;
+  struct World *world;
+  struct Program *prog;       /* globals, functions, rules, scenarios, tests */
+  struct LuaBridge *lua;
+  Buf out;                    /* print output for the host (no print hook) */
+  Buf result;                 /* the last eval/compare/test text */
+  void (*print_fn)(void *ud, const char *s, size_t n);  /* NULL: collect in out */
+  void *print_ud;
+  int repl_mode;               /* let/fn/rule may be redefined */
+};
+
+/* Well-known interned names (fields the evaluator tests by pointer). */
+typedef struct WellKnown WellKnown;
+
+#endif

@@ -1,0 +1,76 @@
+/*
+** csv.h: a streaming RFC 4180 CSV reader and exact number parsing.
+**
+** The reader read()s the file in large chunks into one buffer (1 MiB by
+** default, grown only when a single record is longer than the buffer), splits
+** records in place and hands out (pointer, length) fields: no allocation per
+** record, resident memory stays about one buffer. Fields are NOT
+** NUL-terminated.
+**
+** Accepted input: LF or CRLF line endings (a CR not followed by LF is data),
+** an optional UTF-8 BOM at the start, quoted fields with "" escapes and
+** embedded commas, CR and LF, empty fields, a missing final newline. Blank
+** lines (empty, or a lone CR) are skipped wherever they occur but still
+** counted, so line numbers are physical lines. A quote inside an unquoted
+** field is literal data (a"b); text after a closing quote ("a"b) is an error,
+** as is a quoted field still open at end of file.
+**
+** Library rules: no global mutable state, no printing, no exit; every byte
+** goes through the hx_Alloc hook and csv_close returns all of it.
+*/
+#ifndef HX_CSV_H
+#define HX_CSV_H
+
+#include <stddef.h>
+
+#ifndef HX_ALLOC_DEFINED
+#define HX_ALLOC_DEFINED
+/* Same contract as lua_Alloc: nsize == 0 frees ptr and returns NULL;
+** otherwise (re)allocates, returning NULL on failure (ptr left intact). */
+typedef void *(*hx_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
+#endif
+
+/* Default read buffer. 1 MiB: few read() calls per file, yet small enough to
+** keep resident memory low; a longer record grows the buffer. */
+#define CSV_DEFAULT_BUFSIZE (1u << 20)
+
+typedef struct CsvReader CsvReader;
+typedef struct CsvField { const char *p; size_t len; } CsvField;
+
+/* Opens path. On failure returns NULL and writes a message like
+** "cannot open 'x.csv': No such file or directory" into err. */
+CsvReader *csv_open(const char *path, hx_Alloc alloc, void *ud,
+                    char *err, size_t errlen);
+
+/* csv_open with an explicit initial buffer size (bytes, at least 16; smaller
+** values are raised). Tests use tiny buffers to push records across chunk
+** boundaries. */
+CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
+                       void *ud, char *err, size_t errlen);
+
+/* Reads the next record. Returns the number of fields (>= 1), 0 at end of
+** file, -1 on error (message in err, prefixed with "LINE: ", e.g.
+** "7: unterminated quoted field"). *fields points into reader-owned memory
+** valid until the next call or csv_close. *line gets the 1-based physical
+** line where the record starts (the header is line 1). After an error every
+** later call fails again with the same message; after end of file every
+** later call returns 0. */
+int csv_next(CsvReader *r, CsvField **fields, long *line,
+             char *err, size_t errlen);
+
+/* Closes the file and frees everything. NULL is allowed. */
+void csv_close(CsvReader *r);
+
+/* Parses a whole field as a decimal number: [+-] digits [. digits]
+** [(e|E) [+-] digits], or with the digits only after the point (".5") or only
+** before it ("5."). Leading/trailing ASCII spaces and tabs are ignored.
+** The result equals strtod's correctly rounded one (and is independent of the
+** C locale). Returns 1 and sets *out, or 0 if the field is not a number:
+** empty, "5OO000", "1.2.3", "1_000", "nan", "inf", "0x10", or a value that
+** overflows a double ("1e999"). Underflow gives 0 or a subnormal. */
+int csv_parse_double(const char *p, size_t len, double *out);
+
+/* Parses [+-]digits (spaces/tabs trimmed) fitting in int64; returns 1/0. */
+int csv_parse_int(const char *p, size_t len, long long *out);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+** diag.c: diagnostics and the protected boundary. An error is formatted
+** once, where it happens, into h->err ("file:line:col: error: message",
+** the quoted source line, a caret, notes), then longjmp unwinds to the
+** innermost hx_pcall. Nothing is printed here: the CLI prints h->err.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+const char *hx_locstr(H *h, Loc loc, char *buf, size_t n) {
+  if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n) snprintf(buf, n, "?");
+  else snprintf(buf, n, "%s:%d:%d", h->sources.p[loc.src]->name, loc.line, loc.col);
+  return buf;
+}
+
+/* Quotes the source line of loc with a caret (or ^~~~ of width) under col. */
+static void quote_line(H *h, Loc loc, int width) {
+  if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n || loc.line <= 0) return;
+  Source *s = h->sources.p[loc.src];
+  const char *p = s->text, *end = s->text + s->len;
+  for (int l = 1; l < loc.line && p < end; p++)
+    if (*p == '\n') l++;
+  const char *e = p;
+  while (e < end && *e != '\n' && *e != '\r') e++;
+  size_t n = (size_t)(e - p);
+  if (n > 200) n = 200;   /* a minified line must not flood the terminal */
+  buf_puts(h, &h->err, "\n  ");
+  /* non-printable bytes (binary junk) are shown as '?' so the terminal survives */
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    buf_putc(h, &h->err, (c < 32 && c != '\t') || c == 127 ? '?' : (char)c);
+  }
+  buf_puts(h, &h->err, "\n  ");
+  for (int i = 1; i < loc.col && (size_t)i <= n; i++) buf_putc(h, &h->err, p[i - 1] == '\t' ? '\t' : ' ');
+  buf_putc(h, &h->err, '^');
+  for (int i = 1; i < width && i < 80; i++) buf_putc(h, &h->err, '~');
+}
+
+static void begin(H *h, int status, Loc loc, int width, const char *fmt, va_list ap) {
+  h->err.n = 0;
+  h->err_status = status;
+  char lb[512];
+  if (loc.src >= 0) buf_printf(h, &h->err, "%s: error: ", hx_locstr(h, loc, lb, sizeof lb));
+  else buf_puts(h, &h->err, "error: ");
+  buf_vprintf(h, &h->err, fmt, ap);
+  quote_line(h, loc, width);
+}
+
+void hx_error_begin(H *h, int status, Loc loc, int width, const char *fmt, ...) {
+  va_list ap; va_start(ap, fmt); begin(h, status, loc, width, fmt, ap); va_end(ap);
+}
+
+void hx_error_note(H *h, Loc loc, const char *fmt, ...) {
+  char lb[512];
+  va_list ap;
+  va_start(ap, fmt);
+  buf_puts(h, &h->err, "\n");
+  if (loc.src >= 0) buf_printf(h, &h->err, "%s: note: ", hx_locstr(h, loc, lb, sizeof lb));
+  else buf_puts(h, &h->err, "note: ");
+  buf_vprintf(h, &h->err, fmt, ap);
+  va_end(ap);
+  if (loc.src >= 0) quote_line(h, loc, 1);
+}
+
+_Noreturn void hx_throw(H *h, int status) {
+  h->err_status = status;
+  if (!h->protect) {
+    /* A library must never abort: every entry point installs a boundary,
+    ** so reaching this is a bug; trap loudly in debug builds only. */
+    __builtin_trap();
+  }
+  h->protect->status = status;
+  longjmp(h->protect->jb, 1);
+}
+
+_Noreturn void hx_error_end(H *h) { hx_throw(h, h->err_status); }
+
+_Noreturn void hx_error_at(H *h, Loc loc, const char *fmt, ...) {
+  va_list ap; va_start(ap, fmt); begin(h, HEDGE_ERROR, loc, 1, fmt, ap); va_end(ap);
+  hx_throw(h, HEDGE_ERROR);
+}
+
+_Noreturn void hx_error_span(H *h, Loc loc, int width, const char *fmt, ...) {
+  va_list ap; va_start(ap, fmt); begin(h, HEDGE_ERROR, loc, width, fmt, ap); va_end(ap);
+  hx_throw(h, HEDGE_ERROR);
+}
+
+_Noreturn void hx_error_status(H *h, int status, Loc loc, const char *fmt, ...) {
+  /* Memory errors must not allocate more: keep whatever fits. */
+  if (status == HEDGE_EMEMORY) {
+    size_t cap = h->mem_cap;
+    h->mem_cap = 0;   /* let the message itself be written */
+    va_list ap; va_start(ap, fmt); begin(h, status, loc, 1, fmt, ap); va_end(ap);
+    h->mem_cap = cap;
+  } else {
+    va_list ap; va_start(ap, fmt); begin(h, status, loc, 1, fmt, ap); va_end(ap);
+  }
+  hx_throw(h, status);
+}
+
+int hx_pcall(H *h, void (*f)(H *h, void *ud), void *ud) {
+  Protect p;
+  p.prev = h->protect;
+  p.status = HEDGE_OK;
+  h->protect = &p;
+  int depth = h->depth;
+  if (setjmp(p.jb) == 0) {
+    f(h, ud);
+  }
+  h->protect = p.prev;
+  h->depth = depth;
+  if (p.status == HEDGE_OK) h->err_status = HEDGE_OK;
+  return p.status;
+}
+
+/* ---- did you mean ---------------------------------------------------------- */
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Optimal string alignment distance, capped: names are short. */
+static int distance(const char *a, size_t n, const char *b, size_t m) {
+  if (n > 64 || m > 64) return 99;
+  int d[66][66];
+  for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= n; i++)
+    for (size_t j = 1; j <= m; j++) {
+      int cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      int v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  return d[n][m];
+}
+
+void suggest_init(Suggest *s, const char *name, size_t len) {
+  s->best = NULL; s->dist = 99; s->name = name; s->len = len;
+}
+
+void suggest_try(Suggest *s, const char *cand) {
+  size_t m = strlen(cand);
+  if (m == s->len && memcmp(cand, s->name, m) == 0) return;   /* itself */
+  int d = distance(s->name, s->len, cand, m);
+  int limit = s->len <= 3 ? 1 : 2;
+  if (d <= limit && d < s->dist) { s->dist = d; s->best = cand; }
+}

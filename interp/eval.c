@@ -1,0 +1,761 @@
+/*
+** eval.c: the evaluator. A tree walk over resolved nodes with a frame of
+** slots; values live in h->temp until a top-level call ends. Quantifiers
+** and aggregates stream over collections (a million deals are never
+** copied into a list), and release their temporaries after each element.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "eval.h"
+#include "units.h"
+#include "lex.h"
+#include "ffi.h"
+
+Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
+
+void hx_step_check(H *h, Loc loc) {
+  if (atomic_load(&h->interrupted)) {
+    atomic_store(&h->interrupted, 0);
+    hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
+  }
+  if (h->max_steps && h->steps > h->max_steps)
+    hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)", (unsigned long long)h->max_steps);
+}
+
+const char *v_show(H *h, Value v, char *buf, size_t n) {
+  Buf b = {0};
+  v_print(h, &b, v, 1);
+  snprintf(buf, n, "%s", b.n > 0 ? b.p : "");
+  if (b.n >= n && n > 4) memcpy(buf + n - 4, "...", 4);
+  buf_free(h, &b);
+  return buf;
+}
+
+static const char *unit_of(H *h, Value v, char *buf, size_t n) {
+  if (v.tag == T_QTY) return dim_name(h, v.dim, buf, n);
+  if (v.tag == T_NUM) return "a plain number";
+  return v_typename(h, v, buf, n);
+}
+
+/* ---- arithmetic ------------------------------------------------------------ */
+
+static int is_numeric(Value v) { return v.tag == T_NUM || v.tag == T_QTY; }
+static int dim_of(Value v) { return v.tag == T_QTY ? v.dim : 0; }
+
+static Value add_dates(H *h, Value d, Value q, int sign, Loc loc) {
+  if (q.tag != T_QTY || q.dim != dim_time(h)) {
+    char b1[64];
+    hx_error_at(h, loc, "a date moves by a time (3 months, 10 days, 1 years), not by %s", unit_of(h, q, b1, sizeof b1));
+  }
+  double months = q.as.num * 12 * sign;
+  if (num_eq(months, round(months))) return date_add_months(h, d, lround(months), loc);
+  double days = q.as.num * 365 * sign;
+  if (!num_eq(days, round(days))) hx_error_at(h, loc, "a date moves by whole months or whole days");
+  long nd = (long)d.i + lround(days);
+  if (nd < -719468 || nd > 2932896) hx_error_at(h, loc, "date out of range");
+  return v_date((int32_t)nd, DATE_DAY);
+}
+
+Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
+  char b1[80], b2[80];
+  static const char *const verb[] = {"add", "subtract", "multiply", "divide"};
+  if (is_numeric(a) && is_numeric(b)) {
+    int da = dim_of(a), db = dim_of(b);
+    double x = a.as.num, y = b.as.num;
+    switch (op) {
+      case OP_ADD: case OP_SUB:
+        if (da != db) {
+          /* the plain number 0 adds with any dimension */
+          if (da == 0 && x == 0) da = db;
+          else if (db == 0 && y == 0) db = da;
+          else {
+            char ta[80], tb[80];
+            hx_error_at(h, loc, "cannot %s %s and %s: the units differ (%s vs %s)", verb[op],
+                        v_show(h, a, ta, sizeof ta), v_show(h, b, tb, sizeof tb),
+                        unit_of(h, a, b1, sizeof b1), unit_of(h, b, b2, sizeof b2));
+          }
+        }
+        return v_qty(op == OP_ADD ? x + y : x - y, da);
+      case OP_MUL: return v_qty(x * y, dim_mul(h, da, db));
+      case OP_DIV:
+        if (y == 0) hx_error_at(h, loc, "division by zero");
+        return v_qty(x / y, dim_div(h, da, db));
+      default: break;
+    }
+  }
+  if (op == OP_ADD && a.tag == T_STR && b.tag == T_STR) {
+    size_t n = a.as.str->len + b.as.str->len;
+    if (n > 256u * 1024 * 1024) hx_error_at(h, loc, "string too long");
+    HStr *s = arena_alloc(h, &h->temp, sizeof(HStr) + n + 1);
+    s->len = (uint32_t)n;
+    memcpy(s->s, a.as.str->s, a.as.str->len);
+    memcpy(s->s + a.as.str->len, b.as.str->s, b.as.str->len);
+    s->s[n] = 0;
+    s->hash = hx_hash(s->s, n);
+    return v_str(s);
+  }
+  if (op == OP_ADD && (a.tag == T_LIST || a.tag == T_COLL) && (b.tag == T_LIST || b.tag == T_COLL)) {
+    uint32_t na = coll_len(h, a), nb = coll_len(h, b);
+    List *l = list_new(h, &h->temp, na + nb);
+    for (uint32_t i = 0; i < na; i++) l->items[i] = coll_get(h, a, i);
+    for (uint32_t i = 0; i < nb; i++) l->items[na + i] = coll_get(h, b, i);
+    return v_list(l);
+  }
+  if (a.tag == T_DATE && (op == OP_ADD || op == OP_SUB) && b.tag != T_DATE) return add_dates(h, a, b, op == OP_ADD ? 1 : -1, loc);
+  if (b.tag == T_DATE && op == OP_ADD && a.tag != T_DATE) return add_dates(h, b, a, 1, loc);
+  if (a.tag == T_DATE && b.tag == T_DATE && op == OP_SUB)
+    return v_qty((double)(a.i - b.i) / 365.0, dim_time(h));
+  if ((a.tag == T_STR) != (b.tag == T_STR) && op == OP_ADD)
+    hx_error_at(h, loc, "cannot add %s and %s (+ joins two strings; convert the other value first)",
+                v_typename(h, a, b1, sizeof b1), v_typename(h, b, b2, sizeof b2));
+  if (a.tag == T_NIL || b.tag == T_NIL)
+    hx_error_at(h, loc, "cannot %s %s and %s (a missing field is nil)", verb[op],
+                v_typename(h, a, b1, sizeof b1), v_typename(h, b, b2, sizeof b2));
+  hx_error_at(h, loc, "cannot %s %s and %s", verb[op], v_typename(h, a, b1, sizeof b1), v_typename(h, b, b2, sizeof b2));
+}
+
+/* ---- collections ---------------------------------------------------------------- */
+
+uint32_t coll_len(H *h, Value v) {
+  if (v.tag == T_LIST) return v.as.list->n;
+  if (v.tag == T_COLL) return world_count(h, v.kind);
+  return 0;
+}
+
+Value coll_get(H *h, Value v, uint32_t i) {
+  if (v.tag == T_LIST) return v.as.list->items[i];
+  return v_ent(v.kind, (int32_t)world_nth(h, v.kind, i));
+}
+
+void iterate(H *h, Value coll, Loc loc, IterFn fn, void *ud) {
+  char b1[80];
+  if (coll.tag == T_LIST) {
+    List *l = coll.as.list;
+    for (uint32_t i = 0; i < l->n; i++)
+      if (!fn(h, l->items[i], ud)) return;
+    return;
+  }
+  if (coll.tag == T_COLL) {
+    World *w = h->world;
+    int k = coll.kind;
+    /* rows appended while iterating (none in pure expressions) are not seen */
+    uint32_t n = w->t[k].n;
+    for (uint32_t r = 0; r < n; r++) {
+      if (!world_alive(w, k, r)) continue;
+      if (!fn(h, v_ent(k, (int32_t)r), ud)) return;
+    }
+    return;
+  }
+  hx_error_at(h, loc, "cannot iterate over %s (expected a list or a collection such as partners)", v_typename(h, coll, b1, sizeof b1));
+}
+
+/* ---- comprehension driver ---------------------------------------------------- */
+
+/* Runs the bindings of a comprehension; for each binding that passes
+** `where`, calls visit(h, slots, ud). visit returns 0 to stop early. */
+typedef int (*VisitFn)(H *h, Compr *c, Value *slots, void *ud);
+
+typedef struct Walk {
+  Compr *c; Value *slots; VisitFn visit; void *ud; uint32_t level; int stop; int release;
+} Walk;
+
+static void walk_level(H *h, Walk *w);
+
+static int walk_item(H *h, Value item, void *ud) {
+  Walk *w = ud;
+  Binder *b = &w->c->binders.p[w->level];
+  w->slots[b->slot] = item;
+  ArenaMark m = arena_mark(&h->temp);
+  w->level++;
+  walk_level(h, w);
+  w->level--;
+  if (w->release) arena_release(h, &h->temp, m);
+  return !w->stop;
+}
+
+static void walk_level(H *h, Walk *w) {
+  if (w->level == w->c->binders.n) {
+    if (w->c->where) {
+      Value ok = eval(h, w->c->where, w->slots);
+      if (ok.tag != T_BOOL) {
+        char b1[80];
+        hx_error_at(h, w->c->where->loc, "the condition after 'where' must be true or false, not %s", v_typename(h, ok, b1, sizeof b1));
+      }
+      if (!ok.as.b) return;
+    }
+    if (!w->visit(h, w->c, w->slots, w->ud)) w->stop = 1;
+    return;
+  }
+  Binder *b = &w->c->binders.p[w->level];
+  Value coll = eval(h, b->coll, w->slots);
+  iterate(h, coll, b->coll->loc, walk_item, w);
+}
+
+static void walk(H *h, Compr *c, Value *slots, VisitFn visit, void *ud, int release) {
+  Walk w = {c, slots, visit, ud, 0, 0, release};
+  walk_level(h, &w);
+}
+
+/* The value a comprehension yields for one binding: its body, or the bound
+** variable (a list [x, y] with several binders). */
+static Value compr_item(H *h, Compr *c, Value *slots) {
+  if (c->body) return eval(h, c->body, slots);
+  if (c->binders.n == 1) return slots[c->binders.p[0].slot];
+  List *l = list_new(h, &h->temp, c->binders.n);
+  for (uint32_t i = 0; i < c->binders.n; i++) l->items[i] = slots[c->binders.p[i].slot];
+  return v_list(l);
+}
+
+/* ---- quantifiers --------------------------------------------------------------- */
+
+typedef struct QuantState { int exists; int result; Node *node; } QuantState;
+
+static int quant_visit(H *h, Compr *c, Value *slots, void *ud) {
+  QuantState *q = ud;
+  Value v = eval(h, c->body, slots);
+  if (v.tag != T_BOOL) {
+    char b1[80];
+    hx_error_at(h, c->body->loc, "the body of '%s' must be true or false, not %s", q->exists ? "exists" : "forall", v_typename(h, v, b1, sizeof b1));
+  }
+  if (q->exists && v.as.b) { q->result = 1; return 0; }
+  if (!q->exists && !v.as.b) { q->result = 0; return 0; }
+  return 1;
+}
+
+static Value eval_quant(H *h, Node *n, Value *slots) {
+  QuantState q = {n->u.quant.exists, !n->u.quant.exists, n};
+  walk(h, &n->u.quant.c, slots, quant_visit, &q, 1);
+  return v_bool(q.result);
+}
+
+/* ---- aggregates ------------------------------------------------------------------ */
+
+typedef enum { AGG_NONE, AGG_SUM, AGG_COUNT, AGG_MIN, AGG_MAX, AGG_AVG, AGG_ALL, AGG_ANY,
+               AGG_ARGMAX, AGG_ARGMIN, AGG_LIST } AggKind;
+
+typedef struct Agg {
+  AggKind kind; Node *call; int has_body;
+  KSum sum; int dim; int dim_set;
+  uint64_t n;
+  Value best, best_arg; int have_best;
+  int result_bool;
+  VEC(Value) items;
+} Agg;
+
+static void agg_add(H *h, Agg *a, Value v, Value arg, Loc loc) {
+  char b1[80], b2[80];
+  switch (a->kind) {
+    case AGG_SUM: case AGG_AVG:
+      if (!is_numeric(v)) hx_error_at(h, loc, "%s needs numbers or quantities, got %s", a->kind == AGG_SUM ? "sum" : "avg", v_typename(h, v, b1, sizeof b1));
+      if (v.tag == T_QTY || v.as.num != 0) {
+        int d = dim_of(v);
+        if (!a->dim_set) { a->dim = d; a->dim_set = 1; }
+        else if (a->dim != d)
+          hx_error_at(h, loc, "cannot sum %s with %s: the units differ", dim_name(h, a->dim, b1, sizeof b1), unit_of(h, v, b2, sizeof b2));
+      }
+      ksum_add(&a->sum, v.as.num);
+      a->n++;
+      return;
+    case AGG_COUNT:
+      if (!a->has_body || v_truthy(v)) a->n++;
+      return;
+    case AGG_ALL: case AGG_ANY:
+      if (v.tag != T_BOOL) hx_error_at(h, loc, "%s needs true/false values, got %s", a->kind == AGG_ALL ? "all" : "any", v_typename(h, v, b1, sizeof b1));
+      a->n++;
+      if (a->kind == AGG_ALL && !v.as.b) a->result_bool = 0;
+      if (a->kind == AGG_ANY && v.as.b) a->result_bool = 1;
+      return;
+    case AGG_MIN: case AGG_MAX: case AGG_ARGMAX: case AGG_ARGMIN: {
+      a->n++;
+      if (v.tag == T_NIL) return;   /* nil (a missing field) takes no part */
+      if (!a->have_best) { a->best = v; a->best_arg = arg; a->have_best = 1; return; }
+      int c = v_compare(h, v, a->best, loc);
+      int better = (a->kind == AGG_MIN || a->kind == AGG_ARGMIN) ? c < 0 : c > 0;
+      if (better) { a->best = v; a->best_arg = arg; }
+      return;
+    }
+    case AGG_LIST:
+      vec_push(h, &a->items, v);
+      return;
+    default: return;
+  }
+}
+
+static int agg_done(Agg *a) {
+  return (a->kind == AGG_ALL && !a->result_bool) || (a->kind == AGG_ANY && a->result_bool);
+}
+
+static Value agg_result(H *h, Agg *a, Loc loc) {
+  static const char *const names[] = {"", "sum", "count", "min", "max", "avg", "all", "any", "argmax", "argmin", "list"};
+  switch (a->kind) {
+    case AGG_SUM: return v_qty(ksum_get(&a->sum), a->dim);
+    case AGG_COUNT: return v_num((double)a->n);
+    case AGG_AVG:
+      if (!a->n) hx_error_at(h, loc, "avg of nothing: the collection is empty");
+      return v_qty(ksum_get(&a->sum) / (double)a->n, a->dim);
+    case AGG_ALL: case AGG_ANY: return v_bool(a->result_bool);
+    case AGG_MIN: case AGG_MAX: case AGG_ARGMAX: case AGG_ARGMIN:
+      if (!a->have_best) hx_error_at(h, loc, "%s of nothing: the collection is empty", names[a->kind]);
+      return (a->kind == AGG_MIN || a->kind == AGG_MAX) ? a->best : a->best_arg;
+    case AGG_LIST: {
+      List *l = list_new(h, &h->temp, a->items.n);
+      if (a->items.n) memcpy(l->items, a->items.p, a->items.n * sizeof(Value));
+      vec_free(h, &a->items);
+      return v_list(l);
+    }
+    default: return v_nil();
+  }
+}
+
+static int agg_visit(H *h, Compr *c, Value *slots, void *ud) {
+  Agg *a = ud;
+  Value v = compr_item(h, c, slots);
+  Value arg = c->binders.n == 1 ? slots[c->binders.p[0].slot] : v;
+  if (c->binders.n > 1 && c->body) {
+    List *l = list_new(h, &h->temp, c->binders.n);
+    for (uint32_t i = 0; i < c->binders.n; i++) l->items[i] = slots[c->binders.p[i].slot];
+    arg = v_list(l);
+  }
+  agg_add(h, a, v, arg, c->body ? c->body->loc : a->call->loc);
+  return !agg_done(a);
+}
+
+static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a);
+
+static Value run_aggregate(H *h, Function *f, Node *call, Value *slots, CallArgs *ca) {
+  Agg a;
+  memset(&a, 0, sizeof a);
+  a.kind = (AggKind)f->aggregate;
+  a.call = call;
+  a.result_bool = a.kind == AGG_ALL;
+  if (call && call->u.call.compr) {
+    Compr *c = call->u.call.compr;
+    a.has_body = c->body != NULL;
+    if ((a.kind == AGG_ARGMAX || a.kind == AGG_ARGMIN) && !c->body)
+      hx_error_at(h, call->loc, "%s needs a value to compare: %s(x in xs: EXPR)", f->name->s, f->name->s);
+    /* only scalar results may drop their temporaries after each element */
+    int release = a.kind == AGG_SUM || a.kind == AGG_COUNT || a.kind == AGG_AVG || a.kind == AGG_ALL || a.kind == AGG_ANY;
+    walk(h, c, slots, agg_visit, &a, release);
+    if (a.kind == AGG_LIST) {
+      Value r = agg_result(h, &a, call->loc);
+      return r;
+    }
+    return agg_result(h, &a, call->loc);
+  }
+  return builtin_list_vec(h, ca, &a);
+}
+
+/* An aggregate given plain arguments: one collection, or several values
+** (max(a, b)). argmax/argmin of a list give the index of the best item. */
+static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a) {
+  Loc loc = ca->call ? ca->call->loc : (Loc){-1, 0, 0};
+  if (ca->nnamed) hx_error_at(h, loc, "this aggregate takes no named arguments");
+  if (ca->npos == 1 && (ca->pos[0].tag == T_LIST || ca->pos[0].tag == T_COLL)) {
+    Value coll = ca->pos[0];
+    uint32_t n = coll_len(h, coll);
+    for (uint32_t i = 0; i < n && !agg_done(a); i++) agg_add(h, a, coll_get(h, coll, i), v_num(i), loc);
+  } else if (ca->npos == 0) {
+    /* nothing: count() == 0, sum() == 0, max() is an error */
+  } else {
+    if (a->kind == AGG_COUNT || a->kind == AGG_LIST) {
+      char b1[80];
+      if (a->kind == AGG_COUNT && ca->npos == 1)
+        hx_error_at(h, loc, "count needs a list or a comprehension, not %s", v_typename(h, ca->pos[0], b1, sizeof b1));
+    }
+    for (int i = 0; i < ca->npos && !agg_done(a); i++) agg_add(h, a, ca->pos[i], v_num(i), loc);
+  }
+  return agg_result(h, a, loc);
+}
+
+/* ---- fields and indexing ------------------------------------------------------- */
+
+static Value eval_field(H *h, Node *n, Value o) {
+  char b1[80];
+  HStr *name = n->u.field.name;
+  switch (o.tag) {
+    case T_ENT: {
+      int found;
+      Value v = world_field(h, o.kind, (uint32_t)o.i, name, &found);
+      if (!found) {
+        /* nil for a free attribute some entity has; an error for a typo */
+        Table *t = &h->world->t[o.kind];
+        for (uint32_t i = 0; i < t->cols.n; i++) if (t->cols.p[i].name == name) return v_nil();
+        static const char *const builtin_fields[K_NKINDS][8] = {
+          {"name", NULL}, {"name", NULL},
+          {"exporter", "importer", "commodity", "value", "volume", "date", "year", NULL},
+          {"lender", "borrower", "principal", "rate", "start", "term", NULL}};
+        for (int i = 0; builtin_fields[o.kind][i]; i++)
+          if (strcmp(builtin_fields[o.kind][i], name->s) == 0) return v_nil();
+        Suggest sg;
+        suggest_init(&sg, name->s, name->len);
+        for (int i = 0; builtin_fields[o.kind][i]; i++) suggest_try(&sg, builtin_fields[o.kind][i]);
+        for (uint32_t i = 0; i < t->cols.n; i++) suggest_try(&sg, t->cols.p[i].name->s);
+        if (sg.best) hx_error_span(h, n->loc, (int)name->len, "no %s has a field '%s' (did you mean %s?)", kind_names[o.kind], name->s, sg.best);
+        hx_error_span(h, n->loc, (int)name->len, "no %s has a field '%s'", kind_names[o.kind], name->s);
+      }
+      return v;
+    }
+    case T_REC: {
+      Value *v = rec_get(o.as.rec, name);
+      return v ? *v : v_nil();
+    }
+    case T_DATE:
+      if (strcmp(name->s, "year") == 0) return v_num(date_year(o));
+      if (strcmp(name->s, "month") == 0) return v_num(date_month(o));
+      if (strcmp(name->s, "day") == 0) { int y, m, d; civil_from_days(o.i, &y, &m, &d); return v_num(d); }
+      break;
+    case T_QTY:
+      if (strcmp(name->s, "value") == 0) return v_num(o.as.num);
+      if (strcmp(name->s, "unit") == 0) { char d[64]; dim_name(h, o.dim, d, sizeof d); return v_str(hx_intern_c(h, d)); }
+      break;
+    default: break;
+  }
+  if (o.tag == T_NIL) hx_error_span(h, n->loc, (int)name->len, "cannot read field '%s' of nil", name->s);
+  hx_error_span(h, n->loc, (int)name->len, "cannot read field '%s' of %s", name->s, v_typename(h, o, b1, sizeof b1));
+}
+
+static Value eval_index(H *h, Node *n, Value o, Value ix) {
+  char b1[80];
+  if (o.tag == T_LIST || o.tag == T_COLL) {
+    if (ix.tag != T_NUM || ix.as.num != floor(ix.as.num))
+      hx_error_at(h, n->u.index.index->loc, "a list index must be a whole number, not %s", v_show(h, ix, b1, sizeof b1));
+    uint32_t len = coll_len(h, o);
+    double i = ix.as.num;
+    if (i < 0 || i >= len)
+      hx_error_at(h, n->u.index.index->loc, "index %s out of range: the list has %u element%s (indexes start at 0)",
+                  v_show(h, ix, b1, sizeof b1), len, len == 1 ? "" : "s");
+    return coll_get(h, o, (uint32_t)i);
+  }
+  if (o.tag == T_REC && ix.tag == T_STR) {
+    HStr *k = hx_intern_find(h, ix.as.str->s, ix.as.str->len);
+    Value *v = k ? rec_get(o.as.rec, k) : NULL;
+    return v ? *v : v_nil();
+  }
+  hx_error_at(h, n->loc, "cannot index %s", v_typename(h, o, b1, sizeof b1));
+}
+
+/* ---- calls ------------------------------------------------------------------------ */
+
+static Value call_user(H *h, Function *f, CallArgs *a) {
+  Loc loc = a->call ? a->call->loc : f->loc;
+  resolve_function(h, f);
+  uint32_t np = f->params.n;
+  if ((uint32_t)a->npos > np)
+    hx_error_at(h, loc, "%s takes %u argument%s, got %d", f->name->s, np, np == 1 ? "" : "s", a->npos);
+  if (h->depth >= h->max_depth)
+    hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep (more than %d nested calls)", h->max_depth);
+  int nslots = f->nslots > (int)np ? f->nslots : (int)np;
+  Value *slots = arena_alloc(h, &h->temp, (size_t)(nslots ? nslots : 1) * sizeof(Value));
+  uint8_t given[HX_MAX_PARAMS] = {0};
+  for (int i = 0; i < a->npos; i++) { slots[i] = a->pos[i]; given[i] = 1; }
+  for (int i = 0; i < a->nnamed; i++) {
+    uint32_t j;
+    for (j = 0; j < np; j++) if (f->params.p[j].name == a->names[i]) break;
+    if (j == np) {
+      Suggest sg;
+      suggest_init(&sg, a->names[i]->s, a->names[i]->len);
+      for (uint32_t k = 0; k < np; k++) suggest_try(&sg, f->params.p[k].name->s);
+      if (sg.best) hx_error_at(h, loc, "%s has no parameter '%s' (did you mean %s?)", f->name->s, a->names[i]->s, sg.best);
+      hx_error_at(h, loc, "%s has no parameter '%s'", f->name->s, a->names[i]->s);
+    }
+    if (given[j]) hx_error_at(h, loc, "%s: argument '%s' is given twice", f->name->s, a->names[i]->s);
+    slots[j] = a->named[i];
+    given[j] = 1;
+  }
+  h->depth++;
+  for (uint32_t j = 0; j < np; j++) {
+    if (given[j]) continue;
+    if (!f->params.p[j].def)
+      hx_error_at(h, loc, "%s: missing argument '%s'", f->name->s, f->params.p[j].name->s);
+    slots[j] = eval(h, f->params.p[j].def, slots);
+  }
+  Value r = eval(h, f->body, slots);
+  h->depth--;
+  return r;
+}
+
+static Value call_extern(H *h, Function *f, CallArgs *a) {
+  Loc loc = a->call ? a->call->loc : f->loc;
+  HffiFn *fn = f->ffi;
+  int np = hffi_nparams(fn);
+  if (a->nnamed) hx_error_at(h, loc, "%s is a C function: pass its arguments by position", f->name->s);
+  if (a->npos != np) hx_error_at(h, loc, "%s takes %d argument%s, got %d", f->name->s, np, np == 1 ? "" : "s", a->npos);
+  HffiValue args[HX_MAX_PARAMS], ret;
+  char b1[80];
+  for (int i = 0; i < np; i++) {
+    Value v = a->pos[i];
+    HffiType t = hffi_param(fn, i);
+    switch (t) {
+      case HFFI_INT: case HFFI_LONG:
+        if (v.tag != T_NUM || v.as.num != floor(v.as.num) || fabs(v.as.num) > (t == HFFI_INT ? 2147483647.0 : 9.2e18))
+          hx_error_at(h, loc, "%s: argument %d must be a whole number (%s), got %s", f->name->s, i + 1, hffi_type_name(t), v_show(h, v, b1, sizeof b1));
+        args[i].i = (long long)v.as.num;
+        break;
+      case HFFI_DOUBLE:
+        if (v.tag != T_NUM) hx_error_at(h, loc, "%s: argument %d must be a plain number (double), got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
+        args[i].d = v.as.num;
+        break;
+      case HFFI_BOOL:
+        if (v.tag != T_BOOL) hx_error_at(h, loc, "%s: argument %d must be true or false, got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
+        args[i].i = v.as.b;
+        break;
+      case HFFI_STRING:
+        if (v.tag != T_STR) hx_error_at(h, loc, "%s: argument %d must be a string, got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
+        args[i].s = v.as.str->s;
+        break;
+      default: break;
+    }
+  }
+  hffi_call(fn, args, &ret);
+  switch (hffi_ret(fn)) {
+    case HFFI_INT: case HFFI_LONG: return v_num((double)ret.i);
+    case HFFI_DOUBLE: return v_num(ret.d);
+    case HFFI_BOOL: return v_bool(ret.i != 0);
+    case HFFI_STRING: return ret.s ? v_str(hx_newstr(h, &h->temp, ret.s, strlen(ret.s))) : v_nil();
+    default: return v_nil();
+  }
+}
+
+static Value call_host(H *h, Function *f, CallArgs *a) {
+  Loc loc = a->call ? a->call->loc : f->loc;
+  uint32_t np = f->params.n;
+  if ((uint32_t)a->npos > np) hx_error_at(h, loc, "%s takes %u argument%s, got %d", f->name->s, np, np == 1 ? "" : "s", a->npos);
+  hedge_Value args[HX_MAX_PARAMS];
+  Buf texts[HX_MAX_PARAMS];
+  memset(args, 0, sizeof args);
+  memset(texts, 0, sizeof texts);
+  Value vals[HX_MAX_PARAMS];
+  for (uint32_t j = 0; j < np; j++) vals[j] = v_nil();
+  for (int i = 0; i < a->npos; i++) vals[i] = a->pos[i];
+  for (int i = 0; i < a->nnamed; i++) {
+    uint32_t j;
+    for (j = 0; j < np; j++) if (f->params.p[j].name == a->names[i]) break;
+    if (j == np) hx_error_at(h, loc, "%s has no parameter '%s'", f->name->s, a->names[i]->s);
+    vals[j] = a->named[i];
+  }
+  char units[HX_MAX_PARAMS][64];
+  for (uint32_t j = 0; j < np; j++) {
+    Value v = vals[j];
+    hedge_Value *x = &args[j];
+    Buf tb = {0};
+    switch (v.tag) {
+      case T_NIL: x->kind = HEDGE_VNIL; break;
+      case T_BOOL: x->kind = HEDGE_VBOOL; x->number = v.as.b; break;
+      case T_NUM: x->kind = HEDGE_VNUMBER; x->number = v.as.num; break;
+      case T_QTY: x->kind = HEDGE_VQUANTITY; x->number = v.as.num; x->unit = dim_name(h, v.dim, units[j], sizeof units[j]); break;
+      case T_STR: x->kind = HEDGE_VSTRING; x->text = v.as.str->s; break;
+      case T_DATE: x->kind = HEDGE_VDATE; v_print(h, &tb, v, 0); break;
+      case T_ENT: x->kind = HEDGE_VENTITY; v_print(h, &tb, v, 0); break;
+      default: x->kind = HEDGE_VOTHER; v_print(h, &tb, v, 1); break;
+    }
+    if (tb.p) {
+      x->text = arena_strdup(h, &h->temp, tb.p, tb.n);
+      buf_free(h, &tb);
+    }
+  }
+  hedge_Value res;
+  memset(&res, 0, sizeof res);
+  char err[512] = "";
+  int rc = f->host(f->host_ud, args, (int)np, &res, err, sizeof err);
+  if (rc != 0) hx_error_at(h, loc, "%s: %s", f->name->s, err[0] ? err : "host function failed");
+  switch (res.kind) {
+    case HEDGE_VBOOL: return v_bool(res.number != 0);
+    case HEDGE_VNUMBER: return v_num(res.number);
+    case HEDGE_VQUANTITY: {
+      int dim; double fac;
+      if (!res.unit || !units_lookup(h, res.unit, strlen(res.unit), &dim, &fac))
+        hx_error_at(h, loc, "%s returned a quantity with an unknown unit '%s'", f->name->s, res.unit ? res.unit : "(null)");
+      return v_qty(res.number * fac, dim);
+    }
+    case HEDGE_VSTRING: return res.text ? v_str(hx_newstr(h, &h->temp, res.text, strlen(res.text))) : v_nil();
+    case HEDGE_VNIL: return v_nil();
+    default: hx_error_at(h, loc, "%s returned a value of a kind hedge cannot take", f->name->s);
+  }
+}
+
+Value call_function(H *h, Function *f, CallArgs *a) {
+  switch (f->kind) {
+    case F_USER: return call_user(h, f, a);
+    case F_BUILTIN:
+      if (f->aggregate) {
+        Agg ag;
+        memset(&ag, 0, sizeof ag);
+        ag.kind = (AggKind)f->aggregate;
+        ag.result_bool = ag.kind == AGG_ALL;
+        return builtin_list_vec(h, a, &ag);
+      }
+      return f->builtin(h, a);
+    case F_LUA: return lua_call_function(h, f, a);
+    case F_EXTERN: return call_extern(h, f, a);
+    case F_HOST: return call_host(h, f, a);
+  }
+  return v_nil();
+}
+
+static Value eval_call(H *h, Node *n, Value *slots) {
+  Node *fn = n->u.call.fn;
+  Value fv = eval(h, fn, slots);
+  char b1[80];
+  if (fv.tag != T_FUNC) {
+    size_t len;
+    const char *t = node_text(h, fn, &len);
+    hx_error_at(h, n->loc, "'%.*s' is %s, not a function", (int)(len > 60 ? 60 : len), t, v_typename(h, fv, b1, sizeof b1));
+  }
+  Function *f = fv.as.fn;
+  CallArgs ca;
+  memset(&ca, 0, sizeof ca);
+  ca.call = n;
+  if (f->kind == F_BUILTIN && f->aggregate && n->u.call.compr)
+    return run_aggregate(h, f, n, slots, &ca);
+  Value one;
+  if (n->u.call.compr) {
+    /* any function takes a comprehension: it receives the list */
+    Agg ag;
+    memset(&ag, 0, sizeof ag);
+    ag.kind = AGG_LIST;
+    ag.call = n;
+    walk(h, n->u.call.compr, slots, agg_visit, &ag, 0);
+    one = agg_result(h, &ag, n->loc);
+    ca.pos = &one;
+    ca.npos = 1;
+  } else {
+    uint32_t np = n->u.call.args.n, nn = n->u.call.named.n;
+    ca.npos = (int)np;
+    ca.nnamed = (int)nn;
+    ca.pos = np ? arena_alloc(h, &h->temp, np * sizeof(Value)) : NULL;
+    for (uint32_t i = 0; i < np; i++) ca.pos[i] = eval(h, n->u.call.args.p[i], slots);
+    if (nn) {
+      ca.names = arena_alloc(h, &h->temp, nn * sizeof(HStr *));
+      ca.named = arena_alloc(h, &h->temp, nn * sizeof(Value));
+      for (uint32_t i = 0; i < nn; i++) {
+        ca.names[i] = n->u.call.named.p[i].name;
+        ca.named[i] = eval(h, n->u.call.named.p[i].value, slots);
+      }
+    }
+  }
+  return call_function(h, f, &ca);
+}
+
+/* ---- the tree walk ------------------------------------------------------------- */
+
+static int want_bool(H *h, Node *n, Value v, const char *op) {
+  if (v.tag != T_BOOL) {
+    char b1[80];
+    hx_error_at(h, n->loc, "'%s' needs true or false, not %s", op, v_typename(h, v, b1, sizeof b1));
+  }
+  return v.as.b;
+}
+
+typedef struct InState { Value x; int found; } InState;
+static int in_visit(H *h, Value item, void *ud) {
+  InState *s = ud;
+  if (v_equal(h, s->x, item)) { s->found = 1; return 0; }
+  return 1;
+}
+
+static Value eval_bin(H *h, Node *n, Value *slots) {
+  Value a = eval(h, n->u.bin.l, slots);
+  Value b = eval(h, n->u.bin.r, slots);
+  BinOp op = n->u.bin.op;
+  switch (op) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: return arith(h, op, a, b, n->loc);
+    case OP_EQ: case OP_NE: {
+      int eq;
+      if (is_numeric(a) && is_numeric(b)) eq = v_compare(h, a, b, n->loc) == 0;
+      else eq = v_equal(h, a, b);
+      return v_bool(op == OP_EQ ? eq : !eq);
+    }
+    case OP_LT: return v_bool(v_compare(h, a, b, n->loc) < 0);
+    case OP_LE: return v_bool(v_compare(h, a, b, n->loc) <= 0);
+    case OP_GT: return v_bool(v_compare(h, a, b, n->loc) > 0);
+    case OP_GE: return v_bool(v_compare(h, a, b, n->loc) >= 0);
+    case OP_IN: {
+      if (b.tag == T_STR && a.tag == T_STR)
+        return v_bool(a.as.str->len == 0 || memmem(b.as.str->s, b.as.str->len, a.as.str->s, a.as.str->len) != NULL);
+      if (b.tag == T_COLL)
+        return v_bool(a.tag == T_ENT && a.kind == b.kind && world_alive(h->world, a.kind, (uint32_t)a.i));
+      if (b.tag == T_REC && a.tag == T_STR) {
+        HStr *k = hx_intern_find(h, a.as.str->s, a.as.str->len);
+        return v_bool(k && rec_get(b.as.rec, k));
+      }
+      InState s = {a, 0};
+      iterate(h, b, n->u.bin.r->loc, in_visit, &s);
+      return v_bool(s.found);
+    }
+  }
+  return v_nil();
+}
+
+Value eval(H *h, Node *n, Value *slots) {
+  hx_step(h, n->loc);
+  switch (n->kind) {
+    case N_NUM: return v_num(n->u.num.v);
+    case N_QTY: return n->u.qty.q;
+    case N_STR: return v_str(n->u.str);
+    case N_DATE: return v_date(n->u.date.days, n->u.date.prec);
+    case N_BOOL: return v_bool(n->u.b);
+    case N_NIL: return v_nil();
+    case N_LOCAL: return slots[n->u.local.slot];
+    case N_GLOBAL: {
+      Global *g = n->u.global.g;
+      if (!g->ready) hx_error_at(h, n->loc, "'%s' is used before its value is known", g->name->s);
+      return g->value;
+    }
+    case N_CONST: return n->u.cnst.v;
+    case N_COLL: return v_coll(n->u.coll.kind);
+    case N_LIST: {
+      List *l = list_new(h, &h->temp, n->u.items.n);
+      for (uint32_t i = 0; i < l->n; i++) l->items[i] = eval(h, n->u.items.p[i], slots);
+      return v_list(l);
+    }
+    case N_REC: {
+      Rec *r = rec_new(h, &h->temp, n->u.fields.n);
+      for (uint32_t i = 0; i < r->n; i++) {
+        r->keys[i] = n->u.fields.p[i].name;
+        r->vals[i] = eval(h, n->u.fields.p[i].value, slots);
+      }
+      return v_rec(r);
+    }
+    case N_FIELD: return eval_field(h, n, eval(h, n->u.field.obj, slots));
+    case N_INDEX: {
+      Value o = eval(h, n->u.index.obj, slots);
+      return eval_index(h, n, o, eval(h, n->u.index.index, slots));
+    }
+    case N_CALL: return eval_call(h, n, slots);
+    case N_NEG: {
+      Value v = eval(h, n->u.operand, slots);
+      if (!is_numeric(v)) {
+        char b1[80];
+        hx_error_at(h, n->loc, "cannot negate %s", v_typename(h, v, b1, sizeof b1));
+      }
+      v.as.num = -v.as.num;
+      return v;
+    }
+    case N_NOT: return v_bool(!want_bool(h, n, eval(h, n->u.operand, slots), "not"));
+    case N_BIN: return eval_bin(h, n, slots);
+    case N_AND:
+      if (!want_bool(h, n->u.bin.l, eval(h, n->u.bin.l, slots), "and")) return v_bool(0);
+      return v_bool(want_bool(h, n->u.bin.r, eval(h, n->u.bin.r, slots), "and"));
+    case N_OR:
+      if (want_bool(h, n->u.bin.l, eval(h, n->u.bin.l, slots), "or")) return v_bool(1);
+      return v_bool(want_bool(h, n->u.bin.r, eval(h, n->u.bin.r, slots), "or"));
+    case N_IF: {
+      Value c = eval(h, n->u.cond.c, slots);
+      return want_bool(h, n->u.cond.c, c, "if") ? eval(h, n->u.cond.t, slots) : eval(h, n->u.cond.e, slots);
+    }
+    case N_QUANT: return eval_quant(h, n, slots);
+    case N_NAME:
+      hx_error_at(h, n->loc, "internal: unresolved name '%s'", n->u.name->s);
+    default:
+      hx_error_at(h, n->loc, "internal: cannot evaluate node kind %d", (int)n->kind);
+  }
+}
+
+Value eval_root(H *h, Node *n, int nslots) {
+  Value *slots = arena_alloc(h, &h->temp, (size_t)(nslots > 0 ? nslots : 1) * sizeof(Value));
+  return eval(h, n, slots);
+}
+
+/* Exposed for rules.c: aggregates and quantifier bodies are reused there. */
+int eval_is_aggregate(Function *f) { return f->kind == F_BUILTIN && f->aggregate; }

@@ -1,0 +1,152 @@
+/*
+** eval.h: the program (globals, functions, rules, scenarios, tests) and the
+** evaluator. Names are resolved once, before evaluation, into slots and
+** globals; evaluation then never looks a name up by string.
+*/
+#ifndef EVAL_H
+#define EVAL_H
+#include "core.h"
+#include "value.h"
+#include "ast.h"
+#include "world.h"
+
+/* What a global name denotes. */
+typedef enum { G_LET, G_ENTITY, G_FUNC, G_RULE, G_SCENARIO, G_UNIT } GlobalKind;
+
+typedef struct Global {
+  HStr *name;
+  GlobalKind kind;
+  Value value;           /* G_LET: its value; G_ENTITY: the entity; G_FUNC: the function */
+  Loc loc;               /* where declared */
+  int ready;             /* G_LET: evaluated */
+} Global;
+
+/* Kinds of callable. */
+typedef enum { F_USER, F_BUILTIN, F_LUA, F_EXTERN, F_HOST } FuncKind;
+
+typedef struct CallArgs CallArgs;
+typedef Value (*BuiltinFn)(H *h, CallArgs *a);
+
+typedef struct Function {
+  FuncKind kind;
+  HStr *name;
+  Loc loc;
+  ParamList params;      /* F_USER, F_EXTERN, F_HOST */
+  Node *body;            /* F_USER */
+  int nslots;            /* F_USER: frame size after resolution */
+  int resolved;          /* F_USER: 0 not yet, 1 doing it, 2 done */
+  BuiltinFn builtin;     /* F_BUILTIN */
+  int aggregate;         /* F_BUILTIN: takes a comprehension natively */
+  int lua_ref;           /* F_LUA: registry reference */
+  void *ffi;             /* F_EXTERN: HffiFn */
+  int ret_type;          /* F_EXTERN */
+  hedge_CFunction host;  /* F_HOST */
+  void *host_ud;
+  const char *usage, *doc;   /* for :help */
+} Function;
+
+/* Arguments as a builtin sees them. */
+struct CallArgs {
+  Node *call;            /* the call node (location, text) */
+  Value *pos; int npos;
+  HStr **names; Value *named; int nnamed;
+};
+
+typedef struct Rule {
+  HStr *name, *title;
+  Node *node;            /* S_RULE */
+  int warn;
+} Rule;
+
+typedef struct Scenario {
+  HStr *name, *title, *parent;
+  Node *node;
+  Loc loc;
+} Scenario;
+
+typedef struct Test { HStr *name; Node *node; } Test;
+
+typedef struct Program {
+  VEC(Global *) globals;     /* in declaration order */
+  Global **gtab; uint32_t gcap, gn;    /* hash of globals by name */
+  VEC(Rule) rules;
+  VEC(Scenario) scenarios;
+  VEC(Test) tests;
+  VEC(Function *) builtins;  /* C builtins, stdlib (Lua) and host functions */
+  Function **btab; uint32_t bcap;
+  VEC(HStr *) loaded;        /* imported/used paths (loaded once) */
+  VEC(Value) stack;          /* frames of slots */
+  uint32_t sp;
+  VEC(void *) ffi_handles;
+  WorldMark base;            /* world before a scenario */
+} Program;
+
+void prog_init(H *h);
+void prog_free(H *h);
+Global *global_find(H *h, HStr *name);
+Global *global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc);
+Function *builtin_find(H *h, HStr *name);
+Function *builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc);
+/* Suggest a near global or builtin name for an unknown one. */
+const char *suggest_name(H *h, HStr *name);
+
+/* Resolution. Resolves an expression with no enclosing locals; returns the
+** number of slots its frame needs. */
+int resolve_expr(H *h, Node *n);
+int resolve_with(H *h, Node *n, HStr **bound, int nbound);
+void resolve_function(H *h, Function *f);
+void resolve_rule(H *h, Rule *r);
+
+/* Evaluation of a resolved expression in a frame of slots. */
+Value eval(H *h, Node *n, Value *slots);
+/* Evaluates a root expression (resolved, with its nslots). */
+Value eval_root(H *h, Node *n, int nslots);
+/* Calls a function value with positional and named arguments. */
+Value call_function(H *h, Function *f, CallArgs *a);
+/* Iterates over a collection value (list or T_COLL), calling fn for each
+** element; fn returns 0 to stop. */
+typedef int (*IterFn)(H *h, Value item, void *ud);
+void iterate(H *h, Value coll, Loc loc, IterFn fn, void *ud);
+/* Length and element of a collection value. */
+uint32_t coll_len(H *h, Value v);
+Value coll_get(H *h, Value v, uint32_t i);
+
+/* Running a program: executes the statements of a parsed source in order. */
+void exec_program(H *h, NodeList *stmts);
+void exec_statement(H *h, Node *s);
+/* After a load: resolve every rule and function body, to report errors early. */
+void finish_load(H *h);
+
+/* Steps and interrupt: called on every node evaluated (cheap). */
+void hx_step_check(H *h, Loc loc);
+static inline void hx_step(H *h, Loc loc) {
+  if ((++h->steps & (HX_CHECK_INTERVAL - 1)) == 0) hx_step_check(h, loc);
+}
+
+/* Builtins (builtins.c) */
+void builtins_init(H *h);
+/* Loads a data file: S_LOAD (load.c) */
+void exec_load(H *h, Node *s);
+/* Scenario application (scenario.c) */
+Scenario *scenario_find(H *h, HStr *name);
+void scenario_apply(H *h, Scenario *s, Loc loc);
+
+/* Values of expressions used in messages: "5M USD", "PAK", ... */
+const char *v_show(H *h, Value v, char *buf, size_t n);
+
+/* Path resolution for import/use/load: relative to the including source,
+** then the search path. Returns an arena string or NULL. */
+char *find_file(H *h, int src, const char *path, int use_search);
+/* Reads a whole file into a new source; returns its index or raises. */
+int source_add_file(H *h, const char *path, Loc from);
+int source_add_string(H *h, const char *name, const char *text, size_t len);
+
+/* Lua bridge (luabridge.c) */
+int lua_bridge_open(H *h, char *err, size_t errlen);
+void lua_bridge_close(H *h);
+void lua_use(H *h, const char *path, Loc loc);   /* loads an extension */
+Value lua_call_function(H *h, Function *f, CallArgs *a);
+/* FFI (in exec) */
+Value ffi_call_function(H *h, Function *f, CallArgs *a);
+
+#endif

@@ -1,0 +1,524 @@
+/*
+** exec.c: the program: globals, functions, rules, scenarios and tests, and
+** the execution of statements in order. Declarations of entities check
+** their fields here (unknown partner 'CHM' (did you mean CHN?)).
+*/
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "eval.h"
+#include "units.h"
+#include "ffi.h"
+#include "scenario.h"
+
+/* ---- the program and its tables ----------------------------------------------- */
+
+void prog_init(H *h) {
+  Program *p = hx_alloc(h, sizeof *p);
+  memset(p, 0, sizeof *p);
+  h->prog = p;
+}
+
+void prog_free(H *h) {
+  Program *p = h->prog;
+  if (!p) return;
+  for (uint32_t i = 0; i < p->builtins.n; i++) {
+    Function *f = p->builtins.p[i];
+    if (f->kind == F_EXTERN && f->ffi) hffi_free(f->ffi);
+  }
+  for (uint32_t i = 0; i < p->globals.n; i++) {
+    Global *g = p->globals.p[i];
+    if (g->kind == G_FUNC && g->value.as.fn->kind == F_EXTERN && g->value.as.fn->ffi) {
+      hffi_free(g->value.as.fn->ffi);
+      g->value.as.fn->ffi = NULL;
+    }
+  }
+  vec_free(h, &p->globals);
+  hx_free(h, p->gtab, (size_t)p->gcap * sizeof(Global *));
+  vec_free(h, &p->rules);
+  vec_free(h, &p->scenarios);
+  vec_free(h, &p->tests);
+  vec_free(h, &p->builtins);
+  hx_free(h, p->btab, (size_t)p->bcap * sizeof(Function *));
+  vec_free(h, &p->loaded);
+  vec_free(h, &p->stack);
+  vec_free(h, &p->ffi_handles);
+  hx_free(h, p, sizeof *p);
+  h->prog = NULL;
+}
+
+/* Open-addressing tables keyed by interned name pointer. */
+static uint32_t ptr_hash(const void *p) { uintptr_t x = (uintptr_t)p; x ^= x >> 17; x *= 0x9E3779B1u; return (uint32_t)(x ^ (x >> 15)); }
+
+static void gtab_rebuild(H *h, uint32_t cap) {
+  Program *p = h->prog;
+  Global **t = hx_alloc(h, (size_t)cap * sizeof *t);
+  memset(t, 0, (size_t)cap * sizeof *t);
+  for (uint32_t i = 0; i < p->globals.n; i++) {
+    Global *g = p->globals.p[i];
+    uint32_t j = ptr_hash(g->name) & (cap - 1);
+    while (t[j]) j = (j + 1) & (cap - 1);
+    t[j] = g;
+  }
+  hx_free(h, p->gtab, (size_t)p->gcap * sizeof *t);
+  p->gtab = t;
+  p->gcap = cap;
+}
+
+Global *global_find(H *h, HStr *name) {
+  Program *p = h->prog;
+  if (!p->gcap) return NULL;
+  for (uint32_t j = ptr_hash(name) & (p->gcap - 1);; j = (j + 1) & (p->gcap - 1)) {
+    Global *g = p->gtab[j];
+    if (!g) return NULL;
+    if (g->name == name) return g;
+  }
+}
+
+Global *global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc) {
+  Program *p = h->prog;
+  Global *g = arena_alloc(h, &h->perm, sizeof *g);
+  g->name = name; g->kind = kind; g->value = v; g->loc = loc; g->ready = 1;
+  vec_push(h, &p->globals, g);
+  if (p->globals.n * 2 > p->gcap) gtab_rebuild(h, p->gcap ? p->gcap * 2 : 64);
+  else {
+    uint32_t j = ptr_hash(name) & (p->gcap - 1);
+    while (p->gtab[j]) j = (j + 1) & (p->gcap - 1);
+    p->gtab[j] = g;
+  }
+  return g;
+}
+
+static void btab_rebuild(H *h, uint32_t cap) {
+  Program *p = h->prog;
+  Function **t = hx_alloc(h, (size_t)cap * sizeof *t);
+  memset(t, 0, (size_t)cap * sizeof *t);
+  for (uint32_t i = 0; i < p->builtins.n; i++) {
+    Function *f = p->builtins.p[i];
+    uint32_t j = ptr_hash(f->name) & (cap - 1);
+    while (t[j]) j = (j + 1) & (cap - 1);
+    t[j] = f;
+  }
+  hx_free(h, p->btab, (size_t)p->bcap * sizeof *t);
+  p->btab = t;
+  p->bcap = cap;
+}
+
+Function *builtin_find(H *h, HStr *name) {
+  Program *p = h->prog;
+  if (!p->bcap) return NULL;
+  for (uint32_t j = ptr_hash(name) & (p->bcap - 1);; j = (j + 1) & (p->bcap - 1)) {
+    Function *f = p->btab[j];
+    if (!f) return NULL;
+    if (f->name == name) return f;
+  }
+}
+
+Function *builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc) {
+  Program *p = h->prog;
+  HStr *n = hx_intern_c(h, name);
+  Function *f = builtin_find(h, n);
+  if (!f) {
+    f = arena_alloc(h, &h->perm, sizeof *f);
+    memset(f, 0, sizeof *f);
+    f->name = n;
+    vec_push(h, &p->builtins, f);
+    if (p->builtins.n * 2 > p->bcap) btab_rebuild(h, p->bcap ? p->bcap * 2 : 128);
+    else {
+      uint32_t j = ptr_hash(n) & (p->bcap - 1);
+      while (p->btab[j]) j = (j + 1) & (p->bcap - 1);
+      p->btab[j] = f;
+    }
+  }
+  f->kind = F_BUILTIN;
+  f->builtin = fn;
+  f->aggregate = aggregate;
+  f->usage = usage;
+  f->doc = doc;
+  f->loc = (Loc){-1, 0, 0};
+  return f;
+}
+
+/* ---- program marks: a failed load adds nothing ---------------------------------- */
+
+ProgMark prog_mark(H *h) {
+  Program *p = h->prog;
+  ProgMark m;
+  m.world = world_mark(h);
+  h->world->logging = m.world.logging;   /* a plain mark: no overlay logging */
+  m.nglobals = p->globals.n; m.nrules = p->rules.n; m.nscen = p->scenarios.n;
+  m.ntests = p->tests.n; m.nunits = units_count(h); m.nbase = h->units->nbase;
+  m.nloaded = p->loaded.n; m.nsources = h->sources.n;
+  return m;
+}
+
+void prog_rollback(H *h, ProgMark m) {
+  Program *p = h->prog;
+  for (uint32_t i = m.nglobals; i < p->globals.n; i++) {
+    Global *g = p->globals.p[i];
+    if (g->kind == G_FUNC && g->value.as.fn->kind == F_EXTERN && g->value.as.fn->ffi) {
+      hffi_free(g->value.as.fn->ffi);
+      g->value.as.fn->ffi = NULL;
+    }
+  }
+  if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_rebuild(h, p->gcap); }
+  p->rules.n = m.nrules; p->scenarios.n = m.nscen; p->tests.n = m.ntests;
+  p->loaded.n = m.nloaded;
+  units_truncate(h, m.nunits, m.nbase);
+  world_rollback(h, m.world);
+}
+
+/* ---- sources -------------------------------------------------------------------- */
+
+static char *dir_of(H *h, const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return arena_strdup(h, &h->perm, ".", 1);
+  if (slash == path) return arena_strdup(h, &h->perm, "/", 1);
+  return arena_strdup(h, &h->perm, path, (size_t)(slash - path));
+}
+
+int source_add_string(H *h, const char *name, const char *text, size_t len) {
+  Source *s = arena_alloc(h, &h->perm, sizeof *s);
+  s->name = arena_strdup(h, &h->perm, name, strlen(name));
+  s->text = arena_strdup(h, &h->perm, text, len);
+  s->len = len;
+  s->dir = dir_of(h, name);
+  if (strchr(name, '<')) s->dir = arena_strdup(h, &h->perm, ".", 1);
+  vec_push(h, &h->sources, s);
+  return (int)h->sources.n - 1;
+}
+
+int source_add_file(H *h, const char *path, Loc from) {
+  FILE *f = fopen(path, "rb");
+  if (!f) hx_error_at(h, from, "cannot open '%s': %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { fclose(f); hx_error_at(h, from, "'%s' is a folder, not a file", path); }
+  Buf b = {0};
+  char chunk[65536];
+  size_t n;
+  /* read without raising while the FILE is open, so it is always closed */
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (b.n + n + 1 > b.cap) {
+      size_t cap = b.cap ? b.cap : 65536;
+      while (cap < b.n + n + 1) cap *= 2;
+      char *q = hx_try_alloc(h, cap);
+      if (!q) { fclose(f); buf_free(h, &b); hx_error_status(h, HEDGE_EMEMORY, from, "out of memory reading '%s'", path); }
+      if (b.n) memcpy(q, b.p, b.n);
+      hx_free(h, b.p, b.cap);
+      b.p = q;
+      b.cap = cap;
+    }
+    memcpy(b.p + b.n, chunk, n);
+    b.n += n;
+  }
+  int err = ferror(f);
+  fclose(f);
+  if (err) { buf_free(h, &b); hx_error_at(h, from, "cannot read '%s'", path); }
+  int id = source_add_string(h, path, b.p ? b.p : "", b.n);
+  buf_free(h, &b);
+  h->sources.p[id]->dir = dir_of(h, path);
+  return id;
+}
+
+static int file_exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *find_file(H *h, int src, const char *path, int use_search) {
+  char buf[PATH_MAX];
+  if (path[0] == '/') return file_exists(path) ? arena_strdup(h, &h->temp, path, strlen(path)) : NULL;
+  const char *dir = src >= 0 ? h->sources.p[src]->dir : ".";
+  snprintf(buf, sizeof buf, "%s/%s", dir, path);
+  if (file_exists(buf)) return arena_strdup(h, &h->temp, buf, strlen(buf));
+  if (use_search && h->search_path) {
+    const char *s = h->search_path;
+    while (*s) {
+      const char *e = strchr(s, ':');
+      size_t n = e ? (size_t)(e - s) : strlen(s);
+      if (n) {
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, s, path);
+        if (file_exists(buf)) return arena_strdup(h, &h->temp, buf, strlen(buf));
+      }
+      if (!e) break;
+      s = e + 1;
+    }
+  }
+  return NULL;
+}
+
+/* ---- declarations ------------------------------------------------------------- */
+
+static void duplicate(H *h, HStr *name, Loc loc, Loc first, const char *what) {
+  hx_error_begin(h, HEDGE_ERROR, loc, (int)name->len, "'%s' is already declared%s", name->s, what);
+  if (first.src >= 0) hx_error_note(h, first, "first declared here");
+  hx_error_end(h);
+}
+
+static int allow_redefine(H *h);
+
+static void check_fresh(H *h, HStr *name, Loc loc) {
+  Global *g = global_find(h, name);
+  if (g) duplicate(h, name, loc, g->loc, "");
+  static const char *const reserved[] = {"partners", "commodities", "deals", "loans"};
+  for (int i = 0; i < 4; i++)
+    if (strcmp(name->s, reserved[i]) == 0)
+      hx_error_at(h, loc, "'%s' is the name of a collection; choose another name", name->s);
+}
+
+/* The value of an entity field written as a bare name: looked up among
+** entities of the wanted kind so the message can say "unknown partner". */
+static Value entity_ref(H *h, Node *v, int want, const char *field) {
+  if (v->kind == N_NAME) {
+    Global *g = global_find(h, v->u.name);
+    if (!g) {
+      Suggest sg;
+      suggest_init(&sg, v->u.name->s, v->u.name->len);
+      Table *t = &h->world->t[want];
+      for (uint32_t r = 0; r < t->n; r++) if (t->names[r] && world_alive(h->world, want, r)) suggest_try(&sg, t->names[r]->s);
+      if (sg.best) hx_error_span(h, v->loc, (int)v->u.name->len, "unknown %s '%s' (did you mean %s?)", kind_names[want], v->u.name->s, sg.best);
+      hx_error_span(h, v->loc, (int)v->u.name->len, "unknown %s '%s' in field %s", kind_names[want], v->u.name->s, field);
+    }
+  }
+  int n = resolve_expr(h, v);
+  return eval_root(h, v, n);
+}
+
+/* Declares the fields of a record on a row. */
+static void set_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Value *bvals, int nbound) {
+  World *w = h->world;
+  for (uint32_t i = 0; i < rec->u.fields.n; i++) {
+    Field *f = &rec->u.fields.p[i];
+    Value v;
+    int want = -1;
+    if (kind == K_DEAL && (f->name == w->f_exporter || f->name == w->f_importer)) want = K_PARTNER;
+    if (kind == K_DEAL && f->name == w->f_commodity) want = K_COMMODITY;
+    if (kind == K_LOAN && (f->name == w->f_lender || f->name == w->f_borrower)) want = K_PARTNER;
+    if (nbound) {
+      int n = resolve_with(h, f->value, bound, nbound);
+      Value *slots = arena_alloc(h, &h->temp, (size_t)(n > nbound ? n : nbound) * sizeof(Value));
+      memcpy(slots, bvals, (size_t)nbound * sizeof(Value));
+      v = eval(h, f->value, slots);
+    } else if (want >= 0) v = entity_ref(h, f->value, want, f->name->s);
+    else {
+      int n = resolve_expr(h, f->value);
+      v = eval_root(h, f->value, n);
+    }
+    world_set_field(h, kind, row, f->name, v, f->value->loc);
+  }
+}
+
+void set_record_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Value *bvals, int nbound) {
+  set_fields(h, kind, row, rec, bound, bvals, nbound);
+}
+
+static void exec_entity(H *h, Node *s) {
+  int k = s->u.ent.ekind;
+  HStr *name = s->u.ent.name;
+  if (name) check_fresh(h, name, s->u.ent.nameloc);
+  uint32_t row = world_add(h, k, name, s->loc);
+  if (name) global_add(h, name, G_ENTITY, v_ent(k, (int32_t)row), s->u.ent.nameloc);
+  if (s->u.ent.rec) set_fields(h, k, row, s->u.ent.rec, NULL, NULL, 0);
+  world_check_required(h, k, row, s->loc);
+}
+
+static void exec_fn(H *h, Node *s) {
+  Global *old = global_find(h, s->u.fn.name);
+  if (old && !(allow_redefine(h) && old->kind == G_FUNC)) check_fresh(h, s->u.fn.name, s->loc);
+  Function *f = arena_alloc(h, &h->perm, sizeof *f);
+  memset(f, 0, sizeof *f);
+  f->kind = F_USER;
+  f->name = s->u.fn.name;
+  f->loc = s->loc;
+  f->params = s->u.fn.params;
+  f->body = s->u.fn.body;
+  if (old) { old->value = v_fn(f); old->loc = s->loc; }
+  else global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
+}
+
+static void exec_let(H *h, Node *s) {
+  Global *old = global_find(h, s->u.let.name);
+  if (old && !(allow_redefine(h) && old->kind == G_LET)) check_fresh(h, s->u.let.name, s->loc);
+  int n = resolve_expr(h, s->u.let.value);
+  Value v = eval_root(h, s->u.let.value, n);
+  v = v_copy(h, &h->perm, v);
+  if (old) { old->value = v; old->loc = s->loc; }
+  else global_add(h, s->u.let.name, G_LET, v, s->loc);
+}
+
+static void exec_rule(H *h, Node *s) {
+  Program *p = h->prog;
+  Global *old = global_find(h, s->u.rule.name);
+  if (old && allow_redefine(h) && old->kind == G_RULE) {
+    for (uint32_t i = 0; i < p->rules.n; i++)
+      if (p->rules.p[i].name == s->u.rule.name) {
+        p->rules.p[i].node = s; p->rules.p[i].title = s->u.rule.title; p->rules.p[i].warn = s->u.rule.warn;
+      }
+    old->loc = s->loc;
+    return;
+  }
+  check_fresh(h, s->u.rule.name, s->loc);
+  Rule r = {s->u.rule.name, s->u.rule.title, s, s->u.rule.warn};
+  vec_push(h, &p->rules, r);
+  global_add(h, r.name, G_RULE, v_nil(), s->loc);
+}
+
+static void exec_print(H *h, Node *s) {
+  int n = resolve_expr(h, s->u.expr);
+  Value v = eval_root(h, s->u.expr, n);
+  Buf b = {0};
+  v_print(h, &b, v, 0);
+  buf_putc(h, &b, '\n');
+  if (h->print_fn) h->print_fn(h->print_ud, b.p, b.n);
+  else buf_put(h, &h->out, b.p, b.n);
+  buf_free(h, &b);
+}
+
+static int already_loaded(H *h, const char *path) {
+  char real[PATH_MAX];
+  if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
+  Program *p = h->prog;
+  HStr *k = hx_intern_c(h, real);
+  for (uint32_t i = 0; i < p->loaded.n; i++) if (p->loaded.p[i] == k) return 1;
+  vec_push(h, &p->loaded, k);
+  return 0;
+}
+
+static void exec_import(H *h, Node *s) {
+  const char *path = s->u.import.path->s;
+  char *found = find_file(h, s->loc.src, path, 1);
+  if (!found) hx_error_at(h, s->loc, "cannot find '%s' (looked beside this file%s)", path, h->search_path ? " and along HEDGE_PATH" : "");
+  if (already_loaded(h, found)) return;
+  int src = source_add_file(h, found, s->loc);
+  NodeList stmts = {0};
+  /* the statement list lives in h->perm, like the nodes */
+  parse_program(h, src, &stmts, NULL);
+  for (uint32_t i = 0; i < stmts.n; i++) exec_statement(h, stmts.p[i]);
+}
+
+static void exec_use(H *h, Node *s) {
+  const char *path = s->u.import.path->s;
+  char name[PATH_MAX];
+  if (s->u.import.is_name) snprintf(name, sizeof name, "%s.lua", path);
+  else snprintf(name, sizeof name, "%s", path);
+  char *found = find_file(h, s->loc.src, name, 1);
+  if (!found && s->u.import.is_name && h->stdlib_dir) {
+    char b[PATH_MAX * 2 + 2];
+    snprintf(b, sizeof b, "%s/%s", h->stdlib_dir, name);
+    if (file_exists(b)) found = arena_strdup(h, &h->temp, b, strlen(b));
+  }
+  if (!found) hx_error_at(h, s->loc, "cannot find Lua extension '%s' (looked beside this file, along HEDGE_PATH and in the standard library)", name);
+  if (already_loaded(h, found)) return;
+  lua_use(h, found, s->loc);
+}
+
+static void exec_extern(H *h, Node *s) {
+  if (!(h->caps & HEDGE_CAP_FFI))
+    hx_error_at(h, s->loc, "extern is not allowed: C functions run with full access to the machine; grant it with --allow-ffi (or HEDGE_CAP_FFI in hedge_Options.capabilities)");
+  check_fresh(h, s->u.fn.name, s->loc);
+  HffiType params[HX_MAX_PARAMS], ret;
+  for (uint32_t i = 0; i < s->u.fn.params.n; i++) {
+    Node *t = s->u.fn.params.p[i].def;
+    if (hffi_type_from_name(t->u.name->s, t->u.name->len, &params[i]) != 0 || params[i] == HFFI_VOID)
+      hx_error_at(h, t->loc, "unknown parameter type '%s' (use int, long, double, bool or string)", t->u.name->s);
+  }
+  Node *rt = s->u.fn.body;
+  if (hffi_type_from_name(rt->u.name->s, rt->u.name->len, &ret) != 0)
+    hx_error_at(h, rt->loc, "unknown return type '%s' (use int, long, double, bool, string or void)", rt->u.name->s);
+  char err[512];
+  HffiFn *fn = hffi_bind(s->u.fn.lib->s, s->u.fn.name->s, params, (int)s->u.fn.params.n, ret, hx_hook, h, err, sizeof err);
+  if (!fn) hx_error_at(h, s->loc, "%s", err);
+  Function *f = arena_alloc(h, &h->perm, sizeof *f);
+  memset(f, 0, sizeof *f);
+  f->kind = F_EXTERN;
+  f->name = s->u.fn.name;
+  f->loc = s->loc;
+  f->params = s->u.fn.params;
+  f->ffi = fn;
+  global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
+}
+
+static void exec_unit(H *h, Node *s) {
+  if (s->u.unit.of) units_declare(h, s->u.unit.name, s->u.unit.factor, s->u.unit.of, s->loc);
+  else units_declare_base(h, s->u.unit.name, s->loc);
+}
+
+static void exec_scenario(H *h, Node *s) {
+  Program *p = h->prog;
+  check_fresh(h, s->u.scen.name, s->loc);
+  Scenario sc = {s->u.scen.name, s->u.scen.title, s->u.scen.parent, s, s->loc};
+  vec_push(h, &p->scenarios, sc);
+  global_add(h, sc.name, G_SCENARIO, v_nil(), s->loc);
+}
+
+static void exec_test(H *h, Node *s) {
+  Program *p = h->prog;
+  for (uint32_t i = 0; i < p->tests.n; i++)
+    if (p->tests.p[i].name == s->u.scen.name) duplicate(h, s->u.scen.name, s->loc, p->tests.p[i].node->loc, " as a test");
+  Test t = {s->u.scen.name, s};
+  vec_push(h, &p->tests, t);
+}
+
+void exec_statement(H *h, Node *s) {
+  switch (s->kind) {
+    case S_UNIT: exec_unit(h, s); break;
+    case S_ENTITY: exec_entity(h, s); break;
+    case S_LET: exec_let(h, s); break;
+    case S_FN: exec_fn(h, s); break;
+    case S_RULE: exec_rule(h, s); break;
+    case S_PRINT: exec_print(h, s); break;
+    case S_IMPORT: exec_import(h, s); break;
+    case S_USE: exec_use(h, s); break;
+    case S_EXTERN: exec_extern(h, s); break;
+    case S_LOAD: exec_load(h, s); break;
+    case S_SCENARIO: exec_scenario(h, s); break;
+    case S_TEST: exec_test(h, s); break;
+    case S_EXPR: exec_print(h, s); break;
+    default: hx_error_at(h, s->loc, "this statement belongs inside a scenario or test block");
+  }
+}
+
+void exec_program(H *h, NodeList *stmts) {
+  for (uint32_t i = 0; i < stmts->n; i++) exec_statement(h, stmts->p[i]);
+}
+
+/* Everything declared is checked before any rule runs: rule bodies and
+** function bodies resolve, scenario parents exist, extends has no cycle. */
+void finish_load(H *h) {
+  Program *p = h->prog;
+  for (uint32_t i = 0; i < p->rules.n; i++) resolve_rule(h, &p->rules.p[i]);
+  for (uint32_t i = 0; i < p->globals.n; i++) {
+    Global *g = p->globals.p[i];
+    if (g->kind == G_FUNC && g->value.as.fn->kind == F_USER) resolve_function(h, g->value.as.fn);
+  }
+  for (uint32_t i = 0; i < p->scenarios.n; i++) {
+    Scenario *s = &p->scenarios.p[i];
+    int steps = 0;
+    for (Scenario *c = s; c->parent; steps++) {
+      Scenario *par = scenario_find(h, c->parent);
+      if (!par) {
+        Suggest sg;
+        suggest_init(&sg, c->parent->s, c->parent->len);
+        for (uint32_t j = 0; j < p->scenarios.n; j++) suggest_try(&sg, p->scenarios.p[j].name->s);
+        if (sg.best) hx_error_at(h, c->node->u.scen.parentloc, "unknown scenario '%s' (did you mean %s?)", c->parent->s, sg.best);
+        hx_error_at(h, c->node->u.scen.parentloc, "unknown scenario '%s'", c->parent->s);
+      }
+      if (par == s || steps > (int)p->scenarios.n)
+        hx_error_at(h, s->node->u.scen.parentloc, "scenario '%s' extends itself through a cycle", s->name->s);
+      c = par;
+    }
+  }
+}
+
+Scenario *scenario_find(H *h, HStr *name) {
+  Program *p = h->prog;
+  for (uint32_t i = 0; i < p->scenarios.n; i++) if (p->scenarios.p[i].name == name) return &p->scenarios.p[i];
+  return NULL;
+}
+
+/* The REPL rebinds let, fn and rule names; files may not. */
+static int allow_redefine(H *h) { return h->repl_mode; }

@@ -1,0 +1,199 @@
+/*
+** hedge.h: the one public header of libhedge, the hedge interpreter.
+**
+** Every function takes the state as its first argument. States are fully
+** independent: a process may open any number of them, in any threads (one
+** thread at a time per state). The library never exits, aborts or prints:
+** every failure comes back as a status plus a message, hedge_errmsg(), of
+** the form "file:line:col: error: ..." followed by the quoted line and a
+** caret.
+**
+** Ownership: every `const char *` and every report returned by the library
+** is owned by the state, unless said otherwise. Strings stay valid until the
+** next call on the same state; a report stays valid until hedge_report_free()
+** or hedge_close().
+*/
+#ifndef HEDGE_H
+#define HEDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEDGE_VERSION "0.1.0"
+
+/* Status codes. HEDGE_OK and HEDGE_FAIL are the "no error" outcomes. */
+enum {
+  HEDGE_OK = 0,          /* done */
+  HEDGE_FAIL = 1,        /* hedge_check: some `rule` failed (not an error) */
+  HEDGE_ERROR = 2,       /* bad input: syntax, names, units, runtime error */
+  HEDGE_EMEMORY = 3,     /* the allocator failed or the memory cap was hit */
+  HEDGE_ELIMIT = 4,      /* the step limit or the depth limit was hit */
+  HEDGE_EINTERRUPT = 5,  /* hedge_interrupt() was called */
+  HEDGE_EUSAGE = 6       /* the host misused the API (bad argument) */
+};
+
+/* Capabilities a host grants; everything else is sandboxed. */
+#define HEDGE_CAP_FFI 0x1u   /* `extern` declarations (libffi) */
+#define HEDGE_CAP_IO  0x2u   /* Lua extensions get io, os, require */
+
+typedef struct hedge_State hedge_State;
+
+/* The allocator hook, same contract as lua_Alloc: nsize == 0 frees ptr and
+** returns NULL; otherwise (re)allocates and returns NULL on failure. osize is
+** the old size of ptr (0 when ptr is NULL). The hook also serves the
+** embedded Lua, so a cap placed here caps everything. */
+typedef void *(*hedge_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* Options for hedge_open. Zero/NULL in every field means the default that
+** its comment gives, so `hedge_Options o = {0};` is a valid configuration. */
+typedef struct hedge_Options {
+  hedge_Alloc alloc;        /* NULL: the C library's realloc/free */
+  void *alloc_ud;           /* passed to alloc; ignored when alloc is NULL */
+  size_t max_memory;        /* 0: no cap; else bytes the state may hold */
+  uint64_t max_steps;       /* 0: no limit; else evaluation steps per call */
+  int max_depth;            /* 0: 400; else the deepest hedge call nesting */
+  unsigned capabilities;    /* 0: none; else HEDGE_CAP_* flags */
+  const char *stdlib_dir;   /* NULL: the directory built in at compile time */
+  const char *search_path;  /* NULL: none; else ':'-separated folders for
+                               import and use (the CLI passes $HEDGE_PATH) */
+  /* Where `print` output goes. NULL: collected; read it with hedge_output(). */
+  void (*print)(void *ud, const char *text, size_t len);
+  void *print_ud;
+} hedge_Options;
+
+/* Opens a state. NULL options means all defaults. Returns NULL only when
+** the very first allocation fails or the standard library cannot be loaded;
+** then, if err is not NULL, a message is copied into err[0..errlen). */
+hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen);
+
+/* Frees every byte the state holds. NULL is allowed. */
+void hedge_close(hedge_State *H);
+
+/* The message of the last error, "" after a success. */
+const char *hedge_errmsg(hedge_State *H);
+
+/* Loads and runs a file / a string of hedge source: declarations join the
+** world, `print` prints, rules are registered (checked by hedge_check).
+** On error nothing of that file or string is kept. */
+int hedge_load_file(hedge_State *H, const char *path);
+int hedge_load_string(hedge_State *H, const char *chunkname, const char *source);
+
+/* Evaluates one expression in the current world; *result (may be NULL)
+** receives its printed form, owned by the state. */
+int hedge_eval(hedge_State *H, const char *expr, const char **result);
+
+/* Text printed by `print` since the last call, when no print hook is set. */
+const char *hedge_output(hedge_State *H);
+
+/* Asks a running call to stop with HEDGE_EINTERRUPT. Safe from another
+** thread or a signal handler. The state stays usable. */
+void hedge_interrupt(hedge_State *H);
+
+/* Raises or lowers limits after opening (0 keeps the same meaning as in
+** hedge_Options). */
+void hedge_set_limits(hedge_State *H, size_t max_memory, uint64_t max_steps, int max_depth);
+/* Bytes the state holds now, and the most it held. */
+size_t hedge_memory(hedge_State *H, size_t *peak);
+
+/* ---- checking and reports ------------------------------------------------ */
+
+typedef struct hedge_Report hedge_Report;
+
+enum { HEDGE_PASS = 0, HEDGE_FAILED = 1, HEDGE_ERRORED = 2 };   /* rule statuses */
+
+/* Checks every rule and warn (or, when only is not NULL, the rules named in
+** the NULL-terminated list) under scenario (NULL: the base world). Returns
+** HEDGE_OK when every `rule` passed, HEDGE_FAIL when some failed, or an
+** error status (a rule with status error gives HEDGE_ERROR, and the report
+** is still produced). *out (may be NULL) receives the report. */
+int hedge_check(hedge_State *H, const char *scenario, const char *const *only,
+                hedge_Report **out);
+void hedge_report_free(hedge_State *H, hedge_Report *r);
+
+/* hedge_check with --explain: each counterexample also carries the value of
+** every sub-expression of the failing body (power-assert style). */
+int hedge_check_ex(hedge_State *H, const char *scenario, const char *const *only,
+                   int explain, hedge_Report **out);
+
+/* Checks the base world and the world under scenario, and writes what
+** changed: each rule's status before and after, counterexamples that
+** appeared or vanished, values that moved. *text (owned by the state) is
+** text, or JSON when json != 0. Returns the status of the scenario's check. */
+int hedge_compare(hedge_State *H, const char *scenario, int json, const char **text);
+
+/* Runs every `test` block, each on a fresh copy of the world. *text gets
+** the results (text ending "N passed, M failed", or JSON); returns HEDGE_OK
+** when all passed, HEDGE_FAIL when some failed, or an error status. */
+int hedge_test(hedge_State *H, int json, const char **text, int *passed, int *failed);
+
+/* Forgets what hedge_output() returned so far. */
+void hedge_output_clear(hedge_State *H);
+
+/* The report as the JSON of SPEC section 6 (owned by the report). */
+const char *hedge_report_json(hedge_State *H, hedge_Report *r);
+/* The report as text for people; color != 0 adds ANSI colour. */
+const char *hedge_report_text(hedge_State *H, hedge_Report *r, int color);
+
+/* Reading a report as data. Indexes are 0-based; out-of-range gives
+** NULL / 0 / -1. */
+int hedge_report_rules(const hedge_Report *r);                /* how many */
+const char *hedge_rule_name(const hedge_Report *r, int i);
+const char *hedge_rule_title(const hedge_Report *r, int i);  /* NULL: none */
+int hedge_rule_is_warn(const hedge_Report *r, int i);
+int hedge_rule_status(const hedge_Report *r, int i);         /* HEDGE_PASS.. */
+const char *hedge_rule_error(const hedge_Report *r, int i);  /* NULL: none */
+/* Where the rule is declared. */
+const char *hedge_rule_location(const hedge_Report *r, int i, int *line, int *col);
+int hedge_rule_counterexamples(const hedge_Report *r, int i);
+/* Binding j of counterexample k of rule i: variable name and value text. */
+int hedge_cx_bindings(const hedge_Report *r, int i, int k);
+const char *hedge_cx_binding(const hedge_Report *r, int i, int k, int j, const char **value);
+/* Operand value j of counterexample k: the expression's source text, its
+** number in base units (NAN when not a number) and unit (NULL: none), and
+** its printed form. */
+int hedge_cx_values(const hedge_Report *r, int i, int k);
+const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j,
+                           double *number, const char **unit, const char **text);
+/* Summary counts as in SPEC section 6. */
+void hedge_report_summary(const hedge_Report *r, int *passed, int *failed,
+                          int *warnings, int *errors);
+
+/* ---- host functions ------------------------------------------------------ */
+
+/* A value crossing to a host function. kind is one of the HEDGE_V* below;
+** number holds numbers, quantities (in the base unit) and booleans (0/1);
+** text holds strings, entity names, dates (ISO form) and the unit of a
+** quantity is in unit. Pointers are owned by the state and valid during the
+** call only. */
+enum { HEDGE_VNIL, HEDGE_VBOOL, HEDGE_VNUMBER, HEDGE_VQUANTITY, HEDGE_VSTRING,
+       HEDGE_VDATE, HEDGE_VENTITY, HEDGE_VOTHER };
+typedef struct hedge_Value {
+  int kind;
+  double number;
+  const char *text;
+  const char *unit;
+} hedge_Value;
+
+/* A host function: reads args[0..nargs) (named parameters arrive in their
+** declared position, HEDGE_VNIL when not given and no default), writes
+** *result (text is copied by the library after return), and returns 0, or
+** non-zero after filling errbuf with a message (the call then fails with a
+** located error). */
+typedef int (*hedge_CFunction)(void *ud, const hedge_Value *args, int nargs,
+                               hedge_Value *result, char *errbuf, size_t errlen);
+
+/* Registers NAME with parameters given as in a hedge fn head, e.g.
+** "a, from, year" or "x, scale = 1"? Defaults are not supported here:
+** params is a comma-separated list of names; every parameter may be passed
+** positionally or by name. */
+int hedge_register(hedge_State *H, const char *name, const char *params,
+                   hedge_CFunction fn, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

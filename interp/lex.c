@@ -1,0 +1,339 @@
+/*
+** lex.c: the lexer. Notable rules (SPEC section 2):
+**  - a number may carry a scale suffix (K M B T) or % written right after
+**    its digits;
+**  - an identifier on the same line right after a number is its unit, and
+**    units join identifiers with / or * with no spaces (USD/t);
+**  - DDDD-DD and DDDD-DD-DD are dates, never subtractions.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lex.h"
+
+static const char *const kw_names[] = {
+  "partner", "commodity", "deal", "loan", "unit", "let", "fn", "rule",
+  "warn", "print", "import", "use", "extern", "load", "from", "scenario",
+  "extends", "drop", "update", "test", "expect", "pass", "fail", "forall",
+  "exists", "in", "where", "and", "or", "not", "if", "then", "else",
+  "true", "false", "nil"};
+
+static const char *const punct_names[] = {
+  "'('", "')'", "'['", "']'", "'{'", "'}'", "','", "':'", "'.'", "'+'", "'-'",
+  "'*'", "'/'", "'=='", "'!='", "'<'", "'<='", "'>'", "'>='", "'='", "'->'"};
+
+const char *tok_name(TokKind k) {
+  static const char *const names[] = {"end of input", "identifier", "number", "unit", "string", "date"};
+  if (k <= TK_DATE) return names[k];
+  if (k >= TK_FIRST_KW && k <= TK_LAST_KW) return kw_names[k - TK_FIRST_KW];
+  if (k >= TK_LPAREN && k < TK_COUNT_) return punct_names[k - TK_LPAREN];
+  return "?";
+}
+
+int tok_is_keyword(TokKind k) { return k >= TK_FIRST_KW && k <= TK_LAST_KW; }
+const char *kw_spelling(TokKind k) { return tok_is_keyword(k) ? kw_names[k - TK_FIRST_KW] : NULL; }
+
+TokKind kw_lookup(const char *s, size_t n) {
+  for (int i = 0; i <= TK_LAST_KW - TK_FIRST_KW; i++)
+    if (strlen(kw_names[i]) == n && memcmp(kw_names[i], s, n) == 0) return (TokKind)(TK_FIRST_KW + i);
+  return TK_IDENT;
+}
+
+void lex_init(Lexer *lx, H *h, int src) {
+  memset(lx, 0, sizeof *lx);
+  lx->h = h;
+  lx->src = src;
+  lx->text = h->sources.p[src]->text;
+  lx->len = (int)h->sources.p[src]->len;
+  lx->line = 1;
+  /* a UTF-8 byte order mark is not part of the program */
+  if (lx->len >= 3 && memcmp(lx->text, "\xEF\xBB\xBF", 3) == 0) lx->pos = lx->linestart = 3;
+}
+
+static Loc here(Lexer *lx, int pos) {
+  Loc l = {lx->src, lx->line, pos - lx->linestart + 1};
+  return l;
+}
+
+static int is_id0(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static int is_id(int c) { return is_id0(c) || (c >= '0' && c <= '9'); }
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* ---- dates ---------------------------------------------------------------- */
+
+int32_t days_from_civil(int y, int m, int d) {   /* H. Hinnant's algorithm */
+  y -= m <= 2;
+  int era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int)doe - 719468;
+}
+
+void civil_from_days(int32_t z, int *y, int *m, int *d) {
+  z += 719468;
+  int era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int yy = (int)yoe + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yy + (*m <= 2);
+}
+
+int days_in_month(int y, int m) {
+  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return dm[m - 1];
+}
+
+/* ---- the scanner ------------------------------------------------------------ */
+
+static void skip_space(Lexer *lx, Token *t) {
+  const char *s = lx->text;
+  for (;;) {
+    if (lx->pos >= lx->len) return;
+    char c = s[lx->pos];
+    if (c == '\n') { lx->pos++; lx->line++; lx->linestart = lx->pos; t->nl_before = 1; }
+    else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') lx->pos++;
+    else if (c == '#') { while (lx->pos < lx->len && s[lx->pos] != '\n') lx->pos++; }
+    else return;
+  }
+}
+
+/* 4 digits '-' 2 digits ['-' 2 digits], not followed by a digit or letter */
+static int date_shape(const char *s, int pos, int len) {
+  for (int i = 0; i < 4; i++) if (pos + i >= len || !is_digit(s[pos + i])) return 0;
+  if (pos + 4 > 0 && pos > 0 && (is_id(s[pos - 1]) || s[pos - 1] == '.')) return 0;
+  if (pos + 7 > len || s[pos + 4] != '-' || !is_digit(s[pos + 5]) || !is_digit(s[pos + 6])) return 0;
+  int n = 7;
+  if (pos + 10 <= len && s[pos + 7] == '-' && is_digit(s[pos + 8]) && is_digit(s[pos + 9])) n = 10;
+  if (pos + n < len && (is_id(s[pos + n]) || s[pos + n] == '.')) return 0;
+  if (n == 7 && pos + 7 < len && s[pos + 7] == '-' && pos + 8 < len && is_digit(s[pos + 8])) return 0;
+  return n;
+}
+
+static void lex_date(Lexer *lx, Token *t, int n) {
+  const char *s = lx->text + lx->pos;
+  int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0'), d = 1;
+  if (n == 10) d = (s[8] - '0') * 10 + (s[9] - '0');
+  if (m < 1 || m > 12) hx_error_span(lx->h, t->loc, n, "invalid date: month %d is not 1 to 12", m);
+  if (d < 1 || d > days_in_month(y, m))
+    hx_error_span(lx->h, t->loc, n, "invalid date: %04d-%02d has no day %d", y, m, d);
+  t->kind = TK_DATE;
+  t->days = days_from_civil(y, m, d);
+  t->prec = n == 10 ? 0 : 1;
+  lx->pos += n;
+}
+
+static void lex_unit(Lexer *lx, Token *t) {
+  /* An identifier on the same line right after a number is its unit. */
+  const char *s = lx->text;
+  int p = lx->pos;
+  while (p < lx->len && (s[p] == ' ' || s[p] == '\t')) p++;
+  if (p >= lx->len || !is_id0(s[p])) return;
+  int q = p;
+  while (q < lx->len && is_id(s[q])) q++;
+  if (kw_lookup(s + p, (size_t)(q - p)) != TK_IDENT) return;   /* `1 and x` */
+  /* compound: USD/t, t*USD: no spaces around the operator */
+  while (q + 1 < lx->len && (s[q] == '/' || s[q] == '*') && is_id0(s[q + 1])) {
+    q++;
+    while (q < lx->len && is_id(s[q])) q++;
+  }
+  if (q - p > HX_MAX_NAME) hx_error_at(lx->h, here(lx, p), "unit name too long");
+  t->str = hx_intern(lx->h, s + p, (size_t)(q - p));
+  t->end = q;
+  lx->pos = q;
+  t->kind = TK_NUMBER;   /* still a number; the parser sees t->str != NULL */
+}
+
+static void lex_number(Lexer *lx, Token *t) {
+  const char *s = lx->text;
+  char buf[128];
+  int n = 0, p = lx->pos;
+  int seen_dot = 0;
+  while (p < lx->len) {
+    char c = s[p];
+    if (is_digit(c)) { if (n < 120) buf[n++] = c; p++; }
+    else if (c == '_' && p + 1 < lx->len && is_digit(s[p + 1]) && is_digit(s[p - 1])) p++;
+    else if (c == '.' && !seen_dot && p + 1 < lx->len && is_digit(s[p + 1])) { seen_dot = 1; buf[n++] = c; p++; }
+    else break;
+  }
+  if (p < lx->len && (s[p] == 'e' || s[p] == 'E')) {
+    int q = p + 1;
+    if (q < lx->len && (s[q] == '+' || s[q] == '-')) q++;
+    if (q < lx->len && is_digit(s[q])) {
+      buf[n++] = 'e';
+      for (int i = p + 1; i < q; i++) buf[n++] = s[i];
+      p = q;
+      while (p < lx->len && is_digit(s[p])) { if (n < 126) buf[n++] = s[p]; p++; }
+    }
+  }
+  buf[n] = 0;
+  double v = strtod(buf, NULL);
+  if (n >= 120 || isinf(v))
+    hx_error_span(lx->h, t->loc, p - lx->pos, "number too large: %.*s", p - lx->pos > 40 ? 40 : p - lx->pos, s + lx->pos);
+  t->kind = TK_NUMBER;
+  t->numflags = 0;
+  /* scale suffix right after the digits, not the start of a longer name */
+  if (p < lx->len && strchr("KMBT", s[p]) && s[p] && !(p + 1 < lx->len && is_id(s[p + 1]))) {
+    static const double scale[] = {1e3, 1e6, 1e9, 1e12};
+    v *= scale[strchr("KMBT", s[p]) - "KMBT"];
+    p++;
+    t->numflags |= NUMF_SCALED;
+  }
+  if (p < lx->len && s[p] == '%') { v /= 100; p++; t->numflags |= NUMF_PERCENT; }
+  if (isinf(v)) hx_error_span(lx->h, t->loc, p - lx->pos, "number too large");
+  t->num = v;
+  t->str = NULL;
+  lx->pos = p;
+  t->end = p;
+  if (!(t->numflags & NUMF_PERCENT)) lex_unit(lx, t);
+}
+
+static int hexval(int c) {
+  if (is_digit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static void put_utf8(char *out, int *n, uint32_t cp) {
+  if (cp < 0x80) out[(*n)++] = (char)cp;
+  else if (cp < 0x800) { out[(*n)++] = (char)(0xC0 | (cp >> 6)); out[(*n)++] = (char)(0x80 | (cp & 0x3F)); }
+  else if (cp < 0x10000) {
+    out[(*n)++] = (char)(0xE0 | (cp >> 12)); out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[(*n)++] = (char)(0x80 | (cp & 0x3F));
+  } else {
+    out[(*n)++] = (char)(0xF0 | (cp >> 18)); out[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[(*n)++] = (char)(0x80 | (cp & 0x3F));
+  }
+}
+
+static void lex_string(Lexer *lx, Token *t) {
+  H *h = lx->h;
+  const char *s = lx->text;
+  int p = lx->pos + 1;
+  /* decoded text is never longer than the source text */
+  int cap = 64, n = 0;
+  char *out = hx_alloc(h, (size_t)cap);
+  Buf tmp = {out, 0, (size_t)cap};
+  for (;;) {
+    if (p >= lx->len) {
+      buf_free(h, &tmp);
+      if (lx->incomplete) *lx->incomplete = 1;
+      hx_error_at(h, t->loc, "unterminated string");
+    }
+    char c = s[p];
+    if (c == '"') { p++; break; }
+    if (c == '\n') { buf_free(h, &tmp); hx_error_at(h, t->loc, "unterminated string (strings end on the same line; use \\n for a newline)"); }
+    if ((size_t)n + 8 > tmp.cap) {
+      tmp.p = hx_realloc(h, tmp.p, tmp.cap, tmp.cap * 2);
+      tmp.cap *= 2;
+    }
+    if (c != '\\') { tmp.p[n++] = c; p++; continue; }
+    Loc el = here(lx, p);
+    char e = p + 1 < lx->len ? s[p + 1] : 0;
+    p += 2;
+    switch (e) {
+      case 'n': tmp.p[n++] = '\n'; break;
+      case 't': tmp.p[n++] = '\t'; break;
+      case '"': tmp.p[n++] = '"'; break;
+      case '\\': tmp.p[n++] = '\\'; break;
+      case 'u': {
+        uint32_t cp = 0;
+        int digits = 0;
+        if (p < lx->len && s[p] == '{') {
+          p++;
+          while (p < lx->len && hexval(s[p]) >= 0 && digits < 7) { cp = cp * 16 + (uint32_t)hexval(s[p]); p++; digits++; }
+          if (p < lx->len && s[p] == '}' && digits > 0 && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) { p++; put_utf8(tmp.p, &n, cp); break; }
+        }
+        buf_free(h, &tmp);
+        hx_error_at(h, el, "bad unicode escape: write \\u{1F30D} with 1 to 6 hex digits of a valid code point");
+      }
+      default:
+        buf_free(h, &tmp);
+        hx_error_at(h, el, "unknown escape '\\%c' in string (use \\n \\t \\\" \\\\ or \\u{...})", e ? e : '?');
+    }
+  }
+  t->kind = TK_STRING;
+  t->str = hx_newstr(h, &h->perm, tmp.p, (size_t)n);
+  buf_free(h, &tmp);
+  lx->pos = p;
+}
+
+void lex_next(Lexer *lx, Token *t) {
+  H *h = lx->h;
+  t->nl_before = 0;
+  skip_space(lx, t);
+  t->start = lx->pos;
+  t->loc = here(lx, lx->pos);
+  t->str = NULL;
+  t->numflags = 0;
+  if (lx->pos >= lx->len) { t->kind = TK_EOF; t->end = lx->pos; return; }
+  const char *s = lx->text;
+  int c = (unsigned char)s[lx->pos];
+  if (is_digit(c)) {
+    int n = date_shape(s, lx->pos, lx->len);
+    if (n) lex_date(lx, t, n);
+    else lex_number(lx, t);
+    t->end = lx->pos;
+    return;
+  }
+  if (is_id0(c)) {
+    int q = lx->pos;
+    while (q < lx->len && is_id(s[q])) q++;
+    if (q - lx->pos > HX_MAX_NAME) hx_error_at(h, t->loc, "name too long (%d characters; at most %d)", q - lx->pos, HX_MAX_NAME);
+    TokKind k = kw_lookup(s + lx->pos, (size_t)(q - lx->pos));
+    t->kind = k;
+    if (k == TK_IDENT) t->str = hx_intern(h, s + lx->pos, (size_t)(q - lx->pos));
+    lx->pos = q;
+    t->end = q;
+    return;
+  }
+  if (c == '`') {
+    int q = lx->pos + 1;
+    while (q < lx->len && s[q] != '`' && s[q] != '\n') q++;
+    if (q >= lx->len || s[q] != '`') hx_error_at(h, t->loc, "unterminated backquoted name");
+    if (q == lx->pos + 1) hx_error_at(h, t->loc, "empty backquoted name");
+    if (q - lx->pos - 1 > HX_MAX_NAME) hx_error_at(h, t->loc, "name too long");
+    t->kind = TK_IDENT;
+    t->str = hx_intern(h, s + lx->pos + 1, (size_t)(q - lx->pos - 1));
+    lx->pos = q + 1;
+    t->end = lx->pos;
+    return;
+  }
+  if (c == '"') { lex_string(lx, t); t->end = lx->pos; return; }
+  int two = lx->pos + 1 < lx->len ? s[lx->pos + 1] : 0;
+  TokKind k;
+  int w = 1;
+  switch (c) {
+    case '(': k = TK_LPAREN; break;
+    case ')': k = TK_RPAREN; break;
+    case '[': k = TK_LBRACK; break;
+    case ']': k = TK_RBRACK; break;
+    case '{': k = TK_LBRACE; break;
+    case '}': k = TK_RBRACE; break;
+    case ',': k = TK_COMMA; break;
+    case ':': k = TK_COLON; break;
+    case '.': k = TK_DOT; break;
+    case '+': k = TK_PLUS; break;
+    case '-': if (two == '>') { k = TK_ARROW; w = 2; } else k = TK_MINUS; break;
+    case '*': k = TK_STAR; break;
+    case '/': k = TK_SLASH; break;
+    case '=': if (two == '=') { k = TK_EQ; w = 2; } else k = TK_ASSIGN; break;
+    case '!': if (two == '=') { k = TK_NE; w = 2; break; }
+      hx_error_at(h, t->loc, "unexpected '!' (write 'not' for negation, '!=' for inequality)");
+    case '<': if (two == '=') { k = TK_LE; w = 2; } else k = TK_LT; break;
+    case '>': if (two == '=') { k = TK_GE; w = 2; } else k = TK_GT; break;
+    default:
+      if (c >= 0x80) hx_error_at(h, t->loc, "unexpected character (non-ASCII text belongs in a string or a `backquoted` name)");
+      if (c < 32 || c == 127) hx_error_at(h, t->loc, "unexpected control byte 0x%02x (is this a binary file?)", c);
+      hx_error_at(h, t->loc, "unexpected character '%c'", c);
+  }
+  t->kind = k;
+  lx->pos += w;
+  t->end = lx->pos;
+}

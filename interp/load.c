@@ -1,0 +1,442 @@
+/*
+** load.c: `load KIND from "FILE.csv" { field: column [UNIT], key: column }`
+** (SPEC section 10). One streaming pass over the file: codes are resolved
+** through a hash table built for the load, numbers are parsed in place,
+** rows are appended straight into the world's columns. Every bad row is an
+** error "FILE:LINE: ..." naming the column and quoting the value; the
+** caller's boundary rolls the world back, so a file that fails loads
+** nothing.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "eval.h"
+#include "units.h"
+#include "csv.h"
+#include "lex.h"
+
+void table_reserve(H *h, int kind, uint32_t need);
+int world_column(H *h, int kind, HStr *name, int numeric, int dim);
+
+/* How a CSV column feeds the table. */
+typedef enum { C_SKIP, C_KEY, C_ENT_A, C_ENT_B, C_ENT_C, C_VALUE, C_DATE, C_TERM, C_ATTR } ColRole;
+
+typedef struct ColMap {
+  ColRole role;
+  int want;            /* entity kind for C_ENT_*, */
+  HStr *field;         /* field name */
+  double factor; int dim;   /* unit given in the mapping (dim 0: plain) */
+  int has_unit;
+  int attr;            /* column index in the table, C_ATTR */
+  int textual;         /* C_ATTR: some value is not a number: strings */
+  Loc loc;             /* mapping entry, for errors */
+} ColMap;
+
+/* A hash from code to entity row, built once per load and kind. */
+typedef struct CodeMap { uint32_t *slot; uint32_t cap; int kind; } CodeMap;
+
+static uint32_t code_hash(const char *s, size_t n) { return hx_hash(s, n); }
+
+static void codemap_build(H *h, CodeMap *m, int kind) {
+  Table *t = &h->world->t[kind];
+  uint32_t cap = 64;
+  while (cap < t->n * 2 + 2) cap *= 2;
+  m->slot = hx_alloc(h, cap * sizeof(uint32_t));
+  memset(m->slot, 0xff, cap * sizeof(uint32_t));
+  m->cap = cap;
+  m->kind = kind;
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (!t->names[r] || !world_alive(h->world, kind, r)) continue;
+    uint32_t i = code_hash(t->names[r]->s, t->names[r]->len) & (cap - 1);
+    while (m->slot[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
+    m->slot[i] = r;
+  }
+}
+
+static uint32_t codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
+  Table *t = &h->world->t[m->kind];
+  for (uint32_t i = code_hash(s, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    uint32_t r = m->slot[i];
+    if (r == UINT32_MAX) return NO_ROW;
+    HStr *name = t->names[r];
+    if (name->len == n && memcmp(name->s, s, n) == 0) return r;
+  }
+}
+
+typedef struct Load {
+  Node *stmt;
+  const char *path;       /* as found (for messages) */
+  const char *shown;      /* as written in the statement, relative */
+  int kind;
+  CsvReader *csv;
+  ColMap *cols; int ncols;
+  CodeMap codes[2];       /* partners, commodities */
+  HStr **header; int nheader;
+  long line;
+  int second_pass;        /* re-reading for text attributes */
+  uint32_t first_row;
+} Load;
+
+_Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
+  va_list ap;
+  h->err.n = 0;
+  buf_printf(h, &h->err, "%s:%ld: error: ", L->shown, L->line);
+  va_start(ap, fmt);
+  buf_vprintf(h, &h->err, fmt, ap);
+  va_end(ap);
+  hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
+  hx_throw(h, HEDGE_ERROR);
+}
+
+static void quote(char *out, size_t n, const char *p, size_t len) {
+  snprintf(out, n, "%.*s", (int)(len > 60 ? 60 : len), p);
+  for (char *c = out; *c; c++) if ((unsigned char)*c < 32) *c = '?';
+}
+
+static uint32_t entity_field(H *h, Load *L, ColMap *c, CsvField *f) {
+  CodeMap *m = &L->codes[c->want];
+  uint32_t r = codemap_find(h, m, f->p, f->len);
+  if (r != NO_ROW) return r;
+  char q[80];
+  quote(q, sizeof q, f->p, f->len);
+  if (f->len == 0) row_error(h, L, "column '%s' is empty (a %s code is needed)", c->field->s, kind_names[c->want]);
+  Suggest sg;
+  suggest_init(&sg, f->p, f->len);
+  Table *t = &h->world->t[c->want];
+  for (uint32_t i = 0; i < t->n; i++) if (t->names[i]) suggest_try(&sg, t->names[i]->s);
+  if (sg.best) row_error(h, L, "unknown %s '%s' in column '%s' (did you mean %s?)", kind_names[c->want], q, c->field->s, sg.best);
+  row_error(h, L, "unknown %s '%s' in column '%s'", kind_names[c->want], q, c->field->s);
+}
+
+static double number_field(H *h, Load *L, int col, CsvField *f) {
+  double v;
+  if (csv_parse_double(f->p, f->len, &v)) return v;
+  char q[80];
+  quote(q, sizeof q, f->p, f->len);
+  row_error(h, L, "column '%s': '%s' is not a number", L->header[col]->s, q);
+}
+
+/* A date column: a year (2025) or an ISO date (2025-10, 2025-10-15). */
+static void date_field(H *h, Load *L, int col, CsvField *f, int32_t *days, uint8_t *prec, int32_t *year) {
+  long long y;
+  if (csv_parse_int(f->p, f->len, &y) && y >= 1 && y <= 9999) {
+    *days = days_from_civil((int)y, 1, 1);
+    *prec = DATE_YEAR;
+    *year = (int32_t)y;
+    return;
+  }
+  const char *s = f->p;
+  if ((f->len == 7 || f->len == 10) && s[4] == '-') {
+    int yy = 0, mm = 0, dd = 1, ok = 1;
+    for (int i = 0; i < 4; i++) ok &= s[i] >= '0' && s[i] <= '9', yy = yy * 10 + (s[i] - '0');
+    ok &= s[5] >= '0' && s[5] <= '9' && s[6] >= '0' && s[6] <= '9';
+    mm = (s[5] - '0') * 10 + (s[6] - '0');
+    if (f->len == 10) {
+      ok &= s[7] == '-' && s[8] >= '0' && s[8] <= '9' && s[9] >= '0' && s[9] <= '9';
+      dd = (s[8] - '0') * 10 + (s[9] - '0');
+    }
+    if (ok && mm >= 1 && mm <= 12 && dd >= 1 && dd <= days_in_month(yy, mm)) {
+      *days = days_from_civil(yy, mm, dd);
+      *prec = f->len == 10 ? DATE_DAY : DATE_MONTH;
+      *year = yy;
+      return;
+    }
+  }
+  char q[80];
+  quote(q, sizeof q, f->p, f->len);
+  row_error(h, L, "column '%s': '%s' is not a year or a date (2025, 2025-10, 2025-10-15)", L->header[col]->s, q);
+}
+
+static void open_csv(H *h, Load *L) {
+  char err[512];
+  L->csv = csv_open(L->path, hx_hook, h, err, sizeof err);
+  if (!L->csv) hx_error_at(h, L->stmt->loc, "%s", err);
+}
+
+static int next_row(H *h, Load *L, CsvField **f) {
+  char err[512];
+  int n = csv_next(L->csv, f, &L->line, err, sizeof err);
+  if (n < 0) {
+    h->err.n = 0;
+    buf_printf(h, &h->err, "%s:%s", L->shown, err);
+    const char *colon = strchr(err, ':');
+    (void)colon;
+    hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
+    hx_throw(h, HEDGE_ERROR);
+  }
+  return n;
+}
+
+/* Header and mapping: decide the role of every column. */
+static void plan(H *h, Load *L) {
+  CsvField *f;
+  int n = next_row(h, L, &f);
+  if (n == 0) hx_error_at(h, L->stmt->loc, "'%s' is empty: a CSV file starts with a header line", L->shown);
+  L->nheader = n;
+  L->header = arena_alloc(h, &h->temp, (size_t)n * sizeof(HStr *));
+  L->cols = arena_alloc(h, &h->temp, (size_t)n * sizeof(ColMap));
+  memset(L->cols, 0, (size_t)n * sizeof(ColMap));
+  L->ncols = n;
+  for (int i = 0; i < n; i++) {
+    L->header[i] = hx_intern(h, f[i].p, f[i].len);
+    for (int j = 0; j < i; j++)
+      if (L->header[j] == L->header[i]) hx_error_at(h, L->stmt->loc, "'%s' has two columns named '%s'", L->shown, L->header[i]->s);
+  }
+  World *w = h->world;
+  int kind = L->kind;
+  FieldList *map = &L->stmt->u.load.map;
+  /* every column starts as a free attribute of the same name */
+  for (int i = 0; i < n; i++) { L->cols[i].role = C_ATTR; L->cols[i].field = L->header[i]; L->cols[i].loc = L->stmt->loc; }
+  int keycol = -1;
+  HStr *key = L->stmt->u.load.key ? L->stmt->u.load.key : hx_intern_c(h, "code");
+  if (kind == K_PARTNER || kind == K_COMMODITY) {
+    for (int i = 0; i < n; i++) if (L->header[i] == key) keycol = i;
+    if (keycol < 0) {
+      if (L->stmt->u.load.key) hx_error_at(h, L->stmt->loc, "'%s' has no column '%s' to take names from", L->shown, key->s);
+      hx_error_at(h, L->stmt->loc, "'%s' has no column 'code' for the %s names (name another with `key: COLUMN`)", L->shown, kind_plural[kind]);
+    }
+    L->cols[keycol].role = C_KEY;
+  }
+  /* mapped columns: field: column [UNIT] */
+  for (uint32_t m = 0; m < map->n; m++) {
+    Field *fe = &map->p[m];
+    Node *cn = fe->value;
+    int ci = -1;
+    for (int i = 0; i < n; i++) if (L->header[i] == cn->u.col.column) ci = i;
+    if (ci < 0) {
+      Suggest sg;
+      suggest_init(&sg, cn->u.col.column->s, cn->u.col.column->len);
+      for (int i = 0; i < n; i++) suggest_try(&sg, L->header[i]->s);
+      if (sg.best) hx_error_at(h, cn->loc, "'%s' has no column '%s' (did you mean %s?)", L->shown, cn->u.col.column->s, sg.best);
+      hx_error_at(h, cn->loc, "'%s' has no column '%s'", L->shown, cn->u.col.column->s);
+    }
+    ColMap *c = &L->cols[ci];
+    if (c->role == C_KEY && fe->name != w->f_name) {
+      /* the key column may also feed a field; keep it as key */
+    }
+    c->field = fe->name;
+    c->loc = fe->loc;
+    if (cn->u.col.unit) {
+      units_resolve(h, cn->u.col.unit, cn->loc, &c->dim, &c->factor);
+      c->has_unit = 1;
+    }
+    if (c->role != C_KEY) c->role = C_ATTR;
+  }
+  /* built-in fields by name */
+  for (int i = 0; i < n; i++) {
+    ColMap *c = &L->cols[i];
+    if (c->role == C_KEY) continue;
+    HStr *fn = c->field;
+    if (kind == K_DEAL) {
+      if (fn == w->f_exporter) { c->role = C_ENT_A; c->want = K_PARTNER; }
+      else if (fn == w->f_importer) { c->role = C_ENT_B; c->want = K_PARTNER; }
+      else if (fn == w->f_commodity) { c->role = C_ENT_C; c->want = K_COMMODITY; }
+      else if (fn == w->f_value) c->role = C_VALUE;
+      else if (fn == w->f_date) c->role = C_DATE;
+      else if (fn == w->f_year) { c->role = C_DATE; c->field = w->f_date; }
+    } else if (kind == K_LOAN) {
+      if (fn == w->f_lender) { c->role = C_ENT_A; c->want = K_PARTNER; }
+      else if (fn == w->f_borrower) { c->role = C_ENT_B; c->want = K_PARTNER; }
+      else if (fn == w->f_principal) c->role = C_VALUE;
+      else if (fn == w->f_start) c->role = C_DATE;
+      else if (fn == w->f_term) c->role = C_TERM;
+    }
+    if ((c->role == C_VALUE) && c->has_unit && c->dim != dim_money(h))
+      hx_error_at(h, c->loc, "%s must be money: map it with a money unit, as in `%s: %s USD`", fn->s, fn->s, L->header[i]->s);
+    if (c->role == C_VALUE && !c->has_unit) { c->dim = dim_money(h); c->factor = 1; c->has_unit = 1; }
+    if (c->role == C_TERM) {
+      if (!c->has_unit) hx_error_at(h, c->loc, "term needs a time unit: `term: %s years`", L->header[i]->s);
+      if (c->dim != dim_time(h)) hx_error_at(h, c->loc, "term must be a time (years, months, days)");
+    }
+    if ((c->role == C_ENT_A || c->role == C_ENT_B || c->role == C_ENT_C || c->role == C_DATE) && c->has_unit)
+      hx_error_at(h, c->loc, "%s takes no unit", fn->s);
+  }
+  /* required fields */
+  int have[9] = {0};
+  for (int i = 0; i < n; i++) have[L->cols[i].role] = 1;
+  if (kind == K_DEAL) {
+    const char *miss = !have[C_ENT_A] ? "exporter" : !have[C_ENT_B] ? "importer" : !have[C_ENT_C] ? "commodity" : !have[C_VALUE] ? "value" : NULL;
+    if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the deals: map a column to it (%s: COLUMN)", L->shown, miss, miss);
+  } else if (kind == K_LOAN) {
+    const char *miss = !have[C_ENT_A] ? "lender" : !have[C_ENT_B] ? "borrower" : !have[C_VALUE] ? "principal" : NULL;
+    if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the loans: map a column to it (%s: COLUMN)", L->shown, miss, miss);
+  }
+  for (int i = 0; i < n; i++) {
+    ColMap *c = &L->cols[i];
+    if (c->role != C_ATTR) continue;
+    if (kind == K_DEAL && c->field == w->f_year) continue;
+    c->attr = world_column(h, kind, c->field, 1, c->has_unit ? c->dim : 0);
+    Table *t = &w->t[kind];
+    if (!t->cols.p[c->attr].is_num) c->textual = 1;
+    else if (t->cols.p[c->attr].dim != (c->has_unit ? c->dim : 0))
+      hx_error_at(h, c->loc, "column '%s' would mix units with the existing field %s", L->header[i]->s, c->field->s);
+  }
+  if (have[C_ENT_A] || have[C_ENT_B]) codemap_build(h, &L->codes[K_PARTNER], K_PARTNER);
+  if (have[C_ENT_C]) codemap_build(h, &L->codes[K_COMMODITY], K_COMMODITY);
+}
+
+static void load_rows(H *h, Load *L) {
+  World *w = h->world;
+  int kind = L->kind;
+  Table *t = &w->t[kind];
+  CsvField *f;
+  int n;
+  uint32_t nextrow = t->n;
+  int any_text = 0;
+  while ((n = next_row(h, L, &f)) > 0) {
+    if (n != L->ncols) {
+      if (n == 1 && f[0].len == 0) continue;
+      row_error(h, L, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
+    }
+    if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
+    uint32_t r = nextrow;
+    /* a fresh row: defaults, then the columns */
+    t->names[r] = NULL;
+    if (kind == K_DEAL || kind == K_LOAN) {
+      t->a[r] = t->b[r] = NO_ROW;
+      t->value[r] = NAN;
+      t->date[r] = NO_DATE;
+      t->year[r] = NO_YEAR;
+      t->prec[r] = 0;
+      if (kind == K_DEAL) t->c[r] = NO_ROW; else t->term[r] = NAN;
+    }
+    for (uint32_t ci = 0; ci < t->cols.n; ci++) {
+      Column *col = &t->cols.p[ci];
+      if (col->is_num) col->nums[r] = NAN; else col->vals[r] = v_nil();
+    }
+    t->n = r + 1;   /* visible to the code map only after the key is checked */
+    for (int i = 0; i < n; i++) {
+      ColMap *c = &L->cols[i];
+      CsvField *x = &f[i];
+      switch (c->role) {
+        case C_KEY: {
+          if (x->len == 0) row_error(h, L, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
+          if (x->len > HX_MAX_NAME) row_error(h, L, "column '%s': name too long", L->header[i]->s);
+          HStr *name = hx_intern(h, x->p, x->len);
+          Global *g = global_find(h, name);
+          if (g) {
+            char lb[256];
+            row_error(h, L, "'%s' is already declared (at %s)", name->s, hx_locstr(h, g->loc, lb, sizeof lb));
+          }
+          t->names[r] = name;
+          Loc loc = {L->stmt->loc.src, L->stmt->loc.line, L->stmt->loc.col};
+          global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)r), loc);
+          break;
+        }
+        case C_ENT_A: t->a[r] = entity_field(h, L, c, x); break;
+        case C_ENT_B: t->b[r] = entity_field(h, L, c, x); break;
+        case C_ENT_C: t->c[r] = entity_field(h, L, c, x); break;
+        case C_VALUE: {
+          if (x->len == 0) row_error(h, L, "column '%s' is empty (a %s needs it)", L->header[i]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
+          double v = number_field(h, L, i, x) * c->factor;
+          if (kind == K_LOAN && v < 0) row_error(h, L, "column '%s': a principal cannot be negative", L->header[i]->s);
+          t->value[r] = v;
+          break;
+        }
+        case C_DATE:
+          if (x->len) date_field(h, L, i, x, &t->date[r], &t->prec[r], &t->year[r]);
+          break;
+        case C_TERM:
+          if (x->len) {
+            double v = number_field(h, L, i, x) * c->factor;
+            if (!(v > 0)) row_error(h, L, "column '%s': a loan's term must be positive", L->header[i]->s);
+            t->term[r] = v;
+          }
+          break;
+        case C_ATTR: {
+          Column *col = &t->cols.p[c->attr];
+          if (x->len == 0) break;   /* empty: nil */
+          if (c->textual) break;    /* filled by the second pass */
+          double v;
+          if (csv_parse_double(x->p, x->len, &v)) { col->nums[r] = v * (c->has_unit ? c->factor : 1); break; }
+          if (c->has_unit) {
+            char q[80];
+            quote(q, sizeof q, x->p, x->len);
+            row_error(h, L, "column '%s': '%s' is not a number", L->header[i]->s, q);
+          }
+          c->textual = 1;   /* not every value is a number: strings */
+          any_text = 1;
+          break;
+        }
+        default: break;
+      }
+    }
+    if (kind == K_DEAL && t->a[r] == t->b[r]) row_error(h, L, "exporter and importer are both '%s'", t->names ? h->world->t[K_PARTNER].names[t->a[r]]->s : "?");
+    if (kind == K_LOAN && t->a[r] == t->b[r]) row_error(h, L, "lender and borrower are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
+    if ((kind == K_PARTNER || kind == K_COMMODITY) && L->codes[kind].slot) {
+      /* partners loaded here may be referenced by later rows of this file? no:
+      ** codes refer to other files; rebuilt lazily when needed */
+    }
+    nextrow = r + 1;
+  }
+  if (any_text) {
+    /* second pass: columns that are not all numbers hold strings */
+    csv_close(L->csv);
+    L->csv = NULL;
+    open_csv(h, L);
+    CsvField *hf;
+    next_row(h, L, &hf);
+    uint32_t r = L->first_row;
+    for (int i = 0; i < L->ncols; i++) {
+      ColMap *c = &L->cols[i];
+      if (c->role == C_ATTR && c->textual) {
+        Column *col = &t->cols.p[c->attr];
+        if (col->is_num) {
+          /* box the column: numbers become nil before the string pass */
+          Value *v = hx_alloc(h, (size_t)col->cap * sizeof(Value));
+          for (uint32_t k = 0; k < t->n; k++) v[k] = (k < L->first_row && !isnan(col->nums[k])) ? v_qty(col->nums[k], col->dim) : v_nil();
+          hx_free(h, col->nums, (size_t)col->cap * sizeof(double));
+          col->nums = NULL;
+          col->vals = v;
+          col->is_num = 0;
+        }
+      }
+    }
+    while ((n = next_row(h, L, &f)) > 0) {
+      if (n == 1 && f[0].len == 0 && L->ncols != 1) continue;
+      for (int i = 0; i < n && i < L->ncols; i++) {
+        ColMap *c = &L->cols[i];
+        if (c->role != C_ATTR || !c->textual || f[i].len == 0) continue;
+        t->cols.p[c->attr].vals[r] = v_str(hx_intern(h, f[i].p, f[i].len));
+      }
+      r++;
+    }
+  }
+  world_changed(h);
+}
+
+typedef struct LoadRun { Load *L; } LoadRun;
+static void load_body(H *h, void *ud) {
+  Load *L = ud;
+  open_csv(h, L);
+  plan(h, L);
+  load_rows(h, L);
+}
+
+void exec_load(H *h, Node *s) {
+  Load L;
+  memset(&L, 0, sizeof L);
+  L.stmt = s;
+  L.kind = s->u.load.ekind;
+  L.shown = s->u.load.path->s;
+  char *found = find_file(h, s->loc.src, s->u.load.path->s, 0);
+  if (!found) {
+    char b[4096];
+    const char *dir = h->sources.p[s->loc.src]->dir;
+    snprintf(b, sizeof b, "%s/%s", dir, s->u.load.path->s);
+    found = arena_strdup(h, &h->temp, b, strlen(b));
+  }
+  L.path = found;
+  L.first_row = h->world->t[L.kind].n;
+  int st = hx_pcall(h, load_body, &L);
+  csv_close(L.csv);
+  for (int k = 0; k < 2; k++) hx_free(h, L.codes[k].slot, L.codes[k].cap * sizeof(uint32_t));
+  if (st != HEDGE_OK) {
+    /* nothing from this file stays: cut the table back (the caller's
+    ** boundary also rolls back the globals it declared) */
+    Table *t = &h->world->t[L.kind];
+    if (t->n > L.first_row) t->n = L.first_row;
+    world_changed(h);
+    hx_throw(h, st);
+  }
+}

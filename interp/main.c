@@ -1,0 +1,188 @@
+/*
+** main.c: the command line (SPEC section 12). Parses arguments, opens one
+** state, loads the files in order and runs the command; prints what the
+** library returns. Exit codes: 0 success, 1 a rule (or test) failed,
+** 2 an error (bad input, bad usage, a rule with status error).
+*/
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "hedge.h"
+#include "cli.h"
+
+static const char usage[] =
+  "usage: hedge                          start the REPL\n"
+  "       hedge repl [FILE...]           start the REPL with files loaded\n"
+  "       hedge check FILE... [options]  check rules and warns\n"
+  "       hedge run FILE...              run the files (print statements)\n"
+  "       hedge eval EXPR [FILE...]      evaluate one expression after loading the files\n"
+  "       hedge test FILE...             run the test blocks\n"
+  "       hedge --version | --help\n"
+  "\n"
+  "check options:\n"
+  "  --format text|json   report for people (default) or as JSON (SPEC section 6)\n"
+  "  --rule NAME          check only this rule (repeatable)\n"
+  "  --scenario NAME      check the world changed by a scenario\n"
+  "  --compare NAME       show what a scenario changes, rule by rule\n"
+  "  --explain            show the value of every sub-expression of each failure\n"
+  "options for every command:\n"
+  "  --allow-ffi          allow `extern` C functions (libffi)\n"
+  "  --allow-io           give Lua extensions io, os and require\n"
+  "  --no-color           no ANSI colours (also: NO_COLOR set, or not a terminal)\n"
+  "environment: HEDGE_PATH (folders for import/use), HEDGE_HISTORY (REPL history),\n"
+  "             HEDGE_STDLIB (standard library folder), NO_COLOR\n"
+  "exit codes: 0 all rules passed, 1 a rule failed, 2 an error\n";
+
+static void print_to(void *ud, const char *s, size_t n) { fwrite(s, 1, n, (FILE *)ud); fflush((FILE *)ud); }
+
+static int is_dir(const char *p) { struct stat st; return stat(p, &st) == 0 && S_ISDIR(st.st_mode); }
+
+/* The standard library: $HEDGE_STDLIB, else beside the binary (a build
+** tree), else the installed share folder, else the compiled-in default. */
+const char *cli_stdlib_dir(void) {
+  static char buf[PATH_MAX + 64];
+  const char *env = getenv("HEDGE_STDLIB");
+  if (env && *env) return env;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = 0;
+      snprintf(buf, sizeof buf, "%s/stdlib", exe);
+      if (is_dir(buf)) return buf;
+      snprintf(buf, sizeof buf, "%s/../share/hedge/stdlib", exe);
+      if (is_dir(buf)) return buf;
+    }
+  }
+  return NULL;   /* the library's compiled-in default */
+}
+
+static void die_usage(const char *msg, const char *arg) {
+  fprintf(stderr, "hedge: %s%s%s\n(hedge --help for usage)\n", msg, arg ? " " : "", arg ? arg : "");
+  exit(2);
+}
+
+hedge_State *cli_open(unsigned caps, FILE *print_stream) {
+  hedge_Options o;
+  memset(&o, 0, sizeof o);
+  o.capabilities = caps;
+  o.stdlib_dir = cli_stdlib_dir();
+  o.search_path = getenv("HEDGE_PATH");
+  o.print = print_to;
+  o.print_ud = print_stream;
+  char err[1024];
+  hedge_State *H = hedge_open(&o, err, sizeof err);
+  if (!H) { fprintf(stderr, "hedge: cannot start: %s\n", err); exit(2); }
+  return H;
+}
+
+int cli_load(hedge_State *H, const char *path) {
+  int st = hedge_load_file(H, path);
+  if (st != HEDGE_OK) fprintf(stderr, "%s\n", hedge_errmsg(H));
+  return st;
+}
+
+int main(int argc, char **argv) {
+  const char *cmd = NULL, *format = "text", *scenario = NULL, *compare = NULL, *expr = NULL;
+  const char *rules[256];
+  int nrules = 0, explain = 0, color = 1, dashdash = 0;
+  unsigned caps = 0;
+  const char *files[1024];
+  int nfiles = 0;
+  if (argc >= 2 && (!strcmp(argv[1], "check") || !strcmp(argv[1], "run") || !strcmp(argv[1], "eval") ||
+                    !strcmp(argv[1], "test") || !strcmp(argv[1], "repl")))
+    cmd = argv[1];
+  for (int i = cmd ? 2 : 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!dashdash && a[0] == '-' && a[1] == '-') {
+      if (!strcmp(a, "--")) { dashdash = 1; continue; }
+      if (!strcmp(a, "--help")) { fputs(usage, stdout); return 0; }
+      if (!strcmp(a, "--version")) { printf("hedge " HEDGE_VERSION "\n"); return 0; }
+      if (!strcmp(a, "--allow-ffi")) { caps |= HEDGE_CAP_FFI; continue; }
+      if (!strcmp(a, "--allow-io")) { caps |= HEDGE_CAP_IO; continue; }
+      if (!strcmp(a, "--no-color")) { color = 0; continue; }
+      if (!strcmp(a, "--explain")) { explain = 1; continue; }
+      const char *val = NULL;
+      const char *eq = strchr(a, '=');
+      char name[64];
+      size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+      if (nl >= sizeof name) die_usage("unknown option", a);
+      memcpy(name, a, nl);
+      name[nl] = 0;
+      int takes = !strcmp(name, "--format") || !strcmp(name, "--scenario") || !strcmp(name, "--rule") || !strcmp(name, "--compare");
+      if (!takes) die_usage("unknown option", a);
+      if (eq) val = eq + 1;
+      else if (i + 1 < argc) val = argv[++i];
+      else die_usage("missing value after", a);
+      if (!strcmp(name, "--format")) {
+        if (strcmp(val, "text") && strcmp(val, "json")) die_usage("--format takes text or json, not", val);
+        format = val;
+      } else if (!strcmp(name, "--scenario")) scenario = val;
+      else if (!strcmp(name, "--compare")) compare = val;
+      else if (!strcmp(name, "--rule")) { if (nrules < 255) rules[nrules++] = val; }
+      continue;
+    }
+    if (cmd && !strcmp(cmd, "eval") && !expr) { expr = a; continue; }
+    if (nfiles >= 1024) die_usage("too many files", NULL);
+    files[nfiles++] = a;
+  }
+  rules[nrules] = NULL;
+  if (!cmd) cmd = "repl";
+  if (getenv("NO_COLOR") && *getenv("NO_COLOR")) color = 0;
+  const char *term = getenv("TERM");
+  if (!isatty(STDOUT_FILENO) || (term && !strcmp(term, "dumb"))) color = 0;
+  int json = !strcmp(format, "json");
+
+  if (!strcmp(cmd, "repl")) return cli_repl(files, nfiles, caps, color);
+  if (!strcmp(cmd, "eval") && !expr) die_usage("eval needs an expression:", "hedge eval EXPR [FILE...]");
+  if ((!strcmp(cmd, "check") || !strcmp(cmd, "run") || !strcmp(cmd, "test")) && nfiles == 0)
+    die_usage("no file given to", cmd);
+  if ((scenario || compare || nrules || explain) && strcmp(cmd, "check"))
+    die_usage("--scenario, --compare, --rule and --explain go with", "check");
+  if (scenario && compare) die_usage("use either --scenario or --compare", NULL);
+
+  /* print statements: stdout, except where stdout carries JSON */
+  hedge_State *H = cli_open(caps, json ? stderr : stdout);
+  for (int i = 0; i < nfiles; i++)
+    if (cli_load(H, files[i]) != HEDGE_OK) { hedge_close(H); return 2; }
+
+  int rc = 0;
+  if (!strcmp(cmd, "run")) rc = 0;
+  else if (!strcmp(cmd, "eval")) {
+    const char *out;
+    int st = hedge_eval(H, expr, &out);
+    if (st == HEDGE_OK) printf("%s\n", out);
+    else { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
+  } else if (!strcmp(cmd, "test")) {
+    const char *out;
+    int st = hedge_test(H, json, &out, NULL, NULL);
+    if (out) fputs(out, stdout);
+    if (st == HEDGE_OK) rc = 0;
+    else if (st == HEDGE_FAIL) rc = 1;
+    else { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
+  } else if (compare) {
+    const char *out;
+    int st = hedge_compare(H, compare, json, &out);
+    if (out) fputs(out, stdout);
+    if (!out) { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
+    else rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
+  } else {
+    hedge_Report *r = NULL;
+    int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, explain, &r);
+    if (r) fputs(json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);
+    if (!r) { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
+    else {
+      if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) fprintf(stderr, "%s\n", hedge_errmsg(H));
+      rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
+    }
+    hedge_report_free(H, r);
+  }
+  fflush(stdout);
+  hedge_close(H);
+  return rc;
+}

@@ -1,0 +1,707 @@
+/*
+** parse.c: recursive-descent parser for the grammar of SPEC sections 2-6
+** and 9-11. Each function carries its production. Errors are located; an
+** error at the end of the input marks the input incomplete, which is how
+** the REPL knows to read another line.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "lex.h"
+#include "ast.h"
+
+const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
+const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
+
+typedef struct Parser {
+  H *h;
+  Lexer lx;
+  Token cur, peek;
+  int has_peek;
+  int prev_end;
+  Loc prev_loc;
+  int depth;
+  int *incomplete;
+  int allow_expr;
+} Parser;
+
+static void advance(Parser *p) {
+  p->prev_end = p->cur.end;
+  p->prev_loc = p->cur.loc;
+  if (p->has_peek) { p->cur = p->peek; p->has_peek = 0; }
+  else lex_next(&p->lx, &p->cur);
+}
+
+static Token *peek(Parser *p) {
+  if (!p->has_peek) { lex_next(&p->lx, &p->peek); p->has_peek = 1; }
+  return &p->peek;
+}
+
+_Noreturn static void syntax_error(Parser *p, const char *fmt, const char *what) {
+  if (p->cur.kind == TK_EOF && p->incomplete) *p->incomplete = 1;
+  char found[96];
+  Token *t = &p->cur;
+  if (t->kind == TK_IDENT) snprintf(found, sizeof found, "'%s'", t->str->s);
+  else if (t->kind == TK_NUMBER || t->kind == TK_STRING || t->kind == TK_DATE)
+    snprintf(found, sizeof found, "%s '%.*s'", tok_name(t->kind), t->end - t->start > 40 ? 40 : t->end - t->start, p->lx.text + t->start);
+  else if (tok_is_keyword(t->kind)) snprintf(found, sizeof found, "keyword '%s'", kw_spelling(t->kind));
+  else snprintf(found, sizeof found, "%s", tok_name(t->kind));
+  char msg[256];
+  snprintf(msg, sizeof msg, fmt, what);
+  hx_error_span(p->h, t->loc, t->end - t->start > 0 ? t->end - t->start : 1, "%s, found %s", msg, found);
+}
+
+static void expect(Parser *p, TokKind k, const char *context) {
+  if (p->cur.kind != k) {
+    char what[128];
+    snprintf(what, sizeof what, "expected %s%s%s", tok_name(k), context ? " " : "", context ? context : "");
+    syntax_error(p, "%s", what);
+  }
+  advance(p);
+}
+
+static int accept(Parser *p, TokKind k) {
+  if (p->cur.kind != k) return 0;
+  advance(p);
+  return 1;
+}
+
+static Node *new_node(Parser *p, NodeKind k, Token *at) {
+  Node *n = arena_alloc(p->h, &p->h->perm, sizeof *n);
+  memset(n, 0, sizeof *n);
+  n->kind = k;
+  n->loc = at->loc;
+  n->start = at->start;
+  n->end = at->end;
+  return n;
+}
+
+static Node *finish(Parser *p, Node *n) { n->end = p->prev_end; return n; }
+
+static HStr *ident(Parser *p, const char *what) {
+  if (p->cur.kind != TK_IDENT) syntax_error(p, "expected %s", what);
+  HStr *s = p->cur.str;
+  advance(p);
+  return s;
+}
+
+/* A label before ':' may be an identifier or a keyword (`from:`). */
+static int is_label(Parser *p) {
+  return (p->cur.kind == TK_IDENT || tok_is_keyword(p->cur.kind)) && peek(p)->kind == TK_COLON;
+}
+
+static HStr *label_name(Parser *p) {
+  HStr *s = p->cur.kind == TK_IDENT ? p->cur.str : hx_intern_c(p->h, kw_spelling(p->cur.kind));
+  advance(p);
+  return s;
+}
+
+static Node *expr(Parser *p);
+static Node *additive(Parser *p);
+
+static void enter(Parser *p) {
+  if (++p->depth > HX_MAX_NESTING)
+    hx_error_at(p->h, p->cur.loc, "nesting too deep (more than %d levels)", HX_MAX_NESTING);
+}
+
+/* binder := IDENT 'in' additive */
+static void binder(Parser *p, BinderList *bl) {
+  Binder b;
+  memset(&b, 0, sizeof b);
+  b.loc = p->cur.loc;
+  b.name = ident(p, "a variable name (as in `x in partners`)");
+  expect(p, TK_IN, "after the variable");
+  b.coll = additive(p);
+  avec_push(p->h, &p->h->perm, bl, b);
+}
+
+/* compr := binder {',' binder} ['where' expr] [':' expr] */
+static void comprehension(Parser *p, Compr *c, int body_required) {
+  binder(p, &c->binders);
+  while (p->cur.kind == TK_COMMA && peek(p)->kind == TK_IDENT) {
+    advance(p);
+    binder(p, &c->binders);
+  }
+  if (accept(p, TK_WHERE)) c->where = expr(p);
+  if (body_required) { expect(p, TK_COLON, "before the quantifier's body"); c->body = expr(p); }
+  else if (accept(p, TK_COLON)) c->body = expr(p);
+}
+
+/* record := '{' [field {',' field} [',']] '}'   field := label ':' expr */
+static Node *record(Parser *p) {
+  Node *n = new_node(p, N_REC, &p->cur);
+  enter(p);
+  expect(p, TK_LBRACE, NULL);
+  while (p->cur.kind != TK_RBRACE) {
+    Field f;
+    f.loc = p->cur.loc;
+    if (p->cur.kind == TK_STRING) { f.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len); advance(p); }
+    else if (p->cur.kind == TK_IDENT || tok_is_keyword(p->cur.kind)) f.name = label_name(p);
+    else syntax_error(p, "%s", "expected a field name");
+    for (uint32_t i = 0; i < n->u.fields.n; i++)
+      if (n->u.fields.p[i].name == f.name) hx_error_at(p->h, f.loc, "field '%s' is given twice", f.name->s);
+    expect(p, TK_COLON, "after the field name");
+    f.value = expr(p);
+    avec_push(p->h, &p->h->perm, &n->u.fields, f);
+    if (p->cur.kind == TK_RBRACE) break;
+    if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' between fields or '}' to close the record");
+    advance(p);
+  }
+  expect(p, TK_RBRACE, NULL);
+  p->depth--;
+  return finish(p, n);
+}
+
+/* args := '(' [compr | arg {',' arg} [',']] ')'   arg := [label ':'] expr */
+static void call_args(Parser *p, Node *call) {
+  expect(p, TK_LPAREN, NULL);
+  if (p->cur.kind == TK_IDENT && peek(p)->kind == TK_IN) {
+    call->u.call.compr = arena_alloc(p->h, &p->h->perm, sizeof(Compr));
+    memset(call->u.call.compr, 0, sizeof(Compr));
+    comprehension(p, call->u.call.compr, 0);
+    expect(p, TK_RPAREN, "to close the call");
+    return;
+  }
+  while (p->cur.kind != TK_RPAREN) {
+    if (is_label(p)) {
+      Field f;
+      f.loc = p->cur.loc;
+      f.name = label_name(p);
+      for (uint32_t i = 0; i < call->u.call.named.n; i++)
+        if (call->u.call.named.p[i].name == f.name) hx_error_at(p->h, f.loc, "argument '%s' is given twice", f.name->s);
+      advance(p);   /* ':' */
+      f.value = expr(p);
+      avec_push(p->h, &p->h->perm, &call->u.call.named, f);
+    } else {
+      if (call->u.call.named.n) syntax_error(p, "%s", "expected a named argument (positional arguments come first)");
+      Node *a = expr(p);
+      avec_push(p->h, &p->h->perm, &call->u.call.args, a);
+    }
+    if (p->cur.kind == TK_RPAREN) break;
+    if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' or ')' in the argument list");
+    advance(p);
+  }
+  expect(p, TK_RPAREN, NULL);
+}
+
+/* primary := NUMBER [UNIT] | STRING | DATE | true | false | nil | IDENT
+**          | '(' expr ')' | '[' [expr {',' expr} [',']] ']' | record */
+static Node *primary(Parser *p) {
+  Token t = p->cur;
+  Node *n;
+  switch (t.kind) {
+    case TK_NUMBER:
+      advance(p);
+      if (t.str) {
+        n = new_node(p, N_QTY, &t);
+        n->u.qty.v = t.num;
+        n->u.qty.unit = t.str;
+      } else {
+        n = new_node(p, N_NUM, &t);
+        n->u.num.v = t.num;
+        n->u.num.flags = t.numflags;
+      }
+      return finish(p, n);
+    case TK_STRING: advance(p); n = new_node(p, N_STR, &t); n->u.str = t.str; return finish(p, n);
+    case TK_DATE: advance(p); n = new_node(p, N_DATE, &t); n->u.date.days = t.days; n->u.date.prec = t.prec; return finish(p, n);
+    case TK_TRUE: case TK_FALSE: advance(p); n = new_node(p, N_BOOL, &t); n->u.b = t.kind == TK_TRUE; return finish(p, n);
+    case TK_NIL: advance(p); return finish(p, new_node(p, N_NIL, &t));
+    case TK_IDENT: advance(p); n = new_node(p, N_NAME, &t); n->u.name = t.str; return finish(p, n);
+    case TK_LPAREN: {
+      enter(p);
+      advance(p);
+      n = expr(p);
+      expect(p, TK_RPAREN, "to close '('");
+      p->depth--;
+      /* keep the parentheses in the span so reports quote them */
+      n->start = t.start;
+      n->end = p->prev_end;
+      return n;
+    }
+    case TK_LBRACK: {
+      enter(p);
+      advance(p);
+      n = new_node(p, N_LIST, &t);
+      while (p->cur.kind != TK_RBRACK) {
+        Node *e = expr(p);
+        avec_push(p->h, &p->h->perm, &n->u.items, e);
+        if (p->cur.kind == TK_RBRACK) break;
+        if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' or ']' in the list");
+        advance(p);
+      }
+      expect(p, TK_RBRACK, NULL);
+      p->depth--;
+      return finish(p, n);
+    }
+    case TK_LBRACE: return record(p);
+    default:
+      syntax_error(p, "%s", "expected an expression");
+  }
+}
+
+/* postfix := primary { '.' NAME | args | '[' expr ']' } */
+static Node *postfix(Parser *p) {
+  Node *n = primary(p);
+  for (;;) {
+    Token t = p->cur;
+    if (t.kind == TK_DOT) {
+      advance(p);
+      Node *f = new_node(p, N_FIELD, &t);
+      f->start = n->start;
+      f->loc = p->cur.loc;
+      if (p->cur.kind == TK_IDENT) f->u.field.name = p->cur.str;
+      else if (tok_is_keyword(p->cur.kind)) f->u.field.name = hx_intern_c(p->h, kw_spelling(p->cur.kind));
+      else syntax_error(p, "%s", "expected a field name after '.'");
+      advance(p);
+      f->u.field.obj = n;
+      n = finish(p, f);
+    } else if (t.kind == TK_LPAREN && !t.nl_before) {
+      Node *c = new_node(p, N_CALL, &t);
+      c->start = n->start;
+      c->loc = n->loc;
+      c->u.call.fn = n;
+      enter(p);
+      call_args(p, c);
+      p->depth--;
+      n = finish(p, c);
+    } else if (t.kind == TK_LBRACK && !t.nl_before) {
+      advance(p);
+      Node *ix = new_node(p, N_INDEX, &t);
+      ix->start = n->start;
+      ix->u.index.obj = n;
+      enter(p);
+      ix->u.index.index = expr(p);
+      p->depth--;
+      expect(p, TK_RBRACK, "to close the index");
+      n = finish(p, ix);
+    } else return n;
+  }
+}
+
+/* unary := '-' unary | postfix */
+static Node *unary(Parser *p) {
+  if (p->cur.kind == TK_MINUS) {
+    Token t = p->cur;
+    advance(p);
+    enter(p);
+    Node *n = new_node(p, N_NEG, &t);
+    n->u.operand = unary(p);
+    p->depth--;
+    return finish(p, n);
+  }
+  return postfix(p);
+}
+
+static Node *binary(Parser *p, Token *t, NodeKind k, BinOp op, Node *l, Node *r) {
+  Node *n = new_node(p, k, t);
+  n->u.bin.op = op;
+  n->u.bin.l = l;
+  n->u.bin.r = r;
+  n->start = l->start;
+  return finish(p, n);
+}
+
+/* mul := unary {('*'|'/') unary} */
+static Node *multiplicative(Parser *p) {
+  Node *n = unary(p);
+  while (p->cur.kind == TK_STAR || p->cur.kind == TK_SLASH) {
+    Token t = p->cur;
+    advance(p);
+    n = binary(p, &t, N_BIN, t.kind == TK_STAR ? OP_MUL : OP_DIV, n, unary(p));
+  }
+  return n;
+}
+
+/* add := mul {('+'|'-') mul} */
+static Node *additive(Parser *p) {
+  Node *n = multiplicative(p);
+  while (p->cur.kind == TK_PLUS || p->cur.kind == TK_MINUS) {
+    Token t = p->cur;
+    advance(p);
+    n = binary(p, &t, N_BIN, t.kind == TK_PLUS ? OP_ADD : OP_SUB, n, multiplicative(p));
+  }
+  return n;
+}
+
+static int cmp_op(TokKind k, BinOp *op) {
+  switch (k) {
+    case TK_EQ: *op = OP_EQ; return 1;
+    case TK_NE: *op = OP_NE; return 1;
+    case TK_LT: *op = OP_LT; return 1;
+    case TK_LE: *op = OP_LE; return 1;
+    case TK_GT: *op = OP_GT; return 1;
+    case TK_GE: *op = OP_GE; return 1;
+    case TK_IN: *op = OP_IN; return 1;
+    default: return 0;
+  }
+}
+
+/* cmp := add [('==' | '!=' | '<' | '<=' | '>' | '>=' | 'in') add] */
+static Node *comparison(Parser *p) {
+  Node *n = additive(p);
+  BinOp op;
+  if (cmp_op(p->cur.kind, &op)) {
+    Token t = p->cur;
+    advance(p);
+    n = binary(p, &t, N_BIN, op, n, additive(p));
+    if (cmp_op(p->cur.kind, &op))
+      syntax_error(p, "%s", "comparisons do not chain (write `a < b and b < c`)");
+  } else if (p->cur.kind == TK_ASSIGN) {
+    syntax_error(p, "%s", "expected '==' to compare ('=' only appears in let and fn)");
+  }
+  return n;
+}
+
+/* not := 'not' not | cmp */
+static Node *negation(Parser *p) {
+  if (p->cur.kind == TK_NOT) {
+    Token t = p->cur;
+    advance(p);
+    enter(p);
+    Node *n = new_node(p, N_NOT, &t);
+    n->u.operand = negation(p);
+    p->depth--;
+    return finish(p, n);
+  }
+  return comparison(p);
+}
+
+/* and := not {'and' not} */
+static Node *conjunction(Parser *p) {
+  Node *n = negation(p);
+  while (p->cur.kind == TK_AND) {
+    Token t = p->cur;
+    advance(p);
+    n = binary(p, &t, N_AND, OP_ADD, n, negation(p));
+  }
+  return n;
+}
+
+/* or := and {'or' and} */
+static Node *disjunction(Parser *p) {
+  Node *n = conjunction(p);
+  while (p->cur.kind == TK_OR) {
+    Token t = p->cur;
+    advance(p);
+    n = binary(p, &t, N_OR, OP_ADD, n, conjunction(p));
+  }
+  return n;
+}
+
+/* expr := ('forall' | 'exists') compr | 'if' expr 'then' expr 'else' expr | or */
+static Node *expr(Parser *p) {
+  Token t = p->cur;
+  Node *n;
+  enter(p);
+  if (t.kind == TK_FORALL || t.kind == TK_EXISTS) {
+    advance(p);
+    n = new_node(p, N_QUANT, &t);
+    n->u.quant.exists = t.kind == TK_EXISTS;
+    comprehension(p, &n->u.quant.c, 1);
+    n = finish(p, n);
+  } else if (t.kind == TK_IF) {
+    advance(p);
+    n = new_node(p, N_IF, &t);
+    n->u.cond.c = expr(p);
+    expect(p, TK_THEN, "after the condition of 'if'");
+    n->u.cond.t = expr(p);
+    expect(p, TK_ELSE, "('if' needs both 'then' and 'else')");
+    n->u.cond.e = expr(p);
+    n = finish(p, n);
+  } else n = disjunction(p);
+  p->depth--;
+  return n;
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+static int entity_kind_of(TokKind k) {
+  switch (k) {
+    case TK_PARTNER: return K_PARTNER;
+    case TK_COMMODITY: return K_COMMODITY;
+    case TK_DEAL: return K_DEAL;
+    case TK_LOAN: return K_LOAN;
+    default: return -1;
+  }
+}
+
+static void statement(Parser *p, NodeList *out, int ctx);
+
+/* entity := ('partner'|'commodity') NAME [record] {',' NAME [record]}
+**         | ('deal'|'loan') [NAME] record */
+static void entity_decl(Parser *p, NodeList *out) {
+  Token kw = p->cur;
+  int k = entity_kind_of(kw.kind);
+  advance(p);
+  if (k == K_PARTNER || k == K_COMMODITY) {
+    for (;;) {
+      Node *n = new_node(p, S_ENTITY, &kw);
+      n->u.ent.ekind = k;
+      n->u.ent.nameloc = p->cur.loc;
+      n->u.ent.name = ident(p, k == K_PARTNER ? "a partner name" : "a commodity name");
+      if (p->cur.kind == TK_LBRACE && !(p->cur.nl_before && 0)) n->u.ent.rec = record(p);
+      avec_push(p->h, &p->h->perm, out, finish(p, n));
+      if (!accept(p, TK_COMMA)) break;
+    }
+  } else {
+    Node *n = new_node(p, S_ENTITY, &kw);
+    n->u.ent.ekind = k;
+    n->u.ent.nameloc = p->cur.loc;
+    if (p->cur.kind == TK_IDENT) n->u.ent.name = ident(p, "a name");
+    if (p->cur.kind != TK_LBRACE) syntax_error(p, "expected %s", k == K_DEAL ? "'{' to start the deal's record" : "'{' to start the loan's record");
+    n->u.ent.rec = record(p);
+    avec_push(p->h, &p->h->perm, out, finish(p, n));
+  }
+}
+
+/* params := [param {',' param}]   param := NAME ['=' expr] | NAME ':' TYPE (extern) */
+static void params(Parser *p, ParamList *pl, int typed) {
+  expect(p, TK_LPAREN, "to start the parameter list");
+  while (p->cur.kind != TK_RPAREN) {
+    Param pa;
+    memset(&pa, 0, sizeof pa);
+    pa.loc = p->cur.loc;
+    pa.name = ident(p, "a parameter name");
+    for (uint32_t i = 0; i < pl->n; i++)
+      if (pl->p[i].name == pa.name) hx_error_at(p->h, pa.loc, "parameter '%s' appears twice", pa.name->s);
+    if (typed) {
+      expect(p, TK_COLON, "and a type after the parameter name (x: double)");
+      pa.def = new_node(p, N_NAME, &p->cur);
+      pa.def->u.name = ident(p, "a type: int, long, double, bool or string");
+    } else if (accept(p, TK_ASSIGN)) pa.def = expr(p);
+    else if (pl->n && pl->p[pl->n - 1].def)
+      hx_error_at(p->h, pa.loc, "parameter '%s' needs a default: it follows one that has a default", pa.name->s);
+    if (pl->n >= HX_MAX_PARAMS) hx_error_at(p->h, pa.loc, "too many parameters (at most %d)", HX_MAX_PARAMS);
+    avec_push(p->h, &p->h->perm, pl, pa);
+    if (p->cur.kind == TK_RPAREN) break;
+    expect(p, TK_COMMA, "between parameters");
+  }
+  expect(p, TK_RPAREN, NULL);
+}
+
+/* load := 'load' KIND 'from' STRING [ '{' {NAME ':' COLUMN [UNIT] [,]} '}' ] */
+static Node *load_stmt(Parser *p, Token *kw) {
+  Node *n = new_node(p, S_LOAD, kw);
+  static const char *const plural[] = {"partners", "commodities", "deals", "loans"};
+  n->u.load.ekind = -1;
+  if (p->cur.kind == TK_IDENT)
+    for (int k = 0; k < 4; k++) if (strcmp(p->cur.str->s, plural[k]) == 0) n->u.load.ekind = k;
+  if (n->u.load.ekind < 0) syntax_error(p, "%s", "expected partners, commodities, deals or loans after 'load'");
+  advance(p);
+  expect(p, TK_FROM, "(load KIND from \"FILE.csv\")");
+  if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the file name as a string");
+  n->u.load.path = p->cur.str;
+  advance(p);
+  if (p->cur.kind == TK_LBRACE) {
+    advance(p);
+    while (p->cur.kind != TK_RBRACE) {
+      Field f;
+      f.loc = p->cur.loc;
+      if (p->cur.kind != TK_IDENT && !tok_is_keyword(p->cur.kind)) syntax_error(p, "%s", "expected a field name");
+      f.name = label_name(p);
+      expect(p, TK_COLON, "after the field name");
+      Node *c = new_node(p, N_COLUMN, &p->cur);
+      c->u.col.column = p->cur.kind == TK_STRING ? hx_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
+      if (c->u.col.column) advance(p);
+      else c->u.col.column = ident(p, "a column name");
+      if (p->cur.kind == TK_IDENT && !p->cur.nl_before) c->u.col.unit = ident(p, "a unit");
+      f.value = finish(p, c);
+      if (strcmp(f.name->s, "key") == 0) n->u.load.key = c->u.col.column;
+      else avec_push(p->h, &p->h->perm, &n->u.load.map, f);
+      if (p->cur.kind == TK_RBRACE) break;
+      if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' between mapping entries or '}'");
+      advance(p);
+    }
+    expect(p, TK_RBRACE, NULL);
+  }
+  return finish(p, n);
+}
+
+/* A block of a scenario or a test: '{' {item} '}' */
+enum { CTX_TOP, CTX_SCENARIO, CTX_TEST, CTX_REPL };
+
+static void block(Parser *p, NodeList *body, int ctx) {
+  expect(p, TK_LBRACE, "to open the block");
+  while (p->cur.kind != TK_RBRACE) {
+    if (p->cur.kind == TK_EOF) syntax_error(p, "%s", "expected '}' to close the block");
+    statement(p, body, ctx);
+  }
+  expect(p, TK_RBRACE, NULL);
+}
+
+/* drop := 'drop' binder ['where' expr]   update := 'update' binder ['where' expr] record */
+static Node *drop_update(Parser *p, Token *kw) {
+  Node *n = new_node(p, kw->kind == TK_DROP ? S_DROP : S_UPDATE, kw);
+  BinderList bl = {0};
+  binder(p, &bl);
+  n->u.drop.b = bl.p[0];
+  if (accept(p, TK_WHERE)) n->u.drop.where = expr(p);
+  if (n->kind == S_UPDATE) {
+    Node *r = record(p);
+    n->u.drop.set = r->u.fields;
+  }
+  return finish(p, n);
+}
+
+static void statement(Parser *p, NodeList *out, int ctx) {
+  Token kw = p->cur;
+  Node *n;
+  switch (kw.kind) {
+    case TK_PARTNER: case TK_COMMODITY: case TK_DEAL: case TK_LOAN:
+      entity_decl(p, out);
+      return;
+    case TK_UNITKW:
+      advance(p);
+      n = new_node(p, S_UNIT, &kw);
+      n->u.unit.name = ident(p, "a unit name");
+      if (accept(p, TK_ASSIGN)) {
+        if (p->cur.kind != TK_NUMBER || !p->cur.str) syntax_error(p, "%s", "expected a factor and a unit, as in `unit PKR = 0.0036 USD`");
+        n->u.unit.factor = p->cur.num;
+        n->u.unit.of = p->cur.str;
+        advance(p);
+      }
+      break;
+    case TK_LET:
+      advance(p);
+      n = new_node(p, S_LET, &kw);
+      n->u.let.name = ident(p, "a name after 'let'");
+      expect(p, TK_ASSIGN, "after the name (let NAME = EXPR)");
+      n->u.let.value = expr(p);
+      break;
+    case TK_FN:
+      advance(p);
+      n = new_node(p, S_FN, &kw);
+      n->u.fn.name = ident(p, "a function name");
+      params(p, &n->u.fn.params, 0);
+      expect(p, TK_ASSIGN, "before the function's body (fn f(x) = EXPR)");
+      n->u.fn.body = expr(p);
+      break;
+    case TK_RULE: case TK_WARN:
+      advance(p);
+      n = new_node(p, S_RULE, &kw);
+      n->u.rule.warn = kw.kind == TK_WARN;
+      n->u.rule.name = ident(p, "a rule name");
+      if (p->cur.kind == TK_STRING) { n->u.rule.title = p->cur.str; advance(p); }
+      expect(p, TK_COLON, "before the rule's body");
+      n->u.rule.body = expr(p);
+      break;
+    case TK_PRINT:
+      advance(p);
+      n = new_node(p, S_PRINT, &kw);
+      n->u.expr = expr(p);
+      break;
+    case TK_IMPORT: case TK_USE:
+      advance(p);
+      n = new_node(p, kw.kind == TK_IMPORT ? S_IMPORT : S_USE, &kw);
+      if (p->cur.kind == TK_STRING) n->u.import.path = p->cur.str;
+      else if (kw.kind == TK_USE && p->cur.kind == TK_IDENT) { n->u.import.path = p->cur.str; n->u.import.is_name = 1; }
+      else syntax_error(p, "%s", kw.kind == TK_IMPORT ? "expected a file name as a string" : "expected a file name as a string or a module name");
+      advance(p);
+      break;
+    case TK_EXTERN:
+      advance(p);
+      n = new_node(p, S_EXTERN, &kw);
+      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the library as a string (extern \"libm.so.6\" fn ...)");
+      n->u.fn.lib = p->cur.str;
+      advance(p);
+      expect(p, TK_FN, "after the library name");
+      n->u.fn.name = ident(p, "a function name");
+      params(p, &n->u.fn.params, 1);
+      expect(p, TK_ARROW, "and a return type (-> double)");
+      {
+        Node *t = new_node(p, N_NAME, &p->cur);
+        t->u.name = ident(p, "a return type: int, long, double, bool, string or void");
+        n->u.fn.body = t;
+      }
+      break;
+    case TK_LOAD:
+      advance(p);
+      n = load_stmt(p, &kw);
+      break;
+    case TK_SCENARIO:
+      if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a scenario cannot be declared inside a block");
+      advance(p);
+      n = new_node(p, S_SCENARIO, &kw);
+      n->u.scen.name = ident(p, "a scenario name");
+      if (p->cur.kind == TK_STRING) { n->u.scen.title = p->cur.str; advance(p); }
+      if (accept(p, TK_EXTENDS)) { n->u.scen.parentloc = p->cur.loc; n->u.scen.parent = ident(p, "the scenario it extends"); }
+      block(p, &n->u.scen.body, CTX_SCENARIO);
+      break;
+    case TK_TEST:
+      if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a test cannot be declared inside a block");
+      advance(p);
+      n = new_node(p, S_TEST, &kw);
+      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the test's name as a string (test \"...\" { ... })");
+      n->u.scen.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len);
+      advance(p);
+      block(p, &n->u.scen.body, CTX_TEST);
+      break;
+    case TK_DROP: case TK_UPDATE:
+      if (ctx != CTX_SCENARIO && ctx != CTX_TEST) syntax_error(p, "%s", "'drop' and 'update' belong inside a scenario or test block:");
+      advance(p);
+      n = drop_update(p, &kw);
+      break;
+    case TK_EXPECT:
+      if (ctx != CTX_TEST) syntax_error(p, "%s", "'expect' belongs inside a test block:");
+      advance(p);
+      n = new_node(p, S_EXPECT, &kw);
+      if (p->cur.kind == TK_PASS || p->cur.kind == TK_FAIL) {
+        n->u.expect.what = p->cur.kind == TK_PASS ? 1 : 2;
+        advance(p);
+        n->u.expect.rule = ident(p, "a rule name");
+      } else n->u.expect.expr = expr(p);
+      break;
+    default:
+      if (ctx == CTX_REPL) {
+        n = new_node(p, S_EXPR, &kw);
+        n->u.expr = expr(p);
+        break;
+      }
+      if (kw.kind == TK_EOF) syntax_error(p, "%s", "expected a statement");
+      syntax_error(p, "%s", ctx == CTX_TOP
+        ? "expected a declaration or statement (partner, commodity, deal, loan, unit, let, fn, rule, warn, print, import, use, extern, load, scenario, test)"
+        : "expected a declaration or statement in the block");
+  }
+  n = finish(p, n);
+  avec_push(p->h, &p->h->perm, out, n);
+  /* statements need no terminator, but two cannot share a line by accident */
+  if (p->cur.kind != TK_EOF && p->cur.kind != TK_RBRACE && !p->cur.nl_before &&
+      !(p->cur.kind >= TK_FIRST_KW && p->cur.kind <= TK_LAST_KW))
+    syntax_error(p, "%s", "unexpected text after the end of the statement");
+}
+
+static void init_parser(Parser *p, H *h, int src, int *incomplete) {
+  memset(p, 0, sizeof *p);
+  p->h = h;
+  p->incomplete = incomplete;
+  if (incomplete) *incomplete = 0;
+  lex_init(&p->lx, h, src);
+  p->lx.incomplete = incomplete;
+  lex_next(&p->lx, &p->cur);
+}
+
+void parse_program(H *h, int src, NodeList *out, int *incomplete) {
+  Parser p;
+  int inc = 0;
+  int *pi = incomplete ? incomplete : &inc;
+  *pi = 0;
+  init_parser(&p, h, src, pi);
+  int ctx = incomplete ? CTX_REPL : CTX_TOP;
+  while (p.cur.kind != TK_EOF) statement(&p, out, ctx);
+}
+
+Node *parse_expression(H *h, int src, int *incomplete) {
+  Parser p;
+  init_parser(&p, h, src, incomplete);
+  Node *n = expr(&p);
+  if (p.cur.kind != TK_EOF) syntax_error(&p, "%s", "unexpected text after the expression");
+  return n;
+}
+
+const char *node_text(H *h, const Node *n, size_t *len) {
+  if (n->loc.src < 0 || (uint32_t)n->loc.src >= h->sources.n) { *len = 0; return ""; }
+  Source *s = h->sources.p[n->loc.src];
+  if (n->start < 0 || n->end > (int)s->len || n->end < n->start) { *len = 0; return ""; }
+  *len = (size_t)(n->end - n->start);
+  return s->text + n->start;
+}

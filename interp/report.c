@@ -1,0 +1,268 @@
+/*
+** report.c: a report as text for people (aligned, capped, coloured only
+** when asked) and as the JSON of SPEC section 6 (complete), plus the
+** power-assert explanations of --explain and the REPL's :why.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "eval.h"
+#include "report.h"
+
+/* ---- explanations ----------------------------------------------------------------- */
+
+typedef struct ExplainCtx { H *h; Node *n; Value *slots; Value v; } ExplainCtx;
+static void explain_eval(H *h, void *ud) { ExplainCtx *e = ud; e->v = eval(h, e->n, e->slots); }
+
+static int trivial(Node *n) {
+  return n->kind == N_NUM || n->kind == N_QTY || n->kind == N_STR || n->kind == N_DATE ||
+         n->kind == N_BOOL || n->kind == N_NIL || n->kind == N_COLL ||
+         (n->kind == N_CONST && n->u.cnst.v.tag == T_FUNC);
+}
+
+static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int depth) {
+  if (depth > 12 || trivial(n)) return;
+  ExplainCtx e = {h, n, slots, v_nil()};
+  ArenaMark m = arena_mark(&h->temp);
+  int st = hx_pcall(h, explain_eval, &e);
+  size_t len;
+  const char *t = node_text(h, n, &len);
+  for (int i = 0; i < depth; i++) buf_puts(h, b, "  ");
+  buf_puts(h, b, "    ");
+  /* the text of the expression on one line */
+  for (size_t i = 0; i < len && i < 160; i++) {
+    char c = t[i];
+    if (c == '\n' || c == '\r' || c == '\t') { buf_putc(h, b, ' '); while (i + 1 < len && (t[i + 1] == ' ' || t[i + 1] == '\n')) i++; }
+    else buf_putc(h, b, c);
+  }
+  if (len > 160) buf_puts(h, b, "...");
+  if (st == HEDGE_OK) {
+    buf_puts(h, b, " = ");
+    v_print(h, b, e.v, 1);
+  } else {
+    const char *msg = buf_cstr(h, &h->err);
+    const char *x = strstr(msg, "error: ");
+    const char *nl = strchr(msg, '\n');
+    x = x ? x + 7 : msg;
+    buf_printf(h, b, " -> error: %.*s", (int)(nl && nl > x ? nl - x : (long)strlen(x)), x);
+  }
+  buf_putc(h, b, '\n');
+  arena_release(h, &h->temp, m);
+  (void)r;
+  switch (n->kind) {
+    case N_BIN: case N_AND: case N_OR:
+      explain_node(h, r, b, n->u.bin.l, slots, depth + 1);
+      explain_node(h, r, b, n->u.bin.r, slots, depth + 1);
+      break;
+    case N_NOT: case N_NEG: explain_node(h, r, b, n->u.operand, slots, depth + 1); break;
+    case N_IF:
+      explain_node(h, r, b, n->u.cond.c, slots, depth + 1);
+      explain_node(h, r, b, n->u.cond.t, slots, depth + 1);
+      explain_node(h, r, b, n->u.cond.e, slots, depth + 1);
+      break;
+    case N_FIELD: if (n->u.field.obj->kind != N_LOCAL) explain_node(h, r, b, n->u.field.obj, slots, depth + 1); break;
+    case N_INDEX: explain_node(h, r, b, n->u.index.obj, slots, depth + 1); explain_node(h, r, b, n->u.index.index, slots, depth + 1); break;
+    case N_CALL:
+      if (!n->u.call.compr) {
+        for (uint32_t i = 0; i < n->u.call.args.n; i++) explain_node(h, r, b, n->u.call.args.p[i], slots, depth + 1);
+        for (uint32_t i = 0; i < n->u.call.named.n; i++) explain_node(h, r, b, n->u.call.named.p[i].value, slots, depth + 1);
+      }
+      break;
+    case N_LIST: for (uint32_t i = 0; i < n->u.items.n; i++) explain_node(h, r, b, n->u.items.p[i], slots, depth + 1); break;
+    default: break;
+  }
+}
+
+char *explain_tree(H *h, Report *r, Node *pred, Value *slots) {
+  Buf b = {0};
+  explain_node(h, r, &b, pred, slots, 0);
+  char *s = rep_strdup(h, r, b.p ? b.p : "", b.n);
+  buf_free(h, &b);
+  return s;
+}
+
+/* ---- JSON ------------------------------------------------------------------------- */
+
+static void json_opt(H *h, Buf *b, const char *s) {
+  if (s) json_string(h, b, s, strlen(s));
+  else buf_puts(h, b, "null");
+}
+
+static const char *status_name(int s) { return s == HEDGE_PASS ? "pass" : s == HEDGE_FAILED ? "fail" : "error"; }
+
+const char *report_json(H *h, Report *r) {
+  Buf *b = &r->json;
+  b->n = 0;
+  buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": ");
+  json_opt(h, b, r->scenario);
+  buf_puts(h, b, ",\n  \"rules\": [");
+  for (int i = 0; i < r->n; i++) {
+    RRule *x = &r->rules[i];
+    buf_puts(h, b, i ? ",\n    " : "\n    ");
+    buf_puts(h, b, "{ \"name\": ");
+    json_opt(h, b, x->name);
+    buf_puts(h, b, ", \"title\": ");
+    json_opt(h, b, x->title);
+    buf_printf(h, b, ", \"severity\": \"%s\", \"status\": \"%s\", \"file\": ", x->warn ? "warning" : "error", status_name(x->status));
+    json_opt(h, b, x->file);
+    buf_printf(h, b, ", \"line\": %d, \"col\": %d,\n      \"counterexamples\": [", x->line, x->col);
+    for (uint32_t k = 0; k < x->ncx; k++) {
+      Cx *c = &x->cx[k];
+      buf_puts(h, b, k ? ",\n        " : "\n        ");
+      buf_puts(h, b, "{ \"bindings\": {");
+      for (int j = 0; j < c->nbind; j++) {
+        if (j) buf_puts(h, b, ", ");
+        json_opt(h, b, c->bind[j].name);
+        buf_puts(h, b, ": ");
+        buf_puts(h, b, c->bind[j].json);
+      }
+      buf_puts(h, b, "}, \"values\": [");
+      for (int j = 0; j < c->nvals; j++) {
+        RValue *v = &c->vals[j];
+        if (j) buf_puts(h, b, ", ");
+        buf_puts(h, b, "{ \"expr\": ");
+        json_opt(h, b, v->expr);
+        buf_puts(h, b, ", \"value\": ");
+        buf_puts(h, b, v->json);
+        buf_puts(h, b, ", \"unit\": ");
+        json_opt(h, b, v->unit);
+        buf_puts(h, b, " }");
+      }
+      buf_puts(h, b, "]");
+      if (c->note) { buf_puts(h, b, ", \"note\": "); json_opt(h, b, c->note); }
+      if (x->explain && x->explain[k]) { buf_puts(h, b, ", \"explain\": "); json_opt(h, b, x->explain[k]); }
+      buf_puts(h, b, " }");
+    }
+    buf_puts(h, b, x->ncx ? "\n      ],\n      \"error\": " : "],\n      \"error\": ");
+    json_opt(h, b, x->error);
+    buf_puts(h, b, " }");
+  }
+  buf_printf(h, b, "%s],\n  \"summary\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d } }\n",
+             r->n ? "\n  " : "", r->passed, r->failed, r->warnings, r->errors);
+  return b->p;
+}
+
+/* ---- text ------------------------------------------------------------------------- */
+
+/* `imports(F, from: p) / imports(F)` reads as `imports(...) / imports(...)`:
+** the call's arguments are visible in the bindings already. */
+static void abbreviate(H *h, Buf *b, const char *s) {
+  size_t n = strlen(s);
+  int last_space = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '(' && i > 0 && (s[i - 1] == '_' || (s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= 'A' && s[i - 1] <= 'Z') || (s[i - 1] >= '0' && s[i - 1] <= '9'))) {
+      int depth = 1;
+      size_t j = i + 1;
+      int in_str = 0;
+      for (; j < n && depth; j++) {
+        if (s[j] == '"' && s[j - 1] != '\\') in_str = !in_str;
+        else if (!in_str && s[j] == '(') depth++;
+        else if (!in_str && s[j] == ')') depth--;
+      }
+      buf_puts(h, b, "(...)");
+      i = j - 1;
+      last_space = 0;
+      continue;
+    }
+    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+      if (!last_space) buf_putc(h, b, ' ');
+      last_space = 1;
+      continue;
+    }
+    last_space = 0;
+    buf_putc(h, b, c);
+  }
+}
+
+static void value_text(H *h, Buf *b, RValue *v) {
+  if (v->pct && !isnan(v->num)) pct_print(b, h, v->num);
+  else buf_puts(h, b, v->text);
+}
+
+static const char *const op_text[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in"};
+
+static void cx_text(H *h, Buf *b, Cx *c) {
+  if (c->note) {
+    buf_puts(h, b, c->note);
+    if (c->nvals) buf_puts(h, b, "; ");
+  }
+  if (c->op >= 0 && c->nvals == 2) {
+    abbreviate(h, b, c->vals[0].expr);
+    buf_puts(h, b, " = ");
+    value_text(h, b, &c->vals[0]);
+    buf_printf(h, b, ", expected %s ", op_text[c->op]);
+    if (c->rhs_literal) buf_puts(h, b, c->vals[1].expr);
+    else {
+      abbreviate(h, b, c->vals[1].expr);
+      buf_puts(h, b, " = ");
+      value_text(h, b, &c->vals[1]);
+    }
+    return;
+  }
+  for (int j = 0; j < c->nvals; j++) {
+    if (j) buf_puts(h, b, ", ");
+    abbreviate(h, b, c->vals[j].expr);
+    buf_puts(h, b, " = ");
+    value_text(h, b, &c->vals[j]);
+  }
+  if (!c->nvals && !c->note) buf_puts(h, b, "false");
+}
+
+const char *report_text(H *h, Report *r, int color) {
+  Buf *b = &r->text;
+  b->n = 0;
+  const char *red = color ? "\033[1;31m" : "", *green = color ? "\033[32m" : "", *yellow = color ? "\033[33m" : "",
+             *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
+  if (r->scenario) buf_printf(h, b, "scenario %s\n", r->scenario);
+  size_t namew = 0;
+  for (int i = 0; i < r->n; i++) if (strlen(r->rules[i].name) > namew) namew = strlen(r->rules[i].name);
+  for (int i = 0; i < r->n; i++) {
+    RRule *x = &r->rules[i];
+    const char *tag, *col;
+    if (x->status == HEDGE_PASS) { tag = "pass "; col = green; }
+    else if (x->status == HEDGE_ERRORED) { tag = "ERROR"; col = red; }
+    else if (x->warn) { tag = "WARN "; col = yellow; }
+    else { tag = "FAIL "; col = red; }
+    buf_printf(h, b, "%s%s%s %-*s", col, tag, off, (int)namew, x->name);
+    if (x->title) buf_printf(h, b, "  \"%s\"", x->title);
+    buf_printf(h, b, "  %s%s:%d:%d%s\n", dim, x->file, x->line, x->col, off);
+    if (x->status == HEDGE_ERRORED) {
+      const char *s = x->error_full ? x->error_full : x->error;
+      buf_puts(h, b, "  ");
+      for (const char *p = s; *p; p++) { buf_putc(h, b, *p); if (*p == '\n') buf_puts(h, b, "  "); }
+      buf_putc(h, b, '\n');
+      continue;
+    }
+    /* bindings in one aligned column, then the failing values */
+    uint32_t shown = x->ncx < HX_TEXT_CAP ? x->ncx : HX_TEXT_CAP;
+    if (r->explain) shown = x->ncx;
+    size_t bw = 0;
+    Buf t = {0};
+    for (uint32_t k = 0; k < shown; k++) {
+      Cx *c = &x->cx[k];
+      t.n = 0;
+      for (int j = 0; j < c->nbind; j++) buf_printf(h, &t, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+      if (t.n > bw) bw = t.n;
+    }
+    for (uint32_t k = 0; k < shown; k++) {
+      Cx *c = &x->cx[k];
+      t.n = 0;
+      for (int j = 0; j < c->nbind; j++) buf_printf(h, &t, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+      buf_puts(h, b, "  ");
+      if (t.n) buf_printf(h, b, "%-*s    ", (int)bw, t.p);
+      cx_text(h, b, c);
+      buf_putc(h, b, '\n');
+      if (x->explain && x->explain[k]) buf_puts(h, b, x->explain[k]);
+    }
+    buf_free(h, &t);
+    if (x->ncx > shown)
+      buf_printf(h, b, "  %s... and %u more (--format json lists them all)%s\n", dim, x->ncx - shown, off);
+  }
+  int total = r->n;
+  buf_printf(h, b, "%d rule%s: %d passed, %d failed", total, total == 1 ? "" : "s", r->passed, r->failed);
+  if (r->warnings) buf_printf(h, b, ", %d warning%s", r->warnings, r->warnings == 1 ? "" : "s");
+  if (r->errors) buf_printf(h, b, ", %d error%s", r->errors, r->errors == 1 ? "" : "s");
+  buf_putc(h, b, '\n');
+  return b->p;
+}

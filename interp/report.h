@@ -1,0 +1,66 @@
+/*
+** report.h: the result of a check, as data. Everything in a report is
+** copied out of the evaluator's temporaries into memory the report owns,
+** so it outlives the evaluation and even a later scenario.
+*/
+#ifndef REPORT_H
+#define REPORT_H
+#include "core.h"
+#include "value.h"
+
+typedef struct RValue {
+  char *expr;        /* source text of the expression (NULL for bindings) */
+  char *name;        /* binding: variable name */
+  char *text;        /* printed value */
+  char *json;        /* JSON of the value: base-unit number, name, ... */
+  char *unit;        /* base unit of a quantity, or NULL */
+  double num;        /* number in base units, NAN if not a number */
+  int pct;           /* print as a percentage (compared with a % literal) */
+} RValue;
+
+typedef struct Cx {
+  RValue *bind; int nbind;
+  RValue *vals; int nvals;
+  int op;            /* comparison operator of the failing conjunct, -1 none */
+  int rhs_literal;   /* right operand is a literal: print its text only */
+  char *note;        /* "no x in nums satisfies x > 5" */
+} Cx;
+
+typedef struct RRule {
+  char *name, *title;
+  int warn, status;
+  char *error;       /* one line: "file:line:col: message" */
+  char *error_full;  /* with the quoted line and caret */
+  char *file; int line, col;
+  Cx *cx; uint32_t ncx, cxcap;
+  /* --explain: every sub-expression of each counterexample */
+  char **explain;    /* per counterexample, a block of text, or NULL */
+  uint32_t nexplain; /* capacity of explain */
+} RRule;
+
+struct hedge_Report {
+  Arena arena;
+  RRule *rules; int n;
+  char *scenario;
+  int passed, failed, warnings, errors;
+  Buf json, text;
+  int explain;
+};
+
+typedef struct hedge_Report Report;
+
+/* Checks the rules (all, or those named) into a new report. */
+Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain);
+void report_free(H *h, Report *r);
+const char *report_json(H *h, Report *r);
+const char *report_text(H *h, Report *r, int color);
+char *rep_strdup(H *h, Report *r, const char *s, size_t n);
+/* Fills an RValue from a value (copying every string into the report). */
+void rep_value(H *h, Report *r, RValue *out, Value v);
+void json_string(H *h, Buf *b, const char *s, size_t n);
+/* Power-assert explanation: the value of every sub-expression of a failing
+** predicate under the current bindings (report.c). */
+struct Node;
+char *explain_tree(H *h, Report *r, struct Node *pred, Value *slots);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+** rules.c: checking rules. A rule body is a chain of `forall`s over a
+** final predicate. The checker walks the chain, binding variables in
+** slots; for every binding where the predicate is false it records the
+** bindings and the operand values of the comparison (or conjunct) that
+** failed, re-evaluated from the same slots. A runtime error stops only
+** that rule (status error); the others still run.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "eval.h"
+#include "report.h"
+#include "units.h"
+#include "lex.h"
+
+char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
+
+void json_string(H *h, Buf *b, const char *s, size_t n) {
+  buf_putc(h, b, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"') buf_puts(h, b, "\\\"");
+    else if (c == '\\') buf_puts(h, b, "\\\\");
+    else if (c == '\n') buf_puts(h, b, "\\n");
+    else if (c == '\t') buf_puts(h, b, "\\t");
+    else if (c == '\r') buf_puts(h, b, "\\r");
+    else if (c < 32 || c == 127) buf_printf(h, b, "\\u%04x", c);
+    else buf_putc(h, b, (char)c);
+  }
+  buf_putc(h, b, '"');
+}
+
+static void json_value(H *h, Buf *b, Value v) {
+  char nb[128];
+  switch (v.tag) {
+    case T_NIL: buf_puts(h, b, "null"); break;
+    case T_BOOL: buf_puts(h, b, v.as.b ? "true" : "false"); break;
+    case T_NUM: case T_QTY:
+      if (isnan(v.as.num) || isinf(v.as.num)) buf_puts(h, b, "null");
+      else num_print(b, h, v.as.num);
+      break;
+    case T_STR: json_string(h, b, v.as.str->s, v.as.str->len); break;
+    case T_ENT: {
+      const char *s = world_name(h, v.kind, (uint32_t)v.i, nb, sizeof nb);
+      json_string(h, b, s, strlen(s));
+      break;
+    }
+    case T_LIST: case T_COLL: {
+      uint32_t n = coll_len(h, v);
+      buf_putc(h, b, '[');
+      for (uint32_t i = 0; i < n; i++) { if (i) buf_puts(h, b, ", "); json_value(h, b, coll_get(h, v, i)); }
+      buf_putc(h, b, ']');
+      break;
+    }
+    case T_REC:
+      buf_putc(h, b, '{');
+      for (uint32_t i = 0; i < v.as.rec->n; i++) {
+        if (i) buf_puts(h, b, ", ");
+        json_string(h, b, v.as.rec->keys[i]->s, v.as.rec->keys[i]->len);
+        buf_puts(h, b, ": ");
+        json_value(h, b, v.as.rec->vals[i]);
+      }
+      buf_putc(h, b, '}');
+      break;
+    default: {
+      Buf t = {0};
+      v_print(h, &t, v, 0);
+      json_string(h, b, t.p ? t.p : "", t.n);
+      buf_free(h, &t);
+    }
+  }
+}
+
+void rep_value(H *h, Report *r, RValue *out, Value v) {
+  memset(out, 0, sizeof *out);
+  Buf b = {0};
+  v_print(h, &b, v, 1);
+  out->text = rep_strdup(h, r, b.p ? b.p : "", b.n);
+  b.n = 0;
+  json_value(h, &b, v);
+  out->json = rep_strdup(h, r, b.p ? b.p : "null", b.p ? b.n : 4);
+  buf_free(h, &b);
+  out->num = (v.tag == T_NUM || v.tag == T_QTY) ? v.as.num : NAN;
+  if (v.tag == T_QTY) {
+    char d[64];
+    dim_name(h, v.dim, d, sizeof d);
+    out->unit = rep_strdup(h, r, d, strlen(d));
+  }
+}
+
+/* ---- explanation of a failure --------------------------------------------------- */
+
+typedef struct Explain { H *h; Report *r; VEC(RValue) vals; int op, rhs_literal; char *note; } Explain;
+
+static void add_operand(Explain *e, Node *n, Value v) {
+  RValue rv;
+  rep_value(e->h, e->r, &rv, v);
+  size_t len;
+  const char *t = node_text(e->h, n, &len);
+  rv.expr = rep_strdup(e->h, e->r, t, len);
+  if (n->kind == N_NUM && (n->u.num.flags & NUMF_PERCENT)) rv.pct = 1;
+  vec_push(e->h, &e->vals, rv);
+}
+
+static int is_literal(Node *n) {
+  return n->kind == N_NUM || n->kind == N_QTY || n->kind == N_STR || n->kind == N_DATE || n->kind == N_BOOL ||
+         n->kind == N_NIL || (n->kind == N_NEG && is_literal(n->u.operand));
+}
+
+static void explain_false(Explain *e, Node *n, Value *slots) {
+  H *h = e->h;
+  switch (n->kind) {
+    case N_BIN:
+      if (n->u.bin.op >= OP_EQ) {
+        Value l = eval(h, n->u.bin.l, slots), r = eval(h, n->u.bin.r, slots);
+        add_operand(e, n->u.bin.l, l);
+        add_operand(e, n->u.bin.r, r);
+        e->op = (int)n->u.bin.op;
+        e->rhs_literal = is_literal(n->u.bin.r);
+        /* show the ratio as a percentage when it is compared with one */
+        if (e->vals.n >= 2 && e->vals.p[e->vals.n - 1].pct && !isnan(e->vals.p[e->vals.n - 2].num) && !e->vals.p[e->vals.n - 2].unit)
+          e->vals.p[e->vals.n - 2].pct = 1;
+        return;
+      }
+      break;
+    case N_AND: {
+      Value l = eval(h, n->u.bin.l, slots);
+      if (l.tag == T_BOOL && !l.as.b) explain_false(e, n->u.bin.l, slots);
+      else explain_false(e, n->u.bin.r, slots);
+      return;
+    }
+    case N_OR:
+      explain_false(e, n->u.bin.l, slots);
+      explain_false(e, n->u.bin.r, slots);
+      e->op = -1;
+      return;
+    case N_NOT: add_operand(e, n->u.operand, eval(h, n->u.operand, slots)); return;
+    case N_IF: {
+      Value c = eval(h, n->u.cond.c, slots);
+      explain_false(e, c.tag == T_BOOL && c.as.b ? n->u.cond.t : n->u.cond.e, slots);
+      return;
+    }
+    case N_QUANT: {
+      size_t len;
+      const char *t = node_text(h, n, &len);
+      Buf b = {0};
+      if (n->u.quant.exists) {
+        Compr *c = &n->u.quant.c;
+        size_t cl;
+        const char *ct = node_text(h, c->binders.p[0].coll, &cl);
+        buf_printf(h, &b, "no %s in %.*s satisfies the condition", c->binders.p[0].name->s, (int)cl, ct);
+      } else buf_printf(h, &b, "not every binding of %.*s holds", (int)(len > 80 ? 80 : len), t);
+      e->note = rep_strdup(h, e->r, b.p, b.n);
+      buf_free(h, &b);
+      return;
+    }
+    default: break;
+  }
+  add_operand(e, n, eval(h, n, slots));
+}
+
+/* ---- the chain walk -------------------------------------------------------------- */
+
+typedef struct Checker {
+  H *h; Report *r; RRule *out;
+  Compr **chain; int nchain;
+  Node *pred;
+  Value *slots;
+  int ci, bi;
+} Checker;
+
+static void record(Checker *c) {
+  H *h = c->h;
+  RRule *o = c->out;
+  if (o->ncx == o->cxcap) {
+    uint32_t cap = o->cxcap ? o->cxcap * 2 : 8;
+    o->cx = hx_realloc(h, o->cx, o->cxcap * sizeof(Cx), cap * sizeof(Cx));
+    o->cxcap = cap;
+  }
+  Cx *cx = &o->cx[o->ncx];
+  memset(cx, 0, sizeof *cx);
+  int nb = 0;
+  for (int i = 0; i < c->nchain; i++) nb += (int)c->chain[i]->binders.n;
+  cx->bind = nb ? arena_alloc(h, &c->r->arena, (size_t)nb * sizeof(RValue)) : NULL;
+  for (int i = 0, k = 0; i < c->nchain; i++)
+    for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) {
+      Binder *b = &c->chain[i]->binders.p[j];
+      rep_value(h, c->r, &cx->bind[k], c->slots[b->slot]);
+      cx->bind[k].name = rep_strdup(h, c->r, b->name->s, b->name->len);
+    }
+  cx->nbind = nb;
+  Explain e;
+  memset(&e, 0, sizeof e);
+  e.h = h; e.r = c->r; e.op = -1;
+  if (c->pred->kind == N_QUANT || c->pred->kind == N_BIN || c->pred->kind == N_AND || c->pred->kind == N_OR ||
+      c->pred->kind == N_NOT || c->pred->kind == N_IF)
+    explain_false(&e, c->pred, c->slots);
+  else if (!is_literal(c->pred)) explain_false(&e, c->pred, c->slots);
+  cx->nvals = (int)e.vals.n;
+  cx->vals = e.vals.n ? arena_alloc(h, &c->r->arena, e.vals.n * sizeof(RValue)) : NULL;
+  if (e.vals.n) memcpy(cx->vals, e.vals.p, e.vals.n * sizeof(RValue));
+  vec_free(h, &e.vals);
+  cx->op = e.op;
+  cx->rhs_literal = e.rhs_literal;
+  cx->note = e.note;
+  if (c->r->explain) {
+    if (o->ncx >= o->nexplain) {
+      uint32_t cap = o->nexplain ? o->nexplain * 2 : 8;
+      char **x = arena_alloc(h, &c->r->arena, cap * sizeof(char *));
+      if (o->nexplain) memcpy(x, o->explain, o->nexplain * sizeof(char *));
+      memset(x + o->nexplain, 0, (cap - o->nexplain) * sizeof(char *));
+      o->explain = x;
+      o->nexplain = cap;
+    }
+    o->explain[o->ncx] = explain_tree(h, c->r, c->pred, c->slots);
+  }
+  o->ncx++;
+}
+
+static void run_level(Checker *c);
+
+static int level_item(H *h, Value item, void *ud) {
+  Checker *c = ud;
+  Binder *b = &c->chain[c->ci]->binders.p[c->bi];
+  c->slots[b->slot] = item;
+  ArenaMark m = arena_mark(&h->temp);
+  c->bi++;
+  run_level(c);
+  c->bi--;
+  arena_release(h, &h->temp, m);
+  return 1;
+}
+
+static void run_level(Checker *c) {
+  H *h = c->h;
+  Compr *cm = c->ci < c->nchain ? c->chain[c->ci] : NULL;
+  if (cm && (uint32_t)c->bi < cm->binders.n) {
+    Binder *b = &cm->binders.p[c->bi];
+    Value coll = eval(h, b->coll, c->slots);
+    iterate(h, coll, b->coll->loc, level_item, c);
+    return;
+  }
+  if (cm) {
+    if (cm->where) {
+      Value ok = eval(h, cm->where, c->slots);
+      if (ok.tag != T_BOOL) {
+        char b1[80];
+        hx_error_at(h, cm->where->loc, "the condition after 'where' must be true or false, not %s", v_typename(h, ok, b1, sizeof b1));
+      }
+      if (!ok.as.b) return;
+    }
+    int ci = c->ci, bi = c->bi;
+    c->ci++; c->bi = 0;
+    run_level(c);
+    c->ci = ci; c->bi = bi;
+    return;
+  }
+  Value v = eval(h, c->pred, c->slots);
+  if (v.tag != T_BOOL) {
+    char b1[80];
+    hx_error_at(h, c->pred->loc, "a rule must be true or false, but this is %s", v_typename(h, v, b1, sizeof b1));
+  }
+  if (!v.as.b) record(c);
+}
+
+typedef struct RunRule { Checker *c; } RunRule;
+
+static void run_rule(H *h, void *ud) {
+  Checker *c = ud;
+  c->ci = 0; c->bi = 0;
+  run_level(c);
+  (void)h;
+}
+
+static void do_resolve(H *h, void *ud) { resolve_rule(h, ud); }
+
+static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
+  memset(out, 0, sizeof *out);
+  out->name = rep_strdup(h, r, rule->name->s, rule->name->len);
+  out->title = rule->title ? rep_strdup(h, r, rule->title->s, rule->title->len) : NULL;
+  out->warn = rule->warn;
+  Loc loc = rule->node->loc;
+  Source *s = h->sources.p[loc.src];
+  out->file = rep_strdup(h, r, s->name, strlen(s->name));
+  out->line = loc.line;
+  out->col = loc.col;
+  Checker c;
+  memset(&c, 0, sizeof c);
+  c.h = h; c.r = r; c.out = out;
+  int st = hx_pcall(h, do_resolve, rule);
+  if (st == HEDGE_OK) {
+    Node *body = rule->node->u.rule.body;
+    Compr *chain[64];
+    int n = 0;
+    while (body->kind == N_QUANT && !body->u.quant.exists && n < 64) {
+      chain[n++] = &body->u.quant.c;
+      body = body->u.quant.c.body;
+    }
+    c.chain = chain; c.nchain = n; c.pred = body;
+    ArenaMark m = arena_mark(&h->temp);
+    c.slots = arena_alloc(h, &h->temp, (size_t)rule->node->nslots * sizeof(Value));
+    h->depth = 0;
+    st = hx_pcall(h, run_rule, &c);
+    arena_release(h, &h->temp, m);
+  }
+  if (st != HEDGE_OK) {
+    out->status = HEDGE_ERRORED;
+    const char *msg = buf_cstr(h, &h->err);
+    out->error_full = rep_strdup(h, r, msg, strlen(msg));
+    /* one line for JSON: "file:line:col: message" */
+    const char *nl = strchr(msg, '\n');
+    size_t len = nl ? (size_t)(nl - msg) : strlen(msg);
+    Buf b = {0};
+    const char *e = strstr(msg, ": error: ");
+    if (e && e < msg + len) { buf_put(h, &b, msg, (size_t)(e - msg)); buf_puts(h, &b, ": "); buf_put(h, &b, e + 9, len - (size_t)(e - msg) - 9); }
+    else buf_put(h, &b, msg, len);
+    out->error = rep_strdup(h, r, b.p, b.n);
+    buf_free(h, &b);
+    out->ncx = 0;
+    r->errors++;
+    /* a limit or an interrupt stops the whole check, not just this rule */
+    if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) out->status = -st;
+    return;
+  }
+  if (out->ncx == 0) { out->status = HEDGE_PASS; r->passed++; }
+  else { out->status = HEDGE_FAILED; if (rule->warn) r->warnings++; else r->failed++; }
+}
+
+Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain) {
+  Program *p = h->prog;
+  Report *r = hx_alloc(h, sizeof *r);
+  memset(r, 0, sizeof *r);
+  r->explain = explain;
+  if (scenario) r->scenario = rep_strdup(h, r, scenario, strlen(scenario));
+  r->rules = arena_alloc(h, &r->arena, (p->rules.n ? p->rules.n : 1) * sizeof(RRule));
+  for (uint32_t i = 0; i < p->rules.n; i++) {
+    Rule *rule = &p->rules.p[i];
+    if (nonly) {
+      int want = 0;
+      for (int j = 0; j < nonly; j++) if (strcmp(only[j], rule->name->s) == 0) want = 1;
+      if (!want) continue;
+    }
+    RRule *out = &r->rules[r->n++];
+    check_one(h, r, rule, out);
+    if (out->status < 0) {
+      int st = -out->status;
+      out->status = HEDGE_ERRORED;
+      r->errors += 0;
+      h->err_status = st;
+      break;
+    }
+  }
+  return r;
+}
+
+void report_free(H *h, Report *r) {
+  if (!r) return;
+  for (int i = 0; i < r->n; i++) hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
+  buf_free(h, &r->json);
+  buf_free(h, &r->text);
+  arena_free(h, &r->arena);
+  hx_free(h, r, sizeof *r);
+}

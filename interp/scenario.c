@@ -1,0 +1,336 @@
+/*
+** scenario.c: "what if" overlays and test blocks (SPEC section 11). A
+** scenario's drops, updates and added declarations are applied to the
+** world through its undo log (parents first), checked, then rolled back:
+** the rows it does not touch are never copied. Test blocks run the same
+** way, each on a fresh copy of the world, and `--compare` diffs two
+** reports.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "eval.h"
+#include "report.h"
+#include "units.h"
+#include "scenario.h"
+
+void set_record_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Value *bvals, int nbound);
+
+static int binder_kind(H *h, Binder *b) {
+  Node *c = b->coll;
+  if (c->kind == N_NAME) {
+    static const char *const names[] = {"partners", "commodities", "deals", "loans"};
+    for (int k = 0; k < K_NKINDS; k++) if (strcmp(c->u.name->s, names[k]) == 0) return k;
+  }
+  if (c->kind == N_COLL) return c->u.coll.kind;
+  hx_error_at(h, c->loc, "drop and update range over partners, commodities, deals or loans");
+}
+
+/* drop x in KIND where COND / update x in KIND where COND { field: EXPR } */
+static void apply_change(H *h, Node *s) {
+  Binder *b = &s->u.drop.b;
+  int k = binder_kind(h, b);
+  HStr *bound[1] = {b->name};
+  int nslots = 1;
+  if (s->u.drop.where) {
+    int n = resolve_with(h, s->u.drop.where, bound, 1);
+    if (n > nslots) nslots = n;
+  }
+  World *w = h->world;
+  Table *t = &w->t[k];
+  /* decide every row against the unchanged world, then change */
+  VEC(uint32_t) rows = {0};
+  Value *slots = arena_alloc(h, &h->temp, (size_t)nslots * sizeof(Value));
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (!world_alive(w, k, r)) continue;
+    slots[0] = v_ent(k, (int32_t)r);
+    if (s->u.drop.where) {
+      ArenaMark m = arena_mark(&h->temp);
+      Value ok = eval(h, s->u.drop.where, slots);
+      arena_release(h, &h->temp, m);
+      if (ok.tag != T_BOOL) {
+        vec_free(h, &rows);
+        hx_error_at(h, s->u.drop.where->loc, "the condition after 'where' must be true or false");
+      }
+      if (!ok.as.b) continue;
+    }
+    vec_push(h, &rows, r);
+  }
+  if (s->kind == S_DROP) {
+    for (uint32_t i = 0; i < rows.n; i++) world_drop(h, k, rows.p[i]);
+  } else {
+    /* new values are computed before any is written, so one update does not
+    ** see its own changes */
+    FieldList *set = &s->u.drop.set;
+    uint32_t nf = set->n;
+    Value *nv = arena_alloc(h, &h->temp, (size_t)(rows.n * nf + 1) * sizeof(Value));
+    for (uint32_t f = 0; f < nf; f++) {
+      int n = resolve_with(h, set->p[f].value, bound, 1);
+      Value *sl = arena_alloc(h, &h->temp, (size_t)(n > 1 ? n : 1) * sizeof(Value));
+      for (uint32_t i = 0; i < rows.n; i++) {
+        sl[0] = v_ent(k, (int32_t)rows.p[i]);
+        Value v = eval(h, set->p[f].value, sl);
+        nv[i * nf + f] = v;
+      }
+    }
+    for (uint32_t i = 0; i < rows.n; i++)
+      for (uint32_t f = 0; f < nf; f++) world_set_field(h, k, rows.p[i], set->p[f].name, nv[i * nf + f], set->p[f].value->loc);
+  }
+  vec_free(h, &rows);
+}
+
+static void apply_body(H *h, NodeList *body) {
+  for (uint32_t i = 0; i < body->n; i++) {
+    Node *s = body->p[i];
+    if (s->kind == S_DROP || s->kind == S_UPDATE) apply_change(h, s);
+    else if (s->kind != S_EXPECT) exec_statement(h, s);
+  }
+}
+
+void scenario_apply(H *h, Scenario *s, Loc loc) {
+  Scenario *chain[HX_MAX_EXTENDS];
+  int n = 0;
+  for (Scenario *c = s; c; c = c->parent ? scenario_find(h, c->parent) : NULL) {
+    if (n >= HX_MAX_EXTENDS) hx_error_at(h, loc, "scenario '%s' extends too many scenarios (or a cycle)", s->name->s);
+    chain[n++] = c;
+  }
+  for (int i = n - 1; i >= 0; i--) apply_body(h, &chain[i]->node->u.scen.body);
+}
+
+/* ---- test blocks ------------------------------------------------------------------ */
+
+typedef struct TestRun { H *h; Test *t; Buf *fail; int nfail; Report *report; } TestRun;
+
+static void note_failure(TestRun *tr, Node *at, const char *msg) {
+  H *h = tr->h;
+  char lb[256];
+  buf_printf(h, tr->fail, "  %s: %s\n", hx_locstr(h, at->loc, lb, sizeof lb), msg);
+  tr->nfail++;
+}
+
+typedef struct ExpectCtx { TestRun *tr; Node *s; } ExpectCtx;
+
+static void do_expect(H *h, void *ud) {
+  ExpectCtx *e = ud;
+  Node *s = e->s;
+  TestRun *tr = e->tr;
+  if (s->u.expect.what) {
+    Program *p = h->prog;
+    Rule *rule = NULL;
+    for (uint32_t i = 0; i < p->rules.n; i++) if (p->rules.p[i].name == s->u.expect.rule) rule = &p->rules.p[i];
+    if (!rule) {
+      Suggest sg;
+      suggest_init(&sg, s->u.expect.rule->s, s->u.expect.rule->len);
+      for (uint32_t i = 0; i < p->rules.n; i++) suggest_try(&sg, p->rules.p[i].name->s);
+      if (sg.best) hx_error_at(h, s->loc, "unknown rule '%s' (did you mean %s?)", s->u.expect.rule->s, sg.best);
+      hx_error_at(h, s->loc, "unknown rule '%s'", s->u.expect.rule->s);
+    }
+    const char *only[1] = {rule->name->s};
+    Report *r = check_rules(h, only, 1, NULL, 0);
+    RRule *x = &r->rules[0];
+    int want = s->u.expect.what == 1 ? HEDGE_PASS : HEDGE_FAILED;
+    if (x->status != want) {
+      Buf m = {0};
+      buf_printf(h, &m, "expected %s to %s, but it %s", rule->name->s, want == HEDGE_PASS ? "pass" : "fail",
+                 x->status == HEDGE_PASS ? "passed" : x->status == HEDGE_FAILED ? "failed" : "stopped with an error");
+      if (x->status == HEDGE_FAILED && x->ncx) {
+        Cx *c = &x->cx[0];
+        buf_puts(h, &m, ":");
+        for (int j = 0; j < c->nbind; j++) buf_printf(h, &m, "%s %s = %s", j ? "," : "", c->bind[j].name, c->bind[j].text);
+        for (int j = 0; j < c->nvals; j++) buf_printf(h, &m, "%s %s = %s", j || c->nbind ? ";" : "", c->vals[j].expr, c->vals[j].text);
+        if (x->ncx > 1) buf_printf(h, &m, " (and %u more)", x->ncx - 1);
+      }
+      if (x->status == HEDGE_ERRORED && x->error) buf_printf(h, &m, ": %s", x->error);
+      note_failure(tr, s, m.p);
+      buf_free(h, &m);
+    }
+    report_free(h, r);
+    return;
+  }
+  Node *ex = s->u.expect.expr;
+  int n = resolve_expr(h, ex);
+  Value *slots = arena_alloc(h, &h->temp, (size_t)(n ? n : 1) * sizeof(Value));
+  Value v = eval(h, ex, slots);
+  if (v.tag == T_BOOL && v.as.b) return;
+  Buf m = {0};
+  size_t len;
+  const char *t = node_text(h, ex, &len);
+  if (v.tag != T_BOOL) {
+    char b1[80];
+    buf_printf(h, &m, "expect needs true or false, but %.*s is %s", (int)len, t, v_typename(h, v, b1, sizeof b1));
+  } else {
+    buf_printf(h, &m, "expected %.*s", (int)len, t);
+    if (ex->kind == N_BIN && ex->u.bin.op >= OP_EQ) {
+      Value l = eval(h, ex->u.bin.l, slots), r = eval(h, ex->u.bin.r, slots);
+      size_t ll, rl;
+      const char *lt = node_text(h, ex->u.bin.l, &ll), *rt = node_text(h, ex->u.bin.r, &rl);
+      buf_printf(h, &m, ", but %.*s = ", (int)ll, lt);
+      v_print(h, &m, l, 1);
+      buf_printf(h, &m, " and %.*s = ", (int)rl, rt);
+      v_print(h, &m, r, 1);
+    } else buf_puts(h, &m, ", but it is false");
+  }
+  note_failure(tr, s, m.p);
+  buf_free(h, &m);
+}
+
+static void run_test_body(H *h, void *ud) {
+  TestRun *tr = ud;
+  NodeList *body = &tr->t->node->u.scen.body;
+  for (uint32_t i = 0; i < body->n; i++) {
+    Node *s = body->p[i];
+    if (s->kind == S_EXPECT) {
+      ExpectCtx e = {tr, s};
+      ArenaMark m = arena_mark(&h->temp);
+      int st = hx_pcall(h, do_expect, &e);
+      arena_release(h, &h->temp, m);
+      if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) hx_throw(h, st);
+      if (st != HEDGE_OK) {
+        const char *msg = buf_cstr(h, &h->err);
+        Buf m = {0};
+        const char *x = strstr(msg, "error: ");
+        buf_printf(h, &m, "error: %s", x ? x + 7 : msg);
+        /* keep the first line only: the location is printed already */
+        char *nl = strchr(m.p, '\n');
+        if (nl) *nl = 0;
+        note_failure(tr, s, m.p);
+        buf_free(h, &m);
+      }
+    } else if (s->kind == S_DROP || s->kind == S_UPDATE) apply_change(h, s);
+    else exec_statement(h, s);
+  }
+}
+
+TestResults *run_tests(H *h) {
+  Program *p = h->prog;
+  TestResults *res = hx_alloc(h, sizeof *res);
+  memset(res, 0, sizeof *res);
+  res->n = (int)p->tests.n;
+  res->items = hx_alloc(h, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
+  memset(res->items, 0, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
+  for (uint32_t i = 0; i < p->tests.n; i++) {
+    Test *t = &p->tests.p[i];
+    TestResult *tr_out = &res->items[i];
+    Buf fail = {0};
+    TestRun tr = {h, t, &fail, 0, NULL};
+    ProgMark pm = prog_mark(h);
+    h->world->logging++;
+    ArenaMark am = arena_mark(&h->temp);
+    int st = hx_pcall(h, run_test_body, &tr);
+    if (st != HEDGE_OK) {
+      const char *msg = buf_cstr(h, &h->err);
+      buf_printf(h, &fail, "  %s\n", msg);
+      tr.nfail++;
+    }
+    arena_release(h, &h->temp, am);
+    prog_rollback(h, pm);
+    tr_out->name = t->name->s;
+    tr_out->loc = t->node->loc;
+    tr_out->passed = tr.nfail == 0;
+    tr_out->failures = fail.p;   /* owned by the result */
+    tr_out->failures_cap = fail.cap;
+    if (tr_out->passed) res->passed++; else res->failed++;
+    if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) { res->status = st; res->n = (int)i + 1; break; }
+  }
+  return res;
+}
+
+void tests_free(H *h, TestResults *r) {
+  if (!r) return;
+  for (int i = 0; i < r->n; i++) hx_free(h, r->items[i].failures, r->items[i].failures_cap);
+  hx_free(h, r->items, (h->prog->tests.n ? h->prog->tests.n : 1) * sizeof(TestResult));
+  hx_free(h, r, sizeof *r);
+}
+
+/* ---- compare ----------------------------------------------------------------------- */
+
+static void cx_key(H *h, Buf *b, Cx *c) {
+  b->n = 0;
+  for (int j = 0; j < c->nbind; j++) buf_printf(h, b, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+  if (!c->nbind) buf_puts(h, b, "(no bindings)");
+}
+
+static Cx *find_cx(H *h, RRule *x, const char *key, Buf *tmp) {
+  for (uint32_t k = 0; k < x->ncx; k++) {
+    cx_key(h, tmp, &x->cx[k]);
+    if (strcmp(tmp->p, key) == 0) return &x->cx[k];
+  }
+  return NULL;
+}
+
+static const char *st_name(int s) { return s == HEDGE_PASS ? "pass" : s == HEDGE_FAILED ? "fail" : "error"; }
+
+static void cx_values(H *h, Buf *b, Cx *c) {
+  for (int j = 0; j < c->nvals; j++) {
+    buf_printf(h, b, "%s%s = ", j ? ", " : "", c->vals[j].expr);
+    if (c->vals[j].pct && !isnan(c->vals[j].num)) pct_print(b, h, c->vals[j].num);
+    else buf_puts(h, b, c->vals[j].text);
+  }
+}
+
+void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scen, int json) {
+  Buf k1 = {0}, tmp = {0};
+  if (json) buf_puts(h, out, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": "), json_string(h, out, scen, strlen(scen)), buf_puts(h, out, ", \"rules\": [");
+  else buf_printf(h, out, "compare: base -> scenario %s\n", scen);
+  for (int i = 0; i < a->n && i < b->n; i++) {
+    RRule *x = &a->rules[i], *y = &b->rules[i];
+    if (json) {
+      buf_puts(h, out, i ? ",\n  " : "\n  ");
+      buf_puts(h, out, "{ \"name\": ");
+      json_string(h, out, x->name, strlen(x->name));
+      buf_printf(h, out, ", \"before\": \"%s\", \"after\": \"%s\", \"appeared\": [", st_name(x->status), st_name(y->status));
+    } else {
+      const char *arrow = x->status == y->status ? "  " : "->";
+      buf_printf(h, out, "%-5s %s %-5s %s\n", st_name(x->status), arrow, st_name(y->status), x->name);
+    }
+    int first = 1;
+    for (uint32_t k = 0; k < y->ncx; k++) {
+      cx_key(h, &k1, &y->cx[k]);
+      if (find_cx(h, x, k1.p, &tmp)) continue;
+      if (json) { buf_puts(h, out, first ? "" : ", "); json_string(h, out, k1.p, k1.n); }
+      else { buf_printf(h, out, "    + %s    ", k1.p); cx_values(h, out, &y->cx[k]); buf_putc(h, out, '\n'); }
+      first = 0;
+    }
+    if (json) buf_puts(h, out, "], \"vanished\": [");
+    first = 1;
+    for (uint32_t k = 0; k < x->ncx; k++) {
+      cx_key(h, &k1, &x->cx[k]);
+      if (find_cx(h, y, k1.p, &tmp)) continue;
+      if (json) { buf_puts(h, out, first ? "" : ", "); json_string(h, out, k1.p, k1.n); }
+      else { buf_printf(h, out, "    - %s    ", k1.p); cx_values(h, out, &x->cx[k]); buf_putc(h, out, '\n'); }
+      first = 0;
+    }
+    if (json) buf_puts(h, out, "], \"moved\": [");
+    first = 1;
+    for (uint32_t k = 0; k < x->ncx; k++) {
+      cx_key(h, &k1, &x->cx[k]);
+      Cx *o = find_cx(h, y, k1.p, &tmp);
+      if (!o || o->nvals != x->cx[k].nvals) continue;
+      int moved = 0;
+      for (int j = 0; j < o->nvals; j++) if (strcmp(o->vals[j].text, x->cx[k].vals[j].text) != 0) moved = 1;
+      if (!moved) continue;
+      if (json) {
+        buf_puts(h, out, first ? "{ \"bindings\": " : ", { \"bindings\": ");
+        json_string(h, out, k1.p, k1.n);
+        buf_puts(h, out, ", \"before\": [");
+        for (int j = 0; j < x->cx[k].nvals; j++) { if (j) buf_puts(h, out, ", "); buf_puts(h, out, x->cx[k].vals[j].json); }
+        buf_puts(h, out, "], \"after\": [");
+        for (int j = 0; j < o->nvals; j++) { if (j) buf_puts(h, out, ", "); buf_puts(h, out, o->vals[j].json); }
+        buf_puts(h, out, "] }");
+      } else {
+        buf_printf(h, out, "    ~ %s    ", k1.p);
+        cx_values(h, out, &x->cx[k]);
+        buf_puts(h, out, "  =>  ");
+        cx_values(h, out, o);
+        buf_putc(h, out, '\n');
+      }
+      first = 0;
+    }
+    if (json) buf_puts(h, out, "] }");
+  }
+  if (json) buf_printf(h, out, "\n  ],\n  \"summary\": { \"before\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d }, \"after\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d } } }\n",
+                       a->passed, a->failed, a->warnings, a->errors, b->passed, b->failed, b->warnings, b->errors);
+  else buf_printf(h, out, "before: %d passed, %d failed; after: %d passed, %d failed\n", a->passed, a->failed, b->passed, b->failed);
+  buf_free(h, &k1);
+  buf_free(h, &tmp);
+}

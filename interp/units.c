@@ -1,0 +1,193 @@
+/*
+** units.c: dimensions and units. Base units: USD (money), t (mass), bbl
+** (volume), years (time); kg = 0.001 t, months = 1/12 years, days = 1/365
+** years (SPEC section 3: 1 years = 12 months = 365 days).
+*/
+#include <stdio.h>
+#include <string.h>
+#include "units.h"
+
+static int8_t *dim_vec(H *h, int id) { return h->units->dims.p[id]; }
+
+static int dim_intern(H *h, const int8_t *e) {
+  Units *u = h->units;
+  for (uint32_t i = 0; i < u->dims.n; i++)
+    if (memcmp(u->dims.p[i], e, HX_MAX_BASE_DIMS) == 0) return (int)i;
+  if (u->dims.n >= 65535) hx_error_at(h, (Loc){-1, 0, 0}, "too many distinct dimensions");
+  int8_t *v = arena_alloc(h, &h->perm, HX_MAX_BASE_DIMS);
+  memcpy(v, e, HX_MAX_BASE_DIMS);
+  vec_push(h, &u->dims, v);
+  return (int)u->dims.n - 1;
+}
+
+static int dim_of_base(H *h, int b) {
+  int8_t e[HX_MAX_BASE_DIMS] = {0};
+  e[b] = 1;
+  return dim_intern(h, e);
+}
+
+static void add_unit(H *h, const char *name, int dim, double factor) {
+  Unit u = {hx_intern_c(h, name), dim, factor, {-1, 0, 0}};
+  vec_push(h, &h->units->units, u);
+}
+
+void units_init(H *h) {
+  Units *u = hx_alloc(h, sizeof *u);
+  memset(u, 0, sizeof *u);
+  h->units = u;
+  int8_t zero[HX_MAX_BASE_DIMS] = {0};
+  dim_intern(h, zero);                          /* id 0: no dimension */
+  static const char *const bases[] = {"USD", "t", "bbl", "years"};
+  for (int i = 0; i < 4; i++) {
+    u->base[i] = hx_intern_c(h, bases[i]);
+    u->nbase++;
+    add_unit(h, bases[i], dim_of_base(h, i), 1);
+  }
+  add_unit(h, "kg", dim_of_base(h, 1), 0.001);
+  add_unit(h, "months", dim_of_base(h, 3), 1.0 / 12);
+  add_unit(h, "days", dim_of_base(h, 3), 1.0 / 365);
+  /* singular spellings read naturally: `term: 1 year` (a documented extension) */
+  add_unit(h, "year", dim_of_base(h, 3), 1);
+  add_unit(h, "month", dim_of_base(h, 3), 1.0 / 12);
+  add_unit(h, "day", dim_of_base(h, 3), 1.0 / 365);
+}
+
+void units_free(H *h) {
+  if (!h->units) return;
+  vec_free(h, &h->units->dims);
+  vec_free(h, &h->units->units);
+  hx_free(h, h->units, sizeof *h->units);
+  h->units = NULL;
+}
+
+int dim_money(H *h) { (void)h; return 1; }
+int dim_mass(H *h) { (void)h; return 2; }
+int dim_time(H *h) { (void)h; return 4; }
+
+static Unit *find_unit(H *h, const char *s, size_t n) {
+  Units *u = h->units;
+  for (uint32_t i = u->units.n; i-- > 0;) {
+    Unit *x = &u->units.p[i];
+    if (x->name->len == n && memcmp(x->name->s, s, n) == 0) return x;
+  }
+  return NULL;
+}
+
+static void check_new(H *h, HStr *name, Loc loc) {
+  Unit *old = find_unit(h, name->s, name->len);
+  if (!old) return;
+  hx_error_begin(h, HEDGE_ERROR, loc, (int)name->len, "unit '%s' is already declared", name->s);
+  if (old->loc.src >= 0) hx_error_note(h, old->loc, "first declared here");
+  else hx_error_note(h, old->loc, "'%s' is a built-in unit", name->s);
+  hx_error_end(h);
+}
+
+void units_declare_base(H *h, HStr *name, Loc loc) {
+  Units *u = h->units;
+  check_new(h, name, loc);
+  if (u->nbase >= HX_MAX_BASE_DIMS) hx_error_at(h, loc, "too many base units (at most %d)", HX_MAX_BASE_DIMS);
+  u->base[u->nbase] = name;
+  int d = dim_of_base(h, u->nbase++);
+  Unit x = {name, d, 1, loc};
+  vec_push(h, &u->units, x);
+}
+
+void units_declare(H *h, HStr *name, double factor, HStr *of, Loc loc) {
+  check_new(h, name, loc);
+  int dim; double f;
+  units_resolve(h, of, loc, &dim, &f);
+  if (!(factor > 0)) hx_error_at(h, loc, "a unit's factor must be positive");
+  Unit x = {name, dim, factor * f, loc};
+  vec_push(h, &h->units->units, x);
+}
+
+int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor) {
+  int d = 0; double f = 1;
+  size_t i = 0;
+  int op = '*';
+  while (i <= n) {
+    size_t j = i;
+    while (j < n && text[j] != '/' && text[j] != '*') j++;
+    Unit *u = find_unit(h, text + i, j - i);
+    if (!u) return 0;
+    if (op == '*') { d = dim_mul(h, d, u->dim); f *= u->factor; }
+    else { d = dim_div(h, d, u->dim); f /= u->factor; }
+    if (j >= n) break;
+    op = text[j];
+    i = j + 1;
+  }
+  *dim = d; *factor = f;
+  return 1;
+}
+
+void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
+  if (units_lookup(h, text->s, text->len, dim, factor)) return;
+  /* find the failing part for the message */
+  const char *s = text->s;
+  size_t i = 0, n = text->len;
+  while (i <= n) {
+    size_t j = i;
+    while (j < n && s[j] != '/' && s[j] != '*') j++;
+    if (!find_unit(h, s + i, j - i)) {
+      Suggest sg;
+      suggest_init(&sg, s + i, j - i);
+      for (uint32_t k = 0; k < h->units->units.n; k++) suggest_try(&sg, h->units->units.p[k].name->s);
+      Loc l = loc;
+      if (sg.best)
+        hx_error_span(h, l, (int)n, "unknown unit '%.*s' (did you mean %s?)", (int)(j - i), s + i, sg.best);
+      hx_error_span(h, l, (int)n, "unknown unit '%.*s' (declare it with `unit %.*s` or `unit %.*s = FACTOR UNIT`)",
+                    (int)(j - i), s + i, (int)(j - i), s + i, (int)(j - i), s + i);
+    }
+    if (j >= n) break;
+    i = j + 1;
+  }
+  hx_error_at(h, loc, "unknown unit '%s'", s);
+}
+
+static int combine(H *h, int a, int b, int sign) {
+  int8_t e[HX_MAX_BASE_DIMS];
+  const int8_t *x = dim_vec(h, a), *y = dim_vec(h, b);
+  for (int i = 0; i < HX_MAX_BASE_DIMS; i++) {
+    int v = x[i] + sign * y[i];
+    if (v > 100 || v < -100) hx_error_at(h, (Loc){-1, 0, 0}, "unit exponent out of range");
+    e[i] = (int8_t)v;
+  }
+  return dim_intern(h, e);
+}
+int dim_mul(H *h, int a, int b) { return b == 0 ? a : a == 0 ? b : combine(h, a, b, 1); }
+int dim_div(H *h, int a, int b) { return b == 0 ? a : combine(h, a, b, -1); }
+int dim_pow(H *h, int a, int k) {
+  int r = 0;
+  if (k >= 0) for (int i = 0; i < k; i++) r = dim_mul(h, r, a);
+  else for (int i = 0; i < -k; i++) r = dim_div(h, r, a);
+  return r;
+}
+
+const char *dim_name(H *h, int dim, char *buf, size_t n) {
+  const int8_t *e = dim_vec(h, dim);
+  Units *u = h->units;
+  size_t len = 0;
+  buf[0] = 0;
+  int any_pos = 0;
+  for (int i = 0; i < u->nbase; i++) if (e[i] > 0) any_pos = 1;
+  if (!any_pos) len += (size_t)snprintf(buf + len, n > len ? n - len : 0, "1");
+  int first = 1;
+  for (int i = 0; i < u->nbase && len < n; i++) {
+    if (e[i] <= 0) continue;
+    len += (size_t)snprintf(buf + len, n - len, "%s%s", first ? "" : "*", u->base[i]->s);
+    if (e[i] > 1 && len < n) len += (size_t)snprintf(buf + len, n - len, "^%d", e[i]);
+    first = 0;
+  }
+  for (int i = 0; i < u->nbase && len < n; i++) {
+    if (e[i] >= 0) continue;
+    len += (size_t)snprintf(buf + len, n - len, "/%s", u->base[i]->s);
+    if (e[i] < -1 && len < n) len += (size_t)snprintf(buf + len, n - len, "^%d", -e[i]);
+  }
+  return buf;
+}
+
+uint32_t units_count(H *h) { return h->units->units.n; }
+void units_truncate(H *h, uint32_t n, int nbase) {
+  if (n < h->units->units.n) h->units->units.n = n;
+  if (nbase < h->units->nbase) h->units->nbase = nbase;
+}

@@ -1,0 +1,103 @@
+/*
+** value.h: hedge values (SPEC section 3). A Value is 16 bytes: a tag, a
+** small payload (dimension id of a quantity, precision of a date, kind of an
+** entity) and a double or a pointer. Quantities hold their magnitude in the
+** base unit of their dimension; dimensions are interned (units.h).
+*/
+#ifndef VALUE_H
+#define VALUE_H
+#include "core.h"
+
+typedef enum {
+  T_NIL, T_BOOL, T_NUM, T_QTY, T_STR, T_DATE, T_LIST, T_REC, T_ENT, T_FUNC, T_COLL
+} ValTag;
+
+struct List; struct Rec; struct Function;
+
+typedef struct Value {
+  uint8_t tag;
+  uint8_t kind;      /* T_ENT: entity kind; T_DATE: precision 0 day 1 month 2 year; T_COLL: kind */
+  uint16_t dim;      /* T_QTY: dimension id (never 0: a dimensionless quantity is a T_NUM) */
+  int32_t i;         /* T_ENT: row index; T_DATE: days since 1970-01-01 */
+  union {
+    double num;      /* T_NUM, T_QTY */
+    int b;           /* T_BOOL */
+    HStr *str;       /* T_STR */
+    struct List *list;
+    struct Rec *rec;
+    struct Function *fn;
+  } as;
+} Value;
+
+typedef struct List { uint32_t n; Value *items; } List;
+typedef struct Rec { uint32_t n; HStr **keys; Value *vals; } Rec;
+
+enum { DATE_DAY = 0, DATE_MONTH = 1, DATE_YEAR = 2 };
+
+static inline Value v_nil(void) { Value v = {0}; v.tag = T_NIL; return v; }
+static inline Value v_bool(int b) { Value v = {0}; v.tag = T_BOOL; v.as.b = !!b; return v; }
+static inline Value v_num(double d) { Value v = {0}; v.tag = T_NUM; v.as.num = d; return v; }
+static inline Value v_qty(double d, int dim) {
+  Value v = {0};
+  if (dim == 0) { v.tag = T_NUM; v.as.num = d; return v; }
+  v.tag = T_QTY; v.dim = (uint16_t)dim; v.as.num = d; return v;
+}
+static inline Value v_str(HStr *s) { Value v = {0}; v.tag = T_STR; v.as.str = s; return v; }
+static inline Value v_date(int32_t days, int prec) { Value v = {0}; v.tag = T_DATE; v.i = days; v.kind = (uint8_t)prec; return v; }
+static inline Value v_ent(int kind, int32_t row) { Value v = {0}; v.tag = T_ENT; v.kind = (uint8_t)kind; v.i = row; return v; }
+static inline Value v_coll(int kind) { Value v = {0}; v.tag = T_COLL; v.kind = (uint8_t)kind; return v; }
+static inline Value v_list(struct List *l) { Value v = {0}; v.tag = T_LIST; v.as.list = l; return v; }
+static inline Value v_rec(struct Rec *r) { Value v = {0}; v.tag = T_REC; v.as.rec = r; return v; }
+static inline Value v_fn(struct Function *f) { Value v = {0}; v.tag = T_FUNC; v.as.fn = f; return v; }
+
+/* The name of a value's type for messages: "number", "quantity (USD)",
+** "partner", ... (buf is used for quantities). */
+const char *v_typename(H *h, Value v, char *buf, size_t n);
+
+/* Tolerant equality of doubles (SPEC section 3): |a-b| <= 2^-44 max(|a|,|b|). */
+int num_eq(double a, double b);
+/* -1, 0, 1 under tolerant comparison. */
+int num_cmp(double a, double b);
+
+/* Structural equality (lists, records); numbers tolerant; entities by
+** identity; values of different types are unequal (no error). */
+int v_equal(H *h, Value a, Value b);
+/* Ordering of two comparable values: numbers, same-dimension quantities
+** (0 compares with any), dates, strings. Raises at loc otherwise. */
+int v_compare(H *h, Value a, Value b, Loc loc);
+int v_truthy(Value v);   /* false and nil are false */
+
+/* Printing (SPEC section 3): numbers shortest round-trip, quantities with
+** K/M/B/T scaling in their display unit, dates ISO, strings quoted when
+** quote != 0, entities by name, lists and records in literal syntax. */
+void v_print(H *h, Buf *b, Value v, int quote);
+/* The shortest decimal text that reads back to the same double. */
+void num_print(Buf *b, H *h, double d);
+/* Percent form of a ratio ("70%"). */
+void pct_print(Buf *b, H *h, double d);
+
+/* Deep copy into an arena (values that outlive the temporaries). */
+Value v_copy(H *h, Arena *a, Value v);
+
+/* Lists and records built in an arena. */
+List *list_new(H *h, Arena *a, uint32_t n);
+Rec *rec_new(H *h, Arena *a, uint32_t n);
+/* Field of a record, or NULL. */
+Value *rec_get(Rec *r, HStr *key);
+
+/* Dates */
+Value date_add_months(H *h, Value d, long months, Loc loc);
+int date_year(Value d);
+int date_month(Value d);
+
+/* Neumaier's compensated sum: order of rows does not change a result. */
+typedef struct KSum { double s, c; } KSum;
+static inline void ksum_add(KSum *k, double x) {
+  double t = k->s + x;
+  if ((k->s >= 0 ? k->s : -k->s) >= (x >= 0 ? x : -x)) k->c += (k->s - t) + x;
+  else k->c += (x - t) + k->s;
+  k->s = t;
+}
+static inline double ksum_get(const KSum *k) { return k->s + k->c; }
+
+#endif

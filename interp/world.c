@@ -1,0 +1,409 @@
+/*
+** world.c: entity tables (see world.h). Rows are only appended; a scenario
+** or test block changes cells and drop flags through an undo log and is
+** rolled back afterwards, so the million rows it did not touch are never
+** copied.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "world.h"
+#include "units.h"
+#include "lex.h"
+#include "eval.h"
+
+/* One logged change: the cell (or drop flag) and its old value. */
+typedef struct Undo { uint8_t kind, what; int16_t col; uint32_t row; Value old; } Undo;
+enum { U_FIELD, U_ATTR, U_DROP };
+
+void world_init(H *h) {
+  World *w = hx_alloc(h, sizeof *w);
+  memset(w, 0, sizeof *w);
+  h->world = w;
+  w->f_exporter = hx_intern_c(h, "exporter");
+  w->f_importer = hx_intern_c(h, "importer");
+  w->f_commodity = hx_intern_c(h, "commodity");
+  w->f_value = hx_intern_c(h, "value");
+  w->f_date = hx_intern_c(h, "date");
+  w->f_year = hx_intern_c(h, "year");
+  w->f_lender = hx_intern_c(h, "lender");
+  w->f_borrower = hx_intern_c(h, "borrower");
+  w->f_principal = hx_intern_c(h, "principal");
+  w->f_start = hx_intern_c(h, "start");
+  w->f_term = hx_intern_c(h, "term");
+  w->f_name = hx_intern_c(h, "name");
+}
+
+#define FREE_ARR(p, n) hx_free(h, (p), (size_t)(n) * sizeof *(p))
+
+static void table_free(H *h, Table *t) {
+  FREE_ARR(t->names, t->cap); FREE_ARR(t->dropped, t->cap);
+  FREE_ARR(t->a, t->cap); FREE_ARR(t->b, t->cap); FREE_ARR(t->c, t->cap);
+  FREE_ARR(t->value, t->cap); FREE_ARR(t->date, t->cap); FREE_ARR(t->year, t->cap);
+  FREE_ARR(t->prec, t->cap); FREE_ARR(t->term, t->cap);
+  for (uint32_t i = 0; i < t->cols.n; i++) {
+    FREE_ARR(t->cols.p[i].nums, t->cols.p[i].cap);
+    FREE_ARR(t->cols.p[i].vals, t->cols.p[i].cap);
+  }
+  vec_free(h, &t->cols);
+}
+
+void world_free(H *h) {
+  World *w = h->world;
+  if (!w) return;
+  index_free(h);
+  for (int k = 0; k < K_NKINDS; k++) table_free(h, &w->t[k]);
+  vec_free(h, &w->undo);
+  hx_free(h, w, sizeof *w);
+  h->world = NULL;
+}
+
+void world_changed(H *h) { h->world->version++; }
+
+#define GROW(p, old, cap) ((p) = hx_realloc(h, (p), (size_t)(old) * sizeof *(p), (size_t)(cap) * sizeof *(p)))
+
+static void column_grow(H *h, Column *c, uint32_t cap) {
+  if (c->is_num) GROW(c->nums, c->cap, cap);
+  else GROW(c->vals, c->cap, cap);
+  c->cap = cap;
+}
+
+/* Makes room for `need` rows in every array of the table. */
+void table_reserve(H *h, int kind, uint32_t need) {
+  Table *t = &h->world->t[kind];
+  if (need <= t->cap) return;
+  uint32_t cap = t->cap ? t->cap : 16;
+  while (cap < need) cap = cap < 0x40000000u ? cap * 2 : need;
+  GROW(t->names, t->cap, cap);
+  if (t->dropped) { GROW(t->dropped, t->cap, cap); memset(t->dropped + t->cap, 0, cap - t->cap); }
+  if (kind == K_DEAL || kind == K_LOAN) {
+    GROW(t->a, t->cap, cap); GROW(t->b, t->cap, cap);
+    GROW(t->value, t->cap, cap); GROW(t->date, t->cap, cap); GROW(t->prec, t->cap, cap);
+    GROW(t->year, t->cap, cap);
+    if (kind == K_DEAL) GROW(t->c, t->cap, cap);
+    else GROW(t->term, t->cap, cap);
+  }
+  for (uint32_t i = 0; i < t->cols.n; i++) column_grow(h, &t->cols.p[i], cap);
+  t->cap = cap;
+}
+
+static void column_set_nil(Column *c, uint32_t row) {
+  if (c->is_num) c->nums[row] = NAN;
+  else c->vals[row] = v_nil();
+}
+
+uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
+  Table *t = &h->world->t[kind];
+  if (t->n == UINT32_MAX - 1) hx_error_at(h, loc, "too many %s", kind_plural[kind]);
+  table_reserve(h, kind, t->n + 1);
+  uint32_t r = t->n++;
+  t->names[r] = name;
+  (void)loc;
+  if (kind == K_DEAL || kind == K_LOAN) {
+    t->a[r] = t->b[r] = NO_ROW;
+    t->value[r] = NAN;
+    t->date[r] = NO_DATE;
+    t->year[r] = NO_YEAR;
+    t->prec[r] = 0;
+    if (kind == K_DEAL) t->c[r] = NO_ROW;
+    else t->term[r] = NAN;
+  }
+  for (uint32_t i = 0; i < t->cols.n; i++) column_set_nil(&t->cols.p[i], r);
+  world_changed(h);
+  return r;
+}
+
+static void log_change(H *h, int kind, int what, int col, uint32_t row, Value old) {
+  World *w = h->world;
+  if (!w->logging) return;
+  Undo u = {(uint8_t)kind, (uint8_t)what, (int16_t)col, row, old};
+  vec_push(h, &w->undo, u);
+}
+
+/* ---- free attributes ------------------------------------------------------------ */
+
+static int find_col(Table *t, HStr *name) {
+  for (uint32_t i = 0; i < t->cols.n; i++) if (t->cols.p[i].name == name) return (int)i;
+  return -1;
+}
+
+/* Stores numbers (of one dimension) unboxed; the first other value turns
+** the column into boxed Values for good. */
+static void column_box(H *h, Column *c, uint32_t n) {
+  Value *v = hx_alloc(h, (size_t)c->cap * sizeof(Value));
+  for (uint32_t i = 0; i < n; i++) v[i] = isnan(c->nums[i]) ? v_nil() : v_qty(c->nums[i], c->dim);
+  FREE_ARR(c->nums, c->cap);
+  c->nums = NULL;
+  c->vals = v;
+  c->is_num = 0;
+}
+
+int world_column(H *h, int kind, HStr *name, int numeric, int dim) {
+  Table *t = &h->world->t[kind];
+  int ci = find_col(t, name);
+  if (ci >= 0) return ci;
+  if (t->cols.n >= 30000) hx_error_at(h, (Loc){-1, 0, 0}, "too many attribute columns");
+  Column c;
+  memset(&c, 0, sizeof c);
+  c.name = name;
+  c.is_num = numeric;
+  c.dim = dim;
+  vec_push(h, &t->cols, c);
+  Column *cp = &t->cols.p[t->cols.n - 1];
+  column_grow(h, cp, t->cap ? t->cap : 16);
+  for (uint32_t r = 0; r < t->n; r++) column_set_nil(cp, r);
+  return (int)t->cols.n - 1;
+}
+
+static Value column_get(Column *c, uint32_t row) {
+  if (c->is_num) return isnan(c->nums[row]) ? v_nil() : v_qty(c->nums[row], c->dim);
+  return c->vals[row];
+}
+
+static void column_put(H *h, Table *t, Column *c, uint32_t row, Value v) {
+  if (c->is_num) {
+    int fits = (v.tag == T_NUM && c->dim == 0) || (v.tag == T_QTY && v.dim == c->dim) || v.tag == T_NIL;
+    if (fits && !(v.tag != T_NIL && isnan(v.as.num))) { c->nums[row] = v.tag == T_NIL ? NAN : v.as.num; return; }
+    column_box(h, c, t->n);
+  }
+  c->vals[row] = v;
+}
+
+void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v) {
+  Table *t = &h->world->t[kind];
+  int numeric = v.tag == T_NUM || v.tag == T_QTY;
+  int ci = world_column(h, kind, name, numeric, v.tag == T_QTY ? v.dim : 0);
+  Column *c = &t->cols.p[ci];
+  if (h->world->logging) log_change(h, kind, U_ATTR, ci, row, column_get(c, row));
+  if (v.tag == T_STR || v.tag == T_LIST || v.tag == T_REC) v = v_copy(h, &h->perm, v);
+  column_put(h, t, c, row, v);
+  world_changed(h);
+}
+
+/* ---- built-in fields ------------------------------------------------------------ */
+
+Value world_field(H *h, int kind, uint32_t row, HStr *name, int *found) {
+  World *w = h->world;
+  Table *t = &w->t[kind];
+  *found = 1;
+  if (kind == K_DEAL) {
+    if (name == w->f_exporter) return t->a[row] == NO_ROW ? v_nil() : v_ent(K_PARTNER, (int32_t)t->a[row]);
+    if (name == w->f_importer) return t->b[row] == NO_ROW ? v_nil() : v_ent(K_PARTNER, (int32_t)t->b[row]);
+    if (name == w->f_commodity) return t->c[row] == NO_ROW ? v_nil() : v_ent(K_COMMODITY, (int32_t)t->c[row]);
+    if (name == w->f_value) return isnan(t->value[row]) ? v_nil() : v_qty(t->value[row], dim_money(h));
+    if (name == w->f_date) return t->date[row] == NO_DATE ? v_nil() : v_date(t->date[row], t->prec[row]);
+    if (name == w->f_year) return t->year[row] == NO_YEAR ? v_nil() : v_num(t->year[row]);
+  } else if (kind == K_LOAN) {
+    if (name == w->f_lender) return t->a[row] == NO_ROW ? v_nil() : v_ent(K_PARTNER, (int32_t)t->a[row]);
+    if (name == w->f_borrower) return t->b[row] == NO_ROW ? v_nil() : v_ent(K_PARTNER, (int32_t)t->b[row]);
+    if (name == w->f_principal) return isnan(t->value[row]) ? v_nil() : v_qty(t->value[row], dim_money(h));
+    if (name == w->f_start) return t->date[row] == NO_DATE ? v_nil() : v_date(t->date[row], t->prec[row]);
+    if (name == w->f_term) return isnan(t->term[row]) ? v_nil() : v_qty(t->term[row], dim_time(h));
+  }
+  int ci = find_col(t, name);
+  if (ci >= 0) return column_get(&t->cols.p[ci], row);
+  *found = 0;
+  return v_nil();
+}
+
+static void need_entity(H *h, Value v, int want, const char *field, Loc loc) {
+  char b1[80], nb[128];
+  if (v.tag == T_ENT && v.kind == want) return;
+  if (v.tag == T_ENT)
+    hx_error_at(h, loc, "%s must be a %s, but %s is a %s", field, kind_names[want],
+                world_name(h, v.kind, (uint32_t)v.i, nb, sizeof nb), kind_names[v.kind]);
+  hx_error_at(h, loc, "%s must be a %s, not %s", field, kind_names[want], v_typename(h, v, b1, sizeof b1));
+}
+
+static double need_money(H *h, Value v, const char *what, Loc loc) {
+  char b1[80];
+  if (v.tag == T_QTY && v.dim == dim_money(h)) return v.as.num;
+  if (v.tag == T_NUM && v.as.num == 0) return 0;
+  if (v.tag == T_NUM)
+    hx_error_at(h, loc, "%s must be money: write a unit, as in %s USD", what, v_show(h, v, b1, sizeof b1));
+  hx_error_at(h, loc, "%s must be money (USD or a declared money unit), not %s", what, v_show(h, v, b1, sizeof b1));
+}
+
+/* A date field takes a date, or a whole number as a year (date: 2025). */
+static Value need_date(H *h, Value v, const char *what, Loc loc) {
+  char b1[80];
+  if (v.tag == T_DATE) return v;
+  if (v.tag == T_NUM && v.as.num == floor(v.as.num) && v.as.num >= 1 && v.as.num <= 9999)
+    return v_date(days_from_civil((int)v.as.num, 1, 1), DATE_YEAR);
+  hx_error_at(h, loc, "%s must be a date (2025-10, 2025-10-15) or a year (2025), not %s", what, v_show(h, v, b1, sizeof b1));
+}
+
+static Value field_old(H *h, int kind, uint32_t row, HStr *name) {
+  int found;
+  return world_field(h, kind, row, name, &found);
+}
+
+void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc) {
+  World *w = h->world;
+  Table *t = &w->t[kind];
+  char b1[80];
+  int builtin = 1;
+  if (kind == K_DEAL) {
+    if (name == w->f_year) hx_error_at(h, loc, "year is computed from date: set `date` instead (date: 2025)");
+    builtin = name == w->f_exporter || name == w->f_importer || name == w->f_commodity || name == w->f_value || name == w->f_date;
+  } else if (kind == K_LOAN) {
+    builtin = name == w->f_lender || name == w->f_borrower || name == w->f_principal || name == w->f_start || name == w->f_term;
+  } else builtin = 0;
+  if (!builtin) {
+    if (v.tag == T_FUNC || v.tag == T_COLL) hx_error_at(h, loc, "a field cannot hold %s", v_typename(h, v, b1, sizeof b1));
+    world_set_attr(h, kind, row, name, v);
+    return;
+  }
+  /* col -2 marks the importer/borrower column, -1 any other built-in field */
+  if (w->logging)
+    log_change(h, kind, U_FIELD, name == w->f_importer || name == w->f_borrower ? -2 : -1, row, field_old(h, kind, row, name));
+  if (name == w->f_exporter || name == w->f_lender) { need_entity(h, v, K_PARTNER, name->s, loc); t->a[row] = (uint32_t)v.i; }
+  else if (name == w->f_importer || name == w->f_borrower) { need_entity(h, v, K_PARTNER, name->s, loc); t->b[row] = (uint32_t)v.i; }
+  else if (name == w->f_commodity) { need_entity(h, v, K_COMMODITY, name->s, loc); t->c[row] = (uint32_t)v.i; }
+  else if (name == w->f_value || name == w->f_principal) {
+    double x = need_money(h, v, kind == K_DEAL ? "a deal's value" : "a loan's principal", loc);
+    if (x < 0 && kind == K_LOAN) hx_error_at(h, loc, "a loan's principal cannot be negative");
+    t->value[row] = x;
+  } else if (name == w->f_date || name == w->f_start) {
+    Value d = need_date(h, v, name->s, loc);
+    t->date[row] = d.i;
+    t->prec[row] = d.kind;
+    t->year[row] = date_year(d);
+  } else if (name == w->f_term) {
+    if (v.tag != T_QTY || v.dim != dim_time(h))
+      hx_error_at(h, loc, "a loan's term must be a time, as in 12 years, not %s", v_show(h, v, b1, sizeof b1));
+    if (!(v.as.num > 0)) hx_error_at(h, loc, "a loan's term must be positive");
+    t->term[row] = v.as.num;
+  }
+  world_changed(h);
+}
+
+void world_check_required(H *h, int kind, uint32_t row, Loc loc) {
+  Table *t = &h->world->t[kind];
+  const char *missing = NULL;
+  if (kind == K_DEAL) {
+    if (t->a[row] == NO_ROW) missing = "exporter";
+    else if (t->b[row] == NO_ROW) missing = "importer";
+    else if (t->c[row] == NO_ROW) missing = "commodity";
+    else if (isnan(t->value[row])) missing = "value";
+    if (!missing && t->a[row] == t->b[row])
+      hx_error_at(h, loc, "a deal's exporter and importer must differ");
+  } else if (kind == K_LOAN) {
+    if (t->a[row] == NO_ROW) missing = "lender";
+    else if (t->b[row] == NO_ROW) missing = "borrower";
+    else if (isnan(t->value[row])) missing = "principal";
+  }
+  if (missing) hx_error_at(h, loc, "this %s has no %s (a %s needs %s)", kind_names[kind], missing, kind_names[kind],
+                           kind == K_DEAL ? "exporter, importer, commodity and value" : "lender, borrower and principal");
+}
+
+void world_drop(H *h, int kind, uint32_t row) {
+  World *w = h->world;
+  Table *t = &w->t[kind];
+  if (!t->dropped) {
+    t->dropped = hx_alloc(h, t->cap ? t->cap : 1);
+    memset(t->dropped, 0, t->cap ? t->cap : 1);
+  }
+  if (t->dropped[row]) return;
+  log_change(h, kind, U_DROP, 0, row, v_nil());
+  t->dropped[row] = 1;
+  t->ndropped++;
+  world_changed(h);
+}
+
+/* ---- names and positions --------------------------------------------------------- */
+
+uint32_t world_position(H *h, int kind, uint32_t row) {
+  Table *t = &h->world->t[kind];
+  if (!t->ndropped) return row + 1;
+  uint32_t pos = 0;
+  for (uint32_t r = 0; r <= row && r < t->n; r++) if (!t->dropped[r]) pos++;
+  return pos;
+}
+
+const char *world_name(H *h, int kind, uint32_t row, char *buf, size_t n) {
+  Table *t = &h->world->t[kind];
+  if (row >= t->n) { snprintf(buf, n, "%s#?", kind_names[kind]); return buf; }
+  if (t->names[row]) return t->names[row]->s;
+  snprintf(buf, n, "%s#%u", kind_names[kind], world_position(h, kind, row));
+  return buf;
+}
+
+uint32_t world_count(H *h, int kind) { Table *t = &h->world->t[kind]; return t->n - t->ndropped; }
+
+uint32_t world_nth(H *h, int kind, uint32_t i) {
+  Table *t = &h->world->t[kind];
+  if (!t->ndropped) return i < t->n ? i : NO_ROW;
+  for (uint32_t r = 0; r < t->n; r++)
+    if (!t->dropped[r] && i-- == 0) return r;
+  return NO_ROW;
+}
+
+/* ---- overlays -------------------------------------------------------------------- */
+
+WorldMark world_mark(H *h) {
+  World *w = h->world;
+  WorldMark m;
+  memset(&m, 0, sizeof m);
+  for (int k = 0; k < K_NKINDS; k++) { m.n[k] = w->t[k].n; m.ncols[k] = w->t[k].cols.n; }
+  m.undo = w->undo.n;
+  m.logging = w->logging;
+  w->logging++;
+  return m;
+}
+
+static void undo_one(H *h, Undo *u) {
+  World *w = h->world;
+  Table *t = &w->t[u->kind];
+  if (u->row >= t->n) return;   /* the row itself goes with the truncation */
+  switch (u->what) {
+    case U_DROP:
+      t->dropped[u->row] = 0;
+      t->ndropped--;
+      break;
+    case U_ATTR: {
+      Column *c = &t->cols.p[u->col];
+      if (c->is_num) c->nums[u->row] = u->old.tag == T_NIL ? NAN : u->old.as.num;
+      else c->vals[u->row] = u->old;
+      break;
+    }
+    case U_FIELD: {
+      Value v = u->old;
+      /* the old value's type says which built-in field it was; a nil old
+      ** value can only come from a row created after the mark */
+      if (v.tag == T_ENT && v.kind == K_COMMODITY) t->c[u->row] = (uint32_t)v.i;
+      else if (v.tag == T_QTY && v.dim == dim_money(h)) t->value[u->row] = v.as.num;
+      else if (v.tag == T_NUM) t->value[u->row] = v.as.num;   /* money 0 */
+      else if (v.tag == T_DATE) { t->date[u->row] = v.i; t->prec[u->row] = v.kind; t->year[u->row] = date_year(v); }
+      else if (v.tag == T_QTY && v.dim == dim_time(h)) t->term[u->row] = v.as.num;
+      break;
+    }
+  }
+}
+
+void world_rollback(H *h, WorldMark m) {
+  World *w = h->world;
+  while (w->undo.n > m.undo) {
+    Undo *u = &w->undo.p[--w->undo.n];
+    if (u->what == U_FIELD && u->old.tag == T_ENT && u->old.kind == K_PARTNER) {
+      /* exporter/lender vs importer/borrower: the entity alone cannot
+      ** tell, so world_set_field logged the column in col */
+      Table *t = &w->t[u->kind];
+      if (u->row < t->n) { if (u->col == -2) t->b[u->row] = (uint32_t)u->old.i; else t->a[u->row] = (uint32_t)u->old.i; }
+      continue;
+    }
+    undo_one(h, u);
+  }
+  for (int k = 0; k < K_NKINDS; k++) {
+    Table *t = &w->t[k];
+    if (t->dropped) for (uint32_t r = m.n[k]; r < t->n; r++) if (t->dropped[r]) { t->dropped[r] = 0; t->ndropped--; }
+    t->n = m.n[k];
+    while (t->cols.n > m.ncols[k]) {
+      Column *c = &t->cols.p[--t->cols.n];
+      FREE_ARR(c->nums, c->cap);
+      FREE_ARR(c->vals, c->cap);
+    }
+  }
+  w->logging = m.logging;
+  world_changed(h);
+}

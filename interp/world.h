@@ -1,0 +1,108 @@
+/*
+** world.h: the declared and loaded world (DESIGN "The world"). Partners and
+** commodities are small tables of names and attribute records. Deals and
+** loans are columns, not structs of pointers: 32-bit entity ids, doubles in
+** base units, dates as day numbers, free attributes in side columns. Every
+** change goes through an undo log, so a scenario or a test block is an
+** overlay that is rolled back afterwards instead of a copy of the world.
+*/
+#ifndef WORLD_H
+#define WORLD_H
+#include "core.h"
+#include "value.h"
+#include "ast.h"
+
+#define NO_DATE INT32_MIN
+#define NO_ROW UINT32_MAX
+#define NO_YEAR INT32_MIN
+
+/* A free attribute: one column per name per table. Numbers (the common
+** case for CSV columns) are stored as doubles; anything else as Values. */
+typedef struct Column {
+  HStr *name;
+  int is_num;            /* nums[] is used, vals[] NULL */
+  int dim;               /* is_num: the dimension shared by every value */
+  double *nums;          /* NaN marks "absent" (nil) */
+  Value *vals;
+  uint32_t cap;
+} Column;
+
+typedef struct Table {
+  uint32_t n, cap;
+  HStr **names;          /* entity name, or NULL for an anonymous deal/loan */
+  uint8_t *dropped;      /* scenario: 1 = dropped (NULL: none dropped) */
+  uint32_t ndropped;
+  VEC(Column) cols;
+  /* deal/loan columns */
+  uint32_t *a, *b, *c;   /* deal: exporter, importer, commodity; loan: lender, borrower, - */
+  double *value;         /* deal: value (USD); loan: principal (USD) */
+  int32_t *date;         /* deal: date; loan: start (NO_DATE: none) */
+  int32_t *year;         /* year of date (NO_YEAR: none), kept for the indexes */
+  uint8_t *prec;         /* precision of date */
+  double *term;          /* loan: term in years or NaN */
+} Table;
+
+typedef struct DealIndex DealIndex;
+
+typedef struct World {
+  Table t[K_NKINDS];
+  /* well-known field names, interned once */
+  HStr *f_exporter, *f_importer, *f_commodity, *f_value, *f_date, *f_year,
+       *f_lender, *f_borrower, *f_principal, *f_start, *f_term, *f_name;
+  DealIndex *idx;        /* lazily built aggregate indexes over deals */
+  uint64_t version;      /* bumped on every change; indexes compare it */
+  VEC(struct Undo) undo;
+  int logging;           /* > 0 while an overlay (scenario/test) is active */
+} World;
+
+void world_init(H *h);
+void world_free(H *h);
+
+/* Adds a row; returns its index. name may be NULL (deals, loans). */
+uint32_t world_add(H *h, int kind, HStr *name, Loc loc);
+/* Sets a free attribute of a row. */
+void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v);
+/* Reads a field of an entity by name: built-in fields first, then free
+** attributes; *found = 0 when the entity has no such field (nil). */
+Value world_field(H *h, int kind, uint32_t row, HStr *name, int *found);
+/* Sets a field of a row, built-in or free, checking its type (a deal's
+** exporter must be a partner, its value money, ...); logged in overlays. */
+void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc);
+/* After all fields of a new deal/loan are set: the required ones present? */
+void world_check_required(H *h, int kind, uint32_t row, Loc loc);
+void world_drop(H *h, int kind, uint32_t row);
+static inline int world_alive(World *w, int kind, uint32_t row) {
+  return !w->t[kind].dropped || !w->t[kind].dropped[row];
+}
+/* Name of an entity for printing: its name or "deal#N" (1-based position). */
+const char *world_name(H *h, int kind, uint32_t row, char *buf, size_t n);
+/* The 1-based position among living rows (deal#N). */
+uint32_t world_position(H *h, int kind, uint32_t row);
+/* Number of living rows. */
+uint32_t world_count(H *h, int kind);
+/* The living row at 0-based position i (deals[i]), or NO_ROW. */
+uint32_t world_nth(H *h, int kind, uint32_t i);
+
+/* Overlays. A mark remembers the table sizes and the undo position;
+** rollback returns the world to it exactly. */
+typedef struct WorldMark { uint32_t n[K_NKINDS]; uint32_t undo; uint32_t ncols[K_NKINDS]; int logging; } WorldMark;
+WorldMark world_mark(H *h);
+void world_rollback(H *h, WorldMark m);
+void world_changed(H *h);   /* invalidates indexes */
+
+/* ---- aggregate queries over deals (index.c) ---------------------------- */
+
+/* A filter on deals: any field may be left open (NO_ROW / NO_YEAR). */
+typedef struct DealFilter { uint32_t exporter, importer, commodity; int32_t year; } DealFilter;
+static inline DealFilter deal_filter_any(void) { DealFilter f = {NO_ROW, NO_ROW, NO_ROW, NO_YEAR}; return f; }
+/* Sum of value (USD, compensated) and count of the matching living deals. */
+double deal_sum(H *h, DealFilter f, uint32_t *count);
+/* Rows of the matching deals, in declaration order: *rows points into the
+** index (valid until the world changes). */
+uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows);
+/* Year of a deal row (NO_YEAR when it has no date). */
+static inline int32_t deal_year(World *w, uint32_t row) { return w->t[K_DEAL].year[row]; }
+int32_t world_latest_year(H *h);   /* NO_YEAR when none */
+void index_free(H *h);
+
+#endif

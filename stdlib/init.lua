@@ -1,0 +1,865 @@
+-- stdlib/init.lua: hedge's standard library (SPEC.md section 7), in Lua 5.4.
+--
+-- The C bridge runs this chunk once per hedge state, after it has filled the
+-- global table `hedge` with its primitives (deal_sum, deal_sums_by, debt_sum,
+-- latest_year, deals, loans, qty, kind, name, error, NAMED). Every function
+-- in the returned table becomes a hedge function of the same name; the fields
+-- `_doc` (help text) and `_params` (argument names) are data, not functions.
+--
+-- Reading order: 1. locals and small helpers, 2. argument checking,
+-- 3. trade figures, 4. shares, 5. concentration (HHI), 6. debt,
+-- 7. analyst indicators, 8. the module table with its documentation.
+-- docs/stdlib.md explains every choice made here (zero totals, ties, ...).
+--
+-- Hot paths (imports, import_share, import_hhi, world_share, debt_share, ...)
+-- allocate nothing but the quantity they return: they reuse one filter table
+-- for hedge.deal_sum, so the C side must not keep a reference to it.
+
+local hedge = hedge
+for _, k in ipairs({ "deal_sum", "deal_sums_by", "debt_sum", "latest_year", "deals", "loans",
+                     "qty", "kind", "name", "error" }) do
+  if type(hedge) ~= "table" or hedge[k] == nil then
+    error("stdlib/init.lua: the C bridge must define hedge." .. k .. " before loading the standard library", 0)
+  end
+end
+local type, getmetatable, next, select, tostring = type, getmetatable, next, select, tostring
+local floor, huge, tointeger = math.floor, math.huge, math.tointeger
+local sort, concat = table.sort, table.concat
+local format = string.format
+
+local deal_sum     = hedge.deal_sum
+local deal_sums_by = hedge.deal_sums_by
+local debt_sum     = hedge.debt_sum
+local latest_year  = hedge.latest_year
+local deals_query  = hedge.deals
+local loans_query  = hedge.loans
+local qty          = hedge.qty
+local hkind        = hedge.kind
+local hname        = hedge.name
+local herror       = hedge.error
+local NAMED        = hedge.NAMED
+
+---------------------------------------------------------------------------
+-- 1. Small helpers
+---------------------------------------------------------------------------
+
+local EMPTY = setmetatable({}, { __newindex = function() error("stdlib: EMPTY is read-only", 2) end })
+
+-- Entity kinds seen before, so the hot path checks an argument with one table
+-- read instead of a call into C. Entities are the same userdata every time.
+local kind_cache = setmetatable({}, { __mode = "k" })
+local ENTITY = { partner = true, commodity = true, deal = true, loan = true }
+
+local function kind_of(v)
+  local k = kind_cache[v]
+  if k then return k end
+  k = hkind(v)
+  if ENTITY[k] then kind_cache[v] = k end
+  return k
+end
+
+-- Shortest "%.Ng" text that reads back to the same double (for messages).
+local function num_text(x)
+  if x ~= x then return "nan" end
+  if x == huge then return "inf" elseif x == -huge then return "-inf" end
+  if x == floor(x) and x > -1e15 and x < 1e15 then return format("%d", x) end
+  for p = 1, 17 do
+    local s = format("%." .. p .. "g", x)
+    if tonumber(s) == x then return s end
+  end
+  return format("%.17g", x)
+end
+
+-- A value as an error message shows it: "number 5", "commodity crude_oil".
+local function describe(v)
+  local k = hkind(v)
+  if ENTITY[k] then return k .. " " .. hname(v) end
+  if k == "number" then return "number " .. num_text(v) end
+  if k == "string" then return format("string %q", v) end
+  if k == "quantity" then return "quantity " .. num_text(v.value) .. " " .. tostring(v.unit) end
+  if k == "date" then return format("date %04d-%02d-%02d", v.year, v.month or 1, v.day or 1) end
+  if k == "bool" then return "boolean " .. tostring(v) end
+  if k == "nil" then return "nil" end
+  return k
+end
+
+-- Tolerant equality of SPEC.md section 3: |a - b| <= 2^-44 * max(|a|, |b|).
+local function tol_eq(a, b)
+  local d = a - b
+  if d < 0 then d = -d end
+  local m = a < 0 and -a or a
+  local mb = b < 0 and -b or b
+  if mb > m then m = mb end
+  return d <= 0x1p-44 * m
+end
+
+-- Neumaier compensated summation, for sums done on the Lua side.
+local function neumaier_add(s, c, x)
+  local t = s + x
+  if (s < 0 and -s or s) >= (x < 0 and -x or x) then c = c + ((s - t) + x)
+  else c = c + ((x - t) + s) end
+  return t, c
+end
+
+---------------------------------------------------------------------------
+-- 2. Arguments
+--
+-- A hedge call f(a, b, commodity: c) reaches Lua as f(a, b, NAMED_TABLE),
+-- where getmetatable(NAMED_TABLE) == hedge.NAMED; with no named arguments,
+-- no table is passed. Lua code may call hedge.f(a, b, {commodity = c}): a
+-- plain table (no metatable) in the slot after the positional arguments, or
+-- in the place of an optional positional one, is taken as the named
+-- arguments too. Every stdlib function has fixed positional slots, then the
+-- options slot, then one sentinel slot that must be empty (too many args).
+---------------------------------------------------------------------------
+
+-- Damerau (optimal string alignment) distance, for "did you mean".
+local function edit_distance(a, b)
+  local la, lb = #a, #b
+  local prev2, prev, cur = {}, {}, {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    cur = { [0] = i }
+    local ai = a:byte(i)
+    for j = 1, lb do
+      local bj = b:byte(j)
+      local cost = ai == bj and 0 or 1
+      local v = prev[j] + 1
+      if cur[j - 1] + 1 < v then v = cur[j - 1] + 1 end
+      if prev[j - 1] + cost < v then v = prev[j - 1] + cost end
+      if i > 1 and j > 1 and ai == b:byte(j - 1) and a:byte(i - 1) == bj and prev2[j - 2] + 1 < v then
+        v = prev2[j - 2] + 1
+      end
+      cur[j] = v
+    end
+    prev2, prev = prev, cur
+  end
+  return prev[lb]
+end
+
+local function suggest(word, candidates)
+  local best, bestd = nil, 3
+  for i = 1, #candidates do
+    local d = edit_distance(word, candidates[i])
+    if d < bestd and d < #word then best, bestd = candidates[i], d end
+  end
+  return best
+end
+
+-- What each argument type accepts, and how a message names it.
+local TYPE_TEXT = {
+  partner = "a partner", commodity = "a commodity", year = "an integer year such as 2025",
+  list = "a list of numbers or quantities", count = "a whole number >= 0",
+  quantity = "a quantity such as 120M USD or 2400 t",
+}
+
+local function type_ok(want, v)
+  if want == "partner" or want == "commodity" then return kind_of(v) == want end
+  if want == "year" then return type(v) == "number" and v == floor(v) and v > -1e9 and v < 1e9 end
+  if want == "list" then -- a sequence table: hedge lists and Lua arrays (no C call)
+    return type(v) == "table" and (NAMED == nil or getmetatable(v) ~= NAMED) and (v[1] ~= nil or next(v) == nil)
+  end
+  if want == "count" then return type(v) == "number" and v == floor(v) and v >= 0 and v < 1e15 end
+  if want == "quantity" then return v == 0 or hkind(v) == "quantity" end
+  return true
+end
+
+local function signature(spec)
+  local parts = {}
+  for i = 1, #spec.pos do parts[#parts + 1] = spec.pos[i][1] .. (spec.pos[i][3] and "?" or "") end
+  for i = 1, #spec.names do parts[#parts + 1] = spec.names[i] .. ":" end
+  return spec.fname .. "(" .. concat(parts, ", ") .. ")"
+end
+
+local function too_many(spec)
+  herror(format("%s: too many arguments; usage: %s", spec.fname, signature(spec)))
+end
+
+local function unknown_named(spec, k)
+  local k_text = tostring(k)
+  if #spec.names == 0 then
+    herror(format("%s: unknown named argument '%s' (%s takes no named arguments)", spec.fname, k_text, spec.fname))
+  end
+  local near = type(k) == "string" and suggest(k, spec.names)
+  if near then
+    herror(format("%s: unknown named argument '%s' (did you mean %s?)", spec.fname, k_text, near))
+  end
+  herror(format("%s: unknown named argument '%s' (it takes %s)", spec.fname, k_text,
+                concat(spec.names, ": , ") .. ":"))
+end
+
+-- Validates the options table `o` (non-nil) and returns it.
+local function options(spec, o)
+  local mt = getmetatable(o)
+  if type(o) ~= "table" or (mt ~= NAMED and mt ~= nil) then too_many(spec) end
+  local named = spec.named
+  for k, v in next, o do
+    local want = named[k]
+    if want == nil or kind_cache[v] ~= want then -- else: an entity of the wanted kind, seen before
+      if want == nil then
+        if mt == nil and type(k) ~= "string" then too_many(spec) end -- a list, not options
+        unknown_named(spec, k)
+      end
+      if want == "year" then
+        if type(v) ~= "number" or v ~= floor(v) or v <= -1e9 or v >= 1e9 then
+          herror(format("%s: %s: must be %s, got %s", spec.fname, k, TYPE_TEXT[want], describe(v)))
+        end
+      elseif not type_ok(want, v) then
+        herror(format("%s: %s: must be %s, got %s", spec.fname, k, TYPE_TEXT[want], describe(v)))
+      end
+    end
+  end
+  return o
+end
+
+-- Is v (in a positional slot) really the named-argument table?
+local function is_options(v)
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  if mt == NAMED then return true end
+  if mt ~= nil then return false end
+  local k = next(v)
+  return k == nil or type(k) == "string"
+end
+
+-- Checks positional argument i (slow path: only when the cache says no).
+local function check_pos(spec, i, v)
+  local p = spec.pos[i]
+  if v == nil then
+    if p[3] then return end
+    herror(format("%s: missing argument %d (%s), %s; usage: %s", spec.fname, i, p[1],
+                  TYPE_TEXT[p[2]], signature(spec)))
+  end
+  if not type_ok(p[2], v) then
+    herror(format("%s: argument %d (%s) must be %s, got %s", spec.fname, i, p[1], TYPE_TEXT[p[2]], describe(v)))
+  end
+end
+
+-- spec("imports", {{"a", "partner"}}, {"from", "partner", "commodity", "commodity", ...})
+-- A positional entry {name, type, true} is optional.
+local SPECS = {}
+local function spec(fname, pos, named_list)
+  local s = { fname = fname, pos = pos, named = {}, names = {} }
+  for i = 1, #named_list, 2 do
+    s.named[named_list[i]] = named_list[i + 1]
+    s.names[#s.names + 1] = named_list[i]
+  end
+  SPECS[fname] = s
+  return s
+end
+
+-- The argument helpers, by number of positional slots. Each returns the
+-- positional values and the options table (EMPTY when none was given).
+local function args0(s, o, x)
+  if x ~= nil then too_many(s) end
+  if o == nil then return EMPTY end
+  return options(s, o)
+end
+
+local function args1(s, a, o, x)
+  if x ~= nil then too_many(s) end
+  if o == nil then o = EMPTY else o = options(s, o) end
+  if kind_cache[a] ~= s.pos[1][2] then check_pos(s, 1, a) end
+  return a, o
+end
+
+local function args2(s, a, b, o, x)
+  if x ~= nil then too_many(s) end
+  if o == nil then
+    if is_options(b) and s.pos[2][2] ~= "list" then o = options(s, b); b = nil else o = EMPTY end
+  else
+    o = options(s, o)
+  end
+  local p = s.pos
+  if kind_cache[a] ~= p[1][2] then check_pos(s, 1, a) end
+  if kind_cache[b] ~= p[2][2] then check_pos(s, 2, b) end
+  return a, b, o
+end
+
+local function required(s, o, key)
+  local v = o[key]
+  if v == nil then
+    herror(format("%s: needs %s: (%s); usage: %s", s.fname, key, TYPE_TEXT[s.named[key]], signature(s)))
+  end
+  return v
+end
+
+---------------------------------------------------------------------------
+-- 3. Trade figures (quantities in USD)
+---------------------------------------------------------------------------
+
+-- One filter table, reused by every call: no allocation on the hot path.
+local FILTER = {}
+
+local function dsum(importer, exporter, commodity, year)
+  local f = FILTER
+  f.importer, f.exporter, f.commodity = importer, exporter, commodity
+  f.year = year and tointeger(year)
+  return (deal_sum(f))
+end
+
+local function dsums_by(field, importer, exporter, commodity, year)
+  local f = FILTER
+  f.importer, f.exporter, f.commodity = importer, exporter, commodity
+  f.year = year and tointeger(year)
+  return deal_sums_by(field, f)
+end
+
+local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year" })
+local function exports(a, o, x)
+  a, o = args1(S_EXPORTS, a, o, x)
+  return qty(dsum(o.to, a, o.commodity, o.year), "USD")
+end
+
+local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year" })
+local function imports(a, o, x)
+  a, o = args1(S_IMPORTS, a, o, x)
+  return qty(dsum(a, o.from, o.commodity, o.year), "USD")
+end
+
+local CY = { "commodity", "commodity", "year", "year" }
+
+local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, CY)
+local function trade(a, b, o, x)
+  a, b, o = args2(S_TRADE, a, b, o, x)
+  local c, y = o.commodity, o.year
+  return qty(dsum(b, a, c, y) + dsum(a, b, c, y), "USD")
+end
+
+local S_BALANCE = spec("balance", { { "a", "partner" }, { "b", "partner", true } }, CY)
+local function balance(a, b, o, x)
+  a, b, o = args2(S_BALANCE, a, b, o, x)
+  local c, y = o.commodity, o.year
+  return qty(dsum(b, a, c, y) - dsum(a, b, c, y), "USD")
+end
+
+local S_WORLD_EXPORTS = spec("world_exports", {}, CY)
+local function world_exports(o, x)
+  o = args0(S_WORLD_EXPORTS, o, x)
+  return qty(dsum(nil, nil, o.commodity, o.year), "USD")
+end
+
+---------------------------------------------------------------------------
+-- 4. Shares (plain numbers, 0.7 for 70 %)
+--
+-- A share of a zero total is 0: whoever supplies nothing of nothing supplies
+-- 0 % of it, so `import_share(...) <= 40%` holds where nothing is imported,
+-- and R4 of W1 ("if D = 0, R4 passes") falls out. A zero total with a
+-- non-zero part (possible only with negative values) is an error.
+---------------------------------------------------------------------------
+
+local function share(s, part, total, what)
+  if total == 0 then
+    if part == 0 then return 0 end
+    herror(format("%s: %s is 0 USD but the part is %s USD (negative values?)", s.fname, what, num_text(part)))
+  end
+  return part / total
+end
+
+local S_IMPORT_SHARE = spec("import_share", { { "a", "partner" }, { "b", "partner" } }, CY)
+local function import_share(a, b, o, x)
+  a, b, o = args2(S_IMPORT_SHARE, a, b, o, x)
+  local c, y = o.commodity, o.year
+  return share(S_IMPORT_SHARE, dsum(a, b, c, y), dsum(a, nil, c, y), "the total of imports")
+end
+
+local S_EXPORT_SHARE = spec("export_share", { { "a", "partner" }, { "b", "partner" } }, CY)
+local function export_share(a, b, o, x)
+  a, b, o = args2(S_EXPORT_SHARE, a, b, o, x)
+  local c, y = o.commodity, o.year
+  return share(S_EXPORT_SHARE, dsum(b, a, c, y), dsum(nil, a, c, y), "the total of exports")
+end
+
+local S_WORLD_SHARE = spec("world_share", { { "a", "partner" } }, CY)
+local function world_share(a, o, x)
+  a, o = args1(S_WORLD_SHARE, a, o, x)
+  local c, y = o.commodity, o.year
+  return share(S_WORLD_SHARE, dsum(nil, a, c, y), dsum(nil, nil, c, y), "the world total")
+end
+
+---------------------------------------------------------------------------
+-- 5. Concentration: Herfindahl-Hirschman index, 0..10000
+--
+-- Computed as W1 (bench/w1/WORKLOAD.md section 3 item 4): for each group in
+-- ascending code order, h = 100 * (s / t), then hhi = hhi + h * h.
+---------------------------------------------------------------------------
+
+-- HHI of the {key, sum} groups of hedge.deal_sums_by against the total t.
+local function hhi_of_groups(groups, t)
+  if t == 0 then return 0 end
+  local acc = 0.0
+  for i = 1, #groups do
+    local h = 100.0 * (groups[i][2] / t)
+    acc = acc + h * h
+  end
+  return acc
+end
+
+-- The key with the largest sum; ties (tolerant equality) go to the first,
+-- which is the smallest code since deal_sums_by sorts by name. nil when no
+-- group has a positive sum.
+local function top_of_groups(groups)
+  local best, who = 0, nil
+  for i = 1, #groups do
+    local g = groups[i]
+    local s = g[2]
+    if s > best and not tol_eq(s, best) then best, who = s, g[1] end
+  end
+  return who
+end
+
+local function positive_groups(groups)
+  local n = 0
+  for i = 1, #groups do if groups[i][2] > 0 then n = n + 1 end end
+  return n
+end
+
+-- Values of a list for hhi(): numbers, or quantities of one unit (the plain
+-- number 0 goes with any unit). Returns the compensated total and the count
+-- of positive entries; errors name the offending element.
+local function list_total(s, list)
+  local t, c, npos, unit = 0.0, 0.0, 0, nil
+  for i = 1, #list do
+    local v = list[i]
+    local x
+    if type(v) == "number" then
+      x = v
+      if x ~= 0 and unit ~= nil and unit ~= "" then
+        herror(format("%s: element %d is the plain number %s but earlier elements are in %s",
+                      s.fname, i, num_text(x), unit))
+      end
+      if x ~= 0 then unit = unit or "" end
+    elseif hkind(v) == "quantity" then
+      x = v.value
+      local u = v.unit
+      if unit == nil then unit = u
+      elseif unit ~= u then
+        herror(format("%s: element %d is in %s but earlier elements are in %s", s.fname, i, tostring(u),
+                      unit == "" and "plain numbers" or unit))
+      end
+    else
+      herror(format("%s: element %d must be a number or a quantity, got %s", s.fname, i, describe(v)))
+    end
+    if x < 0 or x ~= x then
+      herror(format("%s: element %d is %s; shares need values >= 0", s.fname, i, num_text(x)))
+    end
+    if x > 0 then npos = npos + 1 end
+    t, c = neumaier_add(t, c, x)
+  end
+  return t + c, npos
+end
+
+local function value_of(v) if type(v) == "number" then return v end return v.value end
+
+local function hhi_list(s, list)
+  local t, npos = list_total(s, list)
+  if t == 0 then return 0, npos end
+  local acc = 0.0
+  for i = 1, #list do
+    local h = 100.0 * (value_of(list[i]) / t)
+    acc = acc + h * h
+  end
+  return acc, npos
+end
+
+local S_HHI = spec("hhi", { { "list", "list" } }, {})
+local function hhi(list, o, x)
+  if x ~= nil then too_many(S_HHI) end
+  if o ~= nil then options(S_HHI, o) end
+  check_pos(S_HHI, 1, list)
+  return (hhi_list(S_HHI, list))
+end
+
+local S_HHI_NORMALIZED = spec("hhi_normalized", { { "list", "list" } }, {})
+local function hhi_normalized(list, o, x)
+  if x ~= nil then too_many(S_HHI_NORMALIZED) end
+  if o ~= nil then options(S_HHI_NORMALIZED, o) end
+  check_pos(S_HHI_NORMALIZED, 1, list)
+  local h, n = hhi_list(S_HHI_NORMALIZED, list)
+  if n == 0 then return 0 end
+  if n == 1 then return 1 end
+  local r = (h / 10000 - 1 / n) / (1 - 1 / n)
+  if r < 0 then r = 0 elseif r > 1 then r = 1 end -- rounding only: 1/N <= H <= 1
+  return r
+end
+
+local S_IMPORT_HHI = spec("import_hhi", { { "a", "partner" } }, CY)
+local function import_hhi(a, o, x)
+  a, o = args1(S_IMPORT_HHI, a, o, x)
+  local c, y = o.commodity, o.year
+  local t = dsum(a, nil, c, y)
+  if t == 0 then return 0 end
+  return hhi_of_groups(dsums_by("exporter", a, nil, c, y), t)
+end
+
+local S_EXPORT_HHI = spec("export_hhi", { { "a", "partner" } }, CY)
+local function export_hhi(a, o, x)
+  a, o = args1(S_EXPORT_HHI, a, o, x)
+  local c, y = o.commodity, o.year
+  local t = dsum(nil, a, c, y)
+  if t == 0 then return 0 end
+  return hhi_of_groups(dsums_by("importer", nil, a, c, y), t)
+end
+
+local S_WORLD_HHI = spec("world_hhi", {}, CY)
+local function world_hhi(o, x)
+  o = args0(S_WORLD_HHI, o, x)
+  local c, y = o.commodity, o.year
+  local t = dsum(nil, nil, c, y)
+  if t == 0 then return 0 end
+  return hhi_of_groups(dsums_by("exporter", nil, nil, c, y), t)
+end
+
+local S_TOP_SUPPLIER = spec("top_supplier", { { "a", "partner" } }, CY)
+local function top_supplier(a, o, x)
+  a, o = args1(S_TOP_SUPPLIER, a, o, x)
+  return top_of_groups(dsums_by("exporter", a, nil, o.commodity, o.year))
+end
+
+local S_TOP_CUSTOMER = spec("top_customer", { { "a", "partner" } }, CY)
+local function top_customer(a, o, x)
+  a, o = args1(S_TOP_CUSTOMER, a, o, x)
+  return top_of_groups(dsums_by("importer", nil, a, o.commodity, o.year))
+end
+
+local S_TOP_EXPORTER = spec("top_exporter", {}, CY)
+local function top_exporter(o, x)
+  o = args0(S_TOP_EXPORTER, o, x)
+  return top_of_groups(dsums_by("exporter", nil, nil, o.commodity, o.year))
+end
+
+local S_SUPPLIER_COUNT = spec("supplier_count", { { "a", "partner" } }, CY)
+local function supplier_count(a, o, x)
+  a, o = args1(S_SUPPLIER_COUNT, a, o, x)
+  return positive_groups(dsums_by("exporter", a, nil, o.commodity, o.year))
+end
+
+local S_CUSTOMER_COUNT = spec("customer_count", { { "a", "partner" } }, CY)
+local function customer_count(a, o, x)
+  a, o = args1(S_CUSTOMER_COUNT, a, o, x)
+  return positive_groups(dsums_by("importer", nil, a, o.commodity, o.year))
+end
+
+local function gt(p, q) return p > q end
+
+local S_TOP_K_SHARE = spec("top_k_share", { { "a", "partner" }, { "k", "count" } }, CY)
+local function top_k_share(a, k, o, x)
+  if x ~= nil then too_many(S_TOP_K_SHARE) end
+  if o == nil then o = EMPTY else o = options(S_TOP_K_SHARE, o) end
+  if kind_cache[a] ~= "partner" then check_pos(S_TOP_K_SHARE, 1, a) end
+  check_pos(S_TOP_K_SHARE, 2, k)
+  local c, y = o.commodity, o.year
+  local t = dsum(a, nil, c, y)
+  if t == 0 or k == 0 then return 0 end
+  local groups = dsums_by("exporter", a, nil, c, y)
+  local v = {}
+  for i = 1, #groups do v[i] = groups[i][2] end
+  sort(v, gt)
+  local s, comp = 0.0, 0.0
+  for i = 1, (k < #v and k or #v) do s, comp = neumaier_add(s, comp, v[i]) end
+  return share(S_TOP_K_SHARE, s + comp, t, "the total of imports")
+end
+
+---------------------------------------------------------------------------
+-- 6. Debt
+--
+-- A loan is outstanding in year y when year(start) <= y < year(start) + term
+-- (term in years); without start it is outstanding in every year, without
+-- term from its start year on. `year:` defaults to hedge.latest_year().
+---------------------------------------------------------------------------
+
+local DEBT_FILTER = {}
+
+local function debt_year(o)
+  local y = o.year
+  if y == nil then
+    y = latest_year()
+    if y == nil then return 0 end -- no dated deal or loan: every loan is undated
+  end
+  return tointeger(y) or y
+end
+
+local function dbsum(borrower, lender, y)
+  local f = DEBT_FILTER
+  f.borrower, f.lender, f.year = borrower, lender, y
+  return (debt_sum(f))
+end
+
+local LY = { "lender", "partner", "year", "year" }
+
+local S_DEBT = spec("debt", { { "a", "partner" } }, LY)
+local function debt(a, o, x)
+  a, o = args1(S_DEBT, a, o, x)
+  return qty(dbsum(a, o.lender, debt_year(o)), "USD")
+end
+
+local S_DEBT_SHARE = spec("debt_share", { { "a", "partner" }, { "b", "partner" } }, { "year", "year" })
+local function debt_share(a, b, o, x)
+  a, b, o = args2(S_DEBT_SHARE, a, b, o, x)
+  local y = debt_year(o)
+  return share(S_DEBT_SHARE, dbsum(a, b, y), dbsum(a, nil, y), "the total debt")
+end
+
+local function outstanding(l, y)
+  local start = l.start
+  if start == nil then return true end
+  local sy = start.year
+  if y < sy then return false end
+  local term = l.term
+  return term == nil or y < sy + term.value
+end
+
+-- Lenders of a's loans outstanding in y, sorted by name.
+local function lenders_of(a, y)
+  local seen, list = {}, {}
+  local ls = loans_query({ borrower = a })
+  for i = 1, #ls do
+    local l = ls[i]
+    local who = l.lender
+    if not seen[who] and outstanding(l, y) then seen[who] = true; list[#list + 1] = who end
+  end
+  sort(list, function(p, q) return hname(p) < hname(q) end)
+  return list
+end
+
+local S_DEBT_HHI = spec("debt_hhi", { { "a", "partner" } }, { "year", "year" })
+local function debt_hhi(a, o, x)
+  a, o = args1(S_DEBT_HHI, a, o, x)
+  local y = debt_year(o)
+  local t = dbsum(a, nil, y)
+  if t == 0 then return 0 end
+  local acc = 0.0
+  local lenders = lenders_of(a, y)
+  for i = 1, #lenders do
+    local h = 100.0 * (dbsum(a, lenders[i], y) / t)
+    acc = acc + h * h
+  end
+  return acc
+end
+
+local S_TOP_LENDER = spec("top_lender", { { "a", "partner" } }, { "year", "year" })
+local function top_lender(a, o, x)
+  a, o = args1(S_TOP_LENDER, a, o, x)
+  local y = debt_year(o)
+  local best, who = 0, nil
+  local lenders = lenders_of(a, y)
+  for i = 1, #lenders do
+    local s = dbsum(a, lenders[i], y)
+    if s > best and not tol_eq(s, best) then best, who = s, lenders[i] end
+  end
+  return who
+end
+
+-- Yearly payment on loan l: the annuity P*r / (1 - (1+r)^-n), P/n when
+-- r = 0; without a term, interest only (P*r, the limit as n grows).
+local function annuity(s, l)
+  local p = l.principal
+  local P = p and p.value
+  if type(P) ~= "number" then
+    herror(format("%s: loan %s has no principal", s.fname, hname(l)))
+  end
+  local r = l.rate
+  if r == nil then r = 0 end
+  if type(r) ~= "number" then
+    herror(format("%s: loan %s has rate %s; a rate is a plain ratio such as 4.5%%", s.fname, hname(l), describe(r)))
+  end
+  if r >= 1 or r <= -1 then
+    herror(format("%s: loan %s has rate %s, that is %s%% a year; write rates as ratios or with %% (3.25%% is 0.0325)",
+                  s.fname, hname(l), num_text(r), num_text(r * 100)))
+  end
+  local term = l.term
+  if term == nil then return P * r end
+  local n = term.value
+  if r == 0 then return P / n end
+  return P * r / (1 - (1 + r) ^ -n)
+end
+
+local S_DEBT_SERVICE = spec("debt_service", { { "a", "partner" } }, LY)
+local function debt_service(a, o, x)
+  a, o = args1(S_DEBT_SERVICE, a, o, x)
+  local y = debt_year(o)
+  local lender = o.lender
+  local ls = loans_query({ borrower = a, lender = lender })
+  local t, c = 0.0, 0.0
+  for i = 1, #ls do
+    local l = ls[i]
+    if outstanding(l, y) then t, c = neumaier_add(t, c, annuity(S_DEBT_SERVICE, l)) end
+  end
+  return qty(t + c, "USD")
+end
+
+---------------------------------------------------------------------------
+-- 7. Analyst indicators
+---------------------------------------------------------------------------
+
+-- Balassa (1965) revealed comparative advantage: (x_ac / x_a) / (x_wc / x_w).
+local S_RCA = spec("rca", { { "a", "partner" } }, CY)
+local function rca(a, o, x)
+  a, o = args1(S_RCA, a, o, x)
+  local c, y = required(S_RCA, o, "commodity"), o.year
+  local x_ac = dsum(nil, a, c, y)
+  if x_ac == 0 then return 0 end
+  local x_a, x_wc, x_w = dsum(nil, a, nil, y), dsum(nil, nil, c, y), dsum(nil, nil, nil, y)
+  if x_a == 0 or x_wc == 0 or x_w == 0 then
+    herror(format("rca: a zero total of exports with %s USD of %s exported (negative values?)",
+                  num_text(x_ac), hname(c)))
+  end
+  return (x_ac / x_a) / (x_wc / x_w)
+end
+
+-- Sum of deal volumes (in unit u) of the deals matching the query.
+local function volume_sum(s, q, u)
+  local ds = deals_query(q)
+  local t, c = 0.0, 0.0
+  for i = 1, #ds do
+    local d = ds[i]
+    local v = d.volume
+    if v == nil then
+      herror(format("%s: deal %s has no volume; production is in %s, so every deal of the commodity needs one",
+                    s.fname, hname(d), u))
+    end
+    if v.unit ~= u then
+      herror(format("%s: deal %s has volume in %s but production is in %s", s.fname, hname(d), tostring(v.unit), u))
+    end
+    t, c = neumaier_add(t, c, v.value)
+  end
+  return t + c
+end
+
+-- USGS net import reliance: (imports - exports) / (production + imports - exports).
+local S_NIR = spec("net_import_reliance", { { "a", "partner" } },
+                   { "commodity", "commodity", "production", "quantity", "year", "year" })
+local function net_import_reliance(a, o, x)
+  a, o = args1(S_NIR, a, o, x)
+  local c, y = required(S_NIR, o, "commodity"), o.year
+  local P = required(S_NIR, o, "production")
+  local prod, imp, exp, unit
+  if P == 0 or P.unit == "USD" then
+    prod = P == 0 and 0 or P.value
+    imp, exp, unit = dsum(a, nil, c, y), dsum(nil, a, c, y), "USD"
+  else
+    unit = P.unit
+    prod = P.value
+    imp = volume_sum(S_NIR, { importer = a, commodity = c, year = y and tointeger(y) }, unit)
+    exp = volume_sum(S_NIR, { exporter = a, commodity = c, year = y and tointeger(y) }, unit)
+  end
+  if prod < 0 then
+    herror(format("net_import_reliance: production must be >= 0, got %s %s", num_text(prod), unit))
+  end
+  local net = imp - exp
+  local consumption = prod + net
+  if consumption <= 0 then
+    if consumption == 0 and net == 0 then return 0 end
+    herror(format("net_import_reliance: apparent consumption (production + imports - exports) of %s is %s %s, not positive",
+                  hname(c), num_text(consumption), unit))
+  end
+  return net / consumption
+end
+
+---------------------------------------------------------------------------
+-- 8. The module: functions, their documentation and parameters
+---------------------------------------------------------------------------
+
+local M = { _doc = {}, _params = {} }
+
+local function def(name, fn, usage, doc, example, see)
+  M[name] = fn
+  M._doc[name] = { usage = usage, doc = doc, example = example, see = see }
+  local s = SPECS[name]
+  if s then
+    local pos = {}
+    for i = 1, #s.pos do pos[i] = s.pos[i][1] end
+    M._params[name] = { positional = pos, named = s.names }
+  end
+end
+
+local MERGER = "US DOJ/FTC Horizontal Merger Guidelines (2010): HHI on a 0..10000 scale; " ..
+               "below 1500 unconcentrated, 1500-2500 moderately, above 2500 highly concentrated"
+
+def("exports", exports, "exports(a, to: b, commodity: c, year: y)",
+    "Value in USD of the deals with exporter a (and importer b, commodity c, year y when given).",
+    "exports(PAK, to: USA)")
+def("imports", imports, "imports(a, from: b, commodity: c, year: y)",
+    "Value in USD of the deals with importer a (and exporter b, commodity c, year y when given).",
+    "imports(PAK, commodity: crude_oil)")
+def("trade", trade, "trade(a, b, commodity: c, year: y)",
+    "Exports of a to b plus imports of a from b, in USD; without b, all of a's exports plus imports.",
+    "trade(PAK, CHN)")
+def("balance", balance, "balance(a, b, commodity: c, year: y)",
+    "Exports of a to b minus imports of a from b, in USD (negative for a deficit); without b, against everyone.",
+    "balance(PAK, USA)")
+def("world_exports", world_exports, "world_exports(commodity: c, year: y)",
+    "Value in USD of all deals (of commodity c, year y), whoever trades.",
+    "world_exports(commodity: crude_oil)")
+def("import_share", import_share, "import_share(a, b, commodity: c, year: y)",
+    "imports(a, from: b, ...) / imports(a, ...) as a plain ratio (0.6 for 60%); 0 when a imports nothing.",
+    "import_share(PAK, SAU, commodity: crude_oil)")
+def("export_share", export_share, "export_share(a, b, commodity: c, year: y)",
+    "exports(a, to: b, ...) / exports(a, ...) as a plain ratio; 0 when a exports nothing.",
+    "export_share(PAK, USA)")
+def("world_share", world_share, "world_share(a, commodity: c, year: y)",
+    "exports(a, ...) / world_exports(...) as a plain ratio; 0 when nothing is traded.",
+    "world_share(SAU, commodity: crude_oil)")
+def("hhi", hhi, "hhi(list)",
+    "Herfindahl-Hirschman index, 0..10000, of the shares x_i / sum(x) of a list of numbers or " ..
+    "quantities (sum of (100*share)^2); 0 for an empty list or a zero total.",
+    "hhi([60, 20, 20])", MERGER)
+def("hhi_normalized", hhi_normalized, "hhi_normalized(list)",
+    "Normalized HHI, 0..1: (H - 1/N) / (1 - 1/N) with H = hhi(list)/10000 and N the number of " ..
+    "positive entries; 1 when N = 1, 0 when N = 0.",
+    "hhi_normalized([60, 20, 20])")
+def("import_hhi", import_hhi, "import_hhi(a, commodity: c, year: y)",
+    "HHI (0..10000) of the shares of a's suppliers in a's imports; 0 when a imports nothing.",
+    "import_hhi(PAK, commodity: crude_oil)", MERGER)
+def("export_hhi", export_hhi, "export_hhi(a, commodity: c, year: y)",
+    "HHI (0..10000) of the shares of a's customers in a's exports; 0 when a exports nothing.",
+    "export_hhi(PAK)", MERGER)
+def("world_hhi", world_hhi, "world_hhi(commodity: c, year: y)",
+    "HHI (0..10000) of the exporters' shares of world exports (supply concentration); 0 when nothing is traded.",
+    "world_hhi(commodity: crude_oil)", MERGER)
+def("top_supplier", top_supplier, "top_supplier(a, commodity: c, year: y)",
+    "The partner with the largest share of a's imports; on a tie the smallest code; nil when a imports nothing.",
+    "top_supplier(PAK, commodity: crude_oil)")
+def("top_customer", top_customer, "top_customer(a, commodity: c, year: y)",
+    "The partner with the largest share of a's exports; on a tie the smallest code; nil when a exports nothing.",
+    "top_customer(PAK)")
+def("top_exporter", top_exporter, "top_exporter(commodity: c, year: y)",
+    "The partner with the largest share of world exports; on a tie the smallest code; nil when nothing is traded.",
+    "top_exporter(commodity: crude_oil)")
+def("supplier_count", supplier_count, "supplier_count(a, commodity: c, year: y)",
+    "Number of partners from which a imports a positive value.",
+    "supplier_count(PAK, commodity: crude_oil)")
+def("customer_count", customer_count, "customer_count(a, commodity: c, year: y)",
+    "Number of partners to which a exports a positive value.",
+    "customer_count(PAK)")
+def("top_k_share", top_k_share, "top_k_share(a, k, commodity: c, year: y)",
+    "Concentration ratio CR_k: share (0..1) of a's imports that come from its k largest suppliers; 0 when a imports nothing.",
+    "top_k_share(PAK, 2, commodity: crude_oil)")
+def("debt", debt, "debt(a, lender: b, year: y)",
+    "Principal in USD of a's loans (from b) outstanding in year y (default: the latest year in the world).",
+    "debt(PAK, year: 2025)")
+def("debt_share", debt_share, "debt_share(a, b, year: y)",
+    "debt(a, lender: b, ...) / debt(a, ...) as a plain ratio; 0 when a owes nothing.",
+    "debt_share(PAK, CHN, year: 2025)")
+def("debt_hhi", debt_hhi, "debt_hhi(a, year: y)",
+    "HHI (0..10000) of the lenders' shares of a's outstanding debt; 0 when a owes nothing.",
+    "debt_hhi(PAK, year: 2025)", MERGER)
+def("top_lender", top_lender, "top_lender(a, year: y)",
+    "The lender holding the largest part of a's outstanding debt; on a tie the smallest code; nil when a owes nothing.",
+    "top_lender(PAK, year: 2025)")
+def("debt_service", debt_service, "debt_service(a, lender: b, year: y)",
+    "Yearly payment in USD on a's loans outstanding in y: annuity P*r/(1-(1+r)^-n) per loan, P/n at rate 0, " ..
+    "P*r (interest only) without a term.",
+    "debt_service(PAK, lender: SAU, year: 2020)")
+def("rca", rca, "rca(a, commodity: c, year: y)",
+    "Balassa revealed comparative advantage (x_ac/x_a)/(x_wc/x_w) within the declared world; above 1 means a " ..
+    "specializes in c; 0 when a does not export c.",
+    "rca(PAK, commodity: copper)",
+    "Balassa, B. (1965), Trade Liberalisation and 'Revealed' Comparative Advantage, The Manchester School 33(2)")
+def("net_import_reliance", net_import_reliance, "net_import_reliance(a, commodity: c, production: P, year: y)",
+    "USGS net import reliance (imports - exports) / (production + imports - exports), a plain ratio (negative: " ..
+    "net exporter); production in USD compares with deal values, in t (or another unit) with deal volumes.",
+    "net_import_reliance(USA, commodity: copper, production: 30M USD)",
+    "USGS Mineral Commodity Summaries, Appendix: net import reliance as a percentage of apparent consumption")
+
+return M
