@@ -126,10 +126,12 @@ static void load_body(H *h, void *ud) {
   LoadCtx *c = ud;
   int src;
   if (c->is_file) {
-    src = source_add_file(h, c->path, (Loc){-1, 0, 0});
     char *real = realpath(c->path, NULL);
     HStr *k = hx_intern_c(h, real ? real : c->path);
     free(real);
+    /* a file given twice (or imported already) is loaded once */
+    for (uint32_t i = 0; i < h->prog->loaded.n; i++) if (h->prog->loaded.p[i] == k) return;
+    src = source_add_file(h, c->path, (Loc){-1, 0, 0});
     vec_push(h, &h->prog->loaded, k);
   } else src = source_add_string(h, c->name ? c->name : "<string>", c->src, strlen(c->src));
   NodeList stmts = {0};

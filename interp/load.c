@@ -32,34 +32,55 @@ typedef struct ColMap {
   Loc loc;             /* mapping entry, for errors */
 } ColMap;
 
-/* A hash from code to entity row, built once per load and kind. */
-typedef struct CodeMap { uint32_t *slot; uint32_t cap; int kind; } CodeMap;
+/* A hash from code to entity row, built once per load and kind. Codes are
+** short: up to 8 bytes are packed into one 64-bit key, so a lookup is a
+** multiply, a shift and one compare. */
+typedef struct CodeMap { uint64_t *keys; uint32_t *rows; uint32_t cap; int kind; } CodeMap;
 
-static uint32_t code_hash(const char *s, size_t n) { return hx_hash(s, n); }
+static inline uint64_t pack8(const char *s, size_t n) {
+  uint64_t x = 0;
+  memcpy(&x, s, n);
+  return x;
+}
+
+static inline uint32_t slot_of(uint64_t key, size_t n, uint32_t cap) {
+  return (uint32_t)(((key ^ (n * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull) >> 32) & (cap - 1);
+}
 
 static void codemap_build(H *h, CodeMap *m, int kind) {
   Table *t = &h->world->t[kind];
   uint32_t cap = 64;
   while (cap < t->n * 2 + 2) cap *= 2;
-  m->slot = hx_alloc(h, cap * sizeof(uint32_t));
-  memset(m->slot, 0xff, cap * sizeof(uint32_t));
+  m->keys = hx_alloc(h, cap * sizeof(uint64_t));
+  m->rows = hx_alloc(h, cap * sizeof(uint32_t));
+  memset(m->rows, 0xff, cap * sizeof(uint32_t));
   m->cap = cap;
   m->kind = kind;
   for (uint32_t r = 0; r < t->n; r++) {
-    if (!t->names[r] || !world_alive(h->world, kind, r)) continue;
-    uint32_t i = code_hash(t->names[r]->s, t->names[r]->len) & (cap - 1);
-    while (m->slot[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
-    m->slot[i] = r;
+    HStr *name = t->names[r];
+    if (!name || !world_alive(h->world, kind, r)) continue;
+    uint64_t key = name->len <= 8 ? pack8(name->s, name->len) : name->hash;
+    uint32_t i = slot_of(key, name->len, cap);
+    while (m->rows[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
+    m->keys[i] = key;
+    m->rows[i] = r;
   }
+}
+
+static void codemap_free(H *h, CodeMap *m) {
+  hx_free(h, m->keys, m->cap * sizeof(uint64_t));
+  hx_free(h, m->rows, m->cap * sizeof(uint32_t));
 }
 
 static uint32_t codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   Table *t = &h->world->t[m->kind];
-  for (uint32_t i = code_hash(s, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-    uint32_t r = m->slot[i];
+  uint64_t key = n <= 8 ? pack8(s, n) : hx_hash(s, n);
+  for (uint32_t i = slot_of(key, n, m->cap);; i = (i + 1) & (m->cap - 1)) {
+    uint32_t r = m->rows[i];
     if (r == UINT32_MAX) return NO_ROW;
+    if (m->keys[i] != key) continue;
     HStr *name = t->names[r];
-    if (name->len == n && memcmp(name->s, s, n) == 0) return r;
+    if (name->len == n && (n <= 8 || memcmp(name->s, s, n) == 0)) return r;
   }
 }
 
@@ -75,6 +96,7 @@ typedef struct Load {
   long line;
   int second_pass;        /* re-reading for text attributes */
   uint32_t first_row;
+  long long last_year; int32_t last_days;
 } Load;
 
 _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
@@ -120,7 +142,9 @@ static double number_field(H *h, Load *L, int col, CsvField *f) {
 static void date_field(H *h, Load *L, int col, CsvField *f, int32_t *days, uint8_t *prec, int32_t *year) {
   long long y;
   if (csv_parse_int(f->p, f->len, &y) && y >= 1 && y <= 9999) {
-    *days = days_from_civil((int)y, 1, 1);
+    /* rows of one year come in runs: remember the last conversion */
+    if (y != L->last_year) { L->last_year = y; L->last_days = days_from_civil((int)y, 1, 1); }
+    *days = L->last_days;
     *prec = DATE_YEAR;
     *year = (int32_t)y;
     return;
@@ -363,10 +387,6 @@ static void load_rows(H *h, Load *L) {
     }
     if (kind == K_DEAL && t->a[r] == t->b[r]) row_error(h, L, "exporter and importer are both '%s'", t->names ? h->world->t[K_PARTNER].names[t->a[r]]->s : "?");
     if (kind == K_LOAN && t->a[r] == t->b[r]) row_error(h, L, "lender and borrower are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
-    if ((kind == K_PARTNER || kind == K_COMMODITY) && L->codes[kind].slot) {
-      /* partners loaded here may be referenced by later rows of this file? no:
-      ** codes refer to other files; rebuilt lazily when needed */
-    }
     nextrow = r + 1;
   }
   if (any_text) {
@@ -430,7 +450,7 @@ void exec_load(H *h, Node *s) {
   L.first_row = h->world->t[L.kind].n;
   int st = hx_pcall(h, load_body, &L);
   csv_close(L.csv);
-  for (int k = 0; k < 2; k++) hx_free(h, L.codes[k].slot, L.codes[k].cap * sizeof(uint32_t));
+  for (int k = 0; k < 2; k++) codemap_free(h, &L.codes[k]);
   if (st != HEDGE_OK) {
     /* nothing from this file stays: cut the table back (the caller's
     ** boundary also rolls back the globals it declared) */

@@ -503,6 +503,7 @@ static Node *load_stmt(Parser *p, Token *kw) {
       Node *c = new_node(p, N_COLUMN, &p->cur);
       c->u.col.column = p->cur.kind == TK_STRING ? hx_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
       if (c->u.col.column) advance(p);
+      else if (tok_is_keyword(p->cur.kind)) c->u.col.column = label_name(p);   /* a column named `commodity` */
       else c->u.col.column = ident(p, "a column name");
       if (p->cur.kind == TK_IDENT && !p->cur.nl_before) c->u.col.unit = ident(p, "a unit");
       f.value = finish(p, c);
