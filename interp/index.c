@@ -20,14 +20,20 @@ typedef struct Group { uint32_t k[4]; KSum sum; uint32_t count, start; } Group;
 typedef struct MaskIndex {
   int built;
   uint64_t version;
+  int dense;                           /* groups are the cells of a dense array */
+  uint32_t card[4]; int32_t ymin;      /* dense: cardinality of each field */
   Group *groups; uint32_t ngroups, gcap;
   uint32_t *slots; uint32_t scap;     /* hash: group id + 1, 0 empty */
-  uint32_t *rows; uint32_t nrows;
+  uint32_t *rows; uint32_t nrows;     /* dense: NULL until rows are asked for */
+  uint32_t living;
 } MaskIndex;
 
 struct DealIndex {
   MaskIndex m[16];
   uint64_t ly_version; int ly_valid; int32_t latest;
+  uint64_t yr_version; int32_t ymin, ymax;    /* year range of living deals */
+  uint32_t *scratch; uint32_t nscratch, scap; /* rows of a filtered query */
+  Group scratch_group;
 };
 
 static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -51,6 +57,7 @@ void index_free(H *h) {
   DealIndex *ix = h->world->idx;
   if (!ix) return;
   for (int i = 0; i < 16; i++) mask_free(h, &ix->m[i]);
+  hx_free(h, ix->scratch, (size_t)ix->scap * sizeof(uint32_t));
   hx_free(h, ix, sizeof *ix);
   h->world->idx = NULL;
 }
@@ -158,31 +165,211 @@ static void build(H *h, MaskIndex *m, int mask) {
   m->version = w->version;
 }
 
-static Group *lookup(H *h, DealFilter f, MaskIndex **mi) {
-  int mask = (f.exporter != NO_ROW ? M_EXP : 0) | (f.importer != NO_ROW ? M_IMP : 0) |
-             (f.commodity != NO_ROW ? M_COM : 0) | (f.year != NO_YEAR ? M_YEAR : 0);
+/* ---- dense indexes ----------------------------------------------------------
+** When the fields' cardinalities multiply to a small number (partners x
+** commodities x years usually does), the groups are the cells of an array:
+** no hashing, one pass to sum and count, one to place the rows. */
+
+#define DENSE_MIN_CELLS (1u << 20)
+#define DENSE_MAX_CELLS (1u << 24)
+
+static void year_range(H *h, DealIndex *ix) {
+  World *w = h->world;
+  if (ix->yr_version == w->version && ix->yr_version) return;
+  Table *t = &w->t[K_DEAL];
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (uint32_t r = 0; r < t->n; r++) {
+    int32_t y = t->year[r];
+    if (y == NO_YEAR) continue;
+    if (y < lo) lo = y;
+    if (y > hi) hi = y;
+  }
+  if (lo > hi) lo = hi = 0;
+  ix->ymin = lo;
+  ix->ymax = hi;
+  ix->yr_version = w->version;
+}
+
+/* Cells a dense index of mask would need, or 0 when too many. */
+static uint64_t dense_cells(H *h, DealIndex *ix, int mask, uint32_t card[4]) {
+  World *w = h->world;
+  year_range(h, ix);
+  uint32_t np = w->t[K_PARTNER].n, nc = w->t[K_COMMODITY].n;
+  card[0] = mask & M_EXP ? np : 1;
+  card[1] = mask & M_IMP ? np : 1;
+  card[2] = mask & M_COM ? nc : 1;
+  /* one more cell for deals without a year */
+  card[3] = mask & M_YEAR ? (uint32_t)(ix->ymax - ix->ymin) + 2 : 1;
+  uint64_t cells = 1;
+  for (int i = 0; i < 4; i++) {
+    cells *= card[i] ? card[i] : 1;
+    if (cells > DENSE_MAX_CELLS) return 0;
+  }
+  uint64_t limit = (uint64_t)w->t[K_DEAL].n * 2;
+  if (limit < DENSE_MIN_CELLS) limit = DENSE_MIN_CELLS;
+  return cells <= limit ? cells : 0;
+}
+
+static inline uint32_t cell_of(const MaskIndex *m, uint32_t e, uint32_t i, uint32_t c, int32_t y) {
+  uint32_t yc = y == NO_YEAR ? m->card[3] - 1 : (uint32_t)(y - m->ymin);
+  if (m->card[3] == 1) yc = 0;
+  if (m->card[0] == 1) e = 0;
+  if (m->card[1] == 1) i = 0;
+  if (m->card[2] == 1) c = 0;
+  return ((e * m->card[1] + i) * m->card[2] + c) * m->card[3] + yc;
+}
+
+static void build_dense(H *h, MaskIndex *m, int mask, uint64_t cells) {
+  World *w = h->world;
+  Table *t = &w->t[K_DEAL];
+  DealIndex *ix = w->idx;
+  uint32_t card[4];
+  dense_cells(h, ix, mask, card);
+  mask_free(h, m);
+  memcpy(m->card, card, sizeof card);
+  m->ymin = ix->ymin;
+  m->dense = 1;
+  m->gcap = m->ngroups = (uint32_t)cells;
+  m->groups = hx_alloc(h, (size_t)cells * sizeof(Group));
+  memset(m->groups, 0, (size_t)cells * sizeof(Group));
+  uint32_t n = t->n, living = 0;
+  const uint32_t *A = t->a, *B = t->b, *C = t->c;
+  const int32_t *Y = t->year;
+  const double *V = t->value;
+  for (uint32_t r = 0; r < n; r++) {
+    if (t->dropped && t->dropped[r]) continue;
+    Group *g = &m->groups[cell_of(m, A[r], B[r], C[r], Y[r])];
+    ksum_add(&g->sum, V[r]);
+    g->count++;
+    living++;
+  }
+  m->living = living;
+  m->built = 1;
+  m->version = w->version;
+}
+
+/* The rows of every cell, placed only when a query asks for rows (sums
+** alone never pay for it). */
+static void dense_rows(H *h, MaskIndex *m) {
+  Table *t = &h->world->t[K_DEAL];
+  uint32_t off = 0;
+  for (uint32_t g = 0; g < m->ngroups; g++) { m->groups[g].start = off; off += m->groups[g].count; }
+  m->nrows = m->living ? m->living : 1;
+  m->rows = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+  /* place rows: advance each cell's start, then step it back */
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (t->dropped && t->dropped[r]) continue;
+    Group *g = &m->groups[cell_of(m, t->a[r], t->b[r], t->c[r], t->year[r])];
+    m->rows[g->start++] = r;
+  }
+  for (uint32_t g = 0; g < m->ngroups; g++) m->groups[g].start -= m->groups[g].count;
+}
+
+static Group *dense_lookup(H *h, MaskIndex *m, DealFilter f) {
+  World *w = h->world;
+  uint32_t np = w->t[K_PARTNER].n, nc = w->t[K_COMMODITY].n;
+  if ((m->card[0] > 1 && f.exporter >= np) || (m->card[1] > 1 && f.importer >= np) || (m->card[2] > 1 && f.commodity >= nc))
+    return NULL;
+  if (m->card[3] > 1 && f.year != NO_YEAR && (f.year < m->ymin || f.year - m->ymin >= (int32_t)m->card[3] - 1)) return NULL;
+  return &m->groups[cell_of(m, f.exporter, f.importer, f.commodity, f.year)];
+}
+
+static int mask_of(DealFilter f) {
+  return (f.exporter != NO_ROW ? M_EXP : 0) | (f.importer != NO_ROW ? M_IMP : 0) |
+         (f.commodity != NO_ROW ? M_COM : 0) | (f.year != NO_YEAR ? M_YEAR : 0);
+}
+
+static MaskIndex *ensure(H *h, int mask) {
   DealIndex *ix = get_index(h);
   MaskIndex *m = &ix->m[mask];
-  if (!m->built || m->version != h->world->version) build(h, m, mask);
-  *mi = m;
-  uint32_t k[4] = {mask & M_EXP ? f.exporter : 0, mask & M_IMP ? f.importer : 0,
-                   mask & M_COM ? f.commodity : 0, mask & M_YEAR ? (uint32_t)f.year : 0};
-  uint32_t g = find_group(m, k);
-  return g == UINT32_MAX ? NULL : &m->groups[g];
+  if (m->built && m->version == h->world->version) return m;
+  uint32_t card[4];
+  uint64_t cells = dense_cells(h, ix, mask, card);
+  if (cells) build_dense(h, m, mask, cells);
+  else build(h, m, mask);
+  return m;
+}
+
+/* A mask too fine for a dense array is often answered best by the rows of
+** a coarser dense group, filtered: imports(F, from: p, commodity: c, year: y)
+** scans the few deals of (F, c, y) instead of hashing a million groups. */
+static int coarser(H *h, int mask) {
+  DealIndex *ix = get_index(h);
+  uint32_t card[4];
+  if (dense_cells(h, ix, mask, card)) return -1;
+  int best = -1;
+  double best_size = 0;
+  uint32_t n = h->world->t[K_DEAL].n;
+  for (int bit = 1; bit < 16; bit <<= 1) {
+    if (!(mask & bit)) continue;
+    int m2 = mask & ~bit;
+    uint64_t cells = dense_cells(h, ix, m2, card);
+    if (!cells) continue;
+    double size = (double)n / (double)cells;
+    if (size > 256) continue;
+    if (best < 0 || size < best_size) { best = m2; best_size = size; }
+  }
+  return best;
+}
+
+static Group *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t **rows) {
+  DealIndex *ix = get_index(h);
+  MaskIndex *m = ensure(h, coarse);
+  if (!m->rows) dense_rows(h, m);
+  Group *g = dense_lookup(h, m, f);
+  Group *out = &ix->scratch_group;
+  memset(out, 0, sizeof *out);
+  ix->nscratch = 0;
+  if (!g || !g->count) { if (rows) *rows = NULL; return out; }
+  Table *t = &h->world->t[K_DEAL];
+  int bit = fine & ~coarse;
+  for (uint32_t k = 0; k < g->count; k++) {
+    uint32_t r = m->rows[g->start + k];
+    int ok = bit == M_EXP ? t->a[r] == f.exporter : bit == M_IMP ? t->b[r] == f.importer :
+             bit == M_COM ? t->c[r] == f.commodity : t->year[r] == f.year;
+    if (!ok) continue;
+    ksum_add(&out->sum, t->value[r]);
+    if (rows) {
+      if (ix->nscratch == ix->scap) {
+        uint32_t cap = ix->scap ? ix->scap * 2 : 256;
+        ix->scratch = hx_realloc(h, ix->scratch, (size_t)ix->scap * sizeof(uint32_t), (size_t)cap * sizeof(uint32_t));
+        ix->scap = cap;
+      }
+      ix->scratch[ix->nscratch++] = r;
+    }
+    out->count++;
+  }
+  if (rows) *rows = ix->scratch;
+  return out;
+}
+
+static Group *lookup(H *h, DealFilter f, const uint32_t **rows) {
+  int mask = mask_of(f);
+  int c = coarser(h, mask);
+  if (c >= 0) return filtered(h, f, mask, c, rows);
+  MaskIndex *m = ensure(h, mask);
+  Group *g;
+  if (m->dense && rows && !m->rows) dense_rows(h, m);
+  if (m->dense) g = dense_lookup(h, m, f);
+  else {
+    uint32_t k[4] = {mask & M_EXP ? f.exporter : 0, mask & M_IMP ? f.importer : 0,
+                     mask & M_COM ? f.commodity : 0, mask & M_YEAR ? (uint32_t)f.year : 0};
+    uint32_t gi = find_group(m, k);
+    g = gi == UINT32_MAX ? NULL : &m->groups[gi];
+  }
+  if (rows) *rows = g ? m->rows + g->start : NULL;
+  return g;
 }
 
 double deal_sum(H *h, DealFilter f, uint32_t *count) {
-  MaskIndex *m;
-  Group *g = lookup(h, f, &m);
+  Group *g = lookup(h, f, NULL);
   if (count) *count = g ? g->count : 0;
   return g ? ksum_get(&g->sum) : 0.0;
 }
 
 uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows) {
-  MaskIndex *m;
-  Group *g = lookup(h, f, &m);
-  if (!g) { *rows = NULL; return 0; }
-  *rows = m->rows + g->start;
+  Group *g = lookup(h, f, rows);
+  if (!g || !g->count) { *rows = NULL; return 0; }
   return g->count;
 }
 

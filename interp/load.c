@@ -39,7 +39,7 @@ typedef struct CodeMap { uint64_t *keys; uint32_t *rows; uint32_t cap; int kind;
 
 static inline uint64_t pack8(const char *s, size_t n) {
   uint64_t x = 0;
-  memcpy(&x, s, n);
+  for (size_t i = 0; i < n; i++) x |= (uint64_t)(unsigned char)s[i] << (8 * i);
   return x;
 }
 

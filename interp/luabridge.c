@@ -102,30 +102,15 @@ static LuaBridge *getb(lua_State *L) { return *(LuaBridge **)lua_getextraspace(L
 
 /* ==== memory ============================================================= */
 
-/* lua_Alloc over the hedge allocator hook, with the same accounting and cap
-** as mem.c: over the cap is a NULL, which Lua turns into a memory error. */
+/* lua_Alloc over the state's allocator hook (hx_hook: the same accounting
+** and cap as every other allocation); over the cap is a NULL, which Lua
+** turns into a memory error. cap_hit remembers why, for the message. */
 static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   LuaBridge *b = ud;
   H *h = b->h;
   if (!ptr) osize = 0;   /* Lua passes a type tag there for new objects */
-  if (nsize == 0) {
-    if (ptr) {
-      h->alloc(h->alloc_ud, ptr, osize, 0);
-      h->mem_used -= osize;
-    }
-    return NULL;
-  }
-  if (nsize > osize && h->mem_cap && h->mem_used + (nsize - osize) > h->mem_cap) {
-    b->cap_hit = 1;
-    return NULL;
-  }
-  void *q = h->alloc(h->alloc_ud, ptr, osize, nsize);
-  if (!q) {
-    b->cap_hit = 0;
-    return NULL;
-  }
-  h->mem_used = h->mem_used - osize + nsize;
-  if (h->mem_used > h->mem_peak) h->mem_peak = h->mem_used;
+  void *q = hx_hook(h, ptr, osize, nsize);
+  if (!q && nsize) b->cap_hit = h->mem_cap && nsize > osize && h->mem_used + (nsize - osize) > h->mem_cap;
   return q;
 }
 
@@ -150,6 +135,12 @@ static int has_mt(lua_State *L, int idx, const void *mt) {
 
 static int is_errobj(lua_State *L, LuaBridge *b, int idx) {
   return lua_type(L, idx) == LUA_TTABLE && has_mt(L, idx, b->errmt_p);
+}
+
+/* A quantity kept in Lua across a rollback of unit declarations may name
+** a dimension that no longer exists. */
+static int dim_ok(H *h, int dim) {
+  return dim > 0 && h->units && (uint32_t)dim < h->units->dims.n;
 }
 
 static int ent_valid(H *h, const LEnt *e) {
@@ -378,9 +369,15 @@ static int lua_scalar(lua_State *L, LuaBridge *b, int idx, Value *v) {
   case LUA_TNUMBER: *v = v_num((double)lua_tonumber(L, idx)); return 1;
   case LUA_TUSERDATA:
     switch (udkind(L, b, idx, &p)) {
-    case UD_QTY: *v = v_qty(((LQty *)p)->v, ((LQty *)p)->dim); return 1;
+    case UD_QTY:
+      if (!dim_ok(b->h, ((LQty *)p)->dim)) return 0;
+      *v = v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
+      return 1;
     case UD_DATE: *v = v_date(((LDate *)p)->days, ((LDate *)p)->prec); return 1;
-    case UD_ENT: *v = v_ent(((LEnt *)p)->kind, (int32_t)((LEnt *)p)->row); return 1;
+    case UD_ENT:
+      if (!ent_valid(b->h, p)) return 0;
+      *v = v_ent(((LEnt *)p)->kind, (int32_t)((LEnt *)p)->row);
+      return 1;
     default: return 0;
     }
   default: return 0;
@@ -550,7 +547,9 @@ static Value to_value(Conv *c, int idx, int depth) {
   }
   case LUA_TUSERDATA:
     switch (udkind(L, b, idx, &p)) {
-    case UD_QTY: return v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
+    case UD_QTY:
+      if (!dim_ok(h, ((LQty *)p)->dim)) conv_fail(c, "a quantity whose unit no longer exists cannot cross to hedge");
+      return v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
     case UD_DATE: return v_date(((LDate *)p)->days, ((LDate *)p)->prec);
     case UD_ENT:
       if (!ent_valid(h, p)) conv_fail(c, "a %s that no longer exists cannot cross to hedge",
@@ -594,6 +593,12 @@ static int first_line_has(const char *msg, size_t n, const char *what) {
 _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx, int st, Loc loc,
                                       const char *what) {
   if (is_errobj(L, b, idx)) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_elimit);
+    int steps = lua_rawequal(L, -1, idx);
+    lua_pop(L, 1);
+    if (steps)   /* the count hook's: worded as the evaluator's own */
+      hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)",
+                      (unsigned long long)h->max_steps);
     lua_rawgeti(L, idx, 1);
     lua_rawgeti(L, idx, 2);
     lua_rawgeti(L, idx, 3);
@@ -603,6 +608,10 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
     int status = lua_isinteger(L, -2) ? (int)lua_tointeger(L, -2) : HEDGE_ERROR;
     int located = lua_toboolean(L, -1);
     if (status <= HEDGE_FAIL || status > HEDGE_EUSAGE) status = HEDGE_ERROR;
+    /* the interrupt is consumed when it becomes a hedge error (as in
+    ** hx_step_check); while it travels through Lua the flag stays set, so
+    ** a Lua pcall cannot swallow it for good */
+    if (status == HEDGE_EINTERRUPT) atomic_store(&h->interrupted, 0);
     if (located) {   /* a hedge error that crossed Lua: as it was */
       h->err.n = 0;
       buf_put(h, &h->err, m, n);
@@ -619,12 +628,19 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
   const char *m = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
   if (!m) m = "(error object is not a string)", n = strlen(m);
   n = trim_trace(m, n);
-  if (st == LUA_ERRERR)
-    hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep %s (error while handling an error: %.*s)",
-                    what, (int)n, m);
-  if (first_line_has(m, n, "stack overflow"))
-    hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep %s: %.*s", what, (int)n, m);
-  hx_error_at(h, loc, "%s: %.*s", what, (int)n, m);
+  /* the message, then the hedge call site quoted with a caret, then the
+  ** Lua traceback (l_msgh appended it after a "\nstack traceback:") */
+  static const char tb[] = "\nstack traceback:";
+  size_t mn = n;
+  for (size_t i = 0; i + sizeof tb - 1 <= n; i++)
+    if (memcmp(m + i, tb, sizeof tb - 1) == 0) { mn = i; break; }
+  int status = HEDGE_ERROR;
+  const char *pre = "";
+  if (st == LUA_ERRERR) status = HEDGE_ELIMIT, pre = "recursion too deep ";
+  else if (first_line_has(m, mn, "stack overflow")) status = HEDGE_ELIMIT, pre = "recursion too deep ";
+  hx_error_begin(h, status, loc, 1, "%s%s: %.*s", pre, what, (int)mn, m);
+  if (mn < n) buf_put(h, &h->err, m + mn, n - mn);
+  hx_error_end(h);
 }
 
 /* Message handler of every lua_pcall that runs Lua code: error objects
@@ -748,9 +764,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   /* fast path: results that need no allocation */
   if (c.status == LUA_OK) {
     Value v;
-    void *p;
-    int t = lua_type(L, -1);
-    if ((t != LUA_TUSERDATA || udkind(L, b, -1, &p) != UD_ENT || ent_valid(h, p)) && lua_scalar(L, b, lua_gettop(L), &v)) {
+    if (lua_scalar(L, b, lua_gettop(L), &v)) {
       lua_settop(L, base);
       return v;
     }
@@ -1054,6 +1068,10 @@ typedef struct DimName { int dim; char buf[128]; } DimName;
 
 static void dimname_work(H *h, void *ud) {
   DimName *d = ud;
+  if (!dim_ok(h, d->dim)) {
+    snprintf(d->buf, sizeof d->buf, "?");
+    return;
+  }
   const char *s = dim_name(h, d->dim, d->buf, sizeof d->buf);
   if (s != d->buf) snprintf(d->buf, sizeof d->buf, "%s", s ? s : "?");
 }

@@ -336,7 +336,7 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
   r->rules = arena_alloc(h, &r->arena, (p->rules.n ? p->rules.n : 1) * sizeof(RRule));
   for (uint32_t i = 0; i < p->rules.n; i++) {
     Rule *rule = &p->rules.p[i];
-    if (nonly) {
+    if (only) {   /* a list, even an empty one, selects */
       int want = 0;
       for (int j = 0; j < nonly; j++) if (strcmp(only[j], rule->name->s) == 0) want = 1;
       if (!want) continue;
