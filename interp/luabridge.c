@@ -219,13 +219,18 @@ static int raise_hedge(lua_State *L, LuaBridge *b, int st, int note) {
     lua_concat(L, 2);
     return lua_error(L);
   }
+  static const char noted[] = "\nnote: called from Lua at ";
+  if (located && note) {   /* the innermost Lua line is the one worth naming */
+    for (size_t i = 0; i + sizeof noted - 1 <= n; i++)
+      if (memcmp(m + i, noted, sizeof noted - 1) == 0) { note = 0; break; }
+  }
   lua_pushlstring(L, m, n);
   if (located && note) {
     luaL_where(L, 1);
     size_t wl;
     const char *w = lua_tolstring(L, -1, &wl);
     if (wl >= 2 && w[wl - 2] == ':') {
-      lua_pushfstring(L, "\nnote: called from Lua at %s", w);
+      lua_pushfstring(L, "%s%s", noted, w);
       lua_remove(L, -2);
       /* drop the ": " luaL_where ends with */
       size_t fl;
@@ -811,8 +816,9 @@ static int named_table(lua_State *L, LuaBridge *b, Function *f, int idx) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
-    size_t n;
-    if (lua_type(L, -1) != LUA_TSTRING || !is_param(f, lua_tolstring(L, -1, &n), n)) {
+    size_t n = 0;
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    if (!k || !is_param(f, k, n)) {
       lua_pop(L, 1);
       return 0;
     }

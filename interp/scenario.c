@@ -57,6 +57,27 @@ static void apply_change(H *h, Node *s) {
     vec_push(h, &rows, r);
   }
   if (s->kind == S_DROP) {
+    if (k == K_PARTNER || k == K_COMMODITY) {
+      /* a dropped partner must not leave deals pointing at nothing */
+      for (uint32_t i = 0; i < rows.n; i++) {
+        uint32_t e = rows.p[i], nd = 0, nl = 0;
+        for (int tk = K_DEAL; tk <= K_LOAN; tk++) {
+          Table *x = &w->t[tk];
+          for (uint32_t r = 0; r < x->n; r++) {
+            if (!world_alive(w, tk, r)) continue;
+            int uses = k == K_COMMODITY ? (tk == K_DEAL && x->c[r] == e) : (x->a[r] == e || x->b[r] == e);
+            if (uses) { if (tk == K_DEAL) nd++; else nl++; }
+          }
+        }
+        if (nd || nl) {
+          char nb[128];
+          const char *name = world_name(h, k, e, nb, sizeof nb);
+          vec_free(h, &rows);
+          hx_error_at(h, s->loc, "cannot drop %s %s: %u deal%s and %u loan%s still refer to it (drop them first)",
+                      kind_names[k], name, nd, nd == 1 ? "" : "s", nl, nl == 1 ? "" : "s");
+        }
+      }
+    }
     for (uint32_t i = 0; i < rows.n; i++) world_drop(h, k, rows.p[i]);
   } else {
     /* new values are computed before any is written, so one update does not

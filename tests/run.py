@@ -404,9 +404,10 @@ def d_json(c, arg):
     if rep is None:
         return
     rules = {r.get("name"): r for r in rep.get("rules", []) if isinstance(r, dict)}
-    names = {"r": rep, "rules": rules, "approx": approx, "re": re, "math": math}
+    names = {"__builtins__": __builtins__, "r": rep, "rules": rules, "approx": approx,
+             "re": re, "math": math}
     try:
-        ok = eval(arg, {"__builtins__": __builtins__}, names)
+        ok = eval(arg, names)  # globals, so that comprehensions in PYEXPR see the names
     except Exception as e:  # a KeyError etc. means the report lacks what the case wants
         c.fail(f"json {arg!r} raised {type(e).__name__}: {e}")
         return

@@ -78,7 +78,7 @@ def main():
     for i in range(1, 4):
         junk = bytes([0xFF]) + bytes(rnd.randrange(256) for _ in range(400))
         write(os.path.join(HERE, f"gen_junk_{i}.hedge"),
-              "#? check-error: invalid UTF-8\n#? error-at: 2:1\n", junk)
+              "#? check-error: invalid UTF-8\n#? error-at: 3:1\n", junk)
     write(os.path.join(HERE, "gen_junk_nul.hedge"),
           "# A NUL byte after a statement.\n#? check-error: unexpected character\n#? error-at: 4:10\n",
           b"let x = 1\x00\x00 junk\n")

@@ -42,7 +42,7 @@ function M.neg(a) return -a end
 function M.lt(a, b) return a < b end
 function M.le(a, b) return a <= b end
 function M.eq(a, b) return a == b end
-function M.str(x) return tostring(x) end
+function M.to_text(x) return tostring(x) end
 function M.cat(x) return "<" .. x .. ">" end
 
 -- Dates: .year .month .day, comparisons, date + time.

@@ -1,0 +1,1 @@
+return { which = function() return "first" end, only_a = function() return "a" end }

@@ -1,0 +1,1 @@
+return { which = function() return "second" end }
