@@ -22,7 +22,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
-          interp/scenario.c interp/luabridge.c interp/ffi.c interp/api.c
+          interp/scenario.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c
 CLI_SRC = interp/main.c interp/repl.c
 HDRS = $(wildcard interp/*.h)
 
@@ -53,7 +53,7 @@ hedge: $(CLI_OBJ) libhedge.a
 
 build/hedge-asan: $(ASAN_CLI_OBJ) $(ASAN_LIB_OBJ)
 	$(CC) $(ASAN) -o $@ $(ASAN_CLI_OBJ) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
-	@mkdir -p build/asan-bin && ln -sf ../../stdlib build/stdlib
+	ln -sfn ../stdlib build/stdlib
 
 # ---- setup: the Debian packages the build needs --------------------------------
 deps:

@@ -192,6 +192,9 @@ int hedge_repl_eval(hedge_State *h, const char *chunkname, const char *text,
     prog_rollback(h, pm);
     h->err_status = es ? es : st;
   }
+  /* strings end on their line: one still open at the end of the input
+  ** cannot be finished by another line, so it is an error at once */
+  if (inc && h->err.p && strstr(h->err.p, ": error: unterminated string")) inc = 0;
   if (c.report) report_free(h, c.report);
   arena_release(h, &h->temp, am);
   atomic_store(&h->interrupted, 0);
@@ -222,13 +225,17 @@ static void fn_head(H *h, Buf *b, Function *f) {
   buf_putc(h, b, ')');
 }
 
+/* Shortens a buffer (keeping it NUL-terminated, as buf_cstr expects). */
+static void buf_cut(Buf *b, size_t n) { b->n = n; if (b->p) b->p[n] = 0; }
+
 /* A value for a one-line description: quoted, cut at about 70 bytes. */
 static void short_value(H *h, Buf *b, Value v) {
   size_t at = b->n;
   v_print(h, b, v, 1);
   if (b->n - at > 72) {
-    b->n = at + 69;
-    while (b->n > at && ((unsigned char)b->p[b->n] & 0xC0) == 0x80) b->n--;   /* keep UTF-8 whole */
+    size_t n = at + 69;
+    while (n > at && ((unsigned char)b->p[n] & 0xC0) == 0x80) n--;   /* keep UTF-8 whole */
+    buf_cut(b, n);
     buf_puts(h, b, "...");
   }
 }
@@ -285,7 +292,7 @@ static void entity_text(H *h, Buf *b, int kind, uint32_t row) {
   if (kind == K_DEAL || kind == K_LOAN) buf_putc(h, b, ' ');
   size_t before = b->n;
   attrs(h, b, kind, row);
-  if (b->n == before) b->n = at;
+  if (b->n == before) buf_cut(b, at);
 }
 
 static void rule_line(H *h, Buf *b, Rule *r) {
@@ -342,7 +349,7 @@ static void names_body(H *h, void *ud) {
       uint32_t n = world_count(h, kind);
       for (uint32_t i = 0; i < n && listening(c); i++) {
         uint32_t row = world_nth(h, kind, i);
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail) {
           if (kind == K_DEAL || kind == K_LOAN) entity_text(h, b, kind, row);
           else attrs(h, b, kind, row);
@@ -354,7 +361,7 @@ static void names_body(H *h, void *ud) {
     }
     case HEDGE_NAMES_RULES:
       for (uint32_t i = 0; i < p->rules.n; i++) {
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) rule_line(h, b, &p->rules.p[i]);
         give(c, p->rules.p[i].name->s, buf_cstr(h, b));
       }
@@ -363,7 +370,7 @@ static void names_body(H *h, void *ud) {
       for (uint32_t i = 0; i < p->globals.n; i++) {
         Global *g = p->globals.p[i];
         if (g->kind != (c->what == HEDGE_NAMES_LETS ? G_LET : G_FUNC)) continue;
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) {
           char lb[512];
           if (g->kind == G_FUNC) {
@@ -378,14 +385,14 @@ static void names_body(H *h, void *ud) {
     case HEDGE_NAMES_BUILTINS:
       for (uint32_t i = 0; i < p->builtins.n; i++) {
         Function *f = p->builtins.p[i];
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) fn_head(h, b, f);
         give(c, f->name->s, buf_cstr(h, b));
       }
       return;
     case HEDGE_NAMES_SCENARIOS:
       for (uint32_t i = 0; i < p->scenarios.n; i++) {
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) scenario_line(h, b, &p->scenarios.p[i]);
         give(c, p->scenarios.p[i].name->s, buf_cstr(h, b));
       }
@@ -393,21 +400,21 @@ static void names_body(H *h, void *ud) {
     case HEDGE_NAMES_UNITS:
       for (uint32_t i = 0; i < h->units->units.n; i++) {
         Unit *u = &h->units->units.p[i];
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) unit_line(h, b, u);
         give(c, u->name->s, buf_cstr(h, b));
       }
       return;
     case HEDGE_NAMES_TESTS:
       for (uint32_t i = 0; i < p->tests.n; i++) {
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) buf_puts(h, b, hx_locstr(h, p->tests.p[i].node->loc, nb, sizeof nb));
         give(c, p->tests.p[i].name->s, buf_cstr(h, b));
       }
       return;
     case HEDGE_NAMES_COLLECTIONS:
       for (int k = 0; k < K_NKINDS; k++) {
-        b->n = 0;
+        buf_cut(b, 0);
         if (c->detail && listening(c)) {
           uint32_t n = world_count(h, k);
           buf_printf(h, b, "%u %s", n, n == 1 ? kind_names[k] : coll_names[k]);
@@ -626,7 +633,7 @@ static void help_function(H *h, Buf *b, Function *f, Loc loc) {
 static void help_body(H *h, void *ud) {
   HelpCtx *c = ud;
   Buf *b = &h->result;
-  b->n = 0;
+  buf_cut(b, 0);
   const char *name = c->name;
   size_t len = strlen(name);
   char lb[512], nb[160];
@@ -673,7 +680,7 @@ static void help_body(H *h, void *ud) {
         buf_puts(h, b, k == K_DEAL || k == K_LOAN ? ": " : " ");
         size_t before = b->n;
         if (k == K_DEAL || k == K_LOAN) entity_text(h, b, k, row); else attrs(h, b, k, row);
-        if (b->n == before) b->n = at;
+        if (b->n == before) buf_cut(b, at);
         buf_printf(h, b, "\n  declared at %s\n", hx_locstr(h, g->loc, lb, sizeof lb));
         return;
       }

@@ -19,9 +19,10 @@ extern "C" {
 ** expressions as statements. chunkname names the input in messages (NULL:
 ** "<repl>").
 ** - If the input ends too early (open bracket, trailing operator, `:` or
-**   `where` waiting for more, unclosed string), *incomplete (may be NULL) is
+**   `where` waiting for more), *incomplete (may be NULL) is
 **   set to 1, nothing runs and HEDGE_ERROR is returned: read another line
-**   and call again with the whole text.
+**   and call again with the whole text. (A string still open at the end
+**   is an error at once: strings end on their line.)
 ** - Otherwise the statements run in REPL mode (let, fn and rule names may be
 **   rebound): a declaration joins the world; an expression's value is
 **   printed (quoted, as hedge_eval shows it) through the print hook; a

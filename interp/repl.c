@@ -50,7 +50,7 @@ typedef struct Repl {
 } Repl;
 
 static Repl R;
-static volatile sig_atomic_t got_sigint, got_sigwinch;
+static volatile sig_atomic_t got_sigint, got_sigwinch, got_sigterm;
 static hedge_State *volatile eval_state;   /* set while evaluating */
 
 static void on_sigint(int sig) {
@@ -60,6 +60,13 @@ static void on_sigint(int sig) {
   if (h) hedge_interrupt(h);   /* an atomic store: async-signal-safe */
 }
 static void on_sigwinch(int sig) { (void)sig; got_sigwinch = 1; }
+/* SIGTERM, SIGHUP (the terminal went away): stop, but save the history */
+static void on_sigterm(int sig) {
+  (void)sig;
+  got_sigterm = 1;
+  hedge_State *h = eval_state;
+  if (h) hedge_interrupt(h);
+}
 
 static void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
@@ -177,6 +184,7 @@ static void history_start(void) {
   stifle_history(HISTORY_MAX);
   /* timestamps mark where an entry starts, so a multi-line input is one
   ** entry in the file too */
+  history_comment_char = '#';   /* timestamps are written as #1732633200 */
   history_write_timestamps = 1;
   history_multiline_entries = 1;
   R.histfile = history_path();
@@ -292,8 +300,13 @@ static void cmd_help(char **argv, int argc) {
       continue;
     }
     const char *text = hedge_help(R.H, name);
-    if (text) { out(stdout, text); continue; }
     int i = command_index(name);
+    if (text) {
+      out(stdout, text);
+      /* `load`, `list`, `test`: a keyword or function and a command */
+      if (i >= 0) printf("and the command :%s %s\n  %s\n", commands[i].name, commands[i].args, commands[i].help);
+      continue;
+    }
     if (i >= 0) { printf(":%s %s\n  %s\n", commands[i].name, commands[i].args, commands[i].help); continue; }
     report_error(hedge_errmsg(R.H));
   }
@@ -324,7 +337,12 @@ static void check(const char *const *only, int explain) {
   eval_state = NULL;
   if (!r) { report_error(hedge_errmsg(R.H)); return; }
   out(stdout, hedge_report_text(R.H, r, R.color));
-  if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) report_error(hedge_errmsg(R.H));
+  if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) {
+    /* an interrupt or a limit: the report shows it on the rule it stopped */
+    const char *m = hedge_errmsg(R.H);
+    if (m && *m) report_error(m);
+    else R.failed = 1;
+  }
   hedge_report_free(R.H, r);
 }
 
@@ -342,6 +360,23 @@ static void cmd_why(char **argv, int argc) {
   check(only, 1);
 }
 
+/* Prints names with their details in two columns. */
+static void print_names(Names *c, const char *indent) {
+  size_t w = 0;
+  for (int i = 0; i < c->n; i++) if (strlen(c->name[i]) > w) w = strlen(c->name[i]);
+  if (w > 28) w = 28;
+  for (int i = 0; i < c->n; i++) {
+    if (c->detail[i] && *c->detail[i]) {
+      char line[64];
+      snprintf(line, sizeof line, "%s%-*s  ", indent, (int)w, c->name[i]);
+      out(stdout, line);
+      out(stdout, c->detail[i]);
+      fputc('\n', stdout);
+    } else printf("%s%s\n", indent, c->name[i]);
+  }
+  fflush(stdout);
+}
+
 static void cmd_scenario(char **argv, int argc) {
   if (argc == 0) {
     if (R.scenario) printf("scenario %s (:scenario off for the base world)\n", R.scenario);
@@ -349,7 +384,7 @@ static void cmd_scenario(char **argv, int argc) {
     Names c = {0};
     hedge_names(R.H, HEDGE_NAMES_SCENARIOS, 1, collect, &c);
     if (c.n) printf("declared:\n");
-    for (int i = 0; i < c.n; i++) printf("  %s  %s\n", c.name[i], c.detail[i] ? c.detail[i] : "");
+    print_names(&c, "  ");
     names_free(&c);
     fflush(stdout);
     return;
@@ -378,23 +413,6 @@ static void cmd_scenario(char **argv, int argc) {
     R.scenario = xstrdup(argv[0]);
   }
   names_free(&c);
-}
-
-/* Prints names with their details in two columns. */
-static void print_names(Names *c, const char *indent) {
-  size_t w = 0;
-  for (int i = 0; i < c->n; i++) if (strlen(c->name[i]) > w) w = strlen(c->name[i]);
-  if (w > 28) w = 28;
-  for (int i = 0; i < c->n; i++) {
-    if (c->detail[i] && *c->detail[i]) {
-      char line[64];
-      snprintf(line, sizeof line, "%s%-*s  ", indent, (int)w, c->name[i]);
-      out(stdout, line);
-      out(stdout, c->detail[i]);
-      fputc('\n', stdout);
-    } else printf("%s%s\n", indent, c->name[i]);
-  }
-  fflush(stdout);
 }
 
 static const char *plural(int n, const char *one, const char *many) { return n == 1 ? one : many; }
@@ -443,15 +461,19 @@ static void cmd_list(char **argv, int argc) {
     c.limit = what == HEDGE_NAMES_DEALS || what == HEDGE_NAMES_LOANS ? LIST_CAP : 0;
     int n = hedge_names(R.H, what, 1, collect, &c);
     if (n < 0) { report_error(hedge_errmsg(R.H)); names_free(&c); continue; }
-    print_names(&c, "  ");
     if (what == HEDGE_NAMES_FUNCTIONS) {
+      printf("declared (%d):\n", n);
+      print_names(&c, "  ");
       Names b = {0};
       int nb = hedge_names(R.H, HEDGE_NAMES_BUILTINS, 1, collect, &b);
-      printf("%d %s declared; built in and standard library (%d):\n", n, plural(n, "function", "functions"), nb);
+      printf("built in and standard library (%d):\n", nb);
       print_names(&b, "  ");
       names_free(&b);
-    } else if (n > c.n) printf("... %d more: %d %s in all\n", n - c.n, n, plural(n, kinds[k].one, kinds[k].many));
-    else printf("%d %s\n", n, plural(n, kinds[k].one, kinds[k].many));
+    } else {
+      print_names(&c, "  ");
+      if (n > c.n) printf("... %d more: %d %s in all\n", n - c.n, n, plural(n, kinds[k].one, kinds[k].many));
+      else printf("%d %s\n", n, plural(n, kinds[k].one, kinds[k].many));
+    }
     fflush(stdout);
     names_free(&c);
   }
@@ -528,11 +550,6 @@ static void pending_clear(void) {
   R.pending_len = 0;
 }
 
-static int blank(const char *s) {
-  for (; *s; s++) if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') return 0;
-  return 1;
-}
-
 /* Evaluates the pending input; SIGINT interrupts it meanwhile. Returns 1
 ** when it is incomplete (more lines wanted). */
 static int evaluate_pending(sigset_t *unblock, sigset_t *block) {
@@ -568,7 +585,7 @@ static void handle_line(const char *line, sigset_t *unblock, sigset_t *block) {
       free(copy);
       return;
     }
-    if (*p == '#' && blank(p + strcspn(p, "\n"))) return;   /* a comment alone */
+    if (*p == '#') return;   /* a comment alone */
     R.pending_start = R.lineno;
   }
   size_t n = strlen(line);
@@ -589,7 +606,7 @@ static int comp_i;
 static char *comp_generator(const char *text, int state) {
   (void)text;
   if (!state) comp_i = 0;
-  while (comp_i < comp.n) return xstrdup(comp.name[comp_i++]);
+  if (comp_i < comp.n) return xstrdup(comp.name[comp_i++]);
   return NULL;
 }
 
@@ -712,15 +729,23 @@ static char **complete(const char *text, int start, int end) {
     rl_completion_append_character = '\0';
     return comp.n ? rl_completion_matches(text, comp_generator) : NULL;
   }
-  hedge_names(R.H, HEDGE_NAMES_GLOBALS, 0, collect, &comp);
+  hedge_names(R.H, HEDGE_NAMES_GLOBALS, 1, collect, &comp);    /* detail: the kind */
+  int nb = comp.n;
   hedge_names(R.H, HEDGE_NAMES_BUILTINS, 0, collect, &comp);
+  for (int i = nb; i < comp.n; i++) comp.detail[i] = xstrdup("fn");
   hedge_names(R.H, HEDGE_NAMES_COLLECTIONS, 0, collect, &comp);
   hedge_names(R.H, HEDGE_NAMES_KEYWORDS, 0, collect, &comp);
   char *typed = typed_text();
   binders_into(&comp, typed);
   free(typed);
+  if (!comp.n) return NULL;
+  char **m = rl_completion_matches(text, comp_generator);
+  /* one function: open its argument list; anything else: a space */
   rl_completion_append_character = ' ';
-  return comp.n ? rl_completion_matches(text, comp_generator) : NULL;
+  if (m && !m[1])
+    for (int i = 0; i < comp.n; i++)
+      if (!strcmp(comp.name[i], m[0]) && comp.detail[i] && !strcmp(comp.detail[i], "fn")) rl_completion_append_character = '(';
+  return m;
 }
 
 /* ---- the terminal loop ------------------------------------------------------------ */
@@ -782,12 +807,16 @@ static void terminal_loop(void) {
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGWINCH);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
   sigprocmask(SIG_BLOCK, &block, &orig);
   sigset_t waiting = orig;     /* what pselect and evaluation run with */
   sigdelset(&waiting, SIGINT);
   sigdelset(&waiting, SIGWINCH);
+  sigdelset(&waiting, SIGTERM);
+  sigdelset(&waiting, SIGHUP);
   install_prompt();
-  while (!R.quit) {
+  while (!R.quit && !got_sigterm) {
     if (got_sigwinch) { got_sigwinch = 0; rl_resize_terminal(); }
     if (got_sigint) { got_sigint = 0; cancel_input(); continue; }
     fd_set fds;
@@ -811,6 +840,7 @@ static void terminal_loop(void) {
     cb_line = NULL;
     handle_line(line, &waiting, &block);
     free(line);
+    if (got_sigterm) break;
     got_sigint = 0;            /* a Ctrl-C that stopped the evaluation is spent */
     if (!R.quit) install_prompt();
   }
@@ -859,7 +889,14 @@ int cli_repl(const char **files, int nfiles, unsigned caps, int color) {
   sa.sa_flags = 0;             /* no SA_RESTART: a blocking read returns EINTR */
   sigaction(SIGINT, &sa, NULL);
   sa.sa_handler = on_sigwinch;
+  sa.sa_flags = SA_RESTART;    /* a resize must not break a write */
   sigaction(SIGWINCH, &sa, NULL);
+  if (R.tty) {
+    sa.sa_handler = on_sigterm;
+    sa.sa_flags = 0;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+  }
   R.H = open_state();
   if (!R.H) return 2;
   for (int i = 0; i < nfiles; i++) {
@@ -878,11 +915,12 @@ int cli_repl(const char **files, int nfiles, unsigned caps, int color) {
     terminal_loop();
     history_finish();
   } else piped_loop();
-  int interrupted = got_sigint && !R.tty;
+  int interrupted = (got_sigint && !R.tty) || got_sigterm;
   pending_clear();
   free(R.scenario);
   hedge_close(R.H);
   fflush(stdout);
+  if (got_sigterm) return 128 + SIGTERM;
   if (interrupted) return 130;
   return R.tty ? 0 : R.failed ? 2 : 0;
 }
