@@ -149,6 +149,8 @@ struct hedge_State {
   void (*print_fn)(void *ud, const char *s, size_t n);  /* NULL: collect in out */
   void *print_ud;
   int repl_mode;               /* let/fn/rule may be redefined */
+  void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
+  void *progress_ud;
 };
 
 /* Well-known interned names (fields the evaluator tests by pointer). */

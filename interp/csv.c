@@ -716,3 +716,14 @@ int csv_parse_int(const char *p, size_t len, long long *out)
         *out = (long long)v;
     return 1;
 }
+
+/* Bytes of the file consumed so far and its size (for progress reports). */
+int csv_progress(const CsvReader *r, long long *done, long long *total)
+{
+    struct stat st;
+    off_t o = lseek(r->fd, 0, SEEK_CUR);
+    if (o < 0 || fstat(r->fd, &st) != 0) return 0;
+    *done = (long long)o - (long long)(r->end - r->pos);
+    *total = (long long)st.st_size;
+    return 1;
+}

@@ -58,6 +58,8 @@ CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
 int csv_next(CsvReader *r, CsvField **fields, long *line,
              char *err, size_t errlen);
 
+/* Bytes consumed so far and the file's size; 0 when unknown. */
+int csv_progress(const CsvReader *r, long long *done, long long *total);
 /* Closes the file and frees everything. NULL is allowed. */
 void csv_close(CsvReader *r);
 

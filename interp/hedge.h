@@ -63,6 +63,11 @@ typedef struct hedge_Options {
   /* Where `print` output goes. NULL: collected; read it with hedge_output(). */
   void (*print)(void *ud, const char *text, size_t len);
   void *print_ud;
+  /* Progress of long loads. NULL: none. Called about every 64K rows once a
+  ** load has run for a second: file (as written in the program), rows so
+  ** far, fraction of the file read (0..1), and done = 1 on the last call. */
+  void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
+  void *progress_ud;
 } hedge_Options;
 
 /* Opens a state. NULL options means all defaults. Returns NULL only when

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "eval.h"
 #include "units.h"
 #include "csv.h"
@@ -307,7 +308,21 @@ static void load_rows(H *h, Load *L) {
   int n;
   uint32_t nextrow = t->n;
   int any_text = 0;
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int reporting = 0;
   while ((n = next_row(h, L, &f)) > 0) {
+    if (h->progress && ((nextrow - L->first_row) & 0xFFFF) == 0xFFFF) {
+      /* a load that takes over a second says how far it is */
+      struct timespec t1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+      long long done, total;
+      if (el > 1.0 && csv_progress(L->csv, &done, &total) && total > 0) {
+        reporting = 1;
+        h->progress(h->progress_ud, L->shown, (long)(nextrow - L->first_row), (double)done / (double)total, 0);
+      }
+    }
     if (n != L->ncols) {
       if (n == 1 && f[0].len == 0) continue;
       row_error(h, L, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
@@ -389,6 +404,7 @@ static void load_rows(H *h, Load *L) {
     if (kind == K_LOAN && t->a[r] == t->b[r]) row_error(h, L, "lender and borrower are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
     nextrow = r + 1;
   }
+  if (reporting) h->progress(h->progress_ud, L->shown, (long)(nextrow - L->first_row), 1.0, 1);
   if (any_text) {
     /* second pass: columns that are not all numbers hold strings */
     csv_close(L->csv);

@@ -38,6 +38,13 @@ static const char usage[] =
 
 static void print_to(void *ud, const char *s, size_t n) { fwrite(s, 1, n, (FILE *)ud); fflush((FILE *)ud); }
 
+/* Progress of a long load, on a terminal only: one line redrawn in place. */
+static void progress_to(void *ud, const char *file, long rows, double fraction, int done) {
+  (void)ud;
+  fprintf(stderr, "\rloading %s: %ld rows (%.0f%%)%s", file, rows, fraction * 100, done ? "\n" : "");
+  fflush(stderr);
+}
+
 static int is_dir(const char *p) { struct stat st; return stat(p, &st) == 0 && S_ISDIR(st.st_mode); }
 
 /* The standard library: $HEDGE_STDLIB, else beside the binary (a build
@@ -75,6 +82,7 @@ hedge_State *cli_open(unsigned caps, FILE *print_stream) {
   o.search_path = getenv("HEDGE_PATH");
   o.print = print_to;
   o.print_ud = print_stream;
+  if (isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) o.progress = progress_to;
   char err[1024];
   hedge_State *H = hedge_open(&o, err, sizeof err);
   if (!H) { fprintf(stderr, "hedge: cannot start: %s\n", err); exit(2); }
