@@ -62,11 +62,13 @@ hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
   h->caps = opts ? opts->capabilities : 0;
   h->print_fn = opts ? opts->print : NULL;
   h->print_ud = opts ? opts->print_ud : NULL;
+  h->progress = opts ? opts->progress : NULL;
+  h->progress_ud = opts ? opts->progress_ud : NULL;
   atomic_init(&h->interrupted, 0);
   OpenCtx c = {opts, err, errlen, 0};
   int st = hx_pcall(h, open_body, &c);
   if (st != HEDGE_OK || c.failed) {
-    if (st != HEDGE_OK && err && errlen) snprintf(err, errlen, "%s", buf_cstr(h, &h->err));
+    if (st != HEDGE_OK && err && errlen) snprintf(err, errlen, "%s", hedge_errmsg(h));
     hedge_close(h);
     return NULL;
   }
@@ -95,6 +97,7 @@ void hedge_close(hedge_State *h) {
 const char *hedge_errmsg(hedge_State *h) {
   if (!h) return "no state";
   if (h->err_status == HEDGE_OK) return "";
+  if (h->err_status == HEDGE_EMEMORY && (!h->err.p || !h->err.p[0])) return "error: out of memory";
   return h->err.p ? h->err.p : "";
 }
 
@@ -176,8 +179,7 @@ int hedge_eval(hedge_State *h, const char *expr, const char **result) {
 
 const char *hedge_output(hedge_State *h) {
   if (!h) return "";
-  const char *s = buf_cstr(h, &h->out);
-  return s;
+  return h->out.p ? h->out.p : "";   /* no allocation here: nothing may fail */
 }
 
 void hedge_output_clear(hedge_State *h) { if (h) h->out.n = 0, h->out.p ? h->out.p[0] = 0 : 0; }
@@ -202,7 +204,16 @@ size_t hedge_memory(hedge_State *h, size_t *peak) {
 typedef struct CheckCtx {
   const char *scenario; const char *const *only; int nonly; int explain;
   Report *report; Report *base; int compare;
+  int stop;   /* a limit, an interrupt or out of memory stopped a check */
 } CheckCtx;
+
+/* check_rules ends early on a limit, an interrupt or a memory error and
+** leaves its status in h->err_status; the boundary around check_body resets
+** that on return, so keep it here for check_status. */
+static void note_stop(H *h, CheckCtx *c) {
+  int s = h->err_status;
+  if (s == HEDGE_EINTERRUPT || s == HEDGE_ELIMIT || s == HEDGE_EMEMORY) c->stop = s;
+}
 
 static Scenario *need_scenario(H *h, const char *name) {
   HStr *s = hx_intern_find(h, name, strlen(name));
@@ -232,14 +243,15 @@ static void check_body(H *h, void *ud) {
     }
   }
   Scenario *sc = c->scenario ? need_scenario(h, c->scenario) : NULL;
-  if (c->compare) c->base = check_rules(h, c->only, c->nonly, NULL, c->explain);
+  if (c->compare) { c->base = check_rules(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }
   if (sc) {
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
     c->report = check_rules(h, c->only, c->nonly, c->scenario, c->explain);
+    note_stop(h, c);
     prog_rollback(h, pm);
-  } else c->report = check_rules(h, c->only, c->nonly, NULL, c->explain);
+  } else { c->report = check_rules(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }
 }
 
 static int check_status(H *h, Report *r) {
@@ -257,6 +269,7 @@ int hedge_check_ex(hedge_State *h, const char *scenario, const char *const *only
   while (only && only[c.nonly]) c.nonly++;
   int st = guarded(h, check_body, &c);
   if (st != HEDGE_OK) { report_free(h, c.report); return st; }
+  if (c.stop) h->err_status = c.stop;
   int rs = check_status(h, c.report);
   if (out) *out = c.report; else report_free(h, c.report);
   return rs;
@@ -264,6 +277,14 @@ int hedge_check_ex(hedge_State *h, const char *scenario, const char *const *only
 
 int hedge_check(hedge_State *h, const char *scenario, const char *const *only, hedge_Report **out) {
   return hedge_check_ex(h, scenario, only, 0, out);
+}
+
+typedef struct CompareCtx { Report *base, *report; const char *scenario; int json; } CompareCtx;
+static void compare_body(H *h, void *ud) {
+  CompareCtx *c = ud;
+  h->result.n = 0;
+  compare_reports(h, &h->result, c->base, c->report, c->scenario, c->json);
+  buf_cstr(h, &h->result);
 }
 
 int hedge_compare(hedge_State *h, const char *scenario, int json, const char **text) {
@@ -275,19 +296,37 @@ int hedge_compare(hedge_State *h, const char *scenario, int json, const char **t
   c.compare = 1;
   int st = guarded(h, check_body, &c);
   if (st != HEDGE_OK) { report_free(h, c.base); report_free(h, c.report); return st; }
-  h->result.n = 0;
-  compare_reports(h, &h->result, c.base, c.report, scenario, json);
+  if (c.stop) h->err_status = c.stop;
   int rs = check_status(h, c.report);
+  /* writing the text allocates: under a boundary too (out of memory) */
+  CompareCtx cc = {c.base, c.report, scenario, json};
+  int es = h->err_status;
+  st = hx_pcall(h, compare_body, &cc);
   report_free(h, c.base);
   report_free(h, c.report);
-  if (text) *text = buf_cstr(h, &h->result);
+  if (st != HEDGE_OK) return st;
+  h->err_status = es;
+  if (text) *text = h->result.p;
   return rs;
 }
 
 void hedge_report_free(hedge_State *h, hedge_Report *r) { if (h) report_free(h, r); }
 
-const char *hedge_report_json(hedge_State *h, hedge_Report *r) { return h && r ? report_json(h, r) : NULL; }
-const char *hedge_report_text(hedge_State *h, hedge_Report *r, int color) { return h && r ? report_text(h, r, color) : NULL; }
+/* Rendering allocates, so it runs under a boundary: NULL when out of memory
+** (hedge_errmsg says so). */
+typedef struct RenderCtx { Report *r; int json, color; const char *out; } RenderCtx;
+static void render_body(H *h, void *ud) {
+  RenderCtx *c = ud;
+  c->out = c->json ? report_json(h, c->r) : report_text(h, c->r, c->color);
+}
+static const char *render(H *h, Report *r, int json, int color) {
+  if (!h || !r) return NULL;
+  RenderCtx c = {r, json, color, NULL};
+  h->err_status = HEDGE_OK;
+  return hx_pcall(h, render_body, &c) == HEDGE_OK ? c.out : NULL;
+}
+const char *hedge_report_json(hedge_State *h, hedge_Report *r) { return render(h, r, 1, 0); }
+const char *hedge_report_text(hedge_State *h, hedge_Report *r, int color) { return render(h, r, 0, color); }
 
 #define RULE_OK(r, i) ((r) && (i) >= 0 && (i) < (r)->n)
 int hedge_report_rules(const hedge_Report *r) { return r ? r->n : 0; }
@@ -329,20 +368,18 @@ void hedge_report_summary(const hedge_Report *r, int *passed, int *failed, int *
 
 /* ---- tests ----------------------------------------------------------------------- */
 
-typedef struct TestCtx { TestResults *res; } TestCtx;
+typedef struct TestCtx { TestResults *res; int json; } TestCtx;
 static void test_body(H *h, void *ud) {
   TestCtx *c = ud;
   finish_load(h);
   c->res = run_tests(h);
 }
 
-int hedge_test(hedge_State *h, int json, const char **text, int *passed, int *failed) {
-  if (text) *text = NULL;
-  if (!h) return HEDGE_EUSAGE;
-  TestCtx c = {NULL};
-  int st = guarded(h, test_body, &c);
-  if (st != HEDGE_OK) return st;
-  TestResults *r = c.res;
+/* The results as text or JSON into h->result (allocates: under a boundary). */
+static void test_format(H *h, void *ud) {
+  TestCtx *c = ud;
+  TestResults *r = c->res;
+  int json = c->json;
   Buf *b = &h->result;
   b->n = 0;
   char lb[512];
@@ -377,11 +414,26 @@ int hedge_test(hedge_State *h, int json, const char **text, int *passed, int *fa
   }
   if (json) buf_printf(h, b, "\n  ],\n  \"summary\": { \"passed\": %d, \"failed\": %d } }\n", r->passed, r->failed);
   else buf_printf(h, b, "%d passed, %d failed\n", r->passed, r->failed);
+  buf_cstr(h, b);
+}
+
+int hedge_test(hedge_State *h, int json, const char **text, int *passed, int *failed) {
+  if (text) *text = NULL;
+  if (!h) return HEDGE_EUSAGE;
+  TestCtx c = {NULL, json};
+  int st = guarded(h, test_body, &c);
+  if (st != HEDGE_OK) return st;
+  TestResults *r = c.res;
+  /* a limit, an interrupt or out of memory stopped the run: keep its message */
+  int rs = r->status ? r->status : r->failed ? HEDGE_FAIL : HEDGE_OK;
+  int es = r->status ? r->status : HEDGE_OK;
+  st = hx_pcall(h, test_format, &c);
   if (passed) *passed = r->passed;
   if (failed) *failed = r->failed;
-  int rs = r->status ? r->status : r->failed ? HEDGE_FAIL : HEDGE_OK;
   tests_free(h, r);
-  if (text) *text = buf_cstr(h, b);
+  if (st != HEDGE_OK) return st;
+  h->err_status = es;
+  if (text) *text = h->result.p;
   return rs;
 }
 

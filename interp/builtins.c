@@ -166,11 +166,9 @@ static Value bi_month(H *h, CallArgs *a) {
 static Value bi_str(H *h, CallArgs *a) {
   arity(h, a, "str", 1, 1);
   if (a->pos[0].tag == T_STR) return a->pos[0];
-  Buf b = {0};
-  v_print(h, &b, a->pos[0], 0);
-  Value r = v_str(hx_newstr(h, &h->temp, b.p ? b.p : "", b.n));
-  buf_free(h, &b);
-  return r;
+  size_t len;
+  const char *s = v_tostr(h, a->pos[0], 0, &len);
+  return v_str(hx_newstr(h, &h->temp, s, len));
 }
 
 void builtins_init(H *h) {

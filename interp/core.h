@@ -112,6 +112,10 @@ _Noreturn void hx_error_end(H *h);
 ** h->err keeps the message. Boundaries nest. */
 int hx_pcall(H *h, void (*f)(H *h, void *ud), void *ud);
 
+/* Deeply nested input (a chain of 10000 `+`) must end in an error, not a
+** stack overflow: evaluation and resolution measure the C stack they use. */
+_Noreturn void hx_stack_error(H *h, Loc loc);
+
 /* "file:line:col" of loc into a small buffer. */
 const char *hx_locstr(H *h, Loc loc, char *buf, size_t n);
 /* The nearest of candidate names to name (Damerau-Levenshtein <= 2 or a
@@ -149,9 +153,19 @@ struct hedge_State {
   void (*print_fn)(void *ud, const char *s, size_t n);  /* NULL: collect in out */
   void *print_ud;
   int repl_mode;               /* let/fn/rule may be redefined */
+  int fatal;                   /* the error stops the whole call (interrupt,
+                                  step limit, memory), not just one rule */
+  char *stack_base;            /* C stack at the outermost boundary */
   void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
   void *progress_ud;
 };
+
+/* (see hx_stack_error) */
+static inline void hx_check_stack(H *h, Loc loc) {
+  char here;
+  if (h->stack_base && (size_t)(h->stack_base > &here ? h->stack_base - &here : &here - h->stack_base) > HX_C_STACK)
+    hx_stack_error(h, loc);
+}
 
 /* Well-known interned names (fields the evaluator tests by pointer). */
 typedef struct WellKnown WellKnown;

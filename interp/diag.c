@@ -87,21 +87,50 @@ _Noreturn void hx_error_span(H *h, Loc loc, int width, const char *fmt, ...) {
   hx_throw(h, HEDGE_ERROR);
 }
 
+/* Protect.status of the frame that formats a memory error's message. */
+#define OOM_FRAME (-1)
+
 _Noreturn void hx_error_status(H *h, int status, Loc loc, const char *fmt, ...) {
   /* Memory errors must not allocate more: keep whatever fits. */
   if (status == HEDGE_EMEMORY) {
+    /* the allocator failed while writing the message of a memory error:
+    ** give up on the message (never recurse) */
+    if (h->protect && h->protect->status == OOM_FRAME) hx_throw(h, status);
     size_t cap = h->mem_cap;
-    h->mem_cap = 0;   /* let the message itself be written */
-    va_list ap; va_start(ap, fmt); begin(h, status, loc, 1, fmt, ap); va_end(ap);
+    h->mem_cap = 0;   /* let the message itself be written, past the cap */
+    Protect p;
+    p.prev = h->protect;
+    p.status = OOM_FRAME;
+    h->protect = &p;
+    if (setjmp(p.jb) == 0) {
+      va_list ap; va_start(ap, fmt); begin(h, status, loc, 1, fmt, ap); va_end(ap);
+    } else {
+      /* no room even for the message: a fixed one, in what the buffer has
+      ** (hedge_errmsg falls back to the same text when it is empty) */
+      static const char msg[] = "error: out of memory";
+      h->err.n = 0;
+      if (h->err.cap > sizeof msg) { memcpy(h->err.p, msg, sizeof msg); h->err.n = sizeof msg - 1; }
+      else if (h->err.p) h->err.p[0] = 0;
+    }
+    h->protect = p.prev;
     h->mem_cap = cap;
+    h->err_status = status;
   } else {
     va_list ap; va_start(ap, fmt); begin(h, status, loc, 1, fmt, ap); va_end(ap);
   }
   hx_throw(h, status);
 }
 
+_Noreturn void hx_stack_error(H *h, Loc loc) {
+  hx_error_at(h, loc, "nesting too deep: this expression is nested or chained too deeply to evaluate");
+}
+
 int hx_pcall(H *h, void (*f)(H *h, void *ud), void *ud) {
   Protect p;
+  if (!h->protect) {   /* an outermost call: a fresh start */
+    h->fatal = 0;
+    h->stack_base = (char *)&p;
+  }
   p.prev = h->protect;
   p.status = HEDGE_OK;
   h->protect = &p;

@@ -17,18 +17,20 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 void hx_step_check(H *h, Loc loc) {
   if (atomic_load(&h->interrupted)) {
     atomic_store(&h->interrupted, 0);
+    h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
   }
-  if (h->max_steps && h->steps > h->max_steps)
+  if (h->max_steps && h->steps > h->max_steps) {
+    h->fatal = 1;
     hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)", (unsigned long long)h->max_steps);
+  }
 }
 
 const char *v_show(H *h, Value v, char *buf, size_t n) {
-  Buf b = {0};
-  v_print(h, &b, v, 1);
-  snprintf(buf, n, "%s", b.n > 0 ? b.p : "");
-  if (b.n >= n && n > 4) memcpy(buf + n - 4, "...", 4);
-  buf_free(h, &b);
+  size_t len;
+  const char *s = v_tostr(h, v, 1, &len);   /* no Buf to leak on out of memory */
+  snprintf(buf, n, "%s", s);
+  if (len >= n && n > 4) memcpy(buf + n - 4, "...", 4);
   return buf;
 }
 
@@ -76,11 +78,22 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
                         unit_of(h, a, b1, sizeof b1), unit_of(h, b, b2, sizeof b2));
           }
         }
-        return v_qty(op == OP_ADD ? x + y : x - y, da);
-      case OP_MUL: return v_qty(x * y, dim_mul(h, da, db));
-      case OP_DIV:
+        {
+          double r = op == OP_ADD ? x + y : x - y;
+          if (isinf(r) && !isinf(x) && !isinf(y)) hx_error_at(h, loc, "number too large: the %s overflows", op == OP_ADD ? "sum" : "difference");
+          return v_qty(r, da);
+        }
+      case OP_MUL: {
+        double r = x * y;
+        if (isinf(r) && !isinf(x) && !isinf(y)) hx_error_at(h, loc, "number too large: the product overflows");
+        return v_qty(r, dim_mul(h, da, db));
+      }
+      case OP_DIV: {
         if (y == 0) hx_error_at(h, loc, "division by zero");
-        return v_qty(x / y, dim_div(h, da, db));
+        double r = x / y;
+        if (isinf(r) && !isinf(x)) hx_error_at(h, loc, "number too large: the quotient overflows");
+        return v_qty(r, dim_div(h, da, db));
+      }
       default: break;
     }
   }
@@ -276,7 +289,9 @@ static void agg_add(H *h, Agg *a, Value v, Value arg, Loc loc) {
       return;
     }
     case AGG_LIST:
-      vec_push(h, &a->items, v);
+      /* in the temp arena, not the heap: an error (or a limit) that unwinds
+      ** out of the comprehension must not leak the items gathered so far */
+      avec_push(h, &h->temp, &a->items, v);
       return;
     default: return;
   }
@@ -289,7 +304,9 @@ static int agg_done(Agg *a) {
 static Value agg_result(H *h, Agg *a, Loc loc) {
   static const char *const names[] = {"", "sum", "count", "min", "max", "avg", "all", "any", "argmax", "argmin", "list"};
   switch (a->kind) {
-    case AGG_SUM: return v_qty(ksum_get(&a->sum), a->dim);
+    case AGG_SUM:
+      if (isinf(ksum_get(&a->sum))) hx_error_at(h, loc, "number too large: the sum overflows");
+      return v_qty(ksum_get(&a->sum), a->dim);
     case AGG_COUNT: return v_num((double)a->n);
     case AGG_AVG:
       if (!a->n) hx_error_at(h, loc, "avg of nothing: the collection is empty");
@@ -301,7 +318,6 @@ static Value agg_result(H *h, Agg *a, Loc loc) {
     case AGG_LIST: {
       List *l = list_new(h, &h->temp, a->items.n);
       if (a->items.n) memcpy(l->items, a->items.p, a->items.n * sizeof(Value));
-      vec_free(h, &a->items);
       return v_list(l);
     }
     default: return v_nil();
@@ -538,20 +554,15 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
   for (uint32_t j = 0; j < np; j++) {
     Value v = vals[j];
     hedge_Value *x = &args[j];
-    Buf tb = {0};
     switch (v.tag) {
       case T_NIL: x->kind = HEDGE_VNIL; break;
       case T_BOOL: x->kind = HEDGE_VBOOL; x->number = v.as.b; break;
       case T_NUM: x->kind = HEDGE_VNUMBER; x->number = v.as.num; break;
       case T_QTY: x->kind = HEDGE_VQUANTITY; x->number = v.as.num; x->unit = dim_name(h, v.dim, units[j], sizeof units[j]); break;
       case T_STR: x->kind = HEDGE_VSTRING; x->text = v.as.str->s; break;
-      case T_DATE: x->kind = HEDGE_VDATE; v_print(h, &tb, v, 0); break;
-      case T_ENT: x->kind = HEDGE_VENTITY; v_print(h, &tb, v, 0); break;
-      default: x->kind = HEDGE_VOTHER; v_print(h, &tb, v, 1); break;
-    }
-    if (tb.p) {
-      x->text = arena_strdup(h, &h->temp, tb.p, tb.n);
-      buf_free(h, &tb);
+      case T_DATE: x->kind = HEDGE_VDATE; x->text = v_tostr(h, v, 0, NULL); break;
+      case T_ENT: x->kind = HEDGE_VENTITY; x->text = v_tostr(h, v, 0, NULL); break;
+      default: x->kind = HEDGE_VOTHER; x->text = v_tostr(h, v, 1, NULL); break;
     }
   }
   hedge_Value res;

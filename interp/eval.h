@@ -121,6 +121,7 @@ void finish_load(H *h);
 void hx_step_check(H *h, Loc loc);
 static inline void hx_step(H *h, Loc loc) {
   if ((++h->steps & (HX_CHECK_INTERVAL - 1)) == 0) hx_step_check(h, loc);
+  hx_check_stack(h, loc);
 }
 
 /* Builtins (builtins.c) */

@@ -69,6 +69,20 @@ static void gtab_rebuild(H *h, uint32_t cap) {
   p->gcap = cap;
 }
 
+/* The same table refilled in place from the globals: used by rollbacks,
+** which run outside any boundary and so must not allocate. */
+static void gtab_refill(H *h) {
+  Program *p = h->prog;
+  if (!p->gcap) return;
+  memset(p->gtab, 0, (size_t)p->gcap * sizeof *p->gtab);
+  for (uint32_t i = 0; i < p->globals.n; i++) {
+    Global *g = p->globals.p[i];
+    uint32_t j = ptr_hash(g->name) & (p->gcap - 1);
+    while (p->gtab[j]) j = (j + 1) & (p->gcap - 1);
+    p->gtab[j] = g;
+  }
+}
+
 Global *global_find(H *h, HStr *name) {
   Program *p = h->prog;
   if (!p->gcap) return NULL;
@@ -165,7 +179,7 @@ void prog_rollback(H *h, ProgMark m) {
       g->value.as.fn->ffi = NULL;
     }
   }
-  if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_rebuild(h, p->gcap); }
+  if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_refill(h); }
   p->rules.n = m.nrules; p->scenarios.n = m.nscen; p->tests.n = m.ntests;
   p->loaded.n = m.nloaded;
   units_truncate(h, m.nunits, m.nbase);
@@ -190,6 +204,13 @@ int source_add_string(H *h, const char *name, const char *text, size_t len) {
   if (strchr(name, '<')) s->dir = arena_strdup(h, &h->perm, ".", 1);
   vec_push(h, &h->sources, s);
   return (int)h->sources.n - 1;
+}
+
+typedef struct AddCtx { const char *path, *text; size_t len; int id; } AddCtx;
+static void add_body(H *h, void *ud) {
+  AddCtx *c = ud;
+  c->id = source_add_string(h, c->path, c->text, c->len);
+  h->sources.p[c->id]->dir = dir_of(h, c->path);
 }
 
 int source_add_file(H *h, const char *path, Loc from) {
@@ -218,10 +239,12 @@ int source_add_file(H *h, const char *path, Loc from) {
   int err = ferror(f);
   fclose(f);
   if (err) { buf_free(h, &b); hx_error_at(h, from, "cannot read '%s'", path); }
-  int id = source_add_string(h, path, b.p ? b.p : "", b.n);
+  /* the buffer is freed whether or not the copy succeeds */
+  AddCtx c = {path, b.p ? b.p : "", b.n, -1};
+  int status = hx_pcall(h, add_body, &c);
   buf_free(h, &b);
-  h->sources.p[id]->dir = dir_of(h, path);
-  return id;
+  if (status != HEDGE_OK) hx_throw(h, status);
+  return c.id;
 }
 
 static int file_exists(const char *p) {
@@ -367,15 +390,22 @@ static void exec_rule(H *h, Node *s) {
   global_add(h, r.name, G_RULE, v_nil(), s->loc);
 }
 
+/* The text is built in a buffer the caller frees, even when out of memory. */
+typedef struct PrintCtx { Value v; Buf b; } PrintCtx;
+static void print_body(H *h, void *ud) {
+  PrintCtx *c = ud;
+  v_print(h, &c->b, c->v, 0);
+  buf_putc(h, &c->b, '\n');
+  if (h->print_fn) h->print_fn(h->print_ud, c->b.p, c->b.n);
+  else buf_put(h, &h->out, c->b.p, c->b.n);
+}
+
 static void exec_print(H *h, Node *s) {
   int n = resolve_expr(h, s->u.expr);
-  Value v = eval_root(h, s->u.expr, n);
-  Buf b = {0};
-  v_print(h, &b, v, 0);
-  buf_putc(h, &b, '\n');
-  if (h->print_fn) h->print_fn(h->print_ud, b.p, b.n);
-  else buf_put(h, &h->out, b.p, b.n);
-  buf_free(h, &b);
+  PrintCtx c = {eval_root(h, s->u.expr, n), {0}};
+  int st = hx_pcall(h, print_body, &c);
+  buf_free(h, &c.b);
+  if (st != HEDGE_OK) hx_throw(h, st);
 }
 
 static int already_loaded(H *h, const char *path) {
@@ -431,7 +461,11 @@ static void exec_extern(H *h, Node *s) {
     hx_error_at(h, rt->loc, "unknown return type '%s' (use int, long, double, bool, string or void)", rt->u.name->s);
   char err[512];
   HffiFn *fn = hffi_bind(s->u.fn.lib->s, s->u.fn.name->s, params, (int)s->u.fn.params.n, ret, hx_hook, h, err, sizeof err);
-  if (!fn) hx_error_at(h, s->loc, "%s", err);
+  if (!fn) {
+    /* hffi_bind's only allocation failure reads "cannot bind 'f': out of memory" */
+    if (strstr(err, ": out of memory")) hx_error_status(h, HEDGE_EMEMORY, s->loc, "%s", err);
+    hx_error_at(h, s->loc, "%s", err);
+  }
   Function *f = arena_alloc(h, &h->perm, sizeof *f);
   memset(f, 0, sizeof *f);
   f->kind = F_EXTERN;

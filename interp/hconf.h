@@ -12,6 +12,11 @@
 ** and no policy script nests deeper than a dozen. */
 #define HX_MAX_NESTING 200
 
+/* C stack the evaluator may use below the outermost API call before it
+** reports "nesting too deep". 8 MiB is the usual main-thread stack; 3 MiB
+** leaves room for the host and for AddressSanitizer's larger frames. */
+#define HX_C_STACK (3u * 1024 * 1024)
+
 /* Default depth of hedge function calls (recursion). A call costs about
 ** 1-2 KiB of C stack in eval (more under ASan); 400 keeps within 2 MiB so
 ** hosts that run hedge on small thread stacks stay safe. */

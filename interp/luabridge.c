@@ -80,6 +80,7 @@ struct LuaBridge {
   int broken;            /* a Lua panic happened: the state is unusable */
   int closing;           /* lua_close is running finalizers */
   int cap_hit;           /* the last failed Lua allocation hit the memory cap */
+  int hook_fast;         /* the count hook was set to every instruction */
   /* registry references */
   int ref_named, ref_errmt, ref_qtymt, ref_datemt, ref_entmt;
   int ref_entcache, ref_loaded, ref_fnmap, ref_eint, ref_elimit;
@@ -601,6 +602,7 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
     lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_elimit);
     int steps = lua_rawequal(L, -1, idx);
     lua_pop(L, 1);
+    if (steps) h->fatal = 1;
     if (steps)   /* the count hook's: worded as the evaluator's own */
       hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)",
                       (unsigned long long)h->max_steps);
@@ -613,10 +615,10 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
     int status = lua_isinteger(L, -2) ? (int)lua_tointeger(L, -2) : HEDGE_ERROR;
     int located = lua_toboolean(L, -1);
     if (status <= HEDGE_FAIL || status > HEDGE_EUSAGE) status = HEDGE_ERROR;
-    /* the interrupt is consumed when it becomes a hedge error (as in
-    ** hx_step_check); while it travels through Lua the flag stays set, so
-    ** a Lua pcall cannot swallow it for good */
-    if (status == HEDGE_EINTERRUPT) atomic_store(&h->interrupted, 0);
+    if (status == HEDGE_EINTERRUPT || status == HEDGE_EMEMORY) h->fatal = 1;
+    /* h->interrupted is left set (the API clears it when the call ends):
+    ** Lua code around this call that catches the error with pcall is
+    ** stopped again by the count hook, so an interrupt cannot be swallowed */
     if (located) {   /* a hedge error that crossed Lua: as it was */
       h->err.n = 0;
       buf_put(h, &h->err, m, n);
@@ -625,6 +627,7 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
     hx_error_status(h, status, loc, "%.*s", (int)n, m);
   }
   if (st == LUA_ERRMEM) {
+    h->fatal = 1;
     if (b->cap_hit && h->mem_cap)
       hx_error_status(h, HEDGE_EMEMORY, loc, "memory limit reached (%zu bytes) %s", h->mem_cap, what);
     hx_error_status(h, HEDGE_EMEMORY, loc, "out of memory %s", what);
@@ -667,15 +670,17 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   LuaBridge *b = getb(L);
   H *h = b->h;
-  h->steps += LB_HOOK_COUNT;
-  if (atomic_load(&h->interrupted)) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_eint);
-    lua_error(L);
-  }
-  if (h->max_steps && h->steps > h->max_steps) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_elimit);
-    lua_error(L);
-  }
+  h->steps += (uint64_t)lua_gethookcount(L);
+  int ref = atomic_load(&h->interrupted) ? b->ref_eint
+          : h->max_steps && h->steps > h->max_steps ? b->ref_elimit : LUA_NOREF;
+  if (ref == LUA_NOREF) return;
+  /* From now on look at every instruction: Lua code that catches this
+  ** error with pcall is stopped again at its very next instruction, so
+  ** the error reaches hedge. lua_call_function restores the interval. */
+  lua_sethook(L, l_hook, LUA_MASKCOUNT, 1);
+  b->hook_fast = 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_error(L);
 }
 
 /* Never reached by design (every Lua entry is protected); if it is, do not
@@ -763,6 +768,11 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   int depth = h->depth;
   h->depth++;
   c.status = lua_pcall(L, 1, 1, base + 1);
+  if (b->hook_fast) {
+    lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+    if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+    b->hook_fast = 0;
+  }
   h->depth = depth;
   b->site = site;
   b->siteloc = siteloc;
@@ -1995,8 +2005,10 @@ static void load_module(H *h, const char *path, Loc loc, int is_stdlib) {
   b->siteloc = siteloc;
   int hs = hx_pcall(h, register_work, &m);
   if (hs != HEDGE_OK && m.status == LUA_OK && m.phase == 0) {
-    /* give back the references not registered */
-    int top = lua_gettop(L);
+    /* give back the references not registered; the entries table is the
+    ** pcall's result (register_work may have left more above it) */
+    int top = base + 2;
+    lua_settop(L, top);
     size_t n = lua_rawlen(L, top);
     for (size_t i = m.done + 1; i <= n; i++) {
       lua_rawgeti(L, top, (lua_Integer)i);

@@ -25,6 +25,11 @@ static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int dep
   ExplainCtx e = {h, n, slots, v_nil()};
   ArenaMark m = arena_mark(&h->temp);
   int st = hx_pcall(h, explain_eval, &e);
+  /* a limit, an interrupt or out of memory stops the explanation too */
+  if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) {
+    arena_release(h, &h->temp, m);
+    hx_throw(h, st);
+  }
   size_t len;
   const char *t = node_text(h, n, &len);
   for (int i = 0; i < depth; i++) buf_puts(h, b, "  ");
@@ -73,12 +78,19 @@ static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int dep
   }
 }
 
+typedef struct TreeCtx { Report *r; Node *pred; Value *slots; Buf b; char *s; } TreeCtx;
+static void explain_tree_body(H *h, void *ud) {
+  TreeCtx *c = ud;
+  explain_node(h, c->r, &c->b, c->pred, c->slots, 0);
+  c->s = rep_strdup(h, c->r, c->b.p ? c->b.p : "", c->b.n);
+}
+
 char *explain_tree(H *h, Report *r, Node *pred, Value *slots) {
-  Buf b = {0};
-  explain_node(h, r, &b, pred, slots, 0);
-  char *s = rep_strdup(h, r, b.p ? b.p : "", b.n);
-  buf_free(h, &b);
-  return s;
+  TreeCtx c = {r, pred, slots, {0}, NULL};
+  int st = hx_pcall(h, explain_tree_body, &c);   /* the buffer is freed on error too */
+  buf_free(h, &c.b);
+  if (st != HEDGE_OK) hx_throw(h, st);
+  return c.s;
 }
 
 /* ---- JSON ------------------------------------------------------------------------- */
@@ -209,6 +221,13 @@ static void cx_text(H *h, Buf *b, Cx *c) {
   if (!c->nvals && !c->note) buf_puts(h, b, "false");
 }
 
+/* Width of "x = 1, y = 2": the bindings of a counterexample as text. */
+static size_t bind_width(Cx *c) {
+  size_t w = 0;
+  for (int j = 0; j < c->nbind; j++) w += (j ? 2 : 0) + strlen(c->bind[j].name) + 3 + strlen(c->bind[j].text);
+  return w;
+}
+
 const char *report_text(H *h, Report *r, int color) {
   Buf *b = &r->text;
   b->n = 0;
@@ -237,25 +256,25 @@ const char *report_text(H *h, Report *r, int color) {
     /* bindings in one aligned column, then the failing values */
     uint32_t shown = x->ncx < HX_TEXT_CAP ? x->ncx : HX_TEXT_CAP;
     if (r->explain) shown = x->ncx;
+    /* the bindings column is as wide as its widest entry (measured, not
+    ** written to a scratch buffer: nothing to free if writing fails) */
     size_t bw = 0;
-    Buf t = {0};
     for (uint32_t k = 0; k < shown; k++) {
-      Cx *c = &x->cx[k];
-      t.n = 0;
-      for (int j = 0; j < c->nbind; j++) buf_printf(h, &t, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
-      if (t.n > bw) bw = t.n;
+      size_t w = bind_width(&x->cx[k]);
+      if (w > bw) bw = w;
     }
     for (uint32_t k = 0; k < shown; k++) {
       Cx *c = &x->cx[k];
-      t.n = 0;
-      for (int j = 0; j < c->nbind; j++) buf_printf(h, &t, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
       buf_puts(h, b, "  ");
-      if (t.n) buf_printf(h, b, "%-*s    ", (int)bw, t.p);
+      if (c->nbind) {
+        for (int j = 0; j < c->nbind; j++) buf_printf(h, b, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+        for (size_t w = bind_width(c); w < bw; w++) buf_putc(h, b, ' ');
+        buf_puts(h, b, "    ");
+      }
       cx_text(h, b, c);
       buf_putc(h, b, '\n');
       if (x->explain && x->explain[k]) buf_puts(h, b, x->explain[k]);
     }
-    buf_free(h, &t);
     if (x->ncx > shown)
       buf_printf(h, b, "  %s... and %u more (--format json lists them all)%s\n", dim, x->ncx - shown, off);
   }

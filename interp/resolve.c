@@ -106,6 +106,7 @@ static void resolve_compr(Scope *s, Compr *c, int pushed_before) {
 
 static void resolve(Scope *s, Node *n) {
   H *h = s->h;
+  hx_check_stack(h, n->loc);
   switch (n->kind) {
     case N_NUM: case N_STR: case N_DATE: case N_BOOL: case N_NIL:
     case N_LOCAL: case N_GLOBAL: case N_CONST: case N_COLL: case N_COLUMN:

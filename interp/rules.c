@@ -64,23 +64,31 @@ static void json_value(H *h, Buf *b, Value v) {
       buf_putc(h, b, '}');
       break;
     default: {
-      Buf t = {0};
-      v_print(h, &t, v, 0);
-      json_string(h, b, t.p ? t.p : "", t.n);
-      buf_free(h, &t);
+      size_t len;
+      const char *s = v_tostr(h, v, 0, &len);
+      json_string(h, b, s, len);
     }
   }
 }
 
+/* The JSON of a value, built in a buffer freed even on out of memory. */
+typedef struct JsonCtx { Value v; Report *r; Buf b; char *s; } JsonCtx;
+static void json_body(H *h, void *ud) {
+  JsonCtx *c = ud;
+  json_value(h, &c->b, c->v);
+  c->s = rep_strdup(h, c->r, c->b.p ? c->b.p : "null", c->b.p ? c->b.n : 4);
+}
+
 void rep_value(H *h, Report *r, RValue *out, Value v) {
   memset(out, 0, sizeof *out);
-  Buf b = {0};
-  v_print(h, &b, v, 1);
-  out->text = rep_strdup(h, r, b.p ? b.p : "", b.n);
-  b.n = 0;
-  json_value(h, &b, v);
-  out->json = rep_strdup(h, r, b.p ? b.p : "null", b.p ? b.n : 4);
-  buf_free(h, &b);
+  size_t len;
+  const char *text = v_tostr(h, v, 1, &len);
+  out->text = rep_strdup(h, r, text, len);
+  JsonCtx jc = {v, r, {0}, NULL};
+  int st = hx_pcall(h, json_body, &jc);
+  buf_free(h, &jc.b);
+  if (st != HEDGE_OK) hx_throw(h, st);
+  out->json = jc.s;
   out->num = (v.tag == T_NUM || v.tag == T_QTY) ? v.as.num : NAN;
   if (v.tag == T_QTY) {
     char d[64];
@@ -100,7 +108,8 @@ static void add_operand(Explain *e, Node *n, Value v) {
   const char *t = node_text(e->h, n, &len);
   rv.expr = rep_strdup(e->h, e->r, t, len);
   if (n->kind == N_NUM && (n->u.num.flags & NUMF_PERCENT)) rv.pct = 1;
-  vec_push(e->h, &e->vals, rv);
+  /* in the temp arena: nothing to leak if an evaluation below fails */
+  avec_push(e->h, &e->h->temp, &e->vals, rv);
 }
 
 static int is_literal(Node *n) {
@@ -144,15 +153,15 @@ static void explain_false(Explain *e, Node *n, Value *slots) {
     case N_QUANT: {
       size_t len;
       const char *t = node_text(h, n, &len);
-      Buf b = {0};
+      char note[640];   /* not a heap Buf: nothing to leak if the copy fails */
       if (n->u.quant.exists) {
         Compr *c = &n->u.quant.c;
         size_t cl;
         const char *ct = node_text(h, c->binders.p[0].coll, &cl);
-        buf_printf(h, &b, "no %s in %.*s satisfies the condition", c->binders.p[0].name->s, (int)cl, ct);
-      } else buf_printf(h, &b, "not every binding of %.*s holds", (int)(len > 80 ? 80 : len), t);
-      e->note = rep_strdup(h, e->r, b.p, b.n);
-      buf_free(h, &b);
+        snprintf(note, sizeof note, "no %s in %.*s satisfies the condition", c->binders.p[0].name->s,
+                 (int)(cl > 200 ? 200 : cl), ct);
+      } else snprintf(note, sizeof note, "not every binding of %.*s holds", (int)(len > 80 ? 80 : len), t);
+      e->note = rep_strdup(h, e->r, note, strlen(note));
       return;
     }
     default: break;
@@ -200,7 +209,6 @@ static void record(Checker *c) {
   cx->nvals = (int)e.vals.n;
   cx->vals = e.vals.n ? arena_alloc(h, &c->r->arena, e.vals.n * sizeof(RValue)) : NULL;
   if (e.vals.n) memcpy(cx->vals, e.vals.p, e.vals.n * sizeof(RValue));
-  vec_free(h, &e.vals);
   cx->op = e.op;
   cx->rhs_literal = e.rhs_literal;
   cx->note = e.note;
@@ -308,32 +316,43 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     out->status = HEDGE_ERRORED;
     const char *msg = buf_cstr(h, &h->err);
     out->error_full = rep_strdup(h, r, msg, strlen(msg));
-    /* one line for JSON: "file:line:col: message" */
+    msg = out->error_full;   /* h->err may change if the next allocation fails */
+    /* one line for JSON: "file:line:col: message" (in the report's arena:
+    ** nothing to leak if that allocation fails) */
     const char *nl = strchr(msg, '\n');
     size_t len = nl ? (size_t)(nl - msg) : strlen(msg);
-    Buf b = {0};
     const char *e = strstr(msg, ": error: ");
-    if (e && e < msg + len) { buf_put(h, &b, msg, (size_t)(e - msg)); buf_puts(h, &b, ": "); buf_put(h, &b, e + 9, len - (size_t)(e - msg) - 9); }
-    else buf_put(h, &b, msg, len);
-    out->error = rep_strdup(h, r, b.p, b.n);
-    buf_free(h, &b);
+    if (e && e < msg + len) {
+      size_t head = (size_t)(e - msg), rest = len - head - 9;
+      char *one = arena_alloc(h, &r->arena, head + 2 + rest + 1);
+      memcpy(one, msg, head);
+      memcpy(one + head, ": ", 2);
+      memcpy(one + head + 2, e + 9, rest);
+      one[head + 2 + rest] = 0;
+      out->error = one;
+    } else out->error = rep_strdup(h, r, msg, len);
     out->ncx = 0;
     r->errors++;
     /* a limit or an interrupt stops the whole check, not just this rule */
-    if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) out->status = -st;
+    if (h->fatal) out->status = -st;
     return;
   }
   if (out->ncx == 0) { out->status = HEDGE_PASS; r->passed++; }
   else { out->status = HEDGE_FAILED; if (rule->warn) r->warnings++; else r->failed++; }
 }
 
-Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain) {
+typedef struct CheckAll { const char *const *only; int nonly; const char *scenario; Report *r; int stop; } CheckAll;
+
+static void check_all(H *h, void *ud) {
+  CheckAll *c = ud;
   Program *p = h->prog;
-  Report *r = hx_alloc(h, sizeof *r);
-  memset(r, 0, sizeof *r);
-  r->explain = explain;
-  if (scenario) r->scenario = rep_strdup(h, r, scenario, strlen(scenario));
-  r->rules = arena_alloc(h, &r->arena, (p->rules.n ? p->rules.n : 1) * sizeof(RRule));
+  Report *r = c->r;
+  const char *const *only = c->only;
+  int nonly = c->nonly;
+  if (c->scenario) r->scenario = rep_strdup(h, r, c->scenario, strlen(c->scenario));
+  size_t size = (p->rules.n ? p->rules.n : 1) * sizeof(RRule);
+  r->rules = arena_alloc(h, &r->arena, size);
+  memset(r->rules, 0, size);   /* report_free reads every counted rule */
   for (uint32_t i = 0; i < p->rules.n; i++) {
     Rule *rule = &p->rules.p[i];
     if (only) {   /* a list, even an empty one, selects */
@@ -346,11 +365,23 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
     if (out->status < 0) {
       int st = -out->status;
       out->status = HEDGE_ERRORED;
-      r->errors += 0;
-      h->err_status = st;
+      c->stop = st;
       break;
     }
   }
+}
+
+/* The report is freed if checking itself fails (out of memory outside any
+** rule); a limit or an interrupt inside a rule ends the check early with
+** the report so far and its status in h->err_status. */
+Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain) {
+  Report *r = hx_alloc(h, sizeof *r);
+  memset(r, 0, sizeof *r);
+  r->explain = explain;
+  CheckAll c = {only, nonly, scenario, r, 0};
+  int st = hx_pcall(h, check_all, &c);
+  if (st != HEDGE_OK) { report_free(h, r); hx_throw(h, st); }
+  if (c.stop) h->err_status = c.stop;
   return r;
 }
 

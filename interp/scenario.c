@@ -38,7 +38,8 @@ static void apply_change(H *h, Node *s) {
   }
   World *w = h->world;
   Table *t = &w->t[k];
-  /* decide every row against the unchanged world, then change */
+  /* decide every row against the unchanged world, then change; the rows
+  ** gather in the temp arena, so an error on the way leaks nothing */
   VEC(uint32_t) rows = {0};
   Value *slots = arena_alloc(h, &h->temp, (size_t)nslots * sizeof(Value));
   for (uint32_t r = 0; r < t->n; r++) {
@@ -48,13 +49,11 @@ static void apply_change(H *h, Node *s) {
       ArenaMark m = arena_mark(&h->temp);
       Value ok = eval(h, s->u.drop.where, slots);
       arena_release(h, &h->temp, m);
-      if (ok.tag != T_BOOL) {
-        vec_free(h, &rows);
+      if (ok.tag != T_BOOL)
         hx_error_at(h, s->u.drop.where->loc, "the condition after 'where' must be true or false");
-      }
       if (!ok.as.b) continue;
     }
-    vec_push(h, &rows, r);
+    avec_push(h, &h->temp, &rows, r);
   }
   if (s->kind == S_DROP) {
     if (k == K_PARTNER || k == K_COMMODITY) {
@@ -72,7 +71,6 @@ static void apply_change(H *h, Node *s) {
         if (nd || nl) {
           char nb[128];
           const char *name = world_name(h, k, e, nb, sizeof nb);
-          vec_free(h, &rows);
           hx_error_at(h, s->loc, "cannot drop %s %s: %u deal%s and %u loan%s still refer to it (drop them first)",
                       kind_names[k], name, nd, nd == 1 ? "" : "s", nl, nl == 1 ? "" : "s");
         }
@@ -97,7 +95,6 @@ static void apply_change(H *h, Node *s) {
     for (uint32_t i = 0; i < rows.n; i++)
       for (uint32_t f = 0; f < nf; f++) world_set_field(h, k, rows.p[i], set->p[f].name, nv[i * nf + f], set->p[f].value->loc);
   }
-  vec_free(h, &rows);
 }
 
 static void apply_body(H *h, NodeList *body) {
@@ -120,7 +117,9 @@ void scenario_apply(H *h, Scenario *s, Loc loc) {
 
 /* ---- test blocks ------------------------------------------------------------------ */
 
-typedef struct TestRun { H *h; Test *t; Buf *fail; int nfail; Report *report; } TestRun;
+/* Heap temporaries (report, message buffers) live in these contexts, not
+** in locals, so the caller frees them even when an error unwinds. */
+typedef struct TestRun { H *h; Test *t; Buf *fail; int nfail; Report *report; Buf scratch; } TestRun;
 
 static void note_failure(TestRun *tr, Node *at, const char *msg) {
   H *h = tr->h;
@@ -129,7 +128,7 @@ static void note_failure(TestRun *tr, Node *at, const char *msg) {
   tr->nfail++;
 }
 
-typedef struct ExpectCtx { TestRun *tr; Node *s; } ExpectCtx;
+typedef struct ExpectCtx { TestRun *tr; Node *s; Report *r; Buf m; } ExpectCtx;
 
 static void do_expect(H *h, void *ud) {
   ExpectCtx *e = ud;
@@ -147,25 +146,29 @@ static void do_expect(H *h, void *ud) {
       hx_error_at(h, s->loc, "unknown rule '%s'", s->u.expect.rule->s);
     }
     const char *only[1] = {rule->name->s};
-    Report *r = check_rules(h, only, 1, NULL, 0);
+    Report *r = e->r = check_rules(h, only, 1, NULL, 0);
+    /* a limit, an interrupt or out of memory in the rule stops the tests */
+    if (h->err_status == HEDGE_EINTERRUPT || h->err_status == HEDGE_ELIMIT || h->err_status == HEDGE_EMEMORY)
+      hx_throw(h, h->err_status);
     RRule *x = &r->rules[0];
     int want = s->u.expect.what == 1 ? HEDGE_PASS : HEDGE_FAILED;
     if (x->status != want) {
-      Buf m = {0};
-      buf_printf(h, &m, "expected %s to %s, but it %s", rule->name->s, want == HEDGE_PASS ? "pass" : "fail",
+      Buf *m = &e->m;
+      buf_printf(h, m, "expected %s to %s, but it %s", rule->name->s, want == HEDGE_PASS ? "pass" : "fail",
                  x->status == HEDGE_PASS ? "passed" : x->status == HEDGE_FAILED ? "failed" : "stopped with an error");
       if (x->status == HEDGE_FAILED && x->ncx) {
         Cx *c = &x->cx[0];
-        buf_puts(h, &m, ":");
-        for (int j = 0; j < c->nbind; j++) buf_printf(h, &m, "%s %s = %s", j ? "," : "", c->bind[j].name, c->bind[j].text);
-        for (int j = 0; j < c->nvals; j++) buf_printf(h, &m, "%s %s = %s", j || c->nbind ? ";" : "", c->vals[j].expr, c->vals[j].text);
-        if (x->ncx > 1) buf_printf(h, &m, " (and %u more)", x->ncx - 1);
+        buf_puts(h, m, ":");
+        for (int j = 0; j < c->nbind; j++) buf_printf(h, m, "%s %s = %s", j ? "," : "", c->bind[j].name, c->bind[j].text);
+        for (int j = 0; j < c->nvals; j++) buf_printf(h, m, "%s %s = %s", j || c->nbind ? ";" : "", c->vals[j].expr, c->vals[j].text);
+        if (x->ncx > 1) buf_printf(h, m, " (and %u more)", x->ncx - 1);
       }
-      if (x->status == HEDGE_ERRORED && x->error) buf_printf(h, &m, ": %s", x->error);
-      note_failure(tr, s, m.p);
-      buf_free(h, &m);
+      if (x->status == HEDGE_ERRORED && x->error) buf_printf(h, m, ": %s", x->error);
+      note_failure(tr, s, m->p);
+      buf_free(h, m);
     }
     report_free(h, r);
+    e->r = NULL;
     return;
   }
   Node *ex = s->u.expect.expr;
@@ -173,26 +176,26 @@ static void do_expect(H *h, void *ud) {
   Value *slots = arena_alloc(h, &h->temp, (size_t)(n ? n : 1) * sizeof(Value));
   Value v = eval(h, ex, slots);
   if (v.tag == T_BOOL && v.as.b) return;
-  Buf m = {0};
+  Buf *m = &e->m;
   size_t len;
   const char *t = node_text(h, ex, &len);
   if (v.tag != T_BOOL) {
     char b1[80];
-    buf_printf(h, &m, "expect needs true or false, but %.*s is %s", (int)len, t, v_typename(h, v, b1, sizeof b1));
+    buf_printf(h, m, "expect needs true or false, but %.*s is %s", (int)len, t, v_typename(h, v, b1, sizeof b1));
   } else {
-    buf_printf(h, &m, "expected %.*s", (int)len, t);
+    buf_printf(h, m, "expected %.*s", (int)len, t);
     if (ex->kind == N_BIN && ex->u.bin.op >= OP_EQ) {
       Value l = eval(h, ex->u.bin.l, slots), r = eval(h, ex->u.bin.r, slots);
       size_t ll, rl;
       const char *lt = node_text(h, ex->u.bin.l, &ll), *rt = node_text(h, ex->u.bin.r, &rl);
-      buf_printf(h, &m, ", but %.*s = ", (int)ll, lt);
-      v_print(h, &m, l, 1);
-      buf_printf(h, &m, " and %.*s = ", (int)rl, rt);
-      v_print(h, &m, r, 1);
-    } else buf_puts(h, &m, ", but it is false");
+      buf_printf(h, m, ", but %.*s = ", (int)ll, lt);
+      v_print(h, m, l, 1);
+      buf_printf(h, m, " and %.*s = ", (int)rl, rt);
+      v_print(h, m, r, 1);
+    } else buf_puts(h, m, ", but it is false");
   }
-  note_failure(tr, s, m.p);
-  buf_free(h, &m);
+  note_failure(tr, s, m->p);
+  buf_free(h, m);
 }
 
 static void run_test_body(H *h, void *ud) {
@@ -201,46 +204,50 @@ static void run_test_body(H *h, void *ud) {
   for (uint32_t i = 0; i < body->n; i++) {
     Node *s = body->p[i];
     if (s->kind == S_EXPECT) {
-      ExpectCtx e = {tr, s};
+      ExpectCtx e = {tr, s, NULL, {0}};
       ArenaMark m = arena_mark(&h->temp);
       int st = hx_pcall(h, do_expect, &e);
       arena_release(h, &h->temp, m);
+      report_free(h, e.r);
+      buf_free(h, &e.m);
       if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) hx_throw(h, st);
       if (st != HEDGE_OK) {
-        const char *msg = buf_cstr(h, &h->err);
-        Buf m = {0};
-        const char *x = strstr(msg, "error: ");
-        buf_printf(h, &m, "error: %s", x ? x + 7 : msg);
+        Buf *mb = &tr->scratch;   /* freed by run_tests, whatever happens */
+        mb->n = 0;
+        const char *x = strstr(buf_cstr(h, &h->err), "error: ");
+        buf_printf(h, mb, "error: %s", x ? x + 7 : h->err.p);
         /* keep the first line only: the location is printed already */
-        char *nl = strchr(m.p, '\n');
+        char *nl = strchr(mb->p, '\n');
         if (nl) *nl = 0;
-        note_failure(tr, s, m.p);
-        buf_free(h, &m);
+        note_failure(tr, s, mb->p);
       }
     } else if (s->kind == S_DROP || s->kind == S_UPDATE) apply_change(h, s);
     else exec_statement(h, s);
   }
 }
 
-TestResults *run_tests(H *h) {
+typedef struct RunAll { TestResults *res; Buf fail; } RunAll;
+
+static void run_all(H *h, void *ud) {
+  RunAll *ra = ud;
+  TestResults *res = ra->res;
   Program *p = h->prog;
-  TestResults *res = hx_alloc(h, sizeof *res);
-  memset(res, 0, sizeof *res);
-  res->n = (int)p->tests.n;
   res->items = hx_alloc(h, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
   memset(res->items, 0, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
+  res->n = (int)p->tests.n;
   for (uint32_t i = 0; i < p->tests.n; i++) {
     Test *t = &p->tests.p[i];
     TestResult *tr_out = &res->items[i];
-    Buf fail = {0};
-    TestRun tr = {h, t, &fail, 0, NULL};
+    Buf *fail = &ra->fail;   /* freed by run_tests if an error unwinds */
+    TestRun tr = {h, t, fail, 0, NULL, {0}};
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     ArenaMark am = arena_mark(&h->temp);
     int st = hx_pcall(h, run_test_body, &tr);
+    buf_free(h, &tr.scratch);
     if (st != HEDGE_OK) {
       const char *msg = buf_cstr(h, &h->err);
-      buf_printf(h, &fail, "  %s\n", msg);
+      buf_printf(h, fail, "  %s\n", msg);
       tr.nfail++;
     }
     arena_release(h, &h->temp, am);
@@ -248,11 +255,25 @@ TestResults *run_tests(H *h) {
     tr_out->name = t->name->s;
     tr_out->loc = t->node->loc;
     tr_out->passed = tr.nfail == 0;
-    tr_out->failures = fail.p;   /* owned by the result */
-    tr_out->failures_cap = fail.cap;
+    tr_out->failures = fail->p;   /* owned by the result */
+    tr_out->failures_cap = fail->cap;
+    memset(fail, 0, sizeof *fail);
     if (tr_out->passed) res->passed++; else res->failed++;
     if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) { res->status = st; res->n = (int)i + 1; break; }
   }
+}
+
+TestResults *run_tests(H *h) {
+  TestResults *res = hx_alloc(h, sizeof *res);
+  memset(res, 0, sizeof *res);
+  RunAll ra = {res, {0}};
+  int st = hx_pcall(h, run_all, &ra);
+  if (st != HEDGE_OK) {
+    buf_free(h, &ra.fail);
+    tests_free(h, res);
+    hx_throw(h, st);
+  }
+  if (res->status) h->err_status = res->status;
   return res;
 }
 
@@ -289,8 +310,18 @@ static void cx_values(H *h, Buf *b, Cx *c) {
   }
 }
 
-void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scen, int json) {
-  Buf k1 = {0}, tmp = {0};
+/* The two scratch buffers live in the context: freed even if an error
+** (out of memory) unwinds out of the comparison. */
+typedef struct CmpCtx { Buf *out; Report *a, *b; const char *scen; int json; Buf k1, tmp; } CmpCtx;
+
+static void compare_work(H *h, void *ud) {
+  CmpCtx *c = ud;
+  Buf *out = c->out;
+  Report *a = c->a, *b = c->b;
+  const char *scen = c->scen;
+  int json = c->json;
+#define k1 (c->k1)
+#define tmp (c->tmp)
   if (json) buf_puts(h, out, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": "), json_string(h, out, scen, strlen(scen)), buf_puts(h, out, ", \"rules\": [");
   else buf_printf(h, out, "compare: base -> scenario %s\n", scen);
   for (int i = 0; i < a->n && i < b->n; i++) {
@@ -352,6 +383,14 @@ void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scen, int
   if (json) buf_printf(h, out, "\n  ],\n  \"summary\": { \"before\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d }, \"after\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d } } }\n",
                        a->passed, a->failed, a->warnings, a->errors, b->passed, b->failed, b->warnings, b->errors);
   else buf_printf(h, out, "before: %d passed, %d failed; after: %d passed, %d failed\n", a->passed, a->failed, b->passed, b->failed);
-  buf_free(h, &k1);
-  buf_free(h, &tmp);
+#undef k1
+#undef tmp
+}
+
+void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scen, int json) {
+  CmpCtx c = {out, a, b, scen, json, {0}, {0}};
+  int st = hx_pcall(h, compare_work, &c);
+  buf_free(h, &c.k1);
+  buf_free(h, &c.tmp);
+  if (st != HEDGE_OK) hx_throw(h, st);
 }

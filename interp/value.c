@@ -211,6 +211,23 @@ static void date_print(Buf *b, H *h, Value v) {
   else buf_printf(h, b, "%04d-%02d-%02d", y, m, d);
 }
 
+typedef struct ToStr { Value v; int quote; Buf b; char *s; size_t n; } ToStr;
+static void tostr_body(H *h, void *ud) {
+  ToStr *c = ud;
+  v_print(h, &c->b, c->v, c->quote);
+  c->n = c->b.n;
+  c->s = arena_strdup(h, &h->temp, c->b.p ? c->b.p : "", c->b.n);
+}
+
+char *v_tostr(H *h, Value v, int quote, size_t *len) {
+  ToStr c = {v, quote, {0}, NULL, 0};
+  int st = hx_pcall(h, tostr_body, &c);
+  buf_free(h, &c.b);
+  if (st != HEDGE_OK) hx_throw(h, st);
+  if (len) *len = c.n;
+  return c.s;
+}
+
 void v_print(H *h, Buf *b, Value v, int quote) {
   char nb[128];
   switch (v.tag) {

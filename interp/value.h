@@ -71,6 +71,10 @@ int v_truthy(Value v);   /* false and nil are false */
 ** K/M/B/T scaling in their display unit, dates ISO, strings quoted when
 ** quote != 0, entities by name, lists and records in literal syntax. */
 void v_print(H *h, Buf *b, Value v, int quote);
+/* The same as a NUL-terminated string in h->temp (*len, when not NULL,
+** gets its length): nothing to free, and nothing leaks if printing runs out
+** of memory half-way, as a local Buf would. */
+char *v_tostr(H *h, Value v, int quote, size_t *len);
 /* The shortest decimal text that reads back to the same double. */
 void num_print(Buf *b, H *h, double d);
 /* Percent form of a ratio ("70%"). */

@@ -68,22 +68,57 @@ static void column_grow(H *h, Column *c, uint32_t cap) {
   c->cap = cap;
 }
 
-/* Makes room for `need` rows in every array of the table. */
+/* Makes room for `need` rows in every array of the table. Every array
+** grows or none does: they share t->cap, and a memory error half-way must
+** not leave some larger than t->cap says (the allocator would later be
+** given wrong sizes). So all new arrays are allocated first, then filled. */
+typedef struct Growth { void *field; size_t old, nu; void *fresh; } Growth;
+
 void table_reserve(H *h, int kind, uint32_t need) {
   Table *t = &h->world->t[kind];
   if (need <= t->cap) return;
   uint32_t cap = t->cap ? t->cap : 16;
   while (cap < need) cap = cap < 0x40000000u ? cap * 2 : need;
-  GROW(t->names, t->cap, cap);
-  if (t->dropped) { GROW(t->dropped, t->cap, cap); memset(t->dropped + t->cap, 0, cap - t->cap); }
+  Growth *g = arena_alloc(h, &h->temp, (10 + (size_t)t->cols.n) * sizeof *g);
+  uint32_t n = 0;
+#define ADD(f) (g[n].field = &(f), g[n].old = (size_t)t->cap * sizeof *(f), g[n].nu = (size_t)cap * sizeof *(f), n++)
+  ADD(t->names);
+  if (t->dropped) ADD(t->dropped);
   if (kind == K_DEAL || kind == K_LOAN) {
-    GROW(t->a, t->cap, cap); GROW(t->b, t->cap, cap);
-    GROW(t->value, t->cap, cap); GROW(t->date, t->cap, cap); GROW(t->prec, t->cap, cap);
-    GROW(t->year, t->cap, cap);
-    if (kind == K_DEAL) GROW(t->c, t->cap, cap);
-    else GROW(t->term, t->cap, cap);
+    ADD(t->a); ADD(t->b); ADD(t->value); ADD(t->date); ADD(t->prec); ADD(t->year);
+    if (kind == K_DEAL) ADD(t->c);
+    else ADD(t->term);
   }
-  for (uint32_t i = 0; i < t->cols.n; i++) column_grow(h, &t->cols.p[i], cap);
+#undef ADD
+  for (uint32_t i = 0; i < t->cols.n; i++) {
+    Column *c = &t->cols.p[i];
+    size_t e = c->is_num ? sizeof(double) : sizeof(Value);
+    g[n].field = c->is_num ? (void *)&c->nums : (void *)&c->vals;
+    g[n].old = (size_t)c->cap * e;
+    g[n].nu = (size_t)cap * e;
+    n++;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    g[i].fresh = hx_try_alloc(h, g[i].nu);
+    if (!g[i].fresh) {
+      size_t want = g[i].nu;
+      while (i--) hx_free(h, g[i].fresh, g[i].nu);
+      Loc none = {-1, 0, 0};
+      if (h->mem_cap && h->mem_used + want > h->mem_cap)
+        hx_error_status(h, HEDGE_EMEMORY, none, "memory limit reached (%zu bytes)", h->mem_cap);
+      hx_error_status(h, HEDGE_EMEMORY, none, "out of memory (allocating %zu bytes)", want);
+    }
+  }
+  /* nothing can fail from here on */
+  for (uint32_t i = 0; i < n; i++) {
+    void *old;
+    memcpy(&old, g[i].field, sizeof old);
+    if (old) memcpy(g[i].fresh, old, g[i].old);
+    hx_free(h, old, g[i].old);
+    memcpy(g[i].field, &g[i].fresh, sizeof g[i].fresh);
+  }
+  if (t->dropped) memset(t->dropped + t->cap, 0, cap - t->cap);
+  for (uint32_t i = 0; i < t->cols.n; i++) t->cols.p[i].cap = cap;
   t->cap = cap;
 }
 

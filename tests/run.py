@@ -42,8 +42,8 @@ and ours:
                                    `hedge check --format json`), rules (r's rules by name),
                                    approx(a, b, rel=1e-9), re, math
 
-A file without any directive (an empty file, say) must pass `hedge check FILE` with
-exit 0.
+A file without any directive still runs `hedge check FILE` for the checks below; if it
+is blank (empty or whitespace only) that must exit 0.
 
 Every hedge command runs with stdin from /dev/null, NO_COLOR=1, a timeout (--timeout,
 default 20 s), and must not crash: a signal, an exit code other than 0/1/2, a timeout,
@@ -450,10 +450,12 @@ def check_case(case):
                     break
             else:
                 c.fail(f"unknown directive '#? {d}'")
-        if not c.directives:  # a case without directives must simply check clean
+        if not c.directives:
+            # A blank file must check clean; any other file without directives (an
+            # example, say) is only run through `hedge check` for the health checks.
             o = c.check_text()
-            if not o.broken and o.rc != 0:
-                c.fail(f"{o.show()} exit {o.rc}, expected 0 (a case without directives); "
+            if not o.broken and o.rc != 0 and not c.raw.strip():
+                c.fail(f"{o.show()} exit {o.rc}, expected 0 for a blank file; "
                        f"stderr {tail(o.err, 200)!r}")
         if run_out:
             o = c.run()
@@ -538,8 +540,7 @@ def main():
         try:
             read_xfail(l, xpaths, xnames)
         except OSError as e:
-            print(f"cannot read xfail list {l}: {e}", file=sys.stderr)
-            return 2
+            print(f"run.py: warning: cannot read xfail list {l}: {e.strerror}", file=sys.stderr)
 
     passed, failed, nx, nxp = 0, len(missing), 0, 0
     objs = []
