@@ -77,6 +77,7 @@ hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
 
 void hedge_close(hedge_State *h) {
   if (!h) return;
+  while (h->reports) report_free(h, h->reports);   /* those the host did not free */
   /* the Lua state first: its finalizers may still look at the world */
   if (h->lua) lua_bridge_close(h);
   prog_free(h);
@@ -449,32 +450,39 @@ static void reg_body(H *h, void *ud) {
   for (const char *p = s; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || (*p >= '0' && *p <= '9')))
       hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%s' is not a valid name", c->name);
+  /* the parameters first, straight into perm (the Function outlives this
+  ** call; no heap temporary to leak if an allocation fails) */
+  Param *params = NULL;
+  uint32_t n = 0;
+  for (int pass = 0; pass < 2; pass++) {   /* count, then fill */
+    const char *p = c->params ? c->params : "";
+    uint32_t k = 0;
+    while (*p) {
+      while (*p == ' ' || *p == ',') p++;
+      const char *q = p;
+      while (*q && *q != ',' && *q != ' ') q++;
+      if (q > p) {
+        if (pass) {
+          memset(&params[k], 0, sizeof params[k]);
+          params[k].name = hx_intern(h, p, (size_t)(q - p));
+          params[k].loc = (Loc){-1, 0, 0};
+        }
+        k++;
+      }
+      p = q;
+    }
+    if (!pass) {
+      if (k > HX_MAX_PARAMS) hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: too many parameters (at most %d)", HX_MAX_PARAMS);
+      n = k;
+      params = arena_alloc(h, &h->perm, (n ? n : 1) * sizeof(Param));
+    }
+  }
   Function *f = builtin_add(h, c->name, NULL, 0, NULL, NULL);
   f->kind = F_HOST;
   f->host = c->fn;
   f->host_ud = c->ud;
-  memset(&f->params, 0, sizeof f->params);
-  const char *p = c->params ? c->params : "";
-  ParamList pl = {0};
-  while (*p) {
-    while (*p == ' ' || *p == ',') p++;
-    const char *q = p;
-    while (*q && *q != ',' && *q != ' ') q++;
-    if (q > p) {
-      Param pa;
-      memset(&pa, 0, sizeof pa);
-      pa.name = hx_intern(h, p, (size_t)(q - p));
-      pa.loc = (Loc){-1, 0, 0};
-      if (pl.n >= HX_MAX_PARAMS) { vec_free(h, &pl); hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: too many parameters"); }
-      vec_push(h, &pl, pa);
-    }
-    p = q;
-  }
-  /* keep the parameters in perm: the Function outlives this call */
-  f->params.p = arena_alloc(h, &h->perm, (pl.n ? pl.n : 1) * sizeof(Param));
-  if (pl.n) memcpy(f->params.p, pl.p, pl.n * sizeof(Param));
-  f->params.n = f->params.cap = pl.n;
-  vec_free(h, &pl);
+  f->params.p = params;
+  f->params.n = f->params.cap = n;
   f->usage = NULL;
 }
 

@@ -48,7 +48,7 @@ struct Node {
   int start, end;          /* source span */
   union {
     struct { double v; int flags; } num;                       /* N_NUM */
-    struct { double v; HStr *unit; Value q; } qty;              /* N_QTY: q after resolve */
+    struct { double v; HStr *unit; Value q; Loc uloc; } qty;    /* N_QTY: q after resolve; uloc: the unit */
     HStr *str;                                                 /* N_STR */
     struct { int32_t days; int prec; } date;                   /* N_DATE */
     int b;                                                     /* N_BOOL */
@@ -69,15 +69,15 @@ struct Node {
     struct { HStr *column; HStr *unit; } col;                  /* N_COLUMN (load mappings) */
 
     /* statements */
-    struct { HStr *name; HStr *of; double factor; } unit;      /* S_UNIT: unit N [= f OF] */
+    struct { HStr *name; HStr *of; double factor; Loc nameloc, ofloc; } unit; /* S_UNIT: unit N [= f OF] */
     struct { int ekind; HStr *name; Node *rec; Loc nameloc; } ent;  /* S_ENTITY */
-    struct { HStr *name; Node *value; } let;                   /* S_LET */
-    struct { HStr *name; ParamList params; Node *body; int ret_type; HStr *lib; } fn; /* S_FN, S_EXTERN */
-    struct { HStr *name; HStr *title; Node *body; int warn; } rule; /* S_RULE */
+    struct { HStr *name; Node *value; Loc nameloc; } let;      /* S_LET */
+    struct { HStr *name; ParamList params; Node *body; int ret_type; HStr *lib; Loc nameloc; } fn; /* S_FN, S_EXTERN */
+    struct { HStr *name; HStr *title; Node *body; int warn; Loc nameloc; } rule; /* S_RULE */
     Node *expr;                                                /* S_PRINT, S_EXPR */
-    struct { HStr *path; int is_name; } import;                /* S_IMPORT, S_USE */
+    struct { HStr *path; int is_name; Loc pathloc; } import;   /* S_IMPORT, S_USE */
     struct { int ekind; HStr *path; FieldList map; HStr *key; } load;  /* S_LOAD; map value: N_NAME column or N_QTY-ish */
-    struct { HStr *name; HStr *title; HStr *parent; Loc parentloc; NodeList body; } scen; /* S_SCENARIO, S_TEST */
+    struct { HStr *name; HStr *title; HStr *parent; Loc parentloc; NodeList body; Loc nameloc; } scen; /* S_SCENARIO, S_TEST */
     struct { Binder b; Node *where; FieldList set; } drop;    /* S_DROP, S_UPDATE */
     struct { int what; HStr *rule; Node *expr; } expect;       /* S_EXPECT: what 0 expr, 1 pass, 2 fail */
   } u;

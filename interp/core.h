@@ -150,6 +150,7 @@ struct hedge_State {
   struct LuaBridge *lua;
   Buf out;                    /* print output for the host (no print hook) */
   Buf result;                 /* the last eval/compare/test text */
+  struct hedge_Report *reports;  /* every live report: hedge_close frees them */
   void (*print_fn)(void *ud, const char *s, size_t n);  /* NULL: collect in out */
   void *print_ud;
   int repl_mode;               /* let/fn/rule may be redefined */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
+#include "lex.h"
 
 const char *hx_locstr(H *h, Loc loc, char *buf, size_t n) {
   if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n) snprintf(buf, n, "?");
@@ -15,27 +16,48 @@ const char *hx_locstr(H *h, Loc loc, char *buf, size_t n) {
   return buf;
 }
 
-/* Quotes the source line of loc with a caret (or ^~~~ of width) under col. */
+/* Quotes the source line of loc with a caret (or ^~~~ of width) under col.
+** Columns count code points; width counts the bytes of the source text
+** from there (a name's length), drawn as the characters they make up. */
 static void quote_line(H *h, Loc loc, int width) {
   if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n || loc.line <= 0) return;
   Source *s = h->sources.p[loc.src];
   const char *p = s->text, *end = s->text + s->len;
   for (int l = 1; l < loc.line && p < end; p++)
     if (*p == '\n') l++;
+  if (loc.line == 1 && end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;   /* byte order mark */
   const char *e = p;
   while (e < end && *e != '\n' && *e != '\r') e++;
   size_t n = (size_t)(e - p);
-  if (n > 200) n = 200;   /* a minified line must not flood the terminal */
-  buf_puts(h, &h->err, "\n  ");
-  /* non-printable bytes (binary junk) are shown as '?' so the terminal survives */
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)p[i];
-    buf_putc(h, &h->err, (c < 32 && c != '\t') || c == 127 ? '?' : (char)c);
+  if (n > 200) {   /* a minified line must not flood the terminal */
+    n = 200;
+    while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80) n--;   /* not inside a character */
   }
   buf_puts(h, &h->err, "\n  ");
-  for (int i = 1; i < loc.col && (size_t)i <= n; i++) buf_putc(h, &h->err, p[i - 1] == '\t' ? '\t' : ' ');
+  /* non-printable bytes (binary junk, malformed UTF-8) are shown as '?' so the terminal survives */
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)p[i];
+    int k = utf8_seq_len(p + i, n - i);
+    if (k == 0 || (c < 32 && c != '\t') || c == 127) { buf_putc(h, &h->err, '?'); i++; continue; }
+    buf_put(h, &h->err, p + i, (size_t)k);
+    i += (size_t)k;
+  }
+  buf_puts(h, &h->err, "\n  ");
+  /* one space per character before the column (a tab stays a tab) */
+  size_t i = 0;
+  for (int c = 1; c < loc.col && i < n; c++) {
+    buf_putc(h, &h->err, p[i] == '\t' ? '\t' : ' ');
+    int k = utf8_seq_len(p + i, n - i);
+    i += k ? (size_t)k : 1;
+  }
   buf_putc(h, &h->err, '^');
-  for (int i = 1; i < width && i < 80; i++) buf_putc(h, &h->err, '~');
+  /* the rest of the span, one '~' per character (past the line's end, per byte) */
+  size_t stop = i + (width > 1 ? (size_t)width : 1);
+  for (int first = 1, tildes = 0; i < stop && tildes < 79; first = 0) {
+    int k = i < n ? utf8_seq_len(p + i, n - i) : 1;
+    i += k ? (size_t)k : 1;
+    if (!first) { buf_putc(h, &h->err, '~'); tildes++; }
+  }
 }
 
 static void begin(H *h, int status, Loc loc, int width, const char *fmt, va_list ap) {

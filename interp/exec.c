@@ -351,7 +351,7 @@ static void exec_entity(H *h, Node *s) {
 
 static void exec_fn(H *h, Node *s) {
   Global *old = global_find(h, s->u.fn.name);
-  if (old && !(allow_redefine(h) && old->kind == G_FUNC)) check_fresh(h, s->u.fn.name, s->loc);
+  if (!old || !(allow_redefine(h) && old->kind == G_FUNC)) check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
   Function *f = arena_alloc(h, &h->perm, sizeof *f);
   memset(f, 0, sizeof *f);
   f->kind = F_USER;
@@ -365,7 +365,7 @@ static void exec_fn(H *h, Node *s) {
 
 static void exec_let(H *h, Node *s) {
   Global *old = global_find(h, s->u.let.name);
-  if (old && !(allow_redefine(h) && old->kind == G_LET)) check_fresh(h, s->u.let.name, s->loc);
+  if (!old || !(allow_redefine(h) && old->kind == G_LET)) check_fresh(h, s->u.let.name, s->u.let.nameloc);
   int n = resolve_expr(h, s->u.let.value);
   Value v = eval_root(h, s->u.let.value, n);
   v = v_copy(h, &h->perm, v);
@@ -384,7 +384,7 @@ static void exec_rule(H *h, Node *s) {
     old->loc = s->loc;
     return;
   }
-  check_fresh(h, s->u.rule.name, s->loc);
+  check_fresh(h, s->u.rule.name, s->u.rule.nameloc);
   Rule r = {s->u.rule.name, s->u.rule.title, s, s->u.rule.warn};
   vec_push(h, &p->rules, r);
   global_add(h, r.name, G_RULE, v_nil(), s->loc);
@@ -420,10 +420,11 @@ static int already_loaded(H *h, const char *path) {
 
 static void exec_import(H *h, Node *s) {
   const char *path = s->u.import.path->s;
+  Loc at = s->u.import.pathloc;   /* errors about the file point at its name */
   char *found = find_file(h, s->loc.src, path, 1);
-  if (!found) hx_error_at(h, s->loc, "cannot find '%s' (looked beside this file%s)", path, h->search_path ? " and along HEDGE_PATH" : "");
+  if (!found) hx_error_span(h, at, (int)s->u.import.path->len + 2, "cannot find '%s' (looked beside this file%s)", path, h->search_path ? " and along HEDGE_PATH" : "");
   if (already_loaded(h, found)) return;
-  int src = source_add_file(h, found, s->loc);
+  int src = source_add_file(h, found, at);
   NodeList stmts = {0};
   /* the statement list lives in h->perm, like the nodes */
   parse_program(h, src, &stmts, NULL);
@@ -441,7 +442,7 @@ static void exec_use(H *h, Node *s) {
     snprintf(b, sizeof b, "%s/%s", h->stdlib_dir, name);
     if (file_exists(b)) found = arena_strdup(h, &h->temp, b, strlen(b));
   }
-  if (!found) hx_error_at(h, s->loc, "cannot find Lua extension '%s' (looked beside this file, along HEDGE_PATH and in the standard library)", name);
+  if (!found) hx_error_at(h, s->u.import.pathloc, "cannot find Lua extension '%s' (looked beside this file, along HEDGE_PATH and in the standard library)", name);
   if (already_loaded(h, found)) return;
   lua_use(h, found, s->loc);
 }
@@ -449,7 +450,7 @@ static void exec_use(H *h, Node *s) {
 static void exec_extern(H *h, Node *s) {
   if (!(h->caps & HEDGE_CAP_FFI))
     hx_error_at(h, s->loc, "extern is not allowed: C functions run with full access to the machine; grant it with --allow-ffi (or HEDGE_CAP_FFI in hedge_Options.capabilities)");
-  check_fresh(h, s->u.fn.name, s->loc);
+  check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
   HffiType params[HX_MAX_PARAMS], ret;
   for (uint32_t i = 0; i < s->u.fn.params.n; i++) {
     Node *t = s->u.fn.params.p[i].def;
@@ -477,13 +478,13 @@ static void exec_extern(H *h, Node *s) {
 }
 
 static void exec_unit(H *h, Node *s) {
-  if (s->u.unit.of) units_declare(h, s->u.unit.name, s->u.unit.factor, s->u.unit.of, s->loc);
-  else units_declare_base(h, s->u.unit.name, s->loc);
+  if (s->u.unit.of) units_declare(h, s->u.unit.name, s->u.unit.factor, s->u.unit.of, s->loc, s->u.unit.nameloc, s->u.unit.ofloc);
+  else units_declare_base(h, s->u.unit.name, s->loc, s->u.unit.nameloc);
 }
 
 static void exec_scenario(H *h, Node *s) {
   Program *p = h->prog;
-  check_fresh(h, s->u.scen.name, s->loc);
+  check_fresh(h, s->u.scen.name, s->u.scen.nameloc);
   Scenario sc = {s->u.scen.name, s->u.scen.title, s->u.scen.parent, s, s->loc};
   vec_push(h, &p->scenarios, sc);
   global_add(h, sc.name, G_SCENARIO, v_nil(), s->loc);
@@ -492,7 +493,11 @@ static void exec_scenario(H *h, Node *s) {
 static void exec_test(H *h, Node *s) {
   Program *p = h->prog;
   for (uint32_t i = 0; i < p->tests.n; i++)
-    if (p->tests.p[i].name == s->u.scen.name) duplicate(h, s->u.scen.name, s->loc, p->tests.p[i].node->loc, " as a test");
+    if (p->tests.p[i].name == s->u.scen.name) {
+      Loc at = s->u.scen.nameloc;
+      at.col++;   /* the name, inside its quotes */
+      duplicate(h, s->u.scen.name, at, p->tests.p[i].node->loc, " as a test");
+    }
   Test t = {s->u.scen.name, s};
   vec_push(h, &p->tests, t);
 }

@@ -33,6 +33,8 @@ struct DealIndex {
   uint64_t ly_version; int ly_valid; int32_t latest;
   uint64_t yr_version; int32_t ymin, ymax;    /* year range of living deals */
   uint32_t *scratch; uint32_t nscratch, scap; /* rows of a filtered query */
+  uint64_t plan_version;                      /* plans below are for it */
+  int8_t plan[16];                            /* mask: -2 unknown, -1 own index, else coarser mask */
   Group scratch_group;
 };
 
@@ -345,7 +347,14 @@ static Group *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t 
 
 static Group *lookup(H *h, DealFilter f, const uint32_t **rows) {
   int mask = mask_of(f);
-  int c = coarser(h, mask);
+  DealIndex *ix = get_index(h);
+  /* how to answer a mask is decided once per version of the world */
+  if (ix->plan_version != h->world->version || !ix->plan_version) {
+    memset(ix->plan, -2, sizeof ix->plan);
+    ix->plan_version = h->world->version;
+  }
+  if (ix->plan[mask] == -2) ix->plan[mask] = (int8_t)coarser(h, mask);
+  int c = ix->plan[mask];
   if (c >= 0) return filtered(h, f, mask, c, rows);
   MaskIndex *m = ensure(h, mask);
   Group *g;

@@ -39,6 +39,68 @@ TokKind kw_lookup(const char *s, size_t n) {
   return TK_IDENT;
 }
 
+int utf8_seq_len(const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *)str;
+  if (n == 0) return 0;
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  int len;
+  unsigned lo = 0x80, hi = 0xBF;            /* range of the second byte */
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;               /* overlong */
+    if (c == 0xED) hi = 0x9F;               /* UTF-16 surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;               /* overlong */
+    if (c == 0xF4) hi = 0x8F;               /* above U+10FFFF */
+  } else return 0;                          /* stray continuation, C0, C1, F5..FF */
+  if (n < (size_t)len || s[1] < lo || s[1] > hi) return 0;
+  for (int i = 2; i < len; i++) if ((s[i] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+int utf8_width(const char *s, size_t n) {
+  int w = 0;
+  for (size_t i = 0; i < n; i++) if (((unsigned char)s[i] & 0xC0) != 0x80) w++;
+  return w;
+}
+
+static Loc here(Lexer *lx, int pos) {
+  /* columns count code points; tokens are scanned forward, so the count
+  ** resumes where the last one stopped on the same line */
+  if (lx->cbase != lx->linestart || pos < lx->cpos) {
+    lx->cbase = lx->linestart;
+    lx->cpos = lx->linestart;
+    lx->ccol = 1;
+  }
+  for (; lx->cpos < pos && lx->cpos < lx->len; lx->cpos++)
+    if (((unsigned char)lx->text[lx->cpos] & 0xC0) != 0x80) lx->ccol++;
+  Loc l = {lx->src, lx->line, lx->ccol};
+  return l;
+}
+
+/* Source text must be UTF-8 throughout: the first malformed sequence is an
+** error at its first byte. */
+static void check_utf8(Lexer *lx) {
+  const char *s = lx->text;
+  int i = lx->pos, n = lx->len;
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) { i++; continue; }
+    int k = utf8_seq_len(s + i, (size_t)(n - i));
+    if (k == 0) {
+      int line = 1, ls = 0;
+      for (int j = 0; j < i; j++) if (s[j] == '\n') { line++; ls = j + 1; }
+      if (ls < lx->pos) ls = lx->pos;   /* after the byte order mark */
+      Loc l = {lx->src, line, 1 + utf8_width(s + ls, (size_t)(i - ls))};
+      hx_error_at(lx->h, l, "invalid UTF-8 (byte 0x%02X): hedge source must be UTF-8 text", c);
+    }
+    i += k;
+  }
+}
+
 void lex_init(Lexer *lx, H *h, int src) {
   memset(lx, 0, sizeof *lx);
   lx->h = h;
@@ -46,13 +108,10 @@ void lex_init(Lexer *lx, H *h, int src) {
   lx->text = h->sources.p[src]->text;
   lx->len = (int)h->sources.p[src]->len;
   lx->line = 1;
+  lx->cbase = -1;
   /* a UTF-8 byte order mark is not part of the program */
   if (lx->len >= 3 && memcmp(lx->text, "\xEF\xBB\xBF", 3) == 0) lx->pos = lx->linestart = 3;
-}
-
-static Loc here(Lexer *lx, int pos) {
-  Loc l = {lx->src, lx->line, pos - lx->linestart + 1};
-  return l;
+  check_utf8(lx);
 }
 
 static int is_id0(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
@@ -142,7 +201,8 @@ static void lex_unit(Lexer *lx, Token *t) {
     q++;
     while (q < lx->len && is_id(s[q])) q++;
   }
-  if (q - p > HX_MAX_NAME) hx_error_at(lx->h, here(lx, p), "unit name too long");
+  t->uloc = here(lx, p);
+  if (q - p > HX_MAX_NAME) hx_error_at(lx->h, t->uloc, "unit name too long");
   t->str = hx_intern(lx->h, s + p, (size_t)(q - p));
   t->end = q;
   lx->pos = q;
@@ -216,23 +276,21 @@ static void lex_string(Lexer *lx, Token *t) {
   H *h = lx->h;
   const char *s = lx->text;
   int p = lx->pos + 1;
-  /* decoded text is never longer than the source text */
-  int cap = 64, n = 0;
-  char *out = hx_alloc(h, (size_t)cap);
-  Buf tmp = {out, 0, (size_t)cap};
+  /* decoded text is never longer than the source text: one buffer in the
+  ** temp arena, sized for the source up to the closing quote (or the end of
+  ** the line), never grows and needs no free (nothing leaks on an error) */
+  int q = p;
+  while (q < lx->len && s[q] != '\n' && s[q] != '"') q += s[q] == '\\' && q + 1 < lx->len && s[q + 1] != '\n' ? 2 : 1;
+  int n = 0;
+  Buf tmp = {arena_alloc(h, &h->temp, (size_t)(q - p) + 8), 0, (size_t)(q - p) + 8};
   for (;;) {
     if (p >= lx->len) {
-      buf_free(h, &tmp);
       if (lx->incomplete) *lx->incomplete = 1;
       hx_error_at(h, t->loc, "unterminated string");
     }
     char c = s[p];
     if (c == '"') { p++; break; }
-    if (c == '\n') { buf_free(h, &tmp); hx_error_at(h, t->loc, "unterminated string (strings end on the same line; use \\n for a newline)"); }
-    if ((size_t)n + 8 > tmp.cap) {
-      tmp.p = hx_realloc(h, tmp.p, tmp.cap, tmp.cap * 2);
-      tmp.cap *= 2;
-    }
+    if (c == '\n') { hx_error_at(h, t->loc, "unterminated string (strings end on the same line; use \\n for a newline)"); }
     if (c != '\\') { tmp.p[n++] = c; p++; continue; }
     Loc el = here(lx, p);
     char e = p + 1 < lx->len ? s[p + 1] : 0;
@@ -250,17 +308,14 @@ static void lex_string(Lexer *lx, Token *t) {
           while (p < lx->len && hexval(s[p]) >= 0 && digits < 7) { cp = cp * 16 + (uint32_t)hexval(s[p]); p++; digits++; }
           if (p < lx->len && s[p] == '}' && digits > 0 && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) { p++; put_utf8(tmp.p, &n, cp); break; }
         }
-        buf_free(h, &tmp);
         hx_error_at(h, el, "bad unicode escape: write \\u{1F30D} with 1 to 6 hex digits of a valid code point");
       }
       default:
-        buf_free(h, &tmp);
         hx_error_at(h, el, "unknown escape '\\%c' in string (use \\n \\t \\\" \\\\ or \\u{...})", e ? e : '?');
     }
   }
   t->kind = TK_STRING;
   t->str = hx_newstr(h, &h->perm, tmp.p, (size_t)n);
-  buf_free(h, &tmp);
   lx->pos = p;
 }
 
@@ -270,6 +325,7 @@ void lex_next(Lexer *lx, Token *t) {
   skip_space(lx, t);
   t->start = lx->pos;
   t->loc = here(lx, lx->pos);
+  t->uloc = t->loc;
   t->str = NULL;
   t->numflags = 0;
   if (lx->pos >= lx->len) { t->kind = TK_EOF; t->end = lx->pos; return; }

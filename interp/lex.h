@@ -31,7 +31,8 @@ typedef struct Token {
   TokKind kind;
   int nl_before;        /* a newline separates it from the previous token */
   int start, end;       /* byte offsets into the source */
-  Loc loc;
+  Loc loc;              /* columns count code points, not bytes */
+  Loc uloc;             /* TK_NUMBER with a unit: where the unit starts */
   double num;           /* TK_NUMBER */
   int numflags;
   int32_t days;         /* TK_DATE: days since 1970-01-01 */
@@ -44,10 +45,18 @@ typedef struct Lexer {
   int src;
   const char *text;
   int len, pos, line, linestart;
+  int cbase, cpos, ccol;  /* column cache: byte cpos of the line at cbase is column ccol */
   int *incomplete;      /* if set: *incomplete = 1 when input ends inside a string */
 } Lexer;
 
+/* Prepares to scan source src. Raises "invalid UTF-8" at the first byte of
+** the first malformed sequence anywhere in it (comments and strings too). */
 void lex_init(Lexer *lx, H *h, int src);
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when the bytes
+** there are not UTF-8 (overlong, surrogate, truncated, stray continuation). */
+int utf8_seq_len(const char *s, size_t n);
+/* The number of code points in s[0..n) (continuation bytes do not count). */
+int utf8_width(const char *s, size_t n);
 /* Scans the next token; raises a located error on a malformed one. If the
 ** input ends inside a string, lx->incomplete is set before raising (the
 ** REPL then asks for another line). */

@@ -311,7 +311,17 @@ static void load_rows(H *h, Load *L) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int reporting = 0;
+  long long before, after, total;
+  int sized = csv_progress(L->csv, &before, &total);
   while ((n = next_row(h, L, &f)) > 0) {
+    if (sized && nextrow == L->first_row && csv_progress(L->csv, &after, &total) && after > before) {
+      /* size the columns once from the first row's length: no copying as
+      ** a million rows arrive (10% slack; growth still works past it) */
+      long long est = total / (after - before);
+      est += est / 10 + 16;
+      if (est > 0 && est < 0x7fffffffLL && (uint64_t)t->n + (uint64_t)est < 0xfffffff0ULL)
+        table_reserve(h, kind, t->n + (uint32_t)est);
+    }
     if (h->progress && ((nextrow - L->first_row) & 0xFFFF) == 0xFFFF) {
       /* a load that takes over a second says how far it is */
       struct timespec t1;

@@ -676,11 +676,22 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
   if (ref == LUA_NOREF) return;
   /* From now on look at every instruction: Lua code that catches this
   ** error with pcall is stopped again at its very next instruction, so
-  ** the error reaches hedge. lua_call_function restores the interval. */
+  ** the error reaches hedge. hook_calm restores the interval later. */
   lua_sethook(L, l_hook, LUA_MASKCOUNT, 1);
   b->hook_fast = 1;
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   lua_error(L);
+}
+
+/* Back to the normal hook interval once the interrupt or the step limit
+** that made the hook fire on every instruction is over (the API resets
+** both between calls). Coroutines keep theirs: only slower, not wrong. */
+static void hook_calm(LuaBridge *b, lua_State *L) {
+  H *h = b->h;
+  if (!b->hook_fast || atomic_load(&h->interrupted) || (h->max_steps && h->steps > h->max_steps)) return;
+  lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+  if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+  b->hook_fast = 0;
 }
 
 /* Never reached by design (every Lua entry is protected); if it is, do not
@@ -750,6 +761,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   lua_State *L = b->cur ? b->cur : b->L;
   if (!lua_checkstack(L, 8))
     hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep (calling Lua function %s)", name);
+  hook_calm(b, L);
   CallArgs none;
   if (!a) {
     memset(&none, 0, sizeof none);
@@ -768,11 +780,6 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   int depth = h->depth;
   h->depth++;
   c.status = lua_pcall(L, 1, 1, base + 1);
-  if (b->hook_fast) {
-    lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
-    if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
-    b->hook_fast = 0;
-  }
   h->depth = depth;
   b->site = site;
   b->siteloc = siteloc;
@@ -1989,6 +1996,7 @@ static void load_module(H *h, const char *path, Loc loc, int is_stdlib) {
     hx_error_at(h, loc, "cannot load %s: Lua is not available", path);
   lua_State *L = b->cur ? b->cur : b->L;
   if (!lua_checkstack(L, 8)) hx_error_at(h, loc, "cannot load %s: Lua stack exhausted", path);
+  hook_calm(b, L);
   LMod m;
   memset(&m, 0, sizeof m);
   m.b = b; m.L = L; m.path = path; m.loc = loc; m.is_stdlib = is_stdlib;

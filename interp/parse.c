@@ -13,19 +13,27 @@
 const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
 const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
 
+/* Brackets open at the moment: an error at the end of the input names the
+** innermost one, "'(' was never closed", at the opener. */
+#define OPEN_MAX (HX_MAX_NESTING + 16)
+
 typedef struct Parser {
   H *h;
   Lexer lx;
   Token cur, peek;
   int has_peek;
-  int prev_end;
+  int prev_start, prev_end;   /* the last token consumed: -1 before the first */
   Loc prev_loc;
   int depth;
   int *incomplete;
   int allow_expr;
+  int nopen;                  /* may exceed OPEN_MAX; only the first ones are kept */
+  TokKind open_kind[OPEN_MAX];
+  Loc open_loc[OPEN_MAX];
 } Parser;
 
 static void advance(Parser *p) {
+  p->prev_start = p->cur.start;
   p->prev_end = p->cur.end;
   p->prev_loc = p->cur.loc;
   if (p->has_peek) { p->cur = p->peek; p->has_peek = 0; }
@@ -37,8 +45,40 @@ static Token *peek(Parser *p) {
   return &p->peek;
 }
 
+/* The current token, an opening bracket, is now open. */
+static void opened(Parser *p) {
+  if (p->nopen < OPEN_MAX) {
+    p->open_kind[p->nopen] = p->cur.kind;
+    p->open_loc[p->nopen] = p->cur.loc;
+  }
+  p->nopen++;
+}
+
+static void closed(Parser *p) { if (p->nopen > 0) p->nopen--; }
+
+/* Where an error at the end of the input goes: just after the last token,
+** on its line (so the quoted line shows what is missing). */
+static Loc end_loc(Parser *p) {
+  if (p->prev_start < 0) return p->cur.loc;   /* nothing before the end */
+  Loc l = p->prev_loc;
+  l.col += utf8_width(p->lx.text + p->prev_start, (size_t)(p->prev_end - p->prev_start));
+  return l;
+}
+
 _Noreturn static void syntax_error(Parser *p, const char *fmt, const char *what) {
-  if (p->cur.kind == TK_EOF && p->incomplete) *p->incomplete = 1;
+  if (p->cur.kind == TK_EOF) {
+    /* the input ended too early: the REPL reads another line */
+    if (p->incomplete) *p->incomplete = 1;
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, what);
+    if (p->nopen > 0) {
+      int i = (p->nopen <= OPEN_MAX ? p->nopen : OPEN_MAX) - 1;
+      hx_error_begin(p->h, HEDGE_ERROR, p->open_loc[i], 1, "%s was never closed", tok_name(p->open_kind[i]));
+      hx_error_note(p->h, end_loc(p), "%s, found end of input", msg);
+      hx_error_end(p->h);
+    }
+    hx_error_at(p->h, end_loc(p), "%s, found end of input", msg);
+  }
   char found[96];
   Token *t = &p->cur;
   if (t->kind == TK_IDENT) snprintf(found, sizeof found, "'%s'", t->str->s);
@@ -131,6 +171,7 @@ static void comprehension(Parser *p, Compr *c, int body_required) {
 static Node *record(Parser *p) {
   Node *n = new_node(p, N_REC, &p->cur);
   enter(p);
+  if (p->cur.kind == TK_LBRACE) opened(p);
   expect(p, TK_LBRACE, NULL);
   while (p->cur.kind != TK_RBRACE) {
     Field f;
@@ -148,18 +189,21 @@ static Node *record(Parser *p) {
     advance(p);
   }
   expect(p, TK_RBRACE, NULL);
+  closed(p);
   p->depth--;
   return finish(p, n);
 }
 
 /* args := '(' [compr | arg {',' arg} [',']] ')'   arg := [label ':'] expr */
 static void call_args(Parser *p, Node *call) {
+  if (p->cur.kind == TK_LPAREN) opened(p);
   expect(p, TK_LPAREN, NULL);
   if (p->cur.kind == TK_IDENT && peek(p)->kind == TK_IN) {
     call->u.call.compr = arena_alloc(p->h, &p->h->perm, sizeof(Compr));
     memset(call->u.call.compr, 0, sizeof(Compr));
     comprehension(p, call->u.call.compr, 0);
     expect(p, TK_RPAREN, "to close the call");
+    closed(p);
     return;
   }
   while (p->cur.kind != TK_RPAREN) {
@@ -182,6 +226,7 @@ static void call_args(Parser *p, Node *call) {
     advance(p);
   }
   expect(p, TK_RPAREN, NULL);
+  closed(p);
 }
 
 /* primary := NUMBER [UNIT] | STRING | DATE | true | false | nil | IDENT
@@ -194,6 +239,7 @@ static Node *primary(Parser *p) {
       advance(p);
       if (t.str) {
         n = new_node(p, N_QTY, &t);
+        n->u.qty.uloc = t.uloc;
         n->u.qty.v = t.num;
         n->u.qty.unit = t.str;
       } else {
@@ -209,9 +255,11 @@ static Node *primary(Parser *p) {
     case TK_IDENT: advance(p); n = new_node(p, N_NAME, &t); n->u.name = t.str; return finish(p, n);
     case TK_LPAREN: {
       enter(p);
+      opened(p);
       advance(p);
       n = expr(p);
       expect(p, TK_RPAREN, "to close '('");
+      closed(p);
       p->depth--;
       /* keep the parentheses in the span so reports quote them */
       n->start = t.start;
@@ -220,6 +268,7 @@ static Node *primary(Parser *p) {
     }
     case TK_LBRACK: {
       enter(p);
+      opened(p);
       advance(p);
       n = new_node(p, N_LIST, &t);
       while (p->cur.kind != TK_RBRACK) {
@@ -230,6 +279,7 @@ static Node *primary(Parser *p) {
         advance(p);
       }
       expect(p, TK_RBRACK, NULL);
+      closed(p);
       p->depth--;
       return finish(p, n);
     }
@@ -265,6 +315,7 @@ static Node *postfix(Parser *p) {
       p->depth--;
       n = finish(p, c);
     } else if (t.kind == TK_LBRACK && !t.nl_before) {
+      opened(p);
       advance(p);
       Node *ix = new_node(p, N_INDEX, &t);
       ix->start = n->start;
@@ -273,6 +324,7 @@ static Node *postfix(Parser *p) {
       ix->u.index.index = expr(p);
       p->depth--;
       expect(p, TK_RBRACK, "to close the index");
+      closed(p);
       n = finish(p, ix);
     } else return n;
   }
@@ -456,6 +508,7 @@ static void entity_decl(Parser *p, NodeList *out) {
 
 /* params := [param {',' param}]   param := NAME ['=' expr] | NAME ':' TYPE (extern) */
 static void params(Parser *p, ParamList *pl, int typed) {
+  if (p->cur.kind == TK_LPAREN) opened(p);
   expect(p, TK_LPAREN, "to start the parameter list");
   while (p->cur.kind != TK_RPAREN) {
     Param pa;
@@ -477,6 +530,7 @@ static void params(Parser *p, ParamList *pl, int typed) {
     expect(p, TK_COMMA, "between parameters");
   }
   expect(p, TK_RPAREN, NULL);
+  closed(p);
 }
 
 /* load := 'load' KIND 'from' STRING [ '{' {NAME ':' COLUMN [UNIT] [,]} '}' ] */
@@ -493,6 +547,7 @@ static Node *load_stmt(Parser *p, Token *kw) {
   n->u.load.path = p->cur.str;
   advance(p);
   if (p->cur.kind == TK_LBRACE) {
+    opened(p);
     advance(p);
     while (p->cur.kind != TK_RBRACE) {
       Field f;
@@ -514,6 +569,7 @@ static Node *load_stmt(Parser *p, Token *kw) {
       advance(p);
     }
     expect(p, TK_RBRACE, NULL);
+    closed(p);
   }
   return finish(p, n);
 }
@@ -522,12 +578,14 @@ static Node *load_stmt(Parser *p, Token *kw) {
 enum { CTX_TOP, CTX_SCENARIO, CTX_TEST, CTX_REPL };
 
 static void block(Parser *p, NodeList *body, int ctx) {
+  if (p->cur.kind == TK_LBRACE) opened(p);
   expect(p, TK_LBRACE, "to open the block");
   while (p->cur.kind != TK_RBRACE) {
     if (p->cur.kind == TK_EOF) syntax_error(p, "%s", "expected '}' to close the block");
     statement(p, body, ctx);
   }
   expect(p, TK_RBRACE, NULL);
+  closed(p);
 }
 
 /* drop := 'drop' binder ['where' expr]   update := 'update' binder ['where' expr] record */
@@ -554,17 +612,20 @@ static void statement(Parser *p, NodeList *out, int ctx) {
     case TK_UNITKW:
       advance(p);
       n = new_node(p, S_UNIT, &kw);
+      n->u.unit.nameloc = p->cur.loc;
       n->u.unit.name = ident(p, "a unit name");
       if (accept(p, TK_ASSIGN)) {
         if (p->cur.kind != TK_NUMBER || !p->cur.str) syntax_error(p, "%s", "expected a factor and a unit, as in `unit PKR = 0.0036 USD`");
         n->u.unit.factor = p->cur.num;
         n->u.unit.of = p->cur.str;
+        n->u.unit.ofloc = p->cur.uloc;
         advance(p);
       }
       break;
     case TK_LET:
       advance(p);
       n = new_node(p, S_LET, &kw);
+      n->u.let.nameloc = p->cur.loc;
       n->u.let.name = ident(p, "a name after 'let'");
       expect(p, TK_ASSIGN, "after the name (let NAME = EXPR)");
       n->u.let.value = expr(p);
@@ -572,6 +633,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
     case TK_FN:
       advance(p);
       n = new_node(p, S_FN, &kw);
+      n->u.fn.nameloc = p->cur.loc;
       n->u.fn.name = ident(p, "a function name");
       params(p, &n->u.fn.params, 0);
       expect(p, TK_ASSIGN, "before the function's body (fn f(x) = EXPR)");
@@ -581,6 +643,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       advance(p);
       n = new_node(p, S_RULE, &kw);
       n->u.rule.warn = kw.kind == TK_WARN;
+      n->u.rule.nameloc = p->cur.loc;
       n->u.rule.name = ident(p, "a rule name");
       if (p->cur.kind == TK_STRING) { n->u.rule.title = p->cur.str; advance(p); }
       expect(p, TK_COLON, "before the rule's body");
@@ -594,6 +657,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
     case TK_IMPORT: case TK_USE:
       advance(p);
       n = new_node(p, kw.kind == TK_IMPORT ? S_IMPORT : S_USE, &kw);
+      n->u.import.pathloc = p->cur.loc;
       if (p->cur.kind == TK_STRING) n->u.import.path = p->cur.str;
       else if (kw.kind == TK_USE && p->cur.kind == TK_IDENT) { n->u.import.path = p->cur.str; n->u.import.is_name = 1; }
       else syntax_error(p, "%s", kw.kind == TK_IMPORT ? "expected a file name as a string" : "expected a file name as a string or a module name");
@@ -606,6 +670,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       n->u.fn.lib = p->cur.str;
       advance(p);
       expect(p, TK_FN, "after the library name");
+      n->u.fn.nameloc = p->cur.loc;
       n->u.fn.name = ident(p, "a function name");
       params(p, &n->u.fn.params, 1);
       expect(p, TK_ARROW, "and a return type (-> double)");
@@ -623,6 +688,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a scenario cannot be declared inside a block");
       advance(p);
       n = new_node(p, S_SCENARIO, &kw);
+      n->u.scen.nameloc = p->cur.loc;
       n->u.scen.name = ident(p, "a scenario name");
       if (p->cur.kind == TK_STRING) { n->u.scen.title = p->cur.str; advance(p); }
       if (accept(p, TK_EXTENDS)) { n->u.scen.parentloc = p->cur.loc; n->u.scen.parent = ident(p, "the scenario it extends"); }
@@ -633,6 +699,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       advance(p);
       n = new_node(p, S_TEST, &kw);
       if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the test's name as a string (test \"...\" { ... })");
+      n->u.scen.nameloc = p->cur.loc;
       n->u.scen.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len);
       advance(p);
       block(p, &n->u.scen.body, CTX_TEST);
@@ -676,6 +743,7 @@ static void init_parser(Parser *p, H *h, int src, int *incomplete) {
   p->h = h;
   p->incomplete = incomplete;
   if (incomplete) *incomplete = 0;
+  p->prev_start = -1;
   lex_init(&p->lx, h, src);
   p->lx.incomplete = incomplete;
   lex_next(&p->lx, &p->cur);

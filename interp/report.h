@@ -39,6 +39,7 @@ typedef struct RRule {
 } RRule;
 
 struct hedge_Report {
+  struct hedge_Report *next, *prev;   /* in h->reports, the state's live reports */
   Arena arena;
   RRule *rules; int n;
   char *scenario;

@@ -104,6 +104,28 @@ static void resolve_compr(Scope *s, Compr *c, int pushed_before) {
   pop(s, (int)c->binders.n);
 }
 
+/* A call of a declared function by name: its named arguments are checked
+** here, so an unknown one is reported at its label (`f(1, bb: 2)` at `bb`)
+** and before anything runs. */
+static void check_named_args(H *h, Node *call) {
+  Node *fn = call->u.call.fn;
+  if (fn->kind != N_GLOBAL || fn->u.global.g->kind != G_FUNC) return;
+  Value fv = fn->u.global.g->value;
+  if (fv.tag != T_FUNC || fv.as.fn->kind != F_USER) return;
+  Function *f = fv.as.fn;
+  for (uint32_t i = 0; i < call->u.call.named.n; i++) {
+    Field *a = &call->u.call.named.p[i];
+    uint32_t j;
+    for (j = 0; j < f->params.n; j++) if (f->params.p[j].name == a->name) break;
+    if (j < f->params.n) continue;
+    Suggest sg;
+    suggest_init(&sg, a->name->s, a->name->len);
+    for (uint32_t k = 0; k < f->params.n; k++) suggest_try(&sg, f->params.p[k].name->s);
+    if (sg.best) hx_error_span(h, a->loc, (int)a->name->len, "%s has no parameter '%s' (did you mean %s?)", f->name->s, a->name->s, sg.best);
+    hx_error_span(h, a->loc, (int)a->name->len, "%s has no parameter '%s'", f->name->s, a->name->s);
+  }
+}
+
 static void resolve(Scope *s, Node *n) {
   H *h = s->h;
   hx_check_stack(h, n->loc);
@@ -113,7 +135,7 @@ static void resolve(Scope *s, Node *n) {
       return;
     case N_QTY: {
       int dim; double f;
-      units_resolve(h, n->u.qty.unit, n->loc, &dim, &f);
+      units_resolve_src(h, n->u.qty.unit, n->u.qty.uloc, &dim, &f);
       n->u.qty.q = v_qty(n->u.qty.v * f, dim);
       return;
     }
@@ -128,6 +150,7 @@ static void resolve(Scope *s, Node *n) {
     case N_INDEX: resolve(s, n->u.index.obj); resolve(s, n->u.index.index); return;
     case N_CALL:
       resolve(s, n->u.call.fn);
+      check_named_args(h, n);
       for (uint32_t i = 0; i < n->u.call.args.n; i++) resolve(s, n->u.call.args.p[i]);
       for (uint32_t i = 0; i < n->u.call.named.n; i++) resolve(s, n->u.call.named.p[i].value);
       if (n->u.call.compr) resolve_compr(s, n->u.call.compr, 0);

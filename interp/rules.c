@@ -377,6 +377,9 @@ static void check_all(H *h, void *ud) {
 Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain) {
   Report *r = hx_alloc(h, sizeof *r);
   memset(r, 0, sizeof *r);
+  r->next = h->reports;   /* hedge_close frees the reports a host forgot */
+  if (r->next) r->next->prev = r;
+  h->reports = r;
   r->explain = explain;
   CheckAll c = {only, nonly, scenario, r, 0};
   int st = hx_pcall(h, check_all, &c);
@@ -387,6 +390,9 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
 
 void report_free(H *h, Report *r) {
   if (!r) return;
+  if (r->prev) r->prev->next = r->next;
+  else if (h->reports == r) h->reports = r->next;
+  if (r->next) r->next->prev = r->prev;
   for (int i = 0; i < r->n; i++) hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
   buf_free(h, &r->json);
   buf_free(h, &r->text);

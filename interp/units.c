@@ -82,9 +82,9 @@ static void check_new(H *h, HStr *name, Loc loc) {
   hx_error_end(h);
 }
 
-void units_declare_base(H *h, HStr *name, Loc loc) {
+void units_declare_base(H *h, HStr *name, Loc loc, Loc nameloc) {
   Units *u = h->units;
-  check_new(h, name, loc);
+  check_new(h, name, nameloc);
   if (u->nbase >= HX_MAX_BASE_DIMS) hx_error_at(h, loc, "too many base units (at most %d)", HX_MAX_BASE_DIMS);
   u->base[u->nbase] = name;
   int d = dim_of_base(h, u->nbase++);
@@ -92,10 +92,10 @@ void units_declare_base(H *h, HStr *name, Loc loc) {
   vec_push(h, &u->units, x);
 }
 
-void units_declare(H *h, HStr *name, double factor, HStr *of, Loc loc) {
-  check_new(h, name, loc);
+void units_declare(H *h, HStr *name, double factor, HStr *of, Loc loc, Loc nameloc, Loc ofloc) {
+  check_new(h, name, nameloc);
   int dim; double f;
-  units_resolve(h, of, loc, &dim, &f);
+  units_resolve_src(h, of, ofloc, &dim, &f);
   if (!(factor > 0)) hx_error_at(h, loc, "a unit's factor must be positive");
   Unit x = {name, dim, factor * f, loc};
   vec_push(h, &h->units->units, x);
@@ -120,7 +120,9 @@ int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor) {
   return 1;
 }
 
-void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
+/* at_part: loc is where text starts in the source, so the caret can go
+** under the unknown part; else the whole text is marked at loc. */
+static void resolve_unit(H *h, HStr *text, Loc loc, int at_part, int *dim, double *factor) {
   if (units_lookup(h, text->s, text->len, dim, factor)) return;
   /* find the failing part for the message */
   const char *s = text->s;
@@ -133,15 +135,25 @@ void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
       suggest_init(&sg, s + i, j - i);
       for (uint32_t k = 0; k < h->units->units.n; k++) suggest_try(&sg, h->units->units.p[k].name->s);
       Loc l = loc;
+      int w = (int)n;
+      if (at_part) { l.col += (int)i; w = (int)(j - i); }   /* unit names are ASCII */
       if (sg.best)
-        hx_error_span(h, l, (int)n, "unknown unit '%.*s' (did you mean %s?)", (int)(j - i), s + i, sg.best);
-      hx_error_span(h, l, (int)n, "unknown unit '%.*s' (declare it with `unit %.*s` or `unit %.*s = FACTOR UNIT`)",
+        hx_error_span(h, l, w, "unknown unit '%.*s' (did you mean %s?)", (int)(j - i), s + i, sg.best);
+      hx_error_span(h, l, w, "unknown unit '%.*s' (declare it with `unit %.*s` or `unit %.*s = FACTOR UNIT`)",
                     (int)(j - i), s + i, (int)(j - i), s + i, (int)(j - i), s + i);
     }
     if (j >= n) break;
     i = j + 1;
   }
   hx_error_at(h, loc, "unknown unit '%s'", s);
+}
+
+void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
+  resolve_unit(h, text, loc, 0, dim, factor);
+}
+
+void units_resolve_src(H *h, HStr *text, Loc loc, int *dim, double *factor) {
+  resolve_unit(h, text, loc, 1, dim, factor);
 }
 
 static int combine(H *h, int a, int b, int sign) {

@@ -20,13 +20,18 @@ typedef struct Units {
 enum { DIM_NONE = 0 };
 void units_init(H *h);
 void units_free(H *h);
-/* Declares a base unit (`unit MWh`) or a derived one (`unit PKR = 0.0036 USD`). */
-void units_declare_base(H *h, HStr *name, Loc loc);
-void units_declare(H *h, HStr *name, double factor, HStr *of, Loc loc);
+/* Declares a base unit (`unit MWh`) or a derived one (`unit PKR = 0.0036 USD`).
+** loc is the declaration's (kept for notes), nameloc where its name is (a
+** duplicate is reported there), ofloc where the unit OF starts in the source. */
+void units_declare_base(H *h, HStr *name, Loc loc, Loc nameloc);
+void units_declare(H *h, HStr *name, double factor, HStr *of, Loc loc, Loc nameloc, Loc ofloc);
 /* Looks up a unit, compound (USD/t, t*USD) included; on success returns 1
 ** with *dim and *factor (multiply a magnitude to get base units). An unknown
 ** part raises at loc with "(did you mean X?)". */
 void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor);
+/* The same for a unit written in the source at loc: an unknown part is
+** reported at that part (`USD/tt` at `tt`). */
+void units_resolve_src(H *h, HStr *text, Loc loc, int *dim, double *factor);
 int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor); /* 0: unknown */
 int dim_mul(H *h, int a, int b);
 int dim_div(H *h, int a, int b);

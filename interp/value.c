@@ -157,9 +157,8 @@ void num_print(Buf *b, H *h, double d) {
 static void short_print(Buf *b, H *h, double d) {
   char e[64];
   if (d == 0) { buf_puts(h, b, "0"); return; }
-  /* exact when the shortest form is short anyway, else 6 digits */
-  shortest(e, sizeof e, d, 17);
-  if (strlen(e) > 9) shortest(e, sizeof e, d, 6);
+  /* the shortest form with at most 6 significant digits (0.1234567 -> 0.123457) */
+  shortest(e, sizeof e, d, 6);
   /* trim trailing zeros of a rounded fraction: 5.20000 -> 5.2 */
   if (strchr(e, '.') && !strchr(e, 'e')) {
     size_t n = strlen(e);

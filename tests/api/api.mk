@@ -5,6 +5,8 @@
 #   make api-test         every tests/api/*.c under ASan + UBSan, the example
 #                         host, then install-test
 #   make api-valgrind     the same tests built without sanitizers, under valgrind
+#                         (about 2 minutes; not part of api-test)
+#   make api-tsan         the thread and interrupt tests under ThreadSanitizer
 #   make install-test     `make install` into a temporary prefix, then build
 #                         examples/embed/embed.c with pkg-config and run it
 #   make examples/embed/embed   the example host, against ./libhedge.a
@@ -23,6 +25,7 @@ API_DEFS = -UHEDGE_STDLIB_DIR -DHEDGE_STDLIB_DIR='"$(CURDIR)/stdlib"'
 API_ASAN_OBJ = $(filter-out build/asan/api.o,$(ASAN_LIB_OBJ)) $(API_BUILD)/asan-api.o
 API_REL_OBJ = $(filter-out build/rel/api.o,$(LIB_OBJ)) $(API_BUILD)/rel-api.o
 API_TEST_CFLAGS = $(BASE_CFLAGS) -O1 -g -DTEST_STDLIB='"$(CURDIR)/stdlib"'
+API_VG_STRIDE ?= 7   # test_api_alloc_fail under valgrind: every 7th N (1 for all)
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
            --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
 
@@ -41,6 +44,22 @@ $(API_BUILD)/asan/%: tests/api/%.c $(API_ASAN_OBJ) interp/hedge.h
 $(API_BUILD)/vg/%: tests/api/%.c $(API_REL_OBJ) interp/hedge.h
 	@mkdir -p $(dir $@)
 	$(CC) $(API_TEST_CFLAGS) -o $@ $< $(API_REL_OBJ) $(LIBS) -lpthread
+
+# ThreadSanitizer: the library and the thread/interrupt tests, in their own
+# folder (the objects differ from the ASan ones).
+API_TSAN_OBJ = $(LIB_SRC:interp/%.c=$(API_BUILD)/tsan-obj/%.o)
+API_TSAN_TESTS = test_api_threads test_api_limits
+$(API_BUILD)/tsan-obj/%.o: interp/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(API_DEFS) -O1 -g -fsanitize=thread -c -o $@ $<
+$(API_BUILD)/tsan/%: tests/api/%.c $(API_TSAN_OBJ) interp/hedge.h
+	@mkdir -p $(dir $@)
+	$(CC) $(API_TEST_CFLAGS) -fsanitize=thread -o $@ $< $(API_TSAN_OBJ) $(LIBS) -lpthread
+
+.SECONDARY: $(API_TSAN_OBJ)
+
+api-tsan: $(API_TSAN_TESTS:%=$(API_BUILD)/tsan/%)
+	@fail=0; for t in $^; do echo "== tsan $$t"; TSAN_OPTIONS=halt_on_error=1 $$t || { echo "** $$t failed"; fail=1; }; done; exit $$fail
 
 # The example host, against the static library of this tree (make adds it to
 # `all`). -I interp: the example includes <hedge.h> as an installed host does.
@@ -62,7 +81,10 @@ api-test: $(API_ASAN_BIN) examples/embed/embed
 
 api-valgrind: $(API_VG_BIN)
 	@fail=0; for t in $(API_VG_BIN); do \
-	  echo "== valgrind $$t"; HEDGE_TEST_VALGRIND=1 $(VALGRIND) $$t || { echo "** $$t failed under valgrind"; fail=1; }; \
+	  echo "== valgrind $$t"; \
+	  HEDGE_ALLOC_STRIDE=$(API_VG_STRIDE) HEDGE_THREAD_ROUNDS=20 $(VALGRIND) $$t >$$t.vglog 2>&1; rc=$$?; \
+	  if [ $$rc -eq 0 ]; then tail -n 1 $$t.vglog; \
+	  else head -n 60 $$t.vglog; echo "** $$t failed under valgrind (exit $$rc, log $$t.vglog)"; fail=1; fi; \
 	done; exit $$fail
 
 # `make install` into a fresh prefix, from a copy of this tree built with
@@ -94,4 +116,4 @@ install-test:
 	ldd "$$tmp/embed" | grep -q "$$libdir/libhedge.so" || { echo "install-test: embed does not use the installed libhedge.so"; exit 1; }; \
 	echo "install-test: ok (shared and static builds of examples/embed/embed.c print their counterexamples)"
 
-.PHONY: api-test api-valgrind install-test
+.PHONY: api-test api-valgrind api-tsan install-test

@@ -106,7 +106,17 @@ typedef struct Run {
   int recovered;   /* failure was turned off after an error */
 } Run;
 
-#define NSTEPS 16
+#define NSTEPS 19
+
+/* Values longer than a buffer's first allocation, so that printing them
+** grows buffers (a failure half-way must not leak the first block). */
+#define LONG_SRC \
+  "let LONG = \"0123456789012345678901234567890123456789012345678901234567890123456789" \
+  "012345678901234567890123456789\"\n" \
+  "let BIG = [LONG, LONG, 2025-10-01, PAK, {k: LONG}]\n" \
+  "rule long_values: forall s in [LONG + LONG]: len(s) < 10\n" \
+  "rule long_exists: exists s in [LONG]: len(s) < 10 and s == LONG + \"x\" + LONG\n" \
+  "print BIG\n"
 
 /* Step i of the scenario on a state: returns 1 when it gave its normal
 ** result, 0 on HEDGE_EMEMORY (with a message), -1 on anything else. */
@@ -203,6 +213,34 @@ static int step(Run *r, int i, char *why, size_t whylen) {
     case 15:
       st = hedge_eval(H, "g + grow(20)", &s);
       ok = st == HEDGE_OK && s && !strcmp(s, "70");
+      break;
+    case 16:
+      st = hedge_load_string(H, "long.hedge", LONG_SRC);
+      ok = st == HEDGE_OK;
+      break;
+    case 17: {
+      const char *only[] = {"long_values", "long_exists", NULL};
+      st = hedge_check_ex(H, NULL, only, 1, &rep);
+      ok = st == HEDGE_FAIL && rep && hedge_report_rules(rep) == 2 && hedge_rule_counterexamples(rep, 0) == 1;
+      if (ok) {
+        const char *j = hedge_report_json(H, rep);
+        if (!j) { st = HEDGE_EMEMORY; ok = 0; }
+        else {
+          const char *t = hedge_report_text(H, rep, 1);
+          if (!t) { st = HEDGE_EMEMORY; ok = 0; }
+          else ok = strstr(j, "0123456789\"") && strstr(t, "long_exists");
+        }
+      }
+      hedge_report_free(H, rep);
+      break;
+    }
+    case 18:
+      st = hedge_eval(H, "len(str(BIG)) + scale(BIG) + scale(2025-10-01) + scale(PAK)", &s);
+      ok = st == HEDGE_OK && s && !strcmp(s, "334");
+      if (ok) {   /* an error whose message quotes a long value */
+        st = hedge_eval(H, "[1, 2][LONG]", &s);
+        ok = st == HEDGE_ERROR && strstr(hedge_errmsg(H), "<eval>:1:");
+      }
       break;
     default: return 1;
   }

@@ -596,6 +596,14 @@ static void test_check_report(void) {
     CHECK_HAS(json, "division by zero");
   }
   hedge_report_free(H, rep);
+  /* reports the host does not free are freed by hedge_close (ASan would
+  ** report them otherwise) */
+  rep = NULL;
+  CHECK_INT(hedge_check(H, NULL, NULL, &rep), HEDGE_ERROR);
+  hedge_Report *rep3 = NULL;
+  CHECK_INT(hedge_check(H, NULL, only1, &rep3), HEDGE_FAIL);
+  CHECK(rep && rep3);
+  hedge_report_free(H, rep);   /* one freed, one left for hedge_close */
   hedge_close(H);
 }
 
