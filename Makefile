@@ -31,7 +31,14 @@ CLI_OBJ = $(CLI_SRC:interp/%.c=build/rel/%.o)
 ASAN_LIB_OBJ = $(LIB_SRC:interp/%.c=build/asan/%.o)
 ASAN_CLI_OBJ = $(CLI_SRC:interp/%.c=build/asan/%.o)
 
-all: hedge libhedge.a libhedge.so
+all: hedge libhedge.a libhedge.so examples/embed/embed
+
+# The installed standard library's folder is compiled into api.o: rebuild
+# it when PREFIX changes.
+build/prefix.stamp: FORCE
+	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+build/rel/api.o build/asan/api.o: build/prefix.stamp
+FORCE:
 
 build/rel/%.o: interp/%.c $(HDRS)
 	@mkdir -p build/rel
@@ -104,6 +111,6 @@ install: hedge libhedge.a libhedge.so
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hedge.pc
 
 clean:
-	rm -rf build hedge libhedge.a libhedge.so
+	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo test install clean
+.PHONY: all deps demo test install clean FORCE

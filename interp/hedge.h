@@ -191,10 +191,10 @@ typedef struct hedge_Value {
 typedef int (*hedge_CFunction)(void *ud, const hedge_Value *args, int nargs,
                                hedge_Value *result, char *errbuf, size_t errlen);
 
-/* Registers NAME with parameters given as in a hedge fn head, e.g.
-** "a, from, year" or "x, scale = 1"? Defaults are not supported here:
-** params is a comma-separated list of names; every parameter may be passed
-** positionally or by name. */
+/* Registers a host function NAME. params is a comma-separated list of
+** parameter names ("a, from, year"); each may be passed by position or by
+** name, and one not passed arrives as HEDGE_VNIL (there are no defaults).
+** A name of a built-in or standard-library function replaces it. */
 int hedge_register(hedge_State *H, const char *name, const char *params,
                    hedge_CFunction fn, void *ud);
 

@@ -59,8 +59,8 @@
 Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 
 /* VM instructions between two looks at the interrupt flag and the step
-** limit; each look charges this many steps (a Lua instruction is cheaper
-** than a hedge evaluation step, so this is generous to Lua). */
+** limit; each Lua instruction is charged as one evaluation step (cheaper
+** than a hedge step, so this is generous to hedge's budget). */
 #define LB_HOOK_COUNT 10000
 
 /* Deepest Lua table converted to a hedge value: deeper is surely a cycle. */
@@ -214,31 +214,29 @@ static int raise_hedge(lua_State *L, LuaBridge *b, int st, int note) {
   int located = !(n >= 7 && memcmp(m, "error: ", 7) == 0);
   if (!located) m += 7, n -= 7;
   if (st == HEDGE_OK) st = HEDGE_ERROR;
-  if (st == HEDGE_ERROR && !located) {
-    luaL_where(L, 1);
-    lua_pushlstring(L, m, n);
-    lua_concat(L, 2);
-    return lua_error(L);
-  }
   static const char noted[] = "\nnote: called from Lua at ";
   if (located && note) {   /* the innermost Lua line is the one worth naming */
     for (size_t i = 0; i + sizeof noted - 1 <= n; i++)
       if (memcmp(m + i, noted, sizeof noted - 1) == 0) { note = 0; break; }
   }
+  /* copy the message out of h->err first: anything that allocates may run
+  ** a finalizer, which may call hedge and overwrite h->err */
   lua_pushlstring(L, m, n);
+  if (st == HEDGE_ERROR && !located) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
   if (located && note) {
     luaL_where(L, 1);
     size_t wl;
     const char *w = lua_tolstring(L, -1, &wl);
     if (wl >= 2 && w[wl - 2] == ':') {
-      lua_pushfstring(L, "%s%s", noted, w);
-      lua_remove(L, -2);
-      /* drop the ": " luaL_where ends with */
-      size_t fl;
-      const char *f = lua_tolstring(L, -1, &fl);
-      lua_pushlstring(L, f, fl - 2);
-      lua_remove(L, -2);
-      lua_concat(L, 2);
+      lua_pushstring(L, noted);
+      lua_pushlstring(L, w, wl - 2);   /* without the ": " luaL_where ends with */
+      lua_remove(L, -3);
+      lua_concat(L, 3);
     } else {
       lua_pop(L, 1);
     }
@@ -793,6 +791,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   }
   int hs = hx_pcall(h, call_finish, &c);
   lua_settop(L, base);
+  if (hs == HEDGE_EMEMORY) lua_gc(L, LUA_GCCOLLECT, 0);   /* give back what the failed call left */
   if (hs != HEDGE_OK) hx_throw(h, hs);
   return c.result;
 }

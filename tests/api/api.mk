@@ -25,7 +25,8 @@ API_DEFS = -UHEDGE_STDLIB_DIR -DHEDGE_STDLIB_DIR='"$(CURDIR)/stdlib"'
 API_ASAN_OBJ = $(filter-out build/asan/api.o,$(ASAN_LIB_OBJ)) $(API_BUILD)/asan-api.o
 API_REL_OBJ = $(filter-out build/rel/api.o,$(LIB_OBJ)) $(API_BUILD)/rel-api.o
 API_TEST_CFLAGS = $(BASE_CFLAGS) -O1 -g -DTEST_STDLIB='"$(CURDIR)/stdlib"'
-API_VG_STRIDE ?= 7   # test_api_alloc_fail under valgrind: every 7th N (1 for all)
+# test_api_alloc_fail under valgrind tries every API_VG_STRIDE-th N (1: all)
+API_VG_STRIDE ?= 7
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
            --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
 

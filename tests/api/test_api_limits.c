@@ -109,7 +109,7 @@ static void test_steps(void) {
   const char *only[] = {"fast", "slow", NULL};
   hedge_Report *rep = NULL;
   CHECK_INT(hedge_check(H, NULL, only, &rep), HEDGE_ELIMIT);
-  if (rep) {
+  if (CHECK(rep != NULL)) {   /* the report of the rules checked so far */
     int n = hedge_report_rules(rep);
     CHECK(n >= 1);
     CHECK_INT(hedge_rule_status(rep, 0), HEDGE_PASS);
