@@ -7,6 +7,7 @@
 #   make install PREFIX=/usr/local
 
 PREFIX ?= /usr/local
+SHELL = /bin/bash
 CC ?= cc
 PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
@@ -85,16 +86,24 @@ include tests/unit/unit.mk
 -include bench/bench.mk
 -include tests/api/api.mk
 
-test: deps $(TEST_HEDGE) hedge
-	$(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit
-	python3 tests/run.py --hedge $(TEST_HEDGE) tests/lang tests/errors tests/stdlib tests/lua examples
-	python3 tests/doc_examples.py --hedge $(TEST_HEDGE)
-	@if [ -d "$(SHARED)/conformance" ]; then \
-	  python3 tests/run.py --hedge $(TEST_HEDGE) --xfail tests/conformance.xfail $(SHARED)/conformance; \
-	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi
-	@if [ -f tests/api/api.mk ]; then $(MAKE) --no-print-directory api-test; fi
-	@if [ -f tests/repl/test_repl.py ]; then python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); fi
-	@if command -v lua5.4 >/dev/null; then lua5.4 tests/stdlib/test_stdlib.lua; fi
+# Every suite runs (a failure does not hide the others); tests/summary.py adds
+# up their "N passed, M failed" lines into the last line of the run.
+TEST_LOG = build/test.log
+test: deps
+	@$(MAKE) --no-print-directory $(TEST_HEDGE) hedge
+	@mkdir -p build; : > $(TEST_LOG); rc=0; \
+	run() { echo "== $$*"; "$$@" 2>&1 | tee -a $(TEST_LOG); s=$${PIPESTATUS[0]}; [ $$s = 0 ] || { echo "^^ FAILED (exit $$s): $$*"; rc=1; }; }; \
+	run $(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit; \
+	run python3 tests/run.py --hedge $(TEST_HEDGE) tests/lang tests/errors tests/stdlib tests/lua examples; \
+	run python3 tests/doc_examples.py --hedge $(TEST_HEDGE); \
+	if [ -d "$(SHARED)/conformance" ]; then \
+	  run python3 tests/run.py --hedge $(TEST_HEDGE) --xfail tests/conformance.xfail $(SHARED)/conformance; \
+	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi; \
+	run $(MAKE) --no-print-directory api-test; \
+	run python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); \
+	run lua5.4 tests/stdlib/test_stdlib.lua; \
+	python3 tests/summary.py $(TEST_LOG) || rc=1; \
+	exit $$rc
 
 # ---- install ------------------------------------------------------------------------
 install: hedge libhedge.a libhedge.so
