@@ -756,6 +756,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
     hx_error_at(h, loc, "cannot call Lua function %s: Lua is not available", name);
   if (h->max_depth > 0 && h->depth >= h->max_depth)
     hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep (calling Lua function %s)", name);
+  hx_check_stack(h, loc);   /* hedge -> Lua -> hedge ... is deep C recursion */
   lua_State *L = b->cur ? b->cur : b->L;
   if (!lua_checkstack(L, 8))
     hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep (calling Lua function %s)", name);
