@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -254,7 +255,7 @@ static void names_free(Names *c) {
 
 static const struct { const char *name, *args, *help; } commands[] = {
   {"help", "[NAME]", "this list; with NAME, help for a function, rule, partner, keyword, ..."},
-  {"load", "FILE", "load a .hedge file"},
+  {"load", "[KIND] FILE", "load a .hedge file, or a CSV file of partners, commodities, deals or loans"},
   {"check", "[RULE...]", "check every rule and warn (or those named) in the active scenario"},
   {"why", "RULE", "check RULE and show every sub-expression of each failing binding"},
   {"scenario", "[NAME|off]", "check and evaluate in a scenario's world; off: the base world"},
@@ -313,14 +314,85 @@ static void cmd_help(char **argv, int argc) {
   fflush(stdout);
 }
 
+/* `:load [KIND] FILE.csv`: the same rules as a `load` statement (SPEC
+** section 10). The kind, when not given, is read off the header (exporter
+** and importer: deals; lender and borrower: loans); the common column names
+** of the W1 data (value_usd, volume_t, principal_usd, start_year,
+** term_years) are mapped with their units. */
+static int has_col(char cols[][64], int n, const char *name) {
+  for (int i = 0; i < n; i++) if (!strcmp(cols[i], name)) return 1;
+  return 0;
+}
+
+static void load_csv(const char *kind, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) { char m[PATH_MAX + 64]; snprintf(m, sizeof m, "cannot open '%s'", path); repl_error(m, NULL, NULL); return; }
+  char line[4096];
+  if (!fgets(line, sizeof line, f)) line[0] = 0;
+  fclose(f);
+  char cols[128][64];
+  int n = 0;
+  char *p = line;
+  if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
+  while (*p && n < 128) {
+    char *e = p;
+    while (*e && *e != ',' && *e != '\n' && *e != '\r') e++;
+    snprintf(cols[n++], 64, "%.*s", (int)(e - p), p);
+    if (*e != ',') break;
+    p = e + 1;
+  }
+  if (!kind) {
+    if (has_col(cols, n, "exporter") && has_col(cols, n, "importer")) kind = "deals";
+    else if (has_col(cols, n, "lender") && has_col(cols, n, "borrower")) kind = "loans";
+    else {
+      repl_error("cannot tell what this file holds: say it, as in :load partners FILE.csv", NULL, NULL);
+      return;
+    }
+  }
+  char map[1024] = "";
+  size_t m = 0;
+  static const struct { const char *kind, *field, *column, *unit; } conv[] = {
+    {"deals", "value", "value_usd", "USD"}, {"deals", "volume", "volume_t", "t"},
+    {"loans", "principal", "principal_usd", "USD"}, {"loans", "start", "start_year", ""},
+    {"loans", "term", "term_years", "years"}};
+  for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++)
+    if (!strcmp(kind, conv[i].kind) && has_col(cols, n, conv[i].column) && !has_col(cols, n, conv[i].field))
+      m += (size_t)snprintf(map + m, sizeof map - m, "%s%s: %s %s", m ? ", " : "", conv[i].field, conv[i].column, conv[i].unit);
+  char text[PATH_MAX + 1200];
+  snprintf(text, sizeof text, "load %s from \"%s\"%s%s%s", kind, path, m ? " { " : "", map, m ? " }" : "");
+  int inc = 0;
+  eval_state = R.H;
+  int st = hedge_repl_eval(R.H, "<:load>", text, NULL, R.color, &inc);
+  eval_state = NULL;
+  if (st != HEDGE_OK) { report_error(hedge_errmsg(R.H)); return; }
+  if (R.tty) printf("loaded %s as %s\n", path, kind);
+}
+
+static int ends_with_csv(const char *p) {
+  size_t n = strlen(p);
+  return n > 4 && !strcasecmp(p + n - 4, ".csv");
+}
+
 static void cmd_load(char **argv, int argc) {
-  if (argc == 0) { repl_error(":load needs a file name (:load FILE)", NULL, NULL); return; }
+  if (argc == 0) { repl_error(":load needs a file name (:load FILE.hedge, :load [KIND] FILE.csv)", NULL, NULL); return; }
+  static const char *const kinds[] = {"partners", "commodities", "deals", "loans"};
+  for (int k = 0; k < 4; k++)
+    if (argc == 2 && !strcmp(argv[0], kinds[k])) {
+      char path[PATH_MAX];
+      const char *home = getenv("HOME");
+      if (argv[1][0] == '~' && argv[1][1] == '/' && home) snprintf(path, sizeof path, "%s%s", home, argv[1] + 1);
+      else snprintf(path, sizeof path, "%s", argv[1]);
+      load_csv(kinds[k], path);
+      fflush(stdout);
+      return;
+    }
   for (int i = 0; i < argc; i++) {
     char path[PATH_MAX];
     const char *p = argv[i];
     const char *home = getenv("HOME");
     if (p[0] == '~' && p[1] == '/' && home) snprintf(path, sizeof path, "%s%s", home, p + 1);
     else snprintf(path, sizeof path, "%s", p);
+    if (ends_with_csv(path)) { load_csv(NULL, path); continue; }
     eval_state = R.H;
     int st = hedge_load_file(R.H, path);
     eval_state = NULL;

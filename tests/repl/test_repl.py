@@ -595,10 +595,32 @@ def t_pipe_errors(ctx):
     must("\x1b" not in out + err, "no escape codes through a pipe", err)
 
 
+def t_load_csv(ctx):
+    # :load of a CSV follows the rules of a load statement: the kind comes from
+    # the header (or is given), a bad row is FILE:LINE with the column, and a
+    # file that fails adds nothing
+    good = os.path.join(ctx.tmp, "deals.csv")
+    bad = os.path.join(ctx.tmp, "deals_bad.csv")
+    with open(good, "w") as f:
+        f.write("id,exporter,importer,commodity,year,volume_t,value_usd\n"
+                "1,CHN,PAK,oil,2025,100,1000000\n2,USA,PAK,oil,2025,50,500000\n")
+    with open(bad, "w") as f:
+        f.write("id,exporter,importer,commodity,year,volume_t,value_usd\n"
+                "1,CHN,PAK,oil,2025,100,1000000\n2,USA,PAQ,oil,2025,50,500000\n")
+    src = "partner PAK, CHN, USA\ncommodity oil\n:load %s\ncount(deals)\nimports(PAK)\n:load %s\ncount(deals)\n" % (good, bad)
+    code, out, err = pipe(ctx, src)
+    must(code == 2, "exit 2 after the bad file, not %r" % code)
+    ls = lines_of(out)
+    must(ls[:3] == ["2", "1.5M USD", "2"], "the good file loads, the bad one adds nothing", out + err)
+    must_contain(err, "deals_bad.csv:3: error: unknown partner 'PAQ' in column 'importer' (did you mean PAK?)")
+    code, out, err = pipe(ctx, ":load %s\n" % os.path.join(ctx.tmp, "world.hedge").replace("world.hedge", "nosuch.csv"))
+    must(code == 2 and "cannot open" in err, "a missing CSV is an error", err)
+
+
 TESTS = [
     t_prompt_and_expression, t_declaration_then_query, t_multiline, t_error_recovery, t_history,
     t_completion, t_help, t_check_why_list, t_scenario, t_reset_load, t_ctrl_c, t_ctrl_c_rule,
-    t_ctrl_d, t_color, t_pipe_ok, t_pipe_errors,
+    t_ctrl_d, t_color, t_pipe_ok, t_pipe_errors, t_load_csv,
 ]
 
 
