@@ -12,11 +12,11 @@
 #include "lex.h"
 #include "ffi.h"
 
-Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 
 void hx_step_check(H *h, Loc loc) {
   if (atomic_load(&h->interrupted)) {
-    atomic_store(&h->interrupted, 0);
+    /* the flag stays set until the API call ends (guarded() clears it), so
+    ** Lua code that catches the error with pcall is stopped again */
     h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
   }

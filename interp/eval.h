@@ -97,6 +97,10 @@ int resolve_with(H *h, Node *n, HStr **bound, int nbound);
 void resolve_function(H *h, Function *f);
 void resolve_rule(H *h, Rule *r);
 
+/* Arithmetic with the unit rules of SPEC section 3 (also used by the Lua
+** bridge's metamethods). */
+Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
+
 /* Evaluation of a resolved expression in a frame of slots. */
 Value eval(H *h, Node *n, Value *slots);
 /* Evaluates a root expression (resolved, with its nslots). */

@@ -166,7 +166,7 @@ ProgMark prog_mark(H *h) {
   h->world->logging = m.world.logging;   /* a plain mark: no overlay logging */
   m.nglobals = p->globals.n; m.nrules = p->rules.n; m.nscen = p->scenarios.n;
   m.ntests = p->tests.n; m.nunits = units_count(h); m.nbase = h->units->nbase;
-  m.nloaded = p->loaded.n; m.nsources = h->sources.n;
+  m.nloaded = p->loaded.n; m.nsources = h->sources.n; m.nbuiltins = p->builtins.n;
   return m;
 }
 
@@ -181,6 +181,18 @@ void prog_rollback(H *h, ProgMark m) {
   }
   if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_refill(h); }
   p->rules.n = m.nrules; p->scenarios.n = m.nscen; p->tests.n = m.ntests;
+  if (p->builtins.n > m.nbuiltins) {
+    /* functions registered by a `use` of the failed load go too (refilled in
+    ** place: a rollback must not allocate) */
+    p->builtins.n = m.nbuiltins;
+    memset(p->btab, 0, (size_t)p->bcap * sizeof *p->btab);
+    for (uint32_t i = 0; i < p->builtins.n; i++) {
+      Function *f = p->builtins.p[i];
+      uint32_t j = ptr_hash(f->name) & (p->bcap - 1);
+      while (p->btab[j]) j = (j + 1) & (p->bcap - 1);
+      p->btab[j] = f;
+    }
+  }
   p->loaded.n = m.nloaded;
   units_truncate(h, m.nunits, m.nbase);
   world_rollback(h, m.world);

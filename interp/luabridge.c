@@ -56,7 +56,6 @@
 
 /* The evaluator's arithmetic (eval.c): + - * / with SPEC section 3's unit
 ** rules, dates included. Declared here until eval.h exports it. */
-Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 
 /* VM instructions between two looks at the interrupt flag and the step
 ** limit; each Lua instruction is charged as one evaluation step (cheaper

@@ -309,6 +309,7 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     ArenaMark m = arena_mark(&h->temp);
     c.slots = arena_alloc(h, &h->temp, (size_t)rule->node->nslots * sizeof(Value));
     h->depth = 0;
+    h->fatal = 0;   /* a fatal error caught (and swallowed) by Lua code earlier does not count */
     st = hx_pcall(h, run_rule, &c);
     arena_release(h, &h->temp, m);
   }
