@@ -185,7 +185,11 @@ const char *hedge_output(hedge_State *h) {
 
 void hedge_output_clear(hedge_State *h) { if (h) h->out.n = 0, h->out.p ? h->out.p[0] = 0 : 0; }
 
-void hedge_interrupt(hedge_State *h) { if (h) atomic_store(&h->interrupted, 1); }
+void hedge_interrupt(hedge_State *h) {
+  if (!h) return;
+  atomic_store(&h->interrupted, 1);
+  lua_bridge_interrupt(h);   /* Lua code has no count hook unless a step limit asks for one */
+}
 
 void hedge_set_limits(hedge_State *h, size_t max_memory, uint64_t max_steps, int max_depth) {
   if (!h) return;

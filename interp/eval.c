@@ -339,6 +339,56 @@ static int agg_visit(H *h, Compr *c, Value *slots, void *ud) {
 
 static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a);
 
+/* `max(d in deals: d.year)`, `sum(d in deals: d.value)`: one binder over a
+** whole collection, the body a built-in column of it, no condition. Read
+** the column directly instead of evaluating a field node per row: the same
+** values in the same order, a tenth of the time. Returns 0 when the shape
+** does not fit. */
+static int column_aggregate(H *h, Agg *a, Compr *c) {
+  if (c->binders.n != 1 || c->where || !c->body) return 0;
+  if (a->kind != AGG_SUM && a->kind != AGG_MIN && a->kind != AGG_MAX && a->kind != AGG_AVG) return 0;
+  Binder *b = &c->binders.p[0];
+  Node *body = c->body;
+  if (b->coll->kind != N_COLL || body->kind != N_FIELD || body->u.field.obj->kind != N_LOCAL ||
+      body->u.field.obj->u.local.slot != b->slot)
+    return 0;
+  int k = b->coll->u.coll.kind;
+  World *w = h->world;
+  Table *t = &w->t[k];
+  HStr *name = body->u.field.name;
+  int which;   /* 0 money column (value/principal), 1 year */
+  if (k == K_DEAL && name == w->f_value) which = 0;
+  else if (k == K_LOAN && name == w->f_principal) which = 0;
+  else if (k == K_DEAL && name == w->f_year) which = 1;
+  else return 0;
+  Loc loc = body->loc;
+  if (which == 1 && (a->kind == AGG_MIN || a->kind == AGG_MAX)) {
+    /* years are whole numbers: compare them as such (ties keep the first) */
+    int32_t best = NO_YEAR;
+    for (uint32_t r = 0; r < t->n; r++) {
+      if (t->dropped && t->dropped[r]) continue;
+      int32_t y = t->year[r];
+      if (y == NO_YEAR) continue;
+      if (best == NO_YEAR || (a->kind == AGG_MAX ? y > best : y < best)) best = y;
+    }
+    h->steps += t->n;
+    if (best != NO_YEAR) { a->best = v_num(best); a->have_best = 1; }
+    a->n = t->n;
+    return 1;
+  }
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (t->dropped && t->dropped[r]) continue;
+    Value v;
+    if (which == 0) v = isnan(t->value[r]) ? v_nil() : v_qty(t->value[r], dim_money(h));
+    else v = t->year[r] == NO_YEAR ? v_nil() : v_num(t->year[r]);
+    if (v.tag == T_NIL && (a->kind == AGG_SUM || a->kind == AGG_AVG)) return 0;   /* let the general path raise */
+    agg_add(h, a, v, v_ent(k, (int32_t)r), loc);
+    if ((r & 0xFFFF) == 0xFFFF) hx_step_check(h, loc);
+  }
+  h->steps += t->n;
+  return 1;
+}
+
 static Value run_aggregate(H *h, Function *f, Node *call, Value *slots, CallArgs *ca) {
   Agg a;
   memset(&a, 0, sizeof a);
@@ -347,6 +397,11 @@ static Value run_aggregate(H *h, Function *f, Node *call, Value *slots, CallArgs
   a.result_bool = a.kind == AGG_ALL;
   if (call && call->u.call.compr) {
     Compr *c = call->u.call.compr;
+    {
+      Agg fast = a;
+      fast.has_body = 1;
+      if (column_aggregate(h, &fast, c)) return agg_result(h, &fast, call->loc);
+    }
     a.has_body = c->body != NULL;
     if ((a.kind == AGG_ARGMAX || a.kind == AGG_ARGMIN) && !c->body)
       hx_error_at(h, call->loc, "%s needs a value to compare: %s(x in xs: EXPR)", f->name->s, f->name->s);

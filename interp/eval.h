@@ -149,6 +149,8 @@ int source_add_string(H *h, const char *name, const char *text, size_t len);
 /* Lua bridge (luabridge.c) */
 int lua_bridge_open(H *h, char *err, size_t errlen);
 void lua_bridge_close(H *h);
+/* Makes running Lua code stop at its next instruction (async-signal-safe). */
+void lua_bridge_interrupt(H *h);
 void lua_use(H *h, const char *path, Loc loc);   /* loads an extension */
 Value lua_call_function(H *h, Function *f, CallArgs *a);
 /* FFI (in exec) */

@@ -22,6 +22,7 @@ typedef struct MaskIndex {
   uint64_t version;
   int dense;                           /* groups are the cells of a dense array */
   uint32_t card[4]; int32_t ymin;      /* dense: cardinality of each field */
+  uint32_t stride[4];                  /* dense: cell = sum of field x stride (0: not in mask) */
   Group *groups; uint32_t ngroups, gcap;
   uint32_t *slots; uint32_t scap;     /* hash: group id + 1, 0 empty */
   uint32_t *rows; uint32_t nrows;     /* dense: NULL until rows are asked for */
@@ -212,13 +213,20 @@ static uint64_t dense_cells(H *h, DealIndex *ix, int mask, uint32_t card[4]) {
   return cells <= limit ? cells : 0;
 }
 
+/* Cell of a row: fields not in the mask have stride 0 (no branches but the
+** year's, which is predictable: few deals lack a date). */
 static inline uint32_t cell_of(const MaskIndex *m, uint32_t e, uint32_t i, uint32_t c, int32_t y) {
   uint32_t yc = y == NO_YEAR ? m->card[3] - 1 : (uint32_t)(y - m->ymin);
-  if (m->card[3] == 1) yc = 0;
-  if (m->card[0] == 1) e = 0;
-  if (m->card[1] == 1) i = 0;
-  if (m->card[2] == 1) c = 0;
-  return ((e * m->card[1] + i) * m->card[2] + c) * m->card[3] + yc;
+  return e * m->stride[0] + i * m->stride[1] + c * m->stride[2] + yc * m->stride[3];
+}
+
+static void set_strides(MaskIndex *m, int mask) {
+  uint32_t acc = 1;
+  for (int k = 3; k >= 0; k--) {
+    int in = mask & (1 << k);
+    m->stride[k] = in ? acc : 0;
+    if (in) acc *= m->card[k];
+  }
 }
 
 static void build_dense(H *h, MaskIndex *m, int mask, uint64_t cells) {
@@ -230,6 +238,7 @@ static void build_dense(H *h, MaskIndex *m, int mask, uint64_t cells) {
   mask_free(h, m);
   memcpy(m->card, card, sizeof card);
   m->ymin = ix->ymin;
+  set_strides(m, mask);
   m->dense = 1;
   m->gcap = m->ngroups = (uint32_t)cells;
   m->groups = hx_alloc(h, (size_t)cells * sizeof(Group));

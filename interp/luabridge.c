@@ -80,6 +80,10 @@ struct LuaBridge {
   int closing;           /* lua_close is running finalizers */
   int cap_hit;           /* the last failed Lua allocation hit the memory cap */
   int hook_fast;         /* the count hook was set to every instruction */
+  int hooked;            /* the count hook is set at all: only while a step
+                            limit is in force or an interrupt is pending, since
+                            a count hook sends every Lua instruction through
+                            the slow path of the VM */
   /* registry references */
   int ref_named, ref_errmt, ref_qtymt, ref_datemt, ref_entmt;
   int ref_entcache, ref_loaded, ref_fnmap, ref_eint, ref_elimit;
@@ -689,6 +693,39 @@ static void hook_calm(LuaBridge *b, lua_State *L) {
   lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
   if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
   b->hook_fast = 0;
+  b->hooked = 1;
+}
+
+/* The hook is wanted only under a step limit; interrupts set it themselves
+** (lua_bridge_interrupt), as lua.c does for Ctrl-C. */
+static void hook_sync(LuaBridge *b, lua_State *L) {
+  H *h = b->h;
+  if (b->hook_fast) {
+    hook_calm(b, L);
+    if (b->hook_fast) return;
+  }
+  int want = h->max_steps != 0 || atomic_load(&h->interrupted);
+  if (want && !b->hooked) {
+    lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+    if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+    b->hooked = 1;
+  } else if (!want && b->hooked) {
+    lua_sethook(L, NULL, 0, 0);
+    if (L != b->L) lua_sethook(b->L, NULL, 0, 0);
+    b->hooked = 0;
+  }
+}
+
+/* Called by hedge_interrupt, possibly from a signal handler or another
+** thread: lua_sethook is the one Lua call meant for that. The hook then
+** fires at the next instruction and raises "interrupted". */
+void lua_bridge_interrupt(H *h) {
+  LuaBridge *b = h->lua;
+  if (!b || b->closing || !b->L) return;
+  lua_State *L = b->cur ? b->cur : b->L;
+  lua_sethook(L, l_hook, LUA_MASKCOUNT, 1);
+  if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, 1);
+  b->hooked = 1;
 }
 
 /* Never reached by design (every Lua entry is protected); if it is, do not
@@ -759,7 +796,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   lua_State *L = b->cur ? b->cur : b->L;
   if (!lua_checkstack(L, 8))
     hx_error_status(h, HEDGE_ELIMIT, loc, "recursion too deep (calling Lua function %s)", name);
-  hook_calm(b, L);
+  hook_sync(b, L);
   CallArgs none;
   if (!a) {
     memset(&none, 0, sizeof none);
@@ -1995,7 +2032,7 @@ static void load_module(H *h, const char *path, Loc loc, int is_stdlib) {
     hx_error_at(h, loc, "cannot load %s: Lua is not available", path);
   lua_State *L = b->cur ? b->cur : b->L;
   if (!lua_checkstack(L, 8)) hx_error_at(h, loc, "cannot load %s: Lua stack exhausted", path);
-  hook_calm(b, L);
+  hook_sync(b, L);
   LMod m;
   memset(&m, 0, sizeof m);
   m.b = b; m.L = L; m.path = path; m.loc = loc; m.is_stdlib = is_stdlib;
@@ -2088,8 +2125,8 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
       return -1;
     }
   }
-  /* from here on Lua code counts steps and sees interrupts */
-  lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+  /* from here on Lua code counts steps (under a limit) and sees interrupts */
+  hook_sync(b, L);
   return 0;
 }
 

@@ -94,12 +94,14 @@ Value date_add_months(H *h, Value d, long months, Loc loc);
 int date_year(Value d);
 int date_month(Value d);
 
-/* Neumaier's compensated sum: order of rows does not change a result. */
+/* Compensated summation (Neumaier's scheme, with Knuth's branch-free
+** TwoSum for the error of each addition): the order of rows does not
+** change a result. */
 typedef struct KSum { double s, c; } KSum;
 static inline void ksum_add(KSum *k, double x) {
   double t = k->s + x;
-  if ((k->s >= 0 ? k->s : -k->s) >= (x >= 0 ? x : -x)) k->c += (k->s - t) + x;
-  else k->c += (x - t) + k->s;
+  double xv = t - k->s;
+  k->c += (k->s - (t - xv)) + (x - xv);
   k->s = t;
 }
 static inline double ksum_get(const KSum *k) { return k->s + k->c; }
