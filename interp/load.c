@@ -340,7 +340,7 @@ static void load_rows(H *h, Load *L) {
     if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
     uint32_t r = nextrow;
     /* a fresh row: defaults, then the columns */
-    t->names[r] = NULL;
+    if (t->names) t->names[r] = NULL;
     if (kind == K_DEAL || kind == K_LOAN) {
       t->a[r] = t->b[r] = NO_ROW;
       t->value[r] = NAN;
@@ -410,7 +410,7 @@ static void load_rows(H *h, Load *L) {
         default: break;
       }
     }
-    if (kind == K_DEAL && t->a[r] == t->b[r]) row_error(h, L, "exporter and importer are both '%s'", t->names ? h->world->t[K_PARTNER].names[t->a[r]]->s : "?");
+    if (kind == K_DEAL && t->a[r] == t->b[r]) row_error(h, L, "exporter and importer are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
     if (kind == K_LOAN && t->a[r] == t->b[r]) row_error(h, L, "lender and borrower are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
     nextrow = r + 1;
   }

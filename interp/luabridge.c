@@ -779,6 +779,8 @@ static int call_tramp(lua_State *L) {
 static void call_finish(H *h, void *ud) {
   LCall *c = ud;
   int top = lua_gettop(c->L);
+  /* the context of messages, written only when a message may need it */
+  snprintf(c->what, sizeof c->what, "in Lua function %s", c->f && c->f->name ? c->f->name->s : "?");
   if (c->status != LUA_OK) raise_lua_error(h, c->b, c->L, top, c->status, c->loc, c->what);
   Conv cv = {c->b, c->L, c->loc, c->what, 1};
   c->result = to_value(&cv, top, 0);
@@ -804,7 +806,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   }
   LCall c;
   c.b = b; c.L = L; c.f = f; c.a = a; c.loc = loc; c.result = v_nil();
-  snprintf(c.what, sizeof c.what, "in Lua function %s", name);
+  c.what[0] = 0;
   int base = lua_gettop(L);
   lua_pushcfunction(L, l_msgh);
   lua_pushcfunction(L, call_tramp);
@@ -1466,6 +1468,47 @@ static int l_deal_sum(lua_State *L) {
   return 2;
 }
 
+/* A filter argument given by position: nil means any. */
+static uint32_t arg_entity(lua_State *L, LuaBridge *b, int idx, int kind, const char *fname, const char *key) {
+  if (lua_isnoneornil(L, idx)) return NO_ROW;
+  lua_pushvalue(L, idx);
+  uint32_t r = filter_entity(L, b, kind, fname, key);
+  lua_pop(L, 1);
+  return r;
+}
+
+/* hedge.deal_sum_at(importer, exporter, commodity, year) -> sum, count: the
+** same as hedge.deal_sum{...} with the filter by position, for the standard
+** library's hot paths (no table to walk). */
+static int l_deal_sum_at(lua_State *L) {
+  LuaBridge *b = getb(L);
+  DealQ q;
+  memset(&q, 0, sizeof q);
+  q.f = deal_filter_any();
+  q.f.importer = arg_entity(L, b, 1, K_PARTNER, "hedge.deal_sum_at", "importer");
+  q.f.exporter = arg_entity(L, b, 2, K_PARTNER, "hedge.deal_sum_at", "exporter");
+  q.f.commodity = arg_entity(L, b, 3, K_COMMODITY, "hedge.deal_sum_at", "commodity");
+  if (!lua_isnoneornil(L, 4)) {
+    lua_pushvalue(L, 4);
+    q.f.year = (int32_t)filter_number(L, "hedge.deal_sum_at", "year", 1);
+    lua_pop(L, 1);
+  }
+  if (b->h->world) {
+    int st = bpcall(L, b, sum_work, &q);
+    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
+  }
+  lua_pushnumber(L, q.sum);
+  lua_pushinteger(L, q.count);
+  return 2;
+}
+
+/* hedge.usd(x): x USD, without looking the unit up by name */
+static int l_usd(lua_State *L) {
+  LuaBridge *b = getb(L);
+  push_qty(L, b, (double)luaL_checknumber(L, 1), dim_money(b->h));
+  return 1;
+}
+
 typedef struct Group { HStr *name; uint32_t id; int32_t year; KSum sum; } Group;
 
 static int group_cmp_name(const void *x, const void *y) {
@@ -1762,7 +1805,8 @@ static const luaL_Reg hedge_funcs[] = {
   {"error", l_error}, {"named", l_named}, {"call", l_call},
   {"partners", l_partners}, {"commodities", l_commodities},
   {"deals", l_deals}, {"loans", l_loans},
-  {"deal_sum", l_deal_sum}, {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
+  {"deal_sum", l_deal_sum}, {"deal_sum_at", l_deal_sum_at}, {"usd", l_usd},
+  {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
   {"latest_year", l_latest_year}, {"load_stdlib", l_load_stdlib},
   {NULL, NULL}
 };

@@ -82,7 +82,9 @@ void table_reserve(H *h, int kind, uint32_t need) {
   Growth *g = arena_alloc(h, &h->temp, (10 + (size_t)t->cols.n) * sizeof *g);
   uint32_t n = 0;
 #define ADD(f) (g[n].field = &(f), g[n].old = (size_t)t->cap * sizeof *(f), g[n].nu = (size_t)cap * sizeof *(f), n++)
-  ADD(t->names);
+  /* deals and loans are mostly anonymous: their names array exists only
+  ** once one is named (8 bytes a row saved on a million loaded deals) */
+  if (t->names || kind == K_PARTNER || kind == K_COMMODITY) ADD(t->names);
   if (t->dropped) ADD(t->dropped);
   if (kind == K_DEAL || kind == K_LOAN) {
     ADD(t->a); ADD(t->b); ADD(t->value); ADD(t->date); ADD(t->prec); ADD(t->year);
@@ -131,8 +133,12 @@ uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
   Table *t = &h->world->t[kind];
   if (t->n == UINT32_MAX - 1) hx_error_at(h, loc, "too many %s", kind_plural[kind]);
   table_reserve(h, kind, t->n + 1);
+  if (name && !t->names) {
+    t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
+    memset(t->names, 0, (size_t)t->cap * sizeof *t->names);
+  }
   uint32_t r = t->n++;
-  t->names[r] = name;
+  if (t->names) t->names[r] = name;
   (void)loc;
   if (kind == K_DEAL || kind == K_LOAN) {
     t->a[r] = t->b[r] = NO_ROW;
@@ -359,7 +365,7 @@ uint32_t world_position(H *h, int kind, uint32_t row) {
 const char *world_name(H *h, int kind, uint32_t row, char *buf, size_t n) {
   Table *t = &h->world->t[kind];
   if (row >= t->n) { snprintf(buf, n, "%s#?", kind_names[kind]); return buf; }
-  if (t->names[row]) return t->names[row]->s;
+  if (t->names && t->names[row]) return t->names[row]->s;
   snprintf(buf, n, "%s#%u", kind_names[kind], world_position(h, kind, row));
   return buf;
 }

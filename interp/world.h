@@ -29,7 +29,8 @@ typedef struct Column {
 
 typedef struct Table {
   uint32_t n, cap;
-  HStr **names;          /* entity name, or NULL for an anonymous deal/loan */
+  HStr **names;          /* entity name, or NULL for an anonymous deal/loan;
+                            deals and loans: NULL until one is named */
   uint8_t *dropped;      /* scenario: 1 = dropped (NULL: none dropped) */
   uint32_t ndropped;
   VEC(Column) cols;

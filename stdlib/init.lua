@@ -16,8 +16,8 @@
 -- for hedge.deal_sum, so the C side must not keep a reference to it.
 
 local hedge = hedge
-for _, k in ipairs({ "deal_sum", "deal_sums_by", "debt_sum", "latest_year", "deals", "loans",
-                     "qty", "kind", "name", "error" }) do
+for _, k in ipairs({ "deal_sum", "deal_sum_at", "deal_sums_by", "debt_sum", "latest_year", "deals",
+                     "loans", "qty", "usd", "kind", "name", "error" }) do
   if type(hedge) ~= "table" or hedge[k] == nil then
     error("stdlib/init.lua: the C bridge must define hedge." .. k .. " before loading the standard library", 0)
   end
@@ -28,6 +28,8 @@ local sort, concat = table.sort, table.concat
 local format = string.format
 
 local deal_sum     = hedge.deal_sum
+local deal_sum_at  = hedge.deal_sum_at
+local usd          = hedge.usd
 local deal_sums_by = hedge.deal_sums_by
 local debt_sum     = hedge.debt_sum
 local latest_year  = hedge.latest_year
@@ -291,11 +293,9 @@ end
 -- One filter table, reused by every call: no allocation on the hot path.
 local FILTER = {}
 
+-- The hot path: the filter by position (no table for C to walk).
 local function dsum(importer, exporter, commodity, year)
-  local f = FILTER
-  f.importer, f.exporter, f.commodity = importer, exporter, commodity
-  f.year = year and tointeger(year)
-  return (deal_sum(f))
+  return (deal_sum_at(importer, exporter, commodity, year and tointeger(year)))
 end
 
 local function dsums_by(field, importer, exporter, commodity, year)
@@ -308,13 +308,13 @@ end
 local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year" })
 local function exports(a, o, x)
   a, o = args1(S_EXPORTS, a, o, x)
-  return qty(dsum(o.to, a, o.commodity, o.year), "USD")
+  return usd(dsum(o.to, a, o.commodity, o.year))
 end
 
 local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year" })
 local function imports(a, o, x)
   a, o = args1(S_IMPORTS, a, o, x)
-  return qty(dsum(a, o.from, o.commodity, o.year), "USD")
+  return usd(dsum(a, o.from, o.commodity, o.year))
 end
 
 local CY = { "commodity", "commodity", "year", "year" }
@@ -323,20 +323,20 @@ local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, 
 local function trade(a, b, o, x)
   a, b, o = args2(S_TRADE, a, b, o, x)
   local c, y = o.commodity, o.year
-  return qty(dsum(b, a, c, y) + dsum(a, b, c, y), "USD")
+  return usd(dsum(b, a, c, y) + dsum(a, b, c, y))
 end
 
 local S_BALANCE = spec("balance", { { "a", "partner" }, { "b", "partner", true } }, CY)
 local function balance(a, b, o, x)
   a, b, o = args2(S_BALANCE, a, b, o, x)
   local c, y = o.commodity, o.year
-  return qty(dsum(b, a, c, y) - dsum(a, b, c, y), "USD")
+  return usd(dsum(b, a, c, y) - dsum(a, b, c, y))
 end
 
 local S_WORLD_EXPORTS = spec("world_exports", {}, CY)
 local function world_exports(o, x)
   o = args0(S_WORLD_EXPORTS, o, x)
-  return qty(dsum(nil, nil, o.commodity, o.year), "USD")
+  return usd(dsum(nil, nil, o.commodity, o.year))
 end
 
 ---------------------------------------------------------------------------

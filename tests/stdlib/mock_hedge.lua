@@ -342,6 +342,10 @@ local function install_api(h)
     local vals = deal_index()[index_key(f.importer, f.exporter, f.commodity, f.year)] or {}
     return neumaier(vals), #vals
   end
+  h.deal_sum_at = function(importer, exporter, commodity, year)
+    return h.deal_sum({ importer = importer, exporter = exporter, commodity = commodity, year = year })
+  end
+  h.usd = function(x) return h.qty(x, "USD") end
   h.deal_sums_by = function(field, f)
     count_call("deal_sums_by")
     check_filter("hedge.deal_sums_by", f, "deal")
