@@ -12,7 +12,7 @@
 #        RUNS          timed runs per command (default 5, after 1 warm-up)
 #        STARTUP_RUNS  timed runs for start-up (default 20)
 #        ONLY          e.g. "hedge lua5.4": run only these parts (hedge lua5.4
-#                      luajit python3 sqlite3 duckdb cat decls startup); the C
+#                      luajit python3 sqlite3 duckdb cat decls scenario startup); the C
 #                      baseline always runs (it is the unit of the ratios)
 #        NO_DUCKDB=1   do not install/run the DuckDB peer (it needs node + npm:
 #                      `npm ci` into $W1DATA/duckdb on first use)
@@ -241,6 +241,24 @@ if [ $have_hedge = 1 ] && want decls; then
     bench decls "" "$secs" "$dd" "$hedge" check decls.hedge
     mv -f "$res/bench-decls-.txt" "$res/bench-decls.txt"
   else say "    (not timed)"; fi
+fi
+
+# ---- a scenario over the largest world -----------------------------------------------------
+# Issue: a scenario that changes 10 deals out of a million costs about as much
+# as checking the base world. Times the base check and the scenario's check of
+# bench/w1/w1s.hedge in the largest data directory of this run.
+if [ $have_hedge = 1 ] && want scenario; then
+  big=""; for n in "$@"; do big=$n; done
+  if [ -n "$big" ]; then
+    sd=$data/$(label "$big")
+    cp -f "$here/w1/w1.hedge" "$here/w1/w1s.hedge" "$sd/"
+    say "== scenario over $(label "$big") deals (ten deals changed)"
+    bench scen-base "" 0 "$sd" "$hedge" check --format json w1s.hedge
+    bench scen-ten "" 0 "$sd" "$hedge" check --format json --scenario ten w1s.hedge
+    mv -f "$res/bench-scen-base-.txt" "$res/bench-scen-base.txt"
+    mv -f "$res/bench-scen-ten-.txt" "$res/bench-scen-ten.txt"
+    echo "$(label "$big")" > "$res/info-scen.txt"
+  fi
 fi
 
 # ---- start-up ---------------------------------------------------------------------------

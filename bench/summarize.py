@@ -142,6 +142,15 @@ def main(res, md_path, labels):
           "-" if dw is None else "%.1f" % median(read(res, "bench-decls.txt"), "peak MiB"),
           read(res, "check-decls.txt") or "not run"))
     w("")
+    sb = median(read(res, "bench-scen-base.txt"), "wall s")
+    st = median(read(res, "bench-scen-ten.txt"), "wall s")
+    if sb is not None and st is not None:
+        w("**Scenario** (`bench/w1/w1s.hedge` at %s deals: `update` of ten deals): base check "
+          "%s s, under the scenario %s s, median of %s runs each (%.2fx): the scenario is an "
+          "overlay, not a copy of the world." % (
+              (read(res, "info-scen.txt") or "?").strip(), fmt_wall(sb), fmt_wall(st),
+              meta.get("runs", "5"), st / sb if sb else 0))
+        w("")
     se = median(read(res, "bench-startup-eval.txt"), "wall s")
     sr = median(read(res, "bench-startup-repl.txt"), "wall s")
     ss = median(read(res, "bench-startup-sh.txt"), "wall s")
