@@ -339,6 +339,46 @@ static int agg_visit(H *h, Compr *c, Value *slots, void *ud) {
 
 static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a);
 
+/* The dimension a comprehension's body would have, known without a value:
+** a sum over no deals is then `0 USD`, not a unitless 0 (SPEC section 1's
+** `sum(...) = 0 USD`). -1 when it cannot be told from the text. */
+static int static_dim(H *h, Node *n, Compr *c) {
+  switch (n->kind) {
+    case N_QTY: return n->u.qty.q.tag == T_QTY ? n->u.qty.q.dim : 0;
+    case N_NUM: return 0;
+    case N_NEG: return static_dim(h, n->u.operand, c);
+    case N_IF: {
+      int d = static_dim(h, n->u.cond.t, c);
+      return d >= 0 ? d : static_dim(h, n->u.cond.e, c);
+    }
+    case N_BIN: {
+      int l = static_dim(h, n->u.bin.l, c), r = static_dim(h, n->u.bin.r, c);
+      switch (n->u.bin.op) {
+        case OP_ADD: case OP_SUB: return l >= 0 ? l : r;
+        case OP_MUL: return l >= 0 && r >= 0 ? dim_mul(h, l, r) : -1;
+        case OP_DIV: return l >= 0 && r >= 0 ? dim_div(h, l, r) : -1;
+        default: return -1;
+      }
+    }
+    case N_FIELD: {
+      Node *o = n->u.field.obj;
+      if (o->kind != N_LOCAL) return -1;
+      for (uint32_t i = 0; i < c->binders.n; i++) {
+        Binder *b = &c->binders.p[i];
+        if (b->slot != o->u.local.slot || b->coll->kind != N_COLL) continue;
+        World *w = h->world;
+        int k = b->coll->u.coll.kind;
+        HStr *f = n->u.field.name;
+        if ((k == K_DEAL && f == w->f_value) || (k == K_LOAN && f == w->f_principal)) return dim_money(h);
+        if (k == K_LOAN && f == w->f_term) return dim_time(h);
+        return -1;
+      }
+      return -1;
+    }
+    default: return -1;
+  }
+}
+
 /* `max(d in deals: d.year)`, `sum(d in deals: d.value)`: one binder over a
 ** whole collection, the body a built-in column of it, no condition. Read
 ** the column directly instead of evaluating a field node per row: the same
@@ -362,6 +402,7 @@ static int column_aggregate(H *h, Agg *a, Compr *c) {
   else if (k == K_DEAL && name == w->f_year) which = 1;
   else return 0;
   Loc loc = body->loc;
+  if (which == 0) { a->dim = dim_money(h); a->dim_set = 1; }   /* money, even over no rows */
   if (which == 1 && (a->kind == AGG_MIN || a->kind == AGG_MAX)) {
     /* years are whole numbers: compare them as such (ties keep the first) */
     int32_t best = NO_YEAR;
@@ -408,9 +449,9 @@ static Value run_aggregate(H *h, Function *f, Node *call, Value *slots, CallArgs
     /* only scalar results may drop their temporaries after each element */
     int release = a.kind == AGG_SUM || a.kind == AGG_COUNT || a.kind == AGG_AVG || a.kind == AGG_ALL || a.kind == AGG_ANY;
     walk(h, c, slots, agg_visit, &a, release);
-    if (a.kind == AGG_LIST) {
-      Value r = agg_result(h, &a, call->loc);
-      return r;
+    if (a.kind == AGG_SUM && !a.dim_set && c->body) {
+      int d = static_dim(h, c->body, c);
+      if (d > 0) { a.dim = d; a.dim_set = 1; }
     }
     return agg_result(h, &a, call->loc);
   }

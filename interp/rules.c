@@ -156,10 +156,26 @@ static void explain_false(Explain *e, Node *n, Value *slots) {
       char note[640];   /* not a heap Buf: nothing to leak if the copy fails */
       if (n->u.quant.exists) {
         Compr *c = &n->u.quant.c;
-        size_t cl;
+        size_t cl, bl = 0;
         const char *ct = node_text(h, c->binders.p[0].coll, &cl);
-        snprintf(note, sizeof note, "no %s in %.*s satisfies the condition", c->binders.p[0].name->s,
-                 (int)(cl > 200 ? 200 : cl), ct);
+        const char *bt = c->body ? node_text(h, c->body, &bl) : "";
+        char cond[240];
+        /* the condition on one line: where and body as written */
+        size_t k = 0;
+        for (size_t i = 0; i < bl && k + 4 < sizeof cond; i++) {
+          char ch = bt[i];
+          if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+          if (ch == ' ' && k && cond[k - 1] == ' ') continue;
+          cond[k++] = ch;
+        }
+        if (k + 4 >= sizeof cond) { memcpy(cond + k, "...", 3); k += 3; }
+        cond[k] = 0;
+        if (c->binders.n == 1)
+          snprintf(note, sizeof note, "no %s in %.*s satisfies %s", c->binders.p[0].name->s,
+                   (int)(cl > 200 ? 200 : cl), ct, k ? cond : "the condition");
+        else
+          snprintf(note, sizeof note, "no binding of %s, ... satisfies %s", c->binders.p[0].name->s,
+                   k ? cond : "the condition");
       } else snprintf(note, sizeof note, "not every binding of %.*s holds", (int)(len > 80 ? 80 : len), t);
       e->note = rep_strdup(h, e->r, note, strlen(note));
       return;
