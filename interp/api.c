@@ -220,17 +220,6 @@ static void note_stop(H *h, CheckCtx *c) {
   if (s == HEDGE_EINTERRUPT || s == HEDGE_ELIMIT || s == HEDGE_EMEMORY) c->stop = s;
 }
 
-static Scenario *need_scenario(H *h, const char *name) {
-  HStr *s = hx_intern_find(h, name, strlen(name));
-  Scenario *sc = s ? scenario_find(h, s) : NULL;
-  if (sc) return sc;
-  Suggest sg;
-  suggest_init(&sg, name, strlen(name));
-  for (uint32_t i = 0; i < h->prog->scenarios.n; i++) suggest_try(&sg, h->prog->scenarios.p[i].name->s);
-  if (sg.best) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s' (did you mean %s?)", name, sg.best);
-  if (!h->prog->scenarios.n) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s': no scenario is declared", name);
-  hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s'", name);
-}
 
 static void check_body(H *h, void *ud) {
   CheckCtx *c = ud;
@@ -247,7 +236,7 @@ static void check_body(H *h, void *ud) {
       hx_error_at(h, (Loc){-1, 0, 0}, "unknown rule '%s'", c->only[i]);
     }
   }
-  Scenario *sc = c->scenario ? need_scenario(h, c->scenario) : NULL;
+  Scenario *sc = c->scenario ? scenario_need(h, c->scenario) : NULL;
   if (c->compare) { c->base = check_rules(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }
   if (sc) {
     ProgMark pm = prog_mark(h);

@@ -134,6 +134,8 @@ void builtins_init(H *h);
 void exec_load(H *h, Node *s);
 /* Scenario application (scenario.c) */
 Scenario *scenario_find(H *h, HStr *name);
+/* The scenario of that name, or an error with "did you mean". */
+Scenario *scenario_need(H *h, const char *name);
 void scenario_apply(H *h, Scenario *s, Loc loc);
 
 /* Values of expressions used in messages: "5M USD", "PAK", ... */

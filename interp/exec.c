@@ -565,6 +565,22 @@ void finish_load(H *h) {
   }
 }
 
+Scenario *scenario_need(H *h, const char *name) {
+  HStr *s = hx_intern_find(h, name, strlen(name));
+  Scenario *sc = s ? scenario_find(h, s) : NULL;
+  if (sc) return sc;
+  Suggest sg;
+  suggest_init(&sg, name, strlen(name));
+  for (uint32_t i = 0; i < h->prog->scenarios.n; i++) suggest_try(&sg, h->prog->scenarios.p[i].name->s);
+  if (sg.best) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s' (did you mean %s?)", name, sg.best);
+  if (!h->prog->scenarios.n) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s': no scenario is declared", name);
+  char list[512];
+  size_t k = 0;
+  for (uint32_t i = 0; i < h->prog->scenarios.n && k + 80 < sizeof list; i++)
+    k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", h->prog->scenarios.p[i].name->s);
+  hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s' (the scenarios are: %s)", name, list);
+}
+
 Scenario *scenario_find(H *h, HStr *name) {
   Program *p = h->prog;
   for (uint32_t i = 0; i < p->scenarios.n; i++) if (p->scenarios.p[i].name == name) return &p->scenarios.p[i];

@@ -37,17 +37,6 @@ static int protect(H *h, void (*f)(H *h, void *ud), void *ud) {
 
 static const char *const coll_names[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
 
-static Scenario *need_scenario(H *h, const char *name) {
-  HStr *s = hx_intern_find(h, name, strlen(name));
-  Scenario *sc = s ? scenario_find(h, s) : NULL;
-  if (sc) return sc;
-  Suggest sg;
-  suggest_init(&sg, name, strlen(name));
-  for (uint32_t i = 0; i < h->prog->scenarios.n; i++) suggest_try(&sg, h->prog->scenarios.p[i].name->s);
-  if (sg.best) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s' (did you mean %s?)", name, sg.best);
-  if (!h->prog->scenarios.n) hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s': no scenario is declared", name);
-  hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s'", name);
-}
 
 /* ---- one REPL input --------------------------------------------------------- */
 
@@ -97,7 +86,7 @@ typedef struct InScen { ProgMark pm; int on; } InScen;
 static void scen_enter(H *h, ReplCtx *c, InScen *s, Loc loc) {
   s->on = 0;
   if (!c->scenario) return;
-  Scenario *sc = need_scenario(h, c->scenario);
+  Scenario *sc = scenario_need(h, c->scenario);
   s->pm = prog_mark(h);
   h->world->logging++;
   s->on = 1;

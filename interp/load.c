@@ -340,19 +340,7 @@ static void load_rows(H *h, Load *L) {
     if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
     uint32_t r = nextrow;
     /* a fresh row: defaults, then the columns */
-    if (t->names) t->names[r] = NULL;
-    if (kind == K_DEAL || kind == K_LOAN) {
-      t->a[r] = t->b[r] = NO_ROW;
-      t->value[r] = NAN;
-      t->date[r] = NO_DATE;
-      t->year[r] = NO_YEAR;
-      t->prec[r] = 0;
-      if (kind == K_DEAL) t->c[r] = NO_ROW; else t->term[r] = NAN;
-    }
-    for (uint32_t ci = 0; ci < t->cols.n; ci++) {
-      Column *col = &t->cols.p[ci];
-      if (col->is_num) col->nums[r] = NAN; else col->vals[r] = v_nil();
-    }
+    world_row_defaults(t, kind, r);
     t->n = r + 1;   /* visible to the code map only after the key is checked */
     for (int i = 0; i < n; i++) {
       ColMap *c = &L->cols[i];

@@ -129,17 +129,8 @@ static void column_set_nil(Column *c, uint32_t row) {
   else c->vals[row] = v_nil();
 }
 
-uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
-  Table *t = &h->world->t[kind];
-  if (t->n == UINT32_MAX - 1) hx_error_at(h, loc, "too many %s", kind_plural[kind]);
-  table_reserve(h, kind, t->n + 1);
-  if (name && !t->names) {
-    t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
-    memset(t->names, 0, (size_t)t->cap * sizeof *t->names);
-  }
-  uint32_t r = t->n++;
-  if (t->names) t->names[r] = name;
-  (void)loc;
+void world_row_defaults(Table *t, int kind, uint32_t r) {
+  if (t->names) t->names[r] = NULL;
   if (kind == K_DEAL || kind == K_LOAN) {
     t->a[r] = t->b[r] = NO_ROW;
     t->value[r] = NAN;
@@ -150,6 +141,20 @@ uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
     else t->term[r] = NAN;
   }
   for (uint32_t i = 0; i < t->cols.n; i++) column_set_nil(&t->cols.p[i], r);
+}
+
+uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
+  Table *t = &h->world->t[kind];
+  if (t->n == UINT32_MAX - 1) hx_error_at(h, loc, "too many %s", kind_plural[kind]);
+  table_reserve(h, kind, t->n + 1);
+  if (name && !t->names) {
+    t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
+    memset(t->names, 0, (size_t)t->cap * sizeof *t->names);
+  }
+  uint32_t r = t->n++;
+  world_row_defaults(t, kind, r);
+  if (t->names) t->names[r] = name;
+  (void)loc;
   world_changed(h);
   return r;
 }

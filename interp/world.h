@@ -59,6 +59,8 @@ typedef struct World {
 void world_init(H *h);
 void world_free(H *h);
 
+/* A new row's cells: no name, no entities, NaN values, no date, nil attributes. */
+void world_row_defaults(Table *t, int kind, uint32_t r);
 /* Adds a row; returns its index. name may be NULL (deals, loans). */
 uint32_t world_add(H *h, int kind, HStr *name, Loc loc);
 /* Sets a free attribute of a row. */
