@@ -187,14 +187,17 @@ static void abbreviate(H *h, Buf *b, const char *s) {
   }
 }
 
+/* A value as people read it: a ratio compared with a percentage as one,
+** plain numbers to six digits (JSON keeps every digit). */
 static void value_text(H *h, Buf *b, RValue *v) {
   if (v->pct && !isnan(v->num)) pct_print(b, h, v->num);
+  else if (!v->unit && !isnan(v->num)) num_print_short(b, h, v->num);
   else buf_puts(h, b, v->text);
 }
 
 static const char *const op_text[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in"};
 
-static void cx_text(H *h, Buf *b, Cx *c) {
+void report_cx_text(H *h, Buf *b, Cx *c) {
   if (c->note) {
     buf_puts(h, b, c->note);
     if (c->nvals) buf_puts(h, b, "; ");
@@ -271,7 +274,7 @@ const char *report_text(H *h, Report *r, int color) {
         for (size_t w = bind_width(c); w < bw; w++) buf_putc(h, b, ' ');
         buf_puts(h, b, "    ");
       }
-      cx_text(h, b, c);
+      report_cx_text(h, b, c);
       buf_putc(h, b, '\n');
       if (x->explain && x->explain[k]) buf_puts(h, b, x->explain[k]);
     }

@@ -59,6 +59,9 @@ char *rep_strdup(H *h, Report *r, const char *s, size_t n);
 /* Fills an RValue from a value (copying every string into the report). */
 void rep_value(H *h, Report *r, RValue *out, Value v);
 void json_string(H *h, Buf *b, const char *s, size_t n);
+/* The failing values of a counterexample as one line for people:
+** "import_share(...) = 60%, expected <= 40%". */
+void report_cx_text(H *h, Buf *b, Cx *c);
 /* Power-assert explanation: the value of every sub-expression of a failing
 ** predicate under the current bindings (report.c). */
 struct Node;

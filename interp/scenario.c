@@ -302,13 +302,7 @@ static Cx *find_cx(H *h, RRule *x, const char *key, Buf *tmp) {
 
 static const char *st_name(int s) { return s == HEDGE_PASS ? "pass" : s == HEDGE_FAILED ? "fail" : "error"; }
 
-static void cx_values(H *h, Buf *b, Cx *c) {
-  for (int j = 0; j < c->nvals; j++) {
-    buf_printf(h, b, "%s%s = ", j ? ", " : "", c->vals[j].expr);
-    if (c->vals[j].pct && !isnan(c->vals[j].num)) pct_print(b, h, c->vals[j].num);
-    else buf_puts(h, b, c->vals[j].text);
-  }
-}
+static void cx_values(H *h, Buf *b, Cx *c) { report_cx_text(h, b, c); }
 
 /* The two scratch buffers live in the context: freed even if an error
 ** (out of memory) unwinds out of the comparison. */

@@ -154,7 +154,7 @@ void num_print(Buf *b, H *h, double d) {
 }
 
 /* Readable form: at most 6 significant digits, trailing zeros trimmed. */
-static void short_print(Buf *b, H *h, double d) {
+void num_print_short(Buf *b, H *h, double d) {
   char e[64];
   if (d == 0) { buf_puts(h, b, "0"); return; }
   /* the shortest form with at most 6 significant digits (0.1234567 -> 0.123457) */
@@ -171,7 +171,7 @@ static void short_print(Buf *b, H *h, double d) {
 void pct_print(Buf *b, H *h, double d) {
   double p = d * 100;
   double r = round(p * 1e6) / 1e6;   /* 70.00000000000001 reads as 70 */
-  short_print(b, h, num_eq(r, p) ? r : p);
+  num_print_short(b, h, num_eq(r, p) ? r : p);
   buf_putc(h, b, '%');
 }
 
@@ -182,7 +182,7 @@ static void qty_print(Buf *b, H *h, double v, int dim) {
   const char *suf = "";
   for (int i = 0; i < 4; i++)
     if (a >= sc[i].f) { v /= sc[i].f; suf = sc[i].s; break; }
-  short_print(b, h, v);
+  num_print_short(b, h, v);
   buf_puts(h, b, suf);
   buf_putc(h, b, ' ');
   buf_puts(h, b, dim_name(h, dim, dn, sizeof dn));

@@ -77,6 +77,8 @@ void v_print(H *h, Buf *b, Value v, int quote);
 char *v_tostr(H *h, Value v, int quote, size_t *len);
 /* The shortest decimal text that reads back to the same double. */
 void num_print(Buf *b, H *h, double d);
+/* At most six significant digits, for people (reports). */
+void num_print_short(Buf *b, H *h, double d);
 /* Percent form of a ratio ("70%"). */
 void pct_print(Buf *b, H *h, double d);
 
