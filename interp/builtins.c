@@ -112,6 +112,18 @@ static Value bi_len(H *h, CallArgs *a) {
 }
 
 typedef struct SortCtx { H *h; Loc loc; } SortCtx;
+
+/* Entities sort by name (byte-wise, as W1 orders codes); anything else as
+** v_compare orders it. */
+static int sort_cmp(SortCtx *c, Value a, Value b) {
+  if (a.tag == T_ENT && b.tag == T_ENT) {
+    char b1[128], b2[128];
+    return strcmp(world_name(c->h, a.kind, (uint32_t)a.i, b1, sizeof b1),
+                  world_name(c->h, b.kind, (uint32_t)b.i, b2, sizeof b2));
+  }
+  return v_compare(c->h, a, b, c->loc);
+}
+
 /* merge sort: stable, and v_compare may raise (no qsort callbacks across longjmp) */
 static void msort(SortCtx *c, Value *x, Value *tmp, uint32_t n) {
   if (n < 2) return;
@@ -119,7 +131,7 @@ static void msort(SortCtx *c, Value *x, Value *tmp, uint32_t n) {
   msort(c, x, tmp, m);
   msort(c, x + m, tmp, n - m);
   uint32_t i = 0, j = m, k = 0;
-  while (i < m && j < n) tmp[k++] = v_compare(c->h, x[j], x[i], c->loc) < 0 ? x[j++] : x[i++];
+  while (i < m && j < n) tmp[k++] = sort_cmp(c, x[j], x[i]) < 0 ? x[j++] : x[i++];
   while (i < m) tmp[k++] = x[i++];
   while (j < n) tmp[k++] = x[j++];
   memcpy(x, tmp, n * sizeof(Value));
@@ -133,15 +145,6 @@ static Value bi_sort(H *h, CallArgs *a) {
   uint32_t n = coll_len(h, v);
   List *l = list_new(h, &h->temp, n);
   for (uint32_t i = 0; i < n; i++) l->items[i] = coll_get(h, v, i);
-  if (n && l->items[0].tag == T_ENT) {
-    /* entities sort by name */
-    for (uint32_t i = 0; i < n; i++) {
-      char nb[128];
-      Value e = l->items[i];
-      (void)e; (void)nb;
-    }
-    hx_error_at(h, call_loc(a), "sort of entities: sort their names instead, e.g. sort(p in partners: p.name)");
-  }
   Value *tmp = arena_alloc(h, &h->temp, (n ? n : 1) * sizeof(Value));
   SortCtx c = {h, call_loc(a)};
   msort(&c, l->items, tmp, n);
@@ -195,7 +198,7 @@ void builtins_init(H *h) {
     {"log", bi_log, "log(x)", "Natural logarithm of a plain positive number."},
     {"exp", bi_exp, "exp(x)", "e to the power x, for a plain number."},
     {"len", bi_len, "len(x)", "Length of a list or collection, characters of a string, fields of a record."},
-    {"sort", bi_sort, "sort(xs)", "The list sorted ascending (numbers, quantities of one unit, dates or strings); stable."},
+    {"sort", bi_sort, "sort(xs)", "The list sorted ascending (numbers, quantities of one unit, dates, strings, or entities by name); stable."},
     {"year", bi_year, "year(d)", "The year of a date, as a number."},
     {"month", bi_month, "month(d)", "The month of a date, 1 to 12."},
     {"str", bi_str, "str(x)", "The printed form of a value, as a string."},
