@@ -19,26 +19,7 @@
 #define TEST_STDLIB "stdlib"
 #endif
 
-static int npass, nfail;
-
-#define CHECK(cond) check_((cond) != 0, #cond, __LINE__)
-static int check_(int ok, const char *what, int line) {
-  if (ok) npass++;
-  else { nfail++; printf("FAIL test_api_limits.c:%d: %s\n", line, what); }
-  return ok;
-}
-#define CHECK_INT(got, want) check_int_((long)(got), (long)(want), #got, __LINE__)
-static void check_int_(long got, long want, const char *what, int line) {
-  if (got == want) { npass++; return; }
-  nfail++;
-  printf("FAIL test_api_limits.c:%d: %s is %ld, expected %ld\n", line, what, got, want);
-}
-#define CHECK_HAS(got, part) check_has_((got), (part), #got, __LINE__)
-static void check_has_(const char *got, const char *part, const char *what, int line) {
-  if (got && strstr(got, part)) { npass++; return; }
-  nfail++;
-  printf("FAIL test_api_limits.c:%d: %s does not contain \"%s\":\n%s\n", line, what, part, got ? got : "(null)");
-}
+#include "check.h"
 
 static double now(void) {
   struct timespec ts;
