@@ -38,11 +38,11 @@ $(API_BUILD)/rel-api.o: interp/api.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(API_DEFS) -c -o $@ $<
 
-$(API_BUILD)/asan/%: tests/api/%.c $(API_ASAN_OBJ) interp/hedge.h
+$(API_BUILD)/asan/%: tests/api/%.c $(API_ASAN_OBJ) interp/hedge.h tests/api/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(API_TEST_CFLAGS) $(ASAN) -o $@ $< $(API_ASAN_OBJ) $(LIBS) -lpthread
 
-$(API_BUILD)/vg/%: tests/api/%.c $(API_REL_OBJ) interp/hedge.h
+$(API_BUILD)/vg/%: tests/api/%.c $(API_REL_OBJ) interp/hedge.h tests/api/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(API_TEST_CFLAGS) -o $@ $< $(API_REL_OBJ) $(LIBS) -lpthread
 
@@ -53,7 +53,7 @@ API_TSAN_TESTS = test_api_threads test_api_limits
 $(API_BUILD)/tsan-obj/%.o: interp/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(API_DEFS) -O1 -g -fsanitize=thread -c -o $@ $<
-$(API_BUILD)/tsan/%: tests/api/%.c $(API_TSAN_OBJ) interp/hedge.h
+$(API_BUILD)/tsan/%: tests/api/%.c $(API_TSAN_OBJ) interp/hedge.h tests/api/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(API_TEST_CFLAGS) -fsanitize=thread -o $@ $< $(API_TSAN_OBJ) $(LIBS) -lpthread
 
