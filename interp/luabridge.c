@@ -1453,19 +1453,24 @@ static void sum_work(H *h, void *ud) {
   q->sum = deal_sum(h, q->f, &q->count);
 }
 
+/* The sum and count of the deals of q->f, pushed (both deal_sum forms). */
+static int push_deal_sum(lua_State *L, LuaBridge *b, DealQ *q) {
+  if (b->h->world) {
+    int st = bpcall(L, b, sum_work, q);
+    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
+  }
+  lua_pushnumber(L, q->sum);
+  lua_pushinteger(L, q->count);
+  return 2;
+}
+
 /* hedge.deal_sum{...} -> sum of values (USD, a number), count */
 static int l_deal_sum(lua_State *L) {
   LuaBridge *b = getb(L);
   DealQ q;
   memset(&q, 0, sizeof q);
   q.f = deal_filter(L, b, 1, "hedge.deal_sum");
-  if (b->h->world) {
-    int st = bpcall(L, b, sum_work, &q);
-    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  }
-  lua_pushnumber(L, q.sum);
-  lua_pushinteger(L, q.count);
-  return 2;
+  return push_deal_sum(L, b, &q);
 }
 
 /* A filter argument given by position: nil means any. */
@@ -1493,13 +1498,7 @@ static int l_deal_sum_at(lua_State *L) {
     q.f.year = (int32_t)filter_number(L, "hedge.deal_sum_at", "year", 1);
     lua_pop(L, 1);
   }
-  if (b->h->world) {
-    int st = bpcall(L, b, sum_work, &q);
-    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  }
-  lua_pushnumber(L, q.sum);
-  lua_pushinteger(L, q.count);
-  return 2;
+  return push_deal_sum(L, b, &q);
 }
 
 /* hedge.usd(x): x USD, without looking the unit up by name */
