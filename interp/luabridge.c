@@ -87,6 +87,8 @@ struct LuaBridge {
   /* registry references */
   int ref_named, ref_errmt, ref_qtymt, ref_datemt, ref_entmt;
   int ref_entcache, ref_loaded, ref_fnmap, ref_eint, ref_elimit;
+  int ref_entkeep;       /* partners and commodities, anchored: few, and
+                            pushed over and over by the standard library */
   /* the metatables' addresses, for quick type tests (Lua does not move
   ** objects, and the registry keeps them alive) */
   const void *named_p, *errmt_p, *qtymt_p, *datemt_p, *entmt_p;
@@ -290,6 +292,13 @@ static void push_entity(lua_State *L, LuaBridge *b, int kind, uint32_t row) {
   lua_pushvalue(L, -1);
   lua_rawseti(L, -3, key);
   lua_remove(L, -2);
+  if (kind == K_PARTNER || kind == K_COMMODITY) {
+    /* kept alive, so the weak cache never has to make them again */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_entkeep);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, key);
+    lua_pop(L, 1);
+  }
 }
 
 /* The living rows of a kind, in order, as a Lua array of entities. */
@@ -1876,6 +1885,8 @@ static int l_setup(lua_State *L) {
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
   b->ref_entcache = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  b->ref_entkeep = luaL_ref(L, LUA_REGISTRYINDEX);
 
   lua_newtable(L);                           /* Lua function -> its hedge name */
   lua_createtable(L, 0, 1);
@@ -2138,6 +2149,7 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
   b->siteloc = NOLOC;
   b->ref_named = b->ref_errmt = b->ref_qtymt = b->ref_datemt = b->ref_entmt = LUA_NOREF;
   b->ref_entcache = b->ref_loaded = b->ref_fnmap = b->ref_eint = b->ref_elimit = LUA_NOREF;
+  b->ref_entkeep = LUA_NOREF;
   lua_State *L = lua_newstate(l_alloc, b);
   if (!L) {
     hx_free(h, b, sizeof *b);
@@ -2146,6 +2158,10 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
   }
   *(LuaBridge **)lua_getextraspace(L) = b;
   lua_atpanic(L, l_panic);
+  /* Calls from hedge leave short-lived garbage (named-argument tables,
+  ** results): the generational collector handles that at a fraction of the
+  ** incremental one's cost. */
+  lua_gc(L, LUA_GCGEN, 0, 0);
   b->L = L;
   h->lua = b;
   lua_pushcfunction(L, l_setup);
