@@ -17,7 +17,7 @@ BASE_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -iquote interp $(LUA_CFLAGS) \
               -DHEDGE_STDLIB_DIR='"$(PREFIX)/share/hedge/stdlib"'
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -fPIC
-LIBS = $(LUA_LIBS) -lffi -ldl -lm
+LIBS = $(LUA_LIBS) -lffi -ldl -lm -pthread
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
@@ -101,6 +101,7 @@ test: deps
 	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi; \
 	run $(MAKE) --no-print-directory api-test; \
 	run python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); \
+	run python3 tests/csv/test_parallel_load.py --hedge $(TEST_HEDGE); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	python3 tests/summary.py $(TEST_LOG) || rc=1; \
 	exit $$rc

@@ -159,6 +159,7 @@ struct hedge_State {
   char *stack_base;            /* C stack at the outermost boundary */
   void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
   void *progress_ud;
+  int load_threads;            /* hedge_Options.load_threads */
 };
 
 /* (see hx_stack_error) */

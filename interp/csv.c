@@ -79,6 +79,8 @@ struct CsvReader {
     CsvField *fields;
     int fcap;
     long line;      /* physical line of the next record */
+    int ranged;     /* csv_open_range: stop after `remaining` more bytes */
+    long long remaining;
     char msg[192];
 };
 
@@ -235,6 +237,23 @@ oom:
     return NULL;
 }
 
+CsvReader *csv_open_range(const char *path, long long offset, long long length, long first_line,
+                          hx_Alloc alloc, void *ud, char *err, size_t errlen)
+{
+    CsvReader *r = csv_open_ex(path, CSV_DEFAULT_BUFSIZE, alloc, ud, err, errlen);
+    if (!r)
+        return NULL;
+    if (lseek(r->fd, (off_t)offset, SEEK_SET) != (off_t)offset) {
+        put_err(err, errlen, "cannot seek in the file");
+        csv_close(r);
+        return NULL;
+    }
+    r->ranged = 1;
+    r->remaining = length;
+    r->line = first_line;
+    return r;
+}
+
 CsvReader *csv_open(const char *path, hx_Alloc alloc, void *ud,
                     char *err, size_t errlen)
 {
@@ -280,9 +299,13 @@ static int refill(CsvReader *r)
         r->cap = ncap;
     }
     while (r->end < r->cap && !r->eof) {
-        ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+        size_t want = r->cap - r->end;
+        if (r->ranged && (long long)want > r->remaining) want = (size_t)r->remaining;
+        if (want == 0) { r->eof = 1; break; }
+        ssize_t n = read(r->fd, r->buf + r->end, want);
         if (n > 0) {
             r->end += (size_t)n;
+            if (r->ranged) r->remaining -= n;
         } else if (n == 0) {
             r->eof = 1;
         } else if (errno != EINTR) {

@@ -60,6 +60,11 @@ int csv_next(CsvReader *r, CsvField **fields, long *line,
 
 /* Bytes consumed so far and the file's size; 0 when unknown. */
 int csv_progress(const CsvReader *r, long long *done, long long *total);
+/* A reader of the bytes [offset, offset + length) of the file only, whose
+** first record is on physical line first_line (for the parallel loader: the
+** range starts at the beginning of a line). */
+CsvReader *csv_open_range(const char *path, long long offset, long long length, long first_line,
+                          hx_Alloc alloc, void *ud, char *err, size_t errlen);
 /* Closes the file and frees everything. NULL is allowed. */
 void csv_close(CsvReader *r);
 

@@ -68,6 +68,9 @@ typedef struct hedge_Options {
   ** far, fraction of the file read (0..1), and done = 1 on the last call. */
   void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
   void *progress_ud;
+  /* 0: a large CSV file of deals or loans (8 MiB or more, no quotes) is read
+  ** by two threads at once; 1: every load runs in the calling thread. */
+  int load_threads;
 } hedge_Options;
 
 /* Opens a state. NULL options means all defaults. Returns NULL only when

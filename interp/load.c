@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include "eval.h"
 #include "units.h"
 #include "csv.h"
@@ -97,7 +100,7 @@ typedef struct Load {
   long line;
   int second_pass;        /* re-reading for text attributes */
   uint32_t first_row;
-  long long last_year; int32_t last_days;
+  uint8_t *textual;       /* per column: some value is not a number */
 } Load;
 
 _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
@@ -116,39 +119,64 @@ static void quote(char *out, size_t n, const char *p, size_t len) {
   for (char *c = out; *c; c++) if ((unsigned char)*c < 32) *c = '?';
 }
 
-static uint32_t entity_field(H *h, Load *L, ColMap *c, CsvField *f) {
-  CodeMap *m = &L->codes[c->want];
-  uint32_t r = codemap_find(h, m, f->p, f->len);
-  if (r != NO_ROW) return r;
+/* One reader's pass over rows: the whole file, or one half of it in a
+** parallel load. Row errors are recorded here, not raised, so that a worker
+** thread can report them; the main thread raises the first in file order. */
+typedef struct Part {
+  Load *L;
+  CsvReader *csv;
+  long line;                 /* physical line of the current row */
+  long long last_year; int32_t last_days;
+  uint8_t *textual;          /* per column: a value that is not a number was seen */
+  int failed;
+  long err_line;
+  char err[700];
+} Part;
+
+static int part_fail(Part *p, const char *fmt, ...) {
+  if (!p->failed) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->err, sizeof p->err, fmt, ap);
+    va_end(ap);
+    p->failed = 1;
+    p->err_line = p->line;
+  }
+  return -1;
+}
+
+static int entity_field(H *h, Part *p, ColMap *c, CsvField *f, uint32_t *out) {
+  Load *L = p->L;
+  uint32_t r = codemap_find(h, &L->codes[c->want], f->p, f->len);
+  if (r != NO_ROW) { *out = r; return 0; }
   char q[80];
   quote(q, sizeof q, f->p, f->len);
-  if (f->len == 0) row_error(h, L, "column '%s' is empty (a %s code is needed)", c->field->s, kind_names[c->want]);
+  if (f->len == 0) return part_fail(p, "column '%s' is empty (a %s code is needed)", c->field->s, kind_names[c->want]);
   Suggest sg;
   suggest_init(&sg, f->p, f->len);
   Table *t = &h->world->t[c->want];
   for (uint32_t i = 0; i < t->n; i++) if (t->names[i]) suggest_try(&sg, t->names[i]->s);
-  if (sg.best) row_error(h, L, "unknown %s '%s' in column '%s' (did you mean %s?)", kind_names[c->want], q, c->field->s, sg.best);
-  row_error(h, L, "unknown %s '%s' in column '%s'", kind_names[c->want], q, c->field->s);
+  if (sg.best) return part_fail(p, "unknown %s '%s' in column '%s' (did you mean %s?)", kind_names[c->want], q, c->field->s, sg.best);
+  return part_fail(p, "unknown %s '%s' in column '%s'", kind_names[c->want], q, c->field->s);
 }
 
-static double number_field(H *h, Load *L, int col, CsvField *f) {
-  double v;
-  if (csv_parse_double(f->p, f->len, &v)) return v;
+static int number_field(Part *p, int col, CsvField *f, double *out) {
+  if (csv_parse_double(f->p, f->len, out)) return 0;
   char q[80];
   quote(q, sizeof q, f->p, f->len);
-  row_error(h, L, "column '%s': '%s' is not a number", L->header[col]->s, q);
+  return part_fail(p, "column '%s': '%s' is not a number", p->L->header[col]->s, q);
 }
 
 /* A date column: a year (2025) or an ISO date (2025-10, 2025-10-15). */
-static void date_field(H *h, Load *L, int col, CsvField *f, int32_t *days, uint8_t *prec, int32_t *year) {
+static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *prec, int32_t *year) {
   long long y;
   if (csv_parse_int(f->p, f->len, &y) && y >= 1 && y <= 9999) {
     /* rows of one year come in runs: remember the last conversion */
-    if (y != L->last_year) { L->last_year = y; L->last_days = days_from_civil((int)y, 1, 1); }
-    *days = L->last_days;
+    if (y != p->last_year) { p->last_year = y; p->last_days = days_from_civil((int)y, 1, 1); }
+    *days = p->last_days;
     *prec = DATE_YEAR;
     *year = (int32_t)y;
-    return;
+    return 0;
   }
   const char *s = f->p;
   if ((f->len == 7 || f->len == 10) && s[4] == '-') {
@@ -164,12 +192,63 @@ static void date_field(H *h, Load *L, int col, CsvField *f, int32_t *days, uint8
       *days = days_from_civil(yy, mm, dd);
       *prec = f->len == 10 ? DATE_DAY : DATE_MONTH;
       *year = yy;
-      return;
+      return 0;
     }
   }
   char q[80];
   quote(q, sizeof q, f->p, f->len);
-  row_error(h, L, "column '%s': '%s' is not a year or a date (2025, 2025-10, 2025-10-15)", L->header[col]->s, q);
+  return part_fail(p, "column '%s': '%s' is not a year or a date (2025, 2025-10, 2025-10-15)", p->L->header[col]->s, q);
+}
+
+/* Every column of row r but the key: reads only the world's code maps and
+** writes only row r, so two threads may fill disjoint rows at once. */
+static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
+  Load *L = p->L;
+  int kind = L->kind;
+  for (int i = 0; i < L->ncols; i++) {
+    ColMap *c = &L->cols[i];
+    CsvField *x = &f[i];
+    double v;
+    switch (c->role) {
+      case C_ENT_A: if (entity_field(h, p, c, x, &t->a[r])) return -1; break;
+      case C_ENT_B: if (entity_field(h, p, c, x, &t->b[r])) return -1; break;
+      case C_ENT_C: if (entity_field(h, p, c, x, &t->c[r])) return -1; break;
+      case C_VALUE:
+        if (x->len == 0) return part_fail(p, "column '%s' is empty (a %s needs it)", L->header[i]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
+        if (number_field(p, i, x, &v)) return -1;
+        v *= c->factor;
+        if (kind == K_LOAN && v < 0) return part_fail(p, "column '%s': a principal cannot be negative", L->header[i]->s);
+        t->value[r] = v;
+        break;
+      case C_DATE:
+        if (x->len && date_field(p, i, x, &t->date[r], &t->prec[r], &t->year[r])) return -1;
+        break;
+      case C_TERM:
+        if (x->len) {
+          if (number_field(p, i, x, &v)) return -1;
+          v *= c->factor;
+          if (!(v > 0)) return part_fail(p, "column '%s': a loan's term must be positive", L->header[i]->s);
+          t->term[r] = v;
+        }
+        break;
+      case C_ATTR: {
+        if (x->len == 0 || p->textual[i]) break;   /* empty: nil; textual: the second pass */
+        if (csv_parse_double(x->p, x->len, &v)) { t->cols.p[c->attr].nums[r] = v * (c->has_unit ? c->factor : 1); break; }
+        if (c->has_unit) {
+          char q[80];
+          quote(q, sizeof q, x->p, x->len);
+          return part_fail(p, "column '%s': '%s' is not a number", L->header[i]->s, q);
+        }
+        p->textual[i] = 1;   /* not every value is a number: strings */
+        break;
+      }
+      default: break;
+    }
+  }
+  if ((kind == K_DEAL || kind == K_LOAN) && t->a[r] == t->b[r])
+    return part_fail(p, "%s and %s are both '%s'", kind == K_DEAL ? "exporter" : "lender", kind == K_DEAL ? "importer" : "borrower",
+                     h->world->t[K_PARTNER].names[t->a[r]]->s);
+  return 0;
 }
 
 static void open_csv(H *h, Load *L) {
@@ -300,19 +379,196 @@ static void plan(H *h, Load *L) {
   if (have[C_ENT_C]) codemap_build(h, &L->codes[K_COMMODITY], K_COMMODITY);
 }
 
-static void load_rows(H *h, Load *L) {
+/* ---- parallel loading ---------------------------------------------------------
+** A large file of deals or loans (no key column, no quotes) is read by two
+** threads at once: a pre-pass counts the rows of each half (split at a line
+** start), the table is sized for them, and each thread fills its own rows
+** with fill_row. Nothing in a worker allocates but its CSV reader, whose
+** hook is serialised by a mutex; errors come back as the first in file
+** order. hedge_Options.load_threads = 1 turns this off. */
+
+#define PAR_MIN_BYTES (8u << 20)
+
+typedef struct LockedHook { H *h; pthread_mutex_t mu; } LockedHook;
+
+static void *locked_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
+  LockedHook *lh = ud;
+  pthread_mutex_lock(&lh->mu);
+  void *r = hx_hook(lh->h, ptr, osize, nsize);
+  pthread_mutex_unlock(&lh->mu);
+  return r;
+}
+
+typedef struct Half {
+  H *h; Part part; Table *t;
+  uint32_t first, expect, got;
+  int csv_error;             /* the reader's own message (already "LINE: ...") */
+} Half;
+
+/* Fills rows [first, first + expect) from one half of the file. */
+static void run_half(Half *w) {
+  Part *p = &w->part;
+  Load *L = p->L;
+  CsvField *f;
+  char err[512];
+  uint32_t r = w->first, end = w->first + w->expect;
+  int n;
+  while ((n = csv_next(p->csv, &f, &p->line, err, sizeof err)) != 0) {
+    if (n < 0) {
+      w->csv_error = 1;
+      part_fail(p, "%s", err);
+      return;
+    }
+    if (n != L->ncols) {
+      if (n == 1 && f[0].len == 0) continue;
+      part_fail(p, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
+      return;
+    }
+    if (r >= end) { part_fail(p, "internal: more rows than the pre-pass counted"); return; }
+    world_row_defaults(w->t, L->kind, r);
+    if (fill_row(w->h, p, w->t, r, f)) return;
+    r++;
+  }
+  w->got = r - w->first;
+}
+
+static void *half_main(void *ud) { run_half(ud); return NULL; }
+
+/* The pre-pass: no quote anywhere (else rows could span the split), the
+** split offset (a line start near the middle), the non-blank lines of each
+** half and the physical lines before the split. Returns 0 when the file
+** should be read serially. */
+typedef struct Plan2 { long long split; uint32_t rows1, rows2; long lines1; } Plan2;
+
+static int prepass(H *h, const char *path, long long start, long long size, Plan2 *pl) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t cap = 1u << 20;
+  char *buf = hx_try_alloc(h, cap);
+  if (!buf) { close(fd); return 0; }
+  long long mid = start + (size - start) / 2, line_start = start, pos = 0;
+  uint64_t rows1 = 0, rows2 = 0;
+  long lines1 = 0;
+  int ok = 1, prev = -1;
+  pl->split = -1;
+  /* the header too must hold no quote: it is one physical line then */
+  for (long long off = 0; off < size && ok;) {
+    ssize_t n = pread(fd, buf, cap, (off_t)off);
+    if (n <= 0) { ok = 0; break; }
+    if (memchr(buf, '"', (size_t)n)) { ok = 0; break; }
+    for (ssize_t k = 0; k < n; k++) {
+      pos = off + k;
+      if (pos < start) continue;
+      char c = buf[k];
+      if (c == '\n') {
+        long long len = pos - line_start;
+        int blank = len == 0 || (len == 1 && prev == '\r');
+        if (pl->split < 0) { lines1++; if (!blank) rows1++; }
+        else if (!blank) rows2++;
+        line_start = pos + 1;
+        if (pl->split < 0 && line_start >= mid) pl->split = line_start;
+      }
+      prev = (unsigned char)c;
+    }
+    off += n;
+  }
+  if (ok && line_start < size) {   /* a last line without a newline */
+    long long len = size - line_start;
+    int blank = len == 1 && prev == '\r';
+    if (!blank) { if (pl->split < 0) rows1++; else rows2++; }
+  }
+  hx_free(h, buf, cap);
+  close(fd);
+  if (!ok || pl->split < 0 || pl->split >= size || rows1 + rows2 >= 0xfffffff0ULL) return 0;
+  pl->rows1 = (uint32_t)rows1;
+  pl->rows2 = (uint32_t)rows2;
+  pl->lines1 = lines1;
+  return 1;
+}
+
+/* Reads the rows in two halves at once; 0 when the file does not qualify
+** (then the caller reads it serially). */
+static int load_parallel(H *h, Load *L) {
+  int kind = L->kind;
+  if (h->load_threads == 1 || (kind != K_DEAL && kind != K_LOAN)) return 0;
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) return 0;
+  long long header_end, size;
+  if (!csv_progress(L->csv, &header_end, &size) || size - header_end < PAR_MIN_BYTES) return 0;
+  Plan2 pl;
+  if (!prepass(h, L->path, header_end, size, &pl)) return 0;
+  Table *t = &h->world->t[kind];
+  table_reserve(h, kind, L->first_row + pl.rows1 + pl.rows2);
+  Half w[2];
+  memset(w, 0, sizeof w);
+  LockedHook lh;
+  lh.h = h;
+  if (pthread_mutex_init(&lh.mu, NULL) != 0) return 0;
+  long first_line = L->line + 1;   /* the header is one line: no quotes */
+  char err[512] = "";
+  for (int k = 0; k < 2; k++) {
+    w[k].h = h;
+    w[k].t = t;
+    w[k].part.L = L;
+    w[k].part.textual = arena_alloc(h, &h->temp, (size_t)L->ncols);
+    memcpy(w[k].part.textual, L->textual, (size_t)L->ncols);
+    w[k].first = L->first_row + (k ? pl.rows1 : 0);
+    w[k].expect = k ? pl.rows2 : pl.rows1;
+    long long off = k ? pl.split : header_end, len = k ? size - pl.split : pl.split - header_end;
+    w[k].part.csv = csv_open_range(L->path, off, len, first_line + (k ? pl.lines1 : 0), locked_hook, &lh, err, sizeof err);
+  }
+  if (!w[0].part.csv || !w[1].part.csv) {
+    csv_close(w[0].part.csv);
+    csv_close(w[1].part.csv);
+    pthread_mutex_destroy(&lh.mu);
+    return 0;
+  }
+  pthread_t tid;
+  int threaded = pthread_create(&tid, NULL, half_main, &w[1]) == 0;
+  run_half(&w[0]);
+  if (threaded) pthread_join(tid, NULL);
+  else run_half(&w[1]);   /* no thread to be had: the same work, in turn */
+  csv_close(w[0].part.csv);
+  csv_close(w[1].part.csv);
+  pthread_mutex_destroy(&lh.mu);
+  for (int k = 0; k < 2; k++) {
+    Part *p = &w[k].part;
+    if (p->failed) {
+      L->line = p->err_line;
+      if (w[k].csv_error) {
+        /* the reader's message starts with its line already */
+        h->err.n = 0;
+        buf_printf(h, &h->err, "%s:%s", L->shown, p->err);
+        hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
+        hx_throw(h, HEDGE_ERROR);
+      }
+      row_error(h, L, "%s", p->err);
+    }
+    if (w[k].got != w[k].expect) row_error(h, L, "internal: the halves of the file disagree on their rows");
+  }
+  t->n = L->first_row + pl.rows1 + pl.rows2;
+  for (int i = 0; i < L->ncols; i++) L->textual[i] = w[0].part.textual[i] | w[1].part.textual[i];
+  return 1;
+}
+
+/* ---- the rows ---------------------------------------------------------------- */
+
+static void load_rows_serial(H *h, Load *L) {
   World *w = h->world;
   int kind = L->kind;
   Table *t = &w->t[kind];
   CsvField *f;
   int n;
   uint32_t nextrow = t->n;
-  int any_text = 0;
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int reporting = 0;
   long long before, after, total;
   int sized = csv_progress(L->csv, &before, &total);
+  Part P;
+  memset(&P, 0, sizeof P);
+  P.L = L;
+  P.csv = L->csv;
+  P.textual = L->textual;
   while ((n = next_row(h, L, &f)) > 0) {
     if (sized && nextrow == L->first_row && csv_progress(L->csv, &after, &total) && after > before) {
       /* size the columns once from the first row's length: no copying as
@@ -343,66 +599,41 @@ static void load_rows(H *h, Load *L) {
     world_row_defaults(t, kind, r);
     t->n = r + 1;   /* visible to the code map only after the key is checked */
     for (int i = 0; i < n; i++) {
-      ColMap *c = &L->cols[i];
+      if (L->cols[i].role != C_KEY) continue;
       CsvField *x = &f[i];
-      switch (c->role) {
-        case C_KEY: {
-          if (x->len == 0) row_error(h, L, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
-          if (x->len > HX_MAX_NAME) row_error(h, L, "column '%s': name too long", L->header[i]->s);
-          HStr *name = hx_intern(h, x->p, x->len);
-          Global *g = global_find(h, name);
-          if (g) {
-            char lb[256];
-            row_error(h, L, "'%s' is already declared (at %s)", name->s, hx_locstr(h, g->loc, lb, sizeof lb));
-          }
-          t->names[r] = name;
-          Loc loc = {L->stmt->loc.src, L->stmt->loc.line, L->stmt->loc.col};
-          global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)r), loc);
-          break;
-        }
-        case C_ENT_A: t->a[r] = entity_field(h, L, c, x); break;
-        case C_ENT_B: t->b[r] = entity_field(h, L, c, x); break;
-        case C_ENT_C: t->c[r] = entity_field(h, L, c, x); break;
-        case C_VALUE: {
-          if (x->len == 0) row_error(h, L, "column '%s' is empty (a %s needs it)", L->header[i]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
-          double v = number_field(h, L, i, x) * c->factor;
-          if (kind == K_LOAN && v < 0) row_error(h, L, "column '%s': a principal cannot be negative", L->header[i]->s);
-          t->value[r] = v;
-          break;
-        }
-        case C_DATE:
-          if (x->len) date_field(h, L, i, x, &t->date[r], &t->prec[r], &t->year[r]);
-          break;
-        case C_TERM:
-          if (x->len) {
-            double v = number_field(h, L, i, x) * c->factor;
-            if (!(v > 0)) row_error(h, L, "column '%s': a loan's term must be positive", L->header[i]->s);
-            t->term[r] = v;
-          }
-          break;
-        case C_ATTR: {
-          Column *col = &t->cols.p[c->attr];
-          if (x->len == 0) break;   /* empty: nil */
-          if (c->textual) break;    /* filled by the second pass */
-          double v;
-          if (csv_parse_double(x->p, x->len, &v)) { col->nums[r] = v * (c->has_unit ? c->factor : 1); break; }
-          if (c->has_unit) {
-            char q[80];
-            quote(q, sizeof q, x->p, x->len);
-            row_error(h, L, "column '%s': '%s' is not a number", L->header[i]->s, q);
-          }
-          c->textual = 1;   /* not every value is a number: strings */
-          any_text = 1;
-          break;
-        }
-        default: break;
+      if (x->len == 0) row_error(h, L, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
+      if (x->len > HX_MAX_NAME) row_error(h, L, "column '%s': name too long", L->header[i]->s);
+      HStr *name = hx_intern(h, x->p, x->len);
+      Global *g = global_find(h, name);
+      if (g) {
+        char lb[256];
+        row_error(h, L, "'%s' is already declared (at %s)", name->s, hx_locstr(h, g->loc, lb, sizeof lb));
       }
+      t->names[r] = name;
+      Loc loc = {L->stmt->loc.src, L->stmt->loc.line, L->stmt->loc.col};
+      global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)r), loc);
     }
-    if (kind == K_DEAL && t->a[r] == t->b[r]) row_error(h, L, "exporter and importer are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
-    if (kind == K_LOAN && t->a[r] == t->b[r]) row_error(h, L, "lender and borrower are both '%s'", h->world->t[K_PARTNER].names[t->a[r]]->s);
+    P.line = L->line;
+    if (fill_row(h, &P, t, r, f)) {
+      L->line = P.err_line;
+      row_error(h, L, "%s", P.err);
+    }
     nextrow = r + 1;
   }
   if (reporting) h->progress(h->progress_ud, L->shown, (long)(nextrow - L->first_row), 1.0, 1);
+}
+
+static void load_rows(H *h, Load *L) {
+  World *w = h->world;
+  int kind = L->kind;
+  Table *t = &w->t[kind];
+  CsvField *f;
+  int n;
+  L->textual = arena_alloc(h, &h->temp, (size_t)L->ncols);
+  for (int i = 0; i < L->ncols; i++) L->textual[i] = (uint8_t)L->cols[i].textual;
+  if (!load_parallel(h, L)) load_rows_serial(h, L);
+  int any_text = 0;
+  for (int i = 0; i < L->ncols; i++) if (L->textual[i]) { L->cols[i].textual = 1; any_text = 1; }
   if (any_text) {
     /* second pass: columns that are not all numbers hold strings */
     csv_close(L->csv);

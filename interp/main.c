@@ -33,7 +33,8 @@ static const char usage[] =
   "  --allow-io           give Lua extensions io, os and require\n"
   "  --no-color           no ANSI colours (also: NO_COLOR set, or not a terminal)\n"
   "environment: HEDGE_PATH (folders for import/use), HEDGE_HISTORY (REPL history),\n"
-  "             HEDGE_STDLIB (standard library folder), NO_COLOR\n"
+  "             HEDGE_STDLIB (standard library folder), HEDGE_LOAD_THREADS=1 (read\n"
+  "             CSV files in one thread), NO_COLOR\n"
   "exit codes: 0 all rules passed, 1 a rule failed, 2 an error\n";
 
 static void print_to(void *ud, const char *s, size_t n) { fwrite(s, 1, n, (FILE *)ud); fflush((FILE *)ud); }
@@ -82,6 +83,9 @@ hedge_State *cli_open(unsigned caps, FILE *print_stream) {
   o.search_path = getenv("HEDGE_PATH");
   o.print = print_to;
   o.print_ud = print_stream;
+  /* HEDGE_LOAD_THREADS=1 reads every CSV file in one thread */
+  const char *lt = getenv("HEDGE_LOAD_THREADS");
+  if (lt && *lt) o.load_threads = atoi(lt);
   if (isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) o.progress = progress_to;
   char err[1024];
   hedge_State *H = hedge_open(&o, err, sizeof err);
