@@ -2,11 +2,17 @@
 ** index.c: aggregate indexes over deals. The standard library asks "value
 ** of deals with importer a, exporter b, commodity c, year y", with any of
 ** them left open. For each combination of fields a program actually uses
-** (a mask of 4 bits, so at most 16), the first query builds, in one pass,
-** a hash table from the fields' values to a group: compensated sum,
-** count, and the group's rows (a counting sort into one array). Later
-** queries cost one hash lookup. Any change to the world bumps its version
-** and the indexes are rebuilt lazily on the next query.
+** (a mask of 4 bits, so at most 16), the first query builds an index in
+** one pass, and later queries cost one lookup:
+**  - dense: when the fields' cardinalities multiply to a small number the
+**    groups are the cells of an array (no hashing); each cell holds a
+**    compensated sum and a count, and its rows are placed (a counting sort)
+**    only when a query asks for rows;
+**  - filtered: a mask too fine for an array is answered from the few rows
+**    of a coarser dense cell;
+**  - hashed: otherwise, an open-addressing table of groups.
+** Any change to the world bumps its version, and indexes are rebuilt lazily
+** on the next query.
 */
 #include <math.h>
 #include <string.h>
