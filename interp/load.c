@@ -1,8 +1,9 @@
 /*
 ** load.c: `load KIND from "FILE.csv" { field: column [UNIT], key: column }`
-** (SPEC section 10). One streaming pass over the file: codes are resolved
+** (SPEC section 10). One streaming pass over the file (two halves read by
+** two threads, for a large file of deals or loans): codes are resolved
 ** through a hash table built for the load, numbers are parsed in place,
-** rows are appended straight into the world's columns. Every bad row is an
+** rows are written straight into the world's columns. Every bad row is an
 ** error "FILE:LINE: ..." naming the column and quoting the value; the
 ** caller's boundary rolls the world back, so a file that fails loads
 ** nothing.
