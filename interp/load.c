@@ -130,6 +130,7 @@ typedef struct Part {
   long long last_year; int32_t last_days;
   uint8_t *textual;          /* per column: a value that is not a number was seen */
   int failed;
+  int interrupted;           /* hedge_interrupt was called during the load */
   long err_line;
   char err[700];
 } Part;
@@ -426,6 +427,11 @@ static void run_half(Half *w) {
       return;
     }
     if (r >= end) { part_fail(p, "internal: more rows than the pre-pass counted"); return; }
+    if ((r & 0xFFFF) == 0 && atomic_load(&w->h->interrupted)) {   /* Ctrl-C in a long load */
+      p->interrupted = 1;
+      part_fail(p, "interrupted");
+      return;
+    }
     world_row_defaults(w->t, L->kind, r);
     if (fill_row(w->h, p, w->t, r, f)) return;
     r++;
@@ -532,6 +538,10 @@ static int load_parallel(H *h, Load *L) {
   csv_close(w[0].part.csv);
   csv_close(w[1].part.csv);
   pthread_mutex_destroy(&lh.mu);
+  if (w[0].part.interrupted || w[1].part.interrupted) {
+    h->fatal = 1;
+    hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
+  }
   for (int k = 0; k < 2; k++) {
     Part *p = &w[k].part;
     if (p->failed) {
@@ -579,6 +589,10 @@ static void load_rows_serial(H *h, Load *L) {
       est += est / 10 + 16;
       if (est > 0 && est < 0x7fffffffLL && (uint64_t)t->n + (uint64_t)est < 0xfffffff0ULL)
         table_reserve(h, kind, t->n + (uint32_t)est);
+    }
+    if (((nextrow - L->first_row) & 0xFFFF) == 0xFFFF && atomic_load(&h->interrupted)) {
+      h->fatal = 1;
+      hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
     }
     if (h->progress && ((nextrow - L->first_row) & 0xFFFF) == 0xFFFF) {
       /* a load that takes over a second says how far it is */
