@@ -169,7 +169,5 @@ static inline void hx_check_stack(H *h, Loc loc) {
     hx_stack_error(h, loc);
 }
 
-/* Well-known interned names (fields the evaluator tests by pointer). */
-typedef struct WellKnown WellKnown;
 
 #endif

@@ -864,5 +864,3 @@ Value eval_root(H *h, Node *n, int nslots) {
   return eval(h, n, slots);
 }
 
-/* Exposed for rules.c: aggregates and quantifier bodies are reused there. */
-int eval_is_aggregate(Function *f) { return f->kind == F_BUILTIN && f->aggregate; }

@@ -99,7 +99,6 @@ typedef struct Load {
   CodeMap codes[2];       /* partners, commodities */
   HStr **header; int nheader;
   long line;
-  int second_pass;        /* re-reading for text attributes */
   uint32_t first_row;
   uint8_t *textual;       /* per column: some value is not a number */
 } Load;
@@ -265,8 +264,6 @@ static int next_row(H *h, Load *L, CsvField **f) {
   if (n < 0) {
     h->err.n = 0;
     buf_printf(h, &h->err, "%s:%s", L->shown, err);
-    const char *colon = strchr(err, ':');
-    (void)colon;
     hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
     hx_throw(h, HEDGE_ERROR);
   }
@@ -686,7 +683,6 @@ static void load_rows(H *h, Load *L) {
   world_changed(h);
 }
 
-typedef struct LoadRun { Load *L; } LoadRun;
 static void load_body(H *h, void *ud) {
   Load *L = ud;
   open_csv(h, L);

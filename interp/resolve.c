@@ -89,8 +89,7 @@ static void resolve_name(Scope *s, Node *n) {
   hx_error_span(h, n->loc, (int)name->len, "unknown name '%s'", name->s);
 }
 
-static void resolve_compr(Scope *s, Compr *c, int pushed_before) {
-  (void)pushed_before;
+static void resolve_compr(Scope *s, Compr *c) {
   for (uint32_t i = 0; i < c->binders.n; i++) {
     Binder *b = &c->binders.p[i];
     resolve(s, b->coll);   /* earlier binders are visible: forall x in xs, y in f(x) */
@@ -153,12 +152,12 @@ static void resolve(Scope *s, Node *n) {
       check_named_args(h, n);
       for (uint32_t i = 0; i < n->u.call.args.n; i++) resolve(s, n->u.call.args.p[i]);
       for (uint32_t i = 0; i < n->u.call.named.n; i++) resolve(s, n->u.call.named.p[i].value);
-      if (n->u.call.compr) resolve_compr(s, n->u.call.compr, 0);
+      if (n->u.call.compr) resolve_compr(s, n->u.call.compr);
       return;
     case N_NEG: case N_NOT: resolve(s, n->u.operand); return;
     case N_BIN: case N_AND: case N_OR: resolve(s, n->u.bin.l); resolve(s, n->u.bin.r); return;
     case N_IF: resolve(s, n->u.cond.c); resolve(s, n->u.cond.t); resolve(s, n->u.cond.e); return;
-    case N_QUANT: resolve_compr(s, &n->u.quant.c, 0); return;
+    case N_QUANT: resolve_compr(s, &n->u.quant.c); return;
     default:
       hx_error_at(h, n->loc, "internal: cannot resolve node kind %d", (int)n->kind);
   }

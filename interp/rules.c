@@ -288,7 +288,6 @@ static void run_level(Checker *c) {
   if (!v.as.b) record(c);
 }
 
-typedef struct RunRule { Checker *c; } RunRule;
 
 static void run_rule(H *h, void *ud) {
   Checker *c = ud;
