@@ -324,7 +324,9 @@ static Value entity_ref(H *h, Node *v, int want, const char *field) {
 }
 
 /* Declares the fields of a record on a row. */
-static void set_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Value *bvals, int nbound) {
+/* Declares the fields of a record on a row: an entity field written as a
+** bare name is looked up among entities of its kind. */
+static void set_fields(H *h, int kind, uint32_t row, Node *rec) {
   World *w = h->world;
   for (uint32_t i = 0; i < rec->u.fields.n; i++) {
     Field *f = &rec->u.fields.p[i];
@@ -333,12 +335,7 @@ static void set_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Va
     if (kind == K_DEAL && (f->name == w->f_exporter || f->name == w->f_importer)) want = K_PARTNER;
     if (kind == K_DEAL && f->name == w->f_commodity) want = K_COMMODITY;
     if (kind == K_LOAN && (f->name == w->f_lender || f->name == w->f_borrower)) want = K_PARTNER;
-    if (nbound) {
-      int n = resolve_with(h, f->value, bound, nbound);
-      Value *slots = arena_alloc(h, &h->temp, (size_t)(n > nbound ? n : nbound) * sizeof(Value));
-      memcpy(slots, bvals, (size_t)nbound * sizeof(Value));
-      v = eval(h, f->value, slots);
-    } else if (want >= 0) v = entity_ref(h, f->value, want, f->name->s);
+    if (want >= 0) v = entity_ref(h, f->value, want, f->name->s);
     else {
       int n = resolve_expr(h, f->value);
       v = eval_root(h, f->value, n);
@@ -347,17 +344,13 @@ static void set_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Va
   }
 }
 
-void set_record_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Value *bvals, int nbound) {
-  set_fields(h, kind, row, rec, bound, bvals, nbound);
-}
-
 static void exec_entity(H *h, Node *s) {
   int k = s->u.ent.ekind;
   HStr *name = s->u.ent.name;
   if (name) check_fresh(h, name, s->u.ent.nameloc);
   uint32_t row = world_add(h, k, name, s->loc);
   if (name) global_add(h, name, G_ENTITY, v_ent(k, (int32_t)row), s->u.ent.nameloc);
-  if (s->u.ent.rec) set_fields(h, k, row, s->u.ent.rec, NULL, NULL, 0);
+  if (s->u.ent.rec) set_fields(h, k, row, s->u.ent.rec);
   world_check_required(h, k, row, s->loc);
 }
 

@@ -14,7 +14,6 @@
 #include "units.h"
 #include "scenario.h"
 
-void set_record_fields(H *h, int kind, uint32_t row, Node *rec, HStr **bound, Value *bvals, int nbound);
 
 static int binder_kind(H *h, Binder *b) {
   Node *c = b->coll;

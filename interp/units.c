@@ -168,12 +168,6 @@ static int combine(H *h, int a, int b, int sign) {
 }
 int dim_mul(H *h, int a, int b) { return b == 0 ? a : a == 0 ? b : combine(h, a, b, 1); }
 int dim_div(H *h, int a, int b) { return b == 0 ? a : combine(h, a, b, -1); }
-int dim_pow(H *h, int a, int k) {
-  int r = 0;
-  if (k >= 0) for (int i = 0; i < k; i++) r = dim_mul(h, r, a);
-  else for (int i = 0; i < -k; i++) r = dim_div(h, r, a);
-  return r;
-}
 
 const char *dim_name(H *h, int dim, char *buf, size_t n) {
   const int8_t *e = dim_vec(h, dim);

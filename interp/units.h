@@ -35,7 +35,6 @@ void units_resolve_src(H *h, HStr *text, Loc loc, int *dim, double *factor);
 int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor); /* 0: unknown */
 int dim_mul(H *h, int a, int b);
 int dim_div(H *h, int a, int b);
-int dim_pow(H *h, int a, int k);
 /* Display name of a dimension in base units: "USD", "USD/t", "t^2". */
 const char *dim_name(H *h, int dim, char *buf, size_t n);
 /* Built-in dimension ids */
