@@ -323,7 +323,6 @@ static Value entity_ref(H *h, Node *v, int want, const char *field) {
   return eval_root(h, v, n);
 }
 
-/* Declares the fields of a record on a row. */
 /* Declares the fields of a record on a row: an entity field written as a
 ** bare name is looked up among entities of its kind. */
 static void set_fields(H *h, int kind, uint32_t row, Node *rec) {
