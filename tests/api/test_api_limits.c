@@ -270,6 +270,63 @@ static void test_interrupt_thread(void) {
   hedge_close(H);
 }
 
+/* ---- interrupt a long CSV load, in one thread and in two ----------------------------------------- */
+
+static void test_interrupt_load(void) {
+  char dir[] = "/tmp/hedge-api-load-XXXXXX";
+  if (!mkdtemp(dir)) { printf("mkdtemp failed\n"); exit(1); }
+  char path[256], src[1024];
+  snprintf(path, sizeof path, "%s/deals.csv", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) { printf("cannot write %s\n", path); exit(1); }
+  fputs("id,exporter,importer,commodity,year,value_usd\n", f);
+  /* about 24 MB: long enough to be stopped half-way under the sanitizers */
+  for (long i = 0; i < 600000; i++)
+    fprintf(f, "%ld,P%ld,Q%ld,c%ld,%ld,%ld.%02ld\n", i, i % 7, i % 5, i % 3, 2020 + i % 6, i * 37 % 100000, i % 100);
+  fclose(f);
+  snprintf(src, sizeof src,
+           "partner P0, P1, P2, P3, P4, P5, P6, Q0, Q1, Q2, Q3, Q4\n"
+           "commodity c0, c1, c2\n"
+           "load deals from \"%s\" { value: value_usd USD, date: year }\n", path);
+  for (int threads = 0; threads <= 1; threads++) {
+    hedge_Options o;
+    memset(&o, 0, sizeof o);
+    o.stdlib_dir = TEST_STDLIB;
+    o.load_threads = threads;
+    char err[512];
+    hedge_State *H = hedge_open(&o, err, sizeof err);
+    if (!H) { printf("cannot open a state: %s\n", err); exit(1); }
+    if (hedge_load_file(H, "tests/api/limits.hedge") != HEDGE_OK) {
+      printf("cannot load limits.hedge: %s\n", hedge_errmsg(H));
+      exit(1);
+    }
+    const char *r = NULL;
+    char before[64];
+    CHECK_INT(hedge_eval(H, "count(deals)", &r), HEDGE_OK);
+    snprintf(before, sizeof before, "%s", r ? r : "?");
+    double secs;
+    int st = run_interrupted(H, 2, src, &secs);
+    if (st == HEDGE_EINTERRUPT) {
+      CHECK_HAS(hedge_errmsg(H), "interrupted");
+      /* nothing of the chunk stays: no deal, no partner */
+      CHECK_INT(hedge_eval(H, "count(deals)", &r), HEDGE_OK);
+      CHECK_STR(r, before);
+      CHECK_INT(hedge_eval(H, "P0", &r), HEDGE_ERROR);
+    } else {
+      /* a machine fast enough to finish before the interrupt arrives */
+      CHECK(st == HEDGE_OK && secs < 0.06);
+    }
+    STILL_WORKS(H);
+    /* and the same file loads whole when left alone */
+    CHECK_INT(hedge_load_string(H, "again.hedge", src), HEDGE_OK);
+    CHECK_INT(hedge_eval(H, "count(d in deals where d.exporter == P0 or d.exporter == P6)", &r), HEDGE_OK);
+    CHECK_STR(r, "171429");   /* i % 7 in {0, 6} for i < 600000 */
+    hedge_close(H);
+  }
+  remove(path);
+  rmdir(dir);
+}
+
 /* ---- interrupt from a signal handler ------------------------------------------------------------ */
 
 static hedge_State *volatile sig_state;
@@ -335,6 +392,7 @@ int main(void) {
   test_depth();
   test_memory();
   test_interrupt_thread();
+  test_interrupt_load();
   test_interrupt_signal();
   test_independent();
   printf("%d passed, %d failed\n", npass, nfail);
