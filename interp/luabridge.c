@@ -86,6 +86,8 @@ struct LuaBridge {
                             the slow path of the VM */
   /* registry references */
   int ref_named, ref_errmt, ref_qtymt, ref_datemt, ref_entmt;
+  int ref_named_checked; /* metatable of named-argument tables the bridge has
+                            checked already; its __metatable is NAMED */
   int ref_entcache, ref_loaded, ref_fnmap, ref_eint, ref_elimit;
   int ref_entkeep;       /* partners and commodities, anchored: few, and
                             pushed over and over by the standard library */
@@ -759,6 +761,41 @@ typedef struct LCall {
   char what[HX_MAX_NAME + 32];
 } LCall;
 
+/* Are the named arguments all parameters the function declares (its
+** `_params[name].types`), each of the declared type? Then the table is
+** marked checked, and the standard library's argument helper need not walk
+** it again: a fast pre-check only; anything else is left to the Lua side,
+** which words the errors. */
+static int named_ok(Function *f, CallArgs *a) {
+  if (!f->named_fast) return 0;
+  for (int i = 0; i < a->nnamed; i++) {
+    uint32_t j;
+    for (j = 0; j < f->params.n; j++) if (f->params.p[j].name == a->names[i]) break;
+    if (j == f->params.n) return 0;
+    Value v = a->named[i];
+    switch (f->params.p[j].ffi_type) {
+      case 1: if (v.tag != T_ENT || v.kind != K_PARTNER) return 0; break;
+      case 2: if (v.tag != T_ENT || v.kind != K_COMMODITY) return 0; break;
+      case 3: if (v.tag != T_NUM || v.as.num != floor(v.as.num) || v.as.num <= -1e9 || v.as.num >= 1e9) return 0; break;
+      default: return 0;
+    }
+  }
+  return 1;
+}
+
+/* hedge.named_checked(t): did the bridge check this named-argument table? */
+static int l_named_checked(lua_State *L) {
+  LuaBridge *b = getb(L);
+  int ok = 0;
+  if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {   /* the raw metatable */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_named_checked);
+    ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
 /* Lua context, under lua_pcall: arguments to Lua, then the call. */
 static int call_tramp(lua_State *L) {
   LCall *c = lua_touserdata(L, 1);
@@ -777,7 +814,7 @@ static int call_tramp(lua_State *L) {
       push_value(L, b, a->named[i]);
       lua_rawset(L, -3);
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_named);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, named_ok(c->f, a) ? b->ref_named_checked : b->ref_named);
     lua_setmetatable(L, -2);
   }
   lua_call(L, npos + (a->nnamed > 0), 1);
@@ -1814,6 +1851,7 @@ static const luaL_Reg hedge_funcs[] = {
   {"partners", l_partners}, {"commodities", l_commodities},
   {"deals", l_deals}, {"loans", l_loans},
   {"deal_sum", l_deal_sum}, {"deal_sum_at", l_deal_sum_at}, {"usd", l_usd},
+  {"named_checked", l_named_checked},
   {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
   {"latest_year", l_latest_year}, {"load_stdlib", l_load_stdlib},
   {NULL, NULL}
@@ -1912,6 +1950,10 @@ static int l_setup(lua_State *L) {
   lua_pushvalue(L, -1);
   b->ref_named = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_setfield(L, -2, "NAMED");
+  lua_createtable(L, 0, 1);                  /* checked: getmetatable() still says NAMED */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_named);
+  lua_setfield(L, -2, "__metatable");
+  b->ref_named_checked = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, l_hedge_index);
   lua_setfield(L, -2, "__index");
@@ -1982,6 +2024,7 @@ static int load_tramp(lua_State *L) {
   lua_getfield(L, 1, "_doc");                          /* 3 */
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_fnmap);     /* 4 */
   lua_createtable(L, (int)n, 0);                       /* 5: entries */
+  lua_getfield(L, 1, "_params");                       /* 6 */
   for (i = 0; i < n; i++) {
     lua_createtable(L, 4, 0);
     lua_pushlstring(L, names[i].s, names[i].n);
@@ -2003,8 +2046,33 @@ static int load_tramp(lua_State *L) {
       }
       lua_pop(L, 1);
     }
+    /* the named parameters' types, as "name=type;..." (see named_ok) */
+    if (lua_istable(L, 6)) {
+      int top = lua_gettop(L);                         /* the entry */
+      lua_pushlstring(L, names[i].s, names[i].n);
+      if (lua_gettable(L, 6) == LUA_TTABLE && lua_getfield(L, -1, "types") == LUA_TTABLE) {
+        char spec[512];
+        size_t len = 0;
+        int t = lua_gettop(L), fits = 1;
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+          if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+            int k = snprintf(spec + len, sizeof spec - len, "%s=%s;", lua_tostring(L, -2), lua_tostring(L, -1));
+            if (k < 0 || (size_t)k >= sizeof spec - len) fits = 0;
+            else len += (size_t)k;
+          }
+          lua_pop(L, 1);
+        }
+        if (fits && len) {
+          lua_pushlstring(L, spec, len);
+          lua_rawseti(L, top, 5);
+        }
+      }
+      lua_settop(L, top);
+    }
     lua_rawseti(L, 5, (lua_Integer)i + 1);
   }
+  lua_pop(L, 1);   /* _params */
   return 1;
 }
 
@@ -2013,6 +2081,36 @@ static const char *perm_string(H *h, lua_State *L, int idx) {
   size_t n;
   const char *s = lua_tolstring(L, idx, &n);
   return arena_strdup(h, &h->perm, s, n);
+}
+
+/* The named parameters of a Lua function and their types, from the
+** module's `_params[name].types` ("from=partner;year=year;"): what
+** named_ok checks before a call. No types: nothing is checked in C. */
+static void set_named_types(H *h, Function *f, const char *spec) {
+  f->named_fast = 0;
+  memset(&f->params, 0, sizeof f->params);
+  if (!spec) return;
+  uint32_t n = 0;
+  for (const char *p = spec; *p; p++) if (*p == ';') n++;
+  if (!n || n > HX_MAX_PARAMS) return;
+  Param *ps = arena_alloc(h, &h->perm, n * sizeof(Param));
+  memset(ps, 0, n * sizeof(Param));
+  uint32_t k = 0;
+  for (const char *p = spec; *p && k < n;) {
+    const char *eq = strchr(p, '='), *semi = strchr(p, ';');
+    if (!eq || !semi || eq > semi) return;
+    ps[k].name = hx_intern(h, p, (size_t)(eq - p));
+    size_t tl = (size_t)(semi - eq - 1);
+    const char *t = eq + 1;
+    ps[k].ffi_type = tl == 7 && !memcmp(t, "partner", 7) ? 1 : tl == 9 && !memcmp(t, "commodity", 9) ? 2
+                   : tl == 4 && !memcmp(t, "year", 4) ? 3 : 0;
+    ps[k].loc = NOLOC;
+    k++;
+    p = semi + 1;
+  }
+  f->params.p = ps;
+  f->params.n = f->params.cap = k;
+  f->named_fast = 1;
 }
 
 /* hedge context: the outcome of load_tramp; registers the functions. */
@@ -2053,6 +2151,8 @@ static void register_work(H *h, void *ud) {
     lua_rawgeti(L, e, 4);
     const char *usage = perm_string(h, L, e + 3);
     const char *doc = perm_string(h, L, e + 4);
+    lua_rawgeti(L, e, 5);
+    const char *types = lua_type(L, e + 5) == LUA_TSTRING ? lua_tostring(L, e + 5) : NULL;
     Function *f = builtin_find(h, nm);
     if (f && f->kind == F_LUA) {           /* a later definition replaces it */
       luaL_unref(L, LUA_REGISTRYINDEX, f->lua_ref);
@@ -2074,6 +2174,7 @@ static void register_work(H *h, void *ud) {
       f->builtin = NULL;
       f->aggregate = 0;
     }
+    if (f->kind == F_LUA) set_named_types(h, f, types);
     m->done = i;
   }
   lua_settop(L, top);
@@ -2148,6 +2249,7 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
   b->h = h;
   b->siteloc = NOLOC;
   b->ref_named = b->ref_errmt = b->ref_qtymt = b->ref_datemt = b->ref_entmt = LUA_NOREF;
+  b->ref_named_checked = LUA_NOREF;
   b->ref_entcache = b->ref_loaded = b->ref_fnmap = b->ref_eint = b->ref_elimit = LUA_NOREF;
   b->ref_entkeep = LUA_NOREF;
   lua_State *L = lua_newstate(l_alloc, b);

@@ -17,7 +17,7 @@
 
 local hedge = hedge
 for _, k in ipairs({ "deal_sum", "deal_sum_at", "deal_sums_by", "debt_sum", "latest_year", "deals",
-                     "loans", "qty", "usd", "kind", "name", "error" }) do
+                     "loans", "qty", "usd", "named_checked", "kind", "name", "error" }) do
   if type(hedge) ~= "table" or hedge[k] == nil then
     error("stdlib/init.lua: the C bridge must define hedge." .. k .. " before loading the standard library", 0)
   end
@@ -30,6 +30,7 @@ local format = string.format
 local deal_sum     = hedge.deal_sum
 local deal_sum_at  = hedge.deal_sum_at
 local usd          = hedge.usd
+local named_checked = hedge.named_checked
 local deal_sums_by = hedge.deal_sums_by
 local debt_sum     = hedge.debt_sum
 local latest_year  = hedge.latest_year
@@ -190,8 +191,11 @@ local function unknown_named(spec, k)
                 concat(spec.names, ": , ") .. ":"))
 end
 
--- Validates the options table `o` (non-nil) and returns it.
+-- Validates the options table `o` (non-nil) and returns it. A table the C
+-- bridge built and checked already (every name one of ours, every value of
+-- its type: hedge.named_checked) needs no second look.
 local function options(spec, o)
+  if named_checked(o) then return o end
   local mt = getmetatable(o)
   if type(o) ~= "table" or (mt ~= NAMED and mt ~= nil) then too_many(spec) end
   local named = spec.named
@@ -769,7 +773,7 @@ local function def(name, fn, usage, doc, example, see)
   if s then
     local pos = {}
     for i = 1, #s.pos do pos[i] = s.pos[i][1] end
-    M._params[name] = { positional = pos, named = s.names }
+    M._params[name] = { positional = pos, named = s.names, types = s.named }
   end
 end
 
