@@ -30,6 +30,17 @@ static double now(void) {
 /* A state with limits.hedge loaded. A step limit of 4e9 is a safety net: a
 ** test whose interrupt never arrives ends with HEDGE_ELIMIT (after a minute
 ** or so) instead of hanging. */
+static hedge_State *open_with(const hedge_Options *o) {
+  char err[512];
+  hedge_State *H = hedge_open(o, err, sizeof err);
+  if (!H) { printf("cannot open a state: %s\n", err); exit(1); }
+  if (hedge_load_file(H, "tests/api/limits.hedge") != HEDGE_OK) {
+    printf("cannot load limits.hedge: %s\n", hedge_errmsg(H));
+    exit(1);
+  }
+  return H;
+}
+
 static hedge_State *open_limited(size_t max_memory, uint64_t max_steps, int max_depth) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
@@ -37,14 +48,7 @@ static hedge_State *open_limited(size_t max_memory, uint64_t max_steps, int max_
   o.max_memory = max_memory;
   o.max_steps = max_steps;
   o.max_depth = max_depth;
-  char err[512];
-  hedge_State *H = hedge_open(&o, err, sizeof err);
-  if (!H) { printf("cannot open a state: %s\n", err); exit(1); }
-  if (hedge_load_file(H, "tests/api/limits.hedge") != HEDGE_OK) {
-    printf("cannot load limits.hedge: %s\n", hedge_errmsg(H));
-    exit(1);
-  }
-  return H;
+  return open_with(&o);
 }
 
 /* The state answers after a stop. */
@@ -293,13 +297,7 @@ static void test_interrupt_load(void) {
     memset(&o, 0, sizeof o);
     o.stdlib_dir = TEST_STDLIB;
     o.load_threads = threads;
-    char err[512];
-    hedge_State *H = hedge_open(&o, err, sizeof err);
-    if (!H) { printf("cannot open a state: %s\n", err); exit(1); }
-    if (hedge_load_file(H, "tests/api/limits.hedge") != HEDGE_OK) {
-      printf("cannot load limits.hedge: %s\n", hedge_errmsg(H));
-      exit(1);
-    }
+    hedge_State *H = open_with(&o);
     const char *r = NULL;
     char before[64];
     CHECK_INT(hedge_eval(H, "count(deals)", &r), HEDGE_OK);
