@@ -43,6 +43,10 @@ struct DealIndex {
   uint64_t plan_version;                      /* plans below are for it */
   int8_t plan[16];                            /* mask: -2 unknown, -1 own index, else coarser mask */
   Group scratch_group;
+  /* loans grouped by borrower (a counting sort), for debt figures */
+  uint64_t loan_version; int loans_built;
+  uint32_t *loan_start; uint32_t nstart;     /* borrower b: rows [start[b], start[b+1]) */
+  uint32_t *loan_rows; uint32_t nloan_rows;
 };
 
 static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -67,6 +71,8 @@ void index_free(H *h) {
   if (!ix) return;
   for (int i = 0; i < 16; i++) mask_free(h, &ix->m[i]);
   hx_free(h, ix->scratch, (size_t)ix->scap * sizeof(uint32_t));
+  hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
+  hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
   hx_free(h, ix, sizeof *ix);
   h->world->idx = NULL;
 }
@@ -413,4 +419,38 @@ int32_t world_latest_year(H *h) {
   ix->ly_valid = 1;
   ix->ly_version = w->version;
   return best;
+}
+
+/* The living loans of a borrower, in row order: one counting sort per
+** version of the world, then a slice per query. */
+uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
+  World *w = h->world;
+  DealIndex *ix = get_index(h);
+  Table *t = &w->t[K_LOAN];
+  uint32_t np = w->t[K_PARTNER].n;
+  if (!ix->loans_built || ix->loan_version != w->version) {
+    hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
+    hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
+    ix->loan_start = NULL; ix->loan_rows = NULL; ix->nstart = ix->nloan_rows = 0; ix->loans_built = 0;
+    uint32_t *start = hx_alloc(h, (size_t)(np + 2) * sizeof(uint32_t));
+    memset(start, 0, (size_t)(np + 2) * sizeof(uint32_t));
+    ix->loan_start = start;
+    ix->nstart = np + 2;
+    uint32_t living = 0;
+    for (uint32_t r = 0; r < t->n; r++)
+      if (world_alive(w, K_LOAN, r) && t->b[r] < np) { start[t->b[r] + 1]++; living++; }
+    for (uint32_t p = 0; p < np; p++) start[p + 1] += start[p];
+    ix->loan_rows = hx_alloc(h, (size_t)(living ? living : 1) * sizeof(uint32_t));
+    ix->nloan_rows = living ? living : 1;
+    /* place rows: start[p] advances to the next free slot, then is restored */
+    for (uint32_t r = 0; r < t->n; r++)
+      if (world_alive(w, K_LOAN, r) && t->b[r] < np) ix->loan_rows[start[t->b[r]]++] = r;
+    for (uint32_t p = np; p > 0; p--) start[p] = start[p - 1];
+    start[0] = 0;
+    ix->loans_built = 1;
+    ix->loan_version = w->version;
+  }
+  if (borrower >= np) { *rows = NULL; return 0; }
+  *rows = ix->loan_rows + ix->loan_start[borrower];
+  return ix->loan_start[borrower + 1] - ix->loan_start[borrower];
 }

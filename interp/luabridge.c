@@ -1702,6 +1702,12 @@ static int l_loans(lua_State *L) {
 
 /* hedge.debt_sum{borrower=, lender=, year=} -> principal outstanding in
 ** year (every loan when no year), count */
+typedef struct LoanRows { uint32_t borrower, n; const uint32_t *rows; } LoanRows;
+static void loan_rows_work(H *h, void *ud) {
+  LoanRows *q = ud;
+  q->n = loan_rows_of(h, q->borrower, &q->rows);
+}
+
 static int l_debt_sum(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
@@ -1710,7 +1716,15 @@ static int l_debt_sum(lua_State *L) {
   lua_Integer count = 0;
   if (h->world) {
     Table *t = &h->world->t[K_LOAN];
-    for (uint32_t row = 0; row < t->n; row++) {
+    /* a borrower's loans come from an index; otherwise every loan is seen */
+    LoanRows q = {f.borrower, 0, NULL};
+    if (f.borrower != NO_ROW) {
+      int st = bpcall(L, b, loan_rows_work, &q);
+      if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
+    }
+    uint32_t n = f.borrower != NO_ROW ? q.n : t->n;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t row = f.borrower != NO_ROW ? q.rows[i] : i;
       if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
       if (f.has_year && !loan_outstanding(t, row, f.year)) continue;
       ksum_add(&s, t->value[row]);
