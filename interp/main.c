@@ -99,6 +99,20 @@ int cli_load(hedge_State *H, const char *path) {
   return st;
 }
 
+/* With --format json, a tool reading stdout still gets a document when the
+** files do not load: no rules, and the message (also on stderr) in "error". */
+static void json_error(const char *msg) {
+  fputs("{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": null, \"rules\": [],\n"
+        "  \"summary\": { \"passed\": 0, \"failed\": 0, \"warnings\": 0, \"errors\": 1 },\n  \"error\": \"", stdout);
+  for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+    if (*p == '"' || *p == '\\') printf("\\%c", *p);
+    else if (*p == '\n') fputs("\\n", stdout);
+    else if (*p < 32) printf("\\u%04x", *p);
+    else putchar(*p);
+  }
+  fputs("\" }\n", stdout);
+}
+
 int main(int argc, char **argv) {
   const char *cmd = NULL, *format = "text", *scenario = NULL, *compare = NULL, *expr = NULL;
   const char *rules[256];
@@ -161,7 +175,11 @@ int main(int argc, char **argv) {
   /* print statements: stdout, except where stdout carries JSON */
   hedge_State *H = cli_open(caps, json ? stderr : stdout);
   for (int i = 0; i < nfiles; i++)
-    if (cli_load(H, files[i]) != HEDGE_OK) { hedge_close(H); return 2; }
+    if (cli_load(H, files[i]) != HEDGE_OK) {
+      if (json && !strcmp(cmd, "check")) json_error(hedge_errmsg(H));
+      hedge_close(H);
+      return 2;
+    }
 
   int rc = 0;
   if (!strcmp(cmd, "run")) rc = 0;
@@ -187,8 +205,11 @@ int main(int argc, char **argv) {
     hedge_Report *r = NULL;
     int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, explain, &r);
     if (r) fputs(json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);
-    if (!r) { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
-    else {
+    if (!r) {
+      fprintf(stderr, "%s\n", hedge_errmsg(H));
+      if (json) json_error(hedge_errmsg(H));
+      rc = 2;
+    } else {
       if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) fprintf(stderr, "%s\n", hedge_errmsg(H));
       rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
     }
