@@ -89,6 +89,25 @@ static uint32_t codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   }
 }
 
+/* A bad row as the message shows it: its fields joined by commas (cut at
+** 200 bytes), and where to put the caret (the failing column). */
+typedef struct RowQuote { char text[208]; int len, caret, width; } RowQuote;
+
+static void quote_row(RowQuote *q, CsvField *f, int n, int col) {
+  q->len = 0;
+  q->caret = q->width = -1;
+  for (int i = 0; i < n && q->len < 200; i++) {
+    if (i) q->text[q->len++] = ',';
+    if (i == col) q->caret = q->len;
+    for (size_t k = 0; k < f[i].len && q->len < 200; k++) {
+      unsigned char c = (unsigned char)f[i].p[k];
+      q->text[q->len++] = c < 32 ? '?' : (char)c;
+    }
+    if (i == col) q->width = q->len - q->caret;
+  }
+  q->text[q->len] = 0;
+}
+
 typedef struct Load {
   Node *stmt;
   const char *path;       /* as found (for messages) */
@@ -101,6 +120,7 @@ typedef struct Load {
   long line;
   uint32_t first_row;
   uint8_t *textual;       /* per column: some value is not a number */
+  RowQuote quote;         /* the bad row, shown under the next row_error */
 } Load;
 
 _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
@@ -110,6 +130,16 @@ _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
   va_start(ap, fmt);
   buf_vprintf(h, &h->err, fmt, ap);
   va_end(ap);
+  RowQuote *q = &L->quote;
+  if (q->len > 0) {   /* the row itself, with a caret under the column */
+    buf_printf(h, &h->err, "\n  %s", q->text);
+    if (q->caret >= 0) {
+      buf_puts(h, &h->err, "\n  ");
+      for (int i = 0; i < q->caret; i++) buf_putc(h, &h->err, ' ');
+      buf_putc(h, &h->err, '^');
+      for (int i = 1; i < q->width && i < 80; i++) buf_putc(h, &h->err, '~');
+    }
+  }
   hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
   hx_throw(h, HEDGE_ERROR);
 }
@@ -131,6 +161,8 @@ typedef struct Part {
   int failed;
   int interrupted;           /* hedge_interrupt was called during the load */
   long err_line;
+  int cur_col, err_col;      /* the column being read; the one that failed (-1: the row) */
+  RowQuote quote;            /* the failing row, for the message */
   char err[700];
 } Part;
 
@@ -142,6 +174,7 @@ static int part_fail(Part *p, const char *fmt, ...) {
     va_end(ap);
     p->failed = 1;
     p->err_line = p->line;
+    p->err_col = p->cur_col;
   }
   return -1;
 }
@@ -210,6 +243,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
     ColMap *c = &L->cols[i];
     CsvField *x = &f[i];
     double v;
+    p->cur_col = i;
     switch (c->role) {
       case C_ENT_A: if (entity_field(h, p, c, x, &t->a[r])) return -1; break;
       case C_ENT_B: if (entity_field(h, p, c, x, &t->b[r])) return -1; break;
@@ -246,6 +280,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
       default: break;
     }
   }
+  p->cur_col = -1;
   if ((kind == K_DEAL || kind == K_LOAN) && t->a[r] == t->b[r])
     return part_fail(p, "%s and %s are both '%s'", kind == K_DEAL ? "exporter" : "lender", kind == K_DEAL ? "importer" : "borrower",
                      h->world->t[K_PARTNER].names[t->a[r]]->s);
@@ -420,7 +455,9 @@ static void run_half(Half *w) {
     }
     if (n != L->ncols) {
       if (n == 1 && f[0].len == 0) continue;
+      p->cur_col = -1;
       part_fail(p, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
+      quote_row(&p->quote, f, n, -1);
       return;
     }
     if (r >= end) { part_fail(p, "internal: more rows than the pre-pass counted"); return; }
@@ -430,7 +467,10 @@ static void run_half(Half *w) {
       return;
     }
     world_row_defaults(w->t, L->kind, r);
-    if (fill_row(w->h, p, w->t, r, f)) return;
+    if (fill_row(w->h, p, w->t, r, f)) {
+      quote_row(&p->quote, f, n, p->err_col);
+      return;
+    }
     r++;
   }
   w->got = r - w->first;
@@ -550,6 +590,7 @@ static int load_parallel(H *h, Load *L) {
         hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
         hx_throw(h, HEDGE_ERROR);
       }
+      L->quote = p->quote;
       row_error(h, L, "%s", p->err);
     }
     if (w[k].got != w[k].expect) row_error(h, L, "internal: the halves of the file disagree on their rows");
@@ -604,6 +645,7 @@ static void load_rows_serial(H *h, Load *L) {
     }
     if (n != L->ncols) {
       if (n == 1 && f[0].len == 0) continue;
+      quote_row(&L->quote, f, n, -1);
       row_error(h, L, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
     }
     if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
@@ -614,6 +656,7 @@ static void load_rows_serial(H *h, Load *L) {
     for (int i = 0; i < n; i++) {
       if (L->cols[i].role != C_KEY) continue;
       CsvField *x = &f[i];
+      quote_row(&L->quote, f, n, i);   /* for the errors of the key */
       if (x->len == 0) row_error(h, L, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
       if (x->len > HX_MAX_NAME) row_error(h, L, "column '%s': name too long", L->header[i]->s);
       HStr *name = hx_intern(h, x->p, x->len);
@@ -625,10 +668,12 @@ static void load_rows_serial(H *h, Load *L) {
       t->names[r] = name;
       Loc loc = {L->stmt->loc.src, L->stmt->loc.line, L->stmt->loc.col};
       global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)r), loc);
+      L->quote.len = 0;
     }
     P.line = L->line;
     if (fill_row(h, &P, t, r, f)) {
       L->line = P.err_line;
+      quote_row(&L->quote, f, n, P.err_col);
       row_error(h, L, "%s", P.err);
     }
     nextrow = r + 1;
