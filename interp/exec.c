@@ -4,6 +4,7 @@
 ** their fields here (unknown partner 'CHM' (did you mean CHN?)).
 */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,33 +55,33 @@ void prog_free(H *h) {
 /* Open-addressing tables keyed by interned name pointer. */
 static uint32_t ptr_hash(const void *p) { uintptr_t x = (uintptr_t)p; x ^= x >> 17; x *= 0x9E3779B1u; return (uint32_t)(x ^ (x >> 15)); }
 
+/* Fills an open-addressing table of cap slots (a power of two) with the
+** items, each placed by the interned name found at name_off in it. Globals
+** and functions share this; a refill in place allocates nothing, so
+** rollbacks (which run outside any boundary) use it too. */
+static void fill_by_name(void **tab, uint32_t cap, void *const *items, uint32_t n, size_t name_off) {
+  memset(tab, 0, (size_t)cap * sizeof *tab);
+  for (uint32_t i = 0; i < n; i++) {
+    HStr *name;
+    memcpy(&name, (const char *)items[i] + name_off, sizeof name);
+    uint32_t j = ptr_hash(name) & (cap - 1);
+    while (tab[j]) j = (j + 1) & (cap - 1);
+    tab[j] = items[i];
+  }
+}
+
 static void gtab_rebuild(H *h, uint32_t cap) {
   Program *p = h->prog;
   Global **t = hx_alloc(h, (size_t)cap * sizeof *t);
-  memset(t, 0, (size_t)cap * sizeof *t);
-  for (uint32_t i = 0; i < p->globals.n; i++) {
-    Global *g = p->globals.p[i];
-    uint32_t j = ptr_hash(g->name) & (cap - 1);
-    while (t[j]) j = (j + 1) & (cap - 1);
-    t[j] = g;
-  }
+  fill_by_name((void **)t, cap, (void *const *)p->globals.p, p->globals.n, offsetof(Global, name));
   hx_free(h, p->gtab, (size_t)p->gcap * sizeof *t);
   p->gtab = t;
   p->gcap = cap;
 }
 
-/* The same table refilled in place from the globals: used by rollbacks,
-** which run outside any boundary and so must not allocate. */
 static void gtab_refill(H *h) {
   Program *p = h->prog;
-  if (!p->gcap) return;
-  memset(p->gtab, 0, (size_t)p->gcap * sizeof *p->gtab);
-  for (uint32_t i = 0; i < p->globals.n; i++) {
-    Global *g = p->globals.p[i];
-    uint32_t j = ptr_hash(g->name) & (p->gcap - 1);
-    while (p->gtab[j]) j = (j + 1) & (p->gcap - 1);
-    p->gtab[j] = g;
-  }
+  if (p->gcap) fill_by_name((void **)p->gtab, p->gcap, (void *const *)p->globals.p, p->globals.n, offsetof(Global, name));
 }
 
 Global *global_find(H *h, HStr *name) {
@@ -110,13 +111,7 @@ Global *global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc) {
 static void btab_rebuild(H *h, uint32_t cap) {
   Program *p = h->prog;
   Function **t = hx_alloc(h, (size_t)cap * sizeof *t);
-  memset(t, 0, (size_t)cap * sizeof *t);
-  for (uint32_t i = 0; i < p->builtins.n; i++) {
-    Function *f = p->builtins.p[i];
-    uint32_t j = ptr_hash(f->name) & (cap - 1);
-    while (t[j]) j = (j + 1) & (cap - 1);
-    t[j] = f;
-  }
+  fill_by_name((void **)t, cap, (void *const *)p->builtins.p, p->builtins.n, offsetof(Function, name));
   hx_free(h, p->btab, (size_t)p->bcap * sizeof *t);
   p->btab = t;
   p->bcap = cap;
@@ -185,13 +180,7 @@ void prog_rollback(H *h, ProgMark m) {
     /* functions registered by a `use` of the failed load go too (refilled in
     ** place: a rollback must not allocate) */
     p->builtins.n = m.nbuiltins;
-    memset(p->btab, 0, (size_t)p->bcap * sizeof *p->btab);
-    for (uint32_t i = 0; i < p->builtins.n; i++) {
-      Function *f = p->builtins.p[i];
-      uint32_t j = ptr_hash(f->name) & (p->bcap - 1);
-      while (p->btab[j]) j = (j + 1) & (p->bcap - 1);
-      p->btab[j] = f;
-    }
+    fill_by_name((void **)p->btab, p->bcap, (void *const *)p->builtins.p, p->builtins.n, offsetof(Function, name));
   }
   p->loaded.n = m.nloaded;
   units_truncate(h, m.nunits, m.nbase);
