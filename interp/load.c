@@ -33,6 +33,7 @@ typedef struct ColMap {
   double factor; int dim;   /* unit given in the mapping (dim 0: plain) */
   int has_unit;
   int attr;            /* column index in the table, C_ATTR */
+  int src;             /* the CSV column read (one column may feed two fields) */
   int textual;         /* C_ATTR: some value is not a number: strings */
   Loc loc;             /* mapping entry, for errors */
 } ColMap;
@@ -241,28 +242,29 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
   int kind = L->kind;
   for (int i = 0; i < L->ncols; i++) {
     ColMap *c = &L->cols[i];
-    CsvField *x = &f[i];
+    int col = c->src;
+    CsvField *x = &f[col];
     double v;
-    p->cur_col = i;
+    p->cur_col = col;
     switch (c->role) {
       case C_ENT_A: if (entity_field(h, p, c, x, &t->a[r])) return -1; break;
       case C_ENT_B: if (entity_field(h, p, c, x, &t->b[r])) return -1; break;
       case C_ENT_C: if (entity_field(h, p, c, x, &t->c[r])) return -1; break;
       case C_VALUE:
-        if (x->len == 0) return part_fail(p, "column '%s' is empty (a %s needs it)", L->header[i]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
-        if (number_field(p, i, x, &v)) return -1;
+        if (x->len == 0) return part_fail(p, "column '%s' is empty (a %s needs it)", L->header[col]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
+        if (number_field(p, col, x, &v)) return -1;
         v *= c->factor;
-        if (kind == K_LOAN && v < 0) return part_fail(p, "column '%s': a principal cannot be negative", L->header[i]->s);
+        if (kind == K_LOAN && v < 0) return part_fail(p, "column '%s': a principal cannot be negative", L->header[col]->s);
         t->value[r] = v;
         break;
       case C_DATE:
-        if (x->len && date_field(p, i, x, &t->date[r], &t->prec[r], &t->year[r])) return -1;
+        if (x->len && date_field(p, col, x, &t->date[r], &t->prec[r], &t->year[r])) return -1;
         break;
       case C_TERM:
         if (x->len) {
-          if (number_field(p, i, x, &v)) return -1;
+          if (number_field(p, col, x, &v)) return -1;
           v *= c->factor;
-          if (!(v > 0)) return part_fail(p, "column '%s': a loan's term must be positive", L->header[i]->s);
+          if (!(v > 0)) return part_fail(p, "column '%s': a loan's term must be positive", L->header[col]->s);
           t->term[r] = v;
         }
         break;
@@ -272,7 +274,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         if (c->has_unit) {
           char q[80];
           quote(q, sizeof q, x->p, x->len);
-          return part_fail(p, "column '%s': '%s' is not a number", L->header[i]->s, q);
+          return part_fail(p, "column '%s': '%s' is not a number", L->header[col]->s, q);
         }
         p->textual[i] = 1;   /* not every value is a number: strings */
         break;
@@ -312,9 +314,14 @@ static void plan(H *h, Load *L) {
   if (n == 0) hx_error_at(h, L->stmt->loc, "'%s' is empty: a CSV file starts with a header line", L->shown);
   L->nheader = n;
   L->header = arena_alloc(h, &h->temp, (size_t)n * sizeof(HStr *));
-  L->cols = arena_alloc(h, &h->temp, (size_t)n * sizeof(ColMap));
-  memset(L->cols, 0, (size_t)n * sizeof(ColMap));
+  FieldList *map = &L->stmt->u.load.map;
+  /* one ColMap per CSV column, plus one per mapping of a column mapped before */
+  size_t ncap = (size_t)n + map->n;
+  L->cols = arena_alloc(h, &h->temp, ncap * sizeof(ColMap));
+  memset(L->cols, 0, ncap * sizeof(ColMap));
   L->ncols = n;
+  uint8_t *mapped = arena_alloc(h, &h->temp, (size_t)n);
+  memset(mapped, 0, (size_t)n);
   for (int i = 0; i < n; i++) {
     L->header[i] = hx_intern(h, f[i].p, f[i].len);
     for (int j = 0; j < i; j++)
@@ -322,9 +329,8 @@ static void plan(H *h, Load *L) {
   }
   World *w = h->world;
   int kind = L->kind;
-  FieldList *map = &L->stmt->u.load.map;
   /* every column starts as a free attribute of the same name */
-  for (int i = 0; i < n; i++) { L->cols[i].role = C_ATTR; L->cols[i].field = L->header[i]; L->cols[i].loc = L->stmt->loc; }
+  for (int i = 0; i < n; i++) { L->cols[i].role = C_ATTR; L->cols[i].field = L->header[i]; L->cols[i].loc = L->stmt->loc; L->cols[i].src = i; }
   int keycol = -1;
   HStr *key = L->stmt->u.load.key ? L->stmt->u.load.key : hx_intern_c(h, "code");
   if (kind == K_PARTNER || kind == K_COMMODITY) {
@@ -349,9 +355,14 @@ static void plan(H *h, Load *L) {
       hx_error_at(h, cn->loc, "'%s' has no column '%s'", L->shown, cn->u.col.column->s);
     }
     ColMap *c = &L->cols[ci];
-    if (c->role == C_KEY && fe->name != w->f_name) {
-      /* the key column may also feed a field; keep it as key */
+    if (mapped[ci] && c->role != C_KEY) {
+      /* a column mapped again also feeds this field: a ColMap of its own
+      ** reading the same column */
+      c = &L->cols[L->ncols++];
+      c->src = ci;
+      c->role = C_ATTR;
     }
+    mapped[ci] = 1;
     c->field = fe->name;
     c->loc = fe->loc;
     if (cn->u.col.unit) {
@@ -361,7 +372,7 @@ static void plan(H *h, Load *L) {
     if (c->role != C_KEY) c->role = C_ATTR;
   }
   /* built-in fields by name */
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < L->ncols; i++) {
     ColMap *c = &L->cols[i];
     if (c->role == C_KEY) continue;
     HStr *fn = c->field;
@@ -380,10 +391,10 @@ static void plan(H *h, Load *L) {
       else if (fn == w->f_term) c->role = C_TERM;
     }
     if ((c->role == C_VALUE) && c->has_unit && c->dim != dim_money(h))
-      hx_error_at(h, c->loc, "%s must be money: map it with a money unit, as in `%s: %s USD`", fn->s, fn->s, L->header[i]->s);
+      hx_error_at(h, c->loc, "%s must be money: map it with a money unit, as in `%s: %s USD`", fn->s, fn->s, L->header[c->src]->s);
     if (c->role == C_VALUE && !c->has_unit) { c->dim = dim_money(h); c->factor = 1; c->has_unit = 1; }
     if (c->role == C_TERM) {
-      if (!c->has_unit) hx_error_at(h, c->loc, "term needs a time unit: `term: %s years`", L->header[i]->s);
+      if (!c->has_unit) hx_error_at(h, c->loc, "term needs a time unit: `term: %s years`", L->header[c->src]->s);
       if (c->dim != dim_time(h)) hx_error_at(h, c->loc, "term must be a time (years, months, days)");
     }
     if ((c->role == C_ENT_A || c->role == C_ENT_B || c->role == C_ENT_C || c->role == C_DATE) && c->has_unit)
@@ -391,7 +402,7 @@ static void plan(H *h, Load *L) {
   }
   /* required fields */
   int have[9] = {0};
-  for (int i = 0; i < n; i++) have[L->cols[i].role] = 1;
+  for (int i = 0; i < L->ncols; i++) have[L->cols[i].role] = 1;
   if (kind == K_DEAL) {
     const char *miss = !have[C_ENT_A] ? "exporter" : !have[C_ENT_B] ? "importer" : !have[C_ENT_C] ? "commodity" : !have[C_VALUE] ? "value" : NULL;
     if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the deals: map a column to it (%s: COLUMN)", L->shown, miss, miss);
@@ -399,7 +410,7 @@ static void plan(H *h, Load *L) {
     const char *miss = !have[C_ENT_A] ? "lender" : !have[C_ENT_B] ? "borrower" : !have[C_VALUE] ? "principal" : NULL;
     if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the loans: map a column to it (%s: COLUMN)", L->shown, miss, miss);
   }
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < L->ncols; i++) {
     ColMap *c = &L->cols[i];
     if (c->role != C_ATTR) continue;
     if (kind == K_DEAL && c->field == w->f_year) continue;
@@ -407,7 +418,7 @@ static void plan(H *h, Load *L) {
     Table *t = &w->t[kind];
     if (!t->cols.p[c->attr].is_num) c->textual = 1;
     else if (t->cols.p[c->attr].dim != (c->has_unit ? c->dim : 0))
-      hx_error_at(h, c->loc, "column '%s' would mix units with the existing field %s", L->header[i]->s, c->field->s);
+      hx_error_at(h, c->loc, "column '%s' would mix units with the existing field %s", L->header[c->src]->s, c->field->s);
   }
   if (have[C_ENT_A] || have[C_ENT_B]) codemap_build(h, &L->codes[K_PARTNER], K_PARTNER);
   if (have[C_ENT_C]) codemap_build(h, &L->codes[K_COMMODITY], K_COMMODITY);
@@ -453,10 +464,10 @@ static void run_half(Half *w) {
       part_fail(p, "%s", err);
       return;
     }
-    if (n != L->ncols) {
+    if (n != L->nheader) {
       if (n == 1 && f[0].len == 0) continue;
       p->cur_col = -1;
-      part_fail(p, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
+      part_fail(p, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->nheader);
       quote_row(&p->quote, f, n, -1);
       return;
     }
@@ -643,10 +654,10 @@ static void load_rows_serial(H *h, Load *L) {
         h->progress(h->progress_ud, L->shown, (long)(nextrow - L->first_row), (double)done / (double)total, 0);
       }
     }
-    if (n != L->ncols) {
+    if (n != L->nheader) {
       if (n == 1 && f[0].len == 0) continue;
       quote_row(&L->quote, f, n, -1);
-      row_error(h, L, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->ncols);
+      row_error(h, L, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->nheader);
     }
     if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
     uint32_t r = nextrow;
@@ -716,11 +727,11 @@ static void load_rows(H *h, Load *L) {
       }
     }
     while ((n = next_row(h, L, &f)) > 0) {
-      if (n == 1 && f[0].len == 0 && L->ncols != 1) continue;
-      for (int i = 0; i < n && i < L->ncols; i++) {
+      if (n == 1 && f[0].len == 0 && L->nheader != 1) continue;
+      for (int i = 0; i < L->ncols; i++) {
         ColMap *c = &L->cols[i];
-        if (c->role != C_ATTR || !c->textual || f[i].len == 0) continue;
-        t->cols.p[c->attr].vals[r] = v_str(hx_intern(h, f[i].p, f[i].len));
+        if (c->src >= n || c->role != C_ATTR || !c->textual || f[c->src].len == 0) continue;
+        t->cols.p[c->attr].vals[r] = v_str(hx_intern(h, f[c->src].p, f[c->src].len));
       }
       r++;
     }
