@@ -2,7 +2,9 @@
 #
 #   make            build ./hedge, libhedge.a, libhedge.so
 #   make demo       install missing Debian packages, build, check the flagship example
+#   make check      the fast test layer, release build (day-to-day work)
 #   make test       every test, under AddressSanitizer + UBSan (what CI runs)
+#   make test-slow  allocation failure sweep, valgrind, TSan, install test
 #   make bench      benchmarks against the peers (bench/RESULTS.md)
 #   make install PREFIX=/usr/local
 
@@ -77,6 +79,12 @@ demo: deps
 	./hedge check examples/pakistan/pakistan.hedge; test $$? -le 1
 
 # ---- tests ------------------------------------------------------------------------
+# Three layers (docs/testing.md):
+#   make check      release build: language, errors, stdlib, Lua, examples, conformance,
+#                   doc examples, C unit tests, layers; under a minute: day-to-day work
+#   make test       every suite under ASan + UBSan: what CI runs (.ci/run)
+#   make test-slow  the full allocation failure sweep, valgrind, ThreadSanitizer, the
+#                   install test, and the case files with one process per command
 SHARED ?= ../shared
 TEST_HEDGE = build/hedge-asan
 export ASAN_OPTIONS = detect_leaks=1:abort_on_error=0
@@ -86,24 +94,68 @@ include tests/unit/unit.mk
 -include bench/bench.mk
 -include tests/api/api.mk
 
-# Every suite runs (a failure does not hide the others); tests/summary.py adds
-# up their "N passed, M failed" lines into the last line of the run.
+# tests/tools/eval_batch.c: many `hedge eval`s against one loaded world, for
+# tests/run.py --batch. It opens states with main.c's own cli_open (main.c
+# compiled again with its main renamed), so it runs exactly the CLI's path.
+CLI_REST_REL = $(filter-out build/rel/main.o,$(CLI_OBJ))
+CLI_REST_ASAN = $(filter-out build/asan/main.o,$(ASAN_CLI_OBJ))
+build/rel/cli-lib.o: interp/main.c $(HDRS)
+	@mkdir -p build/rel
+	$(CC) $(ALL_CFLAGS) -Dmain=hedge_cli_main -c -o $@ $<
+build/asan/cli-lib.o: interp/main.c $(HDRS)
+	@mkdir -p build/asan
+	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -Dmain=hedge_cli_main -c -o $@ $<
+build/eval-batch: tests/tools/eval_batch.c build/rel/cli-lib.o $(CLI_REST_REL) libhedge.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/rel/cli-lib.o $(CLI_REST_REL) libhedge.a $(LIBS) -lreadline
+build/eval-batch-asan: tests/tools/eval_batch.c build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -o $@ $< build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
+
+# Every suite of a layer runs (a failure does not hide the others);
+# tests/summary.py adds up their "N passed, M failed" lines into the last
+# line of the run. $(call suites,LOG) starts the shell code that defines run.
+suites = mkdir -p build; : > $(1); rc=0; \
+	run() { echo "== $$*"; t=$$(date +%s%N); "$$@" 2>&1 | tee -a $(1); s=$${PIPESTATUS[0]}; \
+	  echo "== $$(( ($$(date +%s%N) - t) / 1000000 )) ms: $$*"; \
+	  [ $$s = 0 ] || { echo "^^ FAILED (exit $$s): $$*"; rc=1; }; }
+CASE_DIRS = tests/lang tests/errors tests/stdlib tests/lua examples
+conformance = if [ -d "$(SHARED)/conformance" ]; then \
+	  run python3 tests/run.py --hedge $(1) $(2) --xfail tests/conformance.xfail $(SHARED)/conformance; \
+	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi
+
+check: hedge build/eval-batch
+	@$(call suites,build/check.log); \
+	run $(MAKE) --no-print-directory unit UNIT_BUILD=build/unit-rel; \
+	run python3 tests/run.py --hedge ./hedge --batch build/eval-batch $(CASE_DIRS); \
+	run python3 tests/doc_examples.py --hedge ./hedge; \
+	$(call conformance,./hedge,--batch build/eval-batch); \
+	run lua5.4 tests/stdlib/test_stdlib.lua; \
+	python3 tests/summary.py build/check.log 'make check' || rc=1; \
+	exit $$rc
+
 TEST_LOG = build/test.log
 test: deps
-	@$(MAKE) --no-print-directory $(TEST_HEDGE) hedge
-	@mkdir -p build; : > $(TEST_LOG); rc=0; \
-	run() { echo "== $$*"; "$$@" 2>&1 | tee -a $(TEST_LOG); s=$${PIPESTATUS[0]}; [ $$s = 0 ] || { echo "^^ FAILED (exit $$s): $$*"; rc=1; }; }; \
+	@$(MAKE) --no-print-directory $(TEST_HEDGE) build/eval-batch-asan hedge
+	@$(call suites,$(TEST_LOG)); \
 	run $(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit; \
-	run python3 tests/run.py --hedge $(TEST_HEDGE) tests/lang tests/errors tests/stdlib tests/lua examples; \
+	run python3 tests/run.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan $(CASE_DIRS); \
 	run python3 tests/doc_examples.py --hedge $(TEST_HEDGE); \
-	if [ -d "$(SHARED)/conformance" ]; then \
-	  run python3 tests/run.py --hedge $(TEST_HEDGE) --xfail tests/conformance.xfail $(SHARED)/conformance; \
-	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi; \
+	$(call conformance,$(TEST_HEDGE),--batch build/eval-batch-asan); \
 	run $(MAKE) --no-print-directory api-test; \
 	run python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); \
-	run python3 tests/csv/test_parallel_load.py --hedge $(TEST_HEDGE); \
+	run python3 tests/csv/test_parallel_load.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan; \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
-	python3 tests/summary.py $(TEST_LOG) || rc=1; \
+	python3 tests/summary.py $(TEST_LOG) 'make test' || rc=1; \
+	exit $$rc
+
+test-slow: deps
+	@$(MAKE) --no-print-directory $(TEST_HEDGE)
+	@$(call suites,build/test-slow.log); \
+	run $(MAKE) --no-print-directory api-alloc-sweep; \
+	run $(MAKE) --no-print-directory api-valgrind; \
+	run $(MAKE) --no-print-directory api-tsan; \
+	run $(MAKE) --no-print-directory install-test; \
+	run python3 tests/run.py --hedge $(TEST_HEDGE) $(CASE_DIRS); \
+	python3 tests/summary.py build/test-slow.log 'make test-slow' || rc=1; \
 	exit $$rc
 
 # ---- install ------------------------------------------------------------------------
@@ -123,4 +175,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo test install clean FORCE
+.PHONY: all deps demo check test test-slow install clean FORCE

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Test runner for hedge: cases are .hedge files whose '#?' lines say what must hold.
 
-Usage: tests/run.py [--hedge PATH] [--jobs N] [--timeout S] [--xfail FILE]... [FILE_OR_DIR...]
+Usage: tests/run.py [--hedge PATH] [--batch PATH] [--jobs N] [--timeout S] [--xfail FILE]...
+                    [FILE_OR_DIR...]
 
 The hedge binary is --hedge, else $HEDGE, else ./hedge at the repository root; every
 command runs in the case's directory with the case's file name as its argument.
@@ -50,6 +51,19 @@ default 20 s), and must not crash: a signal, an exit code other than 0/1/2, a ti
 or a sanitizer report on stderr ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 fails the case whatever its directives say.  When a case runs `hedge check` in both the
 text and the JSON format, both must exit with the same code.
+
+Batching (--batch PATH, the tests/tools/eval_batch.c tool built against the same
+library as --hedge): a case's `eval` directives (eval:, eval true:, eval-error:) all
+evaluate in the world of the same file with the same flags and environment, so they run
+in one eval_batch process that loads the file once and writes each expression's stdout,
+stderr and exit code as `hedge eval EXPR FILE` would.  To keep the CLI path tested, the
+case's first expression also runs through `hedge eval` itself and both must agree to the
+byte.  If the batch process does not finish cleanly (an exit code other than 0, a
+signal, a timeout, output after the last expression such as a sanitizer report), every
+expression runs through `hedge eval` one by one, so a problem is reported against the
+expression that causes it; a batch that fails while every single run is clean fails the
+case too (a bug that only shows when expressions share a state, as in the REPL).
+Without --batch every command is its own process.
 
 Expected failures: tests/lang/XFAIL (and an XFAIL file in any case directory) and every
 --xfail FILE list cases, one per line ('#' starts a comment).  An entry with a '/' is a
@@ -156,6 +170,68 @@ class Case:
                 self.fail(f"{o.show()}: sanitizer report on stderr: {line.strip()[:300]!r}")
                 break
 
+    def prefetch_evals(self):
+        """Runs the case's eval directives in one eval_batch process (see the docstring)
+        and files each result under the argv of the `hedge eval` command it stands for."""
+        if not self.opts.batch or any(a not in ("--allow-ffi", "--allow-io") for a in self.allow):
+            return
+        exprs = []
+        for d in self.directives:
+            for prefix in ("eval true:", "eval-error:", "eval:"):
+                if d.startswith(prefix):
+                    arg = d[len(prefix):].strip()
+                    expr = (arg.partition(" => ")[0] if prefix == "eval:" else
+                            arg.split("~")[0] if prefix == "eval-error:" else arg).strip()
+                    if expr and not expr.startswith("--") and expr not in exprs:
+                        exprs.append(expr)
+                    break
+        if len(exprs) < 2:
+            return
+        argv = [self.opts.batch, *self.allow, self.name]
+        data = "".join(e + "\n" for e in exprs).encode()
+        limit = self.opts.timeout + 2 * len(exprs)
+        results, trouble, severe = None, None, False
+        try:
+            p = subprocess.run(argv, cwd=self.dir, env=self.env, input=data,
+                               capture_output=True, timeout=limit)
+            out, err = decode(p.stdout), decode(p.stderr)
+            outs, errs = BATCH_MARK.split(out), BATCH_MARK.split(err)
+            severe = p.returncode not in (0, 2) or any(m in err for m in SANITIZER_MARKS)
+            # split() gives [text, n, rc, text, n, rc, ..., trailing text]
+            if p.returncode != 0:
+                trouble = f"exited {p.returncode}" if p.returncode > 0 else f"crashed with {signal_name(-p.returncode)}"
+                trouble += f"; stderr {tail(err)!r}"
+            elif len(outs) != 3 * len(exprs) + 1 or len(errs) != len(outs):
+                trouble = f"wrote {len(outs) // 3} of {len(exprs)} results; stderr {tail(err)!r}"
+            elif outs[-1] or errs[-1]:
+                trouble = f"wrote after its last result: {tail(outs[-1] + errs[-1])!r}"
+            else:
+                results = [(int(outs[3 * i + 2]), outs[3 * i], errs[3 * i]) for i in range(len(exprs))]
+        except subprocess.TimeoutExpired:
+            trouble, severe = f"timed out after {limit:g} s", True
+        except OSError as e:
+            trouble = f"could not run: {e}"
+        if results is None:
+            # one `hedge eval` per expression: problems are reported where they are
+            before = len(self.problems)
+            for e in exprs:
+                self.eval(e)
+            if len(self.problems) == before and severe:
+                self.fail(f"eval_batch of {len(exprs)} expressions in one state {trouble}, "
+                          f"though each expression alone runs clean")
+            return
+        for e, (rc, out, err) in zip(exprs, results):
+            o = Outcome((self.opts.hedge, "eval", *self.allow, e, self.name), rc, out, err)
+            self.cache[o.argv] = o
+            self.health(o)
+        # the CLI path itself, for the first expression: the same bytes
+        key = (self.opts.hedge, "eval", *self.allow, exprs[0], self.name)
+        batched = self.cache.pop(key)
+        real = self.eval(exprs[0])
+        if not real.broken and (real.rc, real.out, real.err) != (batched.rc, batched.out, batched.err):
+            self.fail(f"{real.show()} gives exit {real.rc}, stdout {real.out!r}, stderr {tail(real.err)!r}; "
+                      f"eval_batch gives exit {batched.rc}, stdout {batched.out!r}, stderr {tail(batched.err)!r}")
+
     # the commands the directives use
     def check_json(self):
         return self.hedge("check", "--format", "json", *self.allow, *self.flags, self.name)
@@ -187,6 +263,9 @@ class Case:
                               f"{(o.out or o.err)[:200]!r}")
             self.cache["report"] = rep
         return self.cache["report"]
+
+
+BATCH_MARK = re.compile(r"\x1eEND (\d+) (\d+)\n")
 
 
 def tail(s, n=300):
@@ -438,6 +517,7 @@ def check_case(case):
                     c.fail(f"bad directive {d!r}: want 'env: NAME=VALUE'")
                 else:
                     c.env[k.strip()] = v.strip().replace("{dir}", c.dir)
+        c.prefetch_evals()
         run_out = []
         for d in c.directives:
             if d.startswith(SETTINGS):
@@ -515,6 +595,8 @@ def main():
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `run.py | head` ends quietly
     ap = argparse.ArgumentParser(description="Run hedge test cases (see the module docstring).")
     ap.add_argument("--hedge", default=os.environ.get("HEDGE"))
+    ap.add_argument("--batch", metavar="PATH",
+                    help="eval_batch tool: a case's evals run in one process (see above)")
     ap.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--xfail", action="append", default=[], metavar="FILE")
@@ -527,6 +609,11 @@ def main():
         print(f"run.py: no hedge executable at {opts.hedge} (build it, or use --hedge PATH)",
               file=sys.stderr)
         return 2
+    if opts.batch:
+        opts.batch = os.path.abspath(opts.batch)
+        if not os.access(opts.batch, os.X_OK):
+            print(f"run.py: no eval_batch executable at {opts.batch}", file=sys.stderr)
+            return 2
 
     cases, missing = collect(opts.paths or [os.path.join(HERE, "lang"), os.path.join(HERE, "errors")])
     for m in missing:

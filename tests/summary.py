@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Adds up the 'N passed, M failed' lines of every suite `make test` ran
-(read from the log given as argument) and prints one closing line:
-'make test: TOTAL passed, FAILED failed'. Exit 1 if any suite failed or a
-line reported failures."""
+"""Adds up the 'N passed, M failed' lines of every suite a test layer ran
+(make check, make test, make test-slow; read from the log given as first
+argument) and prints one closing line: 'LABEL: TOTAL passed, FAILED failed'
+(LABEL is the second argument, 'make test' by default). Exit 1 if any
+suite failed or a line reported failures."""
 import re, sys
 
-def main(path):
+def main(path, label="make test"):
     passed = failed = suites = 0
     for line in open(path, encoding="utf-8", errors="replace"):
         m = re.match(r"^\s*(?:[\w ]+: )?(\d+) passed, (\d+) failed\s*$", line.rstrip("\n"))
@@ -14,8 +15,8 @@ def main(path):
             passed += int(m.group(1))
             failed += int(m.group(2))
     print(f"{suites} suites")
-    print(f"make test: {passed} passed, {failed} failed")
+    print(f"{label}: {passed} passed, {failed} failed")
     return 1 if failed or suites == 0 else 0
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))

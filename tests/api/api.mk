@@ -2,8 +2,11 @@
 # and the installed library. Included from the top-level Makefile; run from
 # the repository root.
 #
-#   make api-test         every tests/api/*.c under ASan + UBSan, the example
-#                         host, then install-test
+#   make api-test         every tests/api/*.c under ASan + UBSan (the allocation
+#                         failure sweep every API_TEST_STRIDE-th allocation), and
+#                         the example host (part of make test)
+#   make api-alloc-sweep  the allocation failure sweep at every allocation, under
+#                         ASan (about a minute; part of make test-slow)
 #   make api-valgrind     the same tests built without sanitizers, under valgrind
 #                         (about 2 minutes; not part of api-test)
 #   make api-tsan         the thread and interrupt tests under ThreadSanitizer
@@ -68,9 +71,12 @@ examples/embed/embed: examples/embed/embed.c libhedge.a interp/hedge.h
 	$(CC) -std=c11 $(WARN) $(CFLAGS) -I interp -o $@ examples/embed/embed.c libhedge.a $(LIBS)
 
 # Runs each test binary; all of them run even when one fails.
+# test_api_alloc_fail tries every API_TEST_STRIDE-th allocation here (the
+# full sweep is api-alloc-sweep, in make test-slow).
+API_TEST_STRIDE ?= 17
 api-test: $(API_ASAN_BIN) examples/embed/embed
 	@fail=0; for t in $(API_ASAN_BIN); do \
-	  echo "== $$t"; $$t || { echo "** $$t failed"; fail=1; }; \
+	  echo "== $$t"; HEDGE_ALLOC_STRIDE=$(API_TEST_STRIDE) $$t || { echo "** $$t failed"; fail=1; }; \
 	done; \
 	echo "== examples/embed/embed"; \
 	out=$$(cd examples/embed && HEDGE_STDLIB=$(CURDIR)/stdlib ./embed policy.hedge); rc=$$?; \
@@ -78,7 +84,9 @@ api-test: $(API_ASAN_BIN) examples/embed/embed
 	if [ $$rc -ne 1 ] || ! echo "$$out" | grep -q "counterexample 1: l = CHN"; then \
 	  echo "** examples/embed/embed: exit $$rc, or no counterexample l = CHN"; fail=1; fi; \
 	exit $$fail
-	@$(MAKE) --no-print-directory install-test
+
+api-alloc-sweep: $(API_BUILD)/asan/test_api_alloc_fail
+	HEDGE_ALLOC_STRIDE=1 $<
 
 api-valgrind: $(API_VG_BIN)
 	@fail=0; for t in $(API_VG_BIN); do \
@@ -117,4 +125,4 @@ install-test:
 	ldd "$$tmp/embed" | grep -q "$$libdir/libhedge.so" || { echo "install-test: embed does not use the installed libhedge.so"; exit 1; }; \
 	echo "install-test: ok (shared and static builds of examples/embed/embed.c print their counterexamples)"
 
-.PHONY: api-test api-valgrind api-tsan install-test
+.PHONY: api-test api-alloc-sweep api-valgrind api-tsan install-test

@@ -6,10 +6,13 @@ filling its half of the rows. These checks build such files (plain, with
 blank lines and CRLF, without a final newline, with a text column, with a bad
 row in either half) and compare what hedge makes of them with
 HEDGE_LOAD_THREADS=1 (one thread): the same figures, the same errors at the
-same FILE:LINE. Usage: test_parallel_load.py --hedge PATH. Ends with
-'N passed, M failed'.
+same FILE:LINE. Usage: test_parallel_load.py --hedge PATH [--batch PATH].
+With --batch (tests/tools/eval_batch.c, built against the same library) the
+expressions of one file and one thread setting are evaluated in one process
+that loads the file once; without it, each is its own `hedge eval`. Ends
+with 'N passed, M failed'.
 """
-import argparse, os, random, subprocess, sys, tempfile
+import argparse, os, random, re, subprocess, sys, tempfile
 
 PARTNERS = ["P%03d" % i for i in range(60)]
 COMMODITIES = ["c%02d" % i for i in range(30)]
@@ -77,10 +80,32 @@ def run(hedge, d, prog, expr, threads):
     p = subprocess.run([hedge, "eval", expr, prog], cwd=d, capture_output=True, text=True, env=env, timeout=120)
     return p.returncode, p.stdout.strip(), p.stderr
 
+MARK = re.compile(r"\x1eEND (\d+) (\d+)\n")
+
+def run_all(hedge, batch, d, prog, exprs, threads):
+    """[(rc, stdout, stderr)] of `hedge eval E PROG` for each E, from one
+    eval_batch process when there is one (every expression alone otherwise,
+    or when the batch does not finish cleanly)."""
+    if batch:
+        env = dict(os.environ)
+        if threads:
+            env["HEDGE_LOAD_THREADS"] = threads
+        else:
+            env.pop("HEDGE_LOAD_THREADS", None)
+        p = subprocess.run([batch, prog], cwd=d, capture_output=True, text=True, env=env, timeout=240,
+                           input="".join(e + "\n" for e in exprs))
+        outs, errs = MARK.split(p.stdout), MARK.split(p.stderr)
+        if p.returncode == 0 and len(outs) == len(errs) == 3 * len(exprs) + 1 and not outs[-1] + errs[-1]:
+            return [(int(outs[3 * i + 2]), outs[3 * i].strip(), errs[3 * i]) for i in range(len(exprs))]
+    return [run(hedge, d, prog, e, threads) for e in exprs]
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hedge", required=True)
-    hedge = os.path.abspath(ap.parse_args().hedge)
+    ap.add_argument("--batch")
+    args = ap.parse_args()
+    hedge = os.path.abspath(args.hedge)
+    batch = os.path.abspath(args.batch) if args.batch else None
     passed = failed = 0
     def check(ok, what):
         nonlocal passed, failed
@@ -100,9 +125,9 @@ def main():
             with open(prog, "w") as f:
                 f.write(PROGRAM % name)
             exprs = EXPRS + (['deals[5].note', 'count(d in deals where d.note == "note3")'] if kw.get("note") else [])
-            for e in exprs:
-                one = run(hedge, d, prog, e, "1")
-                two = run(hedge, d, prog, e, None)
+            ones = run_all(hedge, batch, d, prog, exprs, "1")
+            twos = run_all(hedge, batch, d, prog, exprs, None)
+            for e, one, two in zip(exprs, ones, twos):
                 check(one[0] == 0 and two[0] == 0 and one[1] == two[1],
                       "%s: %s: one thread %r, two threads %r %s" % (name, e, one[:2], two[:2], two[2][:300]))
                 for r in (one, two):
