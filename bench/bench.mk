@@ -1,7 +1,7 @@
 # Performance benchmark. The main Makefile does `include bench/bench.mk`;
 # `make bench` builds ./hedge first, then runs bench/run.sh, which prints the
 # table and the goal checks and rewrites bench/RESULTS.md between its markers.
-# Needs the shared folder beside the repo (../shared/bench/w1), python3 and gcc;
+# The peers, generator and timer are in bench/w1; needs python3 and gcc;
 # lua5.4, luajit, sqlite3 and node+npm (DuckDB) peers are used when installed.
 #   make bench                             100K and 1M deals (data in /tmp/w1data)
 #   make bench BENCH_SIZES=100000          one size only

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# hedge performance benchmark (`make bench`): workload W1 against the peers of
-# ../shared/bench/w1, 100,000 declared deals, and start-up time. See RESULTS.md.
+# hedge performance benchmark (`make bench`): workload W1 against its peers in
+# bench/w1 (C, Lua, Python, SQLite, DuckDB), 100,000 declared deals, and
+# start-up time. See RESULTS.md and w1/README.md.
 #
 # Usage: bench/run.sh [N ...]                 (default: 100000 1000000)
 # Env:   HEDGE         hedge binary (default: ./hedge in the repo root; a relative
@@ -8,7 +9,8 @@
 #        W1DATA        data, binaries and results (default /tmp/w1data; CSVs are
 #                      generated into $W1DATA/<100k|1m> unless already there)
 #        BENCH_SIZES   deal counts when no N is given (default "100000 1000000")
-#        HEDGE_SHARED  the shared folder (default: <repo>/../shared)
+#        W1_PEERS      the folder of the W1 specification, generator, timer, peers
+#                      and reference outputs (default: bench/w1 of this repository)
 #        RUNS          timed runs per command (default 5, after 1 warm-up)
 #        STARTUP_RUNS  timed runs for start-up (default 20)
 #        ONLY          e.g. "hedge lua5.4": run only these parts (hedge lua5.4
@@ -28,16 +30,12 @@ root=$(cd "$here/.." && pwd)
 die() { echo "bench/run.sh: error: $*" >&2; exit 2; }
 say() { echo "$*"; }
 
-# ---- the shared peer baseline ------------------------------------------------
-shared=${HEDGE_SHARED:-$root/../shared}
-w1=$shared/bench/w1
-[ -d "$w1" ] || die "the shared W1 baseline is not at '$w1'.
-  The benchmark needs the project's shared folder beside the repository
-  (<repo>/../shared/bench/w1: gen.py, timecmd.py, the peers, expected/).
-  Set HEDGE_SHARED=/path/to/shared if it lives elsewhere."
-w1=$(cd "$w1" && pwd); shared=$(cd "$shared" && pwd)
-for f in gen.py timecmd.py w1.c w1.lua w1.py w1.sql w1-sqlite.sh edge/deals.csv; do
-  [ -f "$w1/$f" ] || die "missing $w1/$f (incomplete shared folder?)"
+# ---- the W1 peers (bench/w1) -------------------------------------------------------
+w1=${W1_PEERS:-$here/w1}
+[ -d "$w1" ] || die "no W1 folder at '$w1' (W1_PEERS)"
+w1=$(cd "$w1" && pwd)
+for f in gen.py timecmd.py w1.c w1.lua w1.py w1.sql w1-sqlite.sh edge/deals.csv expected/edge.txt; do
+  [ -f "$w1/$f" ] || die "missing $w1/$f"
 done
 command -v python3 >/dev/null || die "python3 is required (data generator, timer, report)"
 command -v gcc >/dev/null || die "gcc is required to build the C baseline"
@@ -113,7 +111,7 @@ elif ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 elif [ ! -f "$w1/duckdb/w1.js" ]; then
   skip+=("duckdb|skipped: no $w1/duckdb")
 else
-  dk=$data/duckdb   # the shared folder is read-only: install the client beside the data
+  dk=$data/duckdb   # npm installs beside the data, not into the repository
   if [ ! -d "$dk/node_modules/@duckdb/node-api" ] || ! cmp -s "$w1/duckdb/package-lock.json" "$dk/package-lock.json"; then
     say "installing the DuckDB peer's Node client into $dk (npm ci, once)"
     # shellcheck disable=SC2015  # any failure on the way skips DuckDB
@@ -167,8 +165,7 @@ hedge_w1() {   # hedge_w1 DIR LABEL REF [time]
 say "== W1 edge case ($w1/edge)"
 ed=$data/edge; mkdir -p "$ed"
 cp -f "$w1/edge/"*.csv "$ed/" && chmod u+w "$ed"/*.csv
-if [ -f "$w1/expected/edge.txt" ]; then eref=$w1/expected/edge.txt
-else eref=$here/w1/edge-expected.txt; say "  (no $w1/expected/edge.txt: using bench/w1/edge-expected.txt, WORKLOAD.md section 5)"; fi
+eref=$w1/expected/edge.txt
 "$data/bin/w1" "$ed" | cmp -s - "$eref" || die "the C baseline disagrees with $eref on edge/"
 if [ $have_hedge = 1 ]; then hedge_w1 "$ed" edge "$eref"; fi
 
@@ -220,7 +217,7 @@ for n in "$@"; do
   if want cat; then bench cat "$l" 0 "$d" sh -c 'cat deals.csv >/dev/null'; fi
 done
 if [ -n "$refnote" ]; then
-  echo "reference: \`../shared/bench/w1/expected/\` lacks${refnote}, so the reference for those was the C baseline's output, checked equal to the Python peer's. Edge case: $([ "$eref" = "$here/w1/edge-expected.txt" ] && echo "WORKLOAD.md section 5's example (\`bench/w1/edge-expected.txt\`), which the C baseline reproduces" || echo "\`expected/edge.txt\`")." >> "$res/meta.txt"
+  echo "reference: \`bench/w1/expected/\` lacks${refnote}, so the reference for those was the C baseline's output, checked equal to the Python peer's. Edge case: \`bench/w1/expected/edge.txt\`, WORKLOAD.md section 5's example." >> "$res/meta.txt"
 fi
 
 # ---- 100,000 declared deals ------------------------------------------------------------
@@ -264,7 +261,7 @@ fi
 # ---- start-up ---------------------------------------------------------------------------
 if [ $have_hedge = 1 ] && want startup; then
   say "== start-up"
-  RESULTS_DIR=$res RUNS=${STARTUP_RUNS:-20} HEDGE_SHARED=$shared "$here/startup.sh" "$hedge" | sed 's/^/  /' ||
+  RESULTS_DIR=$res RUNS=${STARTUP_RUNS:-20} W1_PEERS=$w1 "$here/startup.sh" "$hedge" | sed 's/^/  /' ||
     say "  startup.sh failed"
 fi
 

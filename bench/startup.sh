@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start-up time of hedge with its standard library loaded (goal: under 20 ms).
-# Measures, with ../shared/bench/w1/timecmd.py (1 warm-up + RUNS runs, median
+# Measures, with bench/w1/timecmd.py (1 warm-up + RUNS runs, median
 # wall and peak RSS of the whole process):
 #   eval   hedge eval 1                            (must print 1 and exit 0)
 #   repl   printf ':quit\n' | hedge                (the piped REPL; run by sh -c)
@@ -11,15 +11,14 @@
 # Usage: bench/startup.sh [HEDGE]      (default: $HEDGE, else ./hedge in the repo root)
 # Env:   RUNS (default 20); RESULTS_DIR: keep the timer reports there
 #        (bench-startup-{eval,repl,sh}.txt, check-startup-{eval,repl}.txt), as
-#        bench/run.sh does; HEDGE_SHARED: the shared folder (default ../shared).
+#        bench/run.sh does; W1_PEERS: the W1 folder with timecmd.py (default bench/w1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 die() { echo "startup.sh: $*" >&2; exit 2; }
 
-shared=${HEDGE_SHARED:-$root/../shared}
-timecmd=$shared/bench/w1/timecmd.py
-[ -f "$timecmd" ] || die "no $timecmd: the shared folder is expected at $root/../shared (set HEDGE_SHARED)"
+timecmd=${W1_PEERS:-$here/w1}/timecmd.py
+[ -f "$timecmd" ] || die "no $timecmd (W1_PEERS)"
 
 hedge=${1:-${HEDGE:-$root/hedge}}
 case $hedge in

@@ -84,7 +84,7 @@ def main(res, md_path, labels):
         "%s deals.csv %.1f MB" % (PRETTY.get(l, l), int(read(res, "info-%s.txt" % l).split()[1]) / 1e6)
         for l in labels if read(res, "info-%s.txt" % l)))
     w("")
-    w("**Method.** Data from `../shared/bench/w1/gen.py --seed 1 --deals N` (200 partners, "
+    w("**Method.** Data from `bench/w1/gen.py --seed 1 --deals N` (200 partners, "
       "100 commodities, 5000 loans), in the page cache. Each implementation first runs once "
       "and its output is compared byte for byte with `expected/seed1-<N>.txt` (hedge's JSON "
       "report through `bench/w1/to_canonical.py`); then `timecmd.py` times the whole process "
@@ -93,7 +93,7 @@ def main(res, md_path, labels):
       "of the peak resident memory (the child's `ru_maxrss`; the timer's own fork means it never "
       "reads below about 11 to 15 MiB). hedge runs `hedge check --format json w1.hedge` inside "
       "the data directory with stdout to /dev/null; the peers are the unchanged programs of "
-      "`../shared/bench/w1`. x C is the median wall time over the C baseline's at the same N. "
+      "`bench/w1`. x C is the median wall time over the C baseline's at the same N. "
       "All commands ran one after another in the same `bench/run.sh` run." % (meta.get("runs", "5"),
                     " (3 for a command whose checked run took 10 s or more)"
                     if int(meta.get("runs", "5")) > 3 else ""))
@@ -126,7 +126,7 @@ def main(res, md_path, labels):
     w("")
     edge = read(res, "check-hedge-edge.txt")
     if edge:
-        w("hedge on the hand-made boundary case `../shared/bench/w1/edge`: **%s**." % edge)
+        w("hedge on the hand-made boundary case `bench/w1/edge`: **%s**." % edge)
         w("")
     for n in notes:
         w("- %s" % n)

@@ -7,9 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-shared=${HEDGE_SHARED:-$root/../shared}
-exp=$shared/bench/w1/expected/edge.txt
-[ -f "$exp" ] || exp=$here/../w1/edge-expected.txt
+exp=$here/../w1/expected/edge.txt
 canon=$here/../w1/to_canonical.py
 fails=0
 ok() { echo "ok   $1"; }
@@ -33,7 +31,7 @@ rc=0; echo 'not json' | python3 "$canon" >/dev/null 2>&1 || rc=$?
 [ $rc = 2 ] && ok "non-JSON input -> exit 2" || ko "non-JSON input (rc=$rc)"
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cp "$shared/bench/w1/edge/"*.csv "$here/../w1/w1.hedge" "$tmp/"
+cp "$here/../w1/edge/"*.csv "$here/../w1/w1.hedge" "$tmp/"
 rc=0; (cd "$tmp" && python3 "$here/fake_hedge.py" check --format json w1.hedge) > "$tmp/r.json" || rc=$?
 [ $rc = 1 ] && python3 "$canon" "$tmp/r.json" | cmp -s - "$exp" && ok "fake_hedge on edge/ -> $exp" || ko "fake_hedge on edge/"
 python3 "$here/../decls/gen_decls.py" --deals 1000 --out "$tmp/d.hedge" &&

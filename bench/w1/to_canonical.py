@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn hedge's JSON report for bench/w1/w1.hedge into W1's canonical text
-(../shared/bench/w1/WORKLOAD.md, section 5), so it can be compared byte for
-byte with ../shared/bench/w1/expected/{edge,seed1-*}.txt.
+(bench/w1/WORKLOAD.md, section 5), so it can be compared byte for
+byte with bench/w1/expected/{edge,seed1-*}.txt.
 
 Usage:  hedge check --format json w1.hedge | python3 to_canonical.py [-] [REPORT.json]
 
