@@ -1,5 +1,5 @@
 -- metrics.lua: concentration measures that the standard library does not have,
--- as a hedge extension (SPEC section 8). Load it with `use "metrics.lua"`.
+-- as a hedge extension (docs/language.md, Extensions). Load it with `use "metrics.lua"`.
 --
 -- Every function in the returned table becomes a hedge function of the same name.
 -- Quantities arrive as userdata with .value (in the base unit) and .unit; lists as
