@@ -25,7 +25,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
-          interp/scenario.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c
+          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c
 CLI_SRC = interp/main.c interp/repl.c
 HDRS = $(wildcard interp/*.h)
 
@@ -117,7 +117,7 @@ suites = mkdir -p build; : > $(1); rc=0; \
 	run() { echo "== $$*"; t=$$(date +%s%N); "$$@" 2>&1 | tee -a $(1); s=$${PIPESTATUS[0]}; \
 	  echo "== $$(( ($$(date +%s%N) - t) / 1000000 )) ms: $$*"; \
 	  [ $$s = 0 ] || { echo "^^ FAILED (exit $$s): $$*"; rc=1; }; }
-CASE_DIRS = tests/lang tests/errors tests/stdlib tests/lua examples
+CASE_DIRS = tests/lang tests/errors tests/stdlib tests/native tests/lua examples
 conformance = if [ -d "$(SHARED)/conformance" ]; then \
 	  run python3 tests/run.py --hedge $(1) $(2) --xfail tests/conformance.xfail $(SHARED)/conformance; \
 	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi
@@ -127,6 +127,7 @@ check: hedge build/eval-batch
 	run $(MAKE) --no-print-directory unit UNIT_BUILD=build/unit-rel; \
 	run python3 tests/run.py --hedge ./hedge --batch build/eval-batch $(CASE_DIRS); \
 	run python3 tests/doc_examples.py --hedge ./hedge; \
+	run python3 tests/native/test_planner.py --hedge ./hedge; \
 	$(call conformance,./hedge,--batch build/eval-batch); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
@@ -138,6 +139,8 @@ test: deps
 	@$(call suites,$(TEST_LOG)); \
 	run $(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit; \
 	run python3 tests/run.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan $(CASE_DIRS); \
+	run python3 tests/native/both_ways.py --hedge ./hedge; \
+	run python3 tests/native/test_planner.py --hedge $(TEST_HEDGE); \
 	run python3 tests/doc_examples.py --hedge $(TEST_HEDGE); \
 	$(call conformance,$(TEST_HEDGE),--batch build/eval-batch-asan); \
 	run $(MAKE) --no-print-directory api-test; \

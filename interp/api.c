@@ -65,6 +65,7 @@ hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
   h->progress = opts ? opts->progress : NULL;
   h->progress_ud = opts ? opts->progress_ud : NULL;
   h->load_threads = opts ? opts->load_threads : 0;
+  h->native_off = opts ? opts->lua_stdlib_only : 0;
   atomic_init(&h->interrupted, 0);
   OpenCtx c = {opts, err, errlen, 0};
   int st = hx_pcall(h, open_body, &c);

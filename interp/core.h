@@ -160,6 +160,7 @@ struct hedge_State {
   void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
   void *progress_ud;
   int load_threads;            /* hedge_Options.load_threads */
+  int native_off;              /* hedge_Options.lua_stdlib_only */
 };
 
 /* (see hx_stack_error) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "eval.h"
+#include "stdfast.h"
 #include "units.h"
 #include "lex.h"
 #include "ffi.h"
@@ -693,7 +694,11 @@ Value call_function(H *h, Function *f, CallArgs *a) {
         return builtin_list_vec(h, a, &ag);
       }
       return f->builtin(h, a);
-    case F_LUA: return lua_call_function(h, f, a);
+    case F_LUA: {
+      Value out;
+      if (f->fast && !h->native_off && stdfast_call(h, f, a, &out)) return out;
+      return lua_call_function(h, f, a);
+    }
     case F_EXTERN: return call_extern(h, f, a);
     case F_HOST: return call_host(h, f, a);
   }

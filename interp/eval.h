@@ -38,6 +38,8 @@ typedef struct Function {
   BuiltinFn builtin;     /* F_BUILTIN */
   int aggregate;         /* F_BUILTIN: takes a comprehension natively */
   int lua_ref;           /* F_LUA: registry reference */
+  int fast;              /* F_LUA: a standard function answered natively in
+                            its plain forms (stdfast.h); 0: always Lua */
   int named_fast;        /* F_LUA: params holds its named parameters with the
                             types the bridge can check (ffi_type: 1 partner,
                             2 commodity, 3 year; 0 any other) */

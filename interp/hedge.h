@@ -71,6 +71,11 @@ typedef struct hedge_Options {
   /* 0: a large CSV file of deals or loans (8 MiB or more, no quotes) is read
   ** by two threads at once; 1: every load runs in the calling thread. */
   int load_threads;
+  /* 0: the hot standard queries (imports, import_share, import_hhi, ...) are
+  ** answered natively from the indexes in their plain forms, with results
+  ** identical to their Lua definitions; 1: every standard function runs its
+  ** Lua definition (the CLI sets it from HEDGE_NATIVE=0, for tests). */
+  int lua_stdlib_only;
 } hedge_Options;
 
 /* Opens a state. NULL options means all defaults. Returns NULL only when

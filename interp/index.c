@@ -21,7 +21,11 @@
 
 enum { M_EXP = 1, M_IMP = 2, M_COM = 4, M_YEAR = 8 };
 
-typedef struct Group { uint32_t k[4]; KSum sum; uint32_t count, start; } Group;
+/* One group of deals: its compensated sum, its count, and where its rows
+** start in the index's row arrays. */
+typedef struct Cell { KSum sum; uint32_t count, start; } Cell;
+/* A group of a hashed index also keeps its key. */
+typedef struct Group { Cell cell; uint32_t k[4]; } Group;
 
 typedef struct MaskIndex {
   int built;
@@ -29,9 +33,14 @@ typedef struct MaskIndex {
   int dense;                           /* groups are the cells of a dense array */
   uint32_t card[4]; int32_t ymin;      /* dense: cardinality of each field */
   uint32_t stride[4];                  /* dense: cell = sum of field x stride (0: not in mask) */
-  Group *groups; uint32_t ngroups, gcap;
-  uint32_t *slots; uint32_t scap;     /* hash: group id + 1, 0 empty */
-  uint32_t *rows; uint32_t nrows;     /* dense: NULL until rows are asked for */
+  Cell *cells; uint32_t ncells;        /* dense */
+  Group *groups; uint32_t ngroups, gcap;  /* hashed */
+  uint32_t *slots; uint32_t scap;      /* hashed: group id + 1, 0 empty */
+  int starts;                          /* dense: cells' start offsets computed */
+  uint32_t *rows; uint32_t nrows;      /* each group's rows in row order (dense: NULL until asked for) */
+  /* dense: each cell's rows ordered by (field sub_bit, row), for queries
+  ** one field finer than the mask (NULL until asked for) */
+  int sub_bit; uint32_t *sub;
   uint32_t living;
 } MaskIndex;
 
@@ -39,10 +48,9 @@ struct DealIndex {
   MaskIndex m[16];
   uint64_t ly_version; int ly_valid; int32_t latest;
   uint64_t yr_version; int32_t ymin, ymax;    /* year range of living deals */
-  uint32_t *scratch; uint32_t nscratch, scap; /* rows of a filtered query */
   uint64_t plan_version;                      /* plans below are for it */
   int8_t plan[16];                            /* mask: -2 unknown, -1 own index, else coarser mask */
-  Group scratch_group;
+  Cell scratch_cell;                          /* answer of a filtered query */
   /* loans grouped by borrower (a counting sort), for debt figures */
   uint64_t loan_version; int loans_built;
   uint32_t *loan_start; uint32_t nstart;     /* borrower b: rows [start[b], start[b+1]) */
@@ -60,9 +68,11 @@ static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
 }
 
 static void mask_free(H *h, MaskIndex *m) {
+  hx_free(h, m->cells, (size_t)m->ncells * sizeof(Cell));
   hx_free(h, m->groups, (size_t)m->gcap * sizeof(Group));
   hx_free(h, m->slots, (size_t)m->scap * sizeof(uint32_t));
   hx_free(h, m->rows, (size_t)m->nrows * sizeof(uint32_t));
+  hx_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t));
   memset(m, 0, sizeof *m);
 }
 
@@ -70,7 +80,6 @@ void index_free(H *h) {
   DealIndex *ix = h->world->idx;
   if (!ix) return;
   for (int i = 0; i < 16; i++) mask_free(h, &ix->m[i]);
-  hx_free(h, ix->scratch, (size_t)ix->scap * sizeof(uint32_t));
   hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
   hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
   hx_free(h, ix, sizeof *ix);
@@ -92,6 +101,11 @@ static inline void key_of(Table *t, uint32_t r, int mask, uint32_t k[4]) {
   k[2] = (mask & M_COM) ? t->c[r] : 0;
   k[3] = (mask & M_YEAR) ? (uint32_t)t->year[r] : 0;
 }
+
+/* ---- hashed indexes ---------------------------------------------------------
+** For a mask whose cells would be too many for an array and that no
+** coarser array can answer: an open-addressing table of the groups that
+** occur. */
 
 static uint32_t find_group(MaskIndex *m, const uint32_t k[4]) {
   uint32_t mask = m->scap - 1;
@@ -118,7 +132,7 @@ static void grow_slots(H *h, MaskIndex *m) {
   m->scap = cap;
 }
 
-static void build(H *h, MaskIndex *m, int mask) {
+static void build_hashed(H *h, MaskIndex *m, int mask) {
   World *w = h->world;
   Table *t = &w->t[K_DEAL];
   mask_free(h, m);
@@ -147,8 +161,7 @@ static void build(H *h, MaskIndex *m, int mask) {
         g = m->ngroups++;
         Group *gr = &m->groups[g];
         memcpy(gr->k, k, sizeof gr->k);
-        gr->sum.s = gr->sum.c = 0;
-        gr->count = 0;
+        memset(&gr->cell, 0, sizeof gr->cell);
         if (m->ngroups * 2 > m->scap) grow_slots(h, m);
         else {
           uint32_t i = mix(k[0], k[1], k[2], k[3]) & (m->scap - 1);
@@ -160,32 +173,37 @@ static void build(H *h, MaskIndex *m, int mask) {
       memcpy(lk, k, sizeof lk);
     }
     gid[r] = g;
-    Group *gr = &m->groups[g];
-    ksum_add(&gr->sum, t->value[r]);
-    gr->count++;
+    Cell *c = &m->groups[g].cell;
+    ksum_add(&c->sum, t->value[r]);
+    c->count++;
     living++;
   }
   /* pass 2: each group's rows, contiguous and in row order */
   uint32_t off = 0;
-  for (uint32_t g = 0; g < m->ngroups; g++) { m->groups[g].start = off; off += m->groups[g].count; }
+  for (uint32_t g = 0; g < m->ngroups; g++) { m->groups[g].cell.start = off; off += m->groups[g].cell.count; }
   m->rows = hx_alloc(h, (size_t)(living ? living : 1) * sizeof(uint32_t));
   m->nrows = living ? living : 1;
   uint32_t *fill = hx_alloc(h, (size_t)(m->ngroups ? m->ngroups : 1) * sizeof(uint32_t));
-  for (uint32_t g = 0; g < m->ngroups; g++) fill[g] = m->groups[g].start;
+  for (uint32_t g = 0; g < m->ngroups; g++) fill[g] = m->groups[g].cell.start;
   for (uint32_t r = 0; r < n; r++)
     if (gid[r] != UINT32_MAX) m->rows[fill[gid[r]]++] = r;
   hx_free(h, fill, (size_t)(m->ngroups ? m->ngroups : 1) * sizeof(uint32_t));
   hx_free(h, gid, (size_t)(n ? n : 1) * sizeof(uint32_t));
+  m->living = living;
   m->built = 1;
   m->version = w->version;
 }
 
 /* ---- dense indexes ----------------------------------------------------------
-** When the fields' cardinalities multiply to a small number (partners x
-** commodities x years usually does), the groups are the cells of an array:
-** no hashing, one pass to sum and count, one to place the rows. */
+** When the fields' cardinalities multiply to a number of the order of the
+** rows (partners x commodities x years usually does), the groups are the
+** cells of an array: no hashing, one pass to sum and count, one to place
+** the rows. The array is sized to the data: at most DENSE_ROWS_FACTOR
+** cells a row (DENSE_MIN_CELLS for small worlds), never DENSE_MAX_CELLS or
+** more, so a 100K-deal world never pays for a million cells. */
 
-#define DENSE_MIN_CELLS (1u << 20)
+#define DENSE_MIN_CELLS (1u << 16)
+#define DENSE_ROWS_FACTOR 2
 #define DENSE_MAX_CELLS (1u << 24)
 
 static void year_range(H *h, DealIndex *ix) {
@@ -205,22 +223,27 @@ static void year_range(H *h, DealIndex *ix) {
   ix->yr_version = w->version;
 }
 
-/* Cells a dense index of mask would need, or 0 when too many. */
-static uint64_t dense_cells(H *h, DealIndex *ix, int mask, uint32_t card[4]) {
+/* Cardinality of each field of mask (1 for fields outside it). */
+static void cards_of(H *h, DealIndex *ix, int mask, uint32_t card[4]) {
   World *w = h->world;
   year_range(h, ix);
   uint32_t np = w->t[K_PARTNER].n, nc = w->t[K_COMMODITY].n;
-  card[0] = mask & M_EXP ? np : 1;
-  card[1] = mask & M_IMP ? np : 1;
-  card[2] = mask & M_COM ? nc : 1;
+  card[0] = mask & M_EXP ? (np ? np : 1) : 1;
+  card[1] = mask & M_IMP ? (np ? np : 1) : 1;
+  card[2] = mask & M_COM ? (nc ? nc : 1) : 1;
   /* one more cell for deals without a year */
   card[3] = mask & M_YEAR ? (uint32_t)(ix->ymax - ix->ymin) + 2 : 1;
+}
+
+/* Cells a dense index of mask would need, or 0 when too many. */
+static uint64_t dense_cells(H *h, DealIndex *ix, int mask, uint32_t card[4]) {
+  cards_of(h, ix, mask, card);
   uint64_t cells = 1;
   for (int i = 0; i < 4; i++) {
-    cells *= card[i] ? card[i] : 1;
-    if (cells > DENSE_MAX_CELLS) return 0;
+    cells *= card[i];
+    if (cells >= DENSE_MAX_CELLS) return 0;
   }
-  uint64_t limit = (uint64_t)w->t[K_DEAL].n * 2;
+  uint64_t limit = (uint64_t)h->world->t[K_DEAL].n * DENSE_ROWS_FACTOR;
   if (limit < DENSE_MIN_CELLS) limit = DENSE_MIN_CELLS;
   return cells <= limit ? cells : 0;
 }
@@ -246,55 +269,114 @@ static void build_dense(H *h, MaskIndex *m, int mask, uint64_t cells) {
   Table *t = &w->t[K_DEAL];
   DealIndex *ix = w->idx;
   uint32_t card[4];
-  dense_cells(h, ix, mask, card);
+  cards_of(h, ix, mask, card);
   mask_free(h, m);
   memcpy(m->card, card, sizeof card);
   m->ymin = ix->ymin;
   set_strides(m, mask);
   m->dense = 1;
-  m->gcap = m->ngroups = (uint32_t)cells;
-  m->groups = hx_alloc(h, (size_t)cells * sizeof(Group));
-  memset(m->groups, 0, (size_t)cells * sizeof(Group));
+  m->ncells = (uint32_t)cells;
+  m->cells = hx_alloc(h, (size_t)cells * sizeof(Cell));
+  memset(m->cells, 0, (size_t)cells * sizeof(Cell));
   uint32_t n = t->n, living = 0;
   const uint32_t *A = t->a, *B = t->b, *C = t->c;
   const int32_t *Y = t->year;
   const double *V = t->value;
+  const uint8_t *D = t->dropped;
   for (uint32_t r = 0; r < n; r++) {
-    if (t->dropped && t->dropped[r]) continue;
-    Group *g = &m->groups[cell_of(m, A[r], B[r], C[r], Y[r])];
+    if (D && D[r]) continue;
+    Cell *g = &m->cells[cell_of(m, A[r], B[r], C[r], Y[r])];
     ksum_add(&g->sum, V[r]);
     g->count++;
     living++;
   }
   m->living = living;
+  m->nrows = living ? living : 1;
   m->built = 1;
   m->version = w->version;
 }
 
-/* The rows of every cell, placed only when a query asks for rows (sums
-** alone never pay for it). */
+static void dense_starts(MaskIndex *m) {
+  if (m->starts) return;
+  uint32_t off = 0;
+  for (uint32_t g = 0; g < m->ncells; g++) { m->cells[g].start = off; off += m->cells[g].count; }
+  m->starts = 1;
+}
+
+/* The rows of every cell in row order, placed only when a query asks for
+** rows (sums alone never pay for it). */
 static void dense_rows(H *h, MaskIndex *m) {
   Table *t = &h->world->t[K_DEAL];
-  uint32_t off = 0;
-  for (uint32_t g = 0; g < m->ngroups; g++) { m->groups[g].start = off; off += m->groups[g].count; }
-  m->nrows = m->living ? m->living : 1;
+  dense_starts(m);
   m->rows = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
   /* place rows: advance each cell's start, then step it back */
   for (uint32_t r = 0; r < t->n; r++) {
     if (t->dropped && t->dropped[r]) continue;
-    Group *g = &m->groups[cell_of(m, t->a[r], t->b[r], t->c[r], t->year[r])];
+    Cell *g = &m->cells[cell_of(m, t->a[r], t->b[r], t->c[r], t->year[r])];
     m->rows[g->start++] = r;
   }
-  for (uint32_t g = 0; g < m->ngroups; g++) m->groups[g].start -= m->groups[g].count;
+  for (uint32_t g = 0; g < m->ncells; g++) m->cells[g].start -= m->cells[g].count;
 }
 
-static Group *dense_lookup(H *h, MaskIndex *m, DealFilter f) {
+/* The value of field bit of row r, as a sort key (years offset from the
+** smallest, deals without a year last). */
+static inline uint32_t field_key(const Table *t, int bit, uint32_t r, int32_t ymin) {
+  switch (bit) {
+  case M_EXP: return t->a[r];
+  case M_IMP: return t->b[r];
+  case M_COM: return t->c[r];
+  default: return t->year[r] == NO_YEAR ? UINT32_MAX : (uint32_t)(t->year[r] - ymin);
+  }
+}
+
+/* The rows of every cell ordered by field bit, then by row: a query one
+** field finer than the mask (imports(F, from: p, commodity: c, year: y)
+** against the cells of (F, c, y)) finds its rows by binary search, at a
+** cost that does not grow with the size of the cell, so skewed data (a
+** few importers with most of the deals) stays fast. A counting sort by the
+** field, then a stable placement by cell: two passes. */
+static void dense_sub(H *h, MaskIndex *m, int bit) {
+  World *w = h->world;
+  Table *t = &w->t[K_DEAL];
+  DealIndex *ix = w->idx;
+  dense_starts(m);
+  uint32_t card[4];
+  cards_of(h, ix, bit, card);
+  uint32_t nk = bit == M_EXP ? card[0] : bit == M_IMP ? card[1] : bit == M_COM ? card[2] : card[3];
+  uint32_t *kstart = hx_alloc(h, ((size_t)nk + 1) * sizeof(uint32_t));
+  memset(kstart, 0, ((size_t)nk + 1) * sizeof(uint32_t));
+  uint32_t *order = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+  /* deals without a year sort after every year */
+  #define KEY_SLOT(r) (bit == M_YEAR && t->year[r] == NO_YEAR ? nk - 1 : field_key(t, bit, r, m->ymin))
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (t->dropped && t->dropped[r]) continue;
+    kstart[KEY_SLOT(r) + 1]++;
+  }
+  for (uint32_t k = 0; k < nk; k++) kstart[k + 1] += kstart[k];
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (t->dropped && t->dropped[r]) continue;
+    order[kstart[KEY_SLOT(r)]++] = r;
+  }
+  #undef KEY_SLOT
+  hx_free(h, kstart, ((size_t)nk + 1) * sizeof(uint32_t));
+  m->sub = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+  for (uint32_t i = 0; i < m->living; i++) {
+    uint32_t r = order[i];
+    Cell *g = &m->cells[cell_of(m, t->a[r], t->b[r], t->c[r], t->year[r])];
+    m->sub[g->start++] = r;
+  }
+  for (uint32_t g = 0; g < m->ncells; g++) m->cells[g].start -= m->cells[g].count;
+  hx_free(h, order, (size_t)m->nrows * sizeof(uint32_t));
+  m->sub_bit = bit;
+}
+
+static Cell *dense_lookup(H *h, MaskIndex *m, DealFilter f) {
   World *w = h->world;
   uint32_t np = w->t[K_PARTNER].n, nc = w->t[K_COMMODITY].n;
-  if ((m->card[0] > 1 && f.exporter >= np) || (m->card[1] > 1 && f.importer >= np) || (m->card[2] > 1 && f.commodity >= nc))
+  if ((m->stride[0] && f.exporter >= np) || (m->stride[1] && f.importer >= np) || (m->stride[2] && f.commodity >= nc))
     return NULL;
-  if (m->card[3] > 1 && f.year != NO_YEAR && (f.year < m->ymin || f.year - m->ymin >= (int32_t)m->card[3] - 1)) return NULL;
-  return &m->groups[cell_of(m, f.exporter, f.importer, f.commodity, f.year)];
+  if (m->stride[3] && f.year != NO_YEAR && (f.year < m->ymin || f.year - m->ymin >= (int32_t)m->card[3] - 1)) return NULL;
+  return &m->cells[cell_of(m, f.exporter, f.importer, f.commodity, f.year)];
 }
 
 static int mask_of(DealFilter f) {
@@ -302,71 +384,83 @@ static int mask_of(DealFilter f) {
          (f.commodity != NO_ROW ? M_COM : 0) | (f.year != NO_YEAR ? M_YEAR : 0);
 }
 
+static int is_current(H *h, MaskIndex *m) { return m->built && m->version == h->world->version; }
+
 static MaskIndex *ensure(H *h, int mask) {
   DealIndex *ix = get_index(h);
   MaskIndex *m = &ix->m[mask];
-  if (m->built && m->version == h->world->version) return m;
+  if (is_current(h, m)) return m;
   uint32_t card[4];
   uint64_t cells = dense_cells(h, ix, mask, card);
   if (cells) build_dense(h, m, mask, cells);
-  else build(h, m, mask);
+  else build_hashed(h, m, mask);
   return m;
 }
 
-/* A mask too fine for a dense array is often answered best by the rows of
-** a coarser dense group, filtered: imports(F, from: p, commodity: c, year: y)
-** scans the few deals of (F, c, y) instead of hashing a million groups. */
-static int coarser(H *h, int mask) {
+/* The planner. A mask whose cells fit an array gets its own dense index.
+** A finer mask is answered from a coarser dense index one field short,
+** whose cells are sub-ordered by the missing field: an index that is
+** already built wins (it costs only the sub-ordering), otherwise the one
+** with the most cells. Only when no such index exists is a hashed index
+** built. Returns -1 (own index) or the coarser mask. */
+static int plan_mask(H *h, int mask) {
   DealIndex *ix = get_index(h);
   uint32_t card[4];
   if (dense_cells(h, ix, mask, card)) return -1;
-  int best = -1;
-  double best_size = 0;
-  uint32_t n = h->world->t[K_DEAL].n;
+  int best = -1, best_built = 0;
+  uint64_t best_cells = 0;
   for (int bit = 1; bit < 16; bit <<= 1) {
     if (!(mask & bit)) continue;
     int m2 = mask & ~bit;
     uint64_t cells = dense_cells(h, ix, m2, card);
     if (!cells) continue;
-    double size = (double)n / (double)cells;
-    if (size > 256) continue;
-    if (best < 0 || size < best_size) { best = m2; best_size = size; }
+    int built = is_current(h, &ix->m[m2]) && ix->m[m2].dense;
+    int better = best < 0 || (built && !best_built) || (built == best_built && cells > best_cells);
+    if (better) { best = m2; best_cells = cells; best_built = built; }
   }
   return best;
 }
 
-static Group *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t **rows) {
+/* A query one field finer than the dense index of coarse: the matching
+** rows are a contiguous run of the cell's sub-ordered rows, in row order
+** (so sums add in the same order as any other path). */
+static Cell *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t **rows) {
   DealIndex *ix = get_index(h);
   MaskIndex *m = ensure(h, coarse);
-  if (!m->rows) dense_rows(h, m);
-  Group *g = dense_lookup(h, m, f);
-  Group *out = &ix->scratch_group;
-  memset(out, 0, sizeof *out);
-  ix->nscratch = 0;
-  if (!g || !g->count) { if (rows) *rows = NULL; return out; }
-  Table *t = &h->world->t[K_DEAL];
   int bit = fine & ~coarse;
-  for (uint32_t k = 0; k < g->count; k++) {
-    uint32_t r = m->rows[g->start + k];
-    int ok = bit == M_EXP ? t->a[r] == f.exporter : bit == M_IMP ? t->b[r] == f.importer :
-             bit == M_COM ? t->c[r] == f.commodity : t->year[r] == f.year;
-    if (!ok) continue;
-    ksum_add(&out->sum, t->value[r]);
-    if (rows) {
-      if (ix->nscratch == ix->scap) {
-        uint32_t cap = ix->scap ? ix->scap * 2 : 256;
-        ix->scratch = hx_realloc(h, ix->scratch, (size_t)ix->scap * sizeof(uint32_t), (size_t)cap * sizeof(uint32_t));
-        ix->scap = cap;
-      }
-      ix->scratch[ix->nscratch++] = r;
-    }
-    out->count++;
+  if (!m->sub || m->sub_bit != bit) {
+    if (m->sub) { hx_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t)); m->sub = NULL; }
+    dense_sub(h, m, bit);
   }
-  if (rows) *rows = ix->scratch;
+  Cell *out = &ix->scratch_cell;
+  memset(out, 0, sizeof *out);
+  Cell *g = dense_lookup(h, m, f);
+  if (rows) *rows = NULL;
+  if (!g || !g->count) return out;
+  Table *t = &h->world->t[K_DEAL];
+  uint32_t want = bit == M_EXP ? f.exporter : bit == M_IMP ? f.importer : bit == M_COM ? f.commodity
+                : f.year == NO_YEAR ? UINT32_MAX : (uint32_t)(f.year - m->ymin);
+  if (bit == M_YEAR && (f.year < m->ymin)) return out;
+  const uint32_t *run = m->sub + g->start;
+  /* lower and upper bounds of want among the cell's keys */
+  uint32_t lo = 0, hi = g->count;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (field_key(t, bit, run[mid], m->ymin) < want) lo = mid + 1; else hi = mid;
+  }
+  uint32_t first = lo;
+  hi = g->count;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (field_key(t, bit, run[mid], m->ymin) <= want) lo = mid + 1; else hi = mid;
+  }
+  for (uint32_t k = first; k < lo; k++) ksum_add(&out->sum, t->value[run[k]]);
+  out->count = lo - first;
+  if (rows && out->count) *rows = run + first;
   return out;
 }
 
-static Group *lookup(H *h, DealFilter f, const uint32_t **rows) {
+static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
   int mask = mask_of(f);
   DealIndex *ix = get_index(h);
   /* how to answer a mask is decided once per version of the world */
@@ -374,31 +468,32 @@ static Group *lookup(H *h, DealFilter f, const uint32_t **rows) {
     memset(ix->plan, -2, sizeof ix->plan);
     ix->plan_version = h->world->version;
   }
-  if (ix->plan[mask] == -2) ix->plan[mask] = (int8_t)coarser(h, mask);
+  if (ix->plan[mask] == -2) ix->plan[mask] = (int8_t)plan_mask(h, mask);
   int c = ix->plan[mask];
   if (c >= 0) return filtered(h, f, mask, c, rows);
   MaskIndex *m = ensure(h, mask);
-  Group *g;
-  if (m->dense && rows && !m->rows) dense_rows(h, m);
-  if (m->dense) g = dense_lookup(h, m, f);
-  else {
+  Cell *g;
+  if (m->dense) {
+    if (rows && !m->rows) dense_rows(h, m);
+    g = dense_lookup(h, m, f);
+  } else {
     uint32_t k[4] = {mask & M_EXP ? f.exporter : 0, mask & M_IMP ? f.importer : 0,
                      mask & M_COM ? f.commodity : 0, mask & M_YEAR ? (uint32_t)f.year : 0};
     uint32_t gi = find_group(m, k);
-    g = gi == UINT32_MAX ? NULL : &m->groups[gi];
+    g = gi == UINT32_MAX ? NULL : &m->groups[gi].cell;
   }
   if (rows) *rows = g ? m->rows + g->start : NULL;
   return g;
 }
 
 double deal_sum(H *h, DealFilter f, uint32_t *count) {
-  Group *g = lookup(h, f, NULL);
+  Cell *g = lookup(h, f, NULL);
   if (count) *count = g ? g->count : 0;
   return g ? ksum_get(&g->sum) : 0.0;
 }
 
 uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows) {
-  Group *g = lookup(h, f, rows);
+  Cell *g = lookup(h, f, rows);
   if (!g || !g->count) { *rows = NULL; return 0; }
   return g->count;
 }

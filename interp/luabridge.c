@@ -52,6 +52,7 @@
 #include "ast.h"
 #include "world.h"
 #include "eval.h"
+#include "stdfast.h"
 #include "lex.h"
 
 /* The evaluator's arithmetic (eval.c): + - * / with SPEC section 3's unit
@@ -2171,6 +2172,7 @@ static void register_work(H *h, void *ud) {
     if (f && f->kind == F_LUA) {           /* a later definition replaces it */
       luaL_unref(L, LUA_REGISTRYINDEX, f->lua_ref);
       f->lua_ref = ref;
+      f->fast = m->is_stdlib ? stdfast_id(nm->s) : 0;   /* replaced: the new definition runs */
       if (usage) f->usage = usage;
       if (doc) f->doc = doc;
     } else if (f) {
@@ -2187,6 +2189,7 @@ static void register_work(H *h, void *ud) {
       f->lua_ref = ref;
       f->builtin = NULL;
       f->aggregate = 0;
+      f->fast = m->is_stdlib ? stdfast_id(nm->s) : 0;
     }
     if (f->kind == F_LUA) set_named_types(h, f, types);
     m->done = i;

@@ -86,6 +86,9 @@ hedge_State *cli_open(unsigned caps, FILE *print_stream) {
   /* HEDGE_LOAD_THREADS=1 reads every CSV file in one thread */
   const char *lt = getenv("HEDGE_LOAD_THREADS");
   if (lt && *lt) o.load_threads = atoi(lt);
+  /* HEDGE_NATIVE=0 runs every standard function in Lua (the both-ways test) */
+  const char *nat = getenv("HEDGE_NATIVE");
+  if (nat && !strcmp(nat, "0")) o.lua_stdlib_only = 1;
   if (isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) o.progress = progress_to;
   char err[1024];
   hedge_State *H = hedge_open(&o, err, sizeof err);

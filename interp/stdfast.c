@@ -1,0 +1,238 @@
+/*
+** stdfast.c: native answers for the hot standard-library queries (see
+** stdfast.h for the contract). Each function below mirrors its reference
+** in stdlib/init.lua line by line: the same sums (deal_sum, compensated),
+** the same division and multiplication order, the same grouping and
+** ordering of groups, so that a test can run every example both ways and
+** require identical output (HEDGE_NATIVE=0 turns this file off).
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stdfast.h"
+#include "units.h"
+#include "world.h"
+
+enum {
+  SF_NONE, SF_EXPORTS, SF_IMPORTS, SF_TRADE, SF_BALANCE, SF_WORLD_EXPORTS,
+  SF_IMPORT_SHARE, SF_EXPORT_SHARE, SF_WORLD_SHARE,
+  SF_IMPORT_HHI, SF_EXPORT_HHI, SF_WORLD_HHI, SF_HHI
+};
+
+static const char *const fast_names[] = {
+  NULL, "exports", "imports", "trade", "balance", "world_exports",
+  "import_share", "export_share", "world_share",
+  "import_hhi", "export_hhi", "world_hhi", "hhi"
+};
+
+int stdfast_id(const char *name) {
+  for (int i = 1; i < (int)(sizeof fast_names / sizeof *fast_names); i++)
+    if (!strcmp(name, fast_names[i])) return i;
+  return SF_NONE;
+}
+
+/* The arguments of a plain call: up to two partners, and the named
+** partner (from:/to:), commodity and year. */
+typedef struct Plain {
+  uint32_t p[2]; int np;        /* positional partners */
+  uint32_t other;               /* from: / to: (NO_ROW: absent) */
+  uint32_t commodity;           /* NO_ROW: absent */
+  int32_t year;                 /* NO_YEAR: absent */
+} Plain;
+
+static int live_entity(H *h, Value v, int kind, uint32_t *row) {
+  if (v.tag != T_ENT || v.kind != kind || v.i < 0) return 0;
+  World *w = h->world;
+  if ((uint32_t)v.i >= w->t[kind].n || !world_alive(w, kind, (uint32_t)v.i)) return 0;
+  *row = (uint32_t)v.i;
+  return 1;
+}
+
+/* Reads the call as positional partners (min..max of them) and the named
+** arguments allowed by `other` ("from", "to" or NULL), commodity: and
+** year:. 0 when the call is anything else (the reference then decides). */
+static int read_plain(H *h, CallArgs *a, int min, int max, const char *other, Plain *pl) {
+  pl->np = 0;
+  pl->other = pl->commodity = NO_ROW;
+  pl->year = NO_YEAR;
+  if (a->npos < min || a->npos > max) return 0;
+  for (int i = 0; i < a->npos; i++)
+    if (!live_entity(h, a->pos[i], K_PARTNER, &pl->p[pl->np++])) return 0;
+  for (int i = 0; i < a->nnamed; i++) {
+    const char *k = a->names[i]->s;
+    Value v = a->named[i];
+    if (v.tag == T_NIL) continue;                 /* absent, as in Lua */
+    if (other && !strcmp(k, other)) {
+      if (pl->other != NO_ROW || !live_entity(h, v, K_PARTNER, &pl->other)) return 0;
+    } else if (!strcmp(k, "commodity")) {
+      if (pl->commodity != NO_ROW || !live_entity(h, v, K_COMMODITY, &pl->commodity)) return 0;
+    } else if (!strcmp(k, "year")) {
+      if (pl->year != NO_YEAR || v.tag != T_NUM) return 0;
+      double y = v.as.num;
+      if (y != floor(y) || y < -1e6 || y > 1e6) return 0;
+      pl->year = (int32_t)y;
+    } else {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* dsum(importer, exporter, commodity, year) of init.lua */
+static double dsum(H *h, uint32_t importer, uint32_t exporter, uint32_t commodity, int32_t year) {
+  DealFilter f = {exporter, importer, commodity, year};
+  return deal_sum(h, f, NULL);
+}
+
+static Value usd(H *h, double x) { return v_qty(x, dim_money(h)); }
+
+/* share(s, part, total) of init.lua, for a non-zero total (a zero one goes
+** to the reference, which notes it for vacuous rules or raises). */
+static int share(double part, double total, Value *out) {
+  if (total == 0) return 0;
+  *out = v_num(part / total);
+  return 1;
+}
+
+typedef struct Grp { HStr *name; uint32_t id; KSum sum; } Grp;
+
+static int grp_cmp(const void *x, const void *y) {
+  const Grp *ga = x, *gb = y;
+  const HStr *a = ga->name, *b = gb->name;
+  if (!a || !b) { if (a != b) return (a != NULL) - (b != NULL); }
+  else {
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->s, b->s, n);
+    if (c) return c;
+    if (a->len != b->len) return (a->len > b->len) - (a->len < b->len);
+  }
+  return (ga->id > gb->id) - (ga->id < gb->id);
+}
+
+/* hhi_of_groups(deal_sums_by(field, ...), t) of init.lua: the matching
+** deals grouped by partner (field 0 exporter, 1 importer), groups in
+** ascending name order, h = 100 * (s / t), hhi = hhi + h * h. */
+static double hhi_by(H *h, int field, DealFilter f, double t) {
+  World *w = h->world;
+  Table *d = &w->t[K_DEAL];
+  const uint32_t *rows;
+  uint32_t n = deal_rows(h, f, &rows);
+  uint32_t np = w->t[K_PARTNER].n;
+  ArenaMark mk = arena_mark(&h->temp);
+  uint32_t *slot = arena_alloc(h, &h->temp, (size_t)(np ? np : 1) * sizeof *slot);
+  memset(slot, 0xff, (size_t)(np ? np : 1) * sizeof *slot);
+  uint32_t cap = n < np ? n : np;
+  Grp *g = arena_alloc(h, &h->temp, (size_t)(cap ? cap : 1) * sizeof *g);
+  uint32_t ng = 0;
+  const uint32_t *col = field == 0 ? d->a : d->b;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t row = rows[i], id = col[row];
+    if (id >= np) continue;
+    if (slot[id] == UINT32_MAX) {
+      slot[id] = ng;
+      g[ng].name = w->t[K_PARTNER].names ? w->t[K_PARTNER].names[id] : NULL;
+      g[ng].id = id;
+      g[ng].sum.s = g[ng].sum.c = 0;
+      ng++;
+    }
+    ksum_add(&g[slot[id]].sum, d->value[row]);
+  }
+  qsort(g, ng, sizeof *g, grp_cmp);
+  double acc = 0.0;
+  for (uint32_t i = 0; i < ng; i++) {
+    double x = 100.0 * (ksum_get(&g[i].sum) / t);
+    acc = acc + x * x;
+  }
+  arena_release(h, &h->temp, mk);
+  return acc;
+}
+
+/* hhi(list) of init.lua for a list of plain numbers, or of quantities of
+** one dimension (plain zeros allowed among them), none negative: the
+** Neumaier total of init.lua's list_total, then h = 100 * (v / t). */
+static int hhi_list(CallArgs *a, Value *out) {
+  if (a->npos != 1 || a->nnamed != 0 || a->pos[0].tag != T_LIST) return 0;
+  List *l = a->pos[0].as.list;
+  int dim = -1;                         /* -1: none yet; 0: plain numbers */
+  double s = 0.0, c = 0.0;
+  for (uint32_t i = 0; i < l->n; i++) {
+    Value v = l->items[i];
+    double x;
+    if (v.tag == T_NUM) {
+      x = v.as.num;
+      if (x != 0) { if (dim > 0) return 0; dim = 0; }
+    } else if (v.tag == T_QTY) {
+      x = v.as.num;
+      if (dim == -1) dim = v.dim;
+      else if (dim != v.dim) return 0;
+    } else {
+      return 0;
+    }
+    if (!(x >= 0)) return 0;            /* negative or NaN: the reference raises */
+    double t = s + x;
+    if (fabs(s) >= fabs(x)) c = c + ((s - t) + x);
+    else c = c + ((x - t) + s);
+    s = t;
+  }
+  double t = s + c;
+  if (t == 0) { *out = v_num(0); return 1; }
+  double acc = 0.0;
+  for (uint32_t i = 0; i < l->n; i++) {
+    double x = 100.0 * (l->items[i].as.num / t);
+    acc = acc + x * x;
+  }
+  *out = v_num(acc);
+  return 1;
+}
+
+int stdfast_call(H *h, Function *f, CallArgs *a, Value *out) {
+  if (!h->world) return 0;
+  if (f->fast == SF_HHI) return hhi_list(a, out);
+  Plain p;
+  switch (f->fast) {
+  case SF_EXPORTS:
+    if (!read_plain(h, a, 1, 1, "to", &p)) return 0;
+    *out = usd(h, dsum(h, p.other, p.p[0], p.commodity, p.year));
+    return 1;
+  case SF_IMPORTS:
+    if (!read_plain(h, a, 1, 1, "from", &p)) return 0;
+    *out = usd(h, dsum(h, p.p[0], p.other, p.commodity, p.year));
+    return 1;
+  case SF_TRADE:
+  case SF_BALANCE: {
+    if (!read_plain(h, a, 1, 2, NULL, &p)) return 0;
+    uint32_t x = p.p[0], y = p.np > 1 ? p.p[1] : NO_ROW;
+    double to = dsum(h, y, x, p.commodity, p.year), from = dsum(h, x, y, p.commodity, p.year);
+    *out = usd(h, f->fast == SF_TRADE ? to + from : to - from);
+    return 1;
+  }
+  case SF_WORLD_EXPORTS:
+    if (!read_plain(h, a, 0, 0, NULL, &p)) return 0;
+    *out = usd(h, dsum(h, NO_ROW, NO_ROW, p.commodity, p.year));
+    return 1;
+  case SF_IMPORT_SHARE:
+    if (!read_plain(h, a, 2, 2, NULL, &p)) return 0;
+    return share(dsum(h, p.p[0], p.p[1], p.commodity, p.year), dsum(h, p.p[0], NO_ROW, p.commodity, p.year), out);
+  case SF_EXPORT_SHARE:
+    if (!read_plain(h, a, 2, 2, NULL, &p)) return 0;
+    return share(dsum(h, p.p[1], p.p[0], p.commodity, p.year), dsum(h, NO_ROW, p.p[0], p.commodity, p.year), out);
+  case SF_WORLD_SHARE:
+    if (!read_plain(h, a, 1, 1, NULL, &p)) return 0;
+    return share(dsum(h, NO_ROW, p.p[0], p.commodity, p.year), dsum(h, NO_ROW, NO_ROW, p.commodity, p.year), out);
+  case SF_IMPORT_HHI:
+  case SF_EXPORT_HHI:
+  case SF_WORLD_HHI: {
+    int world = f->fast == SF_WORLD_HHI;
+    if (!read_plain(h, a, world ? 0 : 1, world ? 0 : 1, NULL, &p)) return 0;
+    DealFilter flt = {NO_ROW, NO_ROW, p.commodity, p.year};
+    int field = 0;                                   /* group by exporter */
+    if (f->fast == SF_IMPORT_HHI) flt.importer = p.p[0];
+    else if (f->fast == SF_EXPORT_HHI) { flt.exporter = p.p[0]; field = 1; }
+    double t = deal_sum(h, flt, NULL);
+    if (t == 0) return 0;
+    *out = v_num(hhi_by(h, field, flt, t));
+    return 1;
+  }
+  }
+  return 0;
+}
