@@ -12,6 +12,7 @@
 #include "units.h"
 #include "report.h"
 #include "scenario.h"
+#include "csv.h"
 
 #ifndef HEDGE_STDLIB_DIR
 #define HEDGE_STDLIB_DIR "/usr/local/share/hedge/stdlib"
@@ -35,6 +36,7 @@ static void open_body(H *h, void *ud) {
   builtins_init(h);
   h->stdlib_dir = dup_perm(h, c->o && c->o->stdlib_dir ? c->o->stdlib_dir : HEDGE_STDLIB_DIR);
   h->search_path = dup_perm(h, c->o ? c->o->search_path : NULL);
+  files_init(h, c->o ? c->o->file_roots : NULL);
   if (lua_bridge_open(h, c->err, c->errlen) != 0) c->failed = 1;
 }
 
@@ -66,6 +68,10 @@ hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
   h->progress_ud = opts ? opts->progress_ud : NULL;
   h->load_threads = opts ? opts->load_threads : 0;
   h->native_off = opts ? opts->lua_stdlib_only : 0;
+  h->max_record = opts && opts->max_record ? opts->max_record : CSV_DEFAULT_MAX_RECORD;
+  h->file_access = opts ? opts->file_access : NULL;
+  h->max_seconds = opts && opts->max_seconds > 0 && opts->max_seconds < 1e9 ? opts->max_seconds : 0;
+  h->file_access_ud = opts ? opts->file_access_ud : NULL;
   atomic_init(&h->interrupted, 0);
   OpenCtx c = {opts, err, errlen, 0};
   int st = hx_pcall(h, open_body, &c);
@@ -109,6 +115,8 @@ const char *hedge_errmsg(hedge_State *h) {
 static int guarded(H *h, void (*f)(H *h, void *ud), void *ud) {
   h->err_status = HEDGE_OK;
   h->steps = 0;
+  hx_deadline_start(h);
+  h->here = (Loc){-1, 0, 0};
   h->depth = 0;
   ProgMark pm;
   memset(&pm, 0, sizeof pm);
@@ -191,6 +199,11 @@ void hedge_interrupt(hedge_State *h) {
   if (!h) return;
   atomic_store(&h->interrupted, 1);
   lua_bridge_interrupt(h);   /* Lua code has no count hook unless a step limit asks for one */
+}
+
+void hedge_set_time_limit(hedge_State *h, double seconds) {
+  if (!h) return;
+  h->max_seconds = seconds > 0 && seconds < 1e9 ? seconds : 0;   /* NaN: none */
 }
 
 void hedge_set_limits(hedge_State *h, size_t max_memory, uint64_t max_steps, int max_depth) {

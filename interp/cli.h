@@ -7,6 +7,17 @@
 #include <stdio.h>
 #include "hedge.h"
 
+#include <stdint.h>
+
+/* --timeout, --max-memory, --max-steps, --max-record: given once on the
+** command line, applied to every state the CLI or the REPL opens. */
+typedef struct CliLimits { double seconds; size_t memory; uint64_t steps; size_t record; } CliLimits;
+extern CliLimits cli_limits;
+/* Handles option name (with its value); returns 1 if it is a limit, 0 if
+** not; exits 2 with a message on a bad value. */
+int cli_limit_option(const char *name, const char *val);
+void cli_apply_limits(hedge_Options *o);
+
 const char *cli_stdlib_dir(void);
 hedge_State *cli_open(unsigned caps, FILE *print_stream);
 int cli_load(hedge_State *H, const char *path);

@@ -161,7 +161,21 @@ struct hedge_State {
   void *progress_ud;
   int load_threads;            /* hedge_Options.load_threads */
   int native_off;              /* hedge_Options.lua_stdlib_only */
+  size_t max_record;           /* hedge_Options.max_record (resolved) */
+  double max_seconds;          /* time limit per API call (0: none) */
+  uint64_t deadline;           /* CLOCK_MONOTONIC ns when this call must stop (0: none) */
+  Loc here;                    /* the node being evaluated (src -1: none), for
+                                  errors raised where no place is known */
+  char *file_roots;            /* hedge_Options.file_roots, each resolved; NULL: any */
+  int (*file_access)(void *ud, const char *path, const char *what);
+  void *file_access_ud;
 };
+
+/* Whether the current call's time limit has passed (clock read only when
+** one is set). */
+int hx_time_up(H *h);
+/* Starts the current call's time limit (at each API entry). */
+void hx_deadline_start(H *h);
 
 /* (see hx_stack_error) */
 static inline void hx_check_stack(H *h, Loc loc) {

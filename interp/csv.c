@@ -31,6 +31,7 @@
 #endif
 
 #include "csv.h"
+#include "hfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,9 @@ struct CsvReader {
     hx_Alloc alloc;
     void *ud;
     int fd;
+    int own_fd;     /* csv_close closes fd (not for csv_open_range readers) */
+    long long off;  /* file offset of the next read (every read is a pread) */
+    size_t max_record;  /* longest record, bytes (0: no bound) */
     int eof;        /* read() returned 0: no more data after r->end */
     int started;    /* first chunk read and BOM skipped */
     int state;      /* 0 ok, 1 at end of file, -1 failed (msg holds why) */
@@ -180,31 +184,15 @@ static inline uint64_t special_mask(const char *p)
 
 /* ---------------------------------------------------------------- open/close */
 
-CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
-                       void *ud, char *err, size_t errlen)
+CsvReader *csv_open_fd(int fd, int own, size_t bufsize, hx_Alloc alloc, void *ud,
+                       char *err, size_t errlen)
 {
-    char eb[128], msg[512];
-    struct stat st;
     CsvReader *r;
-    int fd;
 
     if (bufsize < CSV_MIN_BUFSIZE)
         bufsize = CSV_MIN_BUFSIZE;
     if (bufsize > ((size_t)-1) / 4)
         bufsize = ((size_t)-1) / 4;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(msg, sizeof msg, "cannot open '%s': %s", path, errtext(e, eb, sizeof eb));
-        put_err(err, errlen, msg);
-        return NULL;
-    }
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(msg, sizeof msg, "cannot open '%s': %s", path, errtext(EISDIR, eb, sizeof eb));
-        put_err(err, errlen, msg);
-        close(fd);
-        return NULL;
-    }
     r = alloc(ud, NULL, 0, sizeof *r);
     if (!r)
         goto oom;
@@ -212,8 +200,10 @@ CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
     r->alloc = alloc;
     r->ud = ud;
     r->fd = fd;
+    r->own_fd = own;
     r->line = 1;
     r->cap = bufsize;
+    r->max_record = CSV_DEFAULT_MAX_RECORD;
     r->buf = alloc(ud, NULL, 0, bufsize + CSV_PAD);
     r->fcap = 16;
     r->fields = alloc(ud, NULL, 0, (size_t)r->fcap * sizeof(CsvField));
@@ -227,30 +217,47 @@ CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
     }
     memset(r->buf, 0, CSV_PAD);
 #if defined(POSIX_FADV_SEQUENTIAL)
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (own)
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     return r;
 oom:
-    snprintf(msg, sizeof msg, "cannot open '%s': out of memory", path);
-    put_err(err, errlen, msg);
-    close(fd);
+    put_err(err, errlen, "out of memory");
+    if (own)
+        close(fd);
     return NULL;
 }
 
-CsvReader *csv_open_range(const char *path, long long offset, long long length, long first_line,
-                          hx_Alloc alloc, void *ud, char *err, size_t errlen)
+CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
+                       void *ud, char *err, size_t errlen)
 {
-    CsvReader *r = csv_open_ex(path, CSV_DEFAULT_BUFSIZE, alloc, ud, err, errlen);
-    if (!r)
-        return NULL;
-    if (lseek(r->fd, (off_t)offset, SEEK_SET) != (off_t)offset) {
-        put_err(err, errlen, "cannot seek in the file");
-        csv_close(r);
+    char msg[512];
+    CsvReader *r;
+    int fd = hfile_open(path, path, msg, sizeof msg);
+
+    if (fd < 0) {
+        put_err(err, errlen, msg);
         return NULL;
     }
+    r = csv_open_fd(fd, 1, bufsize, alloc, ud, NULL, 0);
+    if (!r) {
+        snprintf(msg, sizeof msg, "cannot open '%s': out of memory", path);
+        put_err(err, errlen, msg);
+    }
+    return r;
+}
+
+CsvReader *csv_open_range(const CsvReader *base, long long offset, long long length, long first_line,
+                          hx_Alloc alloc, void *ud, char *err, size_t errlen)
+{
+    CsvReader *r = csv_open_fd(base->fd, 0, CSV_DEFAULT_BUFSIZE, alloc, ud, err, errlen);
+    if (!r)
+        return NULL;
+    r->off = offset;
     r->ranged = 1;
     r->remaining = length;
     r->line = first_line;
+    r->max_record = base->max_record;
     return r;
 }
 
@@ -260,11 +267,21 @@ CsvReader *csv_open(const char *path, hx_Alloc alloc, void *ud,
     return csv_open_ex(path, CSV_DEFAULT_BUFSIZE, alloc, ud, err, errlen);
 }
 
+void csv_set_max_record(CsvReader *r, size_t max)
+{
+    r->max_record = max;
+}
+
+int csv_fd(const CsvReader *r)
+{
+    return r->fd;
+}
+
 void csv_close(CsvReader *r)
 {
     if (!r)
         return;
-    if (r->fd >= 0)
+    if (r->own_fd && r->fd >= 0)
         close(r->fd);
     if (r->scratch)
         xalloc(r, r->scratch, r->scap, 0);
@@ -290,7 +307,17 @@ static int refill(CsvReader *r)
         /* one record fills the whole buffer: double it */
         size_t ncap = r->cap * 2;
         char *nb;
-        if (ncap / 2 != r->cap || ncap + CSV_PAD < ncap)
+        if (r->max_record && r->cap >= r->max_record) {
+            char what[160];
+            if (r->max_record >= (1u << 20) && r->max_record % (1u << 20) == 0)
+                snprintf(what, sizeof what, "record longer than %zu MiB, the most a record may hold (a file with no line ends?)", r->max_record >> 20);
+            else
+                snprintf(what, sizeof what, "record longer than %zu bytes, the most a record may hold (a file with no line ends?)", r->max_record);
+            return fail(r, r->line, what);
+        }
+        if (r->max_record && ncap > r->max_record)
+            ncap = r->max_record;
+        if (ncap / 2 > r->cap || ncap + CSV_PAD < ncap)
             return fail(r, r->line, "record too long");
         nb = xalloc(r, r->buf, r->cap + CSV_PAD, ncap + CSV_PAD);
         if (!nb)
@@ -302,9 +329,10 @@ static int refill(CsvReader *r)
         size_t want = r->cap - r->end;
         if (r->ranged && (long long)want > r->remaining) want = (size_t)r->remaining;
         if (want == 0) { r->eof = 1; break; }
-        ssize_t n = read(r->fd, r->buf + r->end, want);
+        ssize_t n = pread(r->fd, r->buf + r->end, want, (off_t)r->off);
         if (n > 0) {
             r->end += (size_t)n;
+            r->off += n;
             if (r->ranged) r->remaining -= n;
         } else if (n == 0) {
             r->eof = 1;
@@ -538,7 +566,14 @@ int csv_next(CsvReader *r, CsvField **fields, long *line, char *err, size_t errl
         }
     }
     while (r->state == 0) {
+        size_t start = r->pos;
         rc = parse_record(r, &ln);
+        if (rc > 0 && r->max_record && r->pos - start > r->max_record) {
+            char what[160];
+            snprintf(what, sizeof what, "record longer than %zu bytes, the most a record may hold", r->max_record);
+            fail(r, ln, what);
+            break;
+        }
         if (rc == R_MORE) {
             refill(r);
             continue;
@@ -744,9 +779,8 @@ int csv_parse_int(const char *p, size_t len, long long *out)
 int csv_progress(const CsvReader *r, long long *done, long long *total)
 {
     struct stat st;
-    off_t o = lseek(r->fd, 0, SEEK_CUR);
-    if (o < 0 || fstat(r->fd, &st) != 0) return 0;
-    *done = (long long)o - (long long)(r->end - r->pos);
+    if (fstat(r->fd, &st) != 0) return 0;
+    *done = r->off - (long long)(r->end - r->pos);
     *total = (long long)st.st_size;
     return 1;
 }

@@ -34,10 +34,15 @@ typedef void *(*hx_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 ** keep resident memory low; a longer record grows the buffer. */
 #define CSV_DEFAULT_BUFSIZE (1u << 20)
 
+/* Longest record by default. A record longer than this (a file with no
+** line ends, a sparse file of zeros) is an error, not a buffer as large as
+** the file: 64 MiB is far above any real row. csv_set_max_record changes it. */
+#define CSV_DEFAULT_MAX_RECORD ((size_t)64 << 20)
+
 typedef struct CsvReader CsvReader;
 typedef struct CsvField { const char *p; size_t len; } CsvField;
 
-/* Opens path. On failure returns NULL and writes a message like
+/* Opens path (a regular file only: see hfile.h). On failure returns NULL and writes a message like
 ** "cannot open 'x.csv': No such file or directory" into err. */
 CsvReader *csv_open(const char *path, hx_Alloc alloc, void *ud,
                     char *err, size_t errlen);
@@ -47,6 +52,18 @@ CsvReader *csv_open(const char *path, hx_Alloc alloc, void *ud,
 ** boundaries. */
 CsvReader *csv_open_ex(const char *path, size_t bufsize, hx_Alloc alloc,
                        void *ud, char *err, size_t errlen);
+
+/* A reader of the descriptor fd, from its start; own != 0 makes csv_close
+** close it. Every read is a pread, so readers made with csv_open_range
+** from this one share the descriptor. On failure returns NULL (err:
+** "out of memory"), and closes fd if own. */
+CsvReader *csv_open_fd(int fd, int own, size_t bufsize, hx_Alloc alloc, void *ud,
+                       char *err, size_t errlen);
+
+/* Bounds a record's length in bytes (0: no bound); longer is an error. */
+void csv_set_max_record(CsvReader *r, size_t max);
+/* The reader's descriptor (for a pre-pass that preads the same file). */
+int csv_fd(const CsvReader *r);
 
 /* Reads the next record. Returns the number of fields (>= 1), 0 at end of
 ** file, -1 on error (message in err, prefixed with "LINE: ", e.g.
@@ -60,10 +77,11 @@ int csv_next(CsvReader *r, CsvField **fields, long *line,
 
 /* Bytes consumed so far and the file's size; 0 when unknown. */
 int csv_progress(const CsvReader *r, long long *done, long long *total);
-/* A reader of the bytes [offset, offset + length) of the file only, whose
-** first record is on physical line first_line (for the parallel loader: the
+/* A reader of the bytes [offset, offset + length) of base's file only, on
+** base's descriptor (not reopened, not closed by csv_close), whose first
+** record is on physical line first_line (for the parallel loader: the
 ** range starts at the beginning of a line). */
-CsvReader *csv_open_range(const char *path, long long offset, long long length, long first_line,
+CsvReader *csv_open_range(const CsvReader *base, long long offset, long long length, long first_line,
                           hx_Alloc alloc, void *ud, char *err, size_t errlen);
 /* Closes the file and frees everything. NULL is allowed. */
 void csv_close(CsvReader *r);

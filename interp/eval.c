@@ -7,12 +7,46 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "eval.h"
 #include "stdfast.h"
 #include "units.h"
 #include "lex.h"
 #include "ffi.h"
 
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void hx_deadline_start(H *h) {
+  h->deadline = h->max_seconds > 0 ? now_ns() + (uint64_t)(h->max_seconds * 1e9) : 0;
+  if (h->max_seconds > 0 && h->deadline == 0) h->deadline = 1;
+}
+
+int hx_time_up(H *h) {
+  return h->deadline && now_ns() >= h->deadline;
+}
+
+/* "5 s", "0.5 s", "1.25 s" */
+static void seconds_text(double s, char *b, size_t n) {
+  snprintf(b, n, "%.3f", s);
+  char *e = b + strlen(b) - 1;
+  while (*e == '0') *e-- = 0;
+  if (*e == '.') *e = 0;
+}
+
+_Noreturn void hx_limit_error(H *h, Loc loc) {
+  h->fatal = 1;
+  if (!(h->max_steps && h->steps > h->max_steps) && h->deadline) {
+    char b[32];
+    seconds_text(h->max_seconds, b, sizeof b);
+    hx_error_status(h, HEDGE_ELIMIT, loc, "time limit of %s s reached", b);
+  }
+  hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)", (unsigned long long)h->max_steps);
+}
 
 void hx_step_check(H *h, Loc loc) {
   if (atomic_load(&h->interrupted)) {
@@ -21,10 +55,7 @@ void hx_step_check(H *h, Loc loc) {
     h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
   }
-  if (h->max_steps && h->steps > h->max_steps) {
-    h->fatal = 1;
-    hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)", (unsigned long long)h->max_steps);
-  }
+  if ((h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) hx_limit_error(h, loc);
 }
 
 const char *v_show(H *h, Value v, char *buf, size_t n) {

@@ -126,9 +126,14 @@ void exec_statement(H *h, Node *s);
 /* After a load: resolve every rule and function body, to report errors early. */
 void finish_load(H *h);
 
-/* Steps and interrupt: called on every node evaluated (cheap). */
+/* Raises the step or time limit that was passed ("time limit of 5 s
+** reached", "step limit reached (N evaluation steps)") at loc. */
+_Noreturn void hx_limit_error(H *h, Loc loc);
 void hx_step_check(H *h, Loc loc);
+/* Steps and interrupt: called on every node evaluated (cheap). Remembers
+** the node's place, so that running out of memory is a located error. */
 static inline void hx_step(H *h, Loc loc) {
+  h->here = loc;
   if ((++h->steps & (HX_CHECK_INTERVAL - 1)) == 0) hx_step_check(h, loc);
   hx_check_stack(h, loc);
 }
@@ -151,6 +156,22 @@ const char *v_show(H *h, Value v, char *buf, size_t n);
 char *find_file(H *h, int src, const char *path, int use_search);
 /* Reads a whole file into a new source; returns its index or raises. */
 int source_add_file(H *h, const char *path, Loc from);
+/* The same from an open descriptor (not closed here; fd < 0: open path). */
+int source_add_fd(H *h, int fd, const char *path, Loc from);
+
+/* ---- files as a capability (files.c) -------------------------------------- */
+/* Resolves hedge_Options.file_roots into h->file_roots (at open). */
+void files_init(H *h, const char *roots);
+/* Raises a located error unless the host granted HEDGE_CAP_FILES; what is
+** "import", "use" or "load", path the file as written. */
+void files_require(H *h, Loc at, int width, const char *what, const char *path);
+/* Whether a script may read path (capability, roots, the host's hook);
+** find_file skips candidates it may not read, so they "cannot be found". */
+int files_allowed(H *h, const char *path, const char *what);
+/* Opens path (shown: as the program wrote it) for what, a regular file
+** only, and checks the opened file against the roots and the hook. Returns
+** the descriptor, or raises a located error at `at`. */
+int files_open(H *h, const char *path, const char *shown, Loc at, const char *what);
 int source_add_string(H *h, const char *name, const char *text, size_t len);
 
 /* Lua bridge (luabridge.c) */
@@ -159,6 +180,8 @@ void lua_bridge_close(H *h);
 /* Makes running Lua code stop at its next instruction (async-signal-safe). */
 void lua_bridge_interrupt(H *h);
 void lua_use(H *h, const char *path, Loc loc);   /* loads an extension */
+/* The same from an open descriptor, read once (closes fd). */
+void lua_use_fd(H *h, int fd, const char *path, Loc loc);
 Value lua_call_function(H *h, Function *f, CallArgs *a);
 /* FFI (in exec) */
 Value ffi_call_function(H *h, Function *f, CallArgs *a);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "eval.h"
+#include "hfile.h"
 #include "units.h"
 #include "ffi.h"
 #include "scenario.h"
@@ -215,35 +216,28 @@ static void add_body(H *h, void *ud) {
 }
 
 int source_add_file(H *h, const char *path, Loc from) {
-  FILE *f = fopen(path, "rb");
-  if (!f) hx_error_at(h, from, "cannot open '%s': %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { fclose(f); hx_error_at(h, from, "'%s' is a folder, not a file", path); }
-  Buf b = {0};
-  char chunk[65536];
-  size_t n;
-  /* read without raising while the FILE is open, so it is always closed */
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (b.n + n + 1 > b.cap) {
-      size_t cap = b.cap ? b.cap : 65536;
-      while (cap < b.n + n + 1) cap *= 2;
-      char *q = hx_try_alloc(h, cap);
-      if (!q) { fclose(f); buf_free(h, &b); hx_error_status(h, HEDGE_EMEMORY, from, "out of memory reading '%s'", path); }
-      if (b.n) memcpy(q, b.p, b.n);
-      hx_free(h, b.p, b.cap);
-      b.p = q;
-      b.cap = cap;
-    }
-    memcpy(b.p + b.n, chunk, n);
-    b.n += n;
+  return source_add_fd(h, -1, path, from);
+}
+
+int source_add_fd(H *h, int fd, const char *path, Loc from) {
+  char err[PATH_MAX + 160];
+  int own = fd < 0;
+  if (own) {
+    /* the host named this file (hedge_load_file): no capability needed, but
+    ** only a regular file, opened without blocking */
+    fd = hfile_open(path, path, err, sizeof err);
+    if (fd < 0) hx_error_at(h, from, "%s", err);
   }
-  int err = ferror(f);
-  fclose(f);
-  if (err) { buf_free(h, &b); hx_error_at(h, from, "cannot read '%s'", path); }
+  size_t len = 0;
+  int oom = 0;
+  /* one read of one descriptor; nothing raises while it is open */
+  char *text = hfile_read_all(fd, path, HX_MAX_SOURCE, hx_hook, h, &len, err, sizeof err, &oom);
+  if (own) close(fd);
+  if (!text) hx_error_status(h, oom ? HEDGE_EMEMORY : HEDGE_ERROR, from, "%s", err);
   /* the buffer is freed whether or not the copy succeeds */
-  AddCtx c = {path, b.p ? b.p : "", b.n, -1};
+  AddCtx c = {path, text, len, -1};
   int status = hx_pcall(h, add_body, &c);
-  buf_free(h, &b);
+  hx_hook(h, text, len + 1, 0);
   if (status != HEDGE_OK) hx_throw(h, status);
   return c.id;
 }
@@ -253,12 +247,26 @@ static int file_exists(const char *p) {
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A candidate for import/use/load: a regular file the policy lets the
+** script read (one it may not read is not found: no oracle on its
+** existence). */
+static int candidate(H *h, const char *p) {
+  return file_exists(p) && files_allowed(h, p, "read");
+}
+
 char *find_file(H *h, int src, const char *path, int use_search) {
   char buf[PATH_MAX];
-  if (path[0] == '/') return file_exists(path) ? arena_strdup(h, &h->temp, path, strlen(path)) : NULL;
+  if (path[0] == '/') {
+    /* an absolute path that names something else than a regular file is
+    ** "found", so that opening it gives the reason (a FIFO, a device) */
+    struct stat st;
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || files_allowed(h, path, "read")))
+      return arena_strdup(h, &h->temp, path, strlen(path));
+    return NULL;
+  }
   const char *dir = src >= 0 ? h->sources.p[src]->dir : ".";
   snprintf(buf, sizeof buf, "%s/%s", dir, path);
-  if (file_exists(buf)) return arena_strdup(h, &h->temp, buf, strlen(buf));
+  if (candidate(h, buf)) return arena_strdup(h, &h->temp, buf, strlen(buf));
   if (use_search && h->search_path) {
     const char *s = h->search_path;
     while (*s) {
@@ -266,7 +274,7 @@ char *find_file(H *h, int src, const char *path, int use_search) {
       size_t n = e ? (size_t)(e - s) : strlen(s);
       if (n) {
         snprintf(buf, sizeof buf, "%.*s/%s", (int)n, s, path);
-        if (file_exists(buf)) return arena_strdup(h, &h->temp, buf, strlen(buf));
+        if (candidate(h, buf)) return arena_strdup(h, &h->temp, buf, strlen(buf));
       }
       if (!e) break;
       s = e + 1;
@@ -411,13 +419,26 @@ static int already_loaded(H *h, const char *path) {
   return 0;
 }
 
+typedef struct SrcCtx { int fd; const char *path; Loc at; int id; } SrcCtx;
+static void src_body(H *h, void *ud) {
+  SrcCtx *c = ud;
+  c->id = source_add_fd(h, c->fd, c->path, c->at);
+}
+
 static void exec_import(H *h, Node *s) {
   const char *path = s->u.import.path->s;
   Loc at = s->u.import.pathloc;   /* errors about the file point at its name */
+  files_require(h, at, (int)s->u.import.path->len + 2, "import", path);
   char *found = find_file(h, s->loc.src, path, 1);
   if (!found) hx_error_span(h, at, (int)s->u.import.path->len + 2, "cannot find '%s' (looked beside this file%s)", path, h->search_path ? " and along HEDGE_PATH" : "");
   if (already_loaded(h, found)) return;
-  int src = source_add_file(h, found, at);
+  int fd = files_open(h, found, path, at, "import");
+  /* the descriptor is closed even when reading raises */
+  SrcCtx sc = {fd, found, at, -1};
+  int st = hx_pcall(h, src_body, &sc);
+  close(fd);
+  if (st != HEDGE_OK) hx_throw(h, st);
+  int src = sc.id;
   NodeList stmts = {0};
   /* the statement list lives in h->perm, like the nodes */
   parse_program(h, src, &stmts, NULL);
@@ -429,15 +450,25 @@ static void exec_use(H *h, Node *s) {
   char name[PATH_MAX];
   if (s->u.import.is_name) snprintf(name, sizeof name, "%s.lua", path);
   else snprintf(name, sizeof name, "%s", path);
-  char *found = find_file(h, s->loc.src, name, 1);
+  /* a module of the standard library needs no file capability: it is
+  ** part of the library the host installed */
+  int files = (h->caps & HEDGE_CAP_FILES) != 0;
+  if (!s->u.import.is_name) files_require(h, s->u.import.pathloc, (int)s->u.import.path->len + 2, "use", path);
+  char *found = files ? find_file(h, s->loc.src, name, 1) : NULL;
+  int stdlib = 0;
   if (!found && s->u.import.is_name && h->stdlib_dir) {
     char b[PATH_MAX * 2 + 2];
     snprintf(b, sizeof b, "%s/%s", h->stdlib_dir, name);
-    if (file_exists(b)) found = arena_strdup(h, &h->temp, b, strlen(b));
+    if (file_exists(b)) { found = arena_strdup(h, &h->temp, b, strlen(b)); stdlib = 1; }
   }
-  if (!found) hx_error_at(h, s->u.import.pathloc, "cannot find Lua extension '%s' (looked beside this file, along HEDGE_PATH and in the standard library)", name);
+  if (!found) {
+    if (!files) hx_error_at(h, s->u.import.pathloc, "cannot find Lua extension '%s' in the standard library (this program may not read other files: the host did not grant HEDGE_CAP_FILES)", name);
+    hx_error_at(h, s->u.import.pathloc, "cannot find Lua extension '%s' (looked beside this file, along HEDGE_PATH and in the standard library)", name);
+  }
   if (already_loaded(h, found)) return;
-  lua_use(h, found, s->loc);
+  int fd = stdlib ? hfile_open(found, name, NULL, 0) : files_open(h, found, name, s->u.import.pathloc, "use");
+  if (fd < 0) hx_error_at(h, s->u.import.pathloc, "cannot open Lua extension '%s'", name);
+  lua_use_fd(h, fd, found, s->loc);   /* closes fd */
 }
 
 static void exec_extern(H *h, Node *s) {

@@ -38,6 +38,15 @@
 ** deals allocates a handful of chunks, small enough for an embedded host. */
 #define HX_ARENA_CHUNK (64 * 1024)
 
+/* Attribute columns of one table (and columns of one CSV header): a file
+** with more is junk or an attack (F08: a 2 MB header line), and the cap
+** keeps every per-column loop of a load short. */
+#define HX_MAX_COLUMNS 30000
+
+/* Largest hedge source file (import, use, hedge_load_file): sources are
+** read whole into memory, and no policy script comes near 64 MiB. */
+#define HX_MAX_SOURCE ((size_t)64 << 20)
+
 /* Base dimensions (money, mass, volume, time and user-declared ones). */
 #define HX_MAX_BASE_DIMS 16
 

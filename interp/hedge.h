@@ -36,9 +36,18 @@ enum {
   HEDGE_EUSAGE = 6       /* the host misused the API (bad argument) */
 };
 
-/* Capabilities a host grants; everything else is sandboxed. */
-#define HEDGE_CAP_FFI 0x1u   /* `extern` declarations (libffi) */
-#define HEDGE_CAP_IO  0x2u   /* Lua extensions get io, os, require */
+/* Capabilities a host grants; everything else is sandboxed (see
+** docs/security.md). */
+#define HEDGE_CAP_FFI   0x1u   /* `extern` declarations (libffi) */
+#define HEDGE_CAP_IO    0x2u   /* Lua extensions get io, os, require */
+#define HEDGE_CAP_FILES 0x4u   /* `import`, `use` and `load` may read files
+                                  (regular files only; confined by
+                                  file_roots and file_access when set).
+                                  Without it they fail with a located error
+                                  and read nothing; `use NAME` of a standard
+                                  library module still works. The CLI grants
+                                  it. hedge_load_file (the host names the
+                                  file) needs no capability. */
 
 typedef struct hedge_State hedge_State;
 
@@ -76,6 +85,22 @@ typedef struct hedge_Options {
   ** identical to their Lua definitions; 1: every standard function runs its
   ** Lua definition (the CLI sets it from HEDGE_NATIVE=0, for tests). */
   int lua_stdlib_only;
+  /* Longest CSV record (one row) a `load` accepts, in bytes. 0: 64 MiB. A
+  ** longer one (a file with no line ends) is a located error. */
+  size_t max_record;
+  /* With HEDGE_CAP_FILES: NULL means any folder; else a ':'-separated list
+  ** of folders, and a script may read only files inside them (checked on
+  ** the file actually opened, symbolic links resolved). */
+  const char *file_roots;
+  /* With HEDGE_CAP_FILES: NULL means allowed; else called for every file a
+  ** script names (import, use, load) with its resolved absolute path and
+  ** what for ("import", "use" or "load"); returns non-zero to allow it. A
+  ** file it refuses reads as "not allowed by the host". */
+  int (*file_access)(void *ud, const char *path, const char *what);
+  void *file_access_ud;
+  /* 0: no time limit; else seconds each call may run (wall clock), ending
+  ** in HEDGE_ELIMIT "time limit of S s reached" at the place it stopped. */
+  double max_seconds;
 } hedge_Options;
 
 /* Opens a state. NULL options means all defaults. Returns NULL only when
@@ -109,6 +134,8 @@ void hedge_interrupt(hedge_State *H);
 /* Raises or lowers limits after opening (0 keeps the same meaning as in
 ** hedge_Options). */
 void hedge_set_limits(hedge_State *H, size_t max_memory, uint64_t max_steps, int max_depth);
+/* Sets the time limit of each later call, in seconds (0: none). */
+void hedge_set_time_limit(hedge_State *H, double seconds);
 /* Bytes the state holds now, and the most it held. */
 size_t hedge_memory(hedge_State *H, size_t *peak);
 

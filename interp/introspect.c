@@ -26,6 +26,8 @@ static void emit(H *h, const char *s, size_t n) {
 static int protect(H *h, void (*f)(H *h, void *ud), void *ud) {
   h->err_status = HEDGE_OK;
   h->steps = 0;
+  hx_deadline_start(h);
+  h->here = (Loc){-1, 0, 0};
   h->depth = 0;
   ArenaMark am = arena_mark(&h->temp);
   int st = hx_pcall(h, f, ud);
@@ -171,6 +173,8 @@ int hedge_repl_eval(hedge_State *h, const char *chunkname, const char *text,
   h->repl_mode = 1;
   h->err_status = HEDGE_OK;
   h->steps = 0;
+  hx_deadline_start(h);
+  h->here = (Loc){-1, 0, 0};
   h->depth = 0;
   ProgMark pm = prog_mark(h);
   ArenaMark am = arena_mark(&h->temp);

@@ -19,6 +19,7 @@
 #include "units.h"
 #include "csv.h"
 #include "lex.h"
+#include "hfile.h"
 
 void table_reserve(H *h, int kind, uint32_t need);
 int world_column(H *h, int kind, HStr *name, int numeric, int dim);
@@ -90,6 +91,67 @@ static uint32_t codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   }
 }
 
+/* The text of the attribute cells (columns without a unit), kept as the
+** rows are read: a varint length, then the bytes. A column found not to be
+** all numbers becomes strings from here at the end of the load, so the file
+** is read once, from one descriptor, and no second pass can see other
+** bytes (a file replaced while it loads). One per reader (two in a
+** parallel load, each filled by its own thread through its own hook). */
+typedef struct Side { char *p; size_t n, cap; hx_Alloc alloc; void *ud; uint32_t first; } Side;
+
+static int side_put(Side *s, const char *x, size_t len) {
+  if (s->cap - s->n < len + 10) {
+    size_t ncap = s->cap ? s->cap : 4096;
+    while (ncap - s->n < len + 10) {
+      if (ncap > ((size_t)-1) / 4) return -1;
+      ncap *= 2;
+    }
+    char *q = s->alloc(s->ud, s->p, s->cap, ncap);
+    if (!q) return -1;
+    s->p = q;
+    s->cap = ncap;
+  }
+  size_t v = len;
+  while (v >= 0x80) { s->p[s->n++] = (char)(v | 0x80); v >>= 7; }
+  s->p[s->n++] = (char)v;
+  memcpy(s->p + s->n, x, len);
+  s->n += len;
+  return 0;
+}
+
+static size_t side_get(const Side *s, size_t *pos) {
+  size_t v = 0;
+  int sh = 0;
+  unsigned char c;
+  do { c = (unsigned char)s->p[(*pos)++]; v |= (size_t)(c & 0x7f) << sh; sh += 7; } while (c & 0x80);
+  return v;
+}
+
+/* Whether a cell's text may enter the world: no NUL byte, valid UTF-8, and
+** for a name (code = 1) no control character either (names reach the
+** terminal unescaped in reports). Returns 0, or 1 with the reason in why. */
+static int bad_text(const char *p, size_t n, int code, char *why, size_t whylen) {
+  int ch = 1;
+  for (size_t i = 0; i < n; ch++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c >= 0x20 && c < 0x7f) { i++; continue; }
+    if (c == 0) { snprintf(why, whylen, "a NUL byte at character %d", ch); return 1; }
+    if (c < 0x80) {
+      if (code || c == 0x7f) { snprintf(why, whylen, "a control character (byte 0x%02X) at character %d; names must be printable", c, ch); return 1; }
+      i++;
+      continue;
+    }
+    int k = utf8_seq_len(p + i, n - i);
+    if (k == 0) { snprintf(why, whylen, "invalid UTF-8 (byte 0x%02X) at character %d; CSV files must be UTF-8 text", c, ch); return 1; }
+    if (code && c == 0xC2 && (unsigned char)p[i + 1] < 0xA0) {   /* C1 controls */
+      snprintf(why, whylen, "a control character (U+%04X) at character %d; names must be printable", (unsigned char)p[i + 1], ch);
+      return 1;
+    }
+    i += (size_t)k;
+  }
+  return 0;
+}
+
 /* A bad row as the message shows it: its fields joined by commas (cut at
 ** 200 bytes), and where to put the caret (the failing column). */
 typedef struct RowQuote { char text[208]; int len, caret, width; } RowQuote;
@@ -100,9 +162,17 @@ static void quote_row(RowQuote *q, CsvField *f, int n, int col) {
   for (int i = 0; i < n && q->len < 200; i++) {
     if (i) q->text[q->len++] = ',';
     if (i == col) q->caret = q->len;
-    for (size_t k = 0; k < f[i].len && q->len < 200; k++) {
+    for (size_t k = 0; k < f[i].len && q->len < 200;) {
       unsigned char c = (unsigned char)f[i].p[k];
-      q->text[q->len++] = c < 32 ? '?' : (char)c;
+      int u = c < 0x80 ? 1 : utf8_seq_len(f[i].p + k, f[i].len - k);
+      if (u > 1 && q->len + u <= 200) {   /* whole characters, valid UTF-8 only */
+        memcpy(q->text + q->len, f[i].p + k, (size_t)u);
+        q->len += u;
+        k += (size_t)u;
+        continue;
+      }
+      q->text[q->len++] = c < 32 || c >= 0x7f ? '?' : (char)c;
+      k++;
     }
     if (i == col) q->width = q->len - q->caret;
   }
@@ -122,6 +192,8 @@ typedef struct Load {
   uint32_t first_row;
   uint8_t *textual;       /* per column: some value is not a number */
   RowQuote quote;         /* the bad row, shown under the next row_error */
+  Side side[2];           /* attribute texts: serial load [0], parallel halves [0] [1] */
+  int nside;              /* readers that filled a Side */
 } Load;
 
 _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
@@ -146,8 +218,15 @@ _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
 }
 
 static void quote(char *out, size_t n, const char *p, size_t len) {
-  snprintf(out, n, "%.*s", (int)(len > 60 ? 60 : len), p);
-  for (char *c = out; *c; c++) if ((unsigned char)*c < 32) *c = '?';
+  size_t k = 0, i = 0;
+  while (i < len && k + 5 < n && k < 60) {
+    unsigned char c = (unsigned char)p[i];
+    int u = c < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+    if (u > 1) { memcpy(out + k, p + i, (size_t)u); k += (size_t)u; i += (size_t)u; continue; }
+    out[k++] = c < 32 || c >= 0x7f ? '?' : (char)c;
+    i++;
+  }
+  out[k] = 0;
 }
 
 /* One reader's pass over rows: the whole file, or one half of it in a
@@ -159,7 +238,9 @@ typedef struct Part {
   long line;                 /* physical line of the current row */
   long long last_year; int32_t last_days;
   uint8_t *textual;          /* per column: a value that is not a number was seen */
+  Side *side;                /* attribute texts of this reader's rows */
   int failed;
+  int oom;                   /* the failure is "out of memory" */
   int interrupted;           /* hedge_interrupt was called during the load */
   long err_line;
   int cur_col, err_col;      /* the column being read; the one that failed (-1: the row) */
@@ -178,6 +259,17 @@ static int part_fail(Part *p, const char *fmt, ...) {
     p->err_col = p->cur_col;
   }
   return -1;
+}
+
+static int part_oom(Part *p) {
+  if (!p->failed) p->oom = 1;
+  return part_fail(p, "out of memory (keeping the text of the attribute columns)");
+}
+
+static int text_field(Part *p, int col, CsvField *f) {
+  char why[160];
+  if (!bad_text(f->p, f->len, 0, why, sizeof why)) return 0;
+  return part_fail(p, "column '%s': %s", p->L->header[col]->s, why);
 }
 
 static int entity_field(H *h, Part *p, ColMap *c, CsvField *f, uint32_t *out) {
@@ -269,13 +361,18 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         }
         break;
       case C_ATTR: {
-        if (x->len == 0 || p->textual[i]) break;   /* empty: nil; textual: the second pass */
+        /* the text is kept until the end of the load: if the column turns
+        ** out not to be all numbers, its values are strings */
+        if (!c->has_unit && side_put(p->side, x->p, x->len)) return part_oom(p);
+        if (x->len == 0) break;   /* empty: nil */
+        if (p->textual[i]) { if (text_field(p, col, x)) return -1; break; }
         if (csv_parse_double(x->p, x->len, &v)) { t->cols.p[c->attr].nums[r] = v * (c->has_unit ? c->factor : 1); break; }
         if (c->has_unit) {
           char q[80];
           quote(q, sizeof q, x->p, x->len);
           return part_fail(p, "column '%s': '%s' is not a number", L->header[col]->s, q);
         }
+        if (text_field(p, col, x)) return -1;
         p->textual[i] = 1;   /* not every value is a number: strings */
         break;
       }
@@ -289,20 +386,41 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
   return 0;
 }
 
+/* Opens the file once: everything the load reads comes from this one
+** descriptor (the parallel halves and the pre-pass pread it too). */
 static void open_csv(H *h, Load *L) {
   char err[512];
-  L->csv = csv_open(L->path, hx_hook, h, err, sizeof err);
-  if (!L->csv) hx_error_at(h, L->stmt->loc, "%s", err);
+  int fd = files_open(h, L->path, L->shown, L->stmt->loc, "load");
+  L->csv = csv_open_fd(fd, 1, CSV_DEFAULT_BUFSIZE, hx_hook, h, err, sizeof err);
+  if (!L->csv) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "cannot open '%s': out of memory", L->shown);
+  csv_set_max_record(L->csv, h->max_record);
+}
+
+/* Stops a long load on hedge_interrupt or the step limit (a load charges
+** a step per row and per header column). */
+static void load_check(H *h, Load *L) {
+  if (atomic_load(&h->interrupted)) {
+    h->fatal = 1;
+    hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
+  }
+  if ((h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) hx_limit_error(h, L->stmt->loc);
+}
+
+/* The reader's "LINE: what" as "FILE:LINE: error: what". */
+static void csv_message(H *h, Load *L, const char *err) {
+  const char *colon = strstr(err, ": ");
+  h->err.n = 0;
+  if (colon) buf_printf(h, &h->err, "%s:%.*s: error: %s", L->shown, (int)(colon - err), err, colon + 2);
+  else buf_printf(h, &h->err, "%s: error: %s", L->shown, err);
 }
 
 static int next_row(H *h, Load *L, CsvField **f) {
   char err[512];
   int n = csv_next(L->csv, f, &L->line, err, sizeof err);
   if (n < 0) {
-    h->err.n = 0;
-    buf_printf(h, &h->err, "%s:%s", L->shown, err);
+    csv_message(h, L, err);
     hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
-    hx_throw(h, HEDGE_ERROR);
+    hx_throw(h, strstr(err, "out of memory") ? HEDGE_EMEMORY : HEDGE_ERROR);
   }
   return n;
 }
@@ -313,6 +431,7 @@ static void plan(H *h, Load *L) {
   int n = next_row(h, L, &f);
   if (n == 0) hx_error_at(h, L->stmt->loc, "'%s' is empty: a CSV file starts with a header line", L->shown);
   L->nheader = n;
+  if (n > HX_MAX_COLUMNS) row_error(h, L, "the header has %d columns; a file may have at most %d", n, HX_MAX_COLUMNS);
   L->header = arena_alloc(h, &h->temp, (size_t)n * sizeof(HStr *));
   FieldList *map = &L->stmt->u.load.map;
   /* one ColMap per CSV column, plus one per mapping of a column mapped before */
@@ -322,10 +441,25 @@ static void plan(H *h, Load *L) {
   L->ncols = n;
   uint8_t *mapped = arena_alloc(h, &h->temp, (size_t)n);
   memset(mapped, 0, (size_t)n);
+  h->steps += (uint64_t)n;
+  load_check(h, L);
+  /* duplicate names through a hash of the interned names: O(n), not n^2 */
+  uint32_t hcap = 16;
+  while (hcap < (uint32_t)n * 2) hcap *= 2;
+  HStr **seen = arena_alloc(h, &h->temp, hcap * sizeof(HStr *));
+  memset(seen, 0, hcap * sizeof(HStr *));
   for (int i = 0; i < n; i++) {
-    L->header[i] = hx_intern(h, f[i].p, f[i].len);
-    for (int j = 0; j < i; j++)
-      if (L->header[j] == L->header[i]) hx_error_at(h, L->stmt->loc, "'%s' has two columns named '%s'", L->shown, L->header[i]->s);
+    char why[160];
+    if (bad_text(f[i].p, f[i].len, 1, why, sizeof why)) {
+      quote_row(&L->quote, f, n, i);
+      row_error(h, L, "column %d of the header: %s", i + 1, why);
+    }
+    HStr *name = L->header[i] = hx_intern(h, f[i].p, f[i].len);
+    uint32_t k = (uint32_t)(((uintptr_t)name >> 4) * 0x9E3779B1u) & (hcap - 1);
+    while (seen[k] && seen[k] != name) k = (k + 1) & (hcap - 1);
+    if (seen[k]) hx_error_at(h, L->stmt->loc, "'%s' has two columns named '%s'", L->shown, name->s);
+    seen[k] = name;
+    if ((i & 1023) == 1023) load_check(h, L);
   }
   World *w = h->world;
   int kind = L->kind;
@@ -410,6 +544,30 @@ static void plan(H *h, Load *L) {
     const char *miss = !have[C_ENT_A] ? "lender" : !have[C_ENT_B] ? "borrower" : !have[C_VALUE] ? "principal" : NULL;
     if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the loans: map a column to it (%s: COLUMN)", L->shown, miss, miss);
   }
+  {
+    Table *t = &w->t[kind];
+    /* columns the table lacks so far, through a hash of the ones it has */
+    int fresh = 0;
+    uint32_t ecap = 16;
+    while (ecap < t->cols.n * 2 + 2) ecap *= 2;
+    HStr **have_col = arena_alloc(h, &h->temp, ecap * sizeof(HStr *));
+    memset(have_col, 0, ecap * sizeof(HStr *));
+    for (uint32_t k = 0; k < t->cols.n; k++) {
+      HStr *name = t->cols.p[k].name;
+      uint32_t j = (uint32_t)(((uintptr_t)name >> 4) * 0x9E3779B1u) & (ecap - 1);
+      while (have_col[j] && have_col[j] != name) j = (j + 1) & (ecap - 1);
+      have_col[j] = name;
+    }
+    for (int i = 0; i < L->ncols; i++) {
+      ColMap *c = &L->cols[i];
+      if (c->role != C_ATTR) continue;
+      uint32_t j = (uint32_t)(((uintptr_t)c->field >> 4) * 0x9E3779B1u) & (ecap - 1);
+      while (have_col[j] && have_col[j] != c->field) j = (j + 1) & (ecap - 1);
+      fresh += !have_col[j];
+    }
+    if ((long)t->cols.n + fresh > HX_MAX_COLUMNS)
+      hx_error_at(h, L->stmt->loc, "'%s' would give the %s %ld attribute columns; at most %d", L->shown, kind_plural[kind], (long)t->cols.n + fresh, HX_MAX_COLUMNS);
+  }
   for (int i = 0; i < L->ncols; i++) {
     ColMap *c = &L->cols[i];
     if (c->role != C_ATTR) continue;
@@ -472,7 +630,7 @@ static void run_half(Half *w) {
       return;
     }
     if (r >= end) { part_fail(p, "internal: more rows than the pre-pass counted"); return; }
-    if ((r & 0xFFFF) == 0 && atomic_load(&w->h->interrupted)) {   /* Ctrl-C in a long load */
+    if ((r & 0xFFF) == 0 && atomic_load(&w->h->interrupted)) {   /* Ctrl-C in a long load */
       p->interrupted = 1;
       part_fail(p, "interrupted");
       return;
@@ -495,12 +653,10 @@ static void *half_main(void *ud) { run_half(ud); return NULL; }
 ** should be read serially. */
 typedef struct Plan2 { long long split; uint32_t rows1, rows2; long lines1; } Plan2;
 
-static int prepass(H *h, const char *path, long long start, long long size, Plan2 *pl) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
+static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
   size_t cap = 1u << 20;
   char *buf = hx_try_alloc(h, cap);
-  if (!buf) { close(fd); return 0; }
+  if (!buf) return 0;
   long long mid = start + (size - start) / 2, line_start = start, pos = 0;
   uint64_t rows1 = 0, rows2 = 0;
   long lines1 = 0;
@@ -508,6 +664,7 @@ static int prepass(H *h, const char *path, long long start, long long size, Plan
   pl->split = -1;
   /* the header too must hold no quote: it is one physical line then */
   for (long long off = 0; off < size && ok;) {
+    if (atomic_load(&h->interrupted)) { ok = 0; break; }   /* the serial read then stops */
     ssize_t n = pread(fd, buf, cap, (off_t)off);
     if (n <= 0) { ok = 0; break; }
     if (memchr(buf, '"', (size_t)n)) { ok = 0; break; }
@@ -534,7 +691,6 @@ static int prepass(H *h, const char *path, long long start, long long size, Plan
     if (!blank) { if (pl->split < 0) rows1++; else rows2++; }
   }
   hx_free(h, buf, cap);
-  close(fd);
   if (!ok || pl->split < 0 || pl->split >= size || rows1 + rows2 >= 0xfffffff0ULL) return 0;
   pl->rows1 = (uint32_t)rows1;
   pl->rows2 = (uint32_t)rows2;
@@ -551,7 +707,10 @@ static int load_parallel(H *h, Load *L) {
   long long header_end, size;
   if (!csv_progress(L->csv, &header_end, &size) || size - header_end < PAR_MIN_BYTES) return 0;
   Plan2 pl;
-  if (!prepass(h, L->path, header_end, size, &pl)) return 0;
+  if (!prepass(h, csv_fd(L->csv), header_end, size, &pl)) return 0;
+  /* a step per row, charged up front: the threads cannot raise */
+  h->steps += (uint64_t)pl.rows1 + pl.rows2;
+  load_check(h, L);
   Table *t = &h->world->t[kind];
   table_reserve(h, kind, L->first_row + pl.rows1 + pl.rows2);
   Half w[2];
@@ -569,15 +728,21 @@ static int load_parallel(H *h, Load *L) {
     memcpy(w[k].part.textual, L->textual, (size_t)L->ncols);
     w[k].first = L->first_row + (k ? pl.rows1 : 0);
     w[k].expect = k ? pl.rows2 : pl.rows1;
+    L->side[k].alloc = locked_hook;
+    L->side[k].ud = &lh;
+    L->side[k].first = w[k].first;
+    w[k].part.side = &L->side[k];
     long long off = k ? pl.split : header_end, len = k ? size - pl.split : pl.split - header_end;
-    w[k].part.csv = csv_open_range(L->path, off, len, first_line + (k ? pl.lines1 : 0), locked_hook, &lh, err, sizeof err);
+    w[k].part.csv = csv_open_range(L->csv, off, len, first_line + (k ? pl.lines1 : 0), locked_hook, &lh, err, sizeof err);
   }
   if (!w[0].part.csv || !w[1].part.csv) {
     csv_close(w[0].part.csv);
     csv_close(w[1].part.csv);
     pthread_mutex_destroy(&lh.mu);
+    h->steps -= (uint64_t)pl.rows1 + pl.rows2;   /* the serial read charges them */
     return 0;
   }
+  L->nside = 2;
   pthread_t tid;
   int threaded = pthread_create(&tid, NULL, half_main, &w[1]) == 0;
   run_half(&w[0]);
@@ -586,6 +751,7 @@ static int load_parallel(H *h, Load *L) {
   csv_close(w[0].part.csv);
   csv_close(w[1].part.csv);
   pthread_mutex_destroy(&lh.mu);
+  for (int k = 0; k < 2; k++) { L->side[k].alloc = hx_hook; L->side[k].ud = h; }   /* lh is gone */
   if (w[0].part.interrupted || w[1].part.interrupted) {
     h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
@@ -596,12 +762,12 @@ static int load_parallel(H *h, Load *L) {
       L->line = p->err_line;
       if (w[k].csv_error) {
         /* the reader's message starts with its line already */
-        h->err.n = 0;
-        buf_printf(h, &h->err, "%s:%s", L->shown, p->err);
+        csv_message(h, L, p->err);
         hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
         hx_throw(h, HEDGE_ERROR);
       }
       L->quote = p->quote;
+      if (p->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s' (%s:%ld)", L->shown, L->shown, L->line);
       row_error(h, L, "%s", p->err);
     }
     if (w[k].got != w[k].expect) row_error(h, L, "internal: the halves of the file disagree on their rows");
@@ -630,6 +796,11 @@ static void load_rows_serial(H *h, Load *L) {
   P.L = L;
   P.csv = L->csv;
   P.textual = L->textual;
+  L->side[0].alloc = hx_hook;
+  L->side[0].ud = h;
+  L->side[0].first = L->first_row;
+  L->nside = 1;
+  P.side = &L->side[0];
   while ((n = next_row(h, L, &f)) > 0) {
     if (sized && nextrow == L->first_row && csv_progress(L->csv, &after, &total) && after > before) {
       /* size the columns once from the first row's length: no copying as
@@ -639,10 +810,8 @@ static void load_rows_serial(H *h, Load *L) {
       if (est > 0 && est < 0x7fffffffLL && (uint64_t)t->n + (uint64_t)est < 0xfffffff0ULL)
         table_reserve(h, kind, t->n + (uint32_t)est);
     }
-    if (((nextrow - L->first_row) & 0xFFFF) == 0xFFFF && atomic_load(&h->interrupted)) {
-      h->fatal = 1;
-      hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
-    }
+    h->steps++;
+    if (((nextrow - L->first_row) & 0x3FF) == 0x3FF) load_check(h, L);
     if (h->progress && ((nextrow - L->first_row) & 0xFFFF) == 0xFFFF) {
       /* a load that takes over a second says how far it is */
       struct timespec t1;
@@ -670,6 +839,8 @@ static void load_rows_serial(H *h, Load *L) {
       quote_row(&L->quote, f, n, i);   /* for the errors of the key */
       if (x->len == 0) row_error(h, L, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
       if (x->len > HX_MAX_NAME) row_error(h, L, "column '%s': name too long", L->header[i]->s);
+      char why[160];
+      if (bad_text(x->p, x->len, 1, why, sizeof why)) row_error(h, L, "column '%s': %s", L->header[i]->s, why);
       HStr *name = hx_intern(h, x->p, x->len);
       Global *g = global_find(h, name);
       if (g) {
@@ -684,6 +855,7 @@ static void load_rows_serial(H *h, Load *L) {
     P.line = L->line;
     if (fill_row(h, &P, t, r, f)) {
       L->line = P.err_line;
+      if (P.oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s' (%s:%ld)", L->shown, L->shown, L->line);
       quote_row(&L->quote, f, n, P.err_col);
       row_error(h, L, "%s", P.err);
     }
@@ -696,27 +868,20 @@ static void load_rows(H *h, Load *L) {
   World *w = h->world;
   int kind = L->kind;
   Table *t = &w->t[kind];
-  CsvField *f;
-  int n;
   L->textual = arena_alloc(h, &h->temp, (size_t)L->ncols);
   for (int i = 0; i < L->ncols; i++) L->textual[i] = (uint8_t)L->cols[i].textual;
   if (!load_parallel(h, L)) load_rows_serial(h, L);
   int any_text = 0;
   for (int i = 0; i < L->ncols; i++) if (L->textual[i]) { L->cols[i].textual = 1; any_text = 1; }
   if (any_text) {
-    /* second pass: columns that are not all numbers hold strings */
-    csv_close(L->csv);
-    L->csv = NULL;
-    open_csv(h, L);
-    CsvField *hf;
-    next_row(h, L, &hf);
-    uint32_t r = L->first_row;
+    /* columns that are not all numbers hold strings: box them, then give
+    ** every row of this load its text, kept as the rows were read */
     for (int i = 0; i < L->ncols; i++) {
       ColMap *c = &L->cols[i];
       if (c->role == C_ATTR && c->textual) {
         Column *col = &t->cols.p[c->attr];
         if (col->is_num) {
-          /* box the column: numbers become nil before the string pass */
+          /* box the column: numbers become nil before the strings arrive */
           Value *v = hx_alloc(h, (size_t)col->cap * sizeof(Value));
           for (uint32_t k = 0; k < t->n; k++) v[k] = (k < L->first_row && !isnan(col->nums[k])) ? v_qty(col->nums[k], col->dim) : v_nil();
           hx_free(h, col->nums, (size_t)col->cap * sizeof(double));
@@ -726,14 +891,20 @@ static void load_rows(H *h, Load *L) {
         }
       }
     }
-    while ((n = next_row(h, L, &f)) > 0) {
-      if (n == 1 && f[0].len == 0 && L->nheader != 1) continue;
-      for (int i = 0; i < L->ncols; i++) {
-        ColMap *c = &L->cols[i];
-        if (c->src >= n || c->role != C_ATTR || !c->textual || f[c->src].len == 0) continue;
-        t->cols.p[c->attr].vals[r] = v_str(hx_intern(h, f[c->src].p, f[c->src].len));
+    for (int k = 0; k < L->nside; k++) {
+      Side *sd = &L->side[k];
+      size_t pos = 0;
+      for (uint32_t r = sd->first; pos < sd->n; r++) {
+        if (r >= t->n) row_error(h, L, "internal: more attribute texts than rows");
+        for (int i = 0; i < L->ncols; i++) {
+          ColMap *c = &L->cols[i];
+          if (c->role != C_ATTR || c->has_unit) continue;
+          size_t len = side_get(sd, &pos);
+          if (c->textual && len) t->cols.p[c->attr].vals[r] = v_str(hx_intern(h, sd->p + pos, len));
+          pos += len;
+        }
+        if ((++h->steps & 0x3FF) == 0) load_check(h, L);
       }
-      r++;
     }
   }
   world_changed(h);
@@ -750,20 +921,27 @@ void exec_load(H *h, Node *s) {
   Load L;
   memset(&L, 0, sizeof L);
   L.stmt = s;
+  h->here = s->loc;   /* memory errors during the load point here */
   L.kind = s->u.load.ekind;
   L.shown = s->u.load.path->s;
+  files_require(h, s->loc, 4, "load", s->u.load.path->s);
   char *found = find_file(h, s->loc.src, s->u.load.path->s, 0);
   if (!found) {
+    /* not found: open it anyway, for the reason (missing, a FIFO, ...) */
     char b[4096];
     const char *dir = h->sources.p[s->loc.src]->dir;
-    snprintf(b, sizeof b, "%s/%s", dir, s->u.load.path->s);
+    if (s->u.load.path->s[0] == '/') snprintf(b, sizeof b, "%s", s->u.load.path->s);
+    else snprintf(b, sizeof b, "%s/%s", dir, s->u.load.path->s);
     found = arena_strdup(h, &h->temp, b, strlen(b));
   }
   L.path = found;
   L.first_row = h->world->t[L.kind].n;
   int st = hx_pcall(h, load_body, &L);
   csv_close(L.csv);
-  for (int k = 0; k < 2; k++) codemap_free(h, &L.codes[k]);
+  for (int k = 0; k < 2; k++) {
+    codemap_free(h, &L.codes[k]);
+    hx_hook(h, L.side[k].p, L.side[k].cap, 0);
+  }
   if (st != HEDGE_OK) {
     /* nothing from this file stays: cut the table back (the caller's
     ** boundary also rolls back the globals it declared) */

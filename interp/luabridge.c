@@ -46,11 +46,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 #include "core.h"
 #include "value.h"
 #include "units.h"
 #include "ast.h"
 #include "world.h"
+#include "hfile.h"
 #include "eval.h"
 #include "stdfast.h"
 #include "lex.h"
@@ -75,6 +78,8 @@ struct LuaBridge {
   H *h;
   lua_State *cur;        /* thread of the innermost bridge function now running
                             hedge code (NULL: none, use L) */
+  lua_State *volatile running;  /* innermost coroutine being resumed (NULL:
+                            none): hedge_interrupt hooks it too */
   Node *site;            /* innermost hedge call site that entered Lua */
   Loc siteloc;           /* where Lua was entered when site is NULL (`use`) */
   int broken;            /* a Lua panic happened: the state is unusable */
@@ -617,8 +622,7 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
     lua_pop(L, 1);
     if (steps) h->fatal = 1;
     if (steps)   /* the count hook's: worded as the evaluator's own */
-      hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)",
-                      (unsigned long long)h->max_steps);
+      hx_limit_error(h, loc);
     lua_rawgeti(L, idx, 1);
     lua_rawgeti(L, idx, 2);
     lua_rawgeti(L, idx, 3);
@@ -685,7 +689,8 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
   H *h = b->h;
   h->steps += (uint64_t)lua_gethookcount(L);
   int ref = atomic_load(&h->interrupted) ? b->ref_eint
-          : h->max_steps && h->steps > h->max_steps ? b->ref_elimit : LUA_NOREF;
+          : h->max_steps && h->steps > h->max_steps ? b->ref_elimit
+          : hx_time_up(h) ? b->ref_elimit : LUA_NOREF;
   if (ref == LUA_NOREF) return;
   /* From now on look at every instruction: Lua code that catches this
   ** error with pcall is stopped again at its very next instruction, so
@@ -701,7 +706,7 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
 ** both between calls). Coroutines keep theirs: only slower, not wrong. */
 static void hook_calm(LuaBridge *b, lua_State *L) {
   H *h = b->h;
-  if (!b->hook_fast || atomic_load(&h->interrupted) || (h->max_steps && h->steps > h->max_steps)) return;
+  if (!b->hook_fast || atomic_load(&h->interrupted) || (h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) return;
   lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
   if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
   b->hook_fast = 0;
@@ -716,7 +721,7 @@ static void hook_sync(LuaBridge *b, lua_State *L) {
     hook_calm(b, L);
     if (b->hook_fast) return;
   }
-  int want = h->max_steps != 0 || atomic_load(&h->interrupted);
+  int want = h->max_steps != 0 || h->deadline != 0 || atomic_load(&h->interrupted);
   if (want && !b->hooked) {
     lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
     if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
@@ -737,7 +742,120 @@ void lua_bridge_interrupt(H *h) {
   lua_State *L = b->cur ? b->cur : b->L;
   lua_sethook(L, l_hook, LUA_MASKCOUNT, 1);
   if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, 1);
+  lua_State *co = b->running;   /* a coroutine running now has a hook of its own */
+  if (co && co != L && co != b->L) lua_sethook(co, l_hook, LUA_MASKCOUNT, 1);
   b->hooked = 1;
+}
+
+/* ---- coroutines under the hook ----------------------------------------------
+** A Lua count hook belongs to one thread. A coroutine made while no hook
+** was set (no step limit) would never see hedge_interrupt, and one made
+** before hedge_set_limits would ignore the step limit (red-team F02). So
+** coroutine.resume and coroutine.wrap are replaced: every resume gives the
+** coroutine the resumer's hook, records it as the running coroutine (so
+** hedge_interrupt hooks it too), and after it returns, a pending interrupt
+** or limit is raised in the resumer (pcall-like resume cannot swallow it). */
+
+static void co_sync_hook(lua_State *L, lua_State *co) {
+  lua_Hook hk = lua_gethook(L);
+  int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+  if (lua_gethook(co) != hk || lua_gethookmask(co) != mask || lua_gethookcount(co) != count)
+    lua_sethook(co, hk, mask, count);
+}
+
+/* After a resume: raises the interrupt or limit that stopped it, if any. */
+static void co_check(lua_State *L, LuaBridge *b) {
+  H *h = b->h;
+  int ref = atomic_load(&h->interrupted) ? b->ref_eint
+          : (h->max_steps && h->steps > h->max_steps) || hx_time_up(h) ? b->ref_elimit : LUA_NOREF;
+  if (ref == LUA_NOREF) return;
+  lua_sethook(L, l_hook, LUA_MASKCOUNT, 1);
+  b->hook_fast = 1;
+  b->hooked = 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_error(L);
+}
+
+/* lcorolib's auxresume, with the hook and the running coroutine kept. */
+static int co_resume(lua_State *L, lua_State *co, int narg) {
+  LuaBridge *b = getb(L);
+  int status, nres;
+  if (!lua_checkstack(co, narg)) {
+    lua_pushliteral(L, "too many arguments to resume");
+    return -1;
+  }
+  lua_xmove(L, co, narg);
+  co_sync_hook(L, co);
+  lua_State *prev = b->running;
+  b->running = co;
+  status = lua_resume(co, L, narg, &nres);
+  b->running = prev;
+  if (status == LUA_OK || status == LUA_YIELD) {
+    if (!lua_checkstack(L, nres + 1)) {
+      lua_pop(co, nres);
+      lua_pushliteral(L, "too many results to resume");
+      return -1;
+    }
+    lua_xmove(co, L, nres);
+    return nres;
+  }
+  lua_xmove(co, L, 1);
+  return -1;
+}
+
+static int l_co_resume(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  luaL_argexpected(L, co, 1, "coroutine");
+  int r = co_resume(L, co, lua_gettop(L) - 1);
+  co_check(L, getb(L));
+  if (r < 0) {
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  lua_insert(L, -(r + 1));
+  return r + 1;
+}
+
+static int l_co_auxwrap(lua_State *L) {
+  lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+  int r = co_resume(L, co, lua_gettop(L));
+  co_check(L, getb(L));
+  if (r < 0) {
+    int stat = lua_status(co);
+    if (stat != LUA_OK && stat != LUA_YIELD) {
+      stat = lua_resetthread(co);
+      lua_xmove(co, L, 1);
+    }
+    if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+      luaL_where(L, 1);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+    }
+    return lua_error(L);
+  }
+  return r;
+}
+
+static int l_co_wrap(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_State *co = lua_newthread(L);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  lua_pushcclosure(L, l_co_auxwrap, 1);
+  return 1;
+}
+
+static void co_install(lua_State *L) {
+  lua_getglobal(L, LUA_COLIBNAME);
+  if (lua_istable(L, -1)) {
+    lua_pushcfunction(L, l_co_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, l_co_wrap);
+    lua_setfield(L, -2, "wrap");
+  }
+  lua_pop(L, 1);
 }
 
 /* Never reached by design (every Lua entry is protected); if it is, do not
@@ -1925,6 +2043,7 @@ static int l_setup(lua_State *L) {
   }
   lua_pushcfunction(L, l_print);
   lua_setglobal(L, "print");
+  co_install(L);
 
   b->ref_qtymt = make_meta(L, "hedge.qty", qty_meta, &b->qtymt_p);
   b->ref_datemt = make_meta(L, "hedge.date", date_meta, &b->datemt_p);
@@ -1988,6 +2107,8 @@ typedef struct LMod {
   int status;      /* of lua_pcall */
   int phase;       /* 0: entries on top; 1: load failed (message); 2: not a table (type name) */
   int loadst;      /* status of luaL_loadfilex */
+  const char *text;  /* the file's contents, already read (NULL: read path) */
+  size_t len;
   size_t done;     /* entries registered so far */
 } LMod;
 
@@ -2006,7 +2127,12 @@ static int load_tramp(lua_State *L) {
   LMod *m = lua_touserdata(L, 1);
   LuaBridge *b = m->b;
   lua_settop(L, 0);
-  int st = luaL_loadfilex(L, m->path, "t");
+  int st;
+  if (m->text) {
+    lua_pushfstring(L, "@%s", m->path);
+    st = luaL_loadbufferx(L, m->text, m->len, lua_tostring(L, -1), "t");
+    lua_remove(L, -2);
+  } else st = luaL_loadfilex(L, m->path, "t");
   if (st != LUA_OK) {
     m->phase = 1;
     m->loadst = st;
@@ -2198,7 +2324,12 @@ static void register_work(H *h, void *ud) {
 }
 
 /* Loads a chunk returning a table of functions and registers them. */
+static void load_module_text(H *h, const char *path, const char *text, size_t len, Loc loc, int is_stdlib);
 static void load_module(H *h, const char *path, Loc loc, int is_stdlib) {
+  load_module_text(h, path, NULL, 0, loc, is_stdlib);
+}
+
+static void load_module_text(H *h, const char *path, const char *text, size_t len, Loc loc, int is_stdlib) {
   LuaBridge *b = h->lua;
   if (!b || b->broken || b->closing || !b->L)
     hx_error_at(h, loc, "cannot load %s: Lua is not available", path);
@@ -2208,6 +2339,7 @@ static void load_module(H *h, const char *path, Loc loc, int is_stdlib) {
   LMod m;
   memset(&m, 0, sizeof m);
   m.b = b; m.L = L; m.path = path; m.loc = loc; m.is_stdlib = is_stdlib;
+  m.text = text; m.len = len;
   int base = lua_gettop(L);
   lua_pushcfunction(L, l_msgh);
   lua_pushcfunction(L, load_tramp);
@@ -2239,6 +2371,25 @@ static void load_module(H *h, const char *path, Loc loc, int is_stdlib) {
 
 void lua_use(H *h, const char *path, Loc loc) {
   load_module(h, path, loc, 0);
+}
+
+typedef struct UseCtx { const char *path, *text; size_t len; Loc loc; } UseCtx;
+static void use_body(H *h, void *ud) {
+  UseCtx *u = ud;
+  load_module_text(h, u->path, u->text, u->len, u->loc, 0);
+}
+
+void lua_use_fd(H *h, int fd, const char *path, Loc loc) {
+  char err[PATH_MAX + 160];
+  size_t len = 0;
+  int oom = 0;
+  char *text = hfile_read_all(fd, path, HX_MAX_SOURCE, hx_hook, h, &len, err, sizeof err, &oom);
+  close(fd);
+  if (!text) hx_error_status(h, oom ? HEDGE_EMEMORY : HEDGE_ERROR, loc, "%s", err);
+  UseCtx u = {path, text, len, loc};
+  int st = hx_pcall(h, use_body, &u);
+  hx_hook(h, text, len + 1, 0);
+  if (st != HEDGE_OK) hx_throw(h, st);
 }
 
 typedef struct OpenCtx { const char *dir; } OpenCtx;

@@ -4,6 +4,7 @@
 ** library returns. Exit codes: 0 success, 1 a rule (or test) failed,
 ** 2 an error (bad input, bad usage, a rule with status error).
 */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,12 @@ static const char usage[] =
   "  --allow-ffi          allow `extern` C functions (libffi)\n"
   "  --allow-io           give Lua extensions io, os and require\n"
   "  --no-color           no ANSI colours (also: NO_COLOR set, or not a terminal)\n"
+  "limits (for check, run, eval, test and the REPL; each ends in exit 2 with a\n"
+  "located message):\n"
+  "  --timeout SECONDS    wall-clock time per step (loading a file, a check, ...)\n"
+  "  --max-memory SIZE    memory the interpreter may hold (512M, 2G)\n"
+  "  --max-steps N        evaluation steps per step (10M); loading charges a step per row\n"
+  "  --max-record SIZE    longest CSV record a load accepts (default 64M)\n"
   "environment: HEDGE_PATH (folders for import/use), HEDGE_HISTORY (REPL history),\n"
   "             HEDGE_STDLIB (standard library folder), HEDGE_LOAD_THREADS=1 (read\n"
   "             CSV files in one thread), NO_COLOR\n"
@@ -44,6 +51,84 @@ static void progress_to(void *ud, const char *file, long rows, double fraction, 
   (void)ud;
   fprintf(stderr, "\rloading %s: %ld rows (%.0f%%)%s", file, rows, fraction * 100, done ? "\n" : "");
   fflush(stderr);
+}
+
+/* ---- limits ---------------------------------------------------------------------- */
+
+static void die_usage(const char *msg, const char *arg);
+
+CliLimits cli_limits;
+
+/* "512M" -> bytes (K M G T are powers of 1024; a trailing B or iB is allowed). */
+static int parse_size(const char *v, size_t *out) {
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || errno || !(x > 0)) return 0;
+  double mul = 1;
+  switch (*end) {
+    case 'k': case 'K': mul = 1024.0; end++; break;
+    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+  }
+  if (*end == 'i' && mul > 1) end++;
+  if (*end == 'B' || *end == 'b') end++;
+  if (*end) return 0;
+  x *= mul;
+  if (x < 1 || x > 1e18) return 0;
+  *out = (size_t)x;
+  return 1;
+}
+
+/* "10M" -> 10000000 (K M G B are powers of 1000). */
+static int parse_count(const char *v, uint64_t *out) {
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || errno || !(x >= 1)) return 0;
+  switch (*end) {
+    case 'k': case 'K': x *= 1e3; end++; break;
+    case 'm': case 'M': x *= 1e6; end++; break;
+    case 'g': case 'G': case 'b': case 'B': x *= 1e9; end++; break;
+    default: break;
+  }
+  if (*end || x > 1e18) return 0;
+  *out = (uint64_t)x;
+  return 1;
+}
+
+int cli_limit_option(const char *name, const char *val) {
+  if (!strcmp(name, "--timeout")) {
+    char *end;
+    errno = 0;
+    double x = strtod(val, &end);
+    if (end == val || *end || errno || !(x > 0) || x > 1e8) die_usage("--timeout takes a number of seconds, not", val);
+    cli_limits.seconds = x;
+    return 1;
+  }
+  if (!strcmp(name, "--max-memory")) {
+    if (!parse_size(val, &cli_limits.memory)) die_usage("--max-memory takes a size (512M, 2G), not", val);
+    if (cli_limits.memory < (8u << 20)) die_usage("--max-memory must be at least 8M (the standard library needs it), not", val);
+    return 1;
+  }
+  if (!strcmp(name, "--max-steps")) {
+    if (!parse_count(val, &cli_limits.steps)) die_usage("--max-steps takes a count (1000000, 10M), not", val);
+    return 1;
+  }
+  if (!strcmp(name, "--max-record")) {
+    if (!parse_size(val, &cli_limits.record)) die_usage("--max-record takes a size (1M, 64M), not", val);
+    return 1;
+  }
+  return 0;
+}
+
+void cli_apply_limits(hedge_Options *o) {
+  o->max_seconds = cli_limits.seconds;
+  o->max_memory = cli_limits.memory;
+  o->max_steps = cli_limits.steps;
+  o->max_record = cli_limits.record;
 }
 
 static int is_dir(const char *p) { struct stat st; return stat(p, &st) == 0 && S_ISDIR(st.st_mode); }
@@ -78,11 +163,12 @@ static void die_usage(const char *msg, const char *arg) {
 hedge_State *cli_open(unsigned caps, FILE *print_stream) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
-  o.capabilities = caps;
+  o.capabilities = caps | HEDGE_CAP_FILES;   /* the command line reads the files it is given */
   o.stdlib_dir = cli_stdlib_dir();
   o.search_path = getenv("HEDGE_PATH");
   o.print = print_to;
   o.print_ud = print_stream;
+  cli_apply_limits(&o);
   /* HEDGE_LOAD_THREADS=1 reads every CSV file in one thread */
   const char *lt = getenv("HEDGE_LOAD_THREADS");
   if (lt && *lt) o.load_threads = atoi(lt);
@@ -143,11 +229,13 @@ int main(int argc, char **argv) {
       if (nl >= sizeof name) die_usage("unknown option", a);
       memcpy(name, a, nl);
       name[nl] = 0;
-      int takes = !strcmp(name, "--format") || !strcmp(name, "--scenario") || !strcmp(name, "--rule") || !strcmp(name, "--compare");
+      int takes = !strcmp(name, "--format") || !strcmp(name, "--scenario") || !strcmp(name, "--rule") || !strcmp(name, "--compare") ||
+                  !strcmp(name, "--timeout") || !strcmp(name, "--max-memory") || !strcmp(name, "--max-steps") || !strcmp(name, "--max-record");
       if (!takes) die_usage("unknown option", a);
       if (eq) val = eq + 1;
       else if (i + 1 < argc) val = argv[++i];
       else die_usage("missing value after", a);
+      if (cli_limit_option(name, val)) continue;
       if (!strcmp(name, "--format")) {
         if (strcmp(val, "text") && strcmp(val, "json")) die_usage("--format takes text or json, not", val);
         format = val;

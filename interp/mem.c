@@ -20,7 +20,7 @@ void *hx_try_alloc(H *h, size_t n) {
 }
 
 _Noreturn static void out_of_memory(H *h, size_t n) {
-  Loc none = {-1, 0, 0};
+  Loc none = h->here;   /* where evaluation was, if it was */
   h->fatal = 1;
   if (h->mem_cap && h->mem_used + n > h->mem_cap)
     hx_error_status(h, HEDGE_EMEMORY, none, "memory limit reached (%zu bytes)", h->mem_cap);

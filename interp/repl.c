@@ -153,10 +153,11 @@ static void repl_error(const char *fmt, const char *a, const char *b) {
 static hedge_State *open_state(void) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
-  o.capabilities = R.caps;
+  o.capabilities = R.caps | HEDGE_CAP_FILES;
   o.stdlib_dir = cli_stdlib_dir();
   o.search_path = getenv("HEDGE_PATH");
   o.print = print_hook;
+  cli_apply_limits(&o);
   char err[1024];
   hedge_State *H = hedge_open(&o, err, sizeof err);
   if (!H) fprintf(stderr, "hedge: cannot start: %s\n", err);

@@ -188,7 +188,7 @@ int world_column(H *h, int kind, HStr *name, int numeric, int dim) {
   Table *t = &h->world->t[kind];
   int ci = find_col(t, name);
   if (ci >= 0) return ci;
-  if (t->cols.n >= 30000) hx_error_at(h, (Loc){-1, 0, 0}, "too many attribute columns");
+  if (t->cols.n >= HX_MAX_COLUMNS) hx_error_at(h, (Loc){-1, 0, 0}, "too many attribute columns");
   Column c;
   memset(&c, 0, sizeof c);
   c.name = name;

@@ -300,7 +300,7 @@ static void test_open_errors(void)
           "message: %s", err);
     r = csv_open("/tmp", test_alloc, &h, err, sizeof err);
     CHECK(r == NULL, "open of a directory succeeded");
-    CHECK(strcmp(err, "cannot open '/tmp': Is a directory") == 0, "message: %s", err);
+    CHECK(strcmp(err, "cannot open '/tmp': it is a folder, not a regular file") == 0, "message: %s", err);
     /* a tiny err buffer is truncated, not overrun */
     {
         char small[8];

@@ -15,17 +15,17 @@ UNIT_BUILD ?= build
 UNIT_CFLAGS = $(CFLAGS) -iquote interp
 FFI_LIBS ?= -lffi -ldl
 
-CSV_SRC = interp/csv.c interp/csv.h
+CSV_SRC = interp/csv.c interp/csv.h interp/hfile.c interp/hfile.h
 FFI_SRC = interp/ffi.c interp/ffi.h
 
 $(UNIT_BUILD)/test_csv: tests/unit/test_csv.c $(CSV_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ tests/unit/test_csv.c interp/csv.c $(LDFLAGS) -lm
+	$(CC) $(UNIT_CFLAGS) -o $@ tests/unit/test_csv.c interp/csv.c interp/hfile.c $(LDFLAGS) -lm
 
 # Same tests against the scanner used where SSE2 is missing.
 $(UNIT_BUILD)/test_csv_portable: tests/unit/test_csv.c $(CSV_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -DHX_CSV_NO_SIMD -o $@ tests/unit/test_csv.c interp/csv.c $(LDFLAGS) -lm
+	$(CC) $(UNIT_CFLAGS) -DHX_CSV_NO_SIMD -o $@ tests/unit/test_csv.c interp/csv.c interp/hfile.c $(LDFLAGS) -lm
 
 # -rdynamic: the test calls functions of its own through dlopen(NULL).
 $(UNIT_BUILD)/test_ffi: tests/unit/test_ffi.c $(FFI_SRC)
@@ -34,7 +34,7 @@ $(UNIT_BUILD)/test_ffi: tests/unit/test_ffi.c $(FFI_SRC)
 
 $(UNIT_BUILD)/csvspeed: bench/csvspeed.c $(CSV_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ bench/csvspeed.c interp/csv.c $(LDFLAGS)
+	$(CC) $(UNIT_CFLAGS) -o $@ bench/csvspeed.c interp/csv.c interp/hfile.c $(LDFLAGS)
 
 unit-csv: $(UNIT_BUILD)/test_csv $(UNIT_BUILD)/test_csv_portable
 	$(UNIT_BUILD)/test_csv
