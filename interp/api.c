@@ -13,6 +13,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "csv.h"
+#include "lex.h"
 
 #ifndef HEDGE_STDLIB_DIR
 #define HEDGE_STDLIB_DIR "/usr/local/share/hedge/stdlib"
@@ -112,7 +113,22 @@ const char *hedge_errmsg(hedge_State *h) {
 
 /* Runs f under a boundary with a program mark: on error, everything the
 ** call added is rolled back. */
+static void busy_message(H *h, void *ud) {
+  (void)ud;
+  h->err.n = 0;
+  buf_puts(h, &h->err, "error: the state is already running a call (a host function or hook may not call the API on its own state)");
+  buf_cstr(h, &h->err);
+}
+
 static int guarded(H *h, void (*f)(H *h, void *ud), void *ud) {
+  if (h->protect) {
+    /* called from inside a running call (a host function, a print or
+    ** progress hook): its world may be a scenario's, and rolling back
+    ** would undo this call silently. Refused. */
+    hx_pcall(h, busy_message, NULL);   /* its own boundary: never unwinds the running call */
+    h->err_status = HEDGE_EUSAGE;
+    return HEDGE_EUSAGE;
+  }
   h->err_status = HEDGE_OK;
   h->steps = 0;
   hx_deadline_start(h);
@@ -450,14 +466,19 @@ int hedge_test(hedge_State *h, int json, const char **text, int *passed, int *fa
 
 typedef struct RegCtx { const char *name, *params; hedge_CFunction fn; void *ud; } RegCtx;
 
+/* An identifier a hedge program can write: [A-Za-z_][A-Za-z0-9_]*, not a
+** keyword, at most HX_MAX_NAME bytes. */
+static int callable_name(const char *s, size_t n) {
+  if (n == 0 || n > HX_MAX_NAME || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || (s[i] >= '0' && s[i] <= '9'))) return 0;
+  return kw_lookup(s, n) == TK_IDENT;
+}
+
 static void reg_body(H *h, void *ud) {
   RegCtx *c = ud;
-  const char *s = c->name;
-  if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-    hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%s' is not a valid name", c->name);
-  for (const char *p = s; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || (*p >= '0' && *p <= '9')))
-      hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%s' is not a valid name", c->name);
+  if (!callable_name(c->name, strlen(c->name)))
+    hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%.80s' is not a name a program can call (a letter or _, then letters, digits or _; not a keyword)", c->name);
   /* the parameters first, straight into perm (the Function outlives this
   ** call; no heap temporary to leak if an allocation fails) */
   Param *params = NULL;
@@ -466,13 +487,21 @@ static void reg_body(H *h, void *ud) {
     const char *p = c->params ? c->params : "";
     uint32_t k = 0;
     while (*p) {
-      while (*p == ' ' || *p == ',') p++;
+      while (*p == ' ' || *p == '\t') p++;
+      if (!*p && k == 0) break;   /* "" or blanks: no parameters */
       const char *q = p;
-      while (*q && *q != ',' && *q != ' ') q++;
-      if (q > p) {
+      while (*q && *q != ',' && *q != ' ' && *q != '\t') q++;
+      const char *name_end = q;
+      const char *after = q;
+      while (*after == ' ' || *after == '\t') after++;
+      if (!callable_name(p, (size_t)(q - p)) || (*after && *after != ','))
+        hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: bad parameter list '%.80s' (names separated by commas, e.g. \"a, from, year\")", c->params);
+      q = *after == ',' ? after + 1 : after;
+      if (*after == ',' && !*q) hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: bad parameter list '%.80s' (a comma at the end)", c->params);
+      {
         if (pass) {
           memset(&params[k], 0, sizeof params[k]);
-          params[k].name = hx_intern(h, p, (size_t)(q - p));
+          params[k].name = hx_intern(h, p, (size_t)(name_end - p));
           params[k].loc = (Loc){-1, 0, 0};
         }
         k++;

@@ -7,6 +7,7 @@
 #ifndef CORE_H
 #define CORE_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +158,10 @@ struct hedge_State {
   int fatal;                   /* the error stops the whole call (interrupt,
                                   step limit, memory), not just one rule */
   char *stack_base;            /* C stack at the outermost boundary */
+  size_t stack_budget;         /* C stack the call may use below stack_base */
+  void *stack_lo;              /* lowest address of the calling thread's stack */
+  pthread_t stack_thread;      /* the thread stack_lo belongs to */
+  int stack_known;
   void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
   void *progress_ud;
   int load_threads;            /* hedge_Options.load_threads */
@@ -180,7 +185,7 @@ void hx_deadline_start(H *h);
 /* (see hx_stack_error) */
 static inline void hx_check_stack(H *h, Loc loc) {
   char here;
-  if (h->stack_base && (size_t)(h->stack_base > &here ? h->stack_base - &here : &here - h->stack_base) > HX_C_STACK)
+  if (h->stack_base && (size_t)(h->stack_base > &here ? h->stack_base - &here : &here - h->stack_base) > h->stack_budget)
     hx_stack_error(h, loc);
 }
 

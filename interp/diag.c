@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include "core.h"
 #include "lex.h"
 
@@ -147,11 +148,42 @@ _Noreturn void hx_stack_error(H *h, Loc loc) {
   hx_error_at(h, loc, "nesting too deep: this expression is nested or chained too deeply to evaluate");
 }
 
+/* C stack the interpreter may use below here: HX_C_STACK, or half of what
+** the calling thread has left when that is less (a host thread with a
+** 128 KiB stack, red-team F11). The thread's stack bounds are read once per
+** thread (pthread_getattr_np reads /proc on the main thread). */
+static size_t stack_budget(H *h, char *here) {
+  size_t budget = HX_C_STACK;
+#if defined(__linux__) && defined(__GLIBC__)
+  pthread_t self = pthread_self();
+  if (!h->stack_known || !pthread_equal(h->stack_thread, self)) {
+    pthread_attr_t a;
+    h->stack_lo = NULL;
+    if (pthread_getattr_np(self, &a) == 0) {
+      void *lo;
+      size_t sz;
+      if (pthread_attr_getstack(&a, &lo, &sz) == 0) h->stack_lo = lo;
+      pthread_attr_destroy(&a);
+    }
+    h->stack_thread = self;
+    h->stack_known = 1;
+  }
+  if (h->stack_lo && here > (char *)h->stack_lo) {
+    size_t left = (size_t)(here - (char *)h->stack_lo);
+    if (left / 2 < budget) budget = left / 2;
+  }
+#else
+  (void)h; (void)here;
+#endif
+  return budget;
+}
+
 int hx_pcall(H *h, void (*f)(H *h, void *ud), void *ud) {
   Protect p;
   if (!h->protect) {   /* an outermost call: a fresh start */
     h->fatal = 0;
     h->stack_base = (char *)&p;
+    h->stack_budget = stack_budget(h, (char *)&p);
   }
   p.prev = h->protect;
   p.status = HEDGE_OK;

@@ -337,11 +337,12 @@ static Value agg_result(H *h, Agg *a, Loc loc) {
   static const char *const names[] = {"", "sum", "count", "min", "max", "avg", "all", "any", "argmax", "argmin", "list"};
   switch (a->kind) {
     case AGG_SUM:
-      if (isinf(ksum_get(&a->sum))) hx_error_at(h, loc, "number too large: the sum overflows");
+      if (!isfinite(ksum_get(&a->sum))) hx_error_at(h, loc, "number too large: the sum overflows");
       return v_qty(ksum_get(&a->sum), a->dim);
     case AGG_COUNT: return v_num((double)a->n);
     case AGG_AVG:
       if (!a->n) hx_error_at(h, loc, "avg of nothing: the collection is empty");
+      if (!isfinite(ksum_get(&a->sum))) hx_error_at(h, loc, "number too large: the sum overflows");
       return v_qty(ksum_get(&a->sum) / (double)a->n, a->dim);
     case AGG_ALL: case AGG_ANY: return v_bool(a->result_bool);
     case AGG_MIN: case AGG_MAX: case AGG_ARGMAX: case AGG_ARGMIN:
@@ -646,6 +647,8 @@ static Value call_extern(H *h, Function *f, CallArgs *a) {
         break;
       case HFFI_STRING:
         if (v.tag != T_STR) hx_error_at(h, loc, "%s: argument %d must be a string, got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
+        if (memchr(v.as.str->s, 0, v.as.str->len))
+          hx_error_at(h, loc, "%s: argument %d holds a NUL character (\\u{0}); a C string would end there", f->name->s, i + 1);
         args[i].s = v.as.str->s;
         break;
       default: break;
@@ -654,7 +657,9 @@ static Value call_extern(H *h, Function *f, CallArgs *a) {
   hffi_call(fn, args, &ret);
   switch (hffi_ret(fn)) {
     case HFFI_INT: case HFFI_LONG: return v_num((double)ret.i);
-    case HFFI_DOUBLE: return v_num(ret.d);
+    case HFFI_DOUBLE:
+      if (!isfinite(ret.d)) hx_error_at(h, loc, "%s returned %s", f->name->s, isnan(ret.d) ? "not a number (NaN): hedge numbers are finite" : "an infinite number (number too large)");
+      return v_num(ret.d);
     case HFFI_BOOL: return v_bool(ret.i != 0);
     case HFFI_STRING: return ret.s ? v_str(hx_newstr(h, &h->temp, ret.s, strlen(ret.s))) : v_nil();
     default: return v_nil();
@@ -687,7 +692,10 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
       case T_BOOL: x->kind = HEDGE_VBOOL; x->number = v.as.b; break;
       case T_NUM: x->kind = HEDGE_VNUMBER; x->number = v.as.num; break;
       case T_QTY: x->kind = HEDGE_VQUANTITY; x->number = v.as.num; x->unit = dim_name(h, v.dim, units[j], sizeof units[j]); break;
-      case T_STR: x->kind = HEDGE_VSTRING; x->text = v.as.str->s; break;
+      case T_STR:
+        if (memchr(v.as.str->s, 0, v.as.str->len))
+          hx_error_at(h, loc, "%s: argument %u holds a NUL character (\\u{0}); a C string would end there", f->name->s, j + 1);
+        x->kind = HEDGE_VSTRING; x->text = v.as.str->s; break;
       case T_DATE: x->kind = HEDGE_VDATE; x->text = v_tostr(h, v, 0, NULL); break;
       case T_ENT: x->kind = HEDGE_VENTITY; x->text = v_tostr(h, v, 0, NULL); break;
       default: x->kind = HEDGE_VOTHER; x->text = v_tostr(h, v, 1, NULL); break;
@@ -697,7 +705,10 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
   memset(&res, 0, sizeof res);
   char err[512] = "";
   int rc = f->host(f->host_ud, args, (int)np, &res, err, sizeof err);
+  err[sizeof err - 1] = 0;   /* a host that filled errbuf without a NUL (strncpy) */
   if (rc != 0) hx_error_at(h, loc, "%s: %s", f->name->s, err[0] ? err : "host function failed");
+  if ((res.kind == HEDGE_VNUMBER || res.kind == HEDGE_VQUANTITY) && !isfinite(res.number))
+    hx_error_at(h, loc, "%s returned %s", f->name->s, isnan(res.number) ? "not a number (NaN): hedge numbers are finite" : "an infinite number (number too large)");
   switch (res.kind) {
     case HEDGE_VBOOL: return v_bool(res.number != 0);
     case HEDGE_VNUMBER: return v_num(res.number);
@@ -705,6 +716,7 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
       int dim; double fac;
       if (!res.unit || !units_lookup(h, res.unit, strlen(res.unit), &dim, &fac))
         hx_error_at(h, loc, "%s returned a quantity with an unknown unit '%s'", f->name->s, res.unit ? res.unit : "(null)");
+      if (!isfinite(res.number * fac)) hx_error_at(h, loc, "%s returned a quantity too large for hedge (number too large)", f->name->s);
       return v_qty(res.number * fac, dim);
     }
     case HEDGE_VSTRING: return res.text ? v_str(hx_newstr(h, &h->temp, res.text, strlen(res.text))) : v_nil();
@@ -724,10 +736,19 @@ Value call_function(H *h, Function *f, CallArgs *a) {
         ag.result_bool = ag.kind == AGG_ALL;
         return builtin_list_vec(h, a, &ag);
       }
-      return f->builtin(h, a);
+      {
+        Value r = f->builtin(h, a);
+        /* no built-in gives NaN or an infinity: an overflow is an error */
+        if ((r.tag == T_NUM || r.tag == T_QTY) && !isfinite(r.as.num))
+          hx_error_at(h, a->call ? a->call->loc : f->loc, "number too large: %s overflows", f->name->s);
+        return r;
+      }
     case F_LUA: {
       Value out;
-      if (f->fast && !h->native_off && stdfast_call(h, f, a, &out)) return out;
+      /* a native answer that is not finite goes the Lua way, whose
+      ** conversion reports it ("number too large"), as without the fast path */
+      if (f->fast && !h->native_off && stdfast_call(h, f, a, &out) &&
+          !((out.tag == T_NUM || out.tag == T_QTY) && !isfinite(out.as.num))) return out;
       return lua_call_function(h, f, a);
     }
     case F_EXTERN: return call_extern(h, f, a);

@@ -346,6 +346,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         if (x->len == 0) return part_fail(p, "column '%s' is empty (a %s needs it)", L->header[col]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
         if (number_field(p, col, x, &v)) return -1;
         v *= c->factor;
+        if (!isfinite(v)) return part_fail(p, "column '%s': number too large", L->header[col]->s);
         if (kind == K_LOAN && v < 0) return part_fail(p, "column '%s': a principal cannot be negative", L->header[col]->s);
         t->value[r] = v;
         break;
@@ -356,6 +357,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         if (x->len) {
           if (number_field(p, col, x, &v)) return -1;
           v *= c->factor;
+          if (!isfinite(v)) return part_fail(p, "column '%s': number too large", L->header[col]->s);
           if (!(v > 0)) return part_fail(p, "column '%s': a loan's term must be positive", L->header[col]->s);
           t->term[r] = v;
         }
@@ -366,7 +368,12 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         if (!c->has_unit && side_put(p->side, x->p, x->len)) return part_oom(p);
         if (x->len == 0) break;   /* empty: nil */
         if (p->textual[i]) { if (text_field(p, col, x)) return -1; break; }
-        if (csv_parse_double(x->p, x->len, &v)) { t->cols.p[c->attr].nums[r] = v * (c->has_unit ? c->factor : 1); break; }
+        if (csv_parse_double(x->p, x->len, &v)) {
+          v *= c->has_unit ? c->factor : 1;
+          if (!isfinite(v)) return part_fail(p, "column '%s': number too large", L->header[col]->s);
+          t->cols.p[c->attr].nums[r] = v;
+          break;
+        }
         if (c->has_unit) {
           char q[80];
           quote(q, sizeof q, x->p, x->len);

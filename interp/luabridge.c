@@ -390,11 +390,13 @@ static int lua_scalar(lua_State *L, LuaBridge *b, int idx, Value *v) {
   switch (lua_type(L, idx)) {
   case LUA_TNIL: *v = v_nil(); return 1;
   case LUA_TBOOLEAN: *v = v_bool(lua_toboolean(L, idx)); return 1;
-  case LUA_TNUMBER: *v = v_num((double)lua_tonumber(L, idx)); return 1;
+  case LUA_TNUMBER:   /* NaN and infinities: the full conversion says why not */
+    *v = v_num((double)lua_tonumber(L, idx));
+    return isfinite(v->as.num);
   case LUA_TUSERDATA:
     switch (udkind(L, b, idx, &p)) {
     case UD_QTY:
-      if (!dim_ok(b->h, ((LQty *)p)->dim)) return 0;
+      if (!dim_ok(b->h, ((LQty *)p)->dim) || !isfinite(((LQty *)p)->v)) return 0;
       *v = v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
       return 1;
     case UD_DATE: *v = v_date(((LDate *)p)->days, ((LDate *)p)->prec); return 1;
@@ -417,6 +419,12 @@ typedef struct Conv {
   const char *who;    /* prefix of messages ("in Lua function f"), or NULL */
   int returning;      /* a result (not an argument) is being converted */
 } Conv;
+
+/* Why a Lua number cannot be a hedge number: hedge numbers are finite. */
+static const char *nonfinite_text(double x) {
+  return isnan(x) ? "not a number (NaN): hedge numbers are finite"
+                  : "number too large (infinite): hedge numbers are finite";
+}
 
 _Noreturn static void conv_fail(Conv *c, const char *fmt, ...) {
   char msg[512];
@@ -558,11 +566,18 @@ static Value to_value(Conv *c, int idx, int depth) {
   LuaBridge *b = c->b;
   H *h = b->h;
   void *p;
+  /* a step per value converted: a DAG of tables (t = {t, t} 40 deep) is
+  ** 2^40 values, stopped by the step limit, the time limit or an interrupt */
+  hx_step(h, c->loc);
   switch (lua_type(L, idx)) {
   case LUA_TNONE:
   case LUA_TNIL: return v_nil();
   case LUA_TBOOLEAN: return v_bool(lua_toboolean(L, idx));
-  case LUA_TNUMBER: return v_num((double)lua_tonumber(L, idx));
+  case LUA_TNUMBER: {
+    double x = (double)lua_tonumber(L, idx);
+    if (!isfinite(x)) conv_fail(c, "%s", nonfinite_text(x));
+    return v_num(x);
+  }
   case LUA_TSTRING: {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
@@ -573,6 +588,7 @@ static Value to_value(Conv *c, int idx, int depth) {
     switch (udkind(L, b, idx, &p)) {
     case UD_QTY:
       if (!dim_ok(h, ((LQty *)p)->dim)) conv_fail(c, "a quantity whose unit no longer exists cannot cross to hedge");
+      if (!isfinite(((LQty *)p)->v)) conv_fail(c, "%s", nonfinite_text(((LQty *)p)->v));
       return v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
     case UD_DATE: return v_date(((LDate *)p)->days, ((LDate *)p)->prec);
     case UD_ENT:
@@ -1942,6 +1958,10 @@ static int l_print(lua_State *L) {
 /* load() of the sandbox: text chunks only, whatever mode is asked for. */
 static int l_load_text(lua_State *L) {
   int n = lua_gettop(L);
+  /* checked here, so the message names 'load' (not '?') */
+  int t = lua_type(L, 1);
+  if (t != LUA_TSTRING && t != LUA_TFUNCTION)
+    return luaL_error(L, "bad argument #1 to 'load' (string expected, got %s)", luaL_typename(L, 1));
   if (n < 3) lua_settop(L, 3);
   lua_pushliteral(L, "t");
   lua_replace(L, 3);

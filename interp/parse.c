@@ -139,9 +139,15 @@ static HStr *label_name(Parser *p) {
 static Node *expr(Parser *p);
 static Node *additive(Parser *p);
 
+/* One level of nesting: each expression (so each bracket, whose contents
+** are an expression), each unary operator. The outermost expression is
+** level 0, so brackets nest HX_MAX_NESTING deep, as documented. The C stack
+** is measured too: a host thread with a small stack gets this error rather
+** than a crash. */
 static void enter(Parser *p) {
-  if (++p->depth > HX_MAX_NESTING)
+  if (++p->depth > HX_MAX_NESTING + 1)
     hx_error_at(p->h, p->cur.loc, "nesting too deep (more than %d levels)", HX_MAX_NESTING);
+  hx_check_stack(p->h, p->cur.loc);
 }
 
 /* binder := IDENT 'in' additive */
@@ -170,7 +176,6 @@ static void comprehension(Parser *p, Compr *c, int body_required) {
 /* record := '{' [field {',' field} [',']] '}'   field := label ':' expr */
 static Node *record(Parser *p) {
   Node *n = new_node(p, N_REC, &p->cur);
-  enter(p);
   if (p->cur.kind == TK_LBRACE) opened(p);
   expect(p, TK_LBRACE, NULL);
   while (p->cur.kind != TK_RBRACE) {
@@ -190,7 +195,6 @@ static Node *record(Parser *p) {
   }
   expect(p, TK_RBRACE, NULL);
   closed(p);
-  p->depth--;
   return finish(p, n);
 }
 
@@ -254,20 +258,17 @@ static Node *primary(Parser *p) {
     case TK_NIL: advance(p); return finish(p, new_node(p, N_NIL, &t));
     case TK_IDENT: advance(p); n = new_node(p, N_NAME, &t); n->u.name = t.str; return finish(p, n);
     case TK_LPAREN: {
-      enter(p);
       opened(p);
       advance(p);
-      n = expr(p);
+      n = expr(p);   /* the level is the expression's */
       expect(p, TK_RPAREN, "to close '('");
       closed(p);
-      p->depth--;
       /* keep the parentheses in the span so reports quote them */
       n->start = t.start;
       n->end = p->prev_end;
       return n;
     }
     case TK_LBRACK: {
-      enter(p);
       opened(p);
       advance(p);
       n = new_node(p, N_LIST, &t);
@@ -280,7 +281,6 @@ static Node *primary(Parser *p) {
       }
       expect(p, TK_RBRACK, NULL);
       closed(p);
-      p->depth--;
       return finish(p, n);
     }
     case TK_LBRACE: return record(p);
@@ -310,9 +310,7 @@ static Node *postfix(Parser *p) {
       c->start = n->start;
       c->loc = n->loc;
       c->u.call.fn = n;
-      enter(p);
-      call_args(p, c);
-      p->depth--;
+      call_args(p, c);   /* each argument is an expression: a level */
       n = finish(p, c);
     } else if (t.kind == TK_LBRACK && !t.nl_before) {
       opened(p);
@@ -320,9 +318,7 @@ static Node *postfix(Parser *p) {
       Node *ix = new_node(p, N_INDEX, &t);
       ix->start = n->start;
       ix->u.index.obj = n;
-      enter(p);
       ix->u.index.index = expr(p);
-      p->depth--;
       expect(p, TK_RBRACK, "to close the index");
       closed(p);
       n = finish(p, ix);

@@ -4,6 +4,7 @@
 ** globals (let, fn) become pointers to their Global; entities and builtins
 ** become constants. Unknown names fail here, with "did you mean".
 */
+#include <math.h>
 #include <string.h>
 #include "eval.h"
 #include "units.h"
@@ -135,6 +136,7 @@ static void resolve(Scope *s, Node *n) {
     case N_QTY: {
       int dim; double f;
       units_resolve_src(h, n->u.qty.unit, n->u.qty.uloc, &dim, &f);
+      if (!isfinite(n->u.qty.v * f)) hx_error_at(h, n->loc, "number too large");
       n->u.qty.q = v_qty(n->u.qty.v * f, dim);
       return;
     }

@@ -3,6 +3,7 @@
 ** (volume), years (time); kg = 0.001 t, months = 1/12 years, days = 1/365
 ** years (SPEC section 3: 1 years = 12 months = 365 days).
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "units.h"
@@ -97,6 +98,7 @@ void units_declare(H *h, HStr *name, double factor, HStr *of, Loc loc, Loc namel
   int dim; double f;
   units_resolve_src(h, of, ofloc, &dim, &f);
   if (!(factor > 0)) hx_error_at(h, loc, "a unit's factor must be positive");
+  if (!isfinite(factor * f) || factor * f == 0) hx_error_at(h, loc, "number too large: the unit's size in %s is out of range", of->s);
   Unit x = {name, dim, factor * f, loc};
   vec_push(h, &h->units->units, x);
 }
@@ -150,10 +152,12 @@ static void resolve_unit(H *h, HStr *text, Loc loc, int at_part, int *dim, doubl
 
 void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
   resolve_unit(h, text, loc, 0, dim, factor);
+  if (!isfinite(*factor) || *factor == 0) hx_error_at(h, loc, "number too large: the unit '%s' is out of range", text->s);
 }
 
 void units_resolve_src(H *h, HStr *text, Loc loc, int *dim, double *factor) {
   resolve_unit(h, text, loc, 1, dim, factor);
+  if (!isfinite(*factor) || *factor == 0) hx_error_at(h, loc, "number too large: the unit '%s' is out of range", text->s);
 }
 
 static int combine(H *h, int a, int b, int sign) {

@@ -125,17 +125,22 @@ int v_compare(H *h, Value a, Value b, Loc loc) {
 static void shortest(char *out, size_t n, double d, int maxdigits) {
   char e[48];
   int p;
+  if (!isfinite(d)) {   /* never reached from hedge values; printing must not crash */
+    snprintf(out, n, "%s", isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+    return;
+  }
   for (p = 1; p <= 17; p++) {
     snprintf(e, sizeof e, "%.*e", p - 1, d);
     if (p >= maxdigits || strtod(e, NULL) == d) break;
   }
-  int exp10 = atoi(strchr(e, 'e') + 1);
+  const char *ex = strchr(e, 'e');
+  int exp10 = ex ? atoi(ex + 1) : 0;
   if (exp10 < -7 || exp10 >= 21) {
     /* mantissa without trailing zeros, exponent as %e writes it */
     char m[32];
     snprintf(m, sizeof m, "%.*e", p - 1, d);
     char *ep = strchr(m, 'e');
-    *ep = 0;
+    if (ep) *ep = 0;
     snprintf(out, n, "%se%c%02d", m, exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
     return;
   }

@@ -7,6 +7,7 @@
 #ifndef VALUE_H
 #define VALUE_H
 #include "core.h"
+#include <math.h>
 
 typedef enum {
   T_NIL, T_BOOL, T_NUM, T_QTY, T_STR, T_DATE, T_LIST, T_REC, T_ENT, T_FUNC, T_COLL
@@ -106,6 +107,8 @@ static inline void ksum_add(KSum *k, double x) {
   k->c += (k->s - (t - xv)) + (x - xv);
   k->s = t;
 }
-static inline double ksum_get(const KSum *k) { return k->s + k->c; }
+/* An overflowed sum stays infinite (never inf - inf = NaN): callers test
+** isfinite and report "number too large". */
+static inline double ksum_get(const KSum *k) { return isfinite(k->s) ? k->s + k->c : k->s; }
 
 #endif
