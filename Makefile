@@ -147,6 +147,7 @@ test: deps
 	run $(MAKE) --no-print-directory api-test; \
 	run python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); \
 	run python3 tests/csv/test_parallel_load.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan; \
+	run python3 tests/security/test_redteam.py --hedge $(TEST_HEDGE); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	python3 tests/summary.py $(TEST_LOG) 'make test' || rc=1; \
 	exit $$rc

@@ -262,7 +262,7 @@ static int run(Run *r) {
   o.alloc = counting_alloc;
   o.alloc_ud = &r->c;
   o.stdlib_dir = TEST_STDLIB;
-  o.capabilities = HEDGE_CAP_FFI;
+  o.capabilities = HEDGE_CAP_FFI | HEDGE_CAP_FILES;
   char err[256];
   r->H = hedge_open(&o, err, sizeof err);
   if (!r->H) {

@@ -22,6 +22,7 @@ static hedge_State *open_std(void) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
   o.stdlib_dir = TEST_STDLIB;
+  o.capabilities = HEDGE_CAP_FILES;   /* the tests load files (ext.lua, CSV) */
   char err[512];
   hedge_State *H = hedge_open(&o, err, sizeof err);
   if (!H) { printf("cannot open a state: %s\n", err); exit(1); }
@@ -230,6 +231,7 @@ static void test_open_close(void) {
   /* too small a memory cap to start */
   memset(&o, 0, sizeof o);
   o.stdlib_dir = TEST_STDLIB;
+  o.capabilities = HEDGE_CAP_FILES;   /* the tests load files (ext.lua, CSV) */
   o.max_memory = 64;
   H = hedge_open(&o, err, sizeof err);
   CHECK(H == NULL);
@@ -363,6 +365,7 @@ static void test_print(void) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
   o.stdlib_dir = TEST_STDLIB;
+  o.capabilities = HEDGE_CAP_FILES;   /* the tests load files (ext.lua, CSV) */
   o.print = print_hook;
   o.print_ud = &pr;
   hedge_State *H = hedge_open(&o, NULL, 0);

@@ -45,6 +45,7 @@ static hedge_State *open_limited(size_t max_memory, uint64_t max_steps, int max_
   hedge_Options o;
   memset(&o, 0, sizeof o);
   o.stdlib_dir = TEST_STDLIB;
+  o.capabilities = HEDGE_CAP_FILES;   /* the tests load files (ext.lua, CSV) */
   o.max_memory = max_memory;
   o.max_steps = max_steps;
   o.max_depth = max_depth;
@@ -296,6 +297,7 @@ static void test_interrupt_load(void) {
     hedge_Options o;
     memset(&o, 0, sizeof o);
     o.stdlib_dir = TEST_STDLIB;
+    o.capabilities = HEDGE_CAP_FILES;
     o.load_threads = threads;
     hedge_State *H = open_with(&o);
     const char *r = NULL;

@@ -72,6 +72,7 @@ static void *worker(void *ud) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
   o.stdlib_dir = TEST_STDLIB;
+  o.capabilities = HEDGE_CAP_FILES;   /* the tests load files (ext.lua, CSV) */
   o.max_steps = 100000000;
   char err[256];
   hedge_State *H = hedge_open(&o, err, sizeof err);
@@ -162,6 +163,7 @@ int main(void) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
   o.stdlib_dir = TEST_STDLIB;
+  o.capabilities = HEDGE_CAP_FILES;   /* the tests load files (ext.lua, CSV) */
   hedge_State *A = hedge_open(&o, NULL, 0), *B = hedge_open(&o, NULL, 0);
   EXPECT(-1, 0, A && B, NULL);
   if (A && B) {

@@ -151,6 +151,67 @@ def wide_header(c):
     c.run("run", "dup.hedge", timeout=30, seconds=10, has=["has two columns named 'c7'"])
 
 
+# ---- limits on the command line --------------------------------------------
+
+RUNAWAY = """partner A, B
+commodity c
+fn e(n) = if n <= 0 then 1 else e(n - 1) + e(n - 1)
+fn grow(x, n) = if n == 0 then len(x) else grow(x + x, n - 1)
+"""
+
+
+@case
+def cli_limits(c):
+    """--timeout, --max-steps, --max-memory for check, run, eval, test: exit 2
+    with a located message (the CLI had no limits: a runaway rule hung)."""
+    c.write("r.hedge", RUNAWAY + "rule r: e(60) > 0\n")
+    c.write("p.hedge", RUNAWAY + "print e(60)\n")
+    c.write("t.hedge", RUNAWAY + "rule r: e(60) > 0\ntest \"t\" {\n  expect pass r\n}\n")
+    c.write("m.hedge", RUNAWAY + "rule m: grow([1], 40) > 0\n")
+    c.run("check", "--timeout", "0.5", "r.hedge", timeout=20, seconds=15,
+          has=["r.hedge:3:", "error: time limit of 0.5 s reached", "ERROR r"])
+    c.run("check", "--max-steps", "1M", "r.hedge", timeout=20,
+          has=["r.hedge:3:", "error: step limit reached (1000000 evaluation steps)"])
+    c.run("check", "--format", "json", "--max-steps=100000", "r.hedge", timeout=20,
+          has=['"status": "error"', "step limit reached"])
+    c.run("check", "--max-memory", "16M", "m.hedge", timeout=30,
+          has=["m.hedge:4:", "memory limit reached (16777216 bytes)"])
+    c.run("run", "--timeout", "0.5", "p.hedge", timeout=20, has=["p.hedge:3:", "time limit of 0.5 s reached"])
+    c.run("run", "--max-steps", "10K", "p.hedge", timeout=20, has=["p.hedge:3:", "step limit reached (10000 evaluation steps)"])
+    c.run("eval", "--timeout=0.25", "e(60)", "p.hedge", timeout=20, has=["time limit of 0.25 s reached"])
+    c.run("test", "--max-steps", "1M", "t.hedge", timeout=20, has=["step limit reached"])
+    # a limit that is not reached changes nothing
+    c.write("ok.hedge", "partner A\nrule fine: 1 + 1 == 2\n")
+    c.run("check", "--timeout", "60", "--max-steps", "10M", "--max-memory", "512M", "ok.hedge", rc=0)
+    # bad values are usage errors
+    for flag, val in (("--timeout", "soon"), ("--timeout", "-1"), ("--max-memory", "lots"),
+                      ("--max-memory", "1K"), ("--max-steps", "0"), ("--max-record", "x")):
+        c.run("check", flag, val, "ok.hedge", has=[flag])
+
+
+@case
+def cli_limits_load(c):
+    """Loading charges a step per row and honours the time limit."""
+    c.write("rows.csv", "code\n" + "".join(f"P{i}\n" for i in range(5000)))
+    c.write("l.hedge", 'load partners from "rows.csv"\nprint count(p in partners)\n')
+    c.run("run", "--max-steps", "1000", "l.hedge", has=["l.hedge:1:1: error: step limit reached (1000 evaluation steps)"])
+    c.run("run", "--max-steps", "100K", "l.hedge", rc=0, has=["5000"])
+
+
+@case
+def repl_limits(c):
+    """The REPL takes the same limits; a runaway line stops, the session goes on."""
+    c.write("p.hedge", RUNAWAY)
+    # through a pipe the REPL exits 2 when a line failed
+    out = c.run("repl", "--max-steps", "1M", "p.hedge", rc=2, timeout=30,
+                stdin=b"e(60)\n1 + 1\n")
+    if "step limit reached" not in out or "2" not in out.splitlines():
+        raise Failure(f"the REPL did not stop e(60) and go on: {out[:600]!r}")
+    out = c.run("repl", "--timeout", "0.5", "p.hedge", rc=2, timeout=30, stdin=b"e(60)\n2 + 2\n")
+    if "time limit of 0.5 s reached" not in out or "4" not in out.splitlines():
+        raise Failure(f"the REPL did not stop e(60) at the time limit: {out[:600]!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hedge", default=os.environ.get("HEDGE", "./hedge"))
