@@ -478,7 +478,7 @@ static int callable_name(const char *s, size_t n) {
 static void reg_body(H *h, void *ud) {
   RegCtx *c = ud;
   if (!callable_name(c->name, strlen(c->name)))
-    hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%.80s' is not a name a program can call (a letter or _, then letters, digits or _; not a keyword)", c->name);
+    hx_error_at(h, (Loc){-1, 0, 0}, "hedge_register: '%.80s' is not a valid name (a letter or _, then letters, digits or _; not a keyword)", c->name);
   /* the parameters first, straight into perm (the Function outlives this
   ** call; no heap temporary to leak if an allocation fails) */
   Param *params = NULL;

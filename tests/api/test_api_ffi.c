@@ -159,7 +159,7 @@ static void test_ffi_on(void) {
 static void test_lua_io(void) {
   const char *r = NULL;
   /* without HEDGE_CAP_IO: io is absent, a `use` that reads at load fails */
-  hedge_State *H = open_caps(0);
+  hedge_State *H = open_caps(HEDGE_CAP_FILES);   /* `use` reads a file */
   CHECK_INT(hedge_load_string(H, "tests/api/use_io.hedge", "use \"io_at_load.lua\""), HEDGE_ERROR);
   CHECK_HAS(hedge_errmsg(H), "tests/api/use_io.hedge:1:1");
   CHECK_HAS(hedge_errmsg(H), "io");
@@ -175,12 +175,12 @@ static void test_lua_io(void) {
   hedge_close(H);
 
   /* FFI alone does not grant io */
-  H = open_caps(HEDGE_CAP_FFI);
+  H = open_caps(HEDGE_CAP_FFI | HEDGE_CAP_FILES);
   CHECK_INT(hedge_load_string(H, "tests/api/use_io.hedge", "use \"io_at_load.lua\""), HEDGE_ERROR);
   hedge_close(H);
 
   /* with HEDGE_CAP_IO: both work */
-  H = open_caps(HEDGE_CAP_IO);
+  H = open_caps(HEDGE_CAP_IO | HEDGE_CAP_FILES);
   CHECK_INT(hedge_load_string(H, "tests/api/use_io.hedge", "use \"io_at_load.lua\""), HEDGE_OK);
   CHECK_INT(hedge_eval(H, "first_world_line()", &r), HEDGE_OK);
   CHECK_STR(r, "\"# tests/api/world.hedge: a small world whose check results the C tests know.\"");
