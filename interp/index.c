@@ -4,17 +4,21 @@
 ** them left open. For each combination of fields a program actually uses
 ** (a mask of 4 bits, so at most 16), the first query builds an index in
 ** one pass, and later queries cost one lookup:
-**  - dense: when the fields' cardinalities multiply to a small number the
-**    groups are the cells of an array (no hashing); each cell holds a
-**    compensated sum and a count, and its rows are placed (a counting sort)
-**    only when a query asks for rows;
-**  - filtered: a mask too fine for an array is answered from the few rows
-**    of a coarser dense cell;
+**  - dense: when the fields' cardinalities multiply to a number of the
+**    order of the rows, the groups are the cells of an array (no hashing);
+**    each cell holds a compensated sum and a count, and its rows are placed
+**    (a counting sort) only when a query asks for rows;
+**  - one field finer: a mask too fine for an array is answered from a
+**    coarser dense index (one already built first) whose cells' rows are
+**    sub-ordered by the missing field: a binary search finds the matching
+**    rows, so a skewed cell (a popular importer) costs no more than others;
 **  - hashed: otherwise, an open-addressing table of groups.
-** Any change to the world bumps its version, and indexes are rebuilt lazily
-** on the next query.
+** Adding or dropping rows or changing their keys bumps the world's
+** index_version, and indexes are rebuilt lazily on the next query; a new
+** value of a deal re-sums only the cells that hold it.
 */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "world.h"
 #include "lex.h"
@@ -191,7 +195,7 @@ static void build_hashed(H *h, MaskIndex *m, int mask) {
   hx_free(h, gid, (size_t)(n ? n : 1) * sizeof(uint32_t));
   m->living = living;
   m->built = 1;
-  m->version = w->version;
+  m->version = w->index_version;
 }
 
 /* ---- dense indexes ----------------------------------------------------------
@@ -208,7 +212,7 @@ static void build_hashed(H *h, MaskIndex *m, int mask) {
 
 static void year_range(H *h, DealIndex *ix) {
   World *w = h->world;
-  if (ix->yr_version == w->version && ix->yr_version) return;
+  if (ix->yr_version == w->index_version && ix->yr_version) return;
   Table *t = &w->t[K_DEAL];
   int32_t lo = INT32_MAX, hi = INT32_MIN;
   for (uint32_t r = 0; r < t->n; r++) {
@@ -220,7 +224,7 @@ static void year_range(H *h, DealIndex *ix) {
   if (lo > hi) lo = hi = 0;
   ix->ymin = lo;
   ix->ymax = hi;
-  ix->yr_version = w->version;
+  ix->yr_version = w->index_version;
 }
 
 /* Cardinality of each field of mask (1 for fields outside it). */
@@ -293,7 +297,7 @@ static void build_dense(H *h, MaskIndex *m, int mask, uint64_t cells) {
   m->living = living;
   m->nrows = living ? living : 1;
   m->built = 1;
-  m->version = w->version;
+  m->version = w->index_version;
 }
 
 static void dense_starts(MaskIndex *m) {
@@ -384,7 +388,7 @@ static int mask_of(DealFilter f) {
          (f.commodity != NO_ROW ? M_COM : 0) | (f.year != NO_YEAR ? M_YEAR : 0);
 }
 
-static int is_current(H *h, MaskIndex *m) { return m->built && m->version == h->world->version; }
+static int is_current(H *h, MaskIndex *m) { return m->built && m->version == h->world->index_version; }
 
 static MaskIndex *ensure(H *h, int mask) {
   DealIndex *ix = get_index(h);
@@ -464,9 +468,9 @@ static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
   int mask = mask_of(f);
   DealIndex *ix = get_index(h);
   /* how to answer a mask is decided once per version of the world */
-  if (ix->plan_version != h->world->version || !ix->plan_version) {
+  if (ix->plan_version != h->world->index_version || !ix->plan_version) {
     memset(ix->plan, -2, sizeof ix->plan);
-    ix->plan_version = h->world->version;
+    ix->plan_version = h->world->index_version;
   }
   if (ix->plan[mask] == -2) ix->plan[mask] = (int8_t)plan_mask(h, mask);
   int c = ix->plan[mask];
@@ -486,6 +490,57 @@ static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
   return g;
 }
 
+/* ---- changes of a value ------------------------------------------------------
+** A scenario that changes the value of a few deals of a million must not
+** rebuild every index. A changed value leaves every row in its cells, so
+** the sums of the cells that hold the row are recomputed from their rows,
+** in row order: the same additions in the same order as a rebuild, so the
+** same bits. A dense index whose rows were never placed places them first
+** (one pass, once), which costs less than the rebuild it saves. */
+
+static int row_cmp(const void *x, const void *y) {
+  uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+  return (a > b) - (a < b);
+}
+
+static void resum(H *h, Cell *g, const uint32_t *rows, int in_row_order) {
+  const double *V = h->world->t[K_DEAL].value;
+  KSum s = {0, 0};
+  if (in_row_order) {
+    for (uint32_t i = 0; i < g->count; i++) ksum_add(&s, V[rows[i]]);
+  } else {
+    ArenaMark mk = arena_mark(&h->temp);
+    uint32_t *tmp = arena_alloc(h, &h->temp, (size_t)(g->count ? g->count : 1) * sizeof *tmp);
+    memcpy(tmp, rows, (size_t)g->count * sizeof *tmp);
+    qsort(tmp, g->count, sizeof *tmp, row_cmp);
+    for (uint32_t i = 0; i < g->count; i++) ksum_add(&s, V[tmp[i]]);
+    arena_release(h, &h->temp, mk);
+  }
+  g->sum = s;
+}
+
+void index_deal_value_changed(H *h, uint32_t row) {
+  World *w = h->world;
+  DealIndex *ix = w->idx;
+  if (!ix) return;
+  Table *t = &w->t[K_DEAL];
+  if (row >= t->n || (t->dropped && t->dropped[row])) return;   /* in no cell */
+  for (int mask = 0; mask < 16; mask++) {
+    MaskIndex *m = &ix->m[mask];
+    if (!is_current(h, m)) continue;
+    if (m->dense) {
+      if (!m->rows && !m->sub) dense_rows(h, m);
+      Cell *g = &m->cells[cell_of(m, t->a[row], t->b[row], t->c[row], t->year[row])];
+      resum(h, g, (m->rows ? m->rows : m->sub) + g->start, m->rows != NULL);
+    } else {
+      uint32_t k[4];
+      key_of(t, row, mask, k);
+      uint32_t gi = find_group(m, k);
+      if (gi != UINT32_MAX) resum(h, &m->groups[gi].cell, m->rows + m->groups[gi].cell.start, 1);
+    }
+  }
+}
+
 double deal_sum(H *h, DealFilter f, uint32_t *count) {
   Cell *g = lookup(h, f, NULL);
   if (count) *count = g ? g->count : 0;
@@ -501,7 +556,7 @@ uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows) {
 int32_t world_latest_year(H *h) {
   World *w = h->world;
   DealIndex *ix = get_index(h);
-  if (ix->ly_valid && ix->ly_version == w->version) return ix->latest;
+  if (ix->ly_valid && ix->ly_version == w->index_version) return ix->latest;
   int32_t best = NO_YEAR;
   for (int k = K_DEAL; k <= K_LOAN; k++) {
     Table *t = &w->t[k];
@@ -512,7 +567,7 @@ int32_t world_latest_year(H *h) {
   }
   ix->latest = best;
   ix->ly_valid = 1;
-  ix->ly_version = w->version;
+  ix->ly_version = w->index_version;
   return best;
 }
 
@@ -523,7 +578,7 @@ uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
   DealIndex *ix = get_index(h);
   Table *t = &w->t[K_LOAN];
   uint32_t np = w->t[K_PARTNER].n;
-  if (!ix->loans_built || ix->loan_version != w->version) {
+  if (!ix->loans_built || ix->loan_version != w->index_version) {
     hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
     hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
     ix->loan_start = NULL; ix->loan_rows = NULL; ix->nstart = ix->nloan_rows = 0; ix->loans_built = 0;
@@ -543,7 +598,7 @@ uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
     for (uint32_t p = np; p > 0; p--) start[p] = start[p - 1];
     start[0] = 0;
     ix->loans_built = 1;
-    ix->loan_version = w->version;
+    ix->loan_version = w->index_version;
   }
   if (borrower >= np) { *rows = NULL; return 0; }
   *rows = ix->loan_rows + ix->loan_start[borrower];

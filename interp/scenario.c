@@ -25,6 +25,114 @@ static int binder_kind(H *h, Binder *b) {
   hx_error_at(h, c->loc, "drop and update range over partners, commodities, deals or loans");
 }
 
+/* ---- where clauses tested on columns --------------------------------------
+** `update d in deals where d.id <= 10 { ... }` over a million deals would
+** evaluate its condition a million times through the evaluator. A condition
+** made of comparisons of one field of the bound row with a constant (a
+** number, a quantity, an entity), joined by `and`, is tested on the columns
+** directly, with the evaluator's own comparison (num_cmp: tolerant) and its
+** equality of entities. A row whose field is missing goes to the evaluator,
+** which gives the same answer or the same error as without this. */
+
+typedef struct ColTest {
+  const double *nums;        /* a number column (NaN: missing), or NULL */
+  const int32_t *years;      /* deal year (NO_YEAR: missing), or NULL */
+  const uint32_t *ents;      /* an entity column (NO_ROW: missing), or NULL */
+  BinOp op;
+  double c;                  /* the constant, for numbers */
+  uint32_t ent;              /* the constant, for entities */
+} ColTest;
+
+enum { COLTEST_MAX = 8 };
+
+static int const_of(Node *n, Value *v) {
+  if (n->kind == N_NUM) { *v = v_num(n->u.num.v); return 1; }
+  if (n->kind == N_QTY) { *v = n->u.qty.q; return v->tag == T_QTY || v->tag == T_NUM; }
+  if (n->kind == N_CONST) { *v = n->u.cnst.v; return 1; }
+  return 0;
+}
+
+/* One comparison `x.f OP c` (or `c OP x.f`) as a column test; 0 if it is
+** anything else. */
+static int col_test(H *h, int kind, Node *n, ColTest *ct) {
+  if (n->kind != N_BIN || n->u.bin.op == OP_IN || n->u.bin.op <= OP_DIV) return 0;
+  Node *f = n->u.bin.l, *c = n->u.bin.r;
+  BinOp op = n->u.bin.op;
+  if (f->kind != N_FIELD) {
+    Node *x = f; f = c; c = x;                      /* c OP x.f: swap and mirror */
+    op = op == OP_LT ? OP_GT : op == OP_GT ? OP_LT : op == OP_LE ? OP_GE : op == OP_GE ? OP_LE : op;
+  }
+  if (f->kind != N_FIELD || f->u.field.obj->kind != N_LOCAL || f->u.field.obj->u.local.slot != 0) return 0;
+  Value v;
+  if (!const_of(c, &v)) return 0;
+  World *w = h->world;
+  Table *t = &w->t[kind];
+  HStr *name = f->u.field.name;
+  memset(ct, 0, sizeof *ct);
+  ct->op = op;
+  int deal = kind == K_DEAL, loan = kind == K_LOAN;
+  if ((deal && (name == w->f_exporter || name == w->f_importer || name == w->f_commodity)) ||
+      (loan && (name == w->f_lender || name == w->f_borrower))) {
+    int want = name == w->f_commodity ? K_COMMODITY : K_PARTNER;
+    if ((op != OP_EQ && op != OP_NE) || v.tag != T_ENT || v.kind != want) return 0;
+    ct->ents = name == w->f_exporter || name == w->f_lender ? t->a : name == w->f_commodity ? t->c : t->b;
+    ct->ent = (uint32_t)v.i;
+    return 1;
+  }
+  if ((deal && name == w->f_value) || (loan && name == w->f_principal)) {
+    if (v.tag != T_QTY || v.dim != dim_money(h) || isnan(v.as.num)) return 0;
+    ct->nums = t->value;
+    ct->c = v.as.num;
+    return 1;
+  }
+  if (deal && name == w->f_year) {
+    if (v.tag != T_NUM || isnan(v.as.num)) return 0;
+    ct->years = t->year;
+    ct->c = v.as.num;
+    return 1;
+  }
+  if (name == w->f_date || name == w->f_start || name == w->f_term || name == w->f_name) return 0;
+  for (uint32_t i = 0; i < t->cols.n; i++) {
+    Column *col = &t->cols.p[i];
+    if (col->name != name) continue;
+    if (!col->is_num || col->dim != 0 || v.tag != T_NUM || isnan(v.as.num)) return 0;
+    ct->nums = col->nums;
+    ct->c = v.as.num;
+    return 1;
+  }
+  return 0;
+}
+
+/* The condition as up to COLTEST_MAX column tests joined by `and`. */
+static int col_tests(H *h, int kind, Node *n, ColTest *ct, int *nt) {
+  if (n->kind == N_AND) return col_tests(h, kind, n->u.bin.l, ct, nt) && col_tests(h, kind, n->u.bin.r, ct, nt);
+  if (*nt == COLTEST_MAX || !col_test(h, kind, n, &ct[*nt])) return 0;
+  (*nt)++;
+  return 1;
+}
+
+/* 1 true, 0 false, -1 the field is missing in this row (ask the evaluator). */
+static int col_row(const ColTest *ct, uint32_t r) {
+  if (ct->ents) {
+    if (ct->ents[r] == NO_ROW) return -1;
+    int eq = ct->ents[r] == ct->ent;
+    return ct->op == OP_EQ ? eq : !eq;
+  }
+  double x;
+  if (ct->years) { if (ct->years[r] == NO_YEAR) return -1; x = ct->years[r]; }
+  else { x = ct->nums[r]; if (isnan(x)) return -1; }
+  int c = num_cmp(x, ct->c);
+  switch (ct->op) {
+    case OP_EQ: return c == 0;
+    case OP_NE: return c != 0;
+    case OP_LT: return c < 0;
+    case OP_LE: return c <= 0;
+    case OP_GT: return c > 0;
+    case OP_GE: return c >= 0;
+    default: return -1;
+  }
+}
+
 /* drop x in KIND where COND / update x in KIND where COND { field: EXPR } */
 static void apply_change(H *h, Node *s) {
   Binder *b = &s->u.drop.b;
@@ -41,8 +149,17 @@ static void apply_change(H *h, Node *s) {
   ** gather in the temp arena, so an error on the way leaks nothing */
   VEC(uint32_t) rows = {0};
   Value *slots = arena_alloc(h, &h->temp, (size_t)nslots * sizeof(Value));
+  ColTest tests[COLTEST_MAX];
+  int ntests = 0;
+  int on_columns = s->u.drop.where && col_tests(h, k, s->u.drop.where, tests, &ntests);
   for (uint32_t r = 0; r < t->n; r++) {
     if (!world_alive(w, k, r)) continue;
+    if (on_columns) {
+      int verdict = 1;
+      for (int i = 0; i < ntests && verdict == 1; i++) verdict = col_row(&tests[i], r);
+      if (verdict == 0) continue;
+      if (verdict == 1) { avec_push(h, &h->temp, &rows, r); continue; }
+    }
     slots[0] = v_ent(k, (int32_t)r);
     if (s->u.drop.where) {
       ArenaMark m = arena_mark(&h->temp);

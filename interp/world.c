@@ -58,7 +58,8 @@ void world_free(H *h) {
   h->world = NULL;
 }
 
-void world_changed(H *h) { h->world->version++; }
+void world_changed(H *h) { h->world->version++; h->world->index_version++; }
+void world_touched(H *h) { h->world->version++; }
 
 #define GROW(p, old, cap) ((p) = hx_realloc(h, (p), (size_t)(old) * sizeof *(p), (size_t)(cap) * sizeof *(p)))
 
@@ -223,7 +224,7 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v) {
   if (h->world->logging) log_change(h, kind, U_ATTR, ci, row, column_get(c, row));
   if (v.tag == T_STR || v.tag == T_LIST || v.tag == T_REC) v = v_copy(h, &h->perm, v);
   column_put(h, t, c, row, v);
-  world_changed(h);
+  world_touched(h);   /* free attributes are in no index */
 }
 
 /* ---- built-in fields ------------------------------------------------------------ */
@@ -321,7 +322,11 @@ void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc)
     if (!(v.as.num > 0)) hx_error_at(h, loc, "a loan's term must be positive");
     t->term[row] = v.as.num;
   }
-  world_changed(h);
+  /* the indexes hold deals' keys and values, loans' borrowers and every
+  ** row's year: a new value moves no row, a loan's principal or term none */
+  if (kind == K_DEAL && name == w->f_value) { world_touched(h); index_deal_value_changed(h, row); }
+  else if (kind == K_LOAN && (name == w->f_principal || name == w->f_term)) world_touched(h);
+  else world_changed(h);
 }
 
 void world_check_required(H *h, int kind, uint32_t row, Loc loc) {
@@ -427,10 +432,34 @@ static void undo_one(H *h, Undo *u) {
   }
 }
 
+/* Does undoing u change what the indexes hold (keys, rows, dropped
+** flags), as opposed to a deal's value (cells re-summed) or something no
+** index holds (attributes; a loan's principal, start or term)? */
+static int undo_moves_rows(H *h, const Undo *u) {
+  if (u->what == U_ATTR) return 0;
+  if (u->what != U_FIELD) return 1;
+  Value v = u->old;
+  int money = (v.tag == T_QTY && v.dim == dim_money(h)) || v.tag == T_NUM;
+  if (money) return 0;
+  if (u->kind == K_LOAN && v.tag == T_QTY && v.dim == dim_time(h)) return 0;
+  return 1;
+}
+
 void world_rollback(H *h, WorldMark m) {
   World *w = h->world;
+  /* when only deals' values (and what no index holds) changed since the
+  ** mark, the indexes re-sum the cells of those deals instead of being
+  ** rebuilt after the rollback */
+  int moved = 0;
+  for (uint32_t i = m.undo; i < w->undo.n && !moved; i++) moved = undo_moves_rows(h, &w->undo.p[i]);
+  for (int k = 0; k < K_NKINDS && !moved; k++) moved = w->t[k].n != m.n[k];
   while (w->undo.n > m.undo) {
     Undo *u = &w->undo.p[--w->undo.n];
+    if (!moved && u->what == U_FIELD && u->kind == K_DEAL) {
+      undo_one(h, u);
+      index_deal_value_changed(h, u->row);
+      continue;
+    }
     if (u->what == U_FIELD && u->old.tag == T_ENT && u->old.kind == K_PARTNER) {
       /* exporter/lender vs importer/borrower: the entity alone cannot
       ** tell, so world_set_field logged the column in col */
@@ -451,5 +480,6 @@ void world_rollback(H *h, WorldMark m) {
     }
   }
   w->logging = m.logging;
-  world_changed(h);
+  if (moved) world_changed(h);
+  else world_touched(h);
 }

@@ -51,7 +51,8 @@ typedef struct World {
   HStr *f_exporter, *f_importer, *f_commodity, *f_value, *f_date, *f_year,
        *f_lender, *f_borrower, *f_principal, *f_start, *f_term, *f_name;
   DealIndex *idx;        /* lazily built aggregate indexes over deals */
-  uint64_t version;      /* bumped on every change; indexes compare it */
+  uint64_t version;      /* bumped on every change (world_changed, world_touched) */
+  uint64_t index_version; /* bumped when what the indexes hold changes (world_changed) */
   VEC(struct Undo) undo;
   int logging;           /* > 0 while an overlay (scenario/test) is active */
 } World;
@@ -91,7 +92,8 @@ uint32_t world_nth(H *h, int kind, uint32_t i);
 typedef struct WorldMark { uint32_t n[K_NKINDS]; uint32_t undo; uint32_t ncols[K_NKINDS]; int logging; } WorldMark;
 WorldMark world_mark(H *h);
 void world_rollback(H *h, WorldMark m);
-void world_changed(H *h);   /* invalidates indexes */
+void world_changed(H *h);   /* rows, entities or keys changed: invalidates the indexes */
+void world_touched(H *h);   /* a change the indexes follow or do not hold (values, attributes) */
 
 /* ---- aggregate queries over deals (index.c) ---------------------------- */
 
@@ -110,5 +112,8 @@ int32_t world_latest_year(H *h);   /* NO_YEAR when none */
 ** the world changes). */
 uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);
 void index_free(H *h);
+/* The value of deal row changed and nothing else did: the indexes follow
+** without a rebuild (their index_version stays). */
+void index_deal_value_changed(H *h, uint32_t row);
 
 #endif
