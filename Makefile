@@ -26,7 +26,7 @@ LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c 
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
           interp/scenario.c interp/stdfast.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c \
-          interp/hfile.c interp/files.c
+          interp/hfile.c interp/files.c interp/repair.c
 CLI_SRC = interp/main.c interp/repl.c
 HDRS = $(wildcard interp/*.h)
 

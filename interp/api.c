@@ -11,6 +11,7 @@
 #include "eval.h"
 #include "units.h"
 #include "report.h"
+#include "repair.h"
 #include "scenario.h"
 #include "csv.h"
 #include "lex.h"
@@ -351,6 +352,18 @@ static const char *render(H *h, Report *r, int json, int color) {
   return hx_pcall(h, render_body, &c) == HEDGE_OK ? c.out : NULL;
 }
 const char *hedge_report_json(hedge_State *h, hedge_Report *r) { return render(h, r, 1, 0); }
+
+static void scen_body(H *h, void *ud) {
+  Report *r = ud;
+  r->scen.n = 0;
+  repair_scenarios(h, &r->scen, r);
+  buf_cstr(h, &r->scen);
+}
+const char *hedge_report_scenarios(hedge_State *h, hedge_Report *r) {
+  if (!h || !r) return NULL;
+  h->err_status = HEDGE_OK;
+  return hx_pcall(h, scen_body, r) == HEDGE_OK ? (r->scen.p ? r->scen.p : "") : NULL;
+}
 const char *hedge_report_text(hedge_State *h, hedge_Report *r, int color) { return render(h, r, 0, color); }
 
 #define RULE_OK(r, i) ((r) && (i) >= 0 && (i) < (r)->n)

@@ -154,10 +154,20 @@ int hedge_check(hedge_State *H, const char *scenario, const char *const *only,
                 hedge_Report **out);
 void hedge_report_free(hedge_State *H, hedge_Report *r);
 
-/* hedge_check with --explain: each counterexample also carries the value of
-** every sub-expression of the failing body (power-assert style). */
+/* hedge_check with options. flags: HEDGE_CHECK_EXPLAIN (1, --explain: each
+** counterexample also carries the value of every sub-expression of the
+** failing body, power-assert style), HEDGE_CHECK_REPAIR (--repair: each
+** counterexample carries the smallest change of each lever that makes it
+** pass, as a scenario), HEDGE_CHECK_MARGINS (--margins: each passing binding
+** carries its distance to the limit). docs/repair.md. */
+#define HEDGE_CHECK_EXPLAIN 1
+#define HEDGE_CHECK_REPAIR 2
+#define HEDGE_CHECK_MARGINS 4
 int hedge_check_ex(hedge_State *H, const char *scenario, const char *const *only,
-                   int explain, hedge_Report **out);
+                   int flags, hedge_Report **out);
+/* The scenario blocks of every repair in a report (--repair --emit), as one
+** text owned by the report; "" when there are none, NULL out of memory. */
+const char *hedge_report_scenarios(hedge_State *H, hedge_Report *r);
 
 /* Checks the base world and the world under scenario, and writes what
 ** changed: each rule's status before and after, counterexamples that

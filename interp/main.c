@@ -29,6 +29,10 @@ static const char usage[] =
   "  --scenario NAME      check the world changed by a scenario\n"
   "  --compare NAME       show what a scenario changes, rule by rule\n"
   "  --explain            show the value of every sub-expression of each failure\n"
+  "  --repair             under each failure, the smallest change of each lever that\n"
+  "                       makes it pass, as a scenario (docs/repair.md)\n"
+  "  --emit FILE          with --repair: write every repair's scenario to FILE\n"
+  "  --margins            for each passing binding, its distance to the limit\n"
   "options for every command:\n"
   "  --allow-ffi          allow `extern` C functions (libffi)\n"
   "  --allow-io           give Lua extensions io, os and require\n"
@@ -205,7 +209,8 @@ static void json_error(const char *msg) {
 int main(int argc, char **argv) {
   const char *cmd = NULL, *format = "text", *scenario = NULL, *compare = NULL, *expr = NULL;
   const char *rules[256];
-  int nrules = 0, explain = 0, color = 1, dashdash = 0;
+  int nrules = 0, explain = 0, color = 1, dashdash = 0, repair = 0, margins = 0;
+  const char *emit = NULL;
   unsigned caps = 0;
   const char *files[1024];
   int nfiles = 0;
@@ -222,6 +227,12 @@ int main(int argc, char **argv) {
       if (!strcmp(a, "--allow-io")) { caps |= HEDGE_CAP_IO; continue; }
       if (!strcmp(a, "--no-color")) { color = 0; continue; }
       if (!strcmp(a, "--explain")) { explain = 1; continue; }
+      if (!strcmp(a, "--repair")) { repair = 1; continue; }
+      if (!strncmp(a, "--repair=", 9)) {
+        if (!strcmp(a + 9, "each")) { repair = 1; continue; }
+        die_usage("--repair takes no value but 'each' (one lever at a time; joint repairs are not implemented):", a);
+      }
+      if (!strcmp(a, "--margins")) { margins = 1; continue; }
       const char *val = NULL;
       const char *eq = strchr(a, '=');
       char name[64];
@@ -230,7 +241,8 @@ int main(int argc, char **argv) {
       memcpy(name, a, nl);
       name[nl] = 0;
       int takes = !strcmp(name, "--format") || !strcmp(name, "--scenario") || !strcmp(name, "--rule") || !strcmp(name, "--compare") ||
-                  !strcmp(name, "--timeout") || !strcmp(name, "--max-memory") || !strcmp(name, "--max-steps") || !strcmp(name, "--max-record");
+                  !strcmp(name, "--timeout") || !strcmp(name, "--max-memory") || !strcmp(name, "--max-steps") || !strcmp(name, "--max-record") ||
+                  !strcmp(name, "--emit");
       if (!takes) die_usage("unknown option", a);
       if (eq) val = eq + 1;
       else if (i + 1 < argc) val = argv[++i];
@@ -242,6 +254,7 @@ int main(int argc, char **argv) {
       } else if (!strcmp(name, "--scenario")) scenario = val;
       else if (!strcmp(name, "--compare")) compare = val;
       else if (!strcmp(name, "--rule")) { if (nrules < 255) rules[nrules++] = val; }
+      else if (!strcmp(name, "--emit")) emit = val;
       continue;
     }
     if (cmd && !strcmp(cmd, "eval") && !expr) { expr = a; continue; }
@@ -259,8 +272,10 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "eval") && !expr) die_usage("eval needs an expression:", "hedge eval EXPR [FILE...]");
   if ((!strcmp(cmd, "check") || !strcmp(cmd, "run") || !strcmp(cmd, "test")) && nfiles == 0)
     die_usage("no file given to", cmd);
-  if ((scenario || compare || nrules || explain) && strcmp(cmd, "check"))
-    die_usage("--scenario, --compare, --rule and --explain go with", "check");
+  if ((scenario || compare || nrules || explain || repair || margins || emit) && strcmp(cmd, "check"))
+    die_usage("--scenario, --compare, --rule, --explain, --repair, --margins and --emit go with", "check");
+  if (emit && !repair) die_usage("--emit writes the scenarios of --repair: add", "--repair");
+  if (compare && (repair || margins)) die_usage("--repair and --margins go with a check, not", "--compare");
   if (scenario && compare) die_usage("use either --scenario or --compare", NULL);
 
   /* print statements: stdout, except where stdout carries JSON */
@@ -294,8 +309,17 @@ int main(int argc, char **argv) {
     else rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
   } else {
     hedge_Report *r = NULL;
-    int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, explain, &r);
+    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
+    int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, flags, &r);
     if (r) fputs(json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);
+    if (r && emit) {
+      const char *text = hedge_report_scenarios(H, r);
+      FILE *f = text ? fopen(emit, "w") : NULL;
+      if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "hedge: cannot write %s\n", emit);
+        st = HEDGE_ERROR;
+      }
+    }
     if (!r) {
       fprintf(stderr, "%s\n", hedge_errmsg(H));
       if (json) json_error(hedge_errmsg(H));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "eval.h"
 #include "report.h"
+#include "repair.h"
 
 /* ---- explanations ----------------------------------------------------------------- */
 
@@ -143,9 +144,12 @@ const char *report_json(H *h, Report *r) {
       buf_puts(h, b, "]");
       if (c->note) { buf_puts(h, b, ", \"note\": "); json_opt(h, b, c->note); }
       if (x->explain && x->explain[k]) { buf_puts(h, b, ", \"explain\": "); json_opt(h, b, x->explain[k]); }
+      if (r->repair) repair_json(h, b, c);
       buf_puts(h, b, " }");
     }
-    buf_puts(h, b, x->ncx ? "\n      ],\n      \"error\": " : "],\n      \"error\": ");
+    buf_puts(h, b, x->ncx ? "\n      ]" : "]");
+    if (r->margins) margin_json(h, b, x);
+    buf_puts(h, b, ",\n      \"error\": ");
     json_opt(h, b, x->error);
     buf_puts(h, b, " }");
   }
@@ -277,9 +281,11 @@ const char *report_text(H *h, Report *r, int color) {
       report_cx_text(h, b, c);
       buf_putc(h, b, '\n');
       if (x->explain && x->explain[k]) buf_puts(h, b, x->explain[k]);
+      if (r->repair) repair_text(h, b, c, "      ");
     }
     if (x->ncx > shown)
       buf_printf(h, b, "  %s... and %u more (--format json lists them all)%s\n", dim, x->ncx - shown, off);
+    if (r->margins) margin_text(h, b, x, HX_TEXT_CAP);
   }
   int total = r->n;
   buf_printf(h, b, "%d rule%s: %d passed, %d failed", total, total == 1 ? "" : "s", r->passed, r->failed);

@@ -24,6 +24,8 @@ typedef struct Cx {
   int op;            /* comparison operator of the failing conjunct, -1 none */
   int rhs_literal;   /* right operand is a literal: print its text only */
   char *note;        /* "no x in nums satisfies x > 5" */
+  struct Repair *repairs; int nrepairs;   /* --repair (repair.h) */
+  char *norepair;    /* --repair: why no lever repairs it, or NULL */
 } Cx;
 
 typedef struct RRule {
@@ -36,6 +38,7 @@ typedef struct RRule {
   /* --explain: every sub-expression of each counterexample */
   char **explain;    /* per counterexample, a block of text, or NULL */
   uint32_t nexplain; /* capacity of explain */
+  struct Margin *margins; uint32_t nmargins, mcap;   /* --margins (repair.h) */
 } RRule;
 
 struct hedge_Report {
@@ -46,12 +49,15 @@ struct hedge_Report {
   int passed, failed, warnings, errors;
   Buf json, text;
   int explain;
+  int repair, margins;   /* --repair, --margins (repair.h) */
+  Buf scen;              /* --emit: every repair's scenario */
 };
 
 typedef struct hedge_Report Report;
 
-/* Checks the rules (all, or those named) into a new report. */
-Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain);
+/* Checks the rules (all, or those named) into a new report. flags: the
+** HEDGE_CHECK_* bits of hedge.h (explain, repair, margins). */
+Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags);
 void report_free(H *h, Report *r);
 const char *report_json(H *h, Report *r);
 const char *report_text(H *h, Report *r, int color);

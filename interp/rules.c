@@ -13,6 +13,7 @@
 #include "report.h"
 #include "units.h"
 #include "lex.h"
+#include "repair.h"
 
 char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
 
@@ -195,6 +196,16 @@ typedef struct Checker {
   int ci, bi;
 } Checker;
 
+/* The values and names of the binding's variables, in chain order. */
+static void bind_values(Checker *c, Value *v, HStr **n) {
+  for (int i = 0, k = 0; i < c->nchain; i++)
+    for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) {
+      Binder *b = &c->chain[i]->binders.p[j];
+      v[k] = c->slots[b->slot];
+      n[k] = b->name;
+    }
+}
+
 static void record(Checker *c) {
   H *h = c->h;
   RRule *o = c->out;
@@ -240,6 +251,28 @@ static void record(Checker *c) {
     o->explain[o->ncx] = explain_tree(h, c->r, c->pred, c->slots);
   }
   o->ncx++;
+  if (c->r->repair) {
+    Value *bv = nb ? arena_alloc(h, &h->temp, (size_t)nb * sizeof(Value)) : NULL;
+    HStr **bn = nb ? arena_alloc(h, &h->temp, (size_t)nb * sizeof(HStr *)) : NULL;
+    bind_values(c, bv, bn);
+    repair_binding(h, c->r, cx, c->pred, c->slots, bv, bn, nb, o->name);
+  }
+}
+
+/* --margins: a passing binding's distance to its limit (repair.c). */
+static void record_margin(Checker *c) {
+  H *h = c->h;
+  int nb = 0;
+  for (int i = 0; i < c->nchain; i++) nb += (int)c->chain[i]->binders.n;
+  Value *bv = nb ? arena_alloc(h, &h->temp, (size_t)nb * sizeof(Value)) : NULL;
+  HStr **bn = nb ? arena_alloc(h, &h->temp, (size_t)nb * sizeof(HStr *)) : NULL;
+  RValue *bind = nb ? arena_alloc(h, &c->r->arena, (size_t)nb * sizeof(RValue)) : NULL;
+  bind_values(c, bv, bn);
+  for (int k = 0; k < nb; k++) {
+    rep_value(h, c->r, &bind[k], bv[k]);
+    bind[k].name = rep_strdup(h, c->r, bn[k]->s, bn[k]->len);
+  }
+  margin_binding(h, c->r, c->out, c->pred, c->slots, bv, bn, nb, bind, c->out->name);
 }
 
 static void run_level(Checker *c);
@@ -286,6 +319,7 @@ static void run_level(Checker *c) {
     hx_error_at(h, c->pred->loc, "a rule must be true or false, but this is %s", v_typename(h, v, b1, sizeof b1));
   }
   if (!v.as.b) record(c);
+  else if (c->r->margins) record_margin(c);
 }
 
 
@@ -390,13 +424,15 @@ static void check_all(H *h, void *ud) {
 /* The report is freed if checking itself fails (out of memory outside any
 ** rule); a limit or an interrupt inside a rule ends the check early with
 ** the report so far and its status in h->err_status. */
-Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int explain) {
+Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags) {
   Report *r = hx_alloc(h, sizeof *r);
   memset(r, 0, sizeof *r);
   r->next = h->reports;   /* hedge_close frees the reports a host forgot */
   if (r->next) r->next->prev = r;
   h->reports = r;
-  r->explain = explain;
+  r->explain = flags & HEDGE_CHECK_EXPLAIN;
+  r->repair = (flags & HEDGE_CHECK_REPAIR) != 0;
+  r->margins = (flags & HEDGE_CHECK_MARGINS) != 0;
   CheckAll c = {only, nonly, scenario, r, 0};
   int st = hx_pcall(h, check_all, &c);
   if (st != HEDGE_OK) { report_free(h, r); hx_throw(h, st); }
@@ -412,6 +448,7 @@ void report_free(H *h, Report *r) {
   for (int i = 0; i < r->n; i++) hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
   buf_free(h, &r->json);
   buf_free(h, &r->text);
+  buf_free(h, &r->scen);
   arena_free(h, &r->arena);
   hx_free(h, r, sizeof *r);
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Applies every repair that `hedge check --repair` emits and re-checks it.
+
+For each file (examples/pakistan and the conformance cases with failing
+rules), `hedge check --repair --emit` writes every repair's scenario; each
+scenario is then checked (`hedge check FILE EMITTED --scenario NAME --rule
+RULE --margins`): the repaired binding must pass, and its figure must sit at
+the limit, within REPAIR_TOL = 1e-9 relative (interp/repair.h) for closed
+forms and for searches alike. Threshold repairs of a literal carry no
+scenario (the rule itself must be edited) and are checked by value: their
+new limit is the figure.
+
+Usage: test_repairs.py --hedge BIN [--shared DIR] [FILE...]
+Prints "N passed, M failed" as its last line (tests/summary.py adds it up).
+"""
+import argparse, glob, json, os, subprocess, sys, tempfile
+
+TOL = 1e-9
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(hedge, args):
+    p = subprocess.run([hedge] + args, capture_output=True, text=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def at_limit(fig, lim, slack=1.05):
+    # relative to the larger of the two; absolute (in the figure's unit) when
+    # either is 0, as interp/repair.c moves a strict limit of 0 by 0.5e-9
+    if fig == 0 or lim == 0:
+        return abs(fig - lim) <= slack * TOL
+    return abs(fig - lim) <= slack * TOL * max(abs(fig), abs(lim))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hedge", required=True)
+    ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"))
+    ap.add_argument("files", nargs="*")
+    a = ap.parse_args()
+    hedge = os.path.abspath(a.hedge)
+    files = a.files or ([os.path.join(ROOT, "examples/pakistan/pakistan.hedge")] +
+                        sorted(glob.glob(os.path.join(a.shared, "conformance", "*.hedge"))))
+    passed = failed = 0
+    nscen = nfiles = 0
+
+    def bad(msg):
+        nonlocal failed
+        failed += 1
+        print("FAIL " + msg)
+
+    tmp = tempfile.mkdtemp(prefix="hedge-repair-")
+    for f in files:
+        emit = os.path.join(tmp, os.path.basename(f) + ".repairs.hedge")
+        rc, out, err = run(hedge, ["check", "--repair", "--format", "json", "--emit", emit, f])
+        if rc == 2 and '"rules": [],' in out:
+            continue   # the case does not load (an error case): nothing to repair
+        try:
+            rep = json.loads(out)
+        except ValueError:
+            bad(f"{f}: --repair gave no JSON (exit {rc}): {err[:300]}")
+            continue
+        nfiles += 1
+        for rule in rep["rules"]:
+            for cx in rule["counterexamples"]:
+                if "repairs" not in cx:
+                    bad(f"{f}: {rule['name']} {cx['bindings']}: no \"repairs\" member")
+                    continue
+                if not cx["repairs"] and not cx.get("no_repair"):
+                    bad(f"{f}: {rule['name']} {cx['bindings']}: neither a repair nor a reason")
+                    continue
+                passed += 1
+                vals = [v for v in cx["values"] if isinstance(v.get("value"), (int, float))]
+                for r in cx["repairs"]:
+                    ch = r["change"]
+                    if abs(ch["delta"] - (ch["to"] - ch["from"])) > 1e-6 * max(1, abs(ch["to"])):
+                        bad(f"{f}: {rule['name']} {cx['bindings']} {r['lever']}: delta is not to - from")
+                        continue
+                    if r["scenario"] is None:
+                        # a literal threshold: the new limit is the figure itself
+                        if r["lever"] != "threshold":
+                            bad(f"{f}: {rule['name']} {r['lever']}: only a literal threshold may have no scenario")
+                        elif vals and not at_limit(vals[0]["value"], ch["to"]):
+                            bad(f"{f}: {rule['name']} {cx['bindings']} threshold {ch['to']} is not the figure {vals[0]['value']}")
+                        else:
+                            passed += 1
+                        continue
+                    name = r["scenario"].split()[1]
+                    nscen += 1
+                    rc2, out2, err2 = run(hedge, ["check", "--format", "json", "--margins", "--rule", rule["name"],
+                                                  "--scenario", name, f, emit])
+                    try:
+                        rep2 = json.loads(out2)
+                    except ValueError:
+                        bad(f"{f}: scenario {name}: no JSON (exit {rc2}): {err2[:300]}")
+                        continue
+                    if rep2.get("error"):
+                        bad(f"{f}: scenario {name}: {rep2['error'][:300]}")
+                        continue
+                    r2 = rep2["rules"][0]
+                    if any(c2["bindings"] == cx["bindings"] for c2 in r2["counterexamples"]):
+                        bad(f"{f}: scenario {name}: {rule['name']} {cx['bindings']} still fails")
+                        continue
+                    ms = [m for m in r2.get("margins", []) if m["bindings"] == cx["bindings"]]
+                    if not ms:
+                        bad(f"{f}: scenario {name}: no margin for {cx['bindings']} ({r2['status']}, {r2.get('error')})")
+                        continue
+                    m = ms[0]
+                    if not at_limit(m["figure"], m["limit"]):
+                        bad(f"{f}: scenario {name}: figure {m['figure']!r} is not at the limit {m['limit']!r} "
+                            f"(relative distance {abs(m['figure'] - m['limit']) / max(abs(m['limit']), 1e-300):.3g})")
+                        continue
+                    passed += 1
+    print(f"repairs: {nfiles} files, {nscen} scenarios applied and re-checked")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
