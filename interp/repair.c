@@ -60,7 +60,8 @@ typedef struct Ctx {
   Value *bindv; HStr **bindn; int nbind;
   Buf b, w;              /* scratch */
   VEC(Repair) out;       /* in temp */
-  const char *why;
+  const char *why;       /* no lever at all, and why */
+  char *note;            /* why the world's levers do not apply (a threshold may) */
   int margin;            /* 1: margins (the binding passes) */
   RValue *mbind; int mnbind; RRule *mrule;
 } Ctx;
@@ -620,33 +621,33 @@ static void share_levers(Ctx *c, Fig *g) {
     /* cut the part: x'/(x' + R) = s  =>  x' = sR/(1-s); delta = (x - s t)/(1 - s) */
     if (R > 0 && s < 1 && s >= 0 && x > 0) {
       double x2 = s * R / (1 - s);
-      lever_scale(c, c->margin ? "grow" : "cut", &g->part, x2 / x, CLOSED,
+      lever_scale(c, "cut", &g->part, x2 / x, CLOSED,
                   c->margin ? NULL : share_side(c, gs, g->who, 1, x2 + R, g->group));
     }
     /* shift d = x - s t to the others, pro rata (total kept) */
     if (R > 0 && x > 0) {
       double d = x - s * t;
-      lever_shift(c, g, (x - d) / x, (R + d) / R, c->margin ? NULL : share_side(c, gs, g->who, (R + d) / R, t, g->group), c->margin);
+      lever_shift(c, g, (x - d) / x, (R + d) / R, c->margin ? NULL : share_side(c, gs, g->who, (R + d) / R, t, g->group), 0);
     }
     /* grow the others: x/(x + R') = s  =>  R' = x(1-s)/s */
     if (R > 0 && s > 0 && x > 0) {
       double R2 = x * (1 - s) / s;
-      lever_scale(c, c->margin ? "cut" : "grow", &g->other, R2 / R, CLOSED,
+      lever_scale(c, "grow", &g->other, R2 / R, CLOSED,
                   c->margin ? NULL : share_side(c, gs, g->who, R2 / R, x + R2, g->group));
     }
   } else {
     /* the share is too low: grow the part, shift to it, or cut the others */
     if (R > 0 && s < 1 && x > 0) {
       double x2 = s * R / (1 - s);
-      lever_scale(c, c->margin ? "cut" : "grow", &g->part, x2 / x, CLOSED, NULL);
+      lever_scale(c, "grow", &g->part, x2 / x, CLOSED, NULL);
     }
     if (R > 0 && x > 0) {
       double d = s * t - x;
-      lever_shift(c, g, (x + d) / x, (R - d) / R, NULL, !c->margin);
+      lever_shift(c, g, (x + d) / x, (R - d) / R, NULL, 1);
     }
     if (R > 0 && s > 0 && x > 0) {
       double R2 = x * (1 - s) / s;
-      lever_scale(c, c->margin ? "grow" : "cut", &g->other, R2 / R, CLOSED, NULL);
+      lever_scale(c, "cut", &g->other, R2 / R, CLOSED, NULL);
     }
   }
 }
@@ -655,7 +656,17 @@ static void share_levers(Ctx *c, Fig *g) {
 static void sum_levers(Ctx *c, Fig *g) {
   double x = c->x;
   double T = c->margin ? c->L : target_of(c->L, c->op);
-  if (!(x > 0) || T < 0) return;
+  if (!(x > 0)) {
+    H *h = c->h;
+    Buf *b = &c->w;
+    b->n = 0;
+    buf_printf(h, b, "the figure sums no %s (%s%s%s): cut, shift and grow have nothing to scale; a new %s would be needed",
+               g->loans ? "loans" : "deals", g->part.what, g->nparts == 2 ? ", " : "", g->nparts == 2 ? g->part2.what : "",
+               g->loans ? "loan" : "deal");
+    c->note = tstr(h, b);
+    return;
+  }
+  if (T < 0) return;
   double k = T / x;
   const char *lever = k < 1 ? "cut" : "grow";
   if (g->nparts == 1) { lever_scale(c, lever, &g->part, k, CLOSED, NULL); return; }
@@ -723,7 +734,19 @@ static void hhi_levers(Ctx *c, Fig *g) {
   uint32_t np = h->world->t[K_PARTNER].n;
   double R = 0, S2 = 0;
   for (uint32_t i = 0; i < np; i++) if (i != top) { R += gs[i]; S2 += gs[i] * gs[i]; }
-  if (!(R > 0)) return;   /* one group: its HHI is 10000 whatever it does */
+  char tn[128];
+  const char *topname = pname(h, top, tn, sizeof tn);
+  if (!(R > 0)) {
+    /* one group: its HHI is 10000 whatever the size of its flows */
+    if (!c->margin) {
+      Buf *b = &c->w;
+      b->n = 0;
+      buf_printf(h, b, "%s is the only %s: the HHI is 10000 whatever the size of its flows, so cut, shift and grow "
+                 "cannot lower it; a second %s would be needed", topname, group_word[g->group], group_word[g->group]);
+      c->note = tstr(h, b);
+    }
+    return;
+  }
   double H2 = c->margin ? c->L : target_of(c->L, c->op);
   double a = H2 / 1e4;
   /* the top group's rows */
@@ -757,7 +780,8 @@ static void hhi_levers(Ctx *c, Fig *g) {
   if (too_high) {
     /* cut the top: (a-1) x'^2 + 2aR x' + aR^2 - S2 = 0, x' in [S2/R, x] */
     double x2 = quad_root(a - 1, 2 * a * R, a * R * R - S2, S2 / R, x, x);
-    if (!isnan(x2)) lever_scale(c, c->margin ? "grow" : "cut", &top_rows, x2 / x, CLOSED, NULL);
+    int found = !isnan(x2);
+    if (found) lever_scale(c, "cut", &top_rows, x2 / x, CLOSED, NULL);
     /* shift d from the top to the others pro rata: with q = S2/R^2,
     ** (1+q) d^2 + 2(qR - x) d + x^2 + qR^2 - a T^2 = 0, d in [0, d_min] */
     double q = S2 / (R * R), T = x + R;
@@ -790,12 +814,31 @@ static void hhi_levers(Ctx *c, Fig *g) {
         o.where = tstr(h, b);
         sh.other = o;
         lever_shift(c, &sh, (x - d) / x, (R + d) / R, NULL, 0);
+        found = 1;
       }
+    }
+    if (!found && !c->margin) {
+      /* the lowest HHI each lever reaches: cutting the top bottoms out at
+      ** x' = S2/R, shifting from it at d_min; n groups give at least 10000/n */
+      uint32_t n = 0;
+      for (uint32_t i = 0; i < np; i++) if (gs[i] > 0) n++;
+      double hcut = 1e4 * S2 / (S2 + R * R);
+      double hshift = dmin > 0 ? 1e4 * ((x - dmin) * (x - dmin) + q * (R + dmin) * (R + dmin)) / (T * T) : c->x;
+      Buf *b = &c->w;
+      b->n = 0;
+      buf_printf(h, b, "cutting the top %s (%s) bottoms out at HHI ", group_word[g->group], topname);
+      num_print_short(b, h, hcut);
+      buf_puts(h, b, " and shifting from it to the others at ");
+      num_print_short(b, h, hshift);
+      buf_printf(h, b, ", both short of the limit: %u %ss give an HHI of at least ", n, group_word[g->group]);
+      num_print_short(b, h, 1e4 / n);
+      buf_printf(h, b, "; more %ss would be needed", group_word[g->group]);
+      c->note = tstr(h, b);
     }
   } else {
     /* an HHI below a floor: grow the top (the larger root above x) */
     double x2 = quad_root(a - 1, 2 * a * R, a * R * R - S2, x, 1e300, x);
-    if (!isnan(x2)) lever_scale(c, c->margin ? "cut" : "grow", &top_rows, x2 / x, CLOSED, NULL);
+    if (!isnan(x2)) lever_scale(c, "grow", &top_rows, x2 / x, CLOSED, NULL);
   }
 }
 
@@ -1275,7 +1318,8 @@ static void repair_body(H *h, void *ud) {
   }
   Cx *cx = c->cx;
   cx->repairs = keep(c, &cx->nrepairs);
-  if (!cx->nrepairs && c->why) cx->norepair = rep_strdup(h, c->r, c->why, strlen(c->why));
+  const char *why = c->why ? c->why : c->note;
+  if (why) cx->norepair = rep_strdup(h, c->r, why, strlen(why));
 }
 
 static void run(H *h, Ctx *c) {
@@ -1435,7 +1479,7 @@ void repair_text(H *h, Buf *b, Cx *c, const char *indent) {
     if (x->side) buf_printf(h, b, "; but it %s", x->side);
     buf_putc(h, b, '\n');
   }
-  if (c->norepair) buf_printf(h, b, "%sno repair: %s\n", indent, c->norepair);
+  if (c->norepair) buf_printf(h, b, "%s%s: %s\n", indent, c->nrepairs ? "note" : "no repair", c->norepair);
 }
 
 static const char *const op_text[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">="};

@@ -259,6 +259,8 @@ static const struct { const char *name, *args, *help; } commands[] = {
   {"load", "[KIND] FILE", "load a .hedge file, or a CSV file of partners, commodities, deals or loans"},
   {"check", "[RULE...]", "check every rule and warn (or those named) in the active scenario"},
   {"why", "RULE", "check RULE and show every sub-expression of each failing binding"},
+  {"repair", "RULE", "check RULE; under each failing binding, the smallest change of each lever that makes it pass, and its scenario"},
+  {"margin", "RULE", "check RULE; for each passing binding, its distance to the limit and what would make it fail"},
   {"scenario", "[NAME|off]", "check and evaluate in a scenario's world; off: the base world"},
   {"list", "[KIND]", "partners commodities deals loans rules functions scenarios lets units tests"},
   {"test", "", "run the test blocks"},
@@ -403,13 +405,19 @@ static void cmd_load(char **argv, int argc) {
   fflush(stdout);
 }
 
-static void check(const char *const *only, int explain) {
+/* flags: HEDGE_CHECK_EXPLAIN, _REPAIR, _MARGINS (:why, :repair, :margin) */
+static void check(const char *const *only, int flags) {
   hedge_Report *r = NULL;
   eval_state = R.H;
-  int st = hedge_check_ex(R.H, R.scenario, only, explain, &r);
+  int st = hedge_check_ex(R.H, R.scenario, only, flags, &r);
   eval_state = NULL;
   if (!r) { report_error(hedge_errmsg(R.H)); return; }
   out(stdout, hedge_report_text(R.H, r, R.color));
+  if (flags & HEDGE_CHECK_REPAIR) {
+    /* the scenarios, ready to paste (or write with check --repair --emit) */
+    const char *sc = hedge_report_scenarios(R.H, r);
+    if (sc && *sc) { printf("scenarios of the repairs:\n"); out(stdout, sc); }
+  }
   if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) {
     /* an interrupt or a limit: the report shows it on the rule it stopped */
     const char *m = hedge_errmsg(R.H);
@@ -430,7 +438,19 @@ static void cmd_check(char **argv, int argc) {
 static void cmd_why(char **argv, int argc) {
   if (argc != 1) { repl_error(":why takes one rule name (:why RULE)", NULL, NULL); return; }
   const char *only[2] = {argv[0], NULL};
-  check(only, 1);
+  check(only, HEDGE_CHECK_EXPLAIN);
+}
+
+static void cmd_repair(char **argv, int argc) {
+  if (argc != 1) { repl_error(":repair takes one rule name (:repair RULE)", NULL, NULL); return; }
+  const char *only[2] = {argv[0], NULL};
+  check(only, HEDGE_CHECK_REPAIR);
+}
+
+static void cmd_margin(char **argv, int argc) {
+  if (argc != 1) { repl_error(":margin takes one rule name (:margin RULE)", NULL, NULL); return; }
+  const char *only[2] = {argv[0], NULL};
+  check(only, HEDGE_CHECK_MARGINS);
 }
 
 /* Prints names with their details in two columns. */
@@ -608,6 +628,8 @@ static void run_command(char *line) {
   else if (!strcmp(name, "load")) cmd_load(args, nargs);
   else if (!strcmp(name, "check")) cmd_check(args, nargs);
   else if (!strcmp(name, "why")) cmd_why(args, nargs);
+  else if (!strcmp(name, "repair")) cmd_repair(args, nargs);
+  else if (!strcmp(name, "margin")) cmd_margin(args, nargs);
   else if (!strcmp(name, "scenario")) cmd_scenario(args, nargs);
   else if (!strcmp(name, "list")) cmd_list(args, nargs);
   else if (!strcmp(name, "test")) cmd_test();
@@ -770,7 +792,7 @@ static char **complete(const char *text, int start, int end) {
     int i = command_index(c);
     const char *name = i >= 0 ? commands[i].name : "";
     if (!strcmp(name, "load")) { rl_attempted_completion_over = 0; return NULL; }
-    if (!strcmp(name, "check") || !strcmp(name, "why")) hedge_names(R.H, HEDGE_NAMES_RULES, 0, collect, &comp);
+    if (!strcmp(name, "check") || !strcmp(name, "why") || !strcmp(name, "repair") || !strcmp(name, "margin")) hedge_names(R.H, HEDGE_NAMES_RULES, 0, collect, &comp);
     else if (!strcmp(name, "scenario")) { hedge_names(R.H, HEDGE_NAMES_SCENARIOS, 0, collect, &comp); names_add(&comp, "off"); }
     else if (!strcmp(name, "list")) for (int k = 0; list_kinds[k]; k++) names_add(&comp, list_kinds[k]);
     else if (!strcmp(name, "help")) {
