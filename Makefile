@@ -118,7 +118,7 @@ suites = mkdir -p build; : > $(1); rc=0; \
 	run() { echo "== $$*"; t=$$(date +%s%N); "$$@" 2>&1 | tee -a $(1); s=$${PIPESTATUS[0]}; \
 	  echo "== $$(( ($$(date +%s%N) - t) / 1000000 )) ms: $$*"; \
 	  [ $$s = 0 ] || { echo "^^ FAILED (exit $$s): $$*"; rc=1; }; }
-CASE_DIRS = tests/lang tests/errors tests/stdlib tests/native tests/lua examples
+CASE_DIRS = tests/lang tests/errors tests/stdlib tests/native tests/lua tests/repair examples
 conformance = if [ -d "$(SHARED)/conformance" ]; then \
 	  run python3 tests/run.py --hedge $(1) $(2) --xfail tests/conformance.xfail $(SHARED)/conformance; \
 	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi
@@ -130,6 +130,7 @@ check: hedge build/eval-batch
 	run python3 tests/doc_examples.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge ./hedge; \
 	$(call conformance,./hedge,--batch build/eval-batch); \
+	run python3 tests/repair/test_repairs.py --hedge ./hedge --shared $(SHARED); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
 	exit $$rc
@@ -148,6 +149,7 @@ test: deps
 	run python3 tests/repl/test_repl.py --hedge $(TEST_HEDGE); \
 	run python3 tests/csv/test_parallel_load.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan; \
 	run python3 tests/security/test_redteam.py --hedge $(TEST_HEDGE); \
+	run python3 tests/repair/test_repairs.py --hedge $(TEST_HEDGE) --shared $(SHARED); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	python3 tests/summary.py $(TEST_LOG) 'make test' || rc=1; \
 	exit $$rc

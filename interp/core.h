@@ -174,6 +174,7 @@ struct hedge_State {
   char *file_roots;            /* hedge_Options.file_roots, each resolved; NULL: any */
   int (*file_access)(void *ud, const char *path, const char *what);
   void *file_access_ud;
+  struct SumTrace *trace;      /* repair.c: records the sums a figure reads (world.h), or NULL */
 };
 
 /* Whether the current call's time limit has passed (clock read only when

@@ -465,6 +465,10 @@ static Cell *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t *
 }
 
 static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
+  if (h->trace) {   /* repair.c tracing a figure (world.h) */
+    SumTraceItem it = {K_DEAL, f, NO_ROW, NO_ROW, 0, 0};
+    sum_trace_add(h->trace, it);
+  }
   int mask = mask_of(f);
   DealIndex *ix = get_index(h);
   /* how to answer a mask is decided once per version of the world */

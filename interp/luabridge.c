@@ -1847,6 +1847,10 @@ static int l_debt_sum(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
   LoanFilter f = loan_filter(L, b, 1, "hedge.debt_sum", 1);
+  if (h->trace) {   /* repair.c tracing a figure (world.h) */
+    SumTraceItem it = {K_LOAN, deal_filter_any(), f.lender, f.borrower, f.has_year, f.year};
+    sum_trace_add(h->trace, it);
+  }
   KSum s = {0, 0};
   lua_Integer count = 0;
   if (h->world) {

@@ -128,6 +128,7 @@ static void rs_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, 
 /* The stdlib's rule (init.lua, outstanding): a loan counts in year y when
 ** year(start) <= y < year(start) + term; no start: every year. */
 static int loan_out(Table *t, uint32_t row, double y) {
+  if (isnan(y)) return 1;   /* no year: every loan */
   int32_t d = t->date ? t->date[row] : NO_DATE;
   if (d == NO_DATE) return 1;
   int sy, sm, sd;
@@ -177,7 +178,7 @@ static void rs_loans(Ctx *c, RowSet *s, uint32_t borrower, uint32_t lender, uint
   if (borrower != NO_ROW) buf_printf(h, b, " to %s", pname(h, borrower, nb, sizeof nb));
   if (lender != NO_ROW) buf_printf(h, b, " from %s", pname(h, lender, nb, sizeof nb));
   if (except_lender != NO_ROW) buf_printf(h, b, " from others than %s", pname(h, except_lender, nb, sizeof nb));
-  buf_printf(h, b, " outstanding in %g", y);
+  if (!isnan(y)) buf_printf(h, b, " outstanding in %g", y);
   s->what = tstr(h, b);
 }
 
@@ -714,7 +715,7 @@ static double quad_root(double a2, double a1, double a0, double lo, double hi, d
   double best = NAN;
   for (int i = 0; i < n; i++) {
     double z = r[i];
-    double slack = 1e-12 * (fabs(lo) + fabs(hi) + 1);
+    double slack = 1e-12 * (fabs(lo) + fabs(near) + 1);   /* not hi: it may be huge */
     if (z < lo - slack || z > hi + slack) continue;
     if (z < lo) z = lo;
     if (z > hi) z = hi;
@@ -891,15 +892,26 @@ static void search_set(Ctx *c, RowSet *s) {
   p.c = c; p.s = s;
   int want = c->margin ? 0 : 1;   /* the state to reach */
   for (int dir = 0; dir < 2; dir++) {
-    double in = 1, out;           /* in: current state; out: reaches `want` */
+    /* in: the current state; out: reaches `want`. A coarse walk away from
+    ** k = 1 finds the first crossing (figures need not be monotone: the
+    ** largest supplier's share falls, then rises, as another overtakes it) */
+    double in = 1, out = NAN;
     if (dir == 0) {
-      if (probe(&p, 0) != want) continue;
-      out = 0;
+      for (int i = 1; i <= 20; i++) {
+        double k = 1 - i / 20.0;
+        int r = probe(&p, k);
+        if (r == want) { out = k; break; }
+        in = k;
+      }
     } else {
-      out = NAN;
-      for (double k = 2; k <= 1048576; k *= 2) { int r = probe(&p, k); if (r == want) { out = k; break; } if (r < 0) break; }
-      if (isnan(out)) continue;
+      for (double k = 1.25; k <= 1048576; k = k < 4 ? k + 0.25 : k * 2) {
+        int r = probe(&p, k);
+        if (r == want) { out = k; break; }
+        if (r < 0) break;
+        in = k;
+      }
     }
+    if (isnan(out)) continue;
     double fo = p.f, lo = p.l;
     /* keep `out` on the reaching side; stop when its figure is at the limit */
     probe(&p, out);
@@ -913,7 +925,41 @@ static void search_set(Ctx *c, RowSet *s) {
       if (r < 0) break;
       if (r == want) { out = mid; fo = p.f; lo = p.l; } else in = mid;
     }
+    /* guarded: a figure that jumps over the limit (a share of a total cut
+    ** to nothing) is no repair at the limit */
+    double scale = fabs(lo) > fabs(fo) ? fabs(lo) : fabs(fo);
+    if (!(fabs(fo - lo) <= REPAIR_TOL * (scale > 0 && lo != 0 && fo != 0 ? scale : 1))) continue;
     lever_scale(c, out < 1 ? "cut" : "grow", s, out, SEARCH, NULL);
+  }
+}
+
+static void add_set(Ctx *c, RowSets *sets, RowSet *s);
+
+/* The sums a figure reads, recorded by the indexes while it is evaluated
+** once (world.h, SumTrace): the levers of Lua and user-function figures. */
+static void trace_eval(H *h, void *ud) {
+  Ctx *c = ud;
+  ArenaMark m = arena_mark(&h->temp);
+  eval(h, c->fig, c->slots);
+  eval(h, c->lim, c->slots);
+  arena_release(h, &h->temp, m);
+}
+
+static void trace_sets(Ctx *c, RowSets *sets) {
+  H *h = c->h;
+  SumTrace tr;
+  tr.n = 0;
+  h->trace = &tr;
+  int st = hx_pcall(h, trace_eval, c);
+  h->trace = NULL;
+  if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) hx_throw(h, st);
+  if (st != HEDGE_OK) return;
+  for (uint32_t i = 0; i < tr.n; i++) {
+    SumTraceItem *it = &tr.item[i];
+    RowSet s;
+    if (it->kind == K_DEAL) rs_deals(c, &s, it->f, NO_ROW, NO_ROW, it->f.importer != NO_ROW);
+    else rs_loans(c, &s, it->borrower, it->lender, NO_ROW, it->has_year ? it->year : NAN);
+    add_set(c, sets, &s);
   }
 }
 
@@ -1239,6 +1285,33 @@ static int analyse(Ctx *c) {
   return 1;
 }
 
+/* The search's levers: the sums written in the comparison, then the sums
+** its functions read (traced), else the flows of the bound partner. */
+#define SEARCH_MAX_SETS 16
+static void search_all(Ctx *c) {
+  RowSets sets = {0};
+  collect_sets(c, c->fig, &sets, 0);
+  if (!world_fixed(c->lim)) collect_sets(c, c->lim, &sets, 0);
+  trace_sets(c, &sets);
+  if (!sets.n) binding_sets(c, &sets);
+  uint32_t before = c->out.n;
+  for (uint32_t i = 0; i < sets.n && i < SEARCH_MAX_SETS; i++) search_set(c, &sets.p[i]);
+  if (c->out.n == before && !c->note) {
+    H *h = c->h;
+    Buf *b = &c->w;
+    b->n = 0;
+    if (!sets.n) buf_puts(h, b, "the figure reads no deals or loans that a lever could scale");
+    else {
+      uint32_t big = 0;
+      for (uint32_t i = 1; i < sets.n; i++) if (sets.p[i].sum > sets.p[big].sum) big = i;
+      buf_printf(h, b, "the search scaled each of the %u sum%s the figure reads (the largest: %s) from 0 to 2^20 times "
+                 "its value, and none takes the figure past the limit", sets.n, sets.n == 1 ? "" : "s",
+                 sets.p[big].what);
+    }
+    c->note = tstr(h, b);
+  }
+}
+
 static void levers(Ctx *c) {
   H *h = c->h;
   if (world_fixed(c->lim)) {
@@ -1248,19 +1321,8 @@ static void levers(Ctx *c) {
     else if (k == FIG_SUM) sum_levers(c, &g);
     else if (k == FIG_HHI) hhi_levers(c, &g);
     else if (c->fig->kind == N_FIELD) field_lever(c);
-    else {
-      RowSets sets = {0};
-      collect_sets(c, c->fig, &sets, 0);
-      if (!sets.n) binding_sets(c, &sets);
-      for (uint32_t i = 0; i < sets.n; i++) search_set(c, &sets.p[i]);
-    }
-  } else {
-    RowSets sets = {0};
-    collect_sets(c, c->fig, &sets, 0);
-    collect_sets(c, c->lim, &sets, 0);
-    if (!sets.n) binding_sets(c, &sets);
-    for (uint32_t i = 0; i < sets.n; i++) search_set(c, &sets.p[i]);
-  }
+    else search_all(c);
+  } else search_all(c);
   threshold_lever(c);
   (void)h;
 }

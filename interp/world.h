@@ -116,4 +116,21 @@ void index_free(H *h);
 ** without a rebuild (their index_version stays). */
 void index_deal_value_changed(H *h, uint32_t row);
 
+/* The deal and loan sums a figure reads, recorded while repair.c traces it
+** (h->trace; NULL otherwise): the levers of a figure written in Lua or in a
+** user function are the rows of these sums. Distinct entries only, at most
+** SUM_TRACE_MAX (later ones are dropped). */
+#define SUM_TRACE_MAX 64
+typedef struct SumTraceItem { int kind; DealFilter f; uint32_t lender, borrower; int has_year; double year; } SumTraceItem;
+typedef struct SumTrace { uint32_t n; SumTraceItem item[SUM_TRACE_MAX]; } SumTrace;
+static inline void sum_trace_add(SumTrace *t, SumTraceItem it) {
+  for (uint32_t i = 0; i < t->n; i++) {
+    SumTraceItem *x = &t->item[i];
+    if (x->kind == it.kind && x->f.exporter == it.f.exporter && x->f.importer == it.f.importer &&
+        x->f.commodity == it.f.commodity && x->f.year == it.f.year && x->lender == it.lender &&
+        x->borrower == it.borrower && x->has_year == it.has_year && x->year == it.year) return;
+  }
+  if (t->n < SUM_TRACE_MAX) t->item[t->n++] = it;
+}
+
 #endif

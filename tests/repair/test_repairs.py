@@ -39,8 +39,16 @@ def main():
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     hedge = os.path.abspath(a.hedge)
-    files = a.files or ([os.path.join(ROOT, "examples/pakistan/pakistan.hedge")] +
+    files = a.files or (sorted(glob.glob(os.path.join(ROOT, "examples", "*.hedge")) +
+                               glob.glob(os.path.join(ROOT, "examples", "*", "*.hedge"))) +
+                        sorted(glob.glob(os.path.join(ROOT, "tests", "repair", "*.hedge"))) +
                         sorted(glob.glob(os.path.join(a.shared, "conformance", "*.hedge"))))
+    # a scenario may rebind a `let` (a threshold repair) only once issue 10 is in
+    probe = os.path.join(tempfile.mkdtemp(prefix="hedge-let-"), "let.hedge")
+    with open(probe, "w") as fh:
+        fh.write("let X = 1\nrule r: X < 2\nscenario s { let X = 3 }\n")
+    let_ok = run(hedge, ["check", "--scenario", "s", probe])[0] == 1
+    skipped = 0
     passed = failed = 0
     nscen = nfiles = 0
 
@@ -86,6 +94,9 @@ def main():
                             passed += 1
                         continue
                     name = r["scenario"].split()[1]
+                    if r["lever"] == "threshold" and not let_ok:
+                        skipped += 1
+                        continue
                     nscen += 1
                     rc2, out2, err2 = run(hedge, ["check", "--format", "json", "--margins", "--rule", rule["name"],
                                                   "--scenario", name, f, emit])
@@ -112,6 +123,8 @@ def main():
                         continue
                     passed += 1
     print(f"repairs: {nfiles} files, {nscen} scenarios applied and re-checked")
+    if skipped:
+        print(f"note: {skipped} threshold scenarios rebind a `let`, which this build's scenarios cannot do yet; not applied")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
