@@ -71,7 +71,7 @@ static int is_deal_filter_any(DealFilter f) {
 }
 
 /* The deals matching f, as a set: rows copied out of the index. */
-static void rs_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, uint32_t except_importer, int imports) {
+static void rs_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, uint32_t except_importer, int imports) {   /* imports: 1 words as imports when only the importer is set, 2 always */
   H *h = c->h;
   char nb[128];
   memset(s, 0, sizeof *s);
@@ -105,7 +105,7 @@ static void rs_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, 
   (void)is_deal_filter_any;
   /* words */
   b->n = 0;
-  if (imports && f.importer != NO_ROW) {
+  if (imports && f.importer != NO_ROW && (f.exporter == NO_ROW || imports > 1)) {
     buf_printf(h, b, "imports of %s", pname(h, f.importer, nb, sizeof nb));
     if (f.exporter != NO_ROW) buf_printf(h, b, " from %s", pname(h, f.exporter, nb, sizeof nb));
     if (except_exporter != NO_ROW) buf_printf(h, b, " from others than %s", pname(h, except_exporter, nb, sizeof nb));
@@ -445,7 +445,7 @@ static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
   if (a.year.tag != T_NIL && a.year.tag != T_NUM) return FIG_OTHER;
   if (!strcmp(n, "imports") && p0 != NO_ROW) {
     d.importer = p0; d.exporter = ent_id(a.from, K_PARTNER);
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 1);
+    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 2);
     g->nparts = 1;
     return g->kind = FIG_SUM;
   }
@@ -465,7 +465,7 @@ static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
     d.exporter = p0; d.importer = p1;
     e.importer = p0; e.exporter = p1;
     rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 0);
-    rs_deals(c, &g->part2, e, NO_ROW, NO_ROW, 1);
+    rs_deals(c, &g->part2, e, NO_ROW, NO_ROW, 2);
     g->nparts = 2;
     return g->kind = FIG_SUM;
   }
@@ -480,7 +480,7 @@ static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
     rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 1);
     rs_deals(c, &g->other, d, p1, NO_ROW, 1);
     d.exporter = p1;
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 1);
+    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 2);
     g->group = 0; g->who = p1;
     return g->kind = FIG_SHARE;
   }
@@ -590,7 +590,7 @@ static void lever_shift(Ctx *c, Fig *g, double kp, double ko, const char *side, 
   rp.lever = "shift";
   Buf *b = &c->w;
   b->n = 0;
-  buf_printf(h, b, to_part ? "move from others to: %s" : "move to others from: %s", g->part.what);
+  buf_printf(h, b, to_part ? "%s (from the others, pro rata)" : "%s (to the others, pro rata)", g->part.what);
   rp.target = tstr(h, b);
   rp.from = g->part.sum;
   rp.to = g->part.sum * kp;
@@ -772,7 +772,7 @@ static void hhi_levers(Ctx *c, Fig *g) {
     uint32_t p0 = ar.npos > 0 ? ent_id(ar.pos[0], K_PARTNER) : NO_ROW;
     if (g->group == 0) { d.importer = p0; d.exporter = top; }
     else { d.exporter = p0; d.importer = top; }
-    rs_deals(c, &top_rows, d, NO_ROW, NO_ROW, g->group == 0);
+    rs_deals(c, &top_rows, d, NO_ROW, NO_ROW, g->group == 0 ? 2 : 0);
   }
   if (!(top_rows.sum > 0)) return;
   (void)nb;
@@ -957,7 +957,7 @@ static void trace_sets(Ctx *c, RowSets *sets) {
   for (uint32_t i = 0; i < tr.n; i++) {
     SumTraceItem *it = &tr.item[i];
     RowSet s;
-    if (it->kind == K_DEAL) rs_deals(c, &s, it->f, NO_ROW, NO_ROW, it->f.importer != NO_ROW);
+    if (it->kind == K_DEAL) rs_deals(c, &s, it->f, NO_ROW, NO_ROW, it->f.exporter == NO_ROW);
     else rs_loans(c, &s, it->borrower, it->lender, NO_ROW, it->has_year ? it->year : NAN);
     add_set(c, sets, &s);
   }

@@ -617,8 +617,33 @@ def t_load_csv(ctx):
     must(code == 2 and "cannot open" in err, "a missing CSV is an error", err)
 
 
+def t_repair_margin(ctx):
+    s = ctx.session()
+    s.expect(PROMPT)
+    with_world(s)
+    s.run('rule diverse: forall p in partners: import_share(PAK, p) <= 60%')
+    # USA 70M of 100M: cut (70 - 60)/0.4 = 25M, shift 10M, or grow CHN to 30M * 0.6/0.4 * ... = 46.6667M
+    out = s.run(":repair diverse")
+    must_contain(out, "p = USA")
+    must(re.search(r"repair cut\s+imports of PAK from USA\s+70M USD -> 45M USD \(-25M USD\)", out), ":repair shows the cut", out)
+    must(re.search(r"repair shift\s+.*70M USD -> 60M USD \(-10M USD\)", out), ":repair shows the shift", out)
+    must(re.search(r"repair grow\s+imports of PAK from others than USA\s+30M USD -> 46.6667M USD", out), ":repair shows the grow", out)
+    must_contain(out, "scenario repair_diverse_USA_cut")
+    must_contain(out, "update d in deals where d.importer == PAK and d.exporter == USA { value: d.value * ")
+    # CHN passes at 30%: by 30 points; it fails if CHN grows by (60 - 30)/0.4 = 75M
+    out = s.run(":margin diverse")
+    must_contain(out, "p = CHN    margin: 30% <= 60%, passes by 30 points")
+    must(re.search(r"fails if grow\s+imports of PAK from CHN\s+30M USD -> 105M USD \(\+75M USD\)", out), ":margin shows the grow", out)
+    out = s.run(":repair")
+    must_contain(out, ":repair takes one rule name")
+    out = s.run(":help")
+    must_contain(out, ":repair RULE")
+    must_contain(out, ":margin RULE")
+    s.quit()
+
+
 TESTS = [
-    t_prompt_and_expression, t_declaration_then_query, t_multiline, t_error_recovery, t_history,
+    t_repair_margin, t_prompt_and_expression, t_declaration_then_query, t_multiline, t_error_recovery, t_history,
     t_completion, t_help, t_check_why_list, t_scenario, t_reset_load, t_ctrl_c, t_ctrl_c_rule,
     t_ctrl_d, t_color, t_pipe_ok, t_pipe_errors, t_load_csv,
 ]
