@@ -14,7 +14,7 @@
 #        RUNS          timed runs per command (default 5, after 1 warm-up)
 #        STARTUP_RUNS  timed runs for start-up (default 20)
 #        ONLY          e.g. "hedge lua5.4": run only these parts (hedge lua5.4
-#                      luajit python3 sqlite3 duckdb cat decls scenario startup); the C
+#                      luajit python3 sqlite3 duckdb cat decls scenario repair startup); the C
 #                      baseline always runs (it is the unit of the ratios)
 #        NO_DUCKDB=1   do not install/run the DuckDB peer (it needs node + npm:
 #                      `npm ci` into $W1DATA/duckdb on first use)
@@ -255,6 +255,41 @@ if [ $have_hedge = 1 ] && want scenario; then
     mv -f "$res/bench-scen-base-.txt" "$res/bench-scen-base.txt"
     mv -f "$res/bench-scen-ten-.txt" "$res/bench-scen-ten.txt"
     echo "$(label "$big")" > "$res/info-scen.txt"
+  fi
+fi
+
+# ---- repairs (docs/repair.md) -----------------------------------------------------------
+# Issue 15: `check --repair` on W1 at 100K deals costs at most 2x a plain check.
+# Times both, back to back, on the 100K data (else the smallest size of this run),
+# and checks that every failing binding got its repairs.
+if [ $have_hedge = 1 ] && want repair; then
+  rl=""; for n in "$@"; do [ "$n" = 100000 ] && rl=100k; done
+  [ -n "$rl" ] || rl=$(label "$1")
+  rd=$data/$rl
+  if [ -f "$rd/deals.csv" ]; then
+    cp -f "$here/w1/w1.hedge" "$rd/w1.hedge"
+    say "== --repair over $rl deals"
+    rc=0
+    (cd "$rd" && "$hedge" check --format json --repair w1.hedge) > "$res/repair.json" 2> "$res/repair.err" || rc=$?
+    if [ $rc -le 1 ] && "$py" - "$res/repair.json" > "$res/check-repair.txt" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+cx = [c for x in r["rules"] for c in x["counterexamples"]]
+rep = sum(len(c["repairs"]) for c in cx)
+scen = sum(1 for c in cx for x in c["repairs"] if x["scenario"])
+bad = [c["bindings"] for c in cx if not c["repairs"] and not c.get("no_repair")]
+print("ok: %d failing bindings, %d repairs (%d with a scenario)" % (len(cx), rep, scen) if not bad
+      else "FAILED: bindings without a repair or a reason: %s" % bad[:3])
+sys.exit(1 if bad else 0)
+PY
+    then say "  $(cat "$res/check-repair.txt")"
+    else echo "FAILED: exit $rc: $(head -c 200 "$res/repair.err" | tr '\n' ' ')" >> "$res/check-repair.txt"; failed=1
+         say "  $(cat "$res/check-repair.txt")"; fi
+    bench repair-base "" 0 "$rd" "$hedge" check --format json w1.hedge
+    bench repair "" 0 "$rd" "$hedge" check --format json --repair w1.hedge
+    mv -f "$res/bench-repair-base-.txt" "$res/bench-repair-base.txt"
+    mv -f "$res/bench-repair-.txt" "$res/bench-repair.txt"
+    echo "$rl" > "$res/info-repair.txt"
   fi
 fi
 
