@@ -13,7 +13,7 @@ new limit is the figure.
 Usage: test_repairs.py --hedge BIN [--shared DIR] [FILE...]
 Prints "N passed, M failed" as its last line (tests/summary.py adds it up).
 """
-import argparse, glob, json, os, subprocess, sys, tempfile
+import argparse, concurrent.futures, glob, json, os, subprocess, sys, tempfile
 
 TOL = 1e-9
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,6 +36,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hedge", required=True)
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"))
+    ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     hedge = os.path.abspath(a.hedge)
@@ -58,9 +59,13 @@ def main():
         print("FAIL " + msg)
 
     tmp = tempfile.mkdtemp(prefix="hedge-repair-")
+    jobs = []
     for f in files:
         emit = os.path.join(tmp, os.path.basename(f) + ".repairs.hedge")
         rc, out, err = run(hedge, ["check", "--repair", "--format", "json", "--emit", emit, f])
+        if any(mark in err for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:")):
+            bad(f"{f}: --repair: sanitizer report: {err[:300]}")
+            continue
         if rc == 2 and '"rules": [],' in out:
             continue   # the case does not load (an error case): nothing to repair
         try:
@@ -98,30 +103,39 @@ def main():
                         skipped += 1
                         continue
                     nscen += 1
-                    rc2, out2, err2 = run(hedge, ["check", "--format", "json", "--margins", "--rule", rule["name"],
-                                                  "--scenario", name, f, emit])
-                    try:
-                        rep2 = json.loads(out2)
-                    except ValueError:
-                        bad(f"{f}: scenario {name}: no JSON (exit {rc2}): {err2[:300]}")
-                        continue
-                    if rep2.get("error"):
-                        bad(f"{f}: scenario {name}: {rep2['error'][:300]}")
-                        continue
-                    r2 = rep2["rules"][0]
-                    if any(c2["bindings"] == cx["bindings"] for c2 in r2["counterexamples"]):
-                        bad(f"{f}: scenario {name}: {rule['name']} {cx['bindings']} still fails")
-                        continue
-                    ms = [m for m in r2.get("margins", []) if m["bindings"] == cx["bindings"]]
-                    if not ms:
-                        bad(f"{f}: scenario {name}: no margin for {cx['bindings']} ({r2['status']}, {r2.get('error')})")
-                        continue
-                    m = ms[0]
-                    if not at_limit(m["figure"], m["limit"]):
-                        bad(f"{f}: scenario {name}: figure {m['figure']!r} is not at the limit {m['limit']!r} "
-                            f"(relative distance {abs(m['figure'] - m['limit']) / max(abs(m['limit']), 1e-300):.3g})")
-                        continue
-                    passed += 1
+                    jobs.append((f, emit, rule["name"], name, cx["bindings"]))
+    # the scenarios, several at a time
+    def recheck(job):
+        f, emit, rname, name, bindings = job
+        return job, run(hedge, ["check", "--format", "json", "--margins", "--rule", rname, "--scenario", name, f, emit])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        results = list(pool.map(recheck, jobs))
+    for (f, emit, rname, name, bindings), (rc2, out2, err2) in results:
+        if any(mark in err2 for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:")):
+            bad(f"{f}: scenario {name}: sanitizer report: {err2[:300]}")
+            continue
+        try:
+            rep2 = json.loads(out2)
+        except ValueError:
+            bad(f"{f}: scenario {name}: no JSON (exit {rc2}): {err2[:300]}")
+            continue
+        if rep2.get("error"):
+            bad(f"{f}: scenario {name}: {rep2['error'][:300]}")
+            continue
+        r2 = rep2["rules"][0]
+        if any(c2["bindings"] == bindings for c2 in r2["counterexamples"]):
+            bad(f"{f}: scenario {name}: {rname} {bindings} still fails")
+            continue
+        ms = [m for m in r2.get("margins", []) if m["bindings"] == bindings]
+        if not ms:
+            bad(f"{f}: scenario {name}: no margin for {bindings} ({r2['status']}, {r2.get('error')})")
+            continue
+        m = ms[0]
+        if not at_limit(m["figure"], m["limit"]):
+            bad(f"{f}: scenario {name}: figure {m['figure']!r} is not at the limit {m['limit']!r} "
+                f"(relative distance {abs(m['figure'] - m['limit']) / max(abs(m['limit']), 1e-300):.3g})")
+            continue
+        passed += 1
     print(f"repairs: {nfiles} files, {nscen} scenarios applied and re-checked")
     if skipped:
         print(f"note: {skipped} threshold scenarios rebind a `let`, which this build's scenarios cannot do yet; not applied")
