@@ -1180,6 +1180,12 @@ static int node_pct(Node *n) {
   return 0;
 }
 
+/* The name of the figure's unit, in h->temp (d is scratch). */
+static char *dim_text(Ctx *c, char *d, size_t n) {
+  dim_name(c->h, c->dim, d, n);   /* before strlen: argument order is unspecified */
+  return arena_strdup(c->h, &c->h->temp, d, strlen(d));
+}
+
 static void threshold_lever(Ctx *c) {
   H *h = c->h;
   Node *lim = c->lim;
@@ -1191,7 +1197,7 @@ static void threshold_lever(Ctx *c) {
   rp.from = c->L;
   rp.to = L2;
   char d[64];
-  rp.unit = c->dim ? arena_strdup(h, &h->temp, dim_name(h, c->dim, d, sizeof d), strlen(d)) : NULL;
+  rp.unit = c->dim ? dim_text(c, d, sizeof d) : NULL;
   rp.pct = c->pct;
   rp.method = CLOSED;
   size_t len;
@@ -1240,7 +1246,7 @@ static void field_lever(Ctx *c) {
   rp.from = c->x;
   rp.to = T;
   char d[64], nb[128];
-  rp.unit = c->dim ? arena_strdup(h, &h->temp, dim_name(h, c->dim, d, sizeof d), strlen(d)) : NULL;
+  rp.unit = c->dim ? dim_text(c, d, sizeof d) : NULL;
   rp.pct = c->pct;
   rp.method = CLOSED;
   Buf *b = &c->w;
@@ -1362,7 +1368,8 @@ static void repair_body(H *h, void *ud) {
     m.figure = c->x; m.limit = c->L; m.op = c->op;
     m.margin = (c->op == OP_LT || c->op == OP_LE) ? c->L - c->x : c->x - c->L;
     char d[64];
-    m.unit = c->dim ? rep_strdup(h, r, dim_name(h, c->dim, d, sizeof d), strlen(d)) : NULL;
+    m.unit = NULL;
+    if (c->dim) { dim_name(h, c->dim, d, sizeof d); m.unit = rep_strdup(h, r, d, strlen(d)); }
     m.pct = c->pct;
     size_t len;
     const char *t = node_text(h, c->fig, &len);
