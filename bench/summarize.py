@@ -30,7 +30,7 @@ PEERS = [  # name, label in the table
     ("cat", "*floor: `cat deals.csv`*"),
 ]
 OTHER = ["lua5.4", "luajit", "python3", "sqlite3", "duckdb"]   # "every other peer"
-PRETTY = {"100k": "100K", "1m": "1M", "10k": "10K"}
+PRETTY = {"100k": "100K", "1m": "1M", "10k": "10K", "10m": "10M"}
 
 
 def read(res, name):
@@ -159,6 +159,37 @@ def main(res, md_path, labels):
           "HHIs are closed forms over the indexes." % (
               (read(res, "info-repair.txt") or "?").strip(), (read(res, "check-repair.txt") or "?").strip(),
               fmt_wall(rb), fmt_wall(rr), meta.get("runs", "5"), rr / rb if rb else 0))
+    cb = median(read(res, "bench-cmp-base.txt"), "wall s")
+    ct = median(read(res, "bench-cmp-ten.txt"), "wall s")
+    if cb is not None and ct is not None:
+        w("**Compare** (`bench/w1/w1s.hedge` at %s deals): base check %s s, `--compare ten` %s s "
+          "(%.2fx), median of %s runs each." % ((read(res, "info-cmp.txt") or "?").strip(), fmt_wall(cb),
+                                              fmt_wall(ct), ct / cb if cb else 0, meta.get("runs", "5")))
+        w("")
+    hs, hu = wall("hedge", "skew"), wall("hedge", "uniform")
+    cs, cu = wall("c", "skew"), wall("c", "uniform")
+    if hs is not None and hu is not None:
+        w("**Skewed data** (`bench/skew/gen_skew.py`, 1M rows, 1000 commodities, one year): popular "
+          "importers (PAK about 60%% of the rows) %s s against uniform importers %s s (%.2fx); the C "
+          "peer %s s and %s s; outputs %s and %s." % (
+              fmt_wall(hs), fmt_wall(hu), hs / hu if hu else 0, fmt_wall(cs), fmt_wall(cu),
+              check("hedge", "skew") or "?", check("hedge", "uniform") or "?"))
+        w("")
+    ic, ih, ihc = (read(res, "instr-%s.txt" % n) for n in ("c", "hedge", "hedge-cmp"))
+    num = lambda x: int(x) if x and x.strip().isdigit() else None
+    ic, ih, ihc = num(ic), num(ih), num(ihc)
+    if ic and ih:
+        w("**Instructions at 1M** (callgrind; the same on a busy machine): C peer %.2fG, hedge %.2fG "
+          "(%.1fx)%s." % (ic / 1e9, ih / 1e9, ih / ic,
+                          "" if not ihc else ", hedge `--compare ten` %.2fG (%.2fx its plain check)" % (ihc / 1e9, ihc / ih)))
+        ph = read(res, "instr-phases.txt")
+        if ph:
+            w("")
+            w("Where hedge's instructions go (inclusive, callgrind):")
+            w("")
+            w("```")
+            w(ph.rstrip("\n"))
+            w("```")
         w("")
     se = median(read(res, "bench-startup-eval.txt"), "wall s")
     sr = median(read(res, "bench-startup-repl.txt"), "wall s")
@@ -226,6 +257,31 @@ def main(res, md_path, labels):
              (read(res, "info-repair.txt") or "100k").strip(), fmt_wall(rr), fmt_wall(rb),
              "" if not (rr and rb) else "; %.2fx" % (rr / rb)))
     w("**Goals** (from the performance issue):")
+    # The speed issue's goals (cold CSV, 1M and 10M; packed world; RSS at
+    # 10M; skew; --compare; start-up against Lua).
+    h10, c10 = wall("hedge", "10m"), wall("c", "10m")
+    goal(None if h10 is None or c10 is None else h10 <= 2 * c10,
+         "10M: hedge wall <= 2x C (%s s vs 2 x %s s%s)" % (
+             fmt_wall(h10), fmt_wall(c10), "" if not (h10 and c10) else "; %.1fx" % (h10 / c10)))
+    goal(None, "packed world (hedge pack) <= 0.5x C at 1M and 10M: not built yet")
+    hp10 = peak("hedge", "10m")
+    info10 = read(res, "info-10m.txt")
+    size10 = int(info10.split()[1]) if info10 else None
+    goal(None if hp10 is None or size10 is None else hp10 * 1048576 <= 1.5 * size10,
+         "10M: hedge peak RSS <= 1.5x deals.csv (%s MiB; limit %s MiB)" % (
+             "-" if hp10 is None else "%.1f" % hp10, "-" if size10 is None else "%.1f" % (1.5 * size10 / 1048576)))
+    goal(None if hs is None or hu is None else hs <= 2 * hu,
+         "skewed 1M <= 2x uniform 1M (%s s vs %s s%s)" % (
+             fmt_wall(hs), fmt_wall(hu), "" if not (hs and hu) else "; %.2fx" % (hs / hu)))
+    goal(None if cb is None or ct is None else ct <= 1.2 * cb,
+         "--compare with ten deals updated <= 1.2x a plain check (%s s vs %s s%s%s)" % (
+             fmt_wall(ct), fmt_wall(cb), "" if not (cb and ct) else "; %.2fx" % (ct / cb),
+             "" if not (ih and ihc) else "; instructions %.2fx" % (ihc / ih)))
+    sl = median(read(res, "bench-startup-lua.txt"), "wall s")
+    goal(None if se is None or sl is None else se <= 3 * sl,
+         "start-up: hedge eval 1 <= 3x lua5.4 -e '' (%s vs %s%s)" % (
+             ms(se), ms(sl), "" if not (se and sl) else "; %.1fx" % (se / sl)))
+    w("**Goals** (from the performance issues):")
     w("")
     for st, text in goals:
         w("- %s %s" % ({"PASS": "PASS:", "FAIL": "**FAIL:**", "n/a": "n/a:"}[st], text))

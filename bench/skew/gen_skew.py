@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--partners", type=int, default=200)
     ap.add_argument("--commodities", type=int, default=1000)
     ap.add_argument("--years", type=int, default=1, help="years from 2025 back (BACI: one file a year)")
+    ap.add_argument("--uniform", action="store_true",
+                    help="the same shape with importers drawn uniformly (the baseline of the skew goal)")
     ap.add_argument("--loans", type=int, default=5000)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -37,7 +39,8 @@ def main():
     with open(os.path.join(a.out, "commodities.csv"), "w") as f:
         f.write("code,name,kind\n")
         f.writelines("%s,%s,k%d\n" % (c, c, i % 4) for i, c in enumerate(commodities))
-    importer = zipf(rng, partners, 2.0)       # PAK imports about 60% of all rows
+    # skewed: PAK imports about 60% of all rows; uniform: every partner alike
+    importer = (lambda: rng.choice(partners)) if a.uniform else zipf(rng, partners, 2.0)
     exporter = zipf(rng, partners[::-1], 0.8)
     with open(os.path.join(a.out, "deals.csv"), "w") as f:
         f.write("id,exporter,importer,commodity,year,volume_t,value_usd\n")
