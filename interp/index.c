@@ -404,8 +404,8 @@ static MaskIndex *ensure(H *h, int mask) {
 /* The planner. A mask whose cells fit an array gets its own dense index.
 ** A finer mask is answered from a coarser dense index one field short,
 ** whose cells are sub-ordered by the missing field: an index that is
-** already built wins (it costs only the sub-ordering), otherwise the one
-** with the most cells. Only when no such index exists is a hashed index
+** already built wins (it costs only the sub-ordering; among those, the one
+** with the fewest cells), otherwise the one with the most cells. Only when no such index exists is a hashed index
 ** built. Returns -1 (own index) or the coarser mask. */
 static int plan_mask(H *h, int mask) {
   DealIndex *ix = get_index(h);
@@ -419,7 +419,10 @@ static int plan_mask(H *h, int mask) {
     uint64_t cells = dense_cells(h, ix, m2, card);
     if (!cells) continue;
     int built = is_current(h, &ix->m[m2]) && ix->m[m2].dense;
-    int better = best < 0 || (built && !best_built) || (built == best_built && cells > best_cells);
+    /* built: the fewest cells (its sub-ordering places rows into a smaller,
+    ** cache-friendlier array); not built: the most cells (short searches) */
+    int better = best < 0 || (built && !best_built) ||
+                 (built == best_built && (built ? cells < best_cells : cells > best_cells));
     if (better) { best = m2; best_cells = cells; best_built = built; }
   }
   return best;
