@@ -680,8 +680,59 @@ static int parse_double_slow(const char *s, const char *e, int neg, double *out)
     }
 }
 
+/* The common field first: [-]digits[.digits] with at most 19 digits and
+** nothing else (no blanks, no exponent, no '+'), as CSV exports write
+** money and volumes. One pass, no trimming; the mantissa and the power of
+** ten are exact doubles (m <= 2^53, at most 19 fraction digits), so one
+** IEEE division is the correctly rounded value, as in Clinger's fast path
+** below. Returns 1 with *out set, or 0: not this form (the general parser
+** decides). */
+static inline int parse_plain_decimal(const char *p, size_t len, double *out)
+{
+    static const double p10[] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+        1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+    const unsigned char *s = (const unsigned char *)p, *e = s + len, *d;
+    uint64_t m = 0;
+    unsigned c;
+    size_t ni, nf = 0;
+    int neg = s < e && *s == '-';
+
+    s += neg;
+    d = s;
+    while (s < e && (c = (unsigned)*s - '0') < 10) {
+        m = m * 10 + c;
+        s++;
+    }
+    ni = (size_t)(s - d);
+    if (s < e && *s == '.') {
+        d = ++s;
+        while (s < e && (c = (unsigned)*s - '0') < 10) {
+            m = m * 10 + c;
+            s++;
+        }
+        nf = (size_t)(s - d);
+    }
+    if (s != e || ni + nf == 0 || ni + nf > 19 || m > (UINT64_C(1) << 53))
+        return 0;
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    {
+        double v = (double)m;
+        if (nf)
+            v /= p10[nf];
+        *out = neg ? -v : v;
+        return 1;
+    }
+#else
+    (void)p10;
+    return 0;
+#endif
+}
+
 int csv_parse_double(const char *p, size_t len, double *out)
 {
+    if (parse_plain_decimal(p, len, out))
+        return 1;
     const char *s = p, *e = p + len, *t, *ds;
     uint64_t m = 0;
     long ex = 0;
@@ -749,6 +800,21 @@ int csv_parse_int(const char *p, size_t len, long long *out)
     const char *s = p, *e = p + len;
     unsigned long long v = 0, limit;
     int neg = 0;
+
+    /* plain digits, at most 18 of them, cannot overflow: no checks per digit */
+    if (len && len <= 18) {
+        unsigned c;
+        size_t i = 0;
+        while (i < len && (c = (unsigned)(unsigned char)p[i] - '0') < 10) {
+            v = v * 10 + c;
+            i++;
+        }
+        if (i == len) {
+            *out = (long long)v;
+            return 1;
+        }
+        v = 0;
+    }
 
     while (s < e && is_blank(*s)) s++;
     while (e > s && is_blank(e[-1])) e--;
