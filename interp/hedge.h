@@ -163,6 +163,9 @@ void hedge_report_free(hedge_State *H, hedge_Report *r);
 #define HEDGE_CHECK_EXPLAIN 1
 #define HEDGE_CHECK_REPAIR 2
 #define HEDGE_CHECK_MARGINS 4
+/* with HEDGE_CHECK_REPAIR: apply each repair in turn and re-check every rule,
+** to say which other bindings or rules it makes fail (one check per repair) */
+#define HEDGE_CHECK_REPAIR_CHECK 8
 int hedge_check_ex(hedge_State *H, const char *scenario, const char *const *only,
                    int flags, hedge_Report **out);
 /* The scenario blocks of every repair in a report (--repair --emit), as one

@@ -32,6 +32,8 @@ static const char usage[] =
   "  --explain            show the value of every sub-expression of each failure\n"
   "  --repair             under each failure, the smallest change of each lever that\n"
   "                       makes it pass, as a scenario (docs/repair.md)\n"
+  "  --repair=check       the same, and re-check every rule under each repair to say\n"
+  "                       what else it breaks (one check per repair)\n"
   "  --emit FILE          with --repair: write every repair's scenario to FILE\n"
   "  --margins            for each passing binding, its distance to the limit\n"
   "options for every command:\n"
@@ -244,7 +246,9 @@ int main(int argc, char **argv) {
       if (!strcmp(a, "--repair")) { repair = 1; continue; }
       if (!strncmp(a, "--repair=", 9)) {
         if (!strcmp(a + 9, "each")) { repair = 1; continue; }
-        die_usage("--repair takes no value but 'each' (one lever at a time; joint repairs are not implemented):", a);
+        if (!strcmp(a + 9, "check")) { repair = 2; continue; }
+        die_usage("--repair takes 'each' (the default) or 'check' (re-check every rule under each repair); "
+                  "joint repairs are not implemented:", a);
       }
       if (!strcmp(a, "--margins")) { margins = 1; continue; }
       const char *val = NULL;
@@ -326,7 +330,7 @@ int main(int argc, char **argv) {
     else rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
   } else {
     hedge_Report *r = NULL;
-    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
+    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (repair == 2 ? HEDGE_CHECK_REPAIR_CHECK : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
     int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, flags, &r);
     phase("check");
     if (r) fputs(json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);

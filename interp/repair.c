@@ -40,6 +40,14 @@ typedef VEC(RowSet) RowSets;
 static const char *pname(H *h, uint32_t id, char *buf, size_t n) { return world_name(h, K_PARTNER, id, buf, n); }
 static const char *cname(H *h, uint32_t id, char *buf, size_t n) { return world_name(h, K_COMMODITY, id, buf, n); }
 
+/* The buffer's text, NUL-terminated at its length (buf_cstr terminates only
+** a buffer never written: one emptied by n = 0 keeps its old text). */
+static const char *cstr(H *h, Buf *b) {
+  buf_putc(h, b, 0);
+  b->n--;
+  return b->p;
+}
+
 static char *tstr(H *h, Buf *b) {
   char *s = arena_strdup(h, &h->temp, b->p ? b->p : "", b->n);
   b->n = 0;
@@ -221,7 +229,7 @@ static char *scen_name(Ctx *c, const char *lever) {
   /* unique among the repairs so far */
   size_t base = b->n;
   for (int n = 2;; n++) {
-    const char *cand = buf_cstr(h, b);
+    const char *cand = cstr(h, b);
     int clash = 0;
     for (int i = 0; i < c->r->n && !clash; i++) {
       RRule *x = &c->r->rules[i];
@@ -252,6 +260,16 @@ static void scen_begin(Ctx *c, const char *name, const char *title) {
 }
 
 /* The repair of scaling one set by k (cut when k < 1, grow when k > 1). */
+/* Records one scaled set in a repair's change (for --repair=check). */
+static void add_scale(Repair *rp, RowSet *s, double k) {
+  if (rp->nscale >= 2) return;
+  rp->scale[rp->nscale].kind = s->kind;
+  rp->scale[rp->nscale].rows = s->rows;
+  rp->scale[rp->nscale].n = s->n;
+  rp->scale[rp->nscale].k = k;
+  rp->nscale++;
+}
+
 static void lever_scale(Ctx *c, const char *lever, RowSet *s, double k, const char *method, const char *side) {
   H *h = c->h;
   if (!(k >= 0) || !isfinite(k)) return;
@@ -264,6 +282,7 @@ static void lever_scale(Ctx *c, const char *lever, RowSet *s, double k, const ch
   rp.unit = "USD";
   rp.method = method;
   rp.side = side ? arena_strdup(h, &h->temp, side, strlen(side)) : NULL;
+  add_scale(&rp, s, k);
   if (!c->margin) {
     rp.name = scen_name(c, lever);
     char title[400];
@@ -597,6 +616,8 @@ static void lever_shift(Ctx *c, Fig *g, double kp, double ko, const char *side, 
   rp.unit = "USD";
   rp.method = CLOSED;
   rp.side = side ? arena_strdup(h, &h->temp, side, strlen(side)) : NULL;
+  add_scale(&rp, &g->part, kp);
+  add_scale(&rp, &g->other, ko);
   if (!c->margin) {
     rp.name = scen_name(c, "shift");
     char title[400];
@@ -684,6 +705,8 @@ static void sum_levers(Ctx *c, Fig *g) {
   rp.to = rp.from * k;
   rp.unit = "USD";
   rp.method = CLOSED;
+  add_scale(&rp, &g->part, k);
+  add_scale(&rp, &g->part2, k);
   if (!c->margin) {
     rp.name = scen_name(c, lever);
     char title[600];
@@ -1206,6 +1229,8 @@ static void threshold_lever(Ctx *c) {
   b->n = 0;
   if (lim->kind == N_GLOBAL) {
     Global *g = lim->u.global.g;
+    rp.let = g;
+    rp.let_value = c->dim ? v_qty(L2, c->dim) : v_num(L2);
     buf_printf(h, b, "let %s", g->name->s);
     rp.target = tstr(h, b);
     if (!c->margin) {
@@ -1254,6 +1279,8 @@ static void field_lever(Ctx *c) {
   const char *en = world_name(h, e.kind, (uint32_t)e.i, nb, sizeof nb);
   buf_printf(h, b, "%s of %s", name->s, en);
   rp.target = tstr(h, b);
+  rp.field_kind = e.kind; rp.field_row = (uint32_t)e.i; rp.field_name = name;
+  rp.field_value = c->dim ? v_qty(T, c->dim) : v_num(T);
   if (!c->margin) {
     rp.name = scen_name(c, rp.lever);
     scen_begin(c, rp.name, rp.target);
@@ -1346,6 +1373,13 @@ static Repair *keep(Ctx *c, int *n) {
 #define DUP(f) x[i].f = s->f ? rep_strdup(h, r, s->f, strlen(s->f)) : NULL
     DUP(target); DUP(unit); DUP(name); DUP(scenario); DUP(side);
 #undef DUP
+    for (int j = 0; j < x[i].nscale; j++) {
+      if (!r->repair_check || c->margin) { x[i].scale[j].rows = NULL; continue; }   /* only --repair=check applies them */
+      uint32_t n = x[i].scale[j].n;
+      uint32_t *rows = arena_alloc(h, &r->arena, (size_t)(n ? n : 1) * sizeof(uint32_t));
+      if (n) memcpy(rows, s->scale[j].rows, n * sizeof(uint32_t));
+      x[i].scale[j].rows = rows;
+    }
   }
   return x;
 }
@@ -1399,7 +1433,7 @@ static void run(H *h, Ctx *c) {
   arena_release(h, &h->temp, m);
   if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) hx_throw(h, st);
   if (st != HEDGE_OK && !c->margin && c->cx) {
-    const char *msg = buf_cstr(h, &h->err);
+    const char *msg = cstr(h, &h->err);
     const char *e = strstr(msg, "error: ");
     const char *x = e ? e + 7 : msg;
     const char *nl = strchr(x, '\n');
@@ -1425,6 +1459,145 @@ void margin_binding(H *h, Report *r, RRule *out, Node *pred, Value *slots, Value
   c.bindv = bindv; c.bindn = bindn; c.nbind = nbind;
   c.mbind = bind; c.mnbind = nbind; c.mrule = out;
   run(h, &c);
+}
+
+/* ---- --repair=check: what each repair does to every rule ------------------------------- */
+
+typedef struct Effects {
+  Report *r, *base, *after;
+  Repair *rp; const char *rule; Cx *cx;
+  double *saved; uint32_t nsaved;
+  Buf b, key;
+} Effects;
+
+static void cx_key(H *h, Buf *b, Cx *c) {
+  b->n = 0;
+  for (int j = 0; j < c->nbind; j++) buf_printf(h, b, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+  cstr(h, b);
+}
+
+static int has_cx(H *h, RRule *x, const char *key, Buf *tmp) {
+  for (uint32_t k = 0; k < x->ncx; k++) { cx_key(h, tmp, &x->cx[k]); if (!strcmp(tmp->p, key)) return 1; }
+  return 0;
+}
+
+/* The new failures of `after` against `base` (the repaired binding apart),
+** as one sentence in e->b. */
+static void diff_reports(H *h, Effects *e) {
+  Buf tmp = {0};
+  Buf *b = &e->b;
+  b->n = 0;
+  int shown = 0, more = 0;
+  Buf mine = {0};
+  cx_key(h, &mine, e->cx);
+  for (int i = 0; i < e->after->n; i++) {
+    RRule *y = &e->after->rules[i];
+    RRule *x = NULL;
+    for (int j = 0; j < e->base->n; j++) if (!strcmp(e->base->rules[j].name, y->name)) x = &e->base->rules[j];
+    if (!x) continue;
+    if (y->status == HEDGE_ERRORED && x->status != HEDGE_ERRORED) {
+      if (shown < 3) buf_printf(h, b, "%s%s stops with an error", shown ? "; " : "", y->name), shown++;
+      else more++;
+      continue;
+    }
+    for (uint32_t k = 0; k < y->ncx; k++) {
+      Buf key = {0};
+      cx_key(h, &key, &y->cx[k]);
+      int same = !strcmp(y->name, e->rule) && !strcmp(key.p, mine.p);
+      int old = has_cx(h, x, key.p, &tmp);
+      if (!same && !old) {
+        if (shown < 3) {
+          buf_printf(h, b, "%smakes %s fail", shown ? "; " : "", y->name);
+          if (y->cx[k].nbind) buf_printf(h, b, " at %s", key.p);
+          shown++;
+        } else more++;
+      }
+      buf_free(h, &key);
+    }
+  }
+  if (more) buf_printf(h, b, " (and %d more)", more);
+  buf_free(h, &tmp);
+  buf_free(h, &mine);
+}
+
+static void apply_change(H *h, Effects *e) {
+  Repair *rp = e->rp;
+  World *w = h->world;
+  if (rp->let) { Value old = rp->let->value; rp->let->value = rp->let_value; rp->let_value = old; return; }
+  if (rp->field_name) {
+    world_set_field(h, rp->field_kind, rp->field_row, rp->field_name, rp->field_value, (Loc){-1, 0, 0});
+    return;
+  }
+  uint32_t n = 0;
+  for (int j = 0; j < rp->nscale; j++) n += rp->scale[j].n;
+  e->saved = hx_alloc(h, (size_t)(n ? n : 1) * sizeof(double));
+  e->nsaved = n ? n : 1;
+  for (int j = 0, m = 0; j < rp->nscale; j++) {
+    Table *t = &w->t[rp->scale[j].kind];
+    for (uint32_t i = 0; i < rp->scale[j].n; i++, m++) {
+      uint32_t row = rp->scale[j].rows[i];
+      e->saved[m] = t->value[row];
+      t->value[row] *= rp->scale[j].k;
+    }
+  }
+  world_changed(h);
+}
+
+static void undo_change(H *h, Effects *e) {
+  Repair *rp = e->rp;
+  World *w = h->world;
+  if (rp->let) { Value now = rp->let->value; rp->let->value = rp->let_value; rp->let_value = now; return; }
+  if (!e->saved) return;
+  for (int j = 0, m = 0; j < rp->nscale; j++) {
+    Table *t = &w->t[rp->scale[j].kind];
+    for (uint32_t i = 0; i < rp->scale[j].n; i++, m++) t->value[rp->scale[j].rows[i]] = e->saved[m];
+  }
+  hx_free(h, e->saved, e->nsaved * sizeof(double));
+  e->saved = NULL;
+  world_changed(h);
+}
+
+static void effects_one(H *h, void *ud) {
+  Effects *e = ud;
+  apply_change(h, e);
+  e->after = check_rules(h, NULL, 0, NULL, 0);
+  diff_reports(h, e);
+}
+
+void repair_effects(H *h, Report *r) {
+  Effects e;
+  memset(&e, 0, sizeof e);
+  e.r = r;
+  e.base = check_rules(h, NULL, 0, NULL, 0);
+  for (int i = 0; i < r->n; i++) {
+    RRule *x = &r->rules[i];
+    for (uint32_t k = 0; k < x->ncx; k++)
+      for (int j = 0; j < x->cx[k].nrepairs; j++) {
+        Repair *rp = &x->cx[k].repairs[j];
+        if (!rp->nscale && !rp->let && !rp->field_name) continue;
+        e.rp = rp; e.rule = x->name; e.cx = &x->cx[k];
+        WorldMark wm = world_mark(h);
+        int st = hx_pcall(h, effects_one, &e);
+        undo_change(h, &e);
+        world_rollback(h, wm);
+        if (e.after) { report_free(h, e.after); e.after = NULL; }
+        if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) {
+          buf_free(h, &e.b);
+          report_free(h, e.base);
+          hx_throw(h, st);
+        }
+        const char *msg = st == HEDGE_OK ? (e.b.n ? cstr(h, &e.b) : NULL) : "the re-check stopped with an error";
+        if (msg) {
+          size_t n = strlen(msg) + (rp->side ? strlen(rp->side) + 2 : 0) + 1;
+          char *s = arena_alloc(h, &r->arena, n);
+          snprintf(s, n, "%s%s%s", rp->side ? rp->side : "", rp->side ? "; " : "", msg);
+          rp->side = s;
+        }
+        rp->checked = 1;
+      }
+  }
+  buf_free(h, &e.b);
+  report_free(h, e.base);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -1462,6 +1635,7 @@ static void repair_json_one(H *h, Buf *b, Repair *x, int with_scenario) {
   if (with_scenario) {
     buf_puts(h, b, ", \"breaks\": ");
     json_opt(h, b, x->side);
+    if (x->checked) buf_puts(h, b, ", \"rechecked\": true");
   }
   buf_puts(h, b, " }");
 }

@@ -24,6 +24,13 @@ typedef struct Repair {
   char *scenario;        /* complete `scenario NAME { ... }` block, or NULL */
   const char *method;    /* "closed form" or the search and its tolerance */
   char *side;            /* what else the change breaks, or NULL */
+  /* the change itself, kept under --repair=check to re-check every rule:
+  ** up to two sets of rows scaled, a let rebound, or a field set */
+  int nscale;
+  struct { int kind; uint32_t *rows; uint32_t n; double k; } scale[2];
+  struct Global *let; Value let_value;
+  int field_kind; uint32_t field_row; HStr *field_name; Value field_value;
+  int checked;           /* --repair=check re-checked every rule under it */
 } Repair;
 
 /* A passing binding's distance to its limit. */
@@ -53,6 +60,10 @@ void repair_json(H *h, Buf *b, Cx *c);
 void margin_json(H *h, Buf *b, RRule *x);
 void repair_text(H *h, Buf *b, Cx *c, const char *indent);
 void margin_text(H *h, Buf *b, RRule *x, int cap);
+/* --repair=check (rules.c, after every rule): applies each repair's change
+** in turn, re-checks every rule, and notes in the repair which other
+** bindings or rules it makes fail. */
+void repair_effects(H *h, Report *r);
 /* Every repair's scenario block of a report, for --emit. */
 void repair_scenarios(H *h, Buf *b, Report *r);
 

@@ -50,6 +50,7 @@ struct hedge_Report {
   Buf json, text;
   int explain;
   int repair, margins;   /* --repair, --margins (repair.h) */
+  int repair_check;      /* --repair=check: each repair re-checks every rule */
   Buf scen;              /* --emit: every repair's scenario */
 };
 

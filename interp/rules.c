@@ -419,6 +419,7 @@ static void check_all(H *h, void *ud) {
       break;
     }
   }
+  if (r->repair_check && !c->stop) repair_effects(h, r);   /* --repair=check */
 }
 
 /* The report is freed if checking itself fails (out of memory outside any
@@ -433,6 +434,8 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
   r->explain = flags & HEDGE_CHECK_EXPLAIN;
   r->repair = (flags & HEDGE_CHECK_REPAIR) != 0;
   r->margins = (flags & HEDGE_CHECK_MARGINS) != 0;
+  r->repair_check = (flags & HEDGE_CHECK_REPAIR_CHECK) != 0;
+  if (r->repair_check) r->repair = 1;
   CheckAll c = {only, nonly, scenario, r, 0};
   int st = hx_pcall(h, check_all, &c);
   if (st != HEDGE_OK) { report_free(h, r); hx_throw(h, st); }
