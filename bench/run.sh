@@ -84,6 +84,7 @@ failed=0      # hedge correctness problems
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "memory: $(awk '/^MemTotal/ { printf "%.0f GiB of memory", $2 / 1048576 }' /proc/meminfo)"
   echo "kernel: $(uname -r)"
+  echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
   # shellcheck disable=SC1091,SC2015
   echo "os: $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-?}" || uname -s)"
   echo "runs: $runs"
@@ -229,7 +230,7 @@ for n in "$@"; do
   if want cat; then bench cat "$l" 0 "$d" sh -c 'cat deals.csv >/dev/null'; fi
 done
 if [ -n "$refnote" ]; then
-  echo "reference: \`bench/w1/expected/\` lacks${refnote}, so the reference for those was the C baseline's output, checked equal to the Python peer's. Edge case: \`bench/w1/expected/edge.txt\`, WORKLOAD.md section 5's example." >> "$res/meta.txt"
+  echo "reference: \`bench/w1/expected/\` lacks${refnote}, so the reference for those was the C baseline's output, checked equal to the Python peer's below 10M deals (C alone at 10M and above). Edge case: \`bench/w1/expected/edge.txt\`, WORKLOAD.md section 5's example." >> "$res/meta.txt"
 fi
 
 # ---- 100,000 declared deals ------------------------------------------------------------

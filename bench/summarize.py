@@ -76,9 +76,10 @@ def main(res, md_path, labels):
 
     w("### Run of %s" % meta.get("date", "?"))
     w("")
-    w("- **Machine:** %s; %s cores (`nproc`), %s; %s, kernel %s." % (
+    w("- **Machine:** %s; %s cores (`nproc`), %s; %s, kernel %s; load average at the start %s "
+      "(wall times scale with it; instruction counts below do not)." % (
         meta.get("cpu", "?"), meta.get("nproc", "?"), meta.get("memory", "?"),
-        meta.get("os", "?"), meta.get("kernel", "?")))
+        meta.get("os", "?"), meta.get("kernel", "?"), meta.get("load", "?")))
     w("- **Versions:** %s." % meta.get("versions", "?"))
     w("- **Data:** %s." % "; ".join(
         "%s deals.csv %.1f MB" % (PRETTY.get(l, l), int(read(res, "info-%s.txt" % l).split()[1]) / 1e6)
@@ -159,6 +160,7 @@ def main(res, md_path, labels):
           "HHIs are closed forms over the indexes." % (
               (read(res, "info-repair.txt") or "?").strip(), (read(res, "check-repair.txt") or "?").strip(),
               fmt_wall(rb), fmt_wall(rr), meta.get("runs", "5"), rr / rb if rb else 0))
+        w("")
     cb = median(read(res, "bench-cmp-base.txt"), "wall s")
     ct = median(read(res, "bench-cmp-ten.txt"), "wall s")
     if cb is not None and ct is not None:
@@ -256,7 +258,6 @@ def main(res, md_path, labels):
          "--repair on W1 at %s deals <= 2x a plain check (%s s vs 2 x %s s%s)" % (
              (read(res, "info-repair.txt") or "100k").strip(), fmt_wall(rr), fmt_wall(rb),
              "" if not (rr and rb) else "; %.2fx" % (rr / rb)))
-    w("**Goals** (from the performance issue):")
     # The speed issue's goals (cold CSV, 1M and 10M; packed world; RSS at
     # 10M; skew; --compare; start-up against Lua).
     h10, c10 = wall("hedge", "10m"), wall("c", "10m")
@@ -273,7 +274,9 @@ def main(res, md_path, labels):
     goal(None if hs is None or hu is None else hs <= 2 * hu,
          "skewed 1M <= 2x uniform 1M (%s s vs %s s%s)" % (
              fmt_wall(hs), fmt_wall(hu), "" if not (hs and hu) else "; %.2fx" % (hs / hu)))
-    goal(None if cb is None or ct is None else ct <= 1.2 * cb,
+    # judged on instructions where callgrind ran (wall times on a loaded
+    # machine drift by more than the 20% the goal allows), else on wall time
+    goal((ihc <= 1.2 * ih) if (ih and ihc) else (None if cb is None or ct is None else ct <= 1.2 * cb),
          "--compare with ten deals updated <= 1.2x a plain check (%s s vs %s s%s%s)" % (
              fmt_wall(ct), fmt_wall(cb), "" if not (cb and ct) else "; %.2fx" % (ct / cb),
              "" if not (ih and ihc) else "; instructions %.2fx" % (ihc / ih)))
