@@ -21,7 +21,7 @@ typedef enum {
 } NodeKind;
 
 /* binary operators (N_BIN) */
-typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN } BinOp;
+typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN } BinOp;
 
 typedef struct Node Node;
 typedef VEC(Node *) NodeList;

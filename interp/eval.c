@@ -91,9 +91,44 @@ static Value add_dates(H *h, Value d, Value q, int sign, Loc loc) {
   return v_date((int32_t)nd, DATE_DAY);
 }
 
+/* a ^ b: a number or quantity to a plain-number power. A quantity keeps
+** its dimension to that power (2 t ^ 2 is 4 t^2) when the power is whole,
+** or when it leaves whole exponents (4 t^2 ^ 0.5 is 2 t, as sqrt does);
+** a fractional power of anything else with a unit has no unit to give. */
+static Value power_of(H *h, Value a, Value b, Loc loc) {
+  char b1[80], b2[80], b3[80];
+  if (b.tag == T_QTY)
+    hx_error_at(h, loc, "the exponent must be a plain number, not %s (divide by its unit first, e.g. n / 1 years)", v_show(h, b, b1, sizeof b1));
+  double x = a.as.num, y = b.as.num;
+  int d = 0;
+  if (a.tag == T_QTY) {
+    if (y == floor(y)) {
+      d = fabs(y) <= 100 ? dim_pow(h, a.dim, (int)y) : -1;
+      if (d < 0) hx_error_at(h, loc, "the unit of %s to the power %s is out of range", v_show(h, a, b1, sizeof b1), v_show(h, b, b2, sizeof b2));
+    } else {
+      d = dim_root(h, a.dim, y);
+      if (d < 0)
+        hx_error_at(h, loc, "cannot raise %s to the fractional power %s: only a plain number has a fractional power (divide by the unit first, e.g. x / 1 %s)",
+                    v_show(h, a, b1, sizeof b1), v_show(h, b, b2, sizeof b2), dim_name(h, a.dim, b3, sizeof b3));
+    }
+  }
+  if (x == 0 && y < 0) hx_error_at(h, loc, "division by zero: 0 to the negative power %s", v_show(h, b, b1, sizeof b1));
+  if (x < 0 && y != floor(y))
+    hx_error_at(h, loc, "a negative number to a fractional power (%s ^ %s) is not a real number", v_show(h, a, b1, sizeof b1), v_show(h, b, b2, sizeof b2));
+  double r = pow(x, y);
+  if (isinf(r) && !isinf(x)) hx_error_at(h, loc, "number too large: the power overflows");
+  if (isnan(r)) hx_error_at(h, loc, "%s ^ %s is not a number", v_show(h, a, b1, sizeof b1), v_show(h, b, b2, sizeof b2));
+  return v_qty(r, d);
+}
+
 Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
   char b1[80], b2[80];
-  static const char *const verb[] = {"add", "subtract", "multiply", "divide"};
+  static const char *const verb[] = {"add", "subtract", "multiply", "divide", "raise"};
+  if (op == OP_POW) {
+    if (is_numeric(a) && is_numeric(b)) return power_of(h, a, b, loc);
+    hx_error_at(h, loc, "cannot raise %s to the power of %s (^ takes numbers and quantities)",
+                v_typename(h, a, b1, sizeof b1), v_typename(h, b, b2, sizeof b2));
+  }
   if (is_numeric(a) && is_numeric(b)) {
     int da = dim_of(a), db = dim_of(b);
     double x = a.as.num, y = b.as.num;
@@ -390,6 +425,11 @@ static int static_dim(H *h, Node *n, Compr *c) {
         case OP_ADD: case OP_SUB: return l >= 0 ? l : r;
         case OP_MUL: return l >= 0 && r >= 0 ? dim_mul(h, l, r) : -1;
         case OP_DIV: return l >= 0 && r >= 0 ? dim_div(h, l, r) : -1;
+        case OP_POW:
+          if (l == 0) return 0;
+          if (l > 0 && n->u.bin.r->kind == N_NUM && n->u.bin.r->u.num.v == floor(n->u.bin.r->u.num.v) && fabs(n->u.bin.r->u.num.v) <= 100)
+            return dim_pow(h, l, (int)n->u.bin.r->u.num.v) > 0 ? dim_pow(h, l, (int)n->u.bin.r->u.num.v) : -1;
+          return -1;
         default: return -1;
       }
     }
@@ -823,7 +863,7 @@ static Value eval_bin(H *h, Node *n, Value *slots) {
   Value b = eval(h, n->u.bin.r, slots);
   BinOp op = n->u.bin.op;
   switch (op) {
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: return arith(h, op, a, b, n->loc);
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: return arith(h, op, a, b, n->loc);
     case OP_EQ: case OP_NE: {
       int eq;
       if (is_numeric(a) && is_numeric(b)) eq = v_compare(h, a, b, n->loc) == 0;

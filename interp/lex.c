@@ -20,7 +20,7 @@ static const char *const kw_names[] = {
 
 static const char *const punct_names[] = {
   "'('", "')'", "'['", "']'", "'{'", "'}'", "','", "':'", "'.'", "'+'", "'-'",
-  "'*'", "'/'", "'=='", "'!='", "'<'", "'<='", "'>'", "'>='", "'='", "'->'"};
+  "'*'", "'/'", "'=='", "'!='", "'<'", "'<='", "'>'", "'>='", "'='", "'->'", "'^'"};
 
 const char *tok_name(TokKind k) {
   static const char *const names[] = {"end of input", "identifier", "number", "unit", "string", "date"};
@@ -116,6 +116,7 @@ void lex_init(Lexer *lx, H *h, int src) {
 
 static int is_id0(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static int is_id(int c) { return is_id0(c) || (c >= '0' && c <= '9'); }
+static int isdigit_c(int c) { return c >= '0' && c <= '9'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
 /* ---- dates ---------------------------------------------------------------- */
@@ -197,7 +198,13 @@ static void lex_unit(Lexer *lx, Token *t) {
   while (q < lx->len && is_id(s[q])) q++;
   if (kw_lookup(s + p, (size_t)(q - p)) != TK_IDENT) return;   /* `1 and x` */
   /* compound: USD/t, t*USD: no spaces around the operator */
-  while (q + 1 < lx->len && (s[q] == '/' || s[q] == '*') && is_id0(s[q + 1])) {
+  for (;;) {
+    /* a power of a unit part, written without spaces: t^2, USD/t^2, m^-1 */
+    if (q + 1 < lx->len && s[q] == '^' && (isdigit_c(s[q + 1]) || (s[q + 1] == '-' && q + 2 < lx->len && isdigit_c(s[q + 2])))) {
+      q += s[q + 1] == '-' ? 2 : 1;
+      while (q < lx->len && isdigit_c(s[q])) q++;
+    }
+    if (!(q + 1 < lx->len && (s[q] == '/' || s[q] == '*') && is_id0(s[q + 1]))) break;
     q++;
     while (q < lx->len && is_id(s[q])) q++;
   }
@@ -379,6 +386,7 @@ void lex_next(Lexer *lx, Token *t) {
     case '-': if (two == '>') { k = TK_ARROW; w = 2; } else k = TK_MINUS; break;
     case '*': k = TK_STAR; break;
     case '/': k = TK_SLASH; break;
+    case '^': k = TK_CARET; break;
     case '=': if (two == '=') { k = TK_EQ; w = 2; } else k = TK_ASSIGN; break;
     case '!': if (two == '=') { k = TK_NE; w = 2; break; }
       hx_error_at(h, t->loc, "unexpected '!' (write 'not' for negation, '!=' for inequality)");

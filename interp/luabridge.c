@@ -1211,6 +1211,7 @@ static int l_add(lua_State *L) { return do_arith(L, OP_ADD, "add"); }
 static int l_sub(lua_State *L) { return do_arith(L, OP_SUB, "subtract"); }
 static int l_mul(lua_State *L) { return do_arith(L, OP_MUL, "multiply"); }
 static int l_div(lua_State *L) { return do_arith(L, OP_DIV, "divide"); }
+static int l_pow(lua_State *L) { return do_arith(L, OP_POW, "raise"); }
 
 static int l_unm(lua_State *L) {
   LuaBridge *b = getb(L);
@@ -1987,7 +1988,7 @@ static int l_err_tostring(lua_State *L) {
 
 static const luaL_Reg qty_meta[] = {
   {"__index", l_qty_index}, {"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
-  {"__div", l_div}, {"__unm", l_unm}, {"__eq", l_eq}, {"__lt", l_lt}, {"__le", l_le},
+  {"__div", l_div}, {"__pow", l_pow}, {"__unm", l_unm}, {"__eq", l_eq}, {"__lt", l_lt}, {"__le", l_le},
   {"__tostring", l_tostring}, {"__concat", l_concat}, {NULL, NULL}
 };
 

@@ -326,7 +326,26 @@ static Node *postfix(Parser *p) {
   }
 }
 
-/* unary := '-' unary | postfix */
+static Node *binary(Parser *p, Token *t, NodeKind k, BinOp op, Node *l, Node *r);
+static Node *unary(Parser *p);
+
+/* power := postfix ['^' unary]: right-associative (2^3^2 is 2^9), above
+** '*' and below unary minus on its left (-2^2 is -4), while its right side
+** may be negative (2^-1) */
+static Node *power(Parser *p) {
+  Node *n = postfix(p);
+  if (p->cur.kind == TK_CARET) {
+    Token t = p->cur;
+    advance(p);
+    enter(p);
+    Node *r = unary(p);
+    p->depth--;
+    n = binary(p, &t, N_BIN, OP_POW, n, r);
+  }
+  return n;
+}
+
+/* unary := '-' unary | power */
 static Node *unary(Parser *p) {
   if (p->cur.kind == TK_MINUS) {
     Token t = p->cur;
@@ -337,7 +356,7 @@ static Node *unary(Parser *p) {
     p->depth--;
     return finish(p, n);
   }
-  return postfix(p);
+  return power(p);
 }
 
 static Node *binary(Parser *p, Token *t, NodeKind k, BinOp op, Node *l, Node *r) {

@@ -199,7 +199,7 @@ static void value_text(H *h, Buf *b, RValue *v) {
   else buf_puts(h, b, v->text);
 }
 
-static const char *const op_text[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in"};
+static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
 
 void report_cx_text(H *h, Buf *b, Cx *c) {
   if (c->note) {

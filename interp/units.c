@@ -109,11 +109,28 @@ int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor) {
   int op = '*';
   while (i <= n) {
     size_t j = i;
-    while (j < n && text[j] != '/' && text[j] != '*') j++;
+    while (j < n && text[j] != '/' && text[j] != '*' && text[j] != '^') j++;
     Unit *u = find_unit(h, text + i, j - i);
     if (!u) return 0;
-    if (op == '*') { d = dim_mul(h, d, u->dim); f *= u->factor; }
-    else { d = dim_div(h, d, u->dim); f /= u->factor; }
+    int power = 1;
+    if (j < n && text[j] == '^') {
+      /* t^2, m^-1: the part to a whole power */
+      size_t k = j + 1;
+      int neg = k < n && text[k] == '-';
+      if (neg) k++;
+      if (k >= n || text[k] < '0' || text[k] > '9') return 0;
+      power = 0;
+      while (k < n && text[k] >= '0' && text[k] <= '9') { power = power * 10 + (text[k] - '0'); if (power > 100) return 0; k++; }
+      if (neg) power = -power;
+      j = k;
+    }
+    int pd = dim_pow(h, u->dim, power);
+    if (pd < 0) return 0;
+    double pf = 1;
+    for (int e = 0; e < (power < 0 ? -power : power); e++) pf *= u->factor;
+    if (power < 0) pf = 1 / pf;
+    if (op == '*') { d = dim_mul(h, d, pd); f *= pf; }
+    else { d = dim_div(h, d, pd); f /= pf; }
     if (j >= n) break;
     op = text[j];
     i = j + 1;
@@ -131,7 +148,7 @@ static void resolve_unit(H *h, HStr *text, Loc loc, int at_part, int *dim, doubl
   size_t i = 0, n = text->len;
   while (i <= n) {
     size_t j = i;
-    while (j < n && s[j] != '/' && s[j] != '*') j++;
+    while (j < n && s[j] != '/' && s[j] != '*' && s[j] != '^') j++;
     if (!find_unit(h, s + i, j - i)) {
       Suggest sg;
       suggest_init(&sg, s + i, j - i);
@@ -144,10 +161,11 @@ static void resolve_unit(H *h, HStr *text, Loc loc, int at_part, int *dim, doubl
       hx_error_span(h, l, w, "unknown unit '%.*s' (declare it with `unit %.*s` or `unit %.*s = FACTOR UNIT`)",
                     (int)(j - i), s + i, (int)(j - i), s + i, (int)(j - i), s + i);
     }
+    while (j < n && s[j] != '/' && s[j] != '*') j++;   /* past a power */
     if (j >= n) break;
     i = j + 1;
   }
-  hx_error_at(h, loc, "unknown unit '%s'", s);
+  hx_error_at(h, loc, "unknown unit '%s' (a power is written t^2, with a whole exponent)", s);
 }
 
 void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
@@ -172,6 +190,28 @@ static int combine(H *h, int a, int b, int sign) {
 }
 int dim_mul(H *h, int a, int b) { return b == 0 ? a : a == 0 ? b : combine(h, a, b, 1); }
 int dim_div(H *h, int a, int b) { return b == 0 ? a : combine(h, a, b, -1); }
+
+int dim_pow(H *h, int a, int k) {
+  int8_t e[HX_MAX_BASE_DIMS];
+  const int8_t *x = dim_vec(h, a);
+  for (int i = 0; i < HX_MAX_BASE_DIMS; i++) {
+    long v = (long)x[i] * k;
+    if (v > 100 || v < -100) return -1;
+    e[i] = (int8_t)v;
+  }
+  return dim_intern(h, e);
+}
+
+int dim_root(H *h, int a, double y) {
+  int8_t e[HX_MAX_BASE_DIMS];
+  const int8_t *x = dim_vec(h, a);
+  for (int i = 0; i < HX_MAX_BASE_DIMS; i++) {
+    double v = x[i] * y;
+    if (v != (double)(long)v || v > 100 || v < -100) return -1;
+    e[i] = (int8_t)v;
+  }
+  return dim_intern(h, e);
+}
 
 const char *dim_name(H *h, int dim, char *buf, size_t n) {
   const int8_t *e = dim_vec(h, dim);

@@ -35,6 +35,11 @@ void units_resolve_src(H *h, HStr *text, Loc loc, int *dim, double *factor);
 int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor); /* 0: unknown */
 int dim_mul(H *h, int a, int b);
 int dim_div(H *h, int a, int b);
+/* The dimension a^k (k whole), or -1 when an exponent would leave -100..100. */
+int dim_pow(H *h, int a, int k);
+/* The dimension a^y for any y, or -1 unless every exponent times y is a
+** whole number (t^2 to the 0.5 is t; t to the 0.5 is nothing). */
+int dim_root(H *h, int a, double y);
 /* Display name of a dimension in base units: "USD", "USD/t", "t^2". */
 const char *dim_name(H *h, int dim, char *buf, size_t n);
 /* Built-in dimension ids */
