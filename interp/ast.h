@@ -12,7 +12,7 @@
 typedef enum {
   /* expressions */
   N_NUM, N_QTY, N_STR, N_DATE, N_BOOL, N_NIL, N_NAME, N_LIST, N_REC,
-  N_FIELD, N_INDEX, N_CALL, N_NEG, N_NOT, N_BIN, N_AND, N_OR, N_IF, N_QUANT, N_COLUMN,
+  N_FIELD, N_INDEX, N_SLICE, N_CALL, N_NEG, N_NOT, N_BIN, N_AND, N_OR, N_IF, N_QUANT, N_COLUMN,
   /* produced by the resolver */
   N_LOCAL, N_GLOBAL, N_CONST, N_COLL,
   /* statements */
@@ -31,7 +31,7 @@ typedef struct Binder { HStr *name; Node *coll; Loc loc; int slot; } Binder;
 typedef VEC(Binder) BinderList;
 
 /* A comprehension: binders, optional where, optional `: expr`. */
-typedef struct Compr { BinderList binders; Node *where; Node *body; } Compr;
+typedef struct Compr { BinderList binders; Node *where; Node *body; Node *by; } Compr;   /* by: `sum(...) by KEY` */
 
 /* name: value pairs of a record literal or of named arguments */
 typedef struct Field { HStr *name; Node *value; Loc loc; } Field;
@@ -57,6 +57,7 @@ struct Node {
     FieldList fields;                                          /* N_REC */
     struct { Node *obj; HStr *name; } field;                   /* N_FIELD */
     struct { Node *obj, *index; } index;                       /* N_INDEX */
+    struct { Node *obj, *lo, *hi; } slice;                     /* N_SLICE: xs[lo:hi], either may be NULL */
     struct { Node *fn; NodeList args; FieldList named; Compr *compr; } call; /* N_CALL */
     Node *operand;                                             /* N_NEG, N_NOT */
     struct { BinOp op; Node *l, *r; } bin;                     /* N_BIN, N_AND, N_OR */

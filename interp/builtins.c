@@ -124,30 +124,121 @@ static int sort_cmp(SortCtx *c, Value a, Value b) {
   return v_compare(c->h, a, b, c->loc);
 }
 
-/* merge sort: stable, and v_compare may raise (no qsort callbacks across longjmp) */
-static void msort(SortCtx *c, Value *x, Value *tmp, uint32_t n) {
-  if (n < 2) return;
-  uint32_t m = n / 2;
-  msort(c, x, tmp, m);
-  msort(c, x + m, tmp, n - m);
-  uint32_t i = 0, j = m, k = 0;
-  while (i < m && j < n) tmp[k++] = sort_cmp(c, x[j], x[i]) < 0 ? x[j++] : x[i++];
-  while (i < m) tmp[k++] = x[i++];
-  while (j < n) tmp[k++] = x[j++];
-  memcpy(x, tmp, n * sizeof(Value));
+/* merge sorts below: stable, and v_compare may raise (no qsort callbacks across longjmp) */
+
+/* Named options of sort and top: `by: f` (a function of one argument
+** giving each element's key) and `desc: true|false`. */
+typedef struct SortOpts { Value by; int has_by; int desc; } SortOpts;
+
+static SortOpts sort_opts(H *h, CallArgs *a, const char *name, int desc_default) {
+  SortOpts o = {v_nil(), 0, desc_default};
+  char b1[80];
+  for (int i = 0; i < a->nnamed; i++) {
+    const char *k = a->names[i]->s;
+    Value v = a->named[i];
+    if (strcmp(k, "by") == 0) {
+      if (v.tag != T_FUNC) hx_error_at(h, call_loc(a), "%s: by: must be a function of one argument (fn key(x) = ...), not %s", name, v_typename(h, v, b1, sizeof b1));
+      o.by = v; o.has_by = 1;
+    } else if (strcmp(k, "desc") == 0) {
+      if (v.tag != T_BOOL) hx_error_at(h, call_loc(a), "%s: desc: must be true or false, not %s", name, v_typename(h, v, b1, sizeof b1));
+      o.desc = v.as.b;
+    } else {
+      Suggest sg;
+      suggest_init(&sg, k, strlen(k));
+      suggest_try(&sg, "by");
+      suggest_try(&sg, "desc");
+      if (sg.best) hx_error_at(h, call_loc(a), "%s has no named argument '%s' (did you mean %s?)", name, k, sg.best);
+      hx_error_at(h, call_loc(a), "%s has no named argument '%s' (it takes by: and desc:)", name, k);
+    }
+  }
+  if (o.has_by && a->keys) hx_error_at(h, call_loc(a), "%s: give the key either as by: or as the comprehension's value, not both", name);
+  return o;
 }
 
-static Value bi_sort(H *h, CallArgs *a) {
-  arity(h, a, "sort", 1, 1);
-  Value v = a->pos[0];
+/* The elements of xs (copied) and their keys: the comprehension's values,
+** by: f applied to each, or the elements themselves. */
+static void sort_items(H *h, CallArgs *a, Value xs, SortOpts *o, const char *name, Value **items, Value **keys, uint32_t *n) {
   char b1[80];
-  if (v.tag != T_LIST && v.tag != T_COLL) hx_error_at(h, call_loc(a), "sort needs a list, got %s", v_typename(h, v, b1, sizeof b1));
-  uint32_t n = coll_len(h, v);
-  List *l = list_new(h, &h->temp, n);
-  for (uint32_t i = 0; i < n; i++) l->items[i] = coll_get(h, v, i);
-  Value *tmp = arena_alloc(h, &h->temp, (n ? n : 1) * sizeof(Value));
+  if (xs.tag != T_LIST && xs.tag != T_COLL) hx_error_at(h, call_loc(a), "%s needs a list, got %s", name, v_typename(h, xs, b1, sizeof b1));
+  uint32_t len = coll_len(h, xs);
+  Value *it = arena_alloc(h, &h->temp, (len ? len : 1) * sizeof(Value));
+  Value *ky = arena_alloc(h, &h->temp, (len ? len : 1) * sizeof(Value));
+  for (uint32_t i = 0; i < len; i++) {
+    it[i] = coll_get(h, xs, i);
+    if (a->keys) ky[i] = a->keys->items[i];
+    else if (o->has_by) {
+      CallArgs fa;
+      memset(&fa, 0, sizeof fa);
+      fa.call = a->call;
+      fa.pos = &it[i];
+      fa.npos = 1;
+      ky[i] = call_function(h, o->by.as.fn, &fa);
+    } else ky[i] = it[i];
+  }
+  *items = it; *keys = ky; *n = len;
+}
+
+/* Stable merge sort of the index permutation ix by keys, v_compare order
+** (entities by name), descending when desc: equal keys keep their order. */
+static void msort_ix(SortCtx *c, const Value *keys, int desc, uint32_t *ix, uint32_t *tmp, uint32_t n) {
+  if (n < 2) return;
+  uint32_t m = n / 2;
+  msort_ix(c, keys, desc, ix, tmp, m);
+  msort_ix(c, keys, desc, ix + m, tmp, n - m);
+  uint32_t i = 0, j = m, k = 0;
+  while (i < m && j < n) {
+    int cmp = sort_cmp(c, keys[ix[j]], keys[ix[i]]);
+    tmp[k++] = (desc ? cmp > 0 : cmp < 0) ? ix[j++] : ix[i++];
+  }
+  while (i < m) tmp[k++] = ix[i++];
+  while (j < n) tmp[k++] = ix[j++];
+  memcpy(ix, tmp, n * sizeof *ix);
+}
+
+static List *sorted(H *h, CallArgs *a, Value *items, Value *keys, uint32_t n, int desc, int skip_nil, const char *name) {
+  uint32_t *ix = arena_alloc(h, &h->temp, (n ? n : 1) * sizeof *ix);
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (keys[i].tag == T_NIL) {
+      if (skip_nil) continue;   /* top: nil (a missing field) takes no part, as in argmax */
+      char b1[128];
+      hx_error_at(h, call_loc(a), "%s: the key of %s is nil (leave such elements out with `where`)", name, v_show(h, items[i], b1, sizeof b1));
+    }
+    ix[m++] = i;
+  }
+  uint32_t *tmp = arena_alloc(h, &h->temp, (m ? m : 1) * sizeof *tmp);
   SortCtx c = {h, call_loc(a)};
-  msort(&c, l->items, tmp, n);
+  msort_ix(&c, keys, desc, ix, tmp, m);
+  List *l = list_new(h, &h->temp, m);
+  for (uint32_t i = 0; i < m; i++) l->items[i] = items[ix[i]];
+  return l;
+}
+
+/* sort(xs [, by: f] [, desc: true]) | sort(x in xs [where C]: KEY [, desc: true]) */
+static Value bi_sort(H *h, CallArgs *a) {
+  if (a->npos != 1) hx_error_at(h, call_loc(a), "sort takes 1 list, got %d arguments", a->npos);
+  SortOpts o = sort_opts(h, a, "sort", 0);
+  Value *items, *keys;
+  uint32_t n;
+  sort_items(h, a, a->pos[0], &o, "sort", &items, &keys, &n);
+  return v_list(sorted(h, a, items, keys, n, o.desc, 0, "sort"));
+}
+
+/* top(k, xs [, by: f]) | top(k, x in xs [where C]: KEY): the k elements
+** with the largest keys, largest first; ties keep the collection's order;
+** elements whose key is nil take no part. desc: false gives the smallest. */
+static Value bi_top(H *h, CallArgs *a) {
+  char b1[80];
+  if (a->npos != 2) hx_error_at(h, call_loc(a), "top takes a count and a list: top(k, xs) or top(k, x in xs: EXPR), got %d arguments", a->npos);
+  Value k = a->pos[0];
+  if (k.tag != T_NUM || k.as.num != floor(k.as.num) || k.as.num < 0)
+    hx_error_at(h, call_loc(a), "top: the count must be a whole number >= 0, not %s", v_show(h, k, b1, sizeof b1));
+  SortOpts o = sort_opts(h, a, "top", 1);
+  Value *items, *keys;
+  uint32_t n;
+  sort_items(h, a, a->pos[1], &o, "top", &items, &keys, &n);
+  List *l = sorted(h, a, items, keys, n, o.desc, 1, "top");
+  if (k.as.num < l->n) l->n = (uint32_t)k.as.num;
   return v_list(l);
 }
 
@@ -186,6 +277,7 @@ void builtins_init(H *h) {
     {"argmax", 8, "argmax(x in xs: EXPR)", "The x whose EXPR is largest (the first on a tie); for a plain list, the index."},
     {"argmin", 9, "argmin(x in xs: EXPR)", "The x whose EXPR is smallest (the first on a tie); for a plain list, the index."},
     {"list", 10, "list(x in xs [where C]: EXPR)", "The values as a list."},
+    {"distinct", 11, "distinct(xs) | distinct(x in xs [where C]: EXPR)", "The values without repeats, in the order they first appear (numbers compare tolerantly)."},
   };
   for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
     builtin_add(h, aggs[i].name, NULL, aggs[i].agg, aggs[i].usage, aggs[i].doc);
@@ -198,11 +290,14 @@ void builtins_init(H *h) {
     {"log", bi_log, "log(x)", "Natural logarithm of a plain positive number."},
     {"exp", bi_exp, "exp(x)", "e to the power x, for a plain number."},
     {"len", bi_len, "len(x)", "Length of a list or collection, characters of a string, fields of a record."},
-    {"sort", bi_sort, "sort(xs)", "The list sorted ascending (numbers, quantities of one unit, dates, strings, or entities by name); stable."},
+    {"sort", bi_sort, "sort(xs, by: f, desc: true) | sort(x in xs: KEY, desc: true)", "The list sorted ascending, or descending with desc: true, by the elements themselves, by f(x), or by a comprehension's KEY (numbers, quantities of one unit, dates, strings, or entities by name); stable."},
+    {"top", bi_top, "top(k, xs, by: f) | top(k, x in xs [where C]: KEY)", "The k elements with the largest keys, largest first (desc: false: the smallest); ties keep the collection's order; nil keys take no part."},
     {"year", bi_year, "year(d)", "The year of a date, as a number."},
     {"month", bi_month, "month(d)", "The month of a date, 1 to 12."},
     {"str", bi_str, "str(x)", "The printed form of a value, as a string."},
   };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-    builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    Function *f = builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
+    f->pairs = fns[i].fn == bi_sort || fns[i].fn == bi_top;
+  }
 }

@@ -312,7 +312,7 @@ static Value eval_quant(H *h, Node *n, Value *slots) {
 /* ---- aggregates ------------------------------------------------------------------ */
 
 typedef enum { AGG_NONE, AGG_SUM, AGG_COUNT, AGG_MIN, AGG_MAX, AGG_AVG, AGG_ALL, AGG_ANY,
-               AGG_ARGMAX, AGG_ARGMIN, AGG_LIST } AggKind;
+               AGG_ARGMAX, AGG_ARGMIN, AGG_LIST, AGG_DISTINCT } AggKind;
 
 typedef struct Agg {
   AggKind kind; Node *call; int has_body;
@@ -360,6 +360,12 @@ static void agg_add(H *h, Agg *a, Value v, Value arg, Loc loc) {
       ** out of the comprehension must not leak the items gathered so far */
       avec_push(h, &h->temp, &a->items, v);
       return;
+    case AGG_DISTINCT:
+      /* first occurrence kept; numbers compare tolerantly, lists and
+      ** records structurally (v_equal) */
+      for (uint32_t i = 0; i < a->items.n; i++) if (v_equal(h, a->items.p[i], v)) return;
+      avec_push(h, &h->temp, &a->items, v);
+      return;
     default: return;
   }
 }
@@ -369,7 +375,7 @@ static int agg_done(Agg *a) {
 }
 
 static Value agg_result(H *h, Agg *a, Loc loc) {
-  static const char *const names[] = {"", "sum", "count", "min", "max", "avg", "all", "any", "argmax", "argmin", "list"};
+  static const char *const names[] = {"", "sum", "count", "min", "max", "avg", "all", "any", "argmax", "argmin", "list", "distinct"};
   switch (a->kind) {
     case AGG_SUM:
       if (!isfinite(ksum_get(&a->sum))) hx_error_at(h, loc, "number too large: the sum overflows");
@@ -383,7 +389,7 @@ static Value agg_result(H *h, Agg *a, Loc loc) {
     case AGG_MIN: case AGG_MAX: case AGG_ARGMAX: case AGG_ARGMIN:
       if (!a->have_best) hx_error_at(h, loc, "%s of nothing: the collection is empty", names[a->kind]);
       return (a->kind == AGG_MIN || a->kind == AGG_MAX) ? a->best : a->best_arg;
-    case AGG_LIST: {
+    case AGG_LIST: case AGG_DISTINCT: {
       List *l = list_new(h, &h->temp, a->items.n);
       if (a->items.n) memcpy(l->items, a->items.p, a->items.n * sizeof(Value));
       return v_list(l);
@@ -503,6 +509,63 @@ static int column_aggregate(H *h, Agg *a, Compr *c) {
   return 1;
 }
 
+/* `AGG(x in xs: EXPR) by KEY`: one aggregate per value of KEY, in the
+** order the keys first appear. */
+typedef struct GroupBy { Agg proto; VEC(Value) keys; VEC(Agg *) aggs; } GroupBy;
+
+static int group_visit(H *h, Compr *c, Value *slots, void *ud) {
+  GroupBy *g = ud;
+  Value key = eval(h, c->by, slots);
+  if (key.tag == T_NIL) {
+    char b1[160];
+    Value x = slots[c->binders.p[0].slot];
+    hx_error_at(h, c->by->loc, "the group key is nil for %s = %s (give every element a key, or leave it out with `where`)",
+                c->binders.p[0].name->s, v_show(h, x, b1, sizeof b1));
+  }
+  if (key.tag == T_LIST || key.tag == T_REC || key.tag == T_FUNC || key.tag == T_COLL) {
+    char b1[80];
+    hx_error_at(h, c->by->loc, "a group key must be a name, string, number or date, not %s", v_typename(h, key, b1, sizeof b1));
+  }
+  uint32_t i;
+  for (i = 0; i < g->keys.n; i++) if (v_equal(h, g->keys.p[i], key)) break;
+  if (i == g->keys.n) {
+    Agg *a = arena_alloc(h, &h->temp, sizeof *a);
+    *a = g->proto;
+    avec_push(h, &h->temp, &g->keys, key);
+    avec_push(h, &h->temp, &g->aggs, a);
+  }
+  Agg *a = g->aggs.p[i];
+  if (!agg_done(a)) agg_visit(h, c, slots, a);
+  return 1;
+}
+
+static Value run_grouped(H *h, Agg *proto, Node *call, Compr *c, Value *slots) {
+  GroupBy g;
+  memset(&g, 0, sizeof g);
+  g.proto = *proto;
+  g.proto.has_body = c->body != NULL;
+  walk(h, c, slots, group_visit, &g, 0);
+  Rec *r = rec_new(h, &h->temp, g.keys.n);
+  for (uint32_t i = 0; i < g.keys.n; i++) {
+    Value k = g.keys.p[i];
+    size_t len;
+    const char *t = k.tag == T_STR ? k.as.str->s : v_tostr(h, k, 0, &len);
+    r->keys[i] = hx_intern_c(h, t);
+    Agg *a = g.aggs.p[i];
+    if (a->kind == AGG_SUM && !a->dim_set && c->body) {
+      int d = static_dim(h, c->body, c);
+      if (d > 0) { a->dim = d; a->dim_set = 1; }
+    }
+    r->vals[i] = agg_result(h, a, call->loc);
+  }
+  /* two keys that print alike (the string "1" and the number 1) would
+  ** silently share a field: an error instead */
+  for (uint32_t i = 0; i < r->n; i++)
+    for (uint32_t j = i + 1; j < r->n; j++)
+      if (r->keys[i] == r->keys[j]) hx_error_at(h, c->by->loc, "two different group keys both read '%s'", r->keys[i]->s);
+  return v_rec(r);
+}
+
 static Value run_aggregate(H *h, Function *f, Node *call, Value *slots, CallArgs *ca) {
   Agg a;
   memset(&a, 0, sizeof a);
@@ -511,6 +574,11 @@ static Value run_aggregate(H *h, Function *f, Node *call, Value *slots, CallArgs
   a.result_bool = a.kind == AGG_ALL;
   if (call && call->u.call.compr) {
     Compr *c = call->u.call.compr;
+    if (call->u.call.args.n || call->u.call.named.n)
+      hx_error_at(h, call->loc, "%s takes a comprehension alone: %s(x in xs [where C]: EXPR)", f->name->s, f->name->s);
+    if ((a.kind == AGG_ARGMAX || a.kind == AGG_ARGMIN) && !c->body)
+      hx_error_at(h, call->loc, "%s needs a value to compare: %s(x in xs: EXPR)", f->name->s, f->name->s);
+    if (c->by) return run_grouped(h, &a, call, c, slots);
     {
       Agg fast = a;
       fast.has_body = 1;
@@ -607,6 +675,7 @@ static Value eval_index(H *h, Node *n, Value o, Value ix) {
       hx_error_at(h, n->u.index.index->loc, "a list index must be a whole number, not %s", v_show(h, ix, b1, sizeof b1));
     uint32_t len = coll_len(h, o);
     double i = ix.as.num;
+    if (i < 0) i += len;   /* xs[-1] is the last element */
     if (i < 0 || i >= len)
       hx_error_at(h, n->u.index.index->loc, "index %s out of range: the list has %u element%s (indexes start at 0)",
                   v_show(h, ix, b1, sizeof b1), len, len == 1 ? "" : "s");
@@ -618,6 +687,55 @@ static Value eval_index(H *h, Node *n, Value o, Value ix) {
     return v ? *v : v_nil();
   }
   hx_error_at(h, n->loc, "cannot index %s", v_typename(h, o, b1, sizeof b1));
+}
+
+/* One bound of a slice: a whole number, negative counting from the end,
+** clamped to 0..len as Python does (xs[0:100] of three items is all three). */
+static uint32_t slice_bound(H *h, Node *e, Value v, uint32_t len, uint32_t dflt) {
+  char b1[80];
+  if (!e) return dflt;
+  if (v.tag != T_NUM || v.as.num != floor(v.as.num))
+    hx_error_at(h, e->loc, "a slice bound must be a whole number, not %s", v_show(h, v, b1, sizeof b1));
+  double i = v.as.num;
+  if (i < 0) i += len;
+  if (i < 0) i = 0;
+  if (i > len) i = len;
+  return (uint32_t)i;
+}
+
+/* xs[a:b]: the elements from index a up to, not including, b; a string
+** slices by characters. */
+static Value eval_slice(H *h, Node *n, Value *slots) {
+  Value o = eval(h, n->u.slice.obj, slots);
+  Value lo = n->u.slice.lo ? eval(h, n->u.slice.lo, slots) : v_nil();
+  Value hi = n->u.slice.hi ? eval(h, n->u.slice.hi, slots) : v_nil();
+  char b1[80];
+  if (o.tag == T_LIST || o.tag == T_COLL) {
+    uint32_t len = coll_len(h, o);
+    uint32_t a = slice_bound(h, n->u.slice.lo, lo, len, 0), b = slice_bound(h, n->u.slice.hi, hi, len, len);
+    uint32_t m = b > a ? b - a : 0;
+    List *l = list_new(h, &h->temp, m);
+    for (uint32_t i = 0; i < m; i++) l->items[i] = coll_get(h, o, a + i);
+    return v_list(l);
+  }
+  if (o.tag == T_STR) {
+    /* by characters: find the byte offsets of the a-th and b-th code points */
+    HStr *s = o.as.str;
+    uint32_t nch = 0;
+    for (uint32_t i = 0; i < s->len; i++) if ((s->s[i] & 0xC0) != 0x80) nch++;
+    uint32_t a = slice_bound(h, n->u.slice.lo, lo, nch, 0), b = slice_bound(h, n->u.slice.hi, hi, nch, nch);
+    if (b < a) b = a;
+    uint32_t ch = 0, ba = s->len, bb = s->len;
+    for (uint32_t i = 0; i < s->len; i++) {
+      if ((s->s[i] & 0xC0) == 0x80) continue;
+      if (ch == a && ba == s->len) ba = i;
+      if (ch == b) { bb = i; break; }
+      ch++;
+    }
+    if (a >= nch) ba = s->len;
+    return v_str(hx_newstr(h, &h->temp, s->s + ba, bb - ba));
+  }
+  hx_error_at(h, n->loc, "cannot slice %s (slices take a list or a string)", v_typename(h, o, b1, sizeof b1));
 }
 
 /* ---- calls ------------------------------------------------------------------------ */
@@ -797,6 +915,24 @@ Value call_function(H *h, Function *f, CallArgs *a) {
   return v_nil();
 }
 
+typedef struct PairWalk { Agg *args, *keys; } PairWalk;
+
+/* One binding of a pairs-builtin's comprehension: the binding (x, or
+** [x, y]) and the body's value. */
+static int pair_visit(H *h, Compr *c, Value *slots, void *ud) {
+  PairWalk *pw = ud;
+  Value x;
+  if (c->binders.n == 1) x = slots[c->binders.p[0].slot];
+  else {
+    List *l = list_new(h, &h->temp, c->binders.n);
+    for (uint32_t i = 0; i < c->binders.n; i++) l->items[i] = slots[c->binders.p[i].slot];
+    x = v_list(l);
+  }
+  avec_push(h, &h->temp, &pw->args->items, x);
+  avec_push(h, &h->temp, &pw->keys->items, eval(h, c->body, slots));
+  return 1;
+}
+
 static Value eval_call(H *h, Node *n, Value *slots) {
   Node *fn = n->u.call.fn;
   Value fv = eval(h, fn, slots);
@@ -812,23 +948,35 @@ static Value eval_call(H *h, Node *n, Value *slots) {
   ca.call = n;
   if (f->kind == F_BUILTIN && f->aggregate && n->u.call.compr)
     return run_aggregate(h, f, n, slots, &ca);
-  Value one;
-  if (n->u.call.compr) {
-    /* any function takes a comprehension: it receives the list */
-    Agg ag;
-    memset(&ag, 0, sizeof ag);
-    ag.kind = AGG_LIST;
-    ag.call = n;
-    walk(h, n->u.call.compr, slots, agg_visit, &ag, 0);
-    one = agg_result(h, &ag, n->loc);
-    ca.pos = &one;
-    ca.npos = 1;
-  } else {
+  Compr *cm = n->u.call.compr;
+  if (cm && cm->by)
+    hx_error_at(h, cm->by->loc, "`by` groups an aggregate (sum, count, min, max, avg, all, any, argmax, argmin, list, distinct), not %s", f->name->s);
+  {
+    /* positional arguments, then the comprehension's list as the last of
+    ** them: any function takes a comprehension and receives the list */
     uint32_t np = n->u.call.args.n, nn = n->u.call.named.n;
-    ca.npos = (int)np;
+    ca.npos = (int)np + (cm ? 1 : 0);
     ca.nnamed = (int)nn;
-    ca.pos = np ? arena_alloc(h, &h->temp, np * sizeof(Value)) : NULL;
+    ca.pos = ca.npos ? arena_alloc(h, &h->temp, (size_t)ca.npos * sizeof(Value)) : NULL;
     for (uint32_t i = 0; i < np; i++) ca.pos[i] = eval(h, n->u.call.args.p[i], slots);
+    if (cm) {
+      Agg ag;
+      memset(&ag, 0, sizeof ag);
+      ag.kind = AGG_LIST;
+      ag.call = n;
+      if (f->kind == F_BUILTIN && f->pairs && cm->body) {
+        /* sort/top: the bindings, and the body's value of each as its key */
+        Agg keys;
+        memset(&keys, 0, sizeof keys);
+        keys.kind = AGG_LIST;
+        keys.call = n;
+        PairWalk pw = {&ag, &keys};
+        walk(h, cm, slots, pair_visit, &pw, 0);
+        Value kl = agg_result(h, &keys, n->loc);
+        ca.keys = kl.as.list;
+      } else walk(h, cm, slots, agg_visit, &ag, 0);
+      ca.pos[np] = agg_result(h, &ag, n->loc);
+    }
     if (nn) {
       ca.names = arena_alloc(h, &h->temp, nn * sizeof(HStr *));
       ca.named = arena_alloc(h, &h->temp, nn * sizeof(Value));
@@ -926,6 +1074,7 @@ Value eval(H *h, Node *n, Value *slots) {
       Value o = eval(h, n->u.index.obj, slots);
       return eval_index(h, n, o, eval(h, n->u.index.index, slots));
     }
+    case N_SLICE: return eval_slice(h, n, slots);
     case N_CALL: return eval_call(h, n, slots);
     case N_NEG: {
       Value v = eval(h, n->u.operand, slots);

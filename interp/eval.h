@@ -37,6 +37,9 @@ typedef struct Function {
   int resolved;          /* F_USER: 0 not yet, 1 doing it, 2 done */
   BuiltinFn builtin;     /* F_BUILTIN */
   int aggregate;         /* F_BUILTIN: takes a comprehension natively */
+  int pairs;             /* F_BUILTIN: given a comprehension with a body, wants
+                            the bindings as its last positional argument and
+                            the body's values in CallArgs.keys (sort, top) */
   int lua_ref;           /* F_LUA: registry reference */
   int fast;              /* F_LUA: a standard function answered natively in
                             its plain forms (stdfast.h); 0: always Lua */
@@ -55,6 +58,8 @@ struct CallArgs {
   Node *call;            /* the call node (location, text) */
   Value *pos; int npos;
   HStr **names; Value *named; int nnamed;
+  List *keys;            /* Function.pairs: the comprehension body's value per
+                            binding (NULL: no comprehension or no body) */
 };
 
 typedef struct Rule {

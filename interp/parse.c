@@ -161,16 +161,21 @@ static void binder(Parser *p, BinderList *bl) {
   avec_push(p->h, &p->h->perm, bl, b);
 }
 
-/* compr := binder {',' binder} ['where' expr] [':' expr] */
-static void comprehension(Parser *p, Compr *c, int body_required) {
+/* compr := binder {',' binder} ['where' expr] [':' expr]
+** Returns 1 when it stopped at `, label:` (named arguments follow a
+** comprehension argument: `sort(x in xs: f(x), desc: true)`), the comma
+** consumed. */
+static int comprehension(Parser *p, Compr *c, int body_required) {
   binder(p, &c->binders);
   while (p->cur.kind == TK_COMMA && peek(p)->kind == TK_IDENT) {
     advance(p);
+    if (!body_required && is_label(p)) return 1;
     binder(p, &c->binders);
   }
   if (accept(p, TK_WHERE)) c->where = expr(p);
   if (body_required) { expect(p, TK_COLON, "before the quantifier's body"); c->body = expr(p); }
   else if (accept(p, TK_COLON)) c->body = expr(p);
+  return 0;
 }
 
 /* record := '{' [field {',' field} [',']] '}'   field := label ':' expr */
@@ -198,20 +203,19 @@ static Node *record(Parser *p) {
   return finish(p, n);
 }
 
-/* args := '(' [compr | arg {',' arg} [',']] ')'   arg := [label ':'] expr */
+/* args := '(' [arg {',' arg} [',']] ')'
+** arg := [label ':'] expr | compr   (positional, then at most one
+** comprehension, then named: `top(3, p in partners: f(p), desc: true)`) */
 static void call_args(Parser *p, Node *call) {
   if (p->cur.kind == TK_LPAREN) opened(p);
   expect(p, TK_LPAREN, NULL);
-  if (p->cur.kind == TK_IDENT && peek(p)->kind == TK_IN) {
-    call->u.call.compr = arena_alloc(p->h, &p->h->perm, sizeof(Compr));
-    memset(call->u.call.compr, 0, sizeof(Compr));
-    comprehension(p, call->u.call.compr, 0);
-    expect(p, TK_RPAREN, "to close the call");
-    closed(p);
-    return;
-  }
   while (p->cur.kind != TK_RPAREN) {
-    if (is_label(p)) {
+    int comma_eaten = 0;
+    if (p->cur.kind == TK_IDENT && peek(p)->kind == TK_IN && !call->u.call.compr && !call->u.call.named.n) {
+      call->u.call.compr = arena_alloc(p->h, &p->h->perm, sizeof(Compr));
+      memset(call->u.call.compr, 0, sizeof(Compr));
+      comma_eaten = comprehension(p, call->u.call.compr, 0);
+    } else if (is_label(p)) {
       Field f;
       f.loc = p->cur.loc;
       f.name = label_name(p);
@@ -222,15 +226,22 @@ static void call_args(Parser *p, Node *call) {
       avec_push(p->h, &p->h->perm, &call->u.call.named, f);
     } else {
       if (call->u.call.named.n) syntax_error(p, "%s", "expected a named argument (positional arguments come first)");
+      if (call->u.call.compr) syntax_error(p, "%s", "expected a named argument (the comprehension is the last positional argument)");
       Node *a = expr(p);
       avec_push(p->h, &p->h->perm, &call->u.call.args, a);
     }
+    if (comma_eaten) continue;
     if (p->cur.kind == TK_RPAREN) break;
-    if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' or ')' in the argument list");
+    if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", call->u.call.compr && !call->u.call.named.n ? "expected ')' to close the call" : "expected ',' or ')' in the argument list");
     advance(p);
   }
   expect(p, TK_RPAREN, NULL);
   closed(p);
+  /* `sum(x in xs: EXPR) by KEY`: an aggregate per value of KEY */
+  if (call->u.call.compr && p->cur.kind == TK_IDENT && !p->cur.nl_before && strcmp(p->cur.str->s, "by") == 0) {
+    advance(p);
+    call->u.call.compr->by = additive(p);
+  }
 }
 
 /* primary := NUMBER [UNIT] | STRING | DATE | true | false | nil | IDENT
@@ -289,7 +300,7 @@ static Node *primary(Parser *p) {
   }
 }
 
-/* postfix := primary { '.' NAME | args | '[' expr ']' } */
+/* postfix := primary { '.' NAME | args | '[' expr ']' | '[' [expr] ':' [expr] ']' } */
 static Node *postfix(Parser *p) {
   Node *n = primary(p);
   for (;;) {
@@ -318,7 +329,14 @@ static Node *postfix(Parser *p) {
       Node *ix = new_node(p, N_INDEX, &t);
       ix->start = n->start;
       ix->u.index.obj = n;
-      ix->u.index.index = expr(p);
+      Node *lo = p->cur.kind == TK_COLON ? NULL : expr(p);
+      if (accept(p, TK_COLON)) {
+        /* a slice xs[a:b], either bound left out */
+        ix->kind = N_SLICE;
+        ix->u.slice.obj = n;
+        ix->u.slice.lo = lo;
+        ix->u.slice.hi = p->cur.kind == TK_RBRACK ? NULL : expr(p);
+      } else ix->u.index.index = lo;
       expect(p, TK_RBRACK, "to close the index");
       closed(p);
       n = finish(p, ix);

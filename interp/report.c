@@ -68,6 +68,11 @@ static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int dep
       break;
     case N_FIELD: if (n->u.field.obj->kind != N_LOCAL) explain_node(h, r, b, n->u.field.obj, slots, depth + 1); break;
     case N_INDEX: explain_node(h, r, b, n->u.index.obj, slots, depth + 1); explain_node(h, r, b, n->u.index.index, slots, depth + 1); break;
+    case N_SLICE:
+      explain_node(h, r, b, n->u.slice.obj, slots, depth + 1);
+      if (n->u.slice.lo) explain_node(h, r, b, n->u.slice.lo, slots, depth + 1);
+      if (n->u.slice.hi) explain_node(h, r, b, n->u.slice.hi, slots, depth + 1);
+      break;
     case N_CALL:
       if (!n->u.call.compr) {
         for (uint32_t i = 0; i < n->u.call.args.n; i++) explain_node(h, r, b, n->u.call.args.p[i], slots, depth + 1);

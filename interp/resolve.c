@@ -101,6 +101,7 @@ static void resolve_compr(Scope *s, Compr *c) {
   }
   if (c->where) resolve(s, c->where);
   if (c->body) resolve(s, c->body);
+  if (c->by) resolve(s, c->by);
   pop(s, (int)c->binders.n);
 }
 
@@ -149,6 +150,11 @@ static void resolve(Scope *s, Node *n) {
       return;
     case N_FIELD: resolve(s, n->u.field.obj); return;
     case N_INDEX: resolve(s, n->u.index.obj); resolve(s, n->u.index.index); return;
+    case N_SLICE:
+      resolve(s, n->u.slice.obj);
+      if (n->u.slice.lo) resolve(s, n->u.slice.lo);
+      if (n->u.slice.hi) resolve(s, n->u.slice.hi);
+      return;
     case N_CALL:
       resolve(s, n->u.call.fn);
       check_named_args(h, n);
