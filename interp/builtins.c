@@ -214,7 +214,8 @@ static List *sorted(H *h, CallArgs *a, Value *items, Value *keys, uint32_t n, in
   return l;
 }
 
-/* sort(xs [, by: f] [, desc: true]) | sort(x in xs [where C]: KEY [, desc: true]) */
+/* sort(xs [, by: f] [, desc: true]); sort(x in xs: EXPR) sorts the values
+** of EXPR, as any function given a comprehension receives its list */
 static Value bi_sort(H *h, CallArgs *a) {
   if (a->npos != 1) hx_error_at(h, call_loc(a), "sort takes 1 list, got %d arguments", a->npos);
   SortOpts o = sort_opts(h, a, "sort", 0);
@@ -290,7 +291,7 @@ void builtins_init(H *h) {
     {"log", bi_log, "log(x)", "Natural logarithm of a plain positive number."},
     {"exp", bi_exp, "exp(x)", "e to the power x, for a plain number."},
     {"len", bi_len, "len(x)", "Length of a list or collection, characters of a string, fields of a record."},
-    {"sort", bi_sort, "sort(xs, by: f, desc: true) | sort(x in xs: KEY, desc: true)", "The list sorted ascending, or descending with desc: true, by the elements themselves, by f(x), or by a comprehension's KEY (numbers, quantities of one unit, dates, strings, or entities by name); stable."},
+    {"sort", bi_sort, "sort(xs, by: f, desc: true)", "The list sorted ascending, or descending with desc: true, by the elements themselves or by f(x) (numbers, quantities of one unit, dates, strings, or entities by name); stable. sort(x in xs: EXPR) sorts the values of EXPR."},
     {"top", bi_top, "top(k, xs, by: f) | top(k, x in xs [where C]: KEY)", "The k elements with the largest keys, largest first (desc: false: the smallest); ties keep the collection's order; nil keys take no part."},
     {"year", bi_year, "year(d)", "The year of a date, as a number."},
     {"month", bi_month, "month(d)", "The month of a date, 1 to 12."},
@@ -298,6 +299,6 @@ void builtins_init(H *h) {
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     Function *f = builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
-    f->pairs = fns[i].fn == bi_sort || fns[i].fn == bi_top;
+    f->pairs = fns[i].fn == bi_top;
   }
 }

@@ -675,10 +675,9 @@ static Value eval_index(H *h, Node *n, Value o, Value ix) {
       hx_error_at(h, n->u.index.index->loc, "a list index must be a whole number, not %s", v_show(h, ix, b1, sizeof b1));
     uint32_t len = coll_len(h, o);
     double i = ix.as.num;
-    if (i < 0) i += len;   /* xs[-1] is the last element */
     if (i < 0 || i >= len)
-      hx_error_at(h, n->u.index.index->loc, "index %s out of range: the list has %u element%s (indexes start at 0)",
-                  v_show(h, ix, b1, sizeof b1), len, len == 1 ? "" : "s");
+      hx_error_at(h, n->u.index.index->loc, "index %s out of range: the list has %u element%s (indexes start at 0%s)",
+                  v_show(h, ix, b1, sizeof b1), len, len == 1 ? "" : "s", i < 0 ? "; xs[-1:] is a slice of the last one" : "");
     return coll_get(h, o, (uint32_t)i);
   }
   if (o.tag == T_REC && ix.tag == T_STR) {
