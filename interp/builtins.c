@@ -243,6 +243,56 @@ static Value bi_top(H *h, CallArgs *a) {
   return v_list(l);
 }
 
+/* The two figures of growth and cagr: numbers, or quantities of one
+** dimension (the plain number 0 goes with any). */
+static void two_figures(H *h, CallArgs *a, const char *name, double *x, double *y) {
+  Value va = numeric_arg(h, a, name, 0), vb = numeric_arg(h, a, name, 1);
+  int da = va.tag == T_QTY ? va.dim : 0, db = vb.tag == T_QTY ? vb.dim : 0;
+  if (da != db && !(da == 0 && va.as.num == 0) && !(db == 0 && vb.as.num == 0)) {
+    char b1[80], b2[80];
+    hx_error_at(h, call_loc(a), "%s: the two figures must have one unit, got %s and %s", name,
+                v_show(h, va, b1, sizeof b1), v_show(h, vb, b2, sizeof b2));
+  }
+  *x = va.as.num;
+  *y = vb.as.num;
+}
+
+/* growth(a, b) = (b - a) / a, a plain ratio (0.1 for 10%). A base of 0 has
+** no growth rate and a negative base none that reads as one: both errors. */
+static Value bi_growth(H *h, CallArgs *a) {
+  arity(h, a, "growth", 2, 2);
+  double x, y;
+  two_figures(h, a, "growth", &x, &y);
+  char b1[80];
+  if (x == 0) hx_error_at(h, call_loc(a), "growth from 0 is undefined: the base figure (the first argument) is 0");
+  if (x < 0) hx_error_at(h, call_loc(a), "growth from a negative base (%s) has no meaning as a rate; compare the figures with b - a", v_show(h, a->pos[0], b1, sizeof b1));
+  return v_num((y - x) / x);
+}
+
+/* cagr(a, b, years) = (b / a)^(1 / years) - 1: the compound annual growth
+** rate from a to b over `years` (a number or a time such as 5 years). */
+static Value bi_cagr(H *h, CallArgs *a) {
+  arity(h, a, "cagr", 3, 3);
+  double x, y;
+  two_figures(h, a, "cagr", &x, &y);
+  Value n = a->pos[2];
+  char b1[80];
+  double years;
+  if (n.tag == T_NUM) years = n.as.num;
+  else if (n.tag == T_QTY && n.dim == dim_time(h)) years = n.as.num;
+  else hx_error_at(h, call_loc(a), "cagr: the period must be a number of years or a time (5 years), not %s", v_show(h, n, b1, sizeof b1));
+  if (!(years > 0)) hx_error_at(h, call_loc(a), "cagr: the period must be positive, not %s", v_show(h, n, b1, sizeof b1));
+  if (x == 0) hx_error_at(h, call_loc(a), "cagr from 0 is undefined: the base figure (the first argument) is 0");
+  if (x < 0 || y < 0) hx_error_at(h, call_loc(a), "cagr needs figures >= 0 with a positive base, got %s", v_show(h, a->pos[x < 0 ? 0 : 1], b1, sizeof b1));
+  return v_num(pow(y / x, 1 / years) - 1);
+}
+
+/* yoy and prior reach here only when called without their call syntax
+** (from Lua, or as a value): eval.c handles `yoy(FIGURE)` itself. */
+static Value bi_lazy(H *h, CallArgs *a) {
+  hx_error_at(h, call_loc(a), "yoy and prior take a figure written as a call in hedge source, as in yoy(exports(PAK, year: 2025))");
+}
+
 static Value date_arg(H *h, CallArgs *a, const char *name) {
   arity(h, a, name, 1, 1);
   Value v = a->pos[0];
@@ -296,9 +346,14 @@ void builtins_init(H *h) {
     {"year", bi_year, "year(d)", "The year of a date, as a number."},
     {"month", bi_month, "month(d)", "The month of a date, 1 to 12."},
     {"str", bi_str, "str(x)", "The printed form of a value, as a string."},
+    {"growth", bi_growth, "growth(a, b)", "(b - a) / a as a plain ratio (0.1 for 10%); a and b numbers or quantities of one unit. A base a of 0 (or below) is an error, never infinity."},
+    {"yoy", bi_lazy, "yoy(FIGURE(..., year: y))", "Year-on-year growth of a figure: the figure at year y against the same figure at y - 1 (since:/until: move too), as growth() does; a zero figure a year earlier is an error."},
+    {"prior", bi_lazy, "prior(FIGURE(..., year: y), years: n)", "The same figure n years earlier (default 1): its year: (and since:/until:) moved back."},
+    {"cagr", bi_cagr, "cagr(a, b, years)", "Compound annual growth rate (b / a)^(1 / years) - 1 from a to b over years (a number or a time); a base of 0 is an error."},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     Function *f = builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
     f->pairs = fns[i].fn == bi_top;
+    f->lazy = fns[i].fn == bi_lazy;
   }
 }

@@ -914,6 +914,78 @@ Value call_function(H *h, Function *f, CallArgs *a) {
   return v_nil();
 }
 
+/* Evaluates the figure `call` (a call with year:, since: or until:) with
+** those arguments moved `back` years earlier: the figure of an earlier
+** year, whatever the function (stdlib, Lua, your own fn). */
+static Value eval_shifted(H *h, Node *outer, Node *call, Value *slots, int back) {
+  char b1[80];
+  const char *who = outer->u.call.fn->kind == N_CONST ? outer->u.call.fn->u.cnst.name->s : "yoy";
+  if (call->kind != N_CALL || call->u.call.compr)
+    hx_error_at(h, call->loc, "%s takes a figure written as a call with year:, as in %s(exports(PAK, year: 2025))", who, who);
+  int shifted = 0;
+  Value fv = eval(h, call->u.call.fn, slots);
+  if (fv.tag != T_FUNC) hx_error_at(h, call->loc, "%s: this is %s, not a function", who, v_typename(h, fv, b1, sizeof b1));
+  CallArgs ca;
+  memset(&ca, 0, sizeof ca);
+  ca.call = call;
+  uint32_t np = call->u.call.args.n, nn = call->u.call.named.n;
+  ca.npos = (int)np;
+  ca.nnamed = (int)nn;
+  ca.pos = np ? arena_alloc(h, &h->temp, np * sizeof(Value)) : NULL;
+  for (uint32_t i = 0; i < np; i++) ca.pos[i] = eval(h, call->u.call.args.p[i], slots);
+  if (nn) {
+    ca.names = arena_alloc(h, &h->temp, nn * sizeof(HStr *));
+    ca.named = arena_alloc(h, &h->temp, nn * sizeof(Value));
+  }
+  for (uint32_t i = 0; i < nn; i++) {
+    Field *f = &call->u.call.named.p[i];
+    Value v = eval(h, f->value, slots);
+    if (strcmp(f->name->s, "year") == 0 || strcmp(f->name->s, "since") == 0 || strcmp(f->name->s, "until") == 0) {
+      shifted = 1;
+      if (v.tag == T_NUM && v.as.num == floor(v.as.num)) v.as.num -= back;
+      else if (v.tag == T_DATE) v = date_add_months(h, v, -12L * back, f->value->loc);
+      else if (v.tag != T_NIL) hx_error_at(h, f->value->loc, "%s: %s: must be a year or a date, not %s", who, f->name->s, v_show(h, v, b1, sizeof b1));
+    }
+    ca.names[i] = f->name;
+    ca.named[i] = v;
+  }
+  if (!shifted)
+    hx_error_at(h, call->loc, "%s needs the figure's year: (or since:/until:) to move it back, as in %s(exports(PAK, year: 2025))", who, who);
+  return call_function(h, fv.as.fn, &ca);
+}
+
+/* yoy(FIGURE): growth of the figure from the year before; prior(FIGURE
+** [, years: n]): the figure n years earlier (1 by default). */
+static Value eval_lazy(H *h, Function *f, Node *n, Value *slots) {
+  char b1[80], b2[80];
+  int yoy = strcmp(f->name->s, "yoy") == 0;
+  uint32_t nn = n->u.call.named.n;
+  if (n->u.call.compr || n->u.call.args.n != 1)
+    hx_error_at(h, n->loc, "%s takes one figure written as a call, as in %s(exports(PAK, year: 2025))", f->name->s, f->name->s);
+  int back = 1;
+  for (uint32_t i = 0; i < nn; i++) {
+    Field *fd = &n->u.call.named.p[i];
+    if (yoy || strcmp(fd->name->s, "years") != 0)
+      hx_error_at(h, fd->loc, "%s has no named argument '%s'%s", f->name->s, fd->name->s, yoy ? "" : " (it takes years:)");
+    Value v = eval(h, fd->value, slots);
+    if (v.tag != T_NUM || v.as.num != floor(v.as.num) || v.as.num < 1 || v.as.num > 1000)
+      hx_error_at(h, fd->value->loc, "prior: years: must be a whole number of years >= 1, not %s", v_show(h, v, b1, sizeof b1));
+    back = (int)v.as.num;
+  }
+  Node *fig = n->u.call.args.p[0];
+  if (!yoy) return eval_shifted(h, n, fig, slots, back);
+  Value cur = eval_shifted(h, n, fig, slots, 0);
+  Value prev = eval_shifted(h, n, fig, slots, 1);
+  if ((cur.tag != T_NUM && cur.tag != T_QTY) || (prev.tag != T_NUM && prev.tag != T_QTY))
+    hx_error_at(h, n->loc, "yoy needs a figure that is a number or a quantity, got %s", v_typename(h, cur, b1, sizeof b1));
+  if (prev.as.num == 0)
+    hx_error_at(h, n->loc, "yoy: the figure a year earlier is 0 (now %s): growth from 0 is undefined", v_show(h, cur, b1, sizeof b1));
+  if (prev.as.num < 0)
+    hx_error_at(h, n->loc, "yoy: the figure a year earlier is negative (%s): growth from a negative base has no meaning as a rate", v_show(h, prev, b2, sizeof b2));
+  Value d = arith(h, OP_SUB, cur, prev, n->loc);
+  return arith(h, OP_DIV, d, prev, n->loc);
+}
+
 typedef struct PairWalk { Agg *args, *keys; } PairWalk;
 
 /* One binding of a pairs-builtin's comprehension: the binding (x, or
@@ -947,6 +1019,7 @@ static Value eval_call(H *h, Node *n, Value *slots) {
   ca.call = n;
   if (f->kind == F_BUILTIN && f->aggregate && n->u.call.compr)
     return run_aggregate(h, f, n, slots, &ca);
+  if (f->kind == F_BUILTIN && f->lazy) return eval_lazy(h, f, n, slots);
   Compr *cm = n->u.call.compr;
   if (cm && cm->by)
     hx_error_at(h, cm->by->loc, "`by` groups an aggregate (sum, count, min, max, avg, all, any, argmax, argmin, list, distinct), not %s", f->name->s);

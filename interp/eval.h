@@ -37,6 +37,8 @@ typedef struct Function {
   int resolved;          /* F_USER: 0 not yet, 1 doing it, 2 done */
   BuiltinFn builtin;     /* F_BUILTIN */
   int aggregate;         /* F_BUILTIN: takes a comprehension natively */
+  int lazy;              /* F_BUILTIN: yoy, prior: take their argument, a
+                            call, unevaluated (eval.c re-runs it a year back) */
   int pairs;             /* F_BUILTIN: given a comprehension with a body, wants
                             the bindings as its last positional argument and
                             the body's values in CallArgs.keys (sort, top) */
