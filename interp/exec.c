@@ -340,10 +340,114 @@ static void set_fields(H *h, int kind, uint32_t row, Node *rec) {
   }
 }
 
+/* ---- repeated declarations (modules) ----------------------------------------------
+** Two files that both declare `partner PAK` load together: a named
+** declaration repeated with identical fields is the same declaration. With
+** different fields it is an error that shows both places. Anonymous deals
+** and loans are never merged (two identical shipments are two). */
+
+_Noreturn static void differs(H *h, HStr *name, Loc here, Loc first, const char *what, const char *a, const char *b) {
+  if (a) hx_error_begin(h, HEDGE_ERROR, here, (int)name->len, "'%s' is declared again with a different %s: %s here, %s where it was first declared",
+                        name->s, what, b, a);
+  else hx_error_begin(h, HEDGE_ERROR, here, (int)name->len, "'%s' is declared again with a different %s (a repeated declaration must be identical)",
+                      name->s, what);
+  if (first.src >= 0) hx_error_note(h, first, "first declared here");
+  hx_error_end(h);
+}
+
+static int same_title(HStr *a, HStr *b) {
+  if (!a || !b) return a == b;
+  return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
+static const char *shown(H *h, Value v, char *buf, size_t n) {
+  if (v.tag == T_NIL) { snprintf(buf, n, "absent"); return buf; }
+  return v_show(h, v, buf, n);
+}
+
+/* The entity `row` of kind k against a repeat of its declaration: the
+** repeat is declared on a scratch row (its fields checked as usual), every
+** field of the two rows compared, and the scratch row rolled back. */
+static void same_entity(H *h, Node *s, Global *g) {
+  int k = s->u.ent.ekind;
+  uint32_t row = (uint32_t)g->value.i;
+  WorldMark m = world_mark(h);
+  uint32_t r2 = world_add(h, k, NULL, s->loc);
+  if (s->u.ent.rec) set_fields(h, k, r2, s->u.ent.rec);
+  world_check_required(h, k, r2, s->loc);
+  World *w = h->world;
+  Table *t = &w->t[k];
+  HStr *builtin[8] = {0};
+  int nb = 0;
+  if (k == K_DEAL) { HStr *b[] = {w->f_exporter, w->f_importer, w->f_commodity, w->f_value, w->f_date}; for (int i = 0; i < 5; i++) builtin[nb++] = b[i]; }
+  if (k == K_LOAN) { HStr *b[] = {w->f_lender, w->f_borrower, w->f_principal, w->f_start, w->f_term}; for (int i = 0; i < 5; i++) builtin[nb++] = b[i]; }
+  uint32_t nf = (uint32_t)nb + t->cols.n;
+  for (uint32_t i = 0; i < nf; i++) {
+    HStr *f = i < (uint32_t)nb ? builtin[i] : t->cols.p[i - (uint32_t)nb].name;
+    int found;
+    Value a = world_field(h, k, row, f, &found), b = world_field(h, k, r2, f, &found);
+    int eq = (a.tag == T_NUM || a.tag == T_QTY) && (b.tag == T_NUM || b.tag == T_QTY) ? v_compare(h, a, b, s->loc) == 0 : v_equal(h, a, b);
+    if (a.tag == T_QTY && b.tag == T_QTY && a.dim != b.dim) eq = 0;
+    if (!eq) {
+      char b1[120], b2[120], what[160];
+      snprintf(what, sizeof what, "field '%s'", f->s);
+      shown(h, a, b1, sizeof b1);
+      shown(h, b, b2, sizeof b2);
+      world_rollback(h, m);
+      differs(h, s->u.ent.name, s->u.ent.nameloc, g->loc, what, b1, b2);
+    }
+  }
+  world_rollback(h, m);
+}
+
+/* The text of a node with blanks and comments left out: two spellings of
+** one definition that differ only in layout compare equal. */
+static char *squeezed(H *h, const Node *n) {
+  size_t len;
+  const char *t = node_text(h, n, &len);
+  char *out = arena_alloc(h, &h->temp, len + 1);
+  size_t k = 0;
+  int in_str = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = t[i];
+    if (in_str) {
+      out[k++] = c;
+      if (c == '\\' && i + 1 < len) out[k++] = t[++i];
+      else if (c == '"') in_str = 0;
+      continue;
+    }
+    if (c == '"') { in_str = 1; out[k++] = c; continue; }
+    if (c == '#') { while (i < len && t[i] != '\n') i++; continue; }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    out[k++] = c;
+  }
+  out[k] = 0;
+  return out;
+}
+
+static int same_text(H *h, const Node *a, const Node *b) {
+  if (!a || !b) return a == b;
+  return strcmp(squeezed(h, a), squeezed(h, b)) == 0;
+}
+
+/* A repeated `fn`: the same parameters (names and defaults) and body. */
+static int same_fn(H *h, Function *f, Node *s) {
+  if (f->kind != F_USER || f->params.n != s->u.fn.params.n) return 0;
+  for (uint32_t i = 0; i < f->params.n; i++) {
+    Param *a = &f->params.p[i], *b = &s->u.fn.params.p[i];
+    if (a->name != b->name || !same_text(h, a->def, b->def)) return 0;
+  }
+  return same_text(h, f->body, s->u.fn.body);
+}
+
 static void exec_entity(H *h, Node *s) {
   int k = s->u.ent.ekind;
   HStr *name = s->u.ent.name;
-  if (name) check_fresh(h, name, s->u.ent.nameloc);
+  if (name) {
+    Global *g = global_find(h, name);
+    if (g && g->kind == G_ENTITY && g->value.tag == T_ENT && g->value.kind == k) { same_entity(h, s, g); return; }
+    check_fresh(h, name, s->u.ent.nameloc);
+  }
   uint32_t row = world_add(h, k, name, s->loc);
   if (name) global_add(h, name, G_ENTITY, v_ent(k, (int32_t)row), s->u.ent.nameloc);
   if (s->u.ent.rec) set_fields(h, k, row, s->u.ent.rec);
@@ -352,6 +456,10 @@ static void exec_entity(H *h, Node *s) {
 
 static void exec_fn(H *h, Node *s) {
   Global *old = global_find(h, s->u.fn.name);
+  if (old && old->kind == G_FUNC && old->value.tag == T_FUNC && !allow_redefine(h)) {
+    if (same_fn(h, old->value.as.fn, s)) return;   /* the same function, declared again */
+    if (old->value.as.fn->kind == F_USER) differs(h, s->u.fn.name, s->u.fn.nameloc, old->loc, "definition", NULL, NULL);
+  }
   if (!old || !(allow_redefine(h) && old->kind == G_FUNC)) check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
   Function *f = arena_alloc(h, &h->perm, sizeof *f);
   memset(f, 0, sizeof *f);
@@ -366,9 +474,18 @@ static void exec_fn(H *h, Node *s) {
 
 static void exec_let(H *h, Node *s) {
   Global *old = global_find(h, s->u.let.name);
-  if (!old || !(allow_redefine(h) && old->kind == G_LET)) check_fresh(h, s->u.let.name, s->u.let.nameloc);
+  int same_name_let = old && old->kind == G_LET && !allow_redefine(h);
+  if (!old || !(allow_redefine(h) && old->kind == G_LET)) { if (!same_name_let) check_fresh(h, s->u.let.name, s->u.let.nameloc); }
   int n = resolve_expr(h, s->u.let.value);
   Value v = eval_root(h, s->u.let.value, n);
+  if (same_name_let) {
+    /* declared again: the same value is the same declaration */
+    int eq = (v.tag == T_NUM || v.tag == T_QTY) && (old->value.tag == T_NUM || old->value.tag == T_QTY)
+             ? (v.tag == old->value.tag && v.dim == old->value.dim && num_eq(v.as.num, old->value.as.num)) : v_equal(h, v, old->value);
+    if (eq) return;
+    char b1[120], b2[120];
+    differs(h, s->u.let.name, s->u.let.nameloc, old->loc, "value", v_show(h, old->value, b1, sizeof b1), v_show(h, v, b2, sizeof b2));
+  }
   v = v_copy(h, &h->perm, v);
   if (old) { old->value = v; old->loc = s->loc; }
   else global_add(h, s->u.let.name, G_LET, v, s->loc);
@@ -384,6 +501,16 @@ static void exec_rule(H *h, Node *s) {
       }
     old->loc = s->loc;
     return;
+  }
+  if (old && old->kind == G_RULE) {
+    /* the same rule declared again (two files import a third's rules) */
+    for (uint32_t i = 0; i < p->rules.n; i++) {
+      Rule *r = &p->rules.p[i];
+      if (r->name != s->u.rule.name) continue;
+      if (r->warn == s->u.rule.warn && same_title(r->title, s->u.rule.title) && same_text(h, r->node->u.rule.body, s->u.rule.body)) return;
+      differs(h, s->u.rule.name, s->u.rule.nameloc, old->loc, r->warn != s->u.rule.warn ? "kind (rule or warn)" : !same_title(r->title, s->u.rule.title) ? "title" : "body",
+              NULL, NULL);
+    }
   }
   check_fresh(h, s->u.rule.name, s->u.rule.nameloc);
   Rule r = {s->u.rule.name, s->u.rule.title, s, s->u.rule.warn};
