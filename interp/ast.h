@@ -17,7 +17,8 @@ typedef enum {
   N_LOCAL, N_GLOBAL, N_CONST, N_COLL,
   /* statements */
   S_UNIT, S_ENTITY, S_LET, S_FN, S_RULE, S_PRINT, S_IMPORT, S_USE, S_EXTERN,
-  S_LOAD, S_SCENARIO, S_TEST, S_EXPR, S_DROP, S_UPDATE, S_EXPECT
+  S_LOAD, S_SCENARIO, S_TEST, S_EXPR, S_DROP, S_UPDATE, S_EXPECT,
+  S_GROUP, S_FISCAL
 } NodeKind;
 
 /* binary operators (N_BIN) */
@@ -72,7 +73,7 @@ struct Node {
     /* statements */
     struct { HStr *name; HStr *of; double factor; Loc nameloc, ofloc; } unit; /* S_UNIT: unit N [= f OF] */
     struct { int ekind; HStr *name; Node *rec; Loc nameloc; } ent;  /* S_ENTITY */
-    struct { HStr *name; Node *value; Loc nameloc; } let;      /* S_LET */
+    struct { HStr *name; Node *value; Loc nameloc; } let;      /* S_LET, S_GROUP */
     struct { HStr *name; ParamList params; Node *body; int ret_type; HStr *lib; Loc nameloc; } fn; /* S_FN, S_EXTERN */
     struct { HStr *name; HStr *title; Node *body; int warn; Loc nameloc; } rule; /* S_RULE */
     Node *expr;                                                /* S_PRINT, S_EXPR */

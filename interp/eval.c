@@ -1004,6 +1004,27 @@ static int pair_visit(H *h, Compr *c, Value *slots, void *ud) {
   return 1;
 }
 
+/* The list a comprehension argument gives a function; for a pairs builtin
+** (top) with a body, the bindings, and the body's values in ca->keys. Kept
+** out of eval_call so that a recursive call's C frame stays small. */
+static __attribute__((noinline)) Value compr_list(H *h, Function *f, Node *n, Compr *cm, Value *slots, CallArgs *ca) {
+  Agg ag;
+  memset(&ag, 0, sizeof ag);
+  ag.kind = AGG_LIST;
+  ag.call = n;
+  if (f->kind == F_BUILTIN && f->pairs && cm->body) {
+    Agg keys;
+    memset(&keys, 0, sizeof keys);
+    keys.kind = AGG_LIST;
+    keys.call = n;
+    PairWalk pw = {&ag, &keys};
+    walk(h, cm, slots, pair_visit, &pw, 0);
+    Value kl = agg_result(h, &keys, n->loc);
+    ca->keys = kl.as.list;
+  } else walk(h, cm, slots, agg_visit, &ag, 0);
+  return agg_result(h, &ag, n->loc);
+}
+
 static Value eval_call(H *h, Node *n, Value *slots) {
   Node *fn = n->u.call.fn;
   Value fv = eval(h, fn, slots);
@@ -1031,24 +1052,7 @@ static Value eval_call(H *h, Node *n, Value *slots) {
     ca.nnamed = (int)nn;
     ca.pos = ca.npos ? arena_alloc(h, &h->temp, (size_t)ca.npos * sizeof(Value)) : NULL;
     for (uint32_t i = 0; i < np; i++) ca.pos[i] = eval(h, n->u.call.args.p[i], slots);
-    if (cm) {
-      Agg ag;
-      memset(&ag, 0, sizeof ag);
-      ag.kind = AGG_LIST;
-      ag.call = n;
-      if (f->kind == F_BUILTIN && f->pairs && cm->body) {
-        /* sort/top: the bindings, and the body's value of each as its key */
-        Agg keys;
-        memset(&keys, 0, sizeof keys);
-        keys.kind = AGG_LIST;
-        keys.call = n;
-        PairWalk pw = {&ag, &keys};
-        walk(h, cm, slots, pair_visit, &pw, 0);
-        Value kl = agg_result(h, &keys, n->loc);
-        ca.keys = kl.as.list;
-      } else walk(h, cm, slots, agg_visit, &ag, 0);
-      ca.pos[np] = agg_result(h, &ag, n->loc);
-    }
+    if (cm) ca.pos[np] = compr_list(h, f, n, cm, slots, &ca);
     if (nn) {
       ca.names = arena_alloc(h, &h->temp, nn * sizeof(HStr *));
       ca.named = arena_alloc(h, &h->temp, nn * sizeof(Value));

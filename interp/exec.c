@@ -163,6 +163,7 @@ ProgMark prog_mark(H *h) {
   m.nglobals = p->globals.n; m.nrules = p->rules.n; m.nscen = p->scenarios.n;
   m.ntests = p->tests.n; m.nunits = units_count(h); m.nbase = h->units->nbase;
   m.nloaded = p->loaded.n; m.nsources = h->sources.n; m.nbuiltins = p->builtins.n;
+  m.fy_start = h->world->fy_start; m.fy_loc = h->world->fy_loc;
   return m;
 }
 
@@ -186,6 +187,10 @@ void prog_rollback(H *h, ProgMark m) {
   p->loaded.n = m.nloaded;
   units_truncate(h, m.nunits, m.nbase);
   world_rollback(h, m.world);
+  if (h->world->fy_start != m.fy_start) {   /* a failed file had declared the fiscal year */
+    h->world->fy_loc = m.fy_loc;
+    world_set_fiscal(h, m.fy_start);
+  }
 }
 
 /* ---- sources -------------------------------------------------------------------- */
@@ -472,12 +477,53 @@ static void exec_fn(H *h, Node *s) {
   else global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
 }
 
+/* `group EU = [DEU, FRA, ...]`: a named list of distinct partners, usable
+** wherever the standard queries take a partner (stdlib.md, Groups). */
+static Value group_value(H *h, Node *s, Value v) {
+  char b1[80], b2[128];
+  Node *e = s->u.let.value;
+  if (v.tag != T_LIST && v.tag != T_COLL)
+    hx_error_at(h, e->loc, "a group is a list of partners, as in group EU = [DEU, FRA], not %s", v_typename(h, v, b1, sizeof b1));
+  if (v.tag == T_COLL && v.kind != K_PARTNER)
+    hx_error_at(h, e->loc, "a group is a list of partners, not %s", kind_plural[v.kind]);
+  uint32_t n = coll_len(h, v);
+  if (n == 0) hx_error_at(h, e->loc, "a group needs at least one partner");
+  List *l = list_new(h, &h->temp, n);
+  for (uint32_t i = 0; i < n; i++) {
+    Value x = coll_get(h, v, i);
+    Loc at = e->kind == N_LIST && i < e->u.items.n ? e->u.items.p[i]->loc : e->loc;
+    if (x.tag != T_ENT || x.kind != K_PARTNER)
+      hx_error_at(h, at, "a group holds partners only, but element %u is %s", i, v_show(h, x, b1, sizeof b1));
+    for (uint32_t j = 0; j < i; j++)
+      if (l->items[j].i == x.i)
+        hx_error_at(h, at, "%s is in the group twice", world_name(h, K_PARTNER, (uint32_t)x.i, b2, sizeof b2));
+    l->items[i] = x;
+  }
+  return v_list(l);
+}
+
+/* `fiscal year starts MM`: once per program (repeated with the same month
+** it is the same declaration). */
+static void exec_fiscal(H *h, Node *s) {
+  World *w = h->world;
+  int month = (int)s->u.num.v;
+  if (w->fy_start != 0) {
+    if (w->fy_start == month) return;
+    hx_error_begin(h, HEDGE_ERROR, s->loc, 6, "the fiscal year is declared again with another start: month %02d here, %02d where it was first declared", month, w->fy_start);
+    hx_error_note(h, w->fy_loc, "first declared here");
+    hx_error_end(h);
+  }
+  w->fy_loc = s->loc;
+  world_set_fiscal(h, month);
+}
+
 static void exec_let(H *h, Node *s) {
   Global *old = global_find(h, s->u.let.name);
   int same_name_let = old && old->kind == G_LET && !allow_redefine(h);
   if (!old || !(allow_redefine(h) && old->kind == G_LET)) { if (!same_name_let) check_fresh(h, s->u.let.name, s->u.let.nameloc); }
   int n = resolve_expr(h, s->u.let.value);
   Value v = eval_root(h, s->u.let.value, n);
+  if (s->kind == S_GROUP) v = group_value(h, s, v);
   if (same_name_let) {
     /* declared again: the same value is the same declaration */
     int eq = (v.tag == T_NUM || v.tag == T_QTY) && (old->value.tag == T_NUM || old->value.tag == T_QTY)
@@ -657,7 +703,8 @@ void exec_statement(H *h, Node *s) {
   switch (s->kind) {
     case S_UNIT: exec_unit(h, s); break;
     case S_ENTITY: exec_entity(h, s); break;
-    case S_LET: exec_let(h, s); break;
+    case S_LET: case S_GROUP: exec_let(h, s); break;
+    case S_FISCAL: exec_fiscal(h, s); break;
     case S_FN: exec_fn(h, s); break;
     case S_RULE: exec_rule(h, s); break;
     case S_PRINT: exec_print(h, s); break;

@@ -188,6 +188,7 @@ typedef struct Load {
   ColMap *cols; int ncols;
   CodeMap codes[2];       /* partners, commodities */
   HStr **header; int nheader;
+  int fy_start;           /* the world's fiscal year start, for deal years */
   long line;
   uint32_t first_row;
   uint8_t *textual;       /* per column: some value is not a number */
@@ -318,7 +319,7 @@ static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *pre
     if (ok && mm >= 1 && mm <= 12 && dd >= 1 && dd <= days_in_month(yy, mm)) {
       *days = days_from_civil(yy, mm, dd);
       *prec = f->len == 10 ? DATE_DAY : DATE_MONTH;
-      *year = yy;
+      *year = world_fiscal_year(p->L->fy_start, yy, mm, *prec);
       return 0;
     }
   }
@@ -930,6 +931,7 @@ void exec_load(H *h, Node *s) {
   L.stmt = s;
   h->here = s->loc;   /* memory errors during the load point here */
   L.kind = s->u.load.ekind;
+  L.fy_start = h->world->fy_start;
   L.shown = s->u.load.path->s;
   files_require(h, s->loc, 4, "load", s->u.load.path->s);
   char *found = find_file(h, s->loc.src, s->u.load.path->s, 0);

@@ -1808,12 +1808,12 @@ static int loan_matches(Table *t, uint32_t row, const LoanFilter *f) {
 }
 
 /* Outstanding in year y: (no start or year(start) <= y) and (no term or
-** y < year(start) + term). */
+** y < year(start) + term); year(start) is the fiscal year when one is
+** declared (t->year). */
 static int loan_outstanding(Table *t, uint32_t row, double y) {
   int32_t d = t->date ? t->date[row] : NO_DATE;
   if (d == NO_DATE) return 1;
-  int sy, sm, sd;
-  civil_from_days(d, &sy, &sm, &sd);
+  int sy = t->year[row];
   if (y < sy) return 0;
   double term = t->term ? t->term[row] : NAN;
   return isnan(term) || y < sy + term;
@@ -1879,6 +1879,15 @@ static int l_debt_sum(lua_State *L) {
 typedef struct YearCtx { int32_t y; } YearCtx;
 
 static void year_work(H *h, void *ud) { ((YearCtx *)ud)->y = world_latest_year(h); }
+
+/* hedge.fiscal_start() -> the month (1..12) fiscal years start, 1 for
+** calendar years */
+static int l_fiscal_start(lua_State *L) {
+  LuaBridge *b = getb(L);
+  int m = b->h->world ? b->h->world->fy_start : 0;
+  lua_pushinteger(L, m > 1 ? m : 1);
+  return 1;
+}
 
 /* hedge.latest_year() -> the latest year of a deal date or loan start, or nil */
 static int l_latest_year(lua_State *L) {
@@ -2011,7 +2020,7 @@ static const luaL_Reg hedge_funcs[] = {
   {"deal_sum", l_deal_sum}, {"deal_sum_at", l_deal_sum_at}, {"usd", l_usd},
   {"named_checked", l_named_checked},
   {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
-  {"latest_year", l_latest_year}, {"load_stdlib", l_load_stdlib},
+  {"latest_year", l_latest_year}, {"fiscal_start", l_fiscal_start}, {"load_stdlib", l_load_stdlib},
   {NULL, NULL}
 };
 

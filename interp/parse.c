@@ -752,6 +752,34 @@ static void statement(Parser *p, NodeList *out, int ctx) {
         n->u.expect.rule = ident(p, "a rule name");
       } else n->u.expect.expr = expr(p);
       break;
+    case TK_IDENT:
+      /* `group NAME = [A, B]` and `fiscal year starts MM`: words that are
+      ** keywords only at the start of a statement (so `group` stays free as
+      ** a name, a field or a label elsewhere) */
+      if (strcmp(kw.str->s, "group") == 0 && peek(p)->kind == TK_IDENT) {
+        if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a group is declared at the top of a file, not inside a block:");
+        advance(p);
+        n = new_node(p, S_GROUP, &kw);
+        n->u.let.nameloc = p->cur.loc;
+        n->u.let.name = ident(p, "a group name");
+        expect(p, TK_ASSIGN, "after the group's name (group EU = [DEU, FRA])");
+        n->u.let.value = expr(p);
+        break;
+      }
+      if (strcmp(kw.str->s, "fiscal") == 0 && peek(p)->kind == TK_IDENT && strcmp(peek(p)->str->s, "year") == 0) {
+        if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "the fiscal year is declared at the top of a file, not inside a block:");
+        advance(p);
+        advance(p);
+        if (p->cur.kind != TK_IDENT || strcmp(p->cur.str->s, "starts") != 0) syntax_error(p, "%s", "expected 'starts' (fiscal year starts 07)");
+        advance(p);
+        n = new_node(p, S_FISCAL, &kw);
+        if (p->cur.kind != TK_NUMBER || p->cur.str || p->cur.numflags || p->cur.num != (int)p->cur.num || p->cur.num < 1 || p->cur.num > 12)
+          syntax_error(p, "%s", "expected the month the fiscal year starts, 01 to 12 (fiscal year starts 07)");
+        n->u.num.v = p->cur.num;
+        advance(p);
+        break;
+      }
+      /* fall through */
     default:
       if (ctx == CTX_REPL) {
         n = new_node(p, S_EXPR, &kw);

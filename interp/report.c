@@ -113,6 +113,8 @@ const char *report_json(H *h, Report *r) {
   b->n = 0;
   buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": ");
   json_opt(h, b, r->scenario);
+  /* which years `year:` meant: 1 (calendar years) or the month fiscal years start */
+  buf_printf(h, b, ", \"fiscal_year_start\": %d", r->fy_start > 1 ? r->fy_start : 1);
   buf_puts(h, b, ",\n  \"rules\": [");
   for (int i = 0; i < r->n; i++) {
     RRule *x = &r->rules[i];
@@ -246,6 +248,13 @@ const char *report_text(H *h, Report *r, int color) {
   const char *red = color ? "\033[1;31m" : "", *green = color ? "\033[32m" : "", *yellow = color ? "\033[33m" : "",
              *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
   if (r->scenario) buf_printf(h, b, "scenario %s\n", r->scenario);
+  if (r->fy_start > 1) {
+    /* say which years `year:` means: the report is read without the source */
+    static const char *const mon[] = {"", "January", "February", "March", "April", "May", "June", "July",
+                                      "August", "September", "October", "November", "December"};
+    buf_printf(h, b, "%syears are fiscal years from %s to %s (year: 2025 is FY2024-25)%s\n", dim,
+               mon[r->fy_start], mon[r->fy_start - 1], off);
+  }
   size_t namew = 0;
   for (int i = 0; i < r->n; i++) if (strlen(r->rules[i].name) > namew) namew = strlen(r->rules[i].name);
   for (int i = 0; i < r->n; i++) {

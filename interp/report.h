@@ -46,6 +46,7 @@ struct hedge_Report {
   Arena arena;
   RRule *rules; int n;
   char *scenario;
+  int fy_start;          /* the month fiscal years start (0 or 1: calendar years) */
   int passed, failed, warnings, errors;
   Buf json, text;
   int explain;

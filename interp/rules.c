@@ -400,6 +400,7 @@ static void check_all(H *h, void *ud) {
   const char *const *only = c->only;
   int nonly = c->nonly;
   if (c->scenario) r->scenario = rep_strdup(h, r, c->scenario, strlen(c->scenario));
+  r->fy_start = h->world->fy_start;
   size_t size = (p->rules.n ? p->rules.n : 1) * sizeof(RRule);
   r->rules = arena_alloc(h, &r->arena, size);
   memset(r->rules, 0, size);   /* report_free reads every counted rule */

@@ -29,6 +29,7 @@ typedef struct ProgMark {
   WorldMark world;
   uint32_t nglobals, nrules, nscen, ntests, nunits, nloaded, nsources, nbuiltins;
   int nbase;
+  int fy_start; Loc fy_loc;   /* the fiscal year declared so far */
 } ProgMark;
 ProgMark prog_mark(H *h);
 void prog_rollback(H *h, ProgMark m);

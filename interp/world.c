@@ -227,6 +227,29 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v) {
   world_touched(h);   /* free attributes are in no index */
 }
 
+/* ---- fiscal years ----------------------------------------------------------------- */
+
+static int32_t date_fiscal_year(World *w, Value d) {
+  int y, m, dd;
+  civil_from_days(d.i, &y, &m, &dd);
+  return world_fiscal_year(w->fy_start, y, m, d.kind);
+}
+
+void world_set_fiscal(H *h, int month) {
+  World *w = h->world;
+  w->fy_start = month;
+  for (int k = K_DEAL; k <= K_LOAN; k++) {
+    Table *t = &w->t[k];
+    for (uint32_t r = 0; r < t->n; r++) {
+      if (t->date[r] == NO_DATE) continue;
+      int y, m, d;
+      civil_from_days(t->date[r], &y, &m, &d);
+      t->year[r] = world_fiscal_year(month, y, m, t->prec[r]);
+    }
+  }
+  world_changed(h);
+}
+
 /* ---- built-in fields ------------------------------------------------------------ */
 
 Value world_field(H *h, int kind, uint32_t row, HStr *name, int *found) {
@@ -315,7 +338,7 @@ void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc)
     Value d = need_date(h, v, name->s, loc);
     t->date[row] = d.i;
     t->prec[row] = d.kind;
-    t->year[row] = date_year(d);
+    t->year[row] = date_fiscal_year(w, d);
   } else if (name == w->f_term) {
     if (v.tag != T_QTY || v.dim != dim_time(h))
       hx_error_at(h, loc, "a loan's term must be a time, as in 12 years, not %s", v_show(h, v, b1, sizeof b1));
@@ -425,7 +448,7 @@ static void undo_one(H *h, Undo *u) {
       if (v.tag == T_ENT && v.kind == K_COMMODITY) t->c[u->row] = (uint32_t)v.i;
       else if (v.tag == T_QTY && v.dim == dim_money(h)) t->value[u->row] = v.as.num;
       else if (v.tag == T_NUM) t->value[u->row] = v.as.num;   /* money 0 */
-      else if (v.tag == T_DATE) { t->date[u->row] = v.i; t->prec[u->row] = v.kind; t->year[u->row] = date_year(v); }
+      else if (v.tag == T_DATE) { t->date[u->row] = v.i; t->prec[u->row] = v.kind; t->year[u->row] = date_fiscal_year(w, v); }
       else if (v.tag == T_QTY && v.dim == dim_time(h)) t->term[u->row] = v.as.num;
       break;
     }

@@ -55,7 +55,21 @@ typedef struct World {
   uint64_t index_version; /* bumped when what the indexes hold changes (world_changed) */
   VEC(struct Undo) undo;
   int logging;           /* > 0 while an overlay (scenario/test) is active */
+  int fy_start;          /* month a fiscal year starts (1: calendar years);
+                            t->year holds the fiscal year of each date */
+  Loc fy_loc;            /* where `fiscal year starts MM` was declared */
 } World;
+
+/* The year a date counts in: its calendar year, or with a fiscal year
+** starting in month S > 1, the year in which that fiscal year ends
+** (FY2024-25 is 2025). A date known only to the year is taken as the
+** fiscal year it names. */
+static inline int32_t world_fiscal_year(int fy_start, int y, int m, int prec) {
+  if (prec == 2 || fy_start <= 1) return y;
+  return m >= fy_start ? y + 1 : y;
+}
+/* Declares the fiscal year (1..12) and recomputes every row's year. */
+void world_set_fiscal(H *h, int month);
 
 void world_init(H *h);
 void world_free(H *h);

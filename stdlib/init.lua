@@ -16,7 +16,7 @@
 -- for hedge.deal_sum, so the C side must not keep a reference to it.
 
 local hedge = hedge
-for _, k in ipairs({ "deal_sum", "deal_sum_at", "deal_sums_by", "debt_sum", "latest_year", "deals",
+for _, k in ipairs({ "deal_sum", "deal_sum_at", "deal_sums_by", "debt_sum", "latest_year", "fiscal_start", "deals",
                      "loans", "qty", "usd", "named_checked", "kind", "name", "error" }) do
   if type(hedge) ~= "table" or hedge[k] == nil then
     error("stdlib/init.lua: the C bridge must define hedge." .. k .. " before loading the standard library", 0)
@@ -34,6 +34,7 @@ local named_checked = hedge.named_checked
 local deal_sums_by = hedge.deal_sums_by
 local debt_sum     = hedge.debt_sum
 local latest_year  = hedge.latest_year
+local fiscal_start = hedge.fiscal_start
 local deals_query  = hedge.deals
 local loans_query  = hedge.loans
 local qty          = hedge.qty
@@ -151,13 +152,31 @@ end
 
 -- What each argument type accepts, and how a message names it.
 local TYPE_TEXT = {
-  partner = "a partner", commodity = "a commodity", year = "an integer year such as 2025",
+  partner = "a partner or a group of partners", commodity = "a commodity", year = "an integer year such as 2025",
+  when = "a year (2023) or a date (2023-07)",
   list = "a list of numbers or quantities", count = "a whole number >= 0",
   quantity = "a quantity such as 120M USD or 2400 t",
 }
 
+-- A group: a list of partners (`group EU = [DEU, FRA]`, or a list written
+-- in place). Groups are checked once and remembered (weak keys).
+local group_cache = setmetatable({}, { __mode = "k" })
+local function is_group(v)
+  if type(v) ~= "table" then return false end
+  local g = group_cache[v]
+  if g ~= nil then return g end
+  if (NAMED ~= nil and getmetatable(v) == NAMED) or v[1] == nil then return false end
+  for i = 1, #v do if kind_of(v[i]) ~= "partner" then return false end end
+  group_cache[v] = true
+  return true
+end
+
 local function type_ok(want, v)
-  if want == "partner" or want == "commodity" then return kind_of(v) == want end
+  if want == "partner" then return kind_of(v) == "partner" or is_group(v) end
+  if want == "commodity" then return kind_of(v) == want end
+  if want == "when" then
+    return (type(v) == "number" and v == floor(v) and v > -1e9 and v < 1e9) or hkind(v) == "date"
+  end
   if want == "year" then return type(v) == "number" and v == floor(v) and v > -1e9 and v < 1e9 end
   if want == "list" then -- a sequence table: hedge lists and Lua arrays (no C call)
     return type(v) == "table" and (NAMED == nil or getmetatable(v) ~= NAMED) and (v[1] ~= nil or next(v) == nil)
@@ -180,6 +199,9 @@ end
 
 local function unknown_named(spec, k)
   local k_text = tostring(k)
+  if (k == "from" or k == "to") and spec.named["since"] then
+    herror(format("%s: unknown named argument '%s' (a period is since: and until:; from: and to: name partners)", spec.fname, k_text))
+  end
   if #spec.names == 0 then
     herror(format("%s: unknown named argument '%s' (%s takes no named arguments)", spec.fname, k_text, spec.fname))
   end
@@ -292,6 +314,16 @@ end
 
 ---------------------------------------------------------------------------
 -- 3. Trade figures (quantities in USD)
+--
+-- Periods. year: y is one year (a fiscal year where the program declares
+-- `fiscal year starts MM`); since: and until: give a period, each a year
+-- (whole years, inclusive) or a date (from the first day of since's span
+-- to the last day of until's). A deal whose date is only partly inside a
+-- date period (a deal dated 2025 against until: 2025-06) is an error,
+-- never guessed. Groups. A side of a query may be a group, a list of
+-- partners: its flows are the sum of its members'; a group that is the
+-- subject of a query (its first argument) trades as one, so deals between
+-- two of its members are internal and left out.
 ---------------------------------------------------------------------------
 
 -- One filter table, reused by every call: no allocation on the hot path.
@@ -309,38 +341,284 @@ local function dsums_by(field, importer, exporter, commodity, year)
   return deal_sums_by(field, f)
 end
 
-local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year" })
+-- Civil calendar (proleptic Gregorian), days since 1970-01-01.
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = (153 * mp + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+-- First and last day of year y's span: the calendar year, or the fiscal
+-- year that ends in y (FY2024-25 is 2025) when fiscal years start in S > 1.
+local function year_span(y)
+  local S = fiscal_start()
+  if S <= 1 then return days_from_civil(y, 1, 1), days_from_civil(y + 1, 1, 1) - 1 end
+  return days_from_civil(y - 1, S, 1), days_from_civil(y, S, 1) - 1
+end
+
+-- First and last day a date denotes: a day, a month, or a (fiscal) year.
+local function date_span(d)
+  local prec = d.precision
+  if prec == "day" then local v = d.value return v, v end
+  local y, m = d.year, d.month
+  if prec == "month" then
+    local first = days_from_civil(y, m, 1)
+    local ny, nm = y, m + 1
+    if nm == 13 then ny, nm = y + 1, 1 end
+    return first, days_from_civil(ny, nm, 1) - 1
+  end
+  return year_span(y)
+end
+
+local function date_text(d)
+  if d.precision == "day" then return format("%04d-%02d-%02d", d.year, d.month, d.day) end
+  if d.precision == "month" then return format("%04d-%02d", d.year, d.month) end
+  return format("%d", d.year)
+end
+
+-- The period of a query's options: nil (every year), a year (a number),
+-- or a table { lo = year|nil, hi = year|nil } of whole years, or
+-- { d0 = day, d1 = day, text = "..." } of days (inclusive).
+local function period_of(s, o)
+  local since, till = o.since, o["until"]
+  if since == nil and till == nil then return o.year end
+  if o.year ~= nil then
+    herror(format("%s: give either year: or since:/until:, not both", s.fname))
+  end
+  local ds, dt = hkind(since) == "date", hkind(till) == "date"
+  if not ds and not dt then
+    if since and till and since > till then
+      herror(format("%s: since: %d is after until: %d", s.fname, since, till))
+    end
+    return { lo = since and tointeger(since), hi = till and tointeger(till) }
+  end
+  local d0, d1 = -huge, huge
+  if since ~= nil then if ds then d0 = date_span(since) else d0 = year_span(since) end end
+  if till ~= nil then
+    if dt then local _, e = date_span(till) d1 = e else local _, e = year_span(till) d1 = e end
+  end
+  if d0 > d1 then herror(format("%s: since: is after until:", s.fname)) end
+  local text = (since ~= nil and "since: " .. (ds and date_text(since) or tostring(since)) or "")
+            .. (since ~= nil and till ~= nil and ", " or "")
+            .. (till ~= nil and "until: " .. (dt and date_text(till) or tostring(till)) or "")
+  return { d0 = d0, d1 = d1, text = text, fname = s.fname }
+end
+
+-- Is deal d inside the date period P? An error when only partly inside.
+local function deal_in(P, d)
+  local date = d.date
+  if date == nil then return false end
+  local a, b = date_span(date)
+  if a >= P.d0 and b <= P.d1 then return true end
+  if b < P.d0 or a > P.d1 then return false end
+  herror(format("%s: deal %s is dated %s, which is only partly inside the period (%s); give the period in whole %syears, or date the deal to the month",
+                P.fname, hname(d), date_text(date), P.text, fiscal_start() > 1 and "fiscal " or ""))
+end
+
+-- The (fiscal) years a date period touches, for the index's year filter.
+local function period_years(P)
+  local lo, hi = P.d0, P.d1
+  local ys = latest_year()
+  if ys == nil then return nil end
+  local function year_of_day(v)
+    -- the year whose span holds day v (search near the calendar year)
+    local y = floor(v / 365.2425) + 1970
+    for k = y - 2, y + 2 do
+      local a, b = year_span(k)
+      if v >= a and v <= b then return k end
+    end
+    return y
+  end
+  local a, b = nil, nil
+  if lo ~= -huge then a = year_of_day(lo) end
+  if hi ~= huge then b = year_of_day(hi) end
+  return a, b
+end
+
+-- The deals of (importer, exporter, commodity) inside the date period P.
+local function deals_in(P, importer, exporter, commodity)
+  local out = {}
+  local ya, yb = period_years(P)
+  local q = { importer = importer, exporter = exporter, commodity = commodity }
+  if ya == nil or yb == nil then
+    local ds = deals_query(q)
+    for i = 1, #ds do if deal_in(P, ds[i]) then out[#out + 1] = ds[i] end end
+    -- deals dated only by year at the edge of an open period are checked too
+    return out
+  end
+  for y = ya, yb do
+    q.year = y
+    local ds = deals_query(q)
+    for i = 1, #ds do if deal_in(P, ds[i]) then out[#out + 1] = ds[i] end end
+  end
+  return out
+end
+
+local function value_total(ds)
+  local t, c = 0.0, 0.0
+  for i = 1, #ds do
+    local v = ds[i].value
+    if v ~= nil then t, c = neumaier_add(t, c, v.value) end
+  end
+  return t + c
+end
+
+-- dsum over a period P (see period_of).
+local function psum(importer, exporter, commodity, P)
+  if P == nil or type(P) == "number" then return dsum(importer, exporter, commodity, P) end
+  if P.d0 then return value_total(deals_in(P, importer, exporter, commodity)) end
+  local lo, hi = P.lo, P.hi
+  local groups = dsums_by("year", importer, exporter, commodity, nil)
+  local t, c = 0.0, 0.0
+  for i = 1, #groups do
+    local y = groups[i][1]
+    if (lo == nil or y >= lo) and (hi == nil or y <= hi) then t, c = neumaier_add(t, c, groups[i][2]) end
+  end
+  return t + c
+end
+
+-- {key, sum} pairs sorted by the key's name, from a map key -> {s, c}.
+local function sorted_groups(acc)
+  local out = {}
+  for k, v in next, acc do out[#out + 1] = { k, v[1] + v[2] } end
+  sort(out, function(p, q) return hname(p[1]) < hname(q[1]) end)
+  return out
+end
+
+local function acc_add(acc, k, x)
+  local e = acc[k]
+  if e == nil then e = { 0.0, 0.0 }; acc[k] = e end
+  e[1], e[2] = neumaier_add(e[1], e[2], x)
+end
+
+-- dsums_by over a period P.
+local function psums_by(field, importer, exporter, commodity, P)
+  if P == nil or type(P) == "number" then return dsums_by(field, importer, exporter, commodity, P) end
+  local acc = {}
+  if P.d0 then
+    local ds = deals_in(P, importer, exporter, commodity)
+    for i = 1, #ds do
+      local d = ds[i]
+      local v = d.value
+      if v ~= nil then acc_add(acc, d[field], v.value) end
+    end
+    return sorted_groups(acc)
+  end
+  local years = dsums_by("year", importer, exporter, commodity, nil)
+  for i = 1, #years do
+    local y = years[i][1]
+    if (P.lo == nil or y >= P.lo) and (P.hi == nil or y <= P.hi) then
+      local g = dsums_by(field, importer, exporter, commodity, y)
+      for j = 1, #g do acc_add(acc, g[j][1], g[j][2]) end
+    end
+  end
+  return sorted_groups(acc)
+end
+
+local function group_has(g, p)
+  for i = 1, #g do if g[i] == p then return true end end
+  return false
+end
+
+local function as_group(v)
+  if type(v) == "table" and is_group(v) then return v end
+  return nil
+end
+
+-- Value of the deals in which `a` is on side `role` ("importer": a buys,
+-- "exporter": a sells) and b (nil: anyone) on the other, over period P.
+-- A group a trades as one: deals between two of its members are left out.
+local function flow(role, a, b, c, P)
+  local ga, gb = as_group(a), as_group(b)
+  local imp = role == "importer"
+  if not ga and not gb then
+    if imp then return psum(a, b, c, P) end
+    return psum(b, a, c, P)
+  end
+  local t, comp = 0.0, 0.0
+  local function add(x, y)
+    local v
+    if imp then v = psum(x, y, c, P) else v = psum(y, x, c, P) end
+    t, comp = neumaier_add(t, comp, v)
+  end
+  if ga then
+    if gb then
+      for i = 1, #ga do for j = 1, #gb do if not group_has(ga, gb[j]) then add(ga[i], gb[j]) end end end
+    elseif b ~= nil then
+      if group_has(ga, b) then return 0 end
+      for i = 1, #ga do add(ga[i], b) end
+    else
+      for i = 1, #ga do add(ga[i], nil) end
+      -- the group's internal deals
+      for i = 1, #ga do for j = 1, #ga do
+        local v
+        if imp then v = psum(ga[i], ga[j], c, P) else v = psum(ga[j], ga[i], c, P) end
+        t, comp = neumaier_add(t, comp, -v)
+      end end
+    end
+  else
+    for j = 1, #gb do add(a, gb[j]) end
+  end
+  return t + comp
+end
+
+-- The counterparts' sums of a's deals on side `role`: {partner, sum} pairs
+-- sorted by name; a group's own members are left out.
+local function flows_by(role, a, c, P)
+  local imp = role == "importer"
+  local field = imp and "exporter" or "importer"
+  local ga = as_group(a)
+  if not ga then
+    if imp then return psums_by(field, a, nil, c, P) end
+    return psums_by(field, nil, a, c, P)
+  end
+  local acc = {}
+  for i = 1, #ga do
+    local g
+    if imp then g = psums_by(field, ga[i], nil, c, P) else g = psums_by(field, nil, ga[i], c, P) end
+    for j = 1, #g do
+      if not group_has(ga, g[j][1]) then acc_add(acc, g[j][1], g[j][2]) end
+    end
+  end
+  return sorted_groups(acc)
+end
+
+local CY = { "commodity", "commodity", "year", "year", "since", "when", "until", "when" }
+
+local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when" })
 local function exports(a, o, x)
   a, o = args1(S_EXPORTS, a, o, x)
-  return usd(dsum(o.to, a, o.commodity, o.year))
+  return usd(flow("exporter", a, o.to, o.commodity, period_of(S_EXPORTS, o)))
 end
 
-local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year" })
+local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when" })
 local function imports(a, o, x)
   a, o = args1(S_IMPORTS, a, o, x)
-  return usd(dsum(a, o.from, o.commodity, o.year))
+  return usd(flow("importer", a, o.from, o.commodity, period_of(S_IMPORTS, o)))
 end
-
-local CY = { "commodity", "commodity", "year", "year" }
 
 local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, CY)
 local function trade(a, b, o, x)
   a, b, o = args2(S_TRADE, a, b, o, x)
-  local c, y = o.commodity, o.year
-  return usd(dsum(b, a, c, y) + dsum(a, b, c, y))
+  local c, P = o.commodity, period_of(S_TRADE, o)
+  return usd(flow("exporter", a, b, c, P) + flow("importer", a, b, c, P))
 end
 
 local S_BALANCE = spec("balance", { { "a", "partner" }, { "b", "partner", true } }, CY)
 local function balance(a, b, o, x)
   a, b, o = args2(S_BALANCE, a, b, o, x)
-  local c, y = o.commodity, o.year
-  return usd(dsum(b, a, c, y) - dsum(a, b, c, y))
+  local c, P = o.commodity, period_of(S_BALANCE, o)
+  return usd(flow("exporter", a, b, c, P) - flow("importer", a, b, c, P))
 end
 
 local S_WORLD_EXPORTS = spec("world_exports", {}, CY)
 local function world_exports(o, x)
   o = args0(S_WORLD_EXPORTS, o, x)
-  return usd(dsum(nil, nil, o.commodity, o.year))
+  return usd(psum(nil, nil, o.commodity, period_of(S_WORLD_EXPORTS, o)))
 end
 
 ---------------------------------------------------------------------------
@@ -363,22 +641,22 @@ end
 local S_IMPORT_SHARE = spec("import_share", { { "a", "partner" }, { "b", "partner" } }, CY)
 local function import_share(a, b, o, x)
   a, b, o = args2(S_IMPORT_SHARE, a, b, o, x)
-  local c, y = o.commodity, o.year
-  return share(S_IMPORT_SHARE, dsum(a, b, c, y), dsum(a, nil, c, y), "the total of imports")
+  local c, P = o.commodity, period_of(S_IMPORT_SHARE, o)
+  return share(S_IMPORT_SHARE, flow("importer", a, b, c, P), flow("importer", a, nil, c, P), "the total of imports")
 end
 
 local S_EXPORT_SHARE = spec("export_share", { { "a", "partner" }, { "b", "partner" } }, CY)
 local function export_share(a, b, o, x)
   a, b, o = args2(S_EXPORT_SHARE, a, b, o, x)
-  local c, y = o.commodity, o.year
-  return share(S_EXPORT_SHARE, dsum(b, a, c, y), dsum(nil, a, c, y), "the total of exports")
+  local c, P = o.commodity, period_of(S_EXPORT_SHARE, o)
+  return share(S_EXPORT_SHARE, flow("exporter", a, b, c, P), flow("exporter", a, nil, c, P), "the total of exports")
 end
 
 local S_WORLD_SHARE = spec("world_share", { { "a", "partner" } }, CY)
 local function world_share(a, o, x)
   a, o = args1(S_WORLD_SHARE, a, o, x)
-  local c, y = o.commodity, o.year
-  return share(S_WORLD_SHARE, dsum(nil, a, c, y), dsum(nil, nil, c, y), "the world total")
+  local c, P = o.commodity, period_of(S_WORLD_SHARE, o)
+  return share(S_WORLD_SHARE, flow("exporter", a, nil, c, P), psum(nil, nil, c, P), "the world total")
 end
 
 ---------------------------------------------------------------------------
@@ -490,58 +768,58 @@ end
 local S_IMPORT_HHI = spec("import_hhi", { { "a", "partner" } }, CY)
 local function import_hhi(a, o, x)
   a, o = args1(S_IMPORT_HHI, a, o, x)
-  local c, y = o.commodity, o.year
-  local t = dsum(a, nil, c, y)
+  local c, P = o.commodity, period_of(S_IMPORT_HHI, o)
+  local t = flow("importer", a, nil, c, P)
   if t == 0 then return 0 end
-  return hhi_of_groups(dsums_by("exporter", a, nil, c, y), t)
+  return hhi_of_groups(flows_by("importer", a, c, P), t)
 end
 
 local S_EXPORT_HHI = spec("export_hhi", { { "a", "partner" } }, CY)
 local function export_hhi(a, o, x)
   a, o = args1(S_EXPORT_HHI, a, o, x)
-  local c, y = o.commodity, o.year
-  local t = dsum(nil, a, c, y)
+  local c, P = o.commodity, period_of(S_EXPORT_HHI, o)
+  local t = flow("exporter", a, nil, c, P)
   if t == 0 then return 0 end
-  return hhi_of_groups(dsums_by("importer", nil, a, c, y), t)
+  return hhi_of_groups(flows_by("exporter", a, c, P), t)
 end
 
 local S_WORLD_HHI = spec("world_hhi", {}, CY)
 local function world_hhi(o, x)
   o = args0(S_WORLD_HHI, o, x)
-  local c, y = o.commodity, o.year
-  local t = dsum(nil, nil, c, y)
+  local c, P = o.commodity, period_of(S_WORLD_HHI, o)
+  local t = psum(nil, nil, c, P)
   if t == 0 then return 0 end
-  return hhi_of_groups(dsums_by("exporter", nil, nil, c, y), t)
+  return hhi_of_groups(psums_by("exporter", nil, nil, c, P), t)
 end
 
 local S_TOP_SUPPLIER = spec("top_supplier", { { "a", "partner" } }, CY)
 local function top_supplier(a, o, x)
   a, o = args1(S_TOP_SUPPLIER, a, o, x)
-  return top_of_groups(dsums_by("exporter", a, nil, o.commodity, o.year))
+  return top_of_groups(flows_by("importer", a, o.commodity, period_of(S_TOP_SUPPLIER, o)))
 end
 
 local S_TOP_CUSTOMER = spec("top_customer", { { "a", "partner" } }, CY)
 local function top_customer(a, o, x)
   a, o = args1(S_TOP_CUSTOMER, a, o, x)
-  return top_of_groups(dsums_by("importer", nil, a, o.commodity, o.year))
+  return top_of_groups(flows_by("exporter", a, o.commodity, period_of(S_TOP_CUSTOMER, o)))
 end
 
 local S_TOP_EXPORTER = spec("top_exporter", {}, CY)
 local function top_exporter(o, x)
   o = args0(S_TOP_EXPORTER, o, x)
-  return top_of_groups(dsums_by("exporter", nil, nil, o.commodity, o.year))
+  return top_of_groups(psums_by("exporter", nil, nil, o.commodity, period_of(S_TOP_EXPORTER, o)))
 end
 
 local S_SUPPLIER_COUNT = spec("supplier_count", { { "a", "partner" } }, CY)
 local function supplier_count(a, o, x)
   a, o = args1(S_SUPPLIER_COUNT, a, o, x)
-  return positive_groups(dsums_by("exporter", a, nil, o.commodity, o.year))
+  return positive_groups(flows_by("importer", a, o.commodity, period_of(S_SUPPLIER_COUNT, o)))
 end
 
 local S_CUSTOMER_COUNT = spec("customer_count", { { "a", "partner" } }, CY)
 local function customer_count(a, o, x)
   a, o = args1(S_CUSTOMER_COUNT, a, o, x)
-  return positive_groups(dsums_by("importer", nil, a, o.commodity, o.year))
+  return positive_groups(flows_by("exporter", a, o.commodity, period_of(S_CUSTOMER_COUNT, o)))
 end
 
 local function gt(p, q) return p > q end
@@ -552,10 +830,10 @@ local function top_k_share(a, k, o, x)
   if o == nil then o = EMPTY else o = options(S_TOP_K_SHARE, o) end
   if kind_cache[a] ~= "partner" then check_pos(S_TOP_K_SHARE, 1, a) end
   check_pos(S_TOP_K_SHARE, 2, k)
-  local c, y = o.commodity, o.year
-  local t = dsum(a, nil, c, y)
+  local c, P = o.commodity, period_of(S_TOP_K_SHARE, o)
+  local t = flow("importer", a, nil, c, P)
   if t == 0 or k == 0 then return 0 end
-  local groups = dsums_by("exporter", a, nil, c, y)
+  local groups = flows_by("importer", a, c, P)
   local v = {}
   for i = 1, #groups do v[i] = groups[i][2] end
   sort(v, gt)
@@ -583,10 +861,53 @@ local function debt_year(o)
   return tointeger(y) or y
 end
 
-local function dbsum(borrower, lender, y)
+local function dbsum1(borrower, lender, y)
   local f = DEBT_FILTER
   f.borrower, f.lender, f.year = borrower, lender, y
   return (debt_sum(f))
+end
+
+-- Debt of a (a partner or a group) to b (nil: every lender) in year y; a
+-- group borrows as one: loans between two of its members are left out.
+local function dbsum(a, b, y)
+  local ga, gb = as_group(a), as_group(b)
+  if not ga and not gb then return dbsum1(a, b, y) end
+  local t, c = 0.0, 0.0
+  if ga then
+    if gb then
+      for i = 1, #ga do for j = 1, #gb do
+        if not group_has(ga, gb[j]) then t, c = neumaier_add(t, c, dbsum1(ga[i], gb[j], y)) end
+      end end
+    elseif b ~= nil then
+      if group_has(ga, b) then return 0 end
+      for i = 1, #ga do t, c = neumaier_add(t, c, dbsum1(ga[i], b, y)) end
+    else
+      for i = 1, #ga do
+        t, c = neumaier_add(t, c, dbsum1(ga[i], nil, y))
+        for j = 1, #ga do t, c = neumaier_add(t, c, -dbsum1(ga[i], ga[j], y)) end
+      end
+    end
+  else
+    for j = 1, #gb do t, c = neumaier_add(t, c, dbsum1(a, gb[j], y)) end
+  end
+  return t + c
+end
+
+-- The loans of a (a partner or a group: every member's, less the loans
+-- between members), from lender b when given (a partner or a group).
+local function loans_of(a, b)
+  local ga, gb = as_group(a), as_group(b)
+  if not ga and not gb then return loans_query({ borrower = a, lender = b }) end
+  local out = {}
+  local borrowers = ga or { a }
+  for i = 1, #borrowers do
+    local ls = loans_query({ borrower = borrowers[i], lender = (not gb) and b or nil })
+    for j = 1, #ls do
+      local who = ls[j].lender
+      if not (ga and group_has(ga, who)) and not (gb and not group_has(gb, who)) then out[#out + 1] = ls[j] end
+    end
+  end
+  return out
 end
 
 local LY = { "lender", "partner", "year", "year" }
@@ -604,10 +925,17 @@ local function debt_share(a, b, o, x)
   return share(S_DEBT_SHARE, dbsum(a, b, y), dbsum(a, nil, y), "the total debt")
 end
 
+-- The year a date counts in: its (fiscal) year, as the C side keeps it.
+local function counted_year(d)
+  local S = fiscal_start()
+  if S <= 1 or d.precision == "year" then return d.year end
+  return d.month >= S and d.year + 1 or d.year
+end
+
 local function outstanding(l, y)
   local start = l.start
   if start == nil then return true end
-  local sy = start.year
+  local sy = counted_year(start)
   if y < sy then return false end
   local term = l.term
   return term == nil or y < sy + term.value
@@ -616,7 +944,7 @@ end
 -- Lenders of a's loans outstanding in y, sorted by name.
 local function lenders_of(a, y)
   local seen, list = {}, {}
-  local ls = loans_query({ borrower = a })
+  local ls = loans_of(a, nil)
   for i = 1, #ls do
     local l = ls[i]
     local who = l.lender
@@ -683,7 +1011,7 @@ local function debt_service(a, o, x)
   a, o = args1(S_DEBT_SERVICE, a, o, x)
   local y = debt_year(o)
   local lender = o.lender
-  local ls = loans_query({ borrower = a, lender = lender })
+  local ls = loans_of(a, lender)
   local t, c = 0.0, 0.0
   for i = 1, #ls do
     local l = ls[i]
@@ -700,10 +1028,10 @@ end
 local S_RCA = spec("rca", { { "a", "partner" } }, CY)
 local function rca(a, o, x)
   a, o = args1(S_RCA, a, o, x)
-  local c, y = required(S_RCA, o, "commodity"), o.year
-  local x_ac = dsum(nil, a, c, y)
+  local c, P = required(S_RCA, o, "commodity"), period_of(S_RCA, o)
+  local x_ac = flow("exporter", a, nil, c, P)
   if x_ac == 0 then return 0 end
-  local x_a, x_wc, x_w = dsum(nil, a, nil, y), dsum(nil, nil, c, y), dsum(nil, nil, nil, y)
+  local x_a, x_wc, x_w = flow("exporter", a, nil, nil, P), psum(nil, nil, c, P), psum(nil, nil, nil, P)
   if x_a == 0 or x_wc == 0 or x_w == 0 then
     herror(format("rca: a zero total of exports with %s USD of %s exported (negative values?)",
                   num_text(x_ac), hname(c)))
@@ -712,8 +1040,27 @@ local function rca(a, o, x)
 end
 
 -- Sum of deal volumes (in unit u) of the deals matching the query.
-local function volume_sum(s, q, u)
-  local ds = deals_query(q)
+-- The deals with a (a partner or a group) on side `role`, commodity c,
+-- year y; a group's internal deals left out.
+local function deals_of(role, a, c, y)
+  local ga = as_group(a)
+  y = y and tointeger(y)
+  if not ga then
+    if role == "importer" then return deals_query({ importer = a, commodity = c, year = y }) end
+    return deals_query({ exporter = a, commodity = c, year = y })
+  end
+  local other = role == "importer" and "exporter" or "importer"
+  local out = {}
+  for i = 1, #ga do
+    local q = { commodity = c, year = y }
+    q[role] = ga[i]
+    local ds = deals_query(q)
+    for j = 1, #ds do if not group_has(ga, ds[j][other]) then out[#out + 1] = ds[j] end end
+  end
+  return out
+end
+
+local function volume_sum(s, ds, u)
   local t, c = 0.0, 0.0
   for i = 1, #ds do
     local d = ds[i]
@@ -740,12 +1087,12 @@ local function net_import_reliance(a, o, x)
   local prod, imp, exp, unit
   if P == 0 or P.unit == "USD" then
     prod = P == 0 and 0 or P.value
-    imp, exp, unit = dsum(a, nil, c, y), dsum(nil, a, c, y), "USD"
+    imp, exp, unit = flow("importer", a, nil, c, y), flow("exporter", a, nil, c, y), "USD"
   else
     unit = P.unit
     prod = P.value
-    imp = volume_sum(S_NIR, { importer = a, commodity = c, year = y and tointeger(y) }, unit)
-    exp = volume_sum(S_NIR, { exporter = a, commodity = c, year = y and tointeger(y) }, unit)
+    imp = volume_sum(S_NIR, deals_of("importer", a, c, y), unit)
+    exp = volume_sum(S_NIR, deals_of("exporter", a, c, y), unit)
   end
   if prod < 0 then
     herror(format("net_import_reliance: production must be >= 0, got %s %s", num_text(prod), unit))
@@ -767,6 +1114,12 @@ end
 local M = { _doc = {}, _params = {} }
 
 local function def(name, fn, usage, doc, example, see)
+  local sp = SPECS[name]
+  if sp and sp.named["since"] then
+    -- every trade figure takes a period and groups the same way
+    usage = usage:gsub("year: y%)", "year: y | since: s, until: u)")
+    doc = doc .. " Partners may be groups (lists of partners; a group's internal deals are left out when it is the first argument)."
+  end
   M[name] = fn
   M._doc[name] = { usage = usage, doc = doc, example = example, see = see }
   local s = SPECS[name]

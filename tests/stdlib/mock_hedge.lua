@@ -395,6 +395,8 @@ local function install_api(h)
     end
     return y
   end
+  -- the mock world has calendar years only
+  h.fiscal_start = function() return 1 end
 end
 
 -- Sets the global `hedge`, loads stdlib/init.lua from `path` and registers
