@@ -417,6 +417,10 @@ static void names_body(H *h, void *ud) {
       return;
     case HEDGE_NAMES_KEYWORDS:
       for (int k = TK_FIRST_KW; k <= TK_LAST_KW; k++) give(c, kw_spelling((TokKind)k), "");
+      /* words with a meaning only in their place (not reserved) */
+      give(c, "group", "");
+      give(c, "fiscal", "");
+      give(c, "by", "");
       return;
     case HEDGE_NAMES_GLOBALS: {
       static const char *const gk[] = {"let", "entity", "fn", "rule", "scenario", "unit"};
@@ -580,6 +584,13 @@ static const struct { const char *kw, *text; } kw_help[] = {
   {"true", "The boolean true."},
   {"false", "The boolean false."},
   {"nil", "No value: a missing attribute reads as nil."},
+  {"group", "group NAME = [PARTNER, ...]\n  A named list of partners, usable as a partner in every standard query: exports(PAK, to: EU).\n  As a query's subject it trades as one: deals between its members are left out (imports(EU) is extra-EU)."},
+  {"fiscal", "fiscal year starts MM\n  Years become fiscal years named by the year they end in: with 07, year: 2025 is FY2024-25\n  (2024-07-01 to 2025-06-30); a date known only to the year names a fiscal year."},
+  {"by", "AGGREGATE(x in xs: EXPR) by KEY\n  One result per value of KEY, as a record: sum(p in partners: exports(PAK, to: p)) by p.region.\n  Also sort(xs, by: f), top(k, xs, by: f): rank by f(x)."},
+  {"since", "since: S, until: U\n  A period in the trade figures: years (whole, inclusive) or dates: exports(PAK, since: 2023, until: 2025)."},
+  {"until", "since: S, until: U\n  A period in the trade figures: years (whole, inclusive) or dates: exports(PAK, since: 2024-07, until: 2025-06)."},
+  {"^", "a ^ n\n  Power, right-associative, above * and /: (2 t) ^ 2 is 4 t^2; a fractional power needs a plain number."},
+  {"slice", "xs[a:b]\n  The elements from index a up to, not including, b; a negative bound counts from the end: xs[-2:], xs[:3]."},
 };
 
 typedef struct HelpCtx { const char *name; } HelpCtx;
