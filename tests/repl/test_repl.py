@@ -373,7 +373,7 @@ def t_help(ctx):
     for c in (":load", ":check", ":why", ":scenario", ":list", ":reset", ":quit"):
         must_contain(out, c)
     out = s.run(":help imports")
-    must_contain(out, "imports(a, from: b, commodity: c, year: y)")
+    must_contain(out, "imports(a, from: b, commodity: c, year: y | since: s, until: u)")
     must_contain(out, "Value in USD")
     out = s.run(":help sum")
     must_contain(out, "sum(x in xs")
