@@ -22,6 +22,7 @@ typedef enum {
 } NodeKind;
 
 /* binary operators (N_BIN) */
+/* arithmetic first (up to OP_POW), then comparisons from OP_EQ: code tests `op < OP_EQ` */
 typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN } BinOp;
 
 typedef struct Node Node;

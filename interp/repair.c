@@ -304,7 +304,7 @@ static int world_fixed(Node *n) {
     case N_GLOBAL: return 1;
     case N_CONST: return n->u.cnst.v.tag != T_FUNC;
     case N_NEG: return world_fixed(n->u.operand);
-    case N_BIN: return n->u.bin.op <= OP_DIV && world_fixed(n->u.bin.l) && world_fixed(n->u.bin.r);
+    case N_BIN: return n->u.bin.op < OP_EQ && world_fixed(n->u.bin.l) && world_fixed(n->u.bin.r);
     default: return 0;
   }
 }
@@ -313,7 +313,7 @@ static int literal_expr(Node *n) {
   switch (n->kind) {
     case N_NUM: case N_QTY: return 1;
     case N_NEG: return literal_expr(n->u.operand);
-    case N_BIN: return n->u.bin.op <= OP_DIV && literal_expr(n->u.bin.l) && literal_expr(n->u.bin.r);
+    case N_BIN: return n->u.bin.op < OP_EQ && literal_expr(n->u.bin.l) && literal_expr(n->u.bin.r);
     default: return 0;
   }
 }
@@ -1725,7 +1725,7 @@ void repair_text(H *h, Buf *b, Cx *c, const char *indent) {
   if (c->norepair) buf_printf(h, b, "%s%s: %s\n", indent, c->nrepairs ? "note" : "no repair", c->norepair);
 }
 
-static const char *const op_text[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">="};
+static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
 
 void margin_text(H *h, Buf *b, RRule *x, int cap) {
   uint32_t shown = x->nmargins < (uint32_t)cap ? x->nmargins : (uint32_t)cap;

@@ -55,7 +55,7 @@ static int const_of(Node *n, Value *v) {
 /* One comparison `x.f OP c` (or `c OP x.f`) as a column test; 0 if it is
 ** anything else. */
 static int col_test(H *h, int kind, Node *n, ColTest *ct) {
-  if (n->kind != N_BIN || n->u.bin.op == OP_IN || n->u.bin.op <= OP_DIV) return 0;
+  if (n->kind != N_BIN || n->u.bin.op == OP_IN || n->u.bin.op < OP_EQ) return 0;   /* arithmetic, ^ included */
   Node *f = n->u.bin.l, *c = n->u.bin.r;
   BinOp op = n->u.bin.op;
   if (f->kind != N_FIELD) {
