@@ -363,6 +363,16 @@ def t_completion(ctx):
     time.sleep(0.3)
     out = s.run("sum")
     must_contain(out, "sum(x in xs")
+    # the words of issue 16: a declared group, and the new built-ins
+    s.run("group BLOC = [PAK, USA]")
+    s.send("count(p in BL\t")
+    time.sleep(0.3)
+    out = s.run(")")
+    must_line(out, "2", "Tab completes a group's name")
+    s.send("distin\t")             # a built-in: completes to `distinct(`
+    time.sleep(0.3)
+    out = s.run("[1, 1, 2])")
+    must_line(out, "[1, 2]", "Tab completes distinct")
     s.quit()
 
 
@@ -378,6 +388,12 @@ def t_help(ctx):
     out = s.run(":help sum")
     must_contain(out, "sum(x in xs")
     must_contain(out, "Compensated")
+    for word, text in (("group", "group NAME = [PARTNER, ...]"), ("fiscal", "fiscal year starts MM"),
+                       ("by", "AGGREGATE(x in xs: EXPR) by KEY"), ("since", "since: S, until: U"),
+                       ("^", "a ^ n"), ("slice", "xs[a:b]"), ("yoy", "yoy(FIGURE"), ("top", "top(k, "),
+                       ("growth", "growth(a, b)"), ("cagr", "cagr(a, b, years)")):
+        out = s.run(":help " + word)
+        must_contain(out, text)
     s.run("fn share(a, b = 2) = a / b")
     out = s.run(":help share")
     must_contain(out, "fn share(a, b = 2)")
