@@ -150,6 +150,7 @@ test: deps
 	run python3 tests/csv/test_parallel_load.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan; \
 	run python3 tests/security/test_redteam.py --hedge $(TEST_HEDGE); \
 	run python3 tests/repair/test_repairs.py --hedge $(TEST_HEDGE) --shared $(SHARED); \
+	run $(MAKE) --no-print-directory fuzz-replay; \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	python3 tests/summary.py $(TEST_LOG) 'make test' || rc=1; \
 	exit $$rc
@@ -164,6 +165,66 @@ test-slow: deps
 	run python3 tests/run.py --hedge $(TEST_HEDGE) $(CASE_DIRS); \
 	python3 tests/summary.py build/test-slow.log 'make test-slow' || rc=1; \
 	exit $$rc
+
+# ---- fuzzing: tests/fuzz (README there) ------------------------------------------
+#   make fuzz FUZZ_SECONDS=N   builds the libFuzzer harnesses (clang, ASan, UBSan)
+#                              and runs each for N seconds (default 60); a crash
+#                              fails, and its input is left in build/fuzz/
+#   make fuzz-replay           the harnesses built with gcc + ASan and a plain
+#                              driver, over their seeds and tests/fuzz/regressions
+#                              (part of make test)
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_PKGS = clang libclang-rt-dev
+FUZZ_HARNESSES = source csv api
+FUZZ_FLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_OBJ = $(LIB_SRC:interp/%.c=build/fuzz/obj/%.o)
+FUZZ_DEFS = -DFUZZ_STDLIB='"$(CURDIR)/stdlib"' -iquote tests/fuzz
+# the seeds of each harness: its own, the tests' sources, data files or sequences
+FUZZ_SEEDS_source = tests/lang tests/errors tests/stdlib examples tests/fuzz/regressions/source
+FUZZ_SEEDS_csv = tests/fuzz/seeds/csv tests/fuzz/regressions/csv
+FUZZ_SEEDS_api = tests/fuzz/seeds/api tests/fuzz/regressions/api
+
+fuzz-deps:
+	@missing=""; for p in $(FUZZ_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build/fuzz/obj/%.o: interp/%.c $(HDRS)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) $(FUZZ_DEFS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+# libFuzzer writes new inputs into the first folder (build/fuzz/corpus-NAME)
+# and only reads the others; -timeout: an input running over 60 s is a hang (each call has a 0.5 s time limit).
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_HARNESSES:%=build/fuzz/fuzz_%)
+	@rc=0; for n in $(FUZZ_HARNESSES); do \
+	  mkdir -p build/fuzz/corpus-$$n build/fuzz/artifacts-$$n; \
+	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; esac; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=60 -rss_limit_mb=2560 \
+	    -dict=tests/fuzz/hedge.dict -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts-$$n/ \
+	    build/fuzz/corpus-$$n $$seeds 2>&1 | tee build/fuzz/$$n.log | grep -E "^#[0-9]+ +(INITED|DONE)|stat::|ERROR|SUMMARY|Test unit written"; \
+	  s=$${PIPESTATUS[0]}; \
+	  if [ $$s != 0 ]; then echo "^^ fuzz $$n FAILED (exit $$s): the input is in build/fuzz/artifacts-$$n/; add it to tests/fuzz/regressions/$$n/ once fixed"; rc=1; fi; \
+	done; exit $$rc
+
+FUZZ_REPLAY = $(FUZZ_HARNESSES:%=build/fuzz-replay/fuzz_%)
+build/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(ASAN_LIB_OBJ)
+	@mkdir -p build/fuzz-replay
+	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) $(FUZZ_DEFS) -o $@ $< tests/fuzz/driver.c $(ASAN_LIB_OBJ) $(LIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@rc=0; for n in $(FUZZ_HARNESSES); do \
+	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; esac; \
+	  echo "== replay fuzz_$$n"; build/fuzz-replay/fuzz_$$n $$seeds || rc=1; \
+	done; exit $$rc
 
 # ---- install ------------------------------------------------------------------------
 install: hedge libhedge.a libhedge.so
@@ -182,4 +243,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo check test test-slow install clean FORCE
+.PHONY: all deps demo check test test-slow install clean FORCE fuzz fuzz-deps fuzz-replay

@@ -189,6 +189,14 @@ CsvReader *csv_open_fd(int fd, int own, size_t bufsize, hx_Alloc alloc, void *ud
 {
     CsvReader *r;
 
+    if (own) {
+        /* a small file needs no 1 MiB buffer: its size (plus room to see
+        ** the end) is enough, and a record longer than the buffer grows it */
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+            (unsigned long long)st.st_size + 64 < bufsize)
+            bufsize = (size_t)st.st_size + 64;
+    }
     if (bufsize < CSV_MIN_BUFSIZE)
         bufsize = CSV_MIN_BUFSIZE;
     if (bufsize > ((size_t)-1) / 4)

@@ -208,6 +208,13 @@ int cli_load(hedge_State *H, const char *path) {
   return st;
 }
 
+/* The length of the UTF-8 sequence at p (2 to 4), or 0 when it is not one. */
+static int utf8_ok(const unsigned char *p) {
+  int k = *p >= 0xF0 && *p <= 0xF4 ? 4 : *p >= 0xE0 && *p < 0xF0 ? 3 : *p >= 0xC2 && *p < 0xE0 ? 2 : 0;
+  for (int i = 1; i < k; i++) if ((p[i] & 0xC0) != 0x80) return 0;
+  return k;
+}
+
 /* With --format json, a tool reading stdout still gets a document when the
 ** files do not load: no rules, and the message (also on stderr) in "error". */
 static void json_error(const char *msg) {
@@ -216,8 +223,12 @@ static void json_error(const char *msg) {
   for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
     if (*p == '"' || *p == '\\') printf("\\%c", *p);
     else if (*p == '\n') fputs("\\n", stdout);
-    else if (*p < 32) printf("\\u%04x", *p);
-    else putchar(*p);
+    else if (*p < 32 || *p == 127) printf("\\u%04x", *p);
+    else if (*p >= 0x80) {   /* JSON is UTF-8: a whole valid sequence, or U+FFFD */
+      int k = utf8_ok(p);
+      if (!k) fputs("\\ufffd", stdout);
+      else { fwrite(p, 1, (size_t)k, stdout); p += k - 1; }
+    } else putchar(*p);
   }
   fputs("\" }\n", stdout);
 }

@@ -27,7 +27,14 @@ void json_string(H *h, Buf *b, const char *s, size_t n) {
     else if (c == '\t') buf_puts(h, b, "\\t");
     else if (c == '\r') buf_puts(h, b, "\\r");
     else if (c < 32 || c == 127) buf_printf(h, b, "\\u%04x", c);
-    else buf_putc(h, b, (char)c);
+    else if (c < 0x80) buf_putc(h, b, (char)c);
+    else {
+      /* JSON is UTF-8: a byte that does not start a valid sequence (from a
+      ** Lua or host string) becomes U+FFFD, never a raw byte */
+      int k = utf8_seq_len(s + i, n - i);
+      if (k == 0) buf_puts(h, b, "\\ufffd");
+      else { buf_put(h, b, s + i, (size_t)k); i += (size_t)k - 1; }
+    }
   }
   buf_putc(h, b, '"');
 }
