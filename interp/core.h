@@ -45,7 +45,12 @@ void *hx_try_alloc(H *h, size_t n);
 
 typedef struct ArenaChunk ArenaChunk;
 /* A bump allocator: objects die together when the arena is reset. */
-typedef struct Arena { ArenaChunk *head; size_t used; } Arena;
+typedef struct Arena {
+  ArenaChunk *head; size_t used;
+  ArenaChunk *spare;   /* one standard chunk kept by arena_release, so that a
+                          mark released at a chunk boundary over and over (a
+                          call per element) does not allocate a chunk each time */
+} Arena;
 typedef struct ArenaMark { ArenaChunk *chunk; size_t used; } ArenaMark;
 void *arena_alloc(H *h, Arena *a, size_t n);
 char *arena_strdup(H *h, Arena *a, const char *s, size_t n);

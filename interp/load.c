@@ -954,8 +954,7 @@ void exec_load(H *h, Node *s) {
   if (st != HEDGE_OK) {
     /* nothing from this file stays: cut the table back (the caller's
     ** boundary also rolls back the globals it declared) */
-    Table *t = &h->world->t[L.kind];
-    if (t->n > L.first_row) t->n = L.first_row;
+    world_truncate(h, L.kind, L.first_row);
     world_changed(h);
     hx_throw(h, st);
   }

@@ -106,7 +106,11 @@ typedef struct LuaBridge LuaBridge;
 /* Userdata payloads */
 typedef struct LQty { double v; int dim; } LQty;
 typedef struct LDate { int32_t days; int prec; } LDate;
-typedef struct LEnt { int kind; uint32_t row; } LEnt;
+/* An entity handle: kind, row, and how many cuts of its table it has
+** seen (world_row_current): a handle kept across a scenario whose rows were
+** rolled back and reused reads as "no longer exists", never as another
+** entity. */
+typedef struct LEnt { int kind; uint32_t row; uint32_t seen; } LEnt;
 
 enum { UD_NONE, UD_QTY, UD_DATE, UD_ENT };
 
@@ -157,8 +161,8 @@ static int dim_ok(H *h, int dim) {
   return dim > 0 && h->units && (uint32_t)dim < h->units->dims.n;
 }
 
-static int ent_valid(H *h, const LEnt *e) {
-  return h->world && e->kind >= 0 && e->kind < K_NKINDS && e->row < h->world->t[e->kind].n;
+static int ent_valid(H *h, LEnt *e) {
+  return h->world && e->kind >= 0 && e->kind < K_NKINDS && world_row_current(h->world, e->kind, e->row, &e->seen);
 }
 
 /* A function by name as a hedge call would find it: a global `fn`, else a
@@ -287,14 +291,15 @@ static void push_date(lua_State *L, LuaBridge *b, int32_t days, int prec) {
 static void push_entity(lua_State *L, LuaBridge *b, int kind, uint32_t row) {
   lua_Integer key = ((lua_Integer)kind << 32) | (lua_Integer)row;
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_entcache);
-  if (lua_rawgeti(L, -1, key) == LUA_TUSERDATA) {
+  if (lua_rawgeti(L, -1, key) == LUA_TUSERDATA && ent_valid(b->h, lua_touserdata(L, -1))) {
     lua_remove(L, -2);
     return;
   }
-  lua_pop(L, 1);
+  lua_pop(L, 1);   /* none, or a stale handle of a row now holding another entity */
   LEnt *e = lua_newuserdatauv(L, sizeof *e, 0);
   e->kind = kind;
   e->row = row;
+  e->seen = b->h->world->cuts[kind].n;
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_entmt);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, -1);

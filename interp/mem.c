@@ -74,7 +74,9 @@ void *arena_alloc(H *h, Arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;
   if (!a->head || a->used + n > a->head->size) {
     size_t size = n > HX_ARENA_CHUNK / 2 ? n : HX_ARENA_CHUNK;
-    ArenaChunk *c = hx_alloc(h, sizeof(ArenaChunk) + size);
+    ArenaChunk *c;
+    if (size == HX_ARENA_CHUNK && a->spare) { c = a->spare; a->spare = NULL; }
+    else c = hx_alloc(h, sizeof(ArenaChunk) + size);
     c->prev = a->head;
     c->size = size;
     a->head = c;
@@ -98,7 +100,8 @@ void arena_release(H *h, Arena *a, ArenaMark m) {
   while (a->head && a->head != m.chunk) {
     ArenaChunk *c = a->head;
     a->head = c->prev;
-    hx_free(h, c, sizeof(ArenaChunk) + c->size);
+    if (!a->spare && c->size == HX_ARENA_CHUNK) a->spare = c;
+    else hx_free(h, c, sizeof(ArenaChunk) + c->size);
   }
   a->used = a->head ? m.used : 0;
 }
@@ -106,6 +109,8 @@ void arena_release(H *h, Arena *a, ArenaMark m) {
 void arena_free(H *h, Arena *a) {
   ArenaMark none = {NULL, 0};
   arena_release(h, a, none);
+  if (a->spare) hx_free(h, a->spare, sizeof(ArenaChunk) + a->spare->size);
+  a->spare = NULL;
 }
 
 /* ---- buffers and vectors -------------------------------------------------- */

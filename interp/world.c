@@ -52,7 +52,10 @@ void world_free(H *h) {
   World *w = h->world;
   if (!w) return;
   index_free(h);
-  for (int k = 0; k < K_NKINDS; k++) table_free(h, &w->t[k]);
+  for (int k = 0; k < K_NKINDS; k++) {
+    table_free(h, &w->t[k]);
+    hx_free(h, w->cuts[k].p, (size_t)w->cuts[k].cap * sizeof(uint32_t));
+  }
   vec_free(h, &w->undo);
   hx_free(h, w, sizeof *w);
   h->world = NULL;
@@ -468,6 +471,38 @@ static int undo_moves_rows(H *h, const Undo *u) {
   return 1;
 }
 
+void world_truncate(H *h, int kind, uint32_t n) {
+  World *w = h->world;
+  Table *t = &w->t[kind];
+  if (n >= t->n) return;
+  t->n = n;
+  /* no raise here (rollbacks run after errors): without room for the cut,
+  ** every older cut becomes 0, so every handle made before reads as stale:
+  ** a needless "no longer exists", never a wrong entity */
+  if (w->cuts[kind].n == w->cuts[kind].cap) {
+    uint32_t ncap = w->cuts[kind].cap ? w->cuts[kind].cap * 2 : 16;
+    uint32_t *np = hx_try_alloc(h, (size_t)ncap * sizeof(uint32_t));
+    if (!np) {
+      for (uint32_t i = 0; i < w->cuts[kind].n; i++) w->cuts[kind].p[i] = 0;
+      return;
+    }
+    if (w->cuts[kind].n) memcpy(np, w->cuts[kind].p, w->cuts[kind].n * sizeof(uint32_t));
+    hx_free(h, w->cuts[kind].p, (size_t)w->cuts[kind].cap * sizeof(uint32_t));
+    w->cuts[kind].p = np;
+    w->cuts[kind].cap = ncap;
+  }
+  w->cuts[kind].p[w->cuts[kind].n++] = n;
+}
+
+int world_row_current(World *w, int kind, uint32_t row, uint32_t *seen) {
+  if (row >= w->t[kind].n) return 0;
+  const uint32_t *c = w->cuts[kind].p;
+  for (uint32_t i = *seen; i < w->cuts[kind].n; i++)
+    if (c[i] <= row) return 0;
+  *seen = w->cuts[kind].n;
+  return 1;
+}
+
 void world_rollback(H *h, WorldMark m) {
   World *w = h->world;
   /* when only deals' values (and what no index holds) changed since the
@@ -495,7 +530,7 @@ void world_rollback(H *h, WorldMark m) {
   for (int k = 0; k < K_NKINDS; k++) {
     Table *t = &w->t[k];
     if (t->dropped) for (uint32_t r = m.n[k]; r < t->n; r++) if (t->dropped[r]) { t->dropped[r] = 0; t->ndropped--; }
-    t->n = m.n[k];
+    world_truncate(h, k, m.n[k]);
     while (t->cols.n > m.ncols[k]) {
       Column *c = &t->cols.p[--t->cols.n];
       FREE_ARR(c->nums, c->cap);

@@ -58,6 +58,11 @@ typedef struct World {
   int fy_start;          /* month a fiscal year starts (1: calendar years);
                             t->year holds the fiscal year of each date */
   Loc fy_loc;            /* where `fiscal year starts MM` was declared */
+  /* Every time a table was cut back (a scenario, test or failed load
+  ** rolled back rows it added), the row count it was cut to. A Lua handle
+  ** made before a cut to n rows names, if its row is n or above, a row that
+  ** may now hold another entity: it is stale (world_row_current). */
+  struct { uint32_t *p; uint32_t n, cap; } cuts[K_NKINDS];
 } World;
 
 /* The year a date counts in: its calendar year, or with a fiscal year
@@ -106,6 +111,12 @@ uint32_t world_nth(H *h, int kind, uint32_t i);
 typedef struct WorldMark { uint32_t n[K_NKINDS]; uint32_t undo; uint32_t ncols[K_NKINDS]; int logging; } WorldMark;
 WorldMark world_mark(H *h);
 void world_rollback(H *h, WorldMark m);
+/* Cuts table kind back to n rows, remembering the cut (see World.cuts). */
+void world_truncate(H *h, int kind, uint32_t n);
+/* Whether row of kind is the entity a handle made when cuts[kind] had
+** *seen entries names: no cut at or below it since. Advances
+** *seen when it is. */
+int world_row_current(World *w, int kind, uint32_t row, uint32_t *seen);
 void world_changed(H *h);   /* rows, entities or keys changed: invalidates the indexes */
 void world_touched(H *h);   /* a change the indexes follow or do not hold (values, attributes) */
 

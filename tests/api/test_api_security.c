@@ -90,7 +90,15 @@ static void *swap_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 }
 
 static void test_file_swapped_while_loading(void) {
-  WRITE("p.csv", "code,name\nAAA,x\nBBB,y\n");
+  /* more than 1 MiB, so the reader takes its full 1 MiB buffer (a smaller
+  ** file gets a buffer of its own size): the allocation the swap waits for */
+  {
+    FILE *f = fopen(in_dir("p.csv"), "w");
+    fputs("code,name\nAAA,", f);
+    for (int i = 0; i < 1200000; i++) fputc('x', f);
+    fputs("\nBBB,y\n", f);
+    fclose(f);
+  }
   FILE *f = fopen(in_dir("big.csv"), "w");
   fputs("code,name\n", f);
   for (int i = 0; i < 20000; i++) fprintf(f, "P%05d,n%d\n", i, i);
@@ -379,6 +387,57 @@ static void test_hostile_host(void) {
   hedge_close(H);
 }
 
+/* F12h: a Lua entity handle kept from one scenario must not read as the
+** different deal that took its row in another scenario. */
+static void test_stale_handles(void) {
+  WRITE("stale.lua", "local kept\n"
+        "return { grab = function() local ds = hedge.deals{}; kept = ds[#ds]; return #ds end,\n"
+        "         peek = function() if not kept then return -1 end return kept.value end }\n");
+  hedge_State *H = open_files();
+  char src[8192];
+  snprintf(src, sizeof src, "use \"%s\"\n"
+           "partner A, B, C\ncommodity c\n"
+           "deal { exporter: A, importer: B, commodity: c, value: 1 USD }\n"
+           "scenario s1 { deal { exporter: A, importer: C, commodity: c, value: 999 USD } }\n"
+           "scenario s2 { deal { exporter: B, importer: C, commodity: c, value: 5 USD } }\n"
+           "rule g: grab() > 0\nrule p: peek() == 5 USD\n", in_dir("stale.lua"));
+  CHECK_INT(hedge_load_string(H, "stale.hedge", src), HEDGE_OK);
+  const char *g[] = {"g", NULL}, *p[] = {"p", NULL};
+  hedge_Report *r = NULL;
+  CHECK_INT(hedge_check(H, "s1", g, &r), HEDGE_OK);
+  hedge_report_free(H, r);
+  r = NULL;
+  CHECK_INT(hedge_check(H, "s2", p, &r), HEDGE_ERROR);   /* not a pass on the s2 deal */
+  if (CHECK(r != NULL)) {
+    CHECK_INT(hedge_rule_status(r, 0), HEDGE_ERRORED);
+    CHECK_HAS(hedge_rule_error(r, 0), "no longer exists");
+  }
+  hedge_report_free(H, r);
+  /* a handle that stayed valid still reads: the base world's deal */
+  CHECK_INT(hedge_check(H, NULL, g, &r), HEDGE_OK);
+  hedge_report_free(H, r);
+  const char *v = NULL;
+  CHECK_INT(hedge_eval(H, "peek()", &v), HEDGE_OK);
+  CHECK_STR(v, "1 USD");
+  CHECK(usable(H));
+  hedge_close(H);
+}
+
+/* F12j: a call's temporaries die with it when its result is a number:
+** two million calls of h used to keep ~50 MB until the evaluation ended. */
+static void test_call_temporaries(void) {
+  hedge_State *H = open_files();
+  CHECK_INT(hedge_load_string(H, "h.hedge", "fn h(n) = if n <= 0 then 0 else h(n - 1) + h(n - 1)\n"), HEDGE_OK);
+  size_t before = 0, after = 0;
+  hedge_memory(H, &before);
+  const char *r = NULL;
+  CHECK_INT(hedge_eval(H, "h(20)", &r), HEDGE_OK);
+  CHECK_STR(r, "0");
+  hedge_memory(H, &after);
+  if (!CHECK(after - before < (1u << 20))) printf("  peak grew by %zu bytes\n", after - before);
+  hedge_close(H);
+}
+
 /* F12i: a DAG of Lua tables (2^40 values) stops at the step limit, the
 ** time limit or an interrupt; it used to run until memory ran out. */
 static void test_lua_conversion_stops(void) {
@@ -492,6 +551,8 @@ int main(void) {
   test_small_thread_stack();
   test_hostile_host();
   test_lua_conversion_stops();
+  test_stale_handles();
+  test_call_temporaries();
   test_limited_host_survives_all();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
