@@ -397,6 +397,9 @@ const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j, double *n
   if (text) *text = v->text;
   return v->expr;
 }
+int hedge_report_vacuous(const hedge_Report *r) { return r ? r->vacuous : 0; }
+const char *hedge_rule_vacuous_reason(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].vacuous : NULL; }
+
 void hedge_report_summary(const hedge_Report *r, int *passed, int *failed, int *warnings, int *errors) {
   if (passed) *passed = r ? r->passed : 0;
   if (failed) *failed = r ? r->failed : 0;

@@ -180,6 +180,11 @@ struct hedge_State {
   int (*file_access)(void *ud, const char *path, const char *what);
   void *file_access_ud;
   struct SumTrace *trace;      /* repair.c: records the sums a figure reads (world.h), or NULL */
+  /* Shares and concentrations of a zero total (a commodity nobody imports,
+  ** a year without data): counted while a rule is checked, so the checker
+  ** can tell a verdict that rests on nothing (rules.c, vacuous rules). */
+  long zero_totals;
+  char zero_note[256];         /* why the first one was zero, "" none yet */
 };
 
 /* Whether the current call's time limit has passed (clock read only when

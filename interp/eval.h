@@ -19,6 +19,14 @@ typedef struct Global {
   Value value;           /* G_LET: its value; G_ENTITY: the entity; G_FUNC: the function */
   Loc loc;               /* where declared */
   int ready;             /* G_LET: evaluated */
+  /* G_LET that reads the world (a call of a stdlib function, a collection,
+  ** a field): re-evaluated in the world it is read in, base or scenario,
+  ** whenever that world changed since (version). A scenario's own `let`
+  ** of the name sets scen_expr for the time the scenario is applied. */
+  Node *expr; int nslots;
+  Node *scen_expr; int scen_nslots;
+  int world_dep;
+  uint64_t version;
 } Global;
 
 /* Kinds of callable. */
@@ -108,6 +116,10 @@ int resolve_expr(H *h, Node *n);
 int resolve_with(H *h, Node *n, HStr **bound, int nbound);
 void resolve_function(H *h, Function *f);
 void resolve_rule(H *h, Rule *r);
+/* Whether a resolved expression may read the world: it names a collection
+** or a field, calls a Lua, host or C-library function, or reads a `let`
+** that does. Pure arithmetic on literals and C builtins does not. */
+int node_reads_world(H *h, Node *n);
 
 /* Arithmetic with the unit rules of SPEC section 3 (also used by the Lua
 ** bridge's metamethods). */

@@ -143,7 +143,11 @@ size_t hedge_memory(hedge_State *H, size_t *peak);
 
 typedef struct hedge_Report hedge_Report;
 
-enum { HEDGE_PASS = 0, HEDGE_FAILED = 1, HEDGE_ERRORED = 2 };   /* rule statuses */
+/* Rule statuses. HEDGE_VACUOUS: the rule would pass but its verdict rests
+** on nothing (its forall over data had no binding, or every figure it
+** compared was a share of a zero total); a check with only passing and
+** vacuous rules still returns HEDGE_OK (see hedge_report_vacuous). */
+enum { HEDGE_PASS = 0, HEDGE_FAILED = 1, HEDGE_ERRORED = 2, HEDGE_VACUOUS = 3 };
 
 /* Checks every rule and warn (or, when only is not NULL, the rules named in
 ** the NULL-terminated list) under scenario (NULL: the base world). Returns
@@ -212,6 +216,10 @@ int hedge_cx_values(const hedge_Report *r, int i, int k);
 const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j,
                            double *number, const char **unit, const char **text);
 /* Summary counts as in SPEC section 6. */
+/* How many rules are vacuous (status HEDGE_VACUOUS), and why rule i is
+** (NULL when it is not): "no binding: no commodity c has imports(...) > 0". */
+int hedge_report_vacuous(const hedge_Report *r);
+const char *hedge_rule_vacuous_reason(const hedge_Report *r, int i);
 void hedge_report_summary(const hedge_Report *r, int *passed, int *failed,
                           int *warnings, int *errors);
 

@@ -1688,6 +1688,41 @@ static int l_deal_sum_at(lua_State *L) {
   return push_deal_sum(L, b, &q);
 }
 
+/* hedge.zero_total(fname, what, year, of_loans): a share or concentration
+** found its total to be zero. Counts it for the rule being checked (a rule
+** whose every figure is such a share is vacuous, rules.c) and, the first
+** time, says why: a year outside the years of the data is named. Reads the
+** world only; raises nothing. */
+static int l_zero_total(lua_State *L) {
+  LuaBridge *b = getb(L);
+  H *h = b->h;
+  h->zero_totals++;
+  if (h->zero_note[0] || !h->world) return 0;
+  const char *fname = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "?";
+  const char *what = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "the total";
+  int loans = lua_toboolean(L, 4);
+  int k = loans ? K_LOAN : K_DEAL;
+  World *w = h->world;
+  Table *t = &w->t[k];
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (!world_alive(w, k, r) || t->year[r] == NO_YEAR) continue;
+    if (t->year[r] < lo) lo = t->year[r];
+    if (t->year[r] > hi) hi = t->year[r];
+  }
+  lua_Integer y = 0;
+  int has_year = lua_isinteger(L, 3) || lua_type(L, 3) == LUA_TNUMBER;
+  if (has_year) y = (lua_Integer)lua_tonumber(L, 3);
+  if (has_year && lo <= hi && (y < lo || y > hi))
+    snprintf(h->zero_note, sizeof h->zero_note, "%s: %s is 0: year %lld is outside the years of the %s (%d-%d)",
+             fname, what, (long long)y, loans ? "loans" : "deals", (int)lo, (int)hi);
+  else if (has_year && lo > hi)
+    snprintf(h->zero_note, sizeof h->zero_note, "%s: %s is 0: no %s has a date (year %lld asked)", fname, what,
+             loans ? "loan" : "deal", (long long)y);
+  else snprintf(h->zero_note, sizeof h->zero_note, "%s: %s is 0", fname, what);
+  return 0;
+}
+
 /* hedge.usd(x): x USD, without looking the unit up by name */
 static int l_usd(lua_State *L) {
   LuaBridge *b = getb(L);
@@ -2026,6 +2061,7 @@ static const luaL_Reg hedge_funcs[] = {
   {"named_checked", l_named_checked},
   {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
   {"latest_year", l_latest_year}, {"fiscal_start", l_fiscal_start}, {"load_stdlib", l_load_stdlib},
+  {"zero_total", l_zero_total},
   {NULL, NULL}
 };
 

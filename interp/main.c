@@ -36,6 +36,7 @@ static const char usage[] =
   "                       what else it breaks (one check per repair)\n"
   "  --emit FILE          with --repair: write every repair's scenario to FILE\n"
   "  --margins            for each passing binding, its distance to the limit\n"
+  "  --strict             a vacuous rule (one that checked nothing) fails the check\n"
   "options for every command:\n"
   "  --allow-ffi          allow `extern` C functions (libffi)\n"
   "  --allow-io           give Lua extensions io, os and require\n"
@@ -236,7 +237,7 @@ static void json_error(const char *msg) {
 int main(int argc, char **argv) {
   const char *cmd = NULL, *format = "text", *scenario = NULL, *compare = NULL, *expr = NULL;
   const char *rules[256];
-  int nrules = 0, explain = 0, color = 1, dashdash = 0, repair = 0, margins = 0;
+  int nrules = 0, explain = 0, color = 1, dashdash = 0, repair = 0, margins = 0, strict = 0;
   const char *emit = NULL;
   unsigned caps = 0;
   const char *files[1024];
@@ -262,6 +263,7 @@ int main(int argc, char **argv) {
                   "joint repairs are not implemented:", a);
       }
       if (!strcmp(a, "--margins")) { margins = 1; continue; }
+      if (!strcmp(a, "--strict")) { strict = 1; continue; }
       const char *val = NULL;
       const char *eq = strchr(a, '=');
       char name[64];
@@ -301,8 +303,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "eval") && !expr) die_usage("eval needs an expression:", "hedge eval EXPR [FILE...]");
   if ((!strcmp(cmd, "check") || !strcmp(cmd, "run") || !strcmp(cmd, "test")) && nfiles == 0)
     die_usage("no file given to", cmd);
-  if ((scenario || compare || nrules || explain || repair || margins || emit) && strcmp(cmd, "check"))
-    die_usage("--scenario, --compare, --rule, --explain, --repair, --margins and --emit go with", "check");
+  if ((scenario || compare || nrules || explain || repair || margins || emit || strict) && strcmp(cmd, "check"))
+    die_usage("--scenario, --compare, --rule, --explain, --repair, --margins, --emit and --strict go with", "check");
   if (emit && !repair) die_usage("--emit writes the scenarios of --repair: add", "--repair");
   if (compare && (repair || margins)) die_usage("--repair and --margins go with a check, not", "--compare");
   if (scenario && compare) die_usage("use either --scenario or --compare", NULL);
@@ -360,6 +362,8 @@ int main(int argc, char **argv) {
     } else {
       if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) fprintf(stderr, "%s\n", hedge_errmsg(H));
       rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
+      /* --strict: a rule that rests on nothing is not a pass */
+      if (strict && rc == 0 && hedge_report_vacuous(r) > 0) rc = 1;
     }
     hedge_report_free(H, r);
   }

@@ -106,7 +106,9 @@ static void json_opt(H *h, Buf *b, const char *s) {
   else buf_puts(h, b, "null");
 }
 
-static const char *status_name(int s) { return s == HEDGE_PASS ? "pass" : s == HEDGE_FAILED ? "fail" : "error"; }
+const char *rule_status_name(int s) {
+  return s == HEDGE_PASS ? "pass" : s == HEDGE_FAILED ? "fail" : s == HEDGE_VACUOUS ? "vacuous" : "error";
+}
 
 const char *report_json(H *h, Report *r) {
   Buf *b = &r->json;
@@ -123,7 +125,7 @@ const char *report_json(H *h, Report *r) {
     json_opt(h, b, x->name);
     buf_puts(h, b, ", \"title\": ");
     json_opt(h, b, x->title);
-    buf_printf(h, b, ", \"severity\": \"%s\", \"status\": \"%s\", \"file\": ", x->warn ? "warning" : "error", status_name(x->status));
+    buf_printf(h, b, ", \"severity\": \"%s\", \"status\": \"%s\", \"file\": ", x->warn ? "warning" : "error", rule_status_name(x->status));
     json_opt(h, b, x->file);
     buf_printf(h, b, ", \"line\": %d, \"col\": %d,\n      \"counterexamples\": [", x->line, x->col);
     for (uint32_t k = 0; k < x->ncx; k++) {
@@ -158,10 +160,11 @@ const char *report_json(H *h, Report *r) {
     if (r->margins) margin_json(h, b, x);
     buf_puts(h, b, ",\n      \"error\": ");
     json_opt(h, b, x->error);
+    if (x->vacuous) { buf_puts(h, b, ", \"vacuous\": "); json_opt(h, b, x->vacuous); }
     buf_puts(h, b, " }");
   }
-  buf_printf(h, b, "%s],\n  \"summary\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d } }\n",
-             r->n ? "\n  " : "", r->passed, r->failed, r->warnings, r->errors);
+  buf_printf(h, b, "%s],\n  \"summary\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d, \"vacuous\": %d } }\n",
+             r->n ? "\n  " : "", r->passed, r->failed, r->warnings, r->errors, r->vacuous);
   return b->p;
 }
 
@@ -261,6 +264,7 @@ const char *report_text(H *h, Report *r, int color) {
     RRule *x = &r->rules[i];
     const char *tag, *col;
     if (x->status == HEDGE_PASS) { tag = "pass "; col = green; }
+    else if (x->status == HEDGE_VACUOUS) { tag = "VACUOUS"; col = yellow; }
     else if (x->status == HEDGE_ERRORED) { tag = "ERROR"; col = red; }
     else if (x->warn) { tag = "WARN "; col = yellow; }
     else { tag = "FAIL "; col = red; }
@@ -274,6 +278,7 @@ const char *report_text(H *h, Report *r, int color) {
       buf_putc(h, b, '\n');
       continue;
     }
+    if (x->status == HEDGE_VACUOUS) { buf_printf(h, b, "  %s\n", x->vacuous); continue; }
     /* bindings in one aligned column, then the failing values */
     uint32_t shown = x->ncx < HX_TEXT_CAP ? x->ncx : HX_TEXT_CAP;
     if (r->explain) shown = x->ncx;
@@ -305,6 +310,7 @@ const char *report_text(H *h, Report *r, int color) {
   buf_printf(h, b, "%d rule%s: %d passed, %d failed", total, total == 1 ? "" : "s", r->passed, r->failed);
   if (r->warnings) buf_printf(h, b, ", %d warning%s", r->warnings, r->warnings == 1 ? "" : "s");
   if (r->errors) buf_printf(h, b, ", %d error%s", r->errors, r->errors == 1 ? "" : "s");
+  if (r->vacuous) buf_printf(h, b, ", %d vacuous", r->vacuous);
   buf_putc(h, b, '\n');
   return b->p;
 }

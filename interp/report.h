@@ -34,6 +34,7 @@ typedef struct RRule {
   char *error;       /* one line: "file:line:col: message" */
   char *error_full;  /* with the quoted line and caret */
   char *file; int line, col;
+  char *vacuous;     /* status HEDGE_VACUOUS: why it rests on nothing */
   Cx *cx; uint32_t ncx, cxcap;
   /* --explain: every sub-expression of each counterexample */
   char **explain;    /* per counterexample, a block of text, or NULL */
@@ -47,7 +48,7 @@ struct hedge_Report {
   RRule *rules; int n;
   char *scenario;
   int fy_start;          /* the month fiscal years start (0 or 1: calendar years) */
-  int passed, failed, warnings, errors;
+  int passed, failed, warnings, errors, vacuous;
   Buf json, text;
   int explain;
   int repair, margins;   /* --repair, --margins (repair.h) */
@@ -62,6 +63,8 @@ typedef struct hedge_Report Report;
 Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags);
 void report_free(H *h, Report *r);
 const char *report_json(H *h, Report *r);
+/* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
+const char *rule_status_name(int status);
 const char *report_text(H *h, Report *r, int color);
 char *rep_strdup(H *h, Report *r, const char *s, size_t n);
 /* Fills an RValue from a value (copying every string into the report). */

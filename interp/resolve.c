@@ -210,3 +210,58 @@ void resolve_rule(H *h, Rule *r) {
   if (n->nslots > 0 || n->u.rule.body->kind == N_LOCAL) return;
   n->nslots = resolve_expr(h, n->u.rule.body) + 1;   /* +1: never 0 once resolved */
 }
+
+/* (see eval.h) Conservative: when unsure, it reads the world. */
+static int reads_world(H *h, Node *n, int depth) {
+  if (!n) return 0;
+  if (depth > 32) return 1;
+  switch (n->kind) {
+    case N_NUM: case N_QTY: case N_STR: case N_DATE: case N_BOOL: case N_NIL: case N_LOCAL: case N_COLUMN:
+      return 0;
+    case N_COLL: case N_FIELD: case N_NAME: return 1;
+    case N_CONST:
+      if (n->u.cnst.v.tag == T_FUNC) return n->u.cnst.v.as.fn->kind != F_BUILTIN;
+      return 0;
+    case N_GLOBAL: {
+      Global *g = n->u.global.g;
+      if (g->kind == G_LET) return g->world_dep || g->scen_expr != NULL;
+      if (g->kind == G_FUNC && g->value.tag == T_FUNC) {
+        Function *f = g->value.as.fn;
+        if (f->kind != F_USER) return f->kind != F_BUILTIN;
+        if (f->resolved != 2) return 1;
+        for (uint32_t i = 0; i < f->params.n; i++) if (reads_world(h, f->params.p[i].def, depth + 1)) return 1;
+        return reads_world(h, f->body, depth + 1);
+      }
+      return 1;
+    }
+    case N_LIST:
+      for (uint32_t i = 0; i < n->u.items.n; i++) if (reads_world(h, n->u.items.p[i], depth + 1)) return 1;
+      return 0;
+    case N_REC:
+      for (uint32_t i = 0; i < n->u.fields.n; i++) if (reads_world(h, n->u.fields.p[i].value, depth + 1)) return 1;
+      return 0;
+    case N_INDEX: return reads_world(h, n->u.index.obj, depth + 1) || reads_world(h, n->u.index.index, depth + 1);
+    case N_CALL: {
+      if (reads_world(h, n->u.call.fn, depth + 1)) return 1;
+      for (uint32_t i = 0; i < n->u.call.args.n; i++) if (reads_world(h, n->u.call.args.p[i], depth + 1)) return 1;
+      for (uint32_t i = 0; i < n->u.call.named.n; i++) if (reads_world(h, n->u.call.named.p[i].value, depth + 1)) return 1;
+      Compr *c = n->u.call.compr;
+      if (c) {
+        for (uint32_t i = 0; i < c->binders.n; i++) if (reads_world(h, c->binders.p[i].coll, depth + 1)) return 1;
+        return reads_world(h, c->where, depth + 1) || reads_world(h, c->body, depth + 1);
+      }
+      return 0;
+    }
+    case N_NEG: case N_NOT: return reads_world(h, n->u.operand, depth + 1);
+    case N_BIN: case N_AND: case N_OR: return reads_world(h, n->u.bin.l, depth + 1) || reads_world(h, n->u.bin.r, depth + 1);
+    case N_IF: return reads_world(h, n->u.cond.c, depth + 1) || reads_world(h, n->u.cond.t, depth + 1) || reads_world(h, n->u.cond.e, depth + 1);
+    case N_QUANT: {
+      Compr *c = &n->u.quant.c;
+      for (uint32_t i = 0; i < c->binders.n; i++) if (reads_world(h, c->binders.p[i].coll, depth + 1)) return 1;
+      return reads_world(h, c->where, depth + 1) || reads_world(h, c->body, depth + 1);
+    }
+    default: return 1;
+  }
+}
+
+int node_reads_world(H *h, Node *n) { return reads_world(h, n, 0); }

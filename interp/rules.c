@@ -201,6 +201,10 @@ typedef struct Checker {
   Node *pred;
   Value *slots;
   int ci, bi;
+  /* vacuity: bindings of the outermost forall that passed its `where`;
+  ** predicate evaluations; those that divided by a zero total */
+  long nouter, npred, nzero;
+  char zero_note[256];
 } Checker;
 
 /* The values and names of the binding's variables, in chain order. */
@@ -314,19 +318,76 @@ static void run_level(Checker *c) {
       }
       if (!ok.as.b) return;
     }
+    if (c->ci == 0) c->nouter++;
     int ci = c->ci, bi = c->bi;
     c->ci++; c->bi = 0;
     run_level(c);
     c->ci = ci; c->bi = bi;
     return;
   }
+  h->zero_totals = 0;
   Value v = eval(h, c->pred, c->slots);
+  c->npred++;
+  if (h->zero_totals) {
+    c->nzero++;
+    if (!c->zero_note[0] && h->zero_note[0]) snprintf(c->zero_note, sizeof c->zero_note, "%s", h->zero_note);
+  }
   if (v.tag != T_BOOL) {
     char b1[80];
     hx_error_at(h, c->pred->loc, "a rule must be true or false, but this is %s", v_typename(h, v, b1, sizeof b1));
   }
   if (!v.as.b) record(c);
   else if (c->r->margins) record_margin(c);
+}
+
+/* Source text on one line, runs of blanks as one space, at most max bytes. */
+static void one_line(char *out, size_t cap, const char *s, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && k + 4 < cap; i++) {
+    char ch = s[i];
+    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    if (ch == ' ' && k && out[k - 1] == ' ') continue;
+    out[k++] = ch;
+  }
+  if (k + 4 >= cap) { memcpy(out + k, "...", 3); k += 3; }
+  out[k] = 0;
+}
+
+/* Why a rule that would pass rests on nothing, or NULL when it does not:
+** (a) its outermost forall ranged over data and no binding passed its
+** `where` (a forall over a literal list stays a plain pass: SPEC 5, an
+** empty forall is true); (b) every binding it checked took a share or a
+** concentration of a zero total. */
+static char *vacuous_reason(H *h, Checker *c) {
+  char why[640];
+  if (c->nchain > 0 && c->nouter == 0) {
+    Compr *cm = c->chain[0];
+    int world = node_reads_world(h, cm->where);
+    for (uint32_t i = 0; i < cm->binders.n; i++) world |= node_reads_world(h, cm->binders.p[i].coll);
+    if (!world) return NULL;
+    Binder *b = &cm->binders.p[0];
+    size_t cl;
+    const char *ct = node_text(h, b->coll, &cl);
+    char coll[200], cond[300];
+    one_line(coll, sizeof coll, ct, cl);
+    if (cm->where) {
+      size_t wl;
+      const char *wt = node_text(h, cm->where, &wl);
+      one_line(cond, sizeof cond, wt, wl);
+      if (cm->binders.n == 1 && b->coll->kind == N_COLL)
+        snprintf(why, sizeof why, "no binding: no %s %s has %s", kind_names[b->coll->u.coll.kind], b->name->s, cond);
+      else snprintf(why, sizeof why, "no binding: no %s in %s satisfies %s", b->name->s, coll, cond);
+    } else if (cm->binders.n == 1) snprintf(why, sizeof why, "no binding: %s is empty", coll);
+    else snprintf(why, sizeof why, "no binding: one of the collections is empty");
+    return rep_strdup(h, c->r, why, strlen(why));
+  }
+  if (c->npred > 0 && c->nzero == c->npred) {
+    if (c->npred == 1) snprintf(why, sizeof why, "nothing to compare: %s", c->zero_note[0] ? c->zero_note : "a share of a zero total");
+    else snprintf(why, sizeof why, "nothing to compare: all %ld bindings take a share of a zero total; %s", c->npred,
+                  c->zero_note[0] ? c->zero_note : "");
+    return rep_strdup(h, c->r, why, strlen(why));
+  }
+  return NULL;
 }
 
 
@@ -353,9 +414,9 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
   memset(&c, 0, sizeof c);
   c.h = h; c.r = r; c.out = out;
   int st = hx_pcall(h, do_resolve, rule);
+  Compr *chain[64];   /* outlives the walk: vacuous_reason reads it */
   if (st == HEDGE_OK) {
     Node *body = rule->node->u.rule.body;
-    Compr *chain[64];
     int n = 0;
     while (body->kind == N_QUANT && !body->u.quant.exists && n < 64) {
       chain[n++] = &body->u.quant.c;
@@ -366,7 +427,9 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     c.slots = arena_alloc(h, &h->temp, (size_t)rule->node->nslots * sizeof(Value));
     h->depth = 0;
     h->fatal = 0;   /* a fatal error caught (and swallowed) by Lua code earlier does not count */
+    h->zero_note[0] = 0;
     st = hx_pcall(h, run_rule, &c);
+    h->zero_totals = 0;
     arena_release(h, &h->temp, m);
   }
   if (st != HEDGE_OK) {
@@ -394,7 +457,8 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     if (h->fatal) out->status = -st;
     return;
   }
-  if (out->ncx == 0) { out->status = HEDGE_PASS; r->passed++; }
+  if (out->ncx == 0 && (out->vacuous = vacuous_reason(h, &c)) != NULL) { out->status = HEDGE_VACUOUS; r->vacuous++; }
+  else if (out->ncx == 0) { out->status = HEDGE_PASS; r->passed++; }
   else { out->status = HEDGE_FAILED; if (rule->warn) r->warnings++; else r->failed++; }
 }
 

@@ -42,6 +42,9 @@ local hkind        = hedge.kind
 local hname        = hedge.name
 local herror       = hedge.error
 local NAMED        = hedge.NAMED
+-- Tells the checker a share or an HHI had a zero total (a rule whose every
+-- figure is one is vacuous); absent in the stand-alone test harness.
+local zero_total   = hedge.zero_total or function() end
 
 ---------------------------------------------------------------------------
 -- 1. Small helpers
@@ -383,6 +386,9 @@ end
 -- The period of a query's options: nil (every year), a year (a number),
 -- or a table { lo = year|nil, hi = year|nil } of whole years, or
 -- { d0 = day, d1 = day, text = "..." } of days (inclusive).
+-- The year a period names (for the vacuous rule's note), or nil.
+local function year_of(P) if type(P) == "number" then return P end end
+
 local function period_of(s, o)
   local since, till = o.since, o["until"]
   if since == nil and till == nil then return o.year end
@@ -630,9 +636,9 @@ end
 -- non-zero part (possible only with negative values) is an error.
 ---------------------------------------------------------------------------
 
-local function share(s, part, total, what)
+local function share(s, part, total, what, year, of_loans)
   if total == 0 then
-    if part == 0 then return 0 end
+    if part == 0 then zero_total(s.fname, what, year, of_loans); return 0 end
     herror(format("%s: %s is 0 USD but the part is %s USD (negative values?)", s.fname, what, num_text(part)))
   end
   return part / total
@@ -642,21 +648,21 @@ local S_IMPORT_SHARE = spec("import_share", { { "a", "partner" }, { "b", "partne
 local function import_share(a, b, o, x)
   a, b, o = args2(S_IMPORT_SHARE, a, b, o, x)
   local c, P = o.commodity, period_of(S_IMPORT_SHARE, o)
-  return share(S_IMPORT_SHARE, flow("importer", a, b, c, P), flow("importer", a, nil, c, P), "the total of imports")
+  return share(S_IMPORT_SHARE, flow("importer", a, b, c, P), flow("importer", a, nil, c, P), "the total of imports", year_of(P))
 end
 
 local S_EXPORT_SHARE = spec("export_share", { { "a", "partner" }, { "b", "partner" } }, CY)
 local function export_share(a, b, o, x)
   a, b, o = args2(S_EXPORT_SHARE, a, b, o, x)
   local c, P = o.commodity, period_of(S_EXPORT_SHARE, o)
-  return share(S_EXPORT_SHARE, flow("exporter", a, b, c, P), flow("exporter", a, nil, c, P), "the total of exports")
+  return share(S_EXPORT_SHARE, flow("exporter", a, b, c, P), flow("exporter", a, nil, c, P), "the total of exports", year_of(P))
 end
 
 local S_WORLD_SHARE = spec("world_share", { { "a", "partner" } }, CY)
 local function world_share(a, o, x)
   a, o = args1(S_WORLD_SHARE, a, o, x)
   local c, P = o.commodity, period_of(S_WORLD_SHARE, o)
-  return share(S_WORLD_SHARE, flow("exporter", a, nil, c, P), psum(nil, nil, c, P), "the world total")
+  return share(S_WORLD_SHARE, flow("exporter", a, nil, c, P), psum(nil, nil, c, P), "the world total", year_of(P))
 end
 
 ---------------------------------------------------------------------------
@@ -770,7 +776,7 @@ local function import_hhi(a, o, x)
   a, o = args1(S_IMPORT_HHI, a, o, x)
   local c, P = o.commodity, period_of(S_IMPORT_HHI, o)
   local t = flow("importer", a, nil, c, P)
-  if t == 0 then return 0 end
+  if t == 0 then zero_total("import_hhi", "the total of imports", year_of(P)); return 0 end
   return hhi_of_groups(flows_by("importer", a, c, P), t)
 end
 
@@ -779,7 +785,7 @@ local function export_hhi(a, o, x)
   a, o = args1(S_EXPORT_HHI, a, o, x)
   local c, P = o.commodity, period_of(S_EXPORT_HHI, o)
   local t = flow("exporter", a, nil, c, P)
-  if t == 0 then return 0 end
+  if t == 0 then zero_total("export_hhi", "the total of exports", year_of(P)); return 0 end
   return hhi_of_groups(flows_by("exporter", a, c, P), t)
 end
 
@@ -788,7 +794,7 @@ local function world_hhi(o, x)
   o = args0(S_WORLD_HHI, o, x)
   local c, P = o.commodity, period_of(S_WORLD_HHI, o)
   local t = psum(nil, nil, c, P)
-  if t == 0 then return 0 end
+  if t == 0 then zero_total("world_hhi", "the world total", year_of(P)); return 0 end
   return hhi_of_groups(psums_by("exporter", nil, nil, c, P), t)
 end
 
@@ -832,7 +838,8 @@ local function top_k_share(a, k, o, x)
   check_pos(S_TOP_K_SHARE, 2, k)
   local c, P = o.commodity, period_of(S_TOP_K_SHARE, o)
   local t = flow("importer", a, nil, c, P)
-  if t == 0 or k == 0 then return 0 end
+  if t == 0 then zero_total("top_k_share", "the total of imports", year_of(P)); return 0 end
+  if k == 0 then return 0 end
   local groups = flows_by("importer", a, c, P)
   local v = {}
   for i = 1, #groups do v[i] = groups[i][2] end
@@ -922,7 +929,7 @@ local S_DEBT_SHARE = spec("debt_share", { { "a", "partner" }, { "b", "partner" }
 local function debt_share(a, b, o, x)
   a, b, o = args2(S_DEBT_SHARE, a, b, o, x)
   local y = debt_year(o)
-  return share(S_DEBT_SHARE, dbsum(a, b, y), dbsum(a, nil, y), "the total debt")
+  return share(S_DEBT_SHARE, dbsum(a, b, y), dbsum(a, nil, y), "the total debt", y, true)
 end
 
 -- The year a date counts in: its (fiscal) year, as the C side keeps it.
@@ -959,7 +966,7 @@ local function debt_hhi(a, o, x)
   a, o = args1(S_DEBT_HHI, a, o, x)
   local y = debt_year(o)
   local t = dbsum(a, nil, y)
-  if t == 0 then return 0 end
+  if t == 0 then zero_total("debt_hhi", "the total debt", y, true); return 0 end
   local acc = 0.0
   local lenders = lenders_of(a, y)
   for i = 1, #lenders do

@@ -39,6 +39,9 @@ and ours:
                                    reads `[DIR/]FILE:LINE:COL: error: ...` (FILE defaults
                                    to the case), followed by the quoted source line and a
                                    caret line whose '^' sits under column COL
+  #? command: ARGS => N ~ TEXT      `hedge ARGS` (the case's file replaces {file}, else it
+                                   is appended) exits N, and stdout or stderr has each
+                                   TEXT (after ~, any number); ARGS split like a shell's
   #? json: PYEXPR                  PYEXPR is truthy; names: r (the parsed JSON report of
                                    `hedge check --format json`), rules (r's rules by name),
                                    approx(a, b, rel=1e-9), re, math
@@ -478,6 +481,31 @@ def d_run_error(c, arg):
             c.fail(f"{o.show()} stderr lacks {t!r}: {tail(o.err)!r}")
 
 
+def d_command(c, arg):
+    args, sep, rest = arg.partition("=>")
+    want, *ts = rest.split("~")
+    try:
+        argv = shlex.split(args)
+    except ValueError as e:
+        c.fail(f"bad directive 'command: {arg}': {e}")
+        return
+    if not sep or not argv or not want.strip():
+        c.fail(f"bad directive 'command: {arg}': want 'command: ARGS => N ~ TEXT'")
+        return
+    argv = [c.name if a == "{file}" else a for a in argv]
+    if c.name not in argv:
+        argv.append(c.name)
+    o = c.hedge(*argv)
+    if o.broken:
+        return
+    if str(o.rc) not in [w.strip() for w in want.split("|")]:
+        c.fail(f"{o.show()} exit {o.rc}, expected {want.strip()}; stdout {tail(o.out, 200)!r}; stderr {tail(o.err, 200)!r}")
+    for t in ts:
+        t = t.strip()
+        if t and t not in o.out and t not in o.err:
+            c.fail(f"{o.show()} output lacks {t!r}: {tail(o.out + o.err, 600)!r}")
+
+
 def d_json(c, arg):
     rep = c.report()
     if rep is None:
@@ -499,6 +527,7 @@ DIRECTIVES = [  # (prefix, handler); longer prefixes first where one is a prefix
     ("check-error:", d_check_error), ("check-out:", d_check_out), ("check-exit:", d_check_exit),
     ("error-at:", d_error_at), ("eval true:", d_eval_true), ("eval-error:", d_eval_error),
     ("eval:", d_eval), ("test-line:", d_test_line), ("run-error:", d_run_error), ("json:", d_json),
+    ("command:", d_command),
 ]
 SETTINGS = ("flags:", "allow:", "env:", "run-out:")
 
