@@ -100,6 +100,8 @@ void hedge_close(hedge_State *h) {
   buf_free(h, &h->err);
   buf_free(h, &h->out);
   buf_free(h, &h->result);
+  buf_free(h, &h->warnings);
+  buf_free(h, &h->warnings_out);
   hedge_Alloc alloc = h->alloc;
   void *ud = h->alloc_ud;
   alloc(ud, h, sizeof(H), 0);
@@ -397,6 +399,21 @@ const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j, double *n
   if (text) *text = v->text;
   return v->expr;
 }
+/* The pending warnings move to warnings_out (swapping buffers: nothing
+** to allocate, nothing to fail). */
+const char *hedge_warnings(hedge_State *h) {
+  if (!h) return "";
+  Buf t = h->warnings_out;
+  h->warnings_out = h->warnings;
+  h->warnings = t;
+  h->warnings.n = 0;
+  if (!h->warnings_out.p || !h->warnings_out.n) return "";
+  h->warnings_out.p[h->warnings_out.n < h->warnings_out.cap ? h->warnings_out.n : h->warnings_out.cap - 1] = 0;
+  return h->warnings_out.p;
+}
+
+void hedge_set_strict(hedge_State *h, int strict) { if (h) h->strict = strict != 0; }
+
 int hedge_report_vacuous(const hedge_Report *r) { return r ? r->vacuous : 0; }
 const char *hedge_rule_vacuous_reason(const hedge_Report *r, int i) { return RULE_OK(r, i) ? r->rules[i].vacuous : NULL; }
 

@@ -20,7 +20,7 @@ const char *hx_locstr(H *h, Loc loc, char *buf, size_t n) {
 /* Quotes the source line of loc with a caret (or ^~~~ of width) under col.
 ** Columns count code points; width counts the bytes of the source text
 ** from there (a name's length), drawn as the characters they make up. */
-static void quote_line(H *h, Loc loc, int width) {
+static void quote_into(H *h, Buf *out, Loc loc, int width) {
   if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n || loc.line <= 0) return;
   Source *s = h->sources.p[loc.src];
   const char *p = s->text, *end = s->text + s->len;
@@ -34,32 +34,34 @@ static void quote_line(H *h, Loc loc, int width) {
     n = 200;
     while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80) n--;   /* not inside a character */
   }
-  buf_puts(h, &h->err, "\n  ");
+  buf_puts(h, out, "\n  ");
   /* non-printable bytes (binary junk, malformed UTF-8) are shown as '?' so the terminal survives */
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)p[i];
     int k = utf8_seq_len(p + i, n - i);
-    if (k == 0 || (c < 32 && c != '\t') || c == 127) { buf_putc(h, &h->err, '?'); i++; continue; }
-    buf_put(h, &h->err, p + i, (size_t)k);
+    if (k == 0 || (c < 32 && c != '\t') || c == 127) { buf_putc(h, out, '?'); i++; continue; }
+    buf_put(h, out, p + i, (size_t)k);
     i += (size_t)k;
   }
-  buf_puts(h, &h->err, "\n  ");
+  buf_puts(h, out, "\n  ");
   /* one space per character before the column (a tab stays a tab) */
   size_t i = 0;
   for (int c = 1; c < loc.col && i < n; c++) {
-    buf_putc(h, &h->err, p[i] == '\t' ? '\t' : ' ');
+    buf_putc(h, out, p[i] == '\t' ? '\t' : ' ');
     int k = utf8_seq_len(p + i, n - i);
     i += k ? (size_t)k : 1;
   }
-  buf_putc(h, &h->err, '^');
+  buf_putc(h, out, '^');
   /* the rest of the span, one '~' per character (past the line's end, per byte) */
   size_t stop = i + (width > 1 ? (size_t)width : 1);
   for (int first = 1, tildes = 0; i < stop && tildes < 79; first = 0) {
     int k = i < n ? utf8_seq_len(p + i, n - i) : 1;
     i += k ? (size_t)k : 1;
-    if (!first) { buf_putc(h, &h->err, '~'); tildes++; }
+    if (!first) { buf_putc(h, out, '~'); tildes++; }
   }
 }
+
+static void quote_line(H *h, Loc loc, int width) { quote_into(h, &h->err, loc, width); }
 
 static void begin(H *h, int status, Loc loc, int width, const char *fmt, va_list ap) {
   h->err.n = 0;
@@ -231,4 +233,26 @@ void suggest_try(Suggest *s, const char *cand) {
   int d = distance(s->name, s->len, cand, m);
   int limit = s->len <= 3 ? 1 : 2;
   if (d <= limit && d < s->dist) { s->dist = d; s->best = cand; }
+}
+
+/* A warning at loc: "file:line:col: warning: MSG", the quoted line and a
+** caret, appended to h->warnings for the host to read (hedge_warnings);
+** under hedge_set_strict it is an error instead. */
+void hx_warn_at(H *h, Loc loc, int width, const char *fmt, ...) {
+  va_list ap;
+  if (h->strict) {
+    va_start(ap, fmt);
+    begin(h, HEDGE_ERROR, loc, width, fmt, ap);
+    va_end(ap);
+    buf_puts(h, &h->err, "\n(an error because of --strict; without it, a warning)");
+    hx_throw(h, HEDGE_ERROR);
+  }
+  char lb[512];
+  if (loc.src >= 0) buf_printf(h, &h->warnings, "%s: warning: ", hx_locstr(h, loc, lb, sizeof lb));
+  else buf_puts(h, &h->warnings, "warning: ");
+  va_start(ap, fmt);
+  buf_vprintf(h, &h->warnings, fmt, ap);
+  va_end(ap);
+  quote_into(h, &h->warnings, loc, width);
+  buf_putc(h, &h->warnings, '\n');
 }

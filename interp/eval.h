@@ -76,6 +76,7 @@ typedef struct Rule {
   HStr *name, *title;
   Node *node;            /* S_RULE */
   int warn;
+  int linted;            /* lint_rule ran on this node */
 } Rule;
 
 typedef struct Scenario {
@@ -156,6 +157,11 @@ static inline void hx_step(H *h, Loc loc) {
   if ((++h->steps & (HX_CHECK_INTERVAL - 1)) == 0) hx_step_check(h, loc);
   hx_check_stack(h, loc);
 }
+
+/* Load-time checks of a resolved rule that warn (hx_warn_at) about what
+** reads two ways: a ratio compared with a bare number outside [0, 1]
+** (`import_share(...) <= 40`: did you mean 40%?). rules.c */
+void lint_rule(H *h, Rule *r);
 
 /* Builtins (builtins.c) */
 void builtins_init(H *h);

@@ -544,6 +544,7 @@ static void exec_rule(H *h, Node *s) {
     for (uint32_t i = 0; i < p->rules.n; i++)
       if (p->rules.p[i].name == s->u.rule.name) {
         p->rules.p[i].node = s; p->rules.p[i].title = s->u.rule.title; p->rules.p[i].warn = s->u.rule.warn;
+        p->rules.p[i].linted = 0;
       }
     old->loc = s->loc;
     return;
@@ -559,7 +560,7 @@ static void exec_rule(H *h, Node *s) {
     }
   }
   check_fresh(h, s->u.rule.name, s->u.rule.nameloc);
-  Rule r = {s->u.rule.name, s->u.rule.title, s, s->u.rule.warn};
+  Rule r = {s->u.rule.name, s->u.rule.title, s, s->u.rule.warn, 0};
   vec_push(h, &p->rules, r);
   global_add(h, r.name, G_RULE, v_nil(), s->loc);
 }
@@ -727,7 +728,10 @@ void exec_program(H *h, NodeList *stmts) {
 ** function bodies resolve, scenario parents exist, extends has no cycle. */
 void finish_load(H *h) {
   Program *p = h->prog;
-  for (uint32_t i = 0; i < p->rules.n; i++) resolve_rule(h, &p->rules.p[i]);
+  for (uint32_t i = 0; i < p->rules.n; i++) {
+    resolve_rule(h, &p->rules.p[i]);
+    if (!p->rules.p[i].linted) { p->rules.p[i].linted = 1; lint_rule(h, &p->rules.p[i]); }
+  }
   for (uint32_t i = 0; i < p->globals.n; i++) {
     Global *g = p->globals.p[i];
     if (g->kind == G_FUNC && g->value.as.fn->kind == F_USER) resolve_function(h, g->value.as.fn);

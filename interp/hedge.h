@@ -187,6 +187,14 @@ int hedge_compare(hedge_State *H, const char *scenario, int json, const char **t
 ** when all passed, HEDGE_FAIL when some failed, or an error status. */
 int hedge_test(hedge_State *H, int json, const char **text, int *passed, int *failed);
 
+/* Warnings found while loading (a ratio compared with a bare number such
+** as 40: "did you mean 40%?"), each "file:line:col: warning: ..." with the
+** quoted line and a caret; "" when none. Reading them clears them; the
+** text stays valid until the next call. */
+const char *hedge_warnings(hedge_State *H);
+/* strict != 0: what would be a warning is an error (the load fails). */
+void hedge_set_strict(hedge_State *H, int strict);
+
 /* Forgets what hedge_output() returned so far. */
 void hedge_output_clear(hedge_State *H);
 

@@ -4,9 +4,11 @@
 **    its digits;
 **  - an identifier on the same line right after a number is its unit, and
 **    units join identifiers with / or * with no spaces (USD/t);
-**  - DDDD-DD and DDDD-DD-DD are dates, never subtractions.
+**  - DDDD-DD and DDDD-DD-DD are dates, never subtractions; DDDD-D (a
+**    one-digit month or day, 2025-9) is an error that shows both readings.
 */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lex.h"
@@ -175,6 +177,31 @@ static int date_shape(const char *s, int pos, int len) {
   return n;
 }
 
+/* A date with a one-digit month or day, written without spaces: 2025-9,
+** 2025-9-15, 2025-10-5. Read as numbers it would be a subtraction (2025-9
+** is 2016), so it is an error that shows the date meant (the fix, into
+** fix) and the subtraction (with spaces). Returns its length, or 0. */
+static int date_typo(const char *s, int pos, int len, char *fix, size_t fixn, const char **part) {
+  for (int i = 0; i < 4; i++) if (pos + i >= len || !is_digit(s[pos + i])) return 0;
+  if (pos > 0 && (is_id(s[pos - 1]) || s[pos - 1] == '.')) return 0;
+  int p = pos + 4, nums[2] = {0, 0}, widths[2] = {0, 0}, k = 0;
+  while (k < 2 && p + 1 < len && s[p] == '-' && is_digit(s[p + 1])) {
+    int q = p + 1;
+    while (q < len && is_digit(s[q]) && q - p - 1 < 3) q++;
+    if (q - p - 1 > 2) return 0;
+    widths[k] = q - p - 1;
+    nums[k] = atoi(s + p + 1);
+    k++;
+    p = q;
+  }
+  if (k == 0 || (widths[0] == 2 && (k == 1 || widths[1] == 2))) return 0;
+  if (p < len && (is_id(s[p]) || s[p] == '.' || is_digit(s[p]))) return 0;
+  *part = widths[0] == 1 ? "month" : "day";
+  if (k == 1) snprintf(fix, fixn, "%.4s-%02d", s + pos, nums[0]);
+  else snprintf(fix, fixn, "%.4s-%02d-%02d", s + pos, nums[0], nums[1]);
+  return p - pos;
+}
+
 static void lex_date(Lexer *lx, Token *t, int n) {
   const char *s = lx->text + lx->pos;
   int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0'), d = 1;
@@ -340,6 +367,20 @@ void lex_next(Lexer *lx, Token *t) {
   int c = (unsigned char)s[lx->pos];
   if (is_digit(c)) {
     int n = date_shape(s, lx->pos, lx->len);
+    char fix[32];
+    const char *part;
+    int typo = n ? 0 : date_typo(s, lx->pos, lx->len, fix, sizeof fix, &part);
+    if (typo) {
+      char sub[48];
+      int k = 0;
+      for (int i = 0; i < typo && k + 4 < (int)sizeof sub; i++) {
+        if (s[lx->pos + i] == '-') { sub[k++] = ' '; sub[k++] = '-'; sub[k++] = ' '; }
+        else sub[k++] = s[lx->pos + i];
+      }
+      sub[k] = 0;
+      hx_error_span(h, t->loc, typo, "write the %s with two digits: %s (a date; for a subtraction put spaces around '-': %s)",
+                    part, fix, sub);
+    }
     if (n) lex_date(lx, t, n);
     else lex_number(lx, t);
     t->end = lx->pos;

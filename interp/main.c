@@ -205,6 +205,7 @@ static void phase(const char *what) {
 
 int cli_load(hedge_State *H, const char *path) {
   int st = hedge_load_file(H, path);
+  fputs(hedge_warnings(H), stderr);   /* "file:line:col: warning: ..." */
   if (st != HEDGE_OK) fprintf(stderr, "%s\n", hedge_errmsg(H));
   return st;
 }
@@ -313,6 +314,7 @@ int main(int argc, char **argv) {
   phase(NULL);
   hedge_State *H = cli_open(caps, json ? stderr : stdout);
   phase("start");
+  hedge_set_strict(H, strict);
   for (int i = 0; i < nfiles; i++)
     if (cli_load(H, files[i]) != HEDGE_OK) {
       if (json && !strcmp(cmd, "check")) json_error(hedge_errmsg(H));

@@ -124,6 +124,12 @@ static void out(FILE *f, const char *s) { out_n(f, s, strlen(s)); }
 static void print_hook(void *ud, const char *s, size_t n) { (void)ud; out_n(stdout, s, n); }
 
 /* An error message from the library, "error:" in red when colour is on. */
+/* Load-time warnings ("did you mean 40%?") go to stderr as they come. */
+static void show_warnings(void) {
+  const char *w = hedge_warnings(R.H);
+  if (*w) { fflush(stdout); fputs(w, stderr); fflush(stderr); }
+}
+
 static void report_error(const char *msg) {
   fflush(stdout);
   if (!msg || !*msg) msg = "error: failed";
@@ -366,6 +372,7 @@ static void load_csv(const char *kind, const char *path) {
   int inc = 0;
   eval_state = R.H;
   int st = hedge_repl_eval(R.H, "<:load>", text, NULL, R.color, &inc);
+  show_warnings();
   eval_state = NULL;
   if (st != HEDGE_OK) { report_error(hedge_errmsg(R.H)); return; }
   if (R.tty) printf("loaded %s as %s\n", path, kind);
@@ -398,6 +405,7 @@ static void cmd_load(char **argv, int argc) {
     if (ends_with_csv(path)) { load_csv(NULL, path); continue; }
     eval_state = R.H;
     int st = hedge_load_file(R.H, path);
+    show_warnings();
     eval_state = NULL;
     if (st != HEDGE_OK) { report_error(hedge_errmsg(R.H)); return; }
     if (R.tty) printf("loaded %s\n", path);
@@ -656,6 +664,7 @@ static int evaluate_pending(sigset_t *unblock, sigset_t *block) {
   eval_state = R.H;
   if (unblock) sigprocmask(SIG_SETMASK, unblock, NULL);
   int st = hedge_repl_eval(R.H, name, R.pending, R.scenario, R.color, &inc);
+  show_warnings();
   if (block) sigprocmask(SIG_BLOCK, block, NULL);
   eval_state = NULL;
   if (inc) return 1;
@@ -997,6 +1006,7 @@ int cli_repl(const char **files, int nfiles, unsigned caps, int color) {
   for (int i = 0; i < nfiles; i++) {
     eval_state = R.H;
     int st = hedge_load_file(R.H, files[i]);
+    show_warnings();
     eval_state = NULL;
     if (st != HEDGE_OK) report_error(hedge_errmsg(R.H));
   }
