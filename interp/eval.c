@@ -1134,6 +1134,7 @@ Value eval(H *h, Node *n, Value *slots) {
     case N_GLOBAL: {
       Global *g = n->u.global.g;
       if (!g->ready) hx_error_at(h, n->loc, "'%s' is used before its value is known", g->name->s);
+      if (g->kind == G_LET && (g->world_dep || g->scen_expr) && g->version != h->world->version) let_refresh(h, g);
       return g->value;
     }
     case N_CONST: return n->u.cnst.v;
@@ -1185,6 +1186,17 @@ Value eval(H *h, Node *n, Value *slots) {
     default:
       hx_error_at(h, n->loc, "internal: cannot evaluate node kind %d", (int)n->kind);
   }
+}
+
+/* (see eval.h) The value lives in h->perm: it outlives the temporaries of
+** the evaluation that asked for it. */
+void let_refresh(H *h, Global *g) {
+  Node *e = g->scen_expr ? g->scen_expr : g->expr;
+  if (!e) return;
+  uint64_t version = h->world->version;
+  Value v = eval_root(h, e, g->scen_expr ? g->scen_nslots : g->nslots);
+  g->value = v_copy(h, &h->perm, v);
+  g->version = version;
 }
 
 Value eval_root(H *h, Node *n, int nslots) {

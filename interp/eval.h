@@ -100,6 +100,9 @@ typedef struct Program {
   uint32_t sp;
   VEC(void *) ffi_handles;
   WorldMark base;            /* world before a scenario */
+  /* a scenario's `let` of a declared name: the global's state before, put
+  ** back by prog_rollback */
+  VEC(struct LetUndo { Global *g; Value value; uint64_t version; Node *scen_expr; int scen_nslots; }) letlog;
 } Program;
 
 void prog_init(H *h);
@@ -128,6 +131,9 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 
 /* Evaluation of a resolved expression in a frame of slots. */
 Value eval(H *h, Node *n, Value *slots);
+/* Re-evaluates a `let` that reads the world in the world as it is now
+** (base or scenario; with the scenario's own definition if it has one). */
+void let_refresh(H *h, Global *g);
 /* Evaluates a root expression (resolved, with its nslots). */
 Value eval_root(H *h, Node *n, int nslots);
 /* Calls a function value with positional and named arguments. */
@@ -143,6 +149,8 @@ Value coll_get(H *h, Value v, uint32_t i);
 /* Running a program: executes the statements of a parsed source in order. */
 void exec_program(H *h, NodeList *stmts);
 void exec_statement(H *h, Node *s);
+/* A scenario's `let` (scenario.c applies it; exec.c keeps the globals). */
+void scenario_let(H *h, Node *s);
 /* After a load: resolve every rule and function body, to report errors early. */
 void finish_load(H *h);
 

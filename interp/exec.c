@@ -49,6 +49,7 @@ void prog_free(H *h) {
   vec_free(h, &p->loaded);
   vec_free(h, &p->stack);
   vec_free(h, &p->ffi_handles);
+  vec_free(h, &p->letlog);
   hx_free(h, p, sizeof *p);
   h->prog = NULL;
 }
@@ -164,6 +165,7 @@ ProgMark prog_mark(H *h) {
   m.ntests = p->tests.n; m.nunits = units_count(h); m.nbase = h->units->nbase;
   m.nloaded = p->loaded.n; m.nsources = h->sources.n; m.nbuiltins = p->builtins.n;
   m.fy_start = h->world->fy_start; m.fy_loc = h->world->fy_loc;
+  m.nletlog = p->letlog.n;
   return m;
 }
 
@@ -175,6 +177,11 @@ void prog_rollback(H *h, ProgMark m) {
       hffi_free(g->value.as.fn->ffi);
       g->value.as.fn->ffi = NULL;
     }
+  }
+  while (p->letlog.n > m.nletlog) {   /* a scenario's lets: the base definitions again */
+    struct LetUndo *u = &p->letlog.p[--p->letlog.n];
+    u->g->value = u->value; u->g->version = u->version;
+    u->g->scen_expr = u->scen_expr; u->g->scen_nslots = u->scen_nslots;
   }
   if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_refill(h); }
   p->rules.n = m.nrules; p->scenarios.n = m.nscen; p->tests.n = m.ntests;
@@ -522,6 +529,7 @@ static void exec_let(H *h, Node *s) {
   int same_name_let = old && old->kind == G_LET && !allow_redefine(h);
   if (!old || !(allow_redefine(h) && old->kind == G_LET)) { if (!same_name_let) check_fresh(h, s->u.let.name, s->u.let.nameloc); }
   int n = resolve_expr(h, s->u.let.value);
+  uint64_t version = h->world->version;
   Value v = eval_root(h, s->u.let.value, n);
   if (s->kind == S_GROUP) v = group_value(h, s, v);
   if (same_name_let) {
@@ -533,8 +541,29 @@ static void exec_let(H *h, Node *s) {
     differs(h, s->u.let.name, s->u.let.nameloc, old->loc, "value", v_show(h, old->value, b1, sizeof b1), v_show(h, v, b2, sizeof b2));
   }
   v = v_copy(h, &h->perm, v);
+  Global *g = old;
   if (old) { old->value = v; old->loc = s->loc; }
-  else global_add(h, s->u.let.name, G_LET, v, s->loc);
+  else g = global_add(h, s->u.let.name, G_LET, v, s->loc);
+  /* a let that reads the world follows it: re-evaluated where it is read */
+  g->expr = s->u.let.value;
+  g->nslots = n;
+  g->world_dep = s->kind != S_GROUP && node_reads_world(h, s->u.let.value);   /* a group is a fixed list */
+  g->version = version;
+}
+
+/* `let NAME = EXPR` inside a scenario, for a NAME declared by a `let`: the
+** scenario's definition replaces it while the scenario is applied (the
+** base one comes back at the rollback). */
+void scenario_let(H *h, Node *s) {
+  Global *g = global_find(h, s->u.let.name);
+  if (!g || g->kind != G_LET) { exec_let(h, s); return; }
+  Program *p = h->prog;
+  int n = resolve_expr(h, s->u.let.value);
+  struct LetUndo u = {g, g->value, g->version, g->scen_expr, g->scen_nslots};
+  vec_push(h, &p->letlog, u);
+  g->scen_expr = s->u.let.value;
+  g->scen_nslots = n;
+  g->version = 0;   /* evaluated where it is first read */
 }
 
 static void exec_rule(H *h, Node *s) {

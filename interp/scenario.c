@@ -217,6 +217,7 @@ static void apply_body(H *h, NodeList *body) {
   for (uint32_t i = 0; i < body->n; i++) {
     Node *s = body->p[i];
     if (s->kind == S_DROP || s->kind == S_UPDATE) apply_change(h, s);
+    else if (s->kind == S_LET) scenario_let(h, s);
     else if (s->kind != S_EXPECT) exec_statement(h, s);
   }
 }
