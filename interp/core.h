@@ -115,6 +115,7 @@ void hx_error_note(H *h, Loc loc, const char *fmt, ...);
 /* A located warning for the host (see hedge_warnings); an error instead
 ** (raised) when the state is strict (hedge_set_strict). */
 void hx_warn_at(H *h, Loc loc, int width, const char *fmt, ...);
+void hx_note_at(H *h, Loc loc, const char *fmt, ...);
 _Noreturn void hx_error_end(H *h);
 
 /* Run f(h, ud) under a boundary. Returns HEDGE_OK or the error's status;
@@ -188,6 +189,7 @@ struct hedge_State {
   ** can tell a verdict that rests on nothing (rules.c, vacuous rules). */
   long zero_totals;
   char zero_note[256];         /* why the first one was zero, "" none yet */
+  char default_note[160];      /* a figure's year came from a default: which */
   Buf warnings;                /* located warnings not yet read (hedge_warnings) */
   Buf warnings_out;            /* what hedge_warnings returned last */
   int strict;                  /* hedge_set_strict: warnings are errors */

@@ -235,6 +235,19 @@ void suggest_try(Suggest *s, const char *cand) {
   if (d <= limit && d < s->dist) { s->dist = d; s->best = cand; }
 }
 
+/* A note at loc for the host, with the warnings: "file:line:col: note: MSG"
+** (never an error, even when strict). */
+void hx_note_at(H *h, Loc loc, const char *fmt, ...) {
+  char lb[512];
+  if (loc.src >= 0) buf_printf(h, &h->warnings, "%s: note: ", hx_locstr(h, loc, lb, sizeof lb));
+  else buf_puts(h, &h->warnings, "note: ");
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(h, &h->warnings, fmt, ap);
+  va_end(ap);
+  buf_putc(h, &h->warnings, '\n');
+}
+
 /* A warning at loc: "file:line:col: warning: MSG", the quoted line and a
 ** caret, appended to h->warnings for the host to read (hedge_warnings);
 ** under hedge_set_strict it is an error instead. */

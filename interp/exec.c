@@ -606,7 +606,10 @@ static void print_body(H *h, void *ud) {
 
 static void exec_print(H *h, Node *s) {
   int n = resolve_expr(h, s->u.expr);
+  h->default_note[0] = 0;
   PrintCtx c = {eval_root(h, s->u.expr, n), {0}};
+  /* a figure whose year came from a default says which (with the warnings) */
+  if (h->default_note[0]) { hx_note_at(h, s->loc, "%s", h->default_note); h->default_note[0] = 0; }
   int st = hx_pcall(h, print_body, &c);
   buf_free(h, &c.b);
   if (st != HEDGE_OK) hx_throw(h, st);

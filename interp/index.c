@@ -51,6 +51,7 @@ typedef struct MaskIndex {
 struct DealIndex {
   MaskIndex m[16];
   uint64_t ly_version; int ly_valid; int32_t latest;
+  uint64_t lly_version; int lly_valid; int32_t latest_loan;   /* loans only */
   uint64_t yr_version; int32_t ymin, ymax;    /* year range of living deals */
   uint64_t plan_version;                      /* plans below are for it */
   int8_t plan[16];                            /* mask: -2 unknown, -1 own index, else coarser mask */
@@ -558,6 +559,22 @@ uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows) {
   Cell *g = lookup(h, f, rows);
   if (!g || !g->count) { *rows = NULL; return 0; }
   return g->count;
+}
+
+int32_t world_latest_loan_year(H *h) {
+  World *w = h->world;
+  DealIndex *ix = get_index(h);
+  if (ix->lly_valid && ix->lly_version == w->version) return ix->latest_loan;
+  int32_t best = NO_YEAR;
+  Table *t = &w->t[K_LOAN];
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (t->dropped && t->dropped[r]) continue;
+    if (t->year[r] != NO_YEAR && t->year[r] > best) best = t->year[r];
+  }
+  ix->latest_loan = best;
+  ix->lly_valid = 1;
+  ix->lly_version = w->version;
+  return best;
 }
 
 int32_t world_latest_year(H *h) {

@@ -1723,6 +1723,18 @@ static int l_zero_total(lua_State *L) {
   return 0;
 }
 
+/* hedge.default_year(fname, year): a debt figure was asked without
+** `year:` and used this one; the rule's report (or a print) says so.
+** Raises nothing. */
+static int l_default_year(lua_State *L) {
+  H *h = getb(L)->h;
+  if (h->default_note[0]) return 0;
+  const char *fname = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "?";
+  snprintf(h->default_note, sizeof h->default_note, "%s without year: uses %lld, the latest start year of the loans",
+           fname, (long long)lua_tonumber(L, 2));
+  return 0;
+}
+
 /* hedge.usd(x): x USD, without looking the unit up by name */
 static int l_usd(lua_State *L) {
   LuaBridge *b = getb(L);
@@ -1916,9 +1928,12 @@ static int l_debt_sum(lua_State *L) {
   return 2;
 }
 
-typedef struct YearCtx { int32_t y; } YearCtx;
+typedef struct YearCtx { int32_t y; int loans; } YearCtx;
 
-static void year_work(H *h, void *ud) { ((YearCtx *)ud)->y = world_latest_year(h); }
+static void year_work(H *h, void *ud) {
+  YearCtx *c = ud;
+  c->y = c->loans ? world_latest_loan_year(h) : world_latest_year(h);
+}
 
 /* hedge.fiscal_start() -> the month (1..12) fiscal years start, 1 for
 ** calendar years */
@@ -1929,10 +1944,12 @@ static int l_fiscal_start(lua_State *L) {
   return 1;
 }
 
-/* hedge.latest_year() -> the latest year of a deal date or loan start, or nil */
+/* hedge.latest_year() -> the latest year of a deal date or loan start, or
+** nil; hedge.latest_year("loans") -> the latest loan start only */
 static int l_latest_year(lua_State *L) {
   LuaBridge *b = getb(L);
-  YearCtx c = {NO_YEAR};
+  YearCtx c = {NO_YEAR, 0};
+  if (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "loans") == 0) c.loans = 1;
   if (b->h->world) {
     int st = bpcall(L, b, year_work, &c);
     if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
@@ -2061,7 +2078,7 @@ static const luaL_Reg hedge_funcs[] = {
   {"named_checked", l_named_checked},
   {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
   {"latest_year", l_latest_year}, {"fiscal_start", l_fiscal_start}, {"load_stdlib", l_load_stdlib},
-  {"zero_total", l_zero_total},
+  {"zero_total", l_zero_total}, {"default_year", l_default_year},
   {NULL, NULL}
 };
 

@@ -161,6 +161,7 @@ const char *report_json(H *h, Report *r) {
     buf_puts(h, b, ",\n      \"error\": ");
     json_opt(h, b, x->error);
     if (x->vacuous) { buf_puts(h, b, ", \"vacuous\": "); json_opt(h, b, x->vacuous); }
+    if (x->note) { buf_puts(h, b, ", \"note\": "); json_opt(h, b, x->note); }
     buf_puts(h, b, " }");
   }
   buf_printf(h, b, "%s],\n  \"summary\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d, \"vacuous\": %d } }\n",
@@ -278,6 +279,7 @@ const char *report_text(H *h, Report *r, int color) {
       buf_putc(h, b, '\n');
       continue;
     }
+    if (x->note) buf_printf(h, b, "  %snote: %s%s\n", dim, x->note, off);
     if (x->status == HEDGE_VACUOUS) { buf_printf(h, b, "  %s\n", x->vacuous); continue; }
     /* bindings in one aligned column, then the failing values */
     uint32_t shown = x->ncx < HX_TEXT_CAP ? x->ncx : HX_TEXT_CAP;

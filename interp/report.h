@@ -35,6 +35,7 @@ typedef struct RRule {
   char *error_full;  /* with the quoted line and caret */
   char *file; int line, col;
   char *vacuous;     /* status HEDGE_VACUOUS: why it rests on nothing */
+  char *note;        /* how a default resolved ("debt_share without year: uses 2025, ...") */
   Cx *cx; uint32_t ncx, cxcap;
   /* --explain: every sub-expression of each counterexample */
   char **explain;    /* per counterexample, a block of text, or NULL */

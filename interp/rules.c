@@ -528,8 +528,11 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     h->depth = 0;
     h->fatal = 0;   /* a fatal error caught (and swallowed) by Lua code earlier does not count */
     h->zero_note[0] = 0;
+    h->default_note[0] = 0;
     st = hx_pcall(h, run_rule, &c);
     h->zero_totals = 0;
+    if (st == HEDGE_OK && h->default_note[0]) out->note = rep_strdup(h, r, h->default_note, strlen(h->default_note));
+    h->default_note[0] = 0;
     arena_release(h, &h->temp, m);
   }
   if (st != HEDGE_OK) {

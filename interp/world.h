@@ -133,6 +133,9 @@ uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows);
 /* Year of a deal row (NO_YEAR when it has no date). */
 static inline int32_t deal_year(World *w, uint32_t row) { return w->t[K_DEAL].year[row]; }
 int32_t world_latest_year(H *h);   /* NO_YEAR when none */
+/* The latest start year of a living loan (NO_YEAR when none): the default
+** year of debt figures, which read loans only. */
+int32_t world_latest_loan_year(H *h);
 /* Rows of the living loans of a borrower, in row order (*rows valid until
 ** the world changes). */
 uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);

@@ -854,16 +854,20 @@ end
 --
 -- A loan is outstanding in year y when year(start) <= y < year(start) + term
 -- (term in years); without start it is outstanding in every year, without
--- term from its start year on. `year:` defaults to hedge.latest_year().
+-- term from its start year on. `year:` defaults to the latest start year of
+-- the loans (hedge.latest_year("loans")): a deal, even a projected one,
+-- does not move a debt figure; the year used is reported (hedge.default_year).
 ---------------------------------------------------------------------------
 
 local DEBT_FILTER = {}
+local default_year = hedge.default_year or function() end
 
-local function debt_year(o)
+local function debt_year(o, fname)
   local y = o.year
   if y == nil then
-    y = latest_year()
-    if y == nil then return 0 end -- no dated deal or loan: every loan is undated
+    y = latest_year("loans")
+    if y == nil then return 0 end -- no dated loan: every loan is undated
+    default_year(fname, y)
   end
   return tointeger(y) or y
 end
@@ -922,13 +926,13 @@ local LY = { "lender", "partner", "year", "year" }
 local S_DEBT = spec("debt", { { "a", "partner" } }, LY)
 local function debt(a, o, x)
   a, o = args1(S_DEBT, a, o, x)
-  return qty(dbsum(a, o.lender, debt_year(o)), "USD")
+  return qty(dbsum(a, o.lender, debt_year(o, "debt")), "USD")
 end
 
 local S_DEBT_SHARE = spec("debt_share", { { "a", "partner" }, { "b", "partner" } }, { "year", "year" })
 local function debt_share(a, b, o, x)
   a, b, o = args2(S_DEBT_SHARE, a, b, o, x)
-  local y = debt_year(o)
+  local y = debt_year(o, "debt_share")
   return share(S_DEBT_SHARE, dbsum(a, b, y), dbsum(a, nil, y), "the total debt", y, true)
 end
 
@@ -964,7 +968,7 @@ end
 local S_DEBT_HHI = spec("debt_hhi", { { "a", "partner" } }, { "year", "year" })
 local function debt_hhi(a, o, x)
   a, o = args1(S_DEBT_HHI, a, o, x)
-  local y = debt_year(o)
+  local y = debt_year(o, "debt_hhi")
   local t = dbsum(a, nil, y)
   if t == 0 then zero_total("debt_hhi", "the total debt", y, true); return 0 end
   local acc = 0.0
@@ -979,7 +983,7 @@ end
 local S_TOP_LENDER = spec("top_lender", { { "a", "partner" } }, { "year", "year" })
 local function top_lender(a, o, x)
   a, o = args1(S_TOP_LENDER, a, o, x)
-  local y = debt_year(o)
+  local y = debt_year(o, "top_lender")
   local best, who = 0, nil
   local lenders = lenders_of(a, y)
   for i = 1, #lenders do
@@ -1016,7 +1020,7 @@ end
 local S_DEBT_SERVICE = spec("debt_service", { { "a", "partner" } }, LY)
 local function debt_service(a, o, x)
   a, o = args1(S_DEBT_SERVICE, a, o, x)
-  local y = debt_year(o)
+  local y = debt_year(o, "debt_service")
   local lender = o.lender
   local ls = loans_of(a, lender)
   local t, c = 0.0, 0.0
