@@ -547,6 +547,12 @@ static void reg_body(H *h, void *ud) {
       params = arena_alloc(h, &h->perm, (n ? n : 1) * sizeof(Param));
     }
   }
+  HStr *nm = hx_intern_c(h, c->name);
+  Function *old = builtin_find(h, nm);
+  if (old) {   /* documented: the host replaces it; reports say so */
+    const char *was = old->kind == F_LUA && old->origin ? old->origin : old->kind == F_HOST ? "the host program" : "hedge (a built-in function)";
+    override_note(h, nm, was, "the host program (hedge_register)", (Loc){-1, 0, 0});
+  }
   Function *f = builtin_add(h, c->name, NULL, 0, NULL, NULL);
   f->kind = F_HOST;
   f->host = c->fn;

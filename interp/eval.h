@@ -61,6 +61,7 @@ typedef struct Function {
   hedge_CFunction host;  /* F_HOST */
   void *host_ud;
   const char *usage, *doc;   /* for :help */
+  const char *origin;    /* F_LUA: "the standard library PATH" or "Lua extension PATH" */
 } Function;
 
 /* Arguments as a builtin sees them. */
@@ -103,6 +104,8 @@ typedef struct Program {
   /* a scenario's `let` of a declared name: the global's state before, put
   ** back by prog_rollback */
   VEC(struct LetUndo { Global *g; Value value; uint64_t version; Node *scen_expr; int scen_nslots; }) letlog;
+  /* standard or extension functions replaced on purpose: every report lists them */
+  VEC(struct Override { HStr *name; const char *was; const char *by; }) overrides;
 } Program;
 
 void prog_init(H *h);
@@ -151,6 +154,9 @@ void exec_program(H *h, NodeList *stmts);
 void exec_statement(H *h, Node *s);
 /* A scenario's `let` (scenario.c applies it; exec.c keeps the globals). */
 void scenario_let(H *h, Node *s);
+/* Records that name (from was) is replaced on purpose by by_path (used at
+** by_loc): reports list it (exec.c). */
+void override_note(H *h, HStr *name, const char *was, const char *by_path, Loc by_loc);
 /* After a load: resolve every rule and function body, to report errors early. */
 void finish_load(H *h);
 

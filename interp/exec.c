@@ -50,6 +50,7 @@ void prog_free(H *h) {
   vec_free(h, &p->stack);
   vec_free(h, &p->ffi_handles);
   vec_free(h, &p->letlog);
+  vec_free(h, &p->overrides);
   hx_free(h, p, sizeof *p);
   h->prog = NULL;
 }
@@ -99,6 +100,7 @@ Global *global_find(H *h, HStr *name) {
 Global *global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc) {
   Program *p = h->prog;
   Global *g = arena_alloc(h, &h->perm, sizeof *g);
+  memset(g, 0, sizeof *g);
   g->name = name; g->kind = kind; g->value = v; g->loc = loc; g->ready = 1;
   vec_push(h, &p->globals, g);
   if (p->globals.n * 2 > p->gcap) gtab_rebuild(h, p->gcap ? p->gcap * 2 : 64);
@@ -166,6 +168,7 @@ ProgMark prog_mark(H *h) {
   m.nloaded = p->loaded.n; m.nsources = h->sources.n; m.nbuiltins = p->builtins.n;
   m.fy_start = h->world->fy_start; m.fy_loc = h->world->fy_loc;
   m.nletlog = p->letlog.n;
+  m.noverrides = p->overrides.n;
   return m;
 }
 
@@ -183,6 +186,7 @@ void prog_rollback(H *h, ProgMark m) {
     u->g->value = u->value; u->g->version = u->version;
     u->g->scen_expr = u->scen_expr; u->g->scen_nslots = u->scen_nslots;
   }
+  if (p->overrides.n > m.noverrides) p->overrides.n = m.noverrides;
   if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_refill(h); }
   p->rules.n = m.nrules; p->scenarios.n = m.nscen; p->tests.n = m.ntests;
   if (p->builtins.n > m.nbuiltins) {
@@ -466,7 +470,10 @@ static void exec_entity(H *h, Node *s) {
   world_check_required(h, k, row, s->loc);
 }
 
+static void check_not_builtin(H *h, HStr *name, Loc loc);
+
 static void exec_fn(H *h, Node *s) {
+  check_not_builtin(h, s->u.fn.name, s->u.fn.nameloc);
   Global *old = global_find(h, s->u.fn.name);
   if (old && old->kind == G_FUNC && old->value.tag == T_FUNC && !allow_redefine(h)) {
     if (same_fn(h, old->value.as.fn, s)) return;   /* the same function, declared again */
@@ -525,6 +532,7 @@ static void exec_fiscal(H *h, Node *s) {
 }
 
 static void exec_let(H *h, Node *s) {
+  check_not_builtin(h, s->u.let.name, s->u.let.nameloc);
   Global *old = global_find(h, s->u.let.name);
   int same_name_let = old && old->kind == G_LET && !allow_redefine(h);
   if (!old || !(allow_redefine(h) && old->kind == G_LET)) { if (!same_name_let) check_fresh(h, s->u.let.name, s->u.let.nameloc); }
@@ -681,6 +689,7 @@ static void exec_extern(H *h, Node *s) {
   if (!(h->caps & HEDGE_CAP_FFI))
     hx_error_at(h, s->loc, "extern is not allowed: C functions run with full access to the machine; grant it with --allow-ffi (or HEDGE_CAP_FFI in hedge_Options.capabilities)");
   check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
+  check_not_builtin(h, s->u.fn.name, s->u.fn.nameloc);
   HffiType params[HX_MAX_PARAMS], ret;
   for (uint32_t i = 0; i < s->u.fn.params.n; i++) {
     Node *t = s->u.fn.params.p[i].def;
@@ -807,6 +816,29 @@ Scenario *scenario_find(H *h, HStr *name) {
   Program *p = h->prog;
   for (uint32_t i = 0; i < p->scenarios.n; i++) if (p->scenarios.p[i].name == name) return &p->scenarios.p[i];
   return NULL;
+}
+
+void override_note(H *h, HStr *name, const char *was, const char *by_path, Loc by_loc) {
+  char b[900], lb[512];
+  if (by_loc.src >= 0) snprintf(b, sizeof b, "Lua extension %s (used at %s)", by_path, hx_locstr(h, by_loc, lb, sizeof lb));
+  else snprintf(b, sizeof b, "%s", by_path);
+  struct Override o = {name, arena_strdup(h, &h->perm, was, strlen(was)), arena_strdup(h, &h->perm, b, strlen(b))};
+  vec_push(h, &h->prog->overrides, o);
+}
+
+/* A user `fn`, `let` or `extern` may not take the name of a standard or
+** extension function: it would silently change what every later call of
+** it answers. */
+static void check_not_builtin(H *h, HStr *name, Loc loc) {
+  Function *f = builtin_find(h, name);
+  if (!f) return;
+  const char *what = f->kind == F_LUA ? (f->origin ? f->origin : "the standard library")
+                   : f->kind == F_HOST ? "the host program" : "hedge (a built-in function)";
+  hx_error_begin(h, HEDGE_ERROR, loc, (int)name->len,
+                 "'%s' is already declared: a function of %s; choose another name (to replace a standard "
+                 "function on purpose, define it in a Lua extension that lists it in `_replaces`)", name->s, what);
+  if (f->loc.src >= 0) hx_error_note(h, f->loc, "the extension that defines '%s' is used here", name->s);
+  hx_error_end(h);
 }
 
 /* The REPL rebinds let, fn and rule names; files may not. */

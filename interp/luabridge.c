@@ -2258,6 +2258,7 @@ static int load_tramp(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_fnmap);     /* 4 */
   lua_createtable(L, (int)n, 0);                       /* 5: entries */
   lua_getfield(L, 1, "_params");                       /* 6 */
+  lua_getfield(L, 1, "_replaces");                     /* 7: names replaced on purpose */
   for (i = 0; i < n; i++) {
     lua_createtable(L, 4, 0);
     lua_pushlstring(L, names[i].s, names[i].n);
@@ -2303,9 +2304,24 @@ static int load_tramp(lua_State *L) {
       }
       lua_settop(L, top);
     }
+    /* entry[6]: the module lists this name in `_replaces` */
+    if (lua_istable(L, 7)) {
+      int top = lua_gettop(L);
+      lua_Integer len = (lua_Integer)lua_rawlen(L, 7);
+      for (lua_Integer j = 1; j <= len; j++) {
+        size_t rl;
+        const char *rs;
+        if (lua_rawgeti(L, 7, j) == LUA_TSTRING && (rs = lua_tolstring(L, -1, &rl)) && rl == names[i].n &&
+            memcmp(rs, names[i].s, rl) == 0) {
+          lua_pushboolean(L, 1);
+          lua_rawseti(L, top, 6);
+        }
+        lua_settop(L, top);
+      }
+    }
     lua_rawseti(L, 5, (lua_Integer)i + 1);
   }
-  lua_pop(L, 1);   /* _params */
+  lua_pop(L, 2);   /* _replaces, _params */
   return 1;
 }
 
@@ -2386,8 +2402,29 @@ static void register_work(H *h, void *ud) {
     const char *doc = perm_string(h, L, e + 4);
     lua_rawgeti(L, e, 5);
     const char *types = lua_type(L, e + 5) == LUA_TSTRING ? lua_tostring(L, e + 5) : NULL;
+    lua_rawgeti(L, e, 6);
+    int replaces = lua_toboolean(L, e + 6);
     Function *f = builtin_find(h, nm);
-    if (f && f->kind == F_LUA) {           /* a later definition replaces it */
+    if (!m->is_stdlib) {
+      /* a name in use is replaced only on purpose (`_replaces`), and never
+      ** a name the script declared itself */
+      Global *g = global_find(h, nm);
+      if (g) {
+        hx_error_begin(h, HEDGE_ERROR, m->loc, 1, "Lua extension %s defines '%s', which is already declared in this script", m->path, nm->s);
+        hx_error_note(h, g->loc, "'%s' is declared here", nm->s);
+        hx_error_end(h);
+      }
+      if (f && f->kind == F_LUA && !replaces) {
+        hx_error_begin(h, HEDGE_ERROR, m->loc, 1,
+                       "Lua extension %s defines '%s', which is already declared by %s; to replace it on purpose, "
+                       "list it in the extension's table: _replaces = { \"%s\" }",
+                       m->path, nm->s, f->origin ? f->origin : "the standard library", nm->s);
+        if (f->loc.src >= 0) hx_error_note(h, f->loc, "'%s' comes from the extension used here", nm->s);
+        hx_error_end(h);
+      }
+      if (f && f->kind == F_LUA) override_note(h, nm, f->origin ? f->origin : "the standard library", m->path, m->loc);
+    }
+    if (f && f->kind == F_LUA) {           /* a later definition replaces it (on purpose, above) */
       luaL_unref(L, LUA_REGISTRYINDEX, f->lua_ref);
       f->lua_ref = ref;
       f->fast = m->is_stdlib ? stdfast_id(nm->s) : 0;   /* replaced: the new definition runs */
@@ -2403,13 +2440,20 @@ static void register_work(H *h, void *ud) {
       if (!f->doc) f->doc = doc;
     } else {
       f = builtin_add(h, nm->s, NULL, 0, usage, doc);
+      f->loc = m->is_stdlib ? (Loc){-1, 0, 0} : m->loc;
       f->kind = F_LUA;
       f->lua_ref = ref;
       f->builtin = NULL;
       f->aggregate = 0;
       f->fast = m->is_stdlib ? stdfast_id(nm->s) : 0;
     }
-    if (f->kind == F_LUA) set_named_types(h, f, types);
+    if (f->kind == F_LUA) {
+      char o[600];
+      snprintf(o, sizeof o, "%s %s", m->is_stdlib ? "the standard library" : "Lua extension", m->path);
+      f->origin = arena_strdup(h, &h->perm, o, strlen(o));
+      if (!m->is_stdlib) f->loc = m->loc;
+      set_named_types(h, f, types);
+    }
     m->done = i;
   }
   lua_settop(L, top);

@@ -117,6 +117,17 @@ const char *report_json(H *h, Report *r) {
   json_opt(h, b, r->scenario);
   /* which years `year:` meant: 1 (calendar years) or the month fiscal years start */
   buf_printf(h, b, ", \"fiscal_year_start\": %d", r->fy_start > 1 ? r->fy_start : 1);
+  buf_puts(h, b, ", \"overrides\": [");
+  for (int i = 0; i < r->noverrides; i++) {
+    buf_puts(h, b, i ? ", { \"name\": " : "{ \"name\": ");
+    json_opt(h, b, r->overrides[3 * i]);
+    buf_puts(h, b, ", \"was\": ");
+    json_opt(h, b, r->overrides[3 * i + 1]);
+    buf_puts(h, b, ", \"by\": ");
+    json_opt(h, b, r->overrides[3 * i + 2]);
+    buf_puts(h, b, " }");
+  }
+  buf_puts(h, b, "]");
   buf_puts(h, b, ",\n  \"rules\": [");
   for (int i = 0; i < r->n; i++) {
     RRule *x = &r->rules[i];
@@ -259,6 +270,9 @@ const char *report_text(H *h, Report *r, int color) {
     buf_printf(h, b, "%syears are fiscal years from %s to %s (year: 2025 is FY2024-25)%s\n", dim,
                mon[r->fy_start], mon[r->fy_start - 1], off);
   }
+  for (int i = 0; i < r->noverrides; i++)
+    buf_printf(h, b, "%soverride: %s (from %s) is replaced by %s%s\n", yellow, r->overrides[3 * i],
+               r->overrides[3 * i + 1], r->overrides[3 * i + 2], off);
   size_t namew = 0;
   for (int i = 0; i < r->n; i++) if (strlen(r->rules[i].name) > namew) namew = strlen(r->rules[i].name);
   for (int i = 0; i < r->n; i++) {

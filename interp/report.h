@@ -49,6 +49,8 @@ struct hedge_Report {
   RRule *rules; int n;
   char *scenario;
   int fy_start;          /* the month fiscal years start (0 or 1: calendar years) */
+  /* functions replaced on purpose: "NAME", "was", "by" for each */
+  char **overrides; int noverrides;
   int passed, failed, warnings, errors, vacuous;
   Buf json, text;
   int explain;

@@ -575,6 +575,16 @@ static void check_all(H *h, void *ud) {
   int nonly = c->nonly;
   if (c->scenario) r->scenario = rep_strdup(h, r, c->scenario, strlen(c->scenario));
   r->fy_start = h->world->fy_start;
+  if (p->overrides.n) {   /* a reader of the verdict knows what was replaced */
+    r->overrides = arena_alloc(h, &r->arena, p->overrides.n * 3 * sizeof(char *));
+    for (uint32_t i = 0; i < p->overrides.n; i++) {
+      struct Override *o = &p->overrides.p[i];
+      r->overrides[3 * i] = rep_strdup(h, r, o->name->s, o->name->len);
+      r->overrides[3 * i + 1] = rep_strdup(h, r, o->was, strlen(o->was));
+      r->overrides[3 * i + 2] = rep_strdup(h, r, o->by, strlen(o->by));
+    }
+    r->noverrides = (int)p->overrides.n;
+  }
   size_t size = (p->rules.n ? p->rules.n : 1) * sizeof(RRule);
   r->rules = arena_alloc(h, &r->arena, size);
   memset(r->rules, 0, size);   /* report_free reads every counted rule */

@@ -1,0 +1,1 @@
+return { noop = function() return 1 end }

@@ -1,0 +1,2 @@
+-- defines `which` again without saying so
+return { which = function() return "third" end }
