@@ -170,7 +170,7 @@ static void load_body(H *h, void *ud) {
   NodeList stmts = {0};
   /* the statement list lives in h->perm, like the nodes */
   parse_program(h, src, &stmts, NULL);
-  for (uint32_t i = 0; i < stmts.n; i++) exec_statement(h, stmts.p[i]);
+  for (uint32_t i = 0; i < stmts.n; i++) exec_top(h, stmts.p[i]);
   finish_load(h);
 }
 
@@ -186,26 +186,71 @@ int hedge_load_string(hedge_State *h, const char *name, const char *source) {
   return guarded(h, load_body, &c);
 }
 
-typedef struct EvalCtx { const char *expr; } EvalCtx;
+typedef struct EvalCtx { const char *expr, *scenario; int nprints; } EvalCtx;
+
+/* Applies the scenario (if any) for the rest of the call: the caller's
+** guarded() mark rolls it back, on success or on error. */
+static void enter_scenario(H *h, const char *name) {
+  if (!name) return;
+  Scenario *sc = scenario_need(h, name);
+  h->world->logging++;
+  scenario_apply(h, sc, (Loc){-1, 0, 0});
+}
 
 static void eval_body(H *h, void *ud) {
   EvalCtx *c = ud;
   int src = source_add_string(h, "<eval>", c->expr, strlen(c->expr));
   Node *n = parse_expression(h, src, NULL);
   int ns = resolve_expr(h, n);
+  ProgMark pm = prog_mark(h);
+  enter_scenario(h, c->scenario);
   Value v = eval_root(h, n, ns);
   h->result.n = 0;
   v_print(h, &h->result, v, 1);
   buf_cstr(h, &h->result);
+  prog_rollback(h, pm);
 }
 
-int hedge_eval(hedge_State *h, const char *expr, const char **result) {
+int hedge_eval_scenario(hedge_State *h, const char *scenario, const char *expr, const char **result) {
+  if (result) *result = NULL;
   if (!h || !expr) return HEDGE_EUSAGE;
-  EvalCtx c = {expr};
+  EvalCtx c = {expr, scenario, 0};
   int st = guarded(h, eval_body, &c);
   if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
   return st;
 }
+
+int hedge_eval(hedge_State *h, const char *expr, const char **result) {
+  return hedge_eval_scenario(h, NULL, expr, result);
+}
+
+static void prints_body(H *h, void *ud) {
+  EvalCtx *c = ud;
+  ProgMark pm = prog_mark(h);
+  enter_scenario(h, c->scenario);
+  Program *p = h->prog;
+  uint32_t n = p->prints.n;
+  if (n) {   /* the heading goes where the prints go */
+    char head[300];
+    int k = snprintf(head, sizeof head, "== print under scenario %s ==\n", c->scenario);
+    size_t len = k < 0 ? 0 : (size_t)k < sizeof head ? (size_t)k : sizeof head - 1;
+    if (h->print_fn) h->print_fn(h->print_ud, head, len);
+    else buf_put(h, &h->out, head, len);
+  }
+  for (uint32_t i = 0; i < n; i++) { exec_print_stmt(h, p->prints.p[i]); c->nprints++; }
+  prog_rollback(h, pm);
+}
+
+int hedge_print_scenario(hedge_State *h, const char *scenario, int *nprints) {
+  if (nprints) *nprints = 0;
+  if (!h || !scenario) return HEDGE_EUSAGE;
+  EvalCtx c = {NULL, scenario, 0};
+  int st = guarded(h, prints_body, &c);
+  if (nprints) *nprints = c.nprints;
+  return st;
+}
+
+int hedge_print_count(hedge_State *h) { return h && h->prog ? (int)h->prog->prints.n : 0; }
 
 const char *hedge_output(hedge_State *h) {
   if (!h) return "";
@@ -271,12 +316,12 @@ static void check_body(H *h, void *ud) {
     }
   }
   Scenario *sc = c->scenario ? scenario_need(h, c->scenario) : NULL;
-  if (c->compare) { c->base = check_rules(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }
+  if (c->compare) { c->base = check_rules(h, c->only, c->nonly, NULL, c->explain | CHECK_RECORD_ALL); note_stop(h, c); }
   if (sc) {
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
-    c->report = check_rules(h, c->only, c->nonly, c->scenario, c->explain);
+    c->report = check_rules(h, c->only, c->nonly, c->scenario, c->explain | (c->compare ? CHECK_RECORD_ALL : 0));
     note_stop(h, c);
     prog_rollback(h, pm);
   } else { c->report = check_rules(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }

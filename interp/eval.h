@@ -106,6 +106,10 @@ typedef struct Program {
   VEC(struct LetUndo { Global *g; Value value; uint64_t version; Node *scen_expr; int scen_nslots; }) letlog;
   /* standard or extension functions replaced on purpose: every report lists them */
   VEC(struct Override { HStr *name; const char *was; const char *by; }) overrides;
+  /* the scenario applied last: rows its drops removed, by kind, and the deals
+  ** and loans that went with a dropped partner or commodity */
+  uint32_t dropped[K_NKINDS], dropped_with[2];
+  VEC(Node *) prints;        /* the files' top-level print statements, in order */
 } Program;
 
 void prog_init(H *h);
@@ -152,6 +156,11 @@ Value coll_get(H *h, Value v, uint32_t i);
 /* Running a program: executes the statements of a parsed source in order. */
 void exec_program(H *h, NodeList *stmts);
 void exec_statement(H *h, Node *s);
+/* A statement of a file (not of a scenario or test block): its prints are
+** kept, to print a scenario's figures again (hedge_print_scenario). */
+void exec_top(H *h, Node *s);
+/* Runs a print statement (again). */
+void exec_print_stmt(H *h, Node *s);
 /* A scenario's `let` (scenario.c applies it; exec.c keeps the globals). */
 void scenario_let(H *h, Node *s);
 /* Records that name (from was) is replaced on purpose by by_path (used at

@@ -51,6 +51,7 @@ void prog_free(H *h) {
   vec_free(h, &p->ffi_handles);
   vec_free(h, &p->letlog);
   vec_free(h, &p->overrides);
+  vec_free(h, &p->prints);
   hx_free(h, p, sizeof *p);
   h->prog = NULL;
 }
@@ -169,6 +170,7 @@ ProgMark prog_mark(H *h) {
   m.fy_start = h->world->fy_start; m.fy_loc = h->world->fy_loc;
   m.nletlog = p->letlog.n;
   m.noverrides = p->overrides.n;
+  m.nprints = p->prints.n;
   return m;
 }
 
@@ -187,6 +189,7 @@ void prog_rollback(H *h, ProgMark m) {
     u->g->scen_expr = u->scen_expr; u->g->scen_nslots = u->scen_nslots;
   }
   if (p->overrides.n > m.noverrides) p->overrides.n = m.noverrides;
+  if (p->prints.n > m.nprints) p->prints.n = m.nprints;
   if (p->globals.n != m.nglobals) { p->globals.n = m.nglobals; gtab_refill(h); }
   p->rules.n = m.nrules; p->scenarios.n = m.nscen; p->tests.n = m.ntests;
   if (p->builtins.n > m.nbuiltins) {
@@ -656,7 +659,7 @@ static void exec_import(H *h, Node *s) {
   NodeList stmts = {0};
   /* the statement list lives in h->perm, like the nodes */
   parse_program(h, src, &stmts, NULL);
-  for (uint32_t i = 0; i < stmts.n; i++) exec_statement(h, stmts.p[i]);
+  for (uint32_t i = 0; i < stmts.n; i++) exec_top(h, stmts.p[i]);
 }
 
 static void exec_use(H *h, Node *s) {
@@ -762,8 +765,15 @@ void exec_statement(H *h, Node *s) {
 }
 
 void exec_program(H *h, NodeList *stmts) {
-  for (uint32_t i = 0; i < stmts->n; i++) exec_statement(h, stmts->p[i]);
+  for (uint32_t i = 0; i < stmts->n; i++) exec_top(h, stmts->p[i]);
 }
+
+void exec_top(H *h, Node *s) {
+  if (s->kind == S_PRINT) vec_push(h, &h->prog->prints, s);
+  exec_statement(h, s);
+}
+
+void exec_print_stmt(H *h, Node *s) { exec_print(h, s); }
 
 /* Everything declared is checked before any rule runs: rule bodies and
 ** function bodies resolve, scenario parents exist, extends has no cycle. */

@@ -127,6 +127,16 @@ int hedge_eval(hedge_State *H, const char *expr, const char **result);
 /* Text printed by `print` since the last call, when no print hook is set. */
 const char *hedge_output(hedge_State *H);
 
+/* hedge_eval in the world changed by scenario (NULL: the base world). */
+int hedge_eval_scenario(hedge_State *H, const char *scenario, const char *expr, const char **result);
+/* Runs every top-level `print` of the loaded files again, in the world
+** changed by scenario, after a heading line "== print under scenario
+** NAME ==" (none when there is no print); the text goes where prints go.
+** *nprints (may be NULL) gets how many ran. hedge_print_count: how many
+** there are. An unknown scenario is an error (HEDGE_ERROR). */
+int hedge_print_scenario(hedge_State *H, const char *scenario, int *nprints);
+int hedge_print_count(hedge_State *H);
+
 /* Asks a running call to stop with HEDGE_EINTERRUPT. Safe from another
 ** thread or a signal handler. The state stays usable. */
 void hedge_interrupt(hedge_State *H);

@@ -19,15 +19,16 @@ static const char usage[] =
   "usage: hedge                          start the REPL\n"
   "       hedge repl [FILE...]           start the REPL with files loaded\n"
   "       hedge check FILE... [options]  check rules and warns\n"
-  "       hedge run FILE...              run the files (print statements)\n"
-  "       hedge eval EXPR [FILE...]      evaluate one expression after loading the files\n"
+  "       hedge run FILE... [--scenario NAME]  run the files (print statements)\n"
+  "       hedge eval EXPR [FILE...] [--scenario NAME]  evaluate one expression after loading\n"
   "       hedge test FILE...             run the test blocks\n"
   "       hedge --version | --help\n"
   "\n"
   "check options:\n"
   "  --format text|json   report for people (default) or as JSON (SPEC section 6)\n"
   "  --rule NAME          check only this rule (repeatable)\n"
-  "  --scenario NAME      check the world changed by a scenario\n"
+  "  --scenario NAME      check the world changed by a scenario (also for run and eval:\n"
+  "                       their figures under the scenario)\n"
   "  --compare NAME       show what a scenario changes, rule by rule\n"
   "  --explain            show the value of every sub-expression of each failure\n"
   "  --repair             under each failure, the smallest change of each lever that\n"
@@ -304,8 +305,10 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "eval") && !expr) die_usage("eval needs an expression:", "hedge eval EXPR [FILE...]");
   if ((!strcmp(cmd, "check") || !strcmp(cmd, "run") || !strcmp(cmd, "test")) && nfiles == 0)
     die_usage("no file given to", cmd);
-  if ((scenario || compare || nrules || explain || repair || margins || emit || strict) && strcmp(cmd, "check"))
-    die_usage("--scenario, --compare, --rule, --explain, --repair, --margins, --emit and --strict go with", "check");
+  if ((compare || nrules || explain || repair || margins || emit || strict) && strcmp(cmd, "check"))
+    die_usage("--compare, --rule, --explain, --repair, --margins, --emit and --strict go with", "check");
+  if (scenario && strcmp(cmd, "check") && strcmp(cmd, "run") && strcmp(cmd, "eval"))
+    die_usage("--scenario goes with check, run and eval, not", cmd);
   if (emit && !repair) die_usage("--emit writes the scenarios of --repair: add", "--repair");
   if (compare && (repair || margins)) die_usage("--repair and --margins go with a check, not", "--compare");
   if (scenario && compare) die_usage("use either --scenario or --compare", NULL);
@@ -324,10 +327,21 @@ int main(int argc, char **argv) {
 
   phase("load");
   int rc = 0;
+  /* run and check --scenario: the files' prints again, with the scenario's
+  ** figures, under a heading that names it */
+  if (scenario && (!strcmp(cmd, "run") || !strcmp(cmd, "check"))) {
+    int st = hedge_print_scenario(H, scenario, NULL);
+    if (st != HEDGE_OK) {
+      fprintf(stderr, "%s\n", hedge_errmsg(H));
+      if (json) json_error(hedge_errmsg(H));
+      hedge_close(H);
+      return 2;
+    }
+  }
   if (!strcmp(cmd, "run")) rc = 0;
   else if (!strcmp(cmd, "eval")) {
     const char *out;
-    int st = hedge_eval(H, expr, &out);
+    int st = hedge_eval_scenario(H, scenario, expr, &out);
     if (st == HEDGE_OK) printf("%s\n", out);
     else { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
   } else if (!strcmp(cmd, "test")) {

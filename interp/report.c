@@ -117,6 +117,11 @@ const char *report_json(H *h, Report *r) {
   json_opt(h, b, r->scenario);
   /* which years `year:` meant: 1 (calendar years) or the month fiscal years start */
   buf_printf(h, b, ", \"fiscal_year_start\": %d", r->fy_start > 1 ? r->fy_start : 1);
+  if (r->scenario) {
+    buf_printf(h, b, ", \"dropped\": { \"partners\": %u, \"commodities\": %u, \"deals\": %u, \"loans\": %u, "
+               "\"with_them\": { \"deals\": %u, \"loans\": %u } }", r->dropped[0], r->dropped[1], r->dropped[2],
+               r->dropped[3], r->dropped_with[0], r->dropped_with[1]);
+  }
   buf_puts(h, b, ", \"overrides\": [");
   for (int i = 0; i < r->noverrides; i++) {
     buf_puts(h, b, i ? ", { \"name\": " : "{ \"name\": ");
@@ -181,6 +186,26 @@ const char *report_json(H *h, Report *r) {
 }
 
 /* ---- text ------------------------------------------------------------------------- */
+
+static const char *plural_s(uint32_t n) { return n == 1 ? "" : "s"; }
+
+void report_drops_text(H *h, Buf *b, Report *r) {
+  static const char *const one[4] = {"partner", "commodity", "deal", "loan"};
+  static const char *const many[4] = {"partners", "commodities", "deals", "loans"};
+  int any = 0;
+  for (int k = 0; k < 4; k++) {
+    if (!r->dropped[k]) continue;
+    buf_printf(h, b, "%s%u %s", any ? ", " : "  dropped: ", r->dropped[k], r->dropped[k] == 1 ? one[k] : many[k]);
+    any = 1;
+  }
+  if (!any) return;
+  if (r->dropped[0] || r->dropped[1])
+    buf_printf(h, b, "; with %s went", r->dropped[0] + r->dropped[1] == 1 ? "it" : "them");
+  if (r->dropped[0] || r->dropped[1])
+    buf_printf(h, b, " %u deal%s and %u loan%s", r->dropped_with[0], plural_s(r->dropped_with[0]),
+               r->dropped_with[1], plural_s(r->dropped_with[1]));
+  buf_putc(h, b, '\n');
+}
 
 /* `imports(F, from: p) / imports(F)` reads as `imports(...) / imports(...)`:
 ** the call's arguments are visible in the bindings already. */
@@ -262,7 +287,10 @@ const char *report_text(H *h, Report *r, int color) {
   b->n = 0;
   const char *red = color ? "\033[1;31m" : "", *green = color ? "\033[32m" : "", *yellow = color ? "\033[33m" : "",
              *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
-  if (r->scenario) buf_printf(h, b, "scenario %s\n", r->scenario);
+  if (r->scenario) {
+    buf_printf(h, b, "scenario %s\n", r->scenario);
+    report_drops_text(h, b, r);
+  }
   if (r->fy_start > 1) {
     /* say which years `year:` means: the report is read without the source */
     static const char *const mon[] = {"", "January", "February", "March", "April", "May", "June", "July",

@@ -37,6 +37,9 @@ typedef struct RRule {
   char *vacuous;     /* status HEDGE_VACUOUS: why it rests on nothing */
   char *note;        /* how a default resolved ("debt_share without year: uses 2025, ...") */
   Cx *cx; uint32_t ncx, cxcap;
+  /* with Report.record_all (--compare): the bindings that held, with the
+  ** values of their comparison, to show "before => after" */
+  Cx *pass; uint32_t npass, passcap;
   /* --explain: every sub-expression of each counterexample */
   char **explain;    /* per counterexample, a block of text, or NULL */
   uint32_t nexplain; /* capacity of explain */
@@ -51,12 +54,16 @@ struct hedge_Report {
   int fy_start;          /* the month fiscal years start (0 or 1: calendar years) */
   /* functions replaced on purpose: "NAME", "was", "by" for each */
   char **overrides; int noverrides;
+  /* a scenario's drops (copied from the program): by kind, and the deals
+  ** and loans that went with a dropped partner or commodity */
+  uint32_t dropped[4], dropped_with[2];
   int passed, failed, warnings, errors, vacuous;
   Buf json, text;
   int explain;
   int repair, margins;   /* --repair, --margins (repair.h) */
   int repair_check;      /* --repair=check: each repair re-checks every rule */
   Buf scen;              /* --emit: every repair's scenario */
+  int record_all;    /* keep the passing bindings too (RRule.pass) */
 };
 
 typedef struct hedge_Report Report;
@@ -64,6 +71,9 @@ typedef struct hedge_Report Report;
 /* Checks the rules (all, or those named) into a new report. flags: the
 ** HEDGE_CHECK_* bits of hedge.h (explain, repair, margins). */
 Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags);
+/* Internal check flag (beside hedge.h's HEDGE_CHECK_*): keep the bindings
+** that held too (RRule.pass), for --compare's "before => after". */
+#define CHECK_RECORD_ALL 0x10000
 void report_free(H *h, Report *r);
 const char *report_json(H *h, Report *r);
 /* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
@@ -76,6 +86,9 @@ void json_string(H *h, Buf *b, const char *s, size_t n);
 /* The failing values of a counterexample as one line for people:
 ** "import_share(...) = 60%, expected <= 40%". */
 void report_cx_text(H *h, Buf *b, Cx *c);
+/* "  dropped: 1 partner; with them went 1 deal and 0 loans\n" for a scenario
+** that drops rows, else nothing. */
+void report_drops_text(H *h, Buf *b, Report *r);
 /* Power-assert explanation: the value of every sub-expression of a failing
 ** predicate under the current bindings (report.c). */
 struct Node;

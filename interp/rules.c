@@ -317,15 +317,22 @@ static void bind_values(Checker *c, Value *v, HStr **n) {
     }
 }
 
-static void record(Checker *c) {
+static void record_as(Checker *c, int held);
+static void record(Checker *c) { record_as(c, 0); }
+
+/* A binding: a counterexample (held 0), or with record_all a binding that
+** held (its comparison's values, for "before => after"). */
+static void record_as(Checker *c, int held) {
   H *h = c->h;
   RRule *o = c->out;
-  if (o->ncx == o->cxcap) {
-    uint32_t cap = o->cxcap ? o->cxcap * 2 : 8;
-    o->cx = hx_realloc(h, o->cx, o->cxcap * sizeof(Cx), cap * sizeof(Cx));
-    o->cxcap = cap;
+  Cx **arr = held ? &o->pass : &o->cx;
+  uint32_t *n = held ? &o->npass : &o->ncx, *capp = held ? &o->passcap : &o->cxcap;
+  if (*n == *capp) {
+    uint32_t cap = *capp ? *capp * 2 : 8;
+    *arr = hx_realloc(h, *arr, *capp * sizeof(Cx), cap * sizeof(Cx));
+    *capp = cap;
   }
-  Cx *cx = &o->cx[o->ncx];
+  Cx *cx = &(*arr)[*n];
   memset(cx, 0, sizeof *cx);
   int nb = 0;
   for (int i = 0; i < c->nchain; i++) nb += (int)c->chain[i]->binders.n;
@@ -340,7 +347,8 @@ static void record(Checker *c) {
   Explain e;
   memset(&e, 0, sizeof e);
   e.h = h; e.r = c->r; e.op = -1;
-  if (c->pred->kind == N_QUANT || c->pred->kind == N_BIN || c->pred->kind == N_AND || c->pred->kind == N_OR ||
+  if (held && (c->pred->kind == N_QUANT || c->pred->kind == N_OR)) { /* nothing failed to explain */ }
+  else if (c->pred->kind == N_QUANT || c->pred->kind == N_BIN || c->pred->kind == N_AND || c->pred->kind == N_OR ||
       c->pred->kind == N_NOT || c->pred->kind == N_IF)
     explain_false(&e, c->pred, c->slots);
   else if (!is_literal(c->pred)) explain_false(&e, c->pred, c->slots);
@@ -350,6 +358,7 @@ static void record(Checker *c) {
   cx->op = e.op;
   cx->rhs_literal = e.rhs_literal;
   cx->note = e.note;
+  if (held) { (*n)++; return; }
   if (c->r->explain) {
     if (o->ncx >= o->nexplain) {
       uint32_t cap = o->nexplain ? o->nexplain * 2 : 8;
@@ -437,6 +446,7 @@ static void run_level(Checker *c) {
     hx_error_at(h, c->pred->loc, "a rule must be true or false, but this is %s", v_typename(h, v, b1, sizeof b1));
   }
   if (!v.as.b) record(c);
+  else if (c->r->record_all) record_as(c, 1);
   else if (c->r->margins) record_margin(c);
 }
 
@@ -555,6 +565,7 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
       out->error = one;
     } else out->error = rep_strdup(h, r, msg, len);
     out->ncx = 0;
+    out->npass = 0;
     r->errors++;
     /* a limit or an interrupt stops the whole check, not just this rule */
     if (h->fatal) out->status = -st;
@@ -573,7 +584,11 @@ static void check_all(H *h, void *ud) {
   Report *r = c->r;
   const char *const *only = c->only;
   int nonly = c->nonly;
-  if (c->scenario) r->scenario = rep_strdup(h, r, c->scenario, strlen(c->scenario));
+  if (c->scenario) {
+    r->scenario = rep_strdup(h, r, c->scenario, strlen(c->scenario));
+    memcpy(r->dropped, p->dropped, sizeof r->dropped);
+    memcpy(r->dropped_with, p->dropped_with, sizeof r->dropped_with);
+  }
   r->fy_start = h->world->fy_start;
   if (p->overrides.n) {   /* a reader of the verdict knows what was replaced */
     r->overrides = arena_alloc(h, &r->arena, p->overrides.n * 3 * sizeof(char *));
@@ -621,6 +636,7 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
   r->margins = (flags & HEDGE_CHECK_MARGINS) != 0;
   r->repair_check = (flags & HEDGE_CHECK_REPAIR_CHECK) != 0;
   if (r->repair_check) r->repair = 1;
+  r->record_all = (flags & CHECK_RECORD_ALL) != 0;
   CheckAll c = {only, nonly, scenario, r, 0};
   int st = hx_pcall(h, check_all, &c);
   if (st != HEDGE_OK) { report_free(h, r); hx_throw(h, st); }
@@ -633,7 +649,10 @@ void report_free(H *h, Report *r) {
   if (r->prev) r->prev->next = r->next;
   else if (h->reports == r) h->reports = r->next;
   if (r->next) r->next->prev = r->prev;
-  for (int i = 0; i < r->n; i++) hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
+  for (int i = 0; i < r->n; i++) {
+    hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
+    hx_free(h, r->rules[i].pass, r->rules[i].passcap * sizeof(Cx));
+  }
   buf_free(h, &r->json);
   buf_free(h, &r->text);
   buf_free(h, &r->scen);

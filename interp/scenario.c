@@ -172,27 +172,23 @@ static void apply_change(H *h, Node *s) {
     avec_push(h, &h->temp, &rows, r);
   }
   if (s->kind == S_DROP) {
+    Program *p = h->prog;
     if (k == K_PARTNER || k == K_COMMODITY) {
-      /* a dropped partner must not leave deals pointing at nothing */
+      /* a world without a partner (or commodity) is a world without its
+      ** deals and loans too: they go with it, and the report counts them */
       for (uint32_t i = 0; i < rows.n; i++) {
-        uint32_t e = rows.p[i], nd = 0, nl = 0;
+        uint32_t e = rows.p[i];
         for (int tk = K_DEAL; tk <= K_LOAN; tk++) {
           Table *x = &w->t[tk];
           for (uint32_t r = 0; r < x->n; r++) {
             if (!world_alive(w, tk, r)) continue;
             int uses = k == K_COMMODITY ? (tk == K_DEAL && x->c[r] == e) : (x->a[r] == e || x->b[r] == e);
-            if (uses) { if (tk == K_DEAL) nd++; else nl++; }
+            if (uses) { world_drop(h, tk, r); p->dropped_with[tk - K_DEAL]++; }
           }
-        }
-        if (nd || nl) {
-          char nb[128];
-          const char *name = world_name(h, k, e, nb, sizeof nb);
-          hx_error_at(h, s->loc, "cannot drop %s %s: %u deal%s and %u loan%s still refer to it (drop them first)",
-                      kind_names[k], name, nd, nd == 1 ? "" : "s", nl, nl == 1 ? "" : "s");
         }
       }
     }
-    for (uint32_t i = 0; i < rows.n; i++) world_drop(h, k, rows.p[i]);
+    for (uint32_t i = 0; i < rows.n; i++) if (world_alive(w, k, rows.p[i])) { world_drop(h, k, rows.p[i]); p->dropped[k]++; }
   } else {
     /* new values are computed before any is written, so one update does not
     ** see its own changes */
@@ -229,6 +225,8 @@ void scenario_apply(H *h, Scenario *s, Loc loc) {
     if (n >= HX_MAX_EXTENDS) hx_error_at(h, loc, "scenario '%s' extends too many scenarios (or a cycle)", s->name->s);
     chain[n++] = c;
   }
+  memset(h->prog->dropped, 0, sizeof h->prog->dropped);
+  memset(h->prog->dropped_with, 0, sizeof h->prog->dropped_with);
   for (int i = n - 1; i >= 0; i--) apply_body(h, &chain[i]->node->u.scen.body);
 }
 
@@ -412,19 +410,74 @@ static void cx_key(H *h, Buf *b, Cx *c) {
   b->n = 0;
   for (int j = 0; j < c->nbind; j++) buf_printf(h, b, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
   if (!c->nbind) buf_puts(h, b, "(no bindings)");
+  buf_cstr(h, b);
 }
 
-static Cx *find_cx(H *h, RRule *x, const char *key, Buf *tmp) {
-  for (uint32_t k = 0; k < x->ncx; k++) {
-    cx_key(h, tmp, &x->cx[k]);
-    if (strcmp(tmp->p, key) == 0) return &x->cx[k];
+static Cx *find_in(H *h, Cx *arr, uint32_t n, const char *key, Buf *tmp) {
+  for (uint32_t k = 0; k < n; k++) {
+    cx_key(h, tmp, &arr[k]);
+    if (strcmp(tmp->p, key) == 0) return &arr[k];
   }
   return NULL;
 }
 
-static const char *st_name(int s) { return rule_status_name(s); }
+/* A rule's status as the check report shows it: a failed warn is WARN. */
+static const char *st_label(RRule *x) {
+  switch (x->status) {
+    case HEDGE_PASS: return "pass";
+    case HEDGE_FAILED: return x->warn ? "WARN" : "FAIL";
+    case HEDGE_VACUOUS: return "VACUOUS";
+    default: return "ERROR";
+  }
+}
 
-static void cx_values(H *h, Buf *b, Cx *c) { report_cx_text(h, b, c); }
+/* "before  =>  after" of one binding; a side the binding has no record on
+** (it held, and the check kept no values) reads "holds". */
+static void change_text(H *h, Buf *out, Cx *before, Cx *after) {
+  if (before) report_cx_text(h, out, before); else buf_puts(h, out, "holds");
+  buf_puts(h, out, "  =>  ");
+  if (after) report_cx_text(h, out, after); else buf_puts(h, out, "holds");
+}
+
+static void json_values(H *h, Buf *out, Cx *c) {
+  if (!c) { buf_puts(h, out, "null"); return; }
+  buf_putc(h, out, '[');
+  for (int j = 0; j < c->nvals; j++) {
+    RValue *v = &c->vals[j];
+    buf_puts(h, out, j ? ", { \"expr\": " : "{ \"expr\": ");
+    json_string(h, out, v->expr ? v->expr : "", v->expr ? strlen(v->expr) : 0);
+    buf_puts(h, out, ", \"value\": ");
+    buf_puts(h, out, v->json);
+    buf_puts(h, out, ", \"unit\": ");
+    if (v->unit) json_string(h, out, v->unit, strlen(v->unit)); else buf_puts(h, out, "null");
+    buf_puts(h, out, " }");
+  }
+  buf_putc(h, out, ']');
+}
+
+/* One changed binding as JSON: its bindings, the rule's severity, and the
+** comparison's values before and after (null where it held and no values
+** were kept). */
+static void json_change(H *h, Buf *out, RRule *x, Cx *key, Cx *before, Cx *after, int first) {
+  buf_puts(h, out, first ? "{ \"bindings\": {" : ", { \"bindings\": {");
+  for (int j = 0; j < key->nbind; j++) {
+    if (j) buf_puts(h, out, ", ");
+    json_string(h, out, key->bind[j].name, strlen(key->bind[j].name));
+    buf_puts(h, out, ": ");
+    buf_puts(h, out, key->bind[j].json);
+  }
+  buf_printf(h, out, "}, \"severity\": \"%s\", \"before\": ", x->warn ? "warning" : "error");
+  json_values(h, out, before);
+  buf_puts(h, out, ", \"after\": ");
+  json_values(h, out, after);
+  buf_puts(h, out, " }");
+}
+
+static void summary_text(H *h, Buf *out, Report *r) {
+  buf_printf(h, out, "%d passed, %d failed, %d warning%s", r->passed, r->failed, r->warnings, r->warnings == 1 ? "" : "s");
+  if (r->errors) buf_printf(h, out, ", %d error%s", r->errors, r->errors == 1 ? "" : "s");
+  buf_printf(h, out, ", %d vacuous", r->vacuous);
+}
 
 /* The two scratch buffers live in the context: freed even if an error
 ** (out of memory) unwinds out of the comparison. */
@@ -438,67 +491,86 @@ static void compare_work(H *h, void *ud) {
   int json = c->json;
 #define k1 (c->k1)
 #define tmp (c->tmp)
-  if (json) buf_puts(h, out, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": "), json_string(h, out, scen, strlen(scen)), buf_puts(h, out, ", \"rules\": [");
-  else buf_printf(h, out, "compare: base -> scenario %s\n", scen);
+  if (json) {
+    buf_puts(h, out, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": ");
+    json_string(h, out, scen, strlen(scen));
+    buf_printf(h, out, ", \"dropped\": { \"partners\": %u, \"commodities\": %u, \"deals\": %u, \"loans\": %u, "
+               "\"with_them\": { \"deals\": %u, \"loans\": %u } }, \"rules\": [",
+               b->dropped[0], b->dropped[1], b->dropped[2], b->dropped[3], b->dropped_with[0], b->dropped_with[1]);
+  } else {
+    buf_printf(h, out, "compare: base -> scenario %s\n", scen);
+    report_drops_text(h, out, b);
+  }
   for (int i = 0; i < a->n && i < b->n; i++) {
     RRule *x = &a->rules[i], *y = &b->rules[i];
     if (json) {
       buf_puts(h, out, i ? ",\n  " : "\n  ");
       buf_puts(h, out, "{ \"name\": ");
       json_string(h, out, x->name, strlen(x->name));
-      buf_printf(h, out, ", \"before\": \"%s\", \"after\": \"%s\", \"appeared\": [", st_name(x->status), st_name(y->status));
+      buf_printf(h, out, ", \"severity\": \"%s\", \"before\": \"%s\", \"after\": \"%s\", \"appeared\": [",
+                 x->warn ? "warning" : "error", rule_status_name(x->status), rule_status_name(y->status));
     } else {
       const char *arrow = x->status == y->status ? "  " : "->";
-      buf_printf(h, out, "%-5s %s %-5s %s\n", st_name(x->status), arrow, st_name(y->status), x->name);
+      buf_printf(h, out, "%-7s %s %-7s %s\n", st_label(x), arrow, st_label(y), x->name);
+      if (y->status == HEDGE_VACUOUS && x->status != HEDGE_VACUOUS && y->vacuous) buf_printf(h, out, "    %s\n", y->vacuous);
     }
+    /* appeared: fails after, not before (the values it had when it held) */
     int first = 1;
     for (uint32_t k = 0; k < y->ncx; k++) {
       cx_key(h, &k1, &y->cx[k]);
-      if (find_cx(h, x, k1.p, &tmp)) continue;
-      if (json) { buf_puts(h, out, first ? "" : ", "); json_string(h, out, k1.p, k1.n); }
-      else { buf_printf(h, out, "    + %s    ", k1.p); cx_values(h, out, &y->cx[k]); buf_putc(h, out, '\n'); }
+      if (find_in(h, x->cx, x->ncx, k1.p, &tmp)) continue;
+      Cx *was = find_in(h, x->pass, x->npass, k1.p, &tmp);
+      if (json) json_change(h, out, y, &y->cx[k], was, &y->cx[k], first);
+      else {
+        buf_printf(h, out, "    + %s    ", k1.p);
+        change_text(h, out, was, &y->cx[k]);
+        buf_putc(h, out, '\n');
+      }
       first = 0;
     }
     if (json) buf_puts(h, out, "], \"vanished\": [");
+    /* vanished: failed before, holds after (its values after) */
     first = 1;
     for (uint32_t k = 0; k < x->ncx; k++) {
       cx_key(h, &k1, &x->cx[k]);
-      if (find_cx(h, y, k1.p, &tmp)) continue;
-      if (json) { buf_puts(h, out, first ? "" : ", "); json_string(h, out, k1.p, k1.n); }
-      else { buf_printf(h, out, "    - %s    ", k1.p); cx_values(h, out, &x->cx[k]); buf_putc(h, out, '\n'); }
+      if (find_in(h, y->cx, y->ncx, k1.p, &tmp)) continue;
+      Cx *now = find_in(h, y->pass, y->npass, k1.p, &tmp);
+      if (json) json_change(h, out, x, &x->cx[k], &x->cx[k], now, first);
+      else {
+        buf_printf(h, out, "    - %s    ", k1.p);
+        change_text(h, out, &x->cx[k], now);
+        buf_putc(h, out, '\n');
+      }
       first = 0;
     }
     if (json) buf_puts(h, out, "], \"moved\": [");
     first = 1;
     for (uint32_t k = 0; k < x->ncx; k++) {
       cx_key(h, &k1, &x->cx[k]);
-      Cx *o = find_cx(h, y, k1.p, &tmp);
+      Cx *o = find_in(h, y->cx, y->ncx, k1.p, &tmp);
       if (!o || o->nvals != x->cx[k].nvals) continue;
       int moved = 0;
       for (int j = 0; j < o->nvals; j++) if (strcmp(o->vals[j].text, x->cx[k].vals[j].text) != 0) moved = 1;
       if (!moved) continue;
-      if (json) {
-        buf_puts(h, out, first ? "{ \"bindings\": " : ", { \"bindings\": ");
-        json_string(h, out, k1.p, k1.n);
-        buf_puts(h, out, ", \"before\": [");
-        for (int j = 0; j < x->cx[k].nvals; j++) { if (j) buf_puts(h, out, ", "); buf_puts(h, out, x->cx[k].vals[j].json); }
-        buf_puts(h, out, "], \"after\": [");
-        for (int j = 0; j < o->nvals; j++) { if (j) buf_puts(h, out, ", "); buf_puts(h, out, o->vals[j].json); }
-        buf_puts(h, out, "] }");
-      } else {
+      if (json) json_change(h, out, x, &x->cx[k], &x->cx[k], o, first);
+      else {
         buf_printf(h, out, "    ~ %s    ", k1.p);
-        cx_values(h, out, &x->cx[k]);
-        buf_puts(h, out, "  =>  ");
-        cx_values(h, out, o);
+        change_text(h, out, &x->cx[k], o);
         buf_putc(h, out, '\n');
       }
       first = 0;
     }
     if (json) buf_puts(h, out, "] }");
   }
-  if (json) buf_printf(h, out, "\n  ],\n  \"summary\": { \"before\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d }, \"after\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d } } }\n",
-                       a->passed, a->failed, a->warnings, a->errors, b->passed, b->failed, b->warnings, b->errors);
-  else buf_printf(h, out, "before: %d passed, %d failed; after: %d passed, %d failed\n", a->passed, a->failed, b->passed, b->failed);
+  if (json) buf_printf(h, out, "\n  ],\n  \"summary\": { \"before\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d, \"vacuous\": %d }, \"after\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d, \"vacuous\": %d } } }\n",
+                       a->passed, a->failed, a->warnings, a->errors, a->vacuous, b->passed, b->failed, b->warnings, b->errors, b->vacuous);
+  else {
+    buf_puts(h, out, "before: ");
+    summary_text(h, out, a);
+    buf_puts(h, out, "; after: ");
+    summary_text(h, out, b);
+    buf_putc(h, out, '\n');
+  }
 #undef k1
 #undef tmp
 }

@@ -27,7 +27,7 @@ void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scenario,
 /* Program marks: a failed load, a scenario or a test adds nothing for good. */
 typedef struct ProgMark {
   WorldMark world;
-  uint32_t nglobals, nrules, nscen, ntests, nunits, nloaded, nsources, nbuiltins, nletlog, noverrides;
+  uint32_t nglobals, nrules, nscen, ntests, nunits, nloaded, nsources, nbuiltins, nletlog, noverrides, nprints;
   int nbase;
   int fy_start; Loc fy_loc;   /* the fiscal year declared so far */
 } ProgMark;
