@@ -15,10 +15,36 @@
 typedef struct ExplainCtx { H *h; Node *n; Value *slots; Value v; } ExplainCtx;
 static void explain_eval(H *h, void *ud) { ExplainCtx *e = ud; e->v = eval(h, e->n, e->slots); }
 
+/* Lines that say nothing: a literal (5%, -5%), a constant (PAK = PAK, a
+** function), a collection. */
 static int trivial(Node *n) {
   return n->kind == N_NUM || n->kind == N_QTY || n->kind == N_STR || n->kind == N_DATE ||
-         n->kind == N_BOOL || n->kind == N_NIL || n->kind == N_COLL ||
-         (n->kind == N_CONST && n->u.cnst.v.tag == T_FUNC);
+         n->kind == N_BOOL || n->kind == N_NIL || n->kind == N_COLL || n->kind == N_CONST ||
+         (n->kind == N_NEG && trivial(n->u.operand));
+}
+
+/* A call of a user function: the frame of its body for these arguments
+** (positional, named, defaults), so the explanation can go inside it. */
+typedef struct FrameCtx { Node *call; Value *slots; Function *f; Value *frame; } FrameCtx;
+static void frame_body(H *h, void *ud) {
+  FrameCtx *c = ud;
+  Function *f = c->f;
+  Node *n = c->call;
+  uint32_t np = f->params.n;
+  int ns = f->nslots > (int)np ? f->nslots : (int)np;
+  Value *fr = arena_alloc(h, &h->temp, (size_t)(ns ? ns : 1) * sizeof(Value));
+  uint8_t given[HX_MAX_PARAMS] = {0};
+  if (n->u.call.args.n > np) hx_error_at(h, n->loc, "too many arguments");
+  for (uint32_t i = 0; i < n->u.call.args.n; i++) { fr[i] = eval(h, n->u.call.args.p[i], c->slots); given[i] = 1; }
+  for (uint32_t i = 0; i < n->u.call.named.n; i++)
+    for (uint32_t j = 0; j < np; j++)
+      if (f->params.p[j].name == n->u.call.named.p[i].name) { fr[j] = eval(h, n->u.call.named.p[i].value, c->slots); given[j] = 1; }
+  for (uint32_t j = 0; j < np; j++) {
+    if (given[j]) continue;
+    if (!f->params.p[j].def) hx_error_at(h, n->loc, "missing argument");
+    fr[j] = eval(h, f->params.p[j].def, fr);
+  }
+  c->frame = fr;
 }
 
 static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int depth) {
@@ -33,6 +59,13 @@ static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int dep
   }
   size_t len;
   const char *t = node_text(h, n, &len);
+  if (st == HEDGE_OK && n->kind == N_LOCAL) {
+    /* `p = USA` once is enough: a variable's line only where it is not
+    ** the same text as its value */
+    size_t vl;
+    const char *vt = v_tostr(h, e.v, 1, &vl);
+    if (vl == len && memcmp(vt, t, len) == 0) { arena_release(h, &h->temp, m); return; }
+  }
   for (int i = 0; i < depth; i++) buf_puts(h, b, "  ");
   buf_puts(h, b, "    ");
   /* the text of the expression on one line */
@@ -77,6 +110,23 @@ static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int dep
       if (!n->u.call.compr) {
         for (uint32_t i = 0; i < n->u.call.args.n; i++) explain_node(h, r, b, n->u.call.args.p[i], slots, depth + 1);
         for (uint32_t i = 0; i < n->u.call.named.n; i++) explain_node(h, r, b, n->u.call.named.p[i].value, slots, depth + 1);
+        /* a user function: its body, with these arguments (growth(p) shows
+        ** the two years' figures) */
+        Node *fn = n->u.call.fn;
+        if (fn->kind == N_GLOBAL && fn->u.global.g->kind == G_FUNC && fn->u.global.g->value.tag == T_FUNC &&
+            fn->u.global.g->value.as.fn->kind == F_USER && fn->u.global.g->value.as.fn->resolved == 2 && depth < 8) {
+          Function *f = fn->u.global.g->value.as.fn;
+          ArenaMark fm = arena_mark(&h->temp);
+          FrameCtx fc = {n, slots, f, NULL};
+          int fs = hx_pcall(h, frame_body, &fc);
+          if (fs == HEDGE_EINTERRUPT || fs == HEDGE_ELIMIT || fs == HEDGE_EMEMORY) { arena_release(h, &h->temp, fm); hx_throw(h, fs); }
+          if (fs == HEDGE_OK) {
+            for (int i = 0; i < depth + 1; i++) buf_puts(h, b, "  ");
+            buf_printf(h, b, "    in %s:\n", f->name->s);
+            explain_node(h, r, b, f->body, fc.frame, depth + 2);
+          }
+          arena_release(h, &h->temp, fm);
+        }
       }
       break;
     case N_LIST: for (uint32_t i = 0; i < n->u.items.n; i++) explain_node(h, r, b, n->u.items.p[i], slots, depth + 1); break;

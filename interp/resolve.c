@@ -90,6 +90,31 @@ static void resolve_name(Scope *s, Node *n) {
   hx_error_span(h, n->loc, (int)name->len, "unknown name '%s'", name->s);
 }
 
+/* A name in a place that wants an entity of one kind (`commodity: lng`,
+** `from: CHM`): when it is unknown, the suggestion comes from the entities
+** of that kind, not from functions (`lng` is not `log`). */
+static void check_entity_arg(Scope *s, Node *v, HStr *label) {
+  static const char *const partner_labels[] = {"from", "to", "lender", "borrower", "exporter", "importer"};
+  H *h = s->h;
+  if (v->kind != N_NAME) return;
+  int kind = -1;
+  if (strcmp(label->s, "commodity") == 0) kind = K_COMMODITY;
+  for (size_t i = 0; i < sizeof partner_labels / sizeof partner_labels[0]; i++)
+    if (strcmp(label->s, partner_labels[i]) == 0) kind = K_PARTNER;
+  if (kind < 0) return;
+  HStr *name = v->u.name;
+  for (int i = s->n - 1; i >= 0; i--) if (s->names[i] == name) return;
+  if (global_find(h, name) || builtin_find(h, name)) return;
+  for (int k = 0; k < K_NKINDS; k++) if (strcmp(name->s, coll_names[k]) == 0) return;
+  Suggest sg;
+  suggest_init(&sg, name->s, name->len);
+  Table *t = &h->world->t[kind];
+  for (uint32_t r = 0; r < t->n; r++) if (t->names[r] && world_alive(h->world, kind, r)) suggest_try(&sg, t->names[r]->s);
+  if (sg.best) hx_error_span(h, v->loc, (int)name->len, "unknown %s '%s' (did you mean %s?)", kind_names[kind], name->s, sg.best);
+  hx_error_span(h, v->loc, (int)name->len, "unknown %s '%s' (%s: takes a %s; no %s of that name is declared)",
+                kind_names[kind], name->s, label->s, kind_names[kind], kind_names[kind]);
+}
+
 static void resolve_compr(Scope *s, Compr *c) {
   for (uint32_t i = 0; i < c->binders.n; i++) {
     Binder *b = &c->binders.p[i];
@@ -159,7 +184,10 @@ static void resolve(Scope *s, Node *n) {
       resolve(s, n->u.call.fn);
       check_named_args(h, n);
       for (uint32_t i = 0; i < n->u.call.args.n; i++) resolve(s, n->u.call.args.p[i]);
-      for (uint32_t i = 0; i < n->u.call.named.n; i++) resolve(s, n->u.call.named.p[i].value);
+      for (uint32_t i = 0; i < n->u.call.named.n; i++) {
+        check_entity_arg(s, n->u.call.named.p[i].value, n->u.call.named.p[i].name);
+        resolve(s, n->u.call.named.p[i].value);
+      }
       if (n->u.call.compr) resolve_compr(s, n->u.call.compr);
       return;
     case N_NEG: case N_NOT: resolve(s, n->u.operand); return;

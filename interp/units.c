@@ -139,6 +139,19 @@ int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor) {
   return 1;
 }
 
+/* The unit a spelled-out name means (tonnes: t), for "did you mean": the
+** edit distance alone would not find it. NULL when none. */
+static const char *unit_alias(const char *s, size_t n) {
+  static const char *const alias[][2] = {
+    {"tonnes", "t"}, {"tonne", "t"}, {"tons", "t"}, {"ton", "t"}, {"metric_tons", "t"}, {"mt", "t"},
+    {"dollars", "USD"}, {"dollar", "USD"}, {"usd", "USD"}, {"barrels", "bbl"}, {"barrel", "bbl"},
+    {"kilograms", "kg"}, {"kilogram", "kg"}, {"kgs", "kg"}, {"yr", "years"}, {"yrs", "years"},
+  };
+  for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+    if (strlen(alias[i][0]) == n && memcmp(alias[i][0], s, n) == 0) return alias[i][1];
+  return NULL;
+}
+
 /* at_part: loc is where text starts in the source, so the caret can go
 ** under the unknown part; else the whole text is marked at loc. */
 static void resolve_unit(H *h, HStr *text, Loc loc, int at_part, int *dim, double *factor) {
@@ -153,6 +166,10 @@ static void resolve_unit(H *h, HStr *text, Loc loc, int at_part, int *dim, doubl
       Suggest sg;
       suggest_init(&sg, s + i, j - i);
       for (uint32_t k = 0; k < h->units->units.n; k++) suggest_try(&sg, h->units->units.p[k].name->s);
+      const char *alias = unit_alias(s + i, j - i);
+      int ad;
+      double af;
+      if (alias && units_lookup(h, alias, strlen(alias), &ad, &af)) sg.best = alias;
       Loc l = loc;
       int w = (int)n;
       if (at_part) { l.col += (int)i; w = (int)(j - i); }   /* unit names are ASCII */
