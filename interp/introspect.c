@@ -315,6 +315,7 @@ static void unit_line(H *h, Buf *b, Unit *u) {
 /* ---- hedge_names ------------------------------------------------------------------ */
 
 typedef struct NamesCtx {
+  const char *scenario;
   int what, detail;
   hedge_NameFn fn; void *ud;
   int count, stopped;
@@ -369,7 +370,11 @@ static void names_body(H *h, void *ud) {
           if (g->kind == G_FUNC) {
             if (g->value.as.fn->kind == F_EXTERN) buf_puts(h, b, "extern ");
             fn_head(h, b, g->value.as.fn);
-          } else short_value(h, b, g->value);
+          } else {
+            /* a let that reads the world shows its value in this world */
+            if ((g->world_dep || g->scen_expr) && g->version != h->world->version) let_refresh(h, g);
+            short_value(h, b, g->value);
+          }
           buf_printf(h, b, "  %s", hx_locstr(h, g->loc, lb, sizeof lb));
         }
         give(c, g->name->s, buf_cstr(h, b));
@@ -436,12 +441,32 @@ static void names_body(H *h, void *ud) {
   }
 }
 
+static void names_apply_body(H *h, void *ud) {
+  NamesCtx *c = ud;
+  scenario_apply(h, scenario_need(h, c->scenario), (Loc){-1, 0, 0});
+  names_body(h, ud);
+}
+
+/* Under a scenario: applied, listed, rolled back (also after an error). */
+static void names_scen_body(H *h, void *ud) {
+  ProgMark pm = prog_mark(h);
+  h->world->logging++;
+  int st = hx_pcall(h, names_apply_body, ud);
+  prog_rollback(h, pm);
+  if (st != HEDGE_OK) hx_throw(h, st);
+}
+
 int hedge_names(hedge_State *h, int what, int detail, hedge_NameFn fn, void *ud) {
+  return hedge_names_in(h, NULL, what, detail, fn, ud);
+}
+
+int hedge_names_in(hedge_State *h, const char *scenario, int what, int detail, hedge_NameFn fn, void *ud) {
   if (!h) return -1;
   NamesCtx c;
   memset(&c, 0, sizeof c);
+  c.scenario = scenario;
   c.what = what; c.detail = detail; c.fn = fn; c.ud = ud;
-  int st = protect(h, names_body, &c);
+  int st = protect(h, scenario ? names_scen_body : names_body, &c);
   buf_free(h, &c.b);
   return st == HEDGE_OK ? c.count : -1;
 }

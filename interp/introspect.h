@@ -64,6 +64,9 @@ typedef int (*hedge_NameFn)(void *ud, const char *name, const char *detail);
 ** there are (also those after fn asked to stop), or -1 after an error
 ** (bad `what`, out of memory: see hedge_errmsg). The base world is listed. */
 int hedge_names(hedge_State *H, int what, int detail, hedge_NameFn fn, void *ud);
+/* hedge_names in the world changed by scenario (NULL: the base world): its
+** drops, additions, updates and lets (the REPL's :list under :scenario). */
+int hedge_names_in(hedge_State *H, const char *scenario, int what, int detail, hedge_NameFn fn, void *ud);
 
 /* Calls fn for every field name that `of.FIELD` can read, without
 ** evaluating anything: `of` is a declared entity (PAK, a named deal), a let

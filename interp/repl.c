@@ -533,12 +533,13 @@ static void cmd_list(char **argv, int argc) {
     {"builtins", HEDGE_NAMES_BUILTINS, "built-in function", "built-in functions"},
   };
   size_t nk = sizeof kinds / sizeof kinds[0];
+  if (R.scenario) printf("(the world of scenario %s)\n", R.scenario);   /* what :list shows */
   if (argc == 0) {
     /* a summary of the world */
     int first = 1;
     for (size_t i = 0; i < nk; i++) {
       if (kinds[i].what == HEDGE_NAMES_BUILTINS || kinds[i].what == HEDGE_NAMES_UNITS) continue;
-      int n = hedge_names(R.H, kinds[i].what, 0, NULL, NULL);
+      int n = hedge_names_in(R.H, R.scenario, kinds[i].what, 0, NULL, NULL);
       printf("%s%d %s", first ? "" : ", ", n, plural(n, kinds[i].one, kinds[i].many));
       first = 0;
     }
@@ -560,7 +561,7 @@ static void cmd_list(char **argv, int argc) {
     Names c = {0};
     int what = kinds[k].what;
     c.limit = what == HEDGE_NAMES_DEALS || what == HEDGE_NAMES_LOANS ? LIST_CAP : 0;
-    int n = hedge_names(R.H, what, 1, collect, &c);
+    int n = hedge_names_in(R.H, R.scenario, what, 1, collect, &c);
     if (n < 0) { report_error(hedge_errmsg(R.H)); names_free(&c); continue; }
     if (what == HEDGE_NAMES_FUNCTIONS) {
       printf("declared (%d):\n", n);

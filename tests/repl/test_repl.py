@@ -461,6 +461,13 @@ def t_scenario(ctx):
     s.line(":check")
     out = s.expect(r"hedge\[cut\]> ")
     must(re.search(r"pass\s+no_usa", out), ":check runs in the scenario", out)
+    # :list shows the active scenario's world: its drops and the lets that read the world
+    s.line("let TOTAL = imports(PAK)")
+    s.expect(r"hedge\[cut\]> ")
+    s.line(":list lets")
+    out = s.expect(r"hedge\[cut\]> ")
+    must_contain(out, "(the world of scenario cut)")
+    must(re.search(r"TOTAL\s+30M USD", out), ":list lets shows the scenario's value", out)
     s.line(":scenario off")
     s.expect(r"hedge> ")
     must_line(s.run("imports(PAK)"), "100M USD")
