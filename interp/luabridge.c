@@ -1693,6 +1693,36 @@ static int l_deal_sum_at(lua_State *L) {
 ** whose every figure is such a share is vacuous, rules.c) and, the first
 ** time, says why: a year outside the years of the data is named. Reads the
 ** world only; raises nothing. */
+/* The years of the living deals (or loans): lo > hi when none is dated. */
+static void data_years(H *h, int k, int32_t *lo_out, int32_t *hi_out) {
+  World *w = h->world;
+  Table *t = &w->t[k];
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (!world_alive(w, k, r) || t->year[r] == NO_YEAR) continue;
+    if (t->year[r] < lo) lo = t->year[r];
+    if (t->year[r] > hi) hi = t->year[r];
+  }
+  *lo_out = lo;
+  *hi_out = hi;
+}
+
+/* hedge.year_note(fname, year): a figure came out 0 for a named year; when
+** that year is outside the years of the deals, the rule's report (or a
+** print) says so. Raises nothing. */
+static int l_year_note(lua_State *L) {
+  H *h = getb(L)->h;
+  if (h->default_note[0] || !h->world || lua_type(L, 2) != LUA_TNUMBER) return 0;
+  int32_t lo, hi;
+  data_years(h, K_DEAL, &lo, &hi);
+  lua_Integer y = (lua_Integer)lua_tonumber(L, 2);
+  const char *fname = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "?";
+  if (lo <= hi && (y < lo || y > hi))
+    snprintf(h->default_note, sizeof h->default_note, "%s: year %lld is outside the years of the deals (%d-%d)",
+             fname, (long long)y, (int)lo, (int)hi);
+  return 0;
+}
+
 static int l_zero_total(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
@@ -2078,7 +2108,7 @@ static const luaL_Reg hedge_funcs[] = {
   {"named_checked", l_named_checked},
   {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
   {"latest_year", l_latest_year}, {"fiscal_start", l_fiscal_start}, {"load_stdlib", l_load_stdlib},
-  {"zero_total", l_zero_total}, {"default_year", l_default_year},
+  {"zero_total", l_zero_total}, {"default_year", l_default_year}, {"year_note", l_year_note},
   {NULL, NULL}
 };
 

@@ -574,6 +574,10 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
   if (out->ncx == 0 && (out->vacuous = vacuous_reason(h, &c)) != NULL) { out->status = HEDGE_VACUOUS; r->vacuous++; }
   else if (out->ncx == 0) { out->status = HEDGE_PASS; r->passed++; }
   else { out->status = HEDGE_FAILED; if (rule->warn) r->warnings++; else r->failed++; }
+  /* a named year outside the data's years is said even when the verdict
+  ** rests on other bindings too */
+  if (out->status != HEDGE_VACUOUS && !out->note && strstr(c.zero_note, "outside the years"))
+    out->note = rep_strdup(h, r, c.zero_note, strlen(c.zero_note));
 }
 
 typedef struct CheckAll { const char *const *only; int nonly; const char *scenario; Report *r; int stop; } CheckAll;

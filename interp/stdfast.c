@@ -190,14 +190,22 @@ int stdfast_call(H *h, Function *f, CallArgs *a, Value *out) {
   if (f->fast == SF_HHI) return hhi_list(a, out);
   Plain p;
   switch (f->fast) {
-  case SF_EXPORTS:
+  /* a zero figure for a named year goes to the reference, which says when
+  ** the year is outside the data's years (hedge.year_note) */
+  case SF_EXPORTS: {
     if (!read_plain(h, a, 1, 1, "to", &p)) return 0;
-    *out = usd(h, dsum(h, p.other, p.p[0], p.commodity, p.year));
+    double v = dsum(h, p.other, p.p[0], p.commodity, p.year);
+    if (v == 0 && p.year != NO_YEAR) return 0;
+    *out = usd(h, v);
     return 1;
-  case SF_IMPORTS:
+  }
+  case SF_IMPORTS: {
     if (!read_plain(h, a, 1, 1, "from", &p)) return 0;
-    *out = usd(h, dsum(h, p.p[0], p.other, p.commodity, p.year));
+    double v = dsum(h, p.p[0], p.other, p.commodity, p.year);
+    if (v == 0 && p.year != NO_YEAR) return 0;
+    *out = usd(h, v);
     return 1;
+  }
   case SF_TRADE:
   case SF_BALANCE: {
     if (!read_plain(h, a, 1, 2, NULL, &p)) return 0;

@@ -45,6 +45,9 @@ local NAMED        = hedge.NAMED
 -- Tells the checker a share or an HHI had a zero total (a rule whose every
 -- figure is one is vacuous); absent in the stand-alone test harness.
 local zero_total   = hedge.zero_total or function() end
+-- Tells the report that a figure of a named year came out 0 (it names the
+-- year when it is outside the data's years).
+local year_note    = hedge.year_note or function() end
 
 ---------------------------------------------------------------------------
 -- 1. Small helpers
@@ -598,13 +601,19 @@ local CY = { "commodity", "commodity", "year", "year", "since", "when", "until",
 local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when" })
 local function exports(a, o, x)
   a, o = args1(S_EXPORTS, a, o, x)
-  return usd(flow("exporter", a, o.to, o.commodity, period_of(S_EXPORTS, o)))
+  local P = period_of(S_EXPORTS, o)
+  local v = flow("exporter", a, o.to, o.commodity, P)
+  if v == 0 and year_of(P) ~= nil then year_note("exports", P) end
+  return usd(v)
 end
 
 local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when" })
 local function imports(a, o, x)
   a, o = args1(S_IMPORTS, a, o, x)
-  return usd(flow("importer", a, o.from, o.commodity, period_of(S_IMPORTS, o)))
+  local P = period_of(S_IMPORTS, o)
+  local v = flow("importer", a, o.from, o.commodity, P)
+  if v == 0 and year_of(P) ~= nil then year_note("imports", P) end
+  return usd(v)
 end
 
 local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, CY)
