@@ -221,8 +221,8 @@ static int utf8_ok(const unsigned char *p) {
 /* With --format json, a tool reading stdout still gets a document when the
 ** files do not load: no rules, and the message (also on stderr) in "error". */
 static void json_error(const char *msg) {
-  fputs("{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": null, \"rules\": [],\n"
-        "  \"summary\": { \"passed\": 0, \"failed\": 0, \"warnings\": 0, \"errors\": 1 },\n  \"error\": \"", stdout);
+  fputs("{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": null, \"overrides\": [], \"rules\": [],\n"
+        "  \"summary\": { \"passed\": 0, \"failed\": 0, \"warnings\": 0, \"errors\": 1, \"vacuous\": 0 },\n  \"error\": \"", stdout);
   for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
     if (*p == '"' || *p == '\\') printf("\\%c", *p);
     else if (*p == '\n') fputs("\\n", stdout);
@@ -357,6 +357,12 @@ int main(int argc, char **argv) {
     if (out) fputs(out, stdout);
     if (!out) { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
     else rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
+    if (strict && rc == 0) {
+      /* --strict: a rule vacuous under the scenario fails the comparison too */
+      hedge_Report *r = NULL;
+      if (hedge_check(H, compare, NULL, &r) == HEDGE_OK && r && hedge_report_vacuous(r) > 0) rc = 1;
+      hedge_report_free(H, r);
+    }
   } else {
     hedge_Report *r = NULL;
     int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (repair == 2 ? HEDGE_CHECK_REPAIR_CHECK : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
