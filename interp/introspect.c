@@ -46,6 +46,7 @@ static const char *const coll_names[K_NKINDS] = {"partners", "commodities", "dea
 typedef struct Saved {
   Global *g;
   Value value; Loc loc; int ready;
+  Node *expr; int nslots, world_dep; uint64_t version;   /* a let's definition */
   int rule;                  /* index in rules, or -1 */
   Node *node; HStr *title; int warn;
 } Saved;
@@ -63,6 +64,7 @@ static void save_binding(H *h, ReplCtx *c, HStr *name) {
   if (!g) return;
   Saved *s = &c->saved[c->nsaved++];
   s->g = g; s->value = g->value; s->loc = g->loc; s->ready = g->ready;
+  s->expr = g->expr; s->nslots = g->nslots; s->world_dep = g->world_dep; s->version = g->version;
   s->rule = -1;
   if (g->kind == G_RULE)
     for (uint32_t i = 0; i < h->prog->rules.n; i++)
@@ -76,6 +78,7 @@ static void restore_bindings(H *h, ReplCtx *c) {
   for (uint32_t i = c->nsaved; i-- > 0;) {
     Saved *s = &c->saved[i];
     s->g->value = s->value; s->g->loc = s->loc; s->g->ready = s->ready;
+    s->g->expr = s->expr; s->g->nslots = s->nslots; s->g->world_dep = s->world_dep; s->g->version = s->version;
     if (s->rule >= 0 && (uint32_t)s->rule < h->prog->rules.n) {
       Rule *r = &h->prog->rules.p[s->rule];
       r->node = s->node; r->title = s->title; r->warn = s->warn;
