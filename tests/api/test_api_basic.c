@@ -747,7 +747,59 @@ static void test_register(void) {
   hedge_close(H);
 }
 
+/* Issue 10 through the API: vacuous rules, load-time warnings (and strict),
+** figures under a scenario, and replaced functions in the report. */
+static void test_no_silent_wrong_answer(void) {
+  hedge_State *H = open_std();
+  CHECK_INT(hedge_load_string(H, "w.hedge",
+    "partner PAK, USA\ncommodity goods, lng\n"
+    "deal { exporter: PAK, importer: USA, commodity: goods, value: 10M USD, date: 2025 }\n"
+    "print exports(PAK)\n"
+    "rule lng_ok: forall p in partners: import_share(PAK, p, commodity: lng) <= 40%\n"
+    "rule forty: export_share(PAK, USA) <= 40\n"
+    "scenario half { update d in deals { value: d.value / 2 } }\n"), HEDGE_OK);
+  CHECK_HAS(hedge_warnings(H), "w.hedge:6:39: warning: export_share(PAK, USA) is a ratio");
+  CHECK_STR(hedge_warnings(H), "");              /* read once: cleared */
+  hedge_Report *r = NULL;
+  CHECK_INT(hedge_check(H, NULL, NULL, &r), HEDGE_OK);   /* vacuous and a pass: not a failure */
+  CHECK_INT(hedge_report_vacuous(r), 1);
+  CHECK_INT(hedge_rule_status(r, 0), HEDGE_VACUOUS);
+  CHECK_HAS(hedge_rule_vacuous_reason(r, 0), "import_share: the total of imports is 0");
+  CHECK(hedge_rule_vacuous_reason(r, 1) == NULL);
+  CHECK_HAS(hedge_report_json(H, r), "\"status\": \"vacuous\"");
+  CHECK_HAS(hedge_report_text(H, r, 0), "1 vacuous");
+  hedge_report_free(H, r);
+  const char *out = NULL;
+  CHECK_INT(hedge_eval_scenario(H, "half", "exports(PAK)", &out), HEDGE_OK);
+  CHECK_STR(out, "5M USD");
+  CHECK_INT(hedge_eval(H, "exports(PAK)", &out), HEDGE_OK);   /* rolled back */
+  CHECK_STR(out, "10M USD");
+  CHECK_INT(hedge_eval_scenario(H, "nope", "1", &out), HEDGE_ERROR);
+  CHECK(out == NULL);
+  CHECK_INT(hedge_print_count(H), 1);
+  int n = -1;
+  hedge_output_clear(H);
+  CHECK_INT(hedge_print_scenario(H, "half", &n), HEDGE_OK);
+  CHECK_INT(n, 1);
+  CHECK_HAS(hedge_output(H), "== print under scenario half ==\n5M USD\n");
+  hedge_close(H);
+
+  /* strict: the warning is an error, and the load adds nothing */
+  H = open_std();
+  hedge_set_strict(H, 1);
+  CHECK_INT(hedge_load_string(H, "s.hedge", "partner A, B\nrule r: export_share(A, B) <= 40\n"), HEDGE_ERROR);
+  CHECK_HAS(hedge_errmsg(H), "s.hedge:2:31: error:");
+  CHECK_HAS(hedge_errmsg(H), "did you mean 40%?");
+  CHECK_INT(hedge_eval(H, "count(partners)", &out), HEDGE_OK);
+  CHECK_STR(out, "0");
+  /* a standard function is not silently shadowed */
+  CHECK_INT(hedge_load_string(H, "f.hedge", "fn imports(x) = 0\n"), HEDGE_ERROR);
+  CHECK_HAS(hedge_errmsg(H), "'imports' is already declared");
+  hedge_close(H);
+}
+
 int main(void) {
+  test_no_silent_wrong_answer();
   test_open_close();
   test_usage();
   test_load_eval();
