@@ -414,8 +414,8 @@ static int agg_visit(H *h, Compr *c, Value *slots, void *ud) {
 static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a);
 
 /* The dimension a comprehension's body would have, known without a value:
-** a sum over no deals is then `0 USD`, not a unitless 0 (SPEC section 1's
-** `sum(...) = 0 USD`). -1 when it cannot be told from the text. */
+** a sum over no deals is then `0 USD`, not a unitless 0, as a report
+** should say (`sum(...) = 0 USD`). -1 when it cannot be told from the text. */
 static int static_dim(H *h, Node *n, Compr *c) {
   switch (n->kind) {
     case N_QTY: return n->u.qty.q.tag == T_QTY ? n->u.qty.q.dim : 0;

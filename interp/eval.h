@@ -109,7 +109,7 @@ int resolve_with(H *h, Node *n, HStr **bound, int nbound);
 void resolve_function(H *h, Function *f);
 void resolve_rule(H *h, Rule *r);
 
-/* Arithmetic with the unit rules of SPEC section 3 (also used by the Lua
+/* Arithmetic with the unit rules of docs/language.md, Units and quantities (also used by the Lua
 ** bridge's metamethods). */
 Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 
@@ -127,8 +127,7 @@ void iterate(H *h, Value coll, Loc loc, IterFn fn, void *ud);
 uint32_t coll_len(H *h, Value v);
 Value coll_get(H *h, Value v, uint32_t i);
 
-/* Running a program: executes the statements of a parsed source in order. */
-void exec_program(H *h, NodeList *stmts);
+/* Running a program: executes one statement of a parsed source. */
 void exec_statement(H *h, Node *s);
 /* After a load: resolve every rule and function body, to report errors early. */
 void finish_load(H *h);
@@ -190,7 +189,5 @@ void lua_use(H *h, const char *path, Loc loc);   /* loads an extension */
 /* The same from an open descriptor, read once (closes fd). */
 void lua_use_fd(H *h, int fd, const char *path, Loc loc);
 Value lua_call_function(H *h, Function *f, CallArgs *a);
-/* FFI (in exec) */
-Value ffi_call_function(H *h, Function *f, CallArgs *a);
 
 #endif

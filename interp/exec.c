@@ -719,10 +719,6 @@ void exec_statement(H *h, Node *s) {
   }
 }
 
-void exec_program(H *h, NodeList *stmts) {
-  for (uint32_t i = 0; i < stmts->n; i++) exec_statement(h, stmts->p[i]);
-}
-
 /* Everything declared is checked before any rule runs: rule bodies and
 ** function bodies resolve, scenario parents exist, extends has no cycle. */
 void finish_load(H *h) {

@@ -186,7 +186,7 @@ int hedge_test(hedge_State *H, int json, const char **text, int *passed, int *fa
 /* Forgets what hedge_output() returned so far. */
 void hedge_output_clear(hedge_State *H);
 
-/* The report as the JSON of SPEC section 6 (owned by the report). */
+/* The report as the JSON of docs/language.md, Rules and checking (owned by the report). */
 const char *hedge_report_json(hedge_State *H, hedge_Report *r);
 /* The report as text for people; color != 0 adds ANSI colour. */
 const char *hedge_report_text(hedge_State *H, hedge_Report *r, int color);
@@ -211,7 +211,7 @@ const char *hedge_cx_binding(const hedge_Report *r, int i, int k, int j, const c
 int hedge_cx_values(const hedge_Report *r, int i, int k);
 const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j,
                            double *number, const char **unit, const char **text);
-/* Summary counts as in SPEC section 6. */
+/* Summary counts as in docs/language.md, Rules and checking. */
 void hedge_report_summary(const hedge_Report *r, int *passed, int *failed,
                           int *warnings, int *errors);
 

@@ -1,5 +1,5 @@
 /*
-** lex.c: the lexer. Notable rules (SPEC section 2):
+** lex.c: the lexer. Notable rules (docs/language.md, Lexical structure):
 **  - a number may carry a scale suffix (K M B T) or % written right after
 **    its digits;
 **  - an identifier on the same line right after a number is its unit, and

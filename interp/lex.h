@@ -1,5 +1,5 @@
 /*
-** lex.h: tokens of hedge source (SPEC section 2). The lexer is pulled one
+** lex.h: tokens of hedge source (docs/language.md, Lexical structure). The lexer is pulled one
 ** token at a time by the parser and knows nothing of what tokens mean.
 */
 #ifndef LEX_H

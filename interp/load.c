@@ -1,6 +1,6 @@
 /*
 ** load.c: `load KIND from "FILE.csv" { field: column [UNIT], key: column }`
-** (SPEC section 10). One streaming pass over the file (two halves read by
+** (docs/language.md, Bulk data). One streaming pass over the file (two halves read by
 ** two threads, for a large file of deals or loans): codes are resolved
 ** through a hash table built for the load, numbers are parsed in place,
 ** rows are written straight into the world's columns. Every bad row is an

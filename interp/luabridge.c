@@ -1,5 +1,5 @@
 /*
-** luabridge.c: the Lua side of hedge (SPEC section 8, DESIGN "Lua").
+** luabridge.c: the Lua side of hedge (docs/language.md, Extensions; docs/internals.md).
 **
 ** One lua_State per hedge state, allocated through the hedge allocator (so
 ** the memory cap covers Lua too), sandboxed unless HEDGE_CAP_IO is granted.
@@ -58,7 +58,7 @@
 #include "stdfast.h"
 #include "lex.h"
 
-/* The evaluator's arithmetic (eval.c): + - * / with SPEC section 3's unit
+/* The evaluator's arithmetic (eval.c): + - * / with docs/language.md, Units and quantities's unit
 ** rules, dates included. Declared here until eval.h exports it. */
 
 /* VM instructions between two looks at the interrupt flag and the step

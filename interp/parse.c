@@ -1,5 +1,5 @@
 /*
-** parse.c: recursive-descent parser for the grammar of SPEC sections 2-6
+** parse.c: recursive-descent parser for the grammar of docs/language.md
 ** and 9-11. Each function carries its production. Errors are located; an
 ** error at the end of the input marks the input incomplete, which is how
 ** the REPL knows to read another line.

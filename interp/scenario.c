@@ -1,5 +1,5 @@
 /*
-** scenario.c: "what if" overlays and test blocks (SPEC section 11). A
+** scenario.c: "what if" overlays and test blocks (docs/language.md, Scenarios and Tests). A
 ** scenario's drops, updates and added declarations are applied to the
 ** world through its undo log (parents first), checked, then rolled back:
 ** the rows it does not touch are never copied. Test blocks run the same

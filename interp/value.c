@@ -11,7 +11,7 @@
 #include "lex.h"
 #include "eval.h"
 
-/* 2^-44: the relative tolerance of SPEC section 3 (APL's comparison tolerance) */
+/* 2^-44: the relative tolerance of docs/language.md, Units and quantities (APL's comparison tolerance) */
 #define TOL 5.684341886080802e-14
 
 int num_eq(double a, double b) {

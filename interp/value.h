@@ -1,5 +1,5 @@
 /*
-** value.h: hedge values (SPEC section 3). A Value is 16 bytes: a tag, a
+** value.h: hedge values (docs/language.md, Units and quantities). A Value is 16 bytes: a tag, a
 ** small payload (dimension id of a quantity, precision of a date, kind of an
 ** entity) and a double or a pointer. Quantities hold their magnitude in the
 ** base unit of their dimension; dimensions are interned (units.h).
@@ -55,7 +55,7 @@ static inline Value v_fn(struct Function *f) { Value v = {0}; v.tag = T_FUNC; v.
 ** "partner", ... (buf is used for quantities). */
 const char *v_typename(H *h, Value v, char *buf, size_t n);
 
-/* Tolerant equality of doubles (SPEC section 3): |a-b| <= 2^-44 max(|a|,|b|). */
+/* Tolerant equality of doubles (docs/language.md, Units and quantities): |a-b| <= 2^-44 max(|a|,|b|). */
 int num_eq(double a, double b);
 /* -1, 0, 1 under tolerant comparison. */
 int num_cmp(double a, double b);
@@ -68,7 +68,7 @@ int v_equal(H *h, Value a, Value b);
 int v_compare(H *h, Value a, Value b, Loc loc);
 int v_truthy(Value v);   /* false and nil are false */
 
-/* Printing (SPEC section 3): numbers shortest round-trip, quantities with
+/* Printing (docs/language.md, Units and quantities): numbers shortest round-trip, quantities with
 ** K/M/B/T scaling in their display unit, dates ISO, strings quoted when
 ** quote != 0, entities by name, lists and records in literal syntax. */
 void v_print(H *h, Buf *b, Value v, int quote);

@@ -1,5 +1,5 @@
 /*
-** world.h: the declared and loaded world (DESIGN "The world"). Partners and
+** world.h: the declared and loaded world (docs/internals.md). Partners and
 ** commodities are small tables of names and attribute records. Deals and
 ** loans are columns, not structs of pointers: 32-bit entity ids, doubles in
 ** base units, dates as day numbers, free attributes in side columns. Every
