@@ -22,7 +22,7 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -fPIC
 LIBS = $(LUA_LIBS) -lffi -ldl -lm -pthread
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
+LIB_SRC = interp/mem.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
           interp/scenario.c interp/stdfast.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c \

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <pthread.h>
 #include "core.h"
-#include "lex.h"
+#include "utf8.h"
 
 const char *hx_locstr(H *h, Loc loc, char *buf, size_t n) {
   if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n) snprintf(buf, n, "?");

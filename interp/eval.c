@@ -11,7 +11,7 @@
 #include "eval.h"
 #include "stdfast.h"
 #include "units.h"
-#include "lex.h"
+#include "date.h"
 #include "ffi.h"
 
 
@@ -656,7 +656,7 @@ static Value eval_field(H *h, Node *n, Value o) {
     case T_DATE:
       if (strcmp(name->s, "year") == 0) return v_num(date_year(o));
       if (strcmp(name->s, "month") == 0) return v_num(date_month(o));
-      if (strcmp(name->s, "day") == 0) { int y, m, d; civil_from_days(o.i, &y, &m, &d); return v_num(d); }
+      if (strcmp(name->s, "day") == 0) { int y, m, d; date_to_civil(o.i, &y, &m, &d); return v_num(d); }
       break;
     case T_QTY:
       if (strcmp(name->s, "value") == 0) return v_num(o.as.num);

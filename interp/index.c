@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "world.h"
-#include "lex.h"
 
 enum { M_EXP = 1, M_IMP = 2, M_COM = 4, M_YEAR = 8 };
 

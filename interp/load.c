@@ -18,7 +18,8 @@
 #include "eval.h"
 #include "units.h"
 #include "csv.h"
-#include "lex.h"
+#include "date.h"
+#include "utf8.h"
 #include "hfile.h"
 
 void table_reserve(H *h, int kind, uint32_t need);
@@ -300,7 +301,7 @@ static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *pre
   long long y;
   if (csv_parse_int(f->p, f->len, &y) && y >= 1 && y <= 9999) {
     /* rows of one year come in runs: remember the last conversion */
-    if (y != p->last_year) { p->last_year = y; p->last_days = days_from_civil((int)y, 1, 1); }
+    if (y != p->last_year) { p->last_year = y; p->last_days = date_from_civil((int)y, 1, 1); }
     *days = p->last_days;
     *prec = DATE_YEAR;
     *year = (int32_t)y;
@@ -316,8 +317,8 @@ static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *pre
       ok &= s[7] == '-' && s[8] >= '0' && s[8] <= '9' && s[9] >= '0' && s[9] <= '9';
       dd = (s[8] - '0') * 10 + (s[9] - '0');
     }
-    if (ok && mm >= 1 && mm <= 12 && dd >= 1 && dd <= days_in_month(yy, mm)) {
-      *days = days_from_civil(yy, mm, dd);
+    if (ok && mm >= 1 && mm <= 12 && dd >= 1 && dd <= date_days_in_month(yy, mm)) {
+      *days = date_from_civil(yy, mm, dd);
       *prec = f->len == 10 ? DATE_DAY : DATE_MONTH;
       *year = world_fiscal_year(p->L->fy_start, yy, mm, *prec);
       return 0;

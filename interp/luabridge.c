@@ -56,7 +56,7 @@
 #include "hfile.h"
 #include "eval.h"
 #include "stdfast.h"
-#include "lex.h"
+#include "date.h"
 
 /* The evaluator's arithmetic (eval.c): + - * / with docs/language.md, Units and quantities's unit
 ** rules, dates included. Declared here until eval.h exports it. */
@@ -1354,7 +1354,7 @@ static int l_date_index(lua_State *L) {
   const char *k = lua_tolstring(L, 2, &n);
   if (!k || lua_type(L, 2) != LUA_TSTRING) return 0;
   int y, m, dd;
-  civil_from_days(d->days, &y, &m, &dd);
+  date_to_civil(d->days, &y, &m, &dd);
   if (key_is(k, n, "year")) lua_pushinteger(L, y);
   else if (key_is(k, n, "month")) lua_pushinteger(L, m);
   else if (key_is(k, n, "day")) lua_pushinteger(L, dd);
@@ -1506,8 +1506,8 @@ static int l_date(lua_State *L) {
   lua_Integer m = luaL_optinteger(L, 2, 1), d = luaL_optinteger(L, 3, 1);
   luaL_argcheck(L, y >= -1000000 && y <= 1000000, 1, "year out of range");
   luaL_argcheck(L, m >= 1 && m <= 12, 2, "month must be 1..12");
-  luaL_argcheck(L, d >= 1 && d <= days_in_month((int)y, (int)m), 3, "no such day in that month");
-  push_date(L, b, days_from_civil((int)y, (int)m, (int)d), prec);
+  luaL_argcheck(L, d >= 1 && d <= date_days_in_month((int)y, (int)m), 3, "no such day in that month");
+  push_date(L, b, date_from_civil((int)y, (int)m, (int)d), prec);
   return 1;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "lex.h"
+#include "utf8.h"
 #include "ast.h"
 
 const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};

@@ -8,7 +8,7 @@
 #include "value.h"
 #include "units.h"
 #include "world.h"
-#include "lex.h"
+#include "date.h"
 #include "eval.h"
 
 /* 2^-44: the relative tolerance of docs/language.md, Units and quantities (APL's comparison tolerance) */
@@ -209,7 +209,7 @@ static void str_print(Buf *b, H *h, HStr *s) {
 
 static void date_print(Buf *b, H *h, Value v) {
   int y, m, d;
-  civil_from_days(v.i, &y, &m, &d);
+  date_to_civil(v.i, &y, &m, &d);
   if (v.kind == DATE_YEAR) buf_printf(h, b, "%04d", y);
   else if (v.kind == DATE_MONTH) buf_printf(h, b, "%04d-%02d", y, m);
   else buf_printf(h, b, "%04d-%02d-%02d", y, m, d);
@@ -323,17 +323,17 @@ Value v_copy(H *h, Arena *a, Value v) {
 
 /* ---- dates ----------------------------------------------------------------- */
 
-int date_year(Value d) { int y, m, dd; civil_from_days(d.i, &y, &m, &dd); return y; }
-int date_month(Value d) { int y, m, dd; civil_from_days(d.i, &y, &m, &dd); return m; }
+int date_year(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return y; }
+int date_month(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return m; }
 
 Value date_add_months(H *h, Value d, long months, Loc loc) {
   int y, m, dd;
-  civil_from_days(d.i, &y, &m, &dd);
+  date_to_civil(d.i, &y, &m, &dd);
   long total = (long)y * 12 + (m - 1) + months;
   if (total < 0 || total > 9999L * 12) hx_error_at(h, loc, "date out of range");
   int ny = (int)(total / 12), nm = (int)(total % 12) + 1;
-  int dim = days_in_month(ny, nm);
+  int dim = date_days_in_month(ny, nm);
   if (dd > dim) dd = dim;   /* 2025-01-31 + 1 months is 2025-02-28 */
-  Value r = v_date(days_from_civil(ny, nm, dd), d.kind);
+  Value r = v_date(date_from_civil(ny, nm, dd), d.kind);
   return r;
 }

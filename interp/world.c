@@ -9,7 +9,7 @@
 #include <string.h>
 #include "world.h"
 #include "units.h"
-#include "lex.h"
+#include "date.h"
 #include "eval.h"
 
 /* One logged change: the cell (or drop flag) and its old value. */
@@ -302,7 +302,7 @@ static Value need_date(H *h, Value v, const char *what, Loc loc) {
   char b1[80];
   if (v.tag == T_DATE) return v;
   if (v.tag == T_NUM && v.as.num == floor(v.as.num) && v.as.num >= 1 && v.as.num <= 9999)
-    return v_date(days_from_civil((int)v.as.num, 1, 1), DATE_YEAR);
+    return v_date(date_from_civil((int)v.as.num, 1, 1), DATE_YEAR);
   hx_error_at(h, loc, "%s must be a date (2025-10, 2025-10-15) or a year (2025), not %s", what, v_show(h, v, b1, sizeof b1));
 }
 
