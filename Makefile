@@ -111,6 +111,10 @@ build/eval-batch: tests/tools/eval_batch.c build/rel/cli-lib.o $(CLI_REST_REL) l
 build/eval-batch-asan: tests/tools/eval_batch.c build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -o $@ $< build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
 
+# No include in interp/ runs up the layers (tests/layers.py has the table).
+layers:
+	@python3 tests/layers.py
+
 # Every suite of a layer runs (a failure does not hide the others);
 # tests/summary.py adds up their "N passed, M failed" lines into the last
 # line of the run. $(call suites,LOG) starts the shell code that defines run.
@@ -125,6 +129,7 @@ conformance = if [ -d "$(SHARED)/conformance" ]; then \
 
 check: hedge build/eval-batch
 	@$(call suites,build/check.log); \
+	run python3 tests/layers.py; \
 	run $(MAKE) --no-print-directory unit UNIT_BUILD=build/unit-rel; \
 	run python3 tests/run.py --hedge ./hedge --batch build/eval-batch $(CASE_DIRS); \
 	run python3 tests/doc_examples.py --hedge ./hedge; \
@@ -139,6 +144,7 @@ TEST_LOG = build/test.log
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_HEDGE) build/eval-batch-asan hedge
 	@$(call suites,$(TEST_LOG)); \
+	run python3 tests/layers.py; \
 	run $(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit; \
 	run python3 tests/run.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan $(CASE_DIRS); \
 	run python3 tests/native/both_ways.py --hedge ./hedge; \
@@ -247,4 +253,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo check test test-slow install clean FORCE fuzz fuzz-deps fuzz-replay
+.PHONY: all deps demo check test test-slow layers install clean FORCE fuzz fuzz-deps fuzz-replay

@@ -15,6 +15,12 @@
 #include "scenario.h"
 #include "csv.h"
 #include "lex.h"
+#include "exec.h"
+#include "resolve.h"
+#include "builtins.h"
+#include "files.h"
+#include "luabridge.h"
+#include "rules.h"
 
 #ifndef HEDGE_STDLIB_DIR
 #define HEDGE_STDLIB_DIR "/usr/local/share/hedge/stdlib"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "eval.h"
 #include "units.h"
+#include "builtins.h"
 
 static Loc call_loc(CallArgs *a) { return a->call ? a->call->loc : (Loc){-1, 0, 0}; }
 

@@ -13,6 +13,8 @@
 #include "units.h"
 #include "date.h"
 #include "ffi.h"
+#include "resolve.h"
+#include "luabridge.h"
 
 
 static uint64_t now_ns(void) {
@@ -56,14 +58,6 @@ void hx_step_check(H *h, Loc loc) {
     hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
   }
   if ((h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) hx_limit_error(h, loc);
-}
-
-const char *v_show(H *h, Value v, char *buf, size_t n) {
-  size_t len;
-  const char *s = v_tostr(h, v, 1, &len);   /* no Buf to leak on out of memory */
-  snprintf(buf, n, "%s", s);
-  if (len >= n && n > 4) memcpy(buf + n - 4, "...", 4);
-  return buf;
 }
 
 static const char *unit_of(H *h, Value v, char *buf, size_t n) {

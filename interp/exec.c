@@ -15,7 +15,11 @@
 #include "hfile.h"
 #include "units.h"
 #include "ffi.h"
-#include "scenario.h"
+#include "exec.h"
+#include "resolve.h"
+#include "load.h"
+#include "files.h"
+#include "luabridge.h"
 
 /* ---- the program and its tables ----------------------------------------------- */
 

@@ -14,6 +14,8 @@
 #include "report.h"
 #include "scenario.h"
 #include "introspect.h"
+#include "resolve.h"
+#include "rules.h"
 
 /* Output for the host: its print hook, or the collected output. */
 static void emit(H *h, const char *s, size_t n) {

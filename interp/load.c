@@ -21,6 +21,8 @@
 #include "date.h"
 #include "utf8.h"
 #include "hfile.h"
+#include "load.h"
+#include "files.h"
 
 void table_reserve(H *h, int kind, uint32_t need);
 int world_column(H *h, int kind, HStr *name, int numeric, int dim);

@@ -57,6 +57,7 @@
 #include "eval.h"
 #include "stdfast.h"
 #include "date.h"
+#include "luabridge.h"
 
 /* The evaluator's arithmetic (eval.c): + - * / with docs/language.md, Units and quantities's unit
 ** rules, dates included. Declared here until eval.h exports it. */

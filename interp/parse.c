@@ -11,8 +11,6 @@
 #include "utf8.h"
 #include "ast.h"
 
-const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
-const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
 
 /* Brackets open at the moment: an error at the end of the input names the
 ** innermost one, "'(' was never closed", at the opener. */

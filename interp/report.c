@@ -9,6 +9,7 @@
 #include "eval.h"
 #include "report.h"
 #include "repair.h"
+#include "rules.h"
 
 /* ---- explanations ----------------------------------------------------------------- */
 

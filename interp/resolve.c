@@ -8,6 +8,7 @@
 #include <string.h>
 #include "eval.h"
 #include "units.h"
+#include "resolve.h"
 
 typedef struct Scope {
   H *h;

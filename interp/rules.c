@@ -14,6 +14,8 @@
 #include "units.h"
 #include "lex.h"
 #include "repair.h"
+#include "rules.h"
+#include "resolve.h"
 
 char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
 

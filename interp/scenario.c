@@ -13,6 +13,8 @@
 #include "report.h"
 #include "units.h"
 #include "scenario.h"
+#include "resolve.h"
+#include "rules.h"
 
 
 static int binder_kind(H *h, Binder *b) {

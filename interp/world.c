@@ -10,16 +10,18 @@
 #include "world.h"
 #include "units.h"
 #include "date.h"
-#include "eval.h"
 
 /* One logged change: the cell (or drop flag) and its old value. */
 typedef struct Undo { uint8_t kind, what; int16_t col; uint32_t row; Value old; } Undo;
 enum { U_FIELD, U_ATTR, U_DROP };
 
+static const EntityView world_entities = {world_count, world_nth, world_name};
+
 void world_init(H *h) {
   World *w = hx_alloc(h, sizeof *w);
   memset(w, 0, sizeof *w);
   h->world = w;
+  h->entities = &world_entities;
   w->f_exporter = hx_intern_c(h, "exporter");
   w->f_importer = hx_intern_c(h, "importer");
   w->f_commodity = hx_intern_c(h, "commodity");
