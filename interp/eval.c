@@ -628,15 +628,10 @@ static Value eval_field(H *h, Node *n, Value o) {
         /* nil for a free attribute some entity has; an error for a typo */
         Table *t = &h->world->t[o.kind];
         for (uint32_t i = 0; i < t->cols.n; i++) if (t->cols.p[i].name == name) return v_nil();
-        static const char *const builtin_fields[K_NKINDS][8] = {
-          {"name", NULL}, {"name", NULL},
-          {"exporter", "importer", "commodity", "value", "volume", "date", "year", NULL},
-          {"lender", "borrower", "principal", "rate", "start", "term", NULL}};
-        for (int i = 0; builtin_fields[o.kind][i]; i++)
-          if (strcmp(builtin_fields[o.kind][i], name->s) == 0) return v_nil();
+        if (world_schema_field(o.kind, name->s)) return v_nil();
         Suggest sg;
         suggest_init(&sg, name->s, name->len);
-        for (int i = 0; builtin_fields[o.kind][i]; i++) suggest_try(&sg, builtin_fields[o.kind][i]);
+        for (const FieldSpec *f = world_schema(o.kind); f->name; f++) suggest_try(&sg, f->name);
         for (uint32_t i = 0; i < t->cols.n; i++) suggest_try(&sg, t->cols.p[i].name->s);
         if (sg.best) hx_error_span(h, n->loc, (int)name->len, "no %s has a field '%s' (did you mean %s?)", kind_names[o.kind], name->s, sg.best);
         hx_error_span(h, n->loc, (int)name->len, "no %s has a field '%s'", kind_names[o.kind], name->s);

@@ -15,6 +15,37 @@
 typedef struct Undo { uint8_t kind, what; int16_t col; uint32_t row; Value old; } Undo;
 enum { U_FIELD, U_ATTR, U_DROP };
 
+static const FieldSpec named_fields[] = {
+  {"name", FT_NAME, 0, WC_NAME, 0, NULL},
+  {NULL, 0, 0, 0, 0, NULL}};
+static const FieldSpec deal_fields[] = {
+  {"exporter", FT_ENTITY, K_PARTNER, WC_A, 1, NULL},
+  {"importer", FT_ENTITY, K_PARTNER, WC_B, 1, NULL},
+  {"commodity", FT_ENTITY, K_COMMODITY, WC_C, 1, NULL},
+  {"value", FT_MONEY, 0, WC_VALUE, 1, "USD"},
+  {"volume", FT_QUANTITY, 0, WC_ATTR, 0, NULL},
+  {"date", FT_DATE, 0, WC_DATE, 0, NULL},
+  {"year", FT_YEAR, 0, WC_YEAR, 0, NULL},
+  {NULL, 0, 0, 0, 0, NULL}};
+static const FieldSpec loan_fields[] = {
+  {"lender", FT_ENTITY, K_PARTNER, WC_A, 1, NULL},
+  {"borrower", FT_ENTITY, K_PARTNER, WC_B, 1, NULL},
+  {"principal", FT_MONEY, 0, WC_VALUE, 1, "USD"},
+  {"rate", FT_RATIO, 0, WC_ATTR, 0, NULL},
+  {"start", FT_DATE, 0, WC_DATE, 0, NULL},
+  {"term", FT_TIME, 0, WC_TERM, 0, "years"},
+  {NULL, 0, 0, 0, 0, NULL}};
+
+const FieldSpec *world_schema(int kind) {
+  return kind == K_DEAL ? deal_fields : kind == K_LOAN ? loan_fields : named_fields;
+}
+
+const FieldSpec *world_schema_field(int kind, const char *name) {
+  for (const FieldSpec *f = world_schema(kind); f->name; f++)
+    if (strcmp(f->name, name) == 0) return f;
+  return NULL;
+}
+
 static const EntityView world_entities = {world_count, world_nth, world_name};
 
 void world_init(H *h) {
@@ -357,23 +388,36 @@ void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc)
   else world_changed(h);
 }
 
+/* Whether a row lacks a required field kept in a column of its table. */
+static int cell_missing(const Table *t, WorldColumn c, uint32_t row) {
+  switch (c) {
+    case WC_A: return t->a[row] == NO_ROW;
+    case WC_B: return t->b[row] == NO_ROW;
+    case WC_C: return t->c[row] == NO_ROW;
+    case WC_VALUE: return isnan(t->value[row]);
+    default: return 0;
+  }
+}
+
 void world_check_required(H *h, int kind, uint32_t row, Loc loc) {
   Table *t = &h->world->t[kind];
-  const char *missing = NULL;
-  if (kind == K_DEAL) {
-    if (t->a[row] == NO_ROW) missing = "exporter";
-    else if (t->b[row] == NO_ROW) missing = "importer";
-    else if (t->c[row] == NO_ROW) missing = "commodity";
-    else if (isnan(t->value[row])) missing = "value";
-    if (!missing && t->a[row] == t->b[row])
-      hx_error_at(h, loc, "a deal's exporter and importer must differ");
-  } else if (kind == K_LOAN) {
-    if (t->a[row] == NO_ROW) missing = "lender";
-    else if (t->b[row] == NO_ROW) missing = "borrower";
-    else if (isnan(t->value[row])) missing = "principal";
+  const FieldSpec *schema = world_schema(kind);
+  for (const FieldSpec *f = schema; f->name; f++) {
+    if (!f->required || !cell_missing(t, f->column, row)) continue;
+    /* "a deal needs exporter, importer, commodity and value" */
+    char need[128] = "";
+    int nreq = 0, k = 0;
+    for (const FieldSpec *g = schema; g->name; g++) nreq += g->required;
+    for (const FieldSpec *g = schema; g->name; g++)
+      if (g->required) {
+        size_t l = strlen(need);
+        snprintf(need + l, sizeof need - l, "%s%s", k == 0 ? "" : k == nreq - 1 ? " and " : ", ", g->name);
+        k++;
+      }
+    hx_error_at(h, loc, "this %s has no %s (a %s needs %s)", kind_names[kind], f->name, kind_names[kind], need);
   }
-  if (missing) hx_error_at(h, loc, "this %s has no %s (a %s needs %s)", kind_names[kind], missing, kind_names[kind],
-                           kind == K_DEAL ? "exporter, importer, commodity and value" : "lender, borrower and principal");
+  if (kind == K_DEAL && t->a[row] == t->b[row])
+    hx_error_at(h, loc, "a deal's exporter and importer must differ");
 }
 
 void world_drop(H *h, int kind, uint32_t row) {

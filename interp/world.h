@@ -76,6 +76,38 @@ static inline int32_t world_fiscal_year(int fy_start, int y, int m, int prec) {
 /* Declares the fiscal year (1..12) and recomputes every row's year. */
 void world_set_fiscal(H *h, int month);
 
+/* ---- the schema: the built-in fields of each kind, one table for every file ---- */
+
+/* What a built-in field holds. */
+typedef enum {
+  FT_NAME,       /* the entity's name (partners, commodities) */
+  FT_ENTITY,     /* an entity of kind FieldSpec.entity */
+  FT_MONEY,      /* a quantity in money (stored in USD) */
+  FT_QUANTITY,   /* a quantity of any dimension */
+  FT_DATE,       /* a date (an integer: a year) */
+  FT_YEAR,       /* computed: the year of the row's date; cannot be set */
+  FT_RATIO,      /* a plain number such as 4.5% */
+  FT_TIME        /* a quantity of time (stored in years) */
+} FieldType;
+
+/* Where a row keeps a built-in field: a column of Table, or a free one. */
+typedef enum { WC_NAME, WC_A, WC_B, WC_C, WC_VALUE, WC_DATE, WC_YEAR, WC_TERM, WC_ATTR } WorldColumn;
+
+typedef struct FieldSpec {
+  const char *name;
+  FieldType type;
+  int entity;            /* FT_ENTITY: K_PARTNER or K_COMMODITY */
+  WorldColumn column;
+  int required;          /* a declaration or a load must give it */
+  const char *unit;      /* the unit values are stored in, or NULL */
+} FieldSpec;
+
+/* The built-in fields of kind, in the order people read them; the list ends
+** with a NULL name. Every file that names built-in fields walks this table. */
+const FieldSpec *world_schema(int kind);
+/* The built-in field of kind with that name, or NULL. */
+const FieldSpec *world_schema_field(int kind, const char *name);
+
 void world_init(H *h);
 void world_free(H *h);
 
