@@ -1577,8 +1577,6 @@ static DealFilter deal_filter(lua_State *L, LuaBridge *b, int idx, const char *f
   return f;
 }
 
-typedef struct LoanFilter { uint32_t lender, borrower; int has_year; double year; } LoanFilter;
-
 static LoanFilter loan_filter(lua_State *L, LuaBridge *b, int idx, const char *fname, int year_ok) {
   LoanFilter f = {NO_ROW, NO_ROW, 0, 0};
   if (lua_isnoneornil(L, idx)) return f;
@@ -1606,7 +1604,7 @@ typedef struct DealQ {
   double sum;
   uint32_t count;
   int field;               /* deal_sums_by: 0 exporter 1 importer 2 commodity 3 year */
-  struct Group *groups;
+  DealGroup *groups;
   uint32_t ngroups;
 } DealQ;
 
@@ -1696,82 +1694,9 @@ static int l_usd(lua_State *L) {
   return 1;
 }
 
-typedef struct Group { HStr *name; uint32_t id; int32_t year; KSum sum; } Group;
-
-static int group_cmp_name(const void *x, const void *y) {
-  const HStr *a = ((const Group *)x)->name, *b = ((const Group *)y)->name;
-  if (!a || !b) return (a != NULL) - (b != NULL);
-  size_t n = a->len < b->len ? a->len : b->len;
-  int c = memcmp(a->s, b->s, n);
-  if (c) return c;
-  if (a->len != b->len) return (a->len > b->len) - (a->len < b->len);
-  return (((const Group *)x)->id > ((const Group *)y)->id) - (((const Group *)x)->id < ((const Group *)y)->id);
-}
-
 static void sums_by_work(H *h, void *ud) {
   DealQ *q = ud;
-  World *w = h->world;
-  q->n = deal_rows(h, q->f, &q->rows);
-  Table *t = &w->t[K_DEAL];
-  if (q->field < 3) {
-    uint32_t *col = q->field == 0 ? t->a : q->field == 1 ? t->b : t->c;
-    int kind = q->field == 2 ? K_COMMODITY : K_PARTNER;
-    uint32_t nk = w->t[kind].n;
-    uint32_t *slot = arena_alloc(h, &h->temp, (size_t)(nk ? nk : 1) * sizeof *slot);
-    memset(slot, 0xff, (size_t)(nk ? nk : 1) * sizeof *slot);
-    uint32_t cap = q->n < nk ? q->n : nk;
-    Group *g = arena_alloc(h, &h->temp, (size_t)(cap ? cap : 1) * sizeof *g);
-    uint32_t ng = 0;
-    for (uint32_t i = 0; i < q->n; i++) {
-      uint32_t row = q->rows[i], id = col[row];
-      if (id >= nk) continue;
-      if (slot[id] == UINT32_MAX) {
-        slot[id] = ng;
-        g[ng].name = w->t[kind].names ? w->t[kind].names[id] : NULL;
-        g[ng].id = id;
-        g[ng].year = 0;
-        g[ng].sum.s = g[ng].sum.c = 0;
-        ng++;
-      }
-      ksum_add(&g[slot[id]].sum, t->value[row]);
-    }
-    qsort(g, ng, sizeof *g, group_cmp_name);
-    q->groups = g;
-    q->ngroups = ng;
-    return;
-  }
-  /* by year: few distinct years, kept sorted (binary search insertion);
-  ** deals without a date have no year and belong to no group */
-  uint32_t cap = 16, ng = 0;
-  Group *g = arena_alloc(h, &h->temp, cap * sizeof *g);
-  for (uint32_t i = 0; i < q->n; i++) {
-    uint32_t row = q->rows[i];
-    int32_t y = deal_year(w, row);
-    if (y == NO_YEAR) continue;
-    uint32_t lo = 0, hi = ng;
-    while (lo < hi) {
-      uint32_t mid = (lo + hi) / 2;
-      if (g[mid].year < y) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo == ng || g[lo].year != y) {
-      if (ng == cap) {
-        Group *ng2 = arena_alloc(h, &h->temp, (size_t)cap * 2 * sizeof *g);
-        memcpy(ng2, g, (size_t)ng * sizeof *g);
-        g = ng2;
-        cap *= 2;
-      }
-      memmove(g + lo + 1, g + lo, (size_t)(ng - lo) * sizeof *g);
-      g[lo].name = NULL;
-      g[lo].id = 0;
-      g[lo].year = y;
-      g[lo].sum.s = g[lo].sum.c = 0;
-      ng++;
-    }
-    ksum_add(&g[lo].sum, t->value[row]);
-  }
-  q->groups = g;
-  q->ngroups = ng;
+  q->ngroups = deal_sums_by(h, q->f, q->field, &q->groups);
 }
 
 /* hedge.deal_sums_by(field, {filter}) -> { {key, sum}, ... } grouped by
@@ -1809,22 +1734,6 @@ static int l_deal_sums_by(lua_State *L) {
   return 1;
 }
 
-static int loan_matches(Table *t, uint32_t row, const LoanFilter *f) {
-  return (f->lender == NO_ROW || t->a[row] == f->lender) && (f->borrower == NO_ROW || t->b[row] == f->borrower);
-}
-
-/* Outstanding in year y: (no start or year(start) <= y) and (no term or
-** y < year(start) + term); year(start) is the fiscal year when one is
-** declared (t->year). */
-static int loan_outstanding(Table *t, uint32_t row, double y) {
-  int32_t d = t->date ? t->date[row] : NO_DATE;
-  if (d == NO_DATE) return 1;
-  int sy = t->year[row];
-  if (y < sy) return 0;
-  double term = t->term ? t->term[row] : NAN;
-  return isnan(term) || y < sy + term;
-}
-
 /* hedge.loans{lender=, borrower=}: living loans, in order */
 static int l_loans(lua_State *L) {
   LuaBridge *b = getb(L);
@@ -1843,11 +1752,11 @@ static int l_loans(lua_State *L) {
 }
 
 /* hedge.debt_sum{borrower=, lender=, year=} -> principal outstanding in
-** year (every loan when no year), count */
-typedef struct LoanRows { uint32_t borrower, n; const uint32_t *rows; } LoanRows;
-static void loan_rows_work(H *h, void *ud) {
-  LoanRows *q = ud;
-  q->n = loan_rows_of(h, q->borrower, &q->rows);
+** year (every loan when no year), count: debt_sum of index.c */
+typedef struct DebtQ { LoanFilter f; uint32_t count; double sum; } DebtQ;
+static void debt_work(H *h, void *ud) {
+  DebtQ *q = ud;
+  q->sum = debt_sum(h, q->f, &q->count);
 }
 
 static int l_debt_sum(lua_State *L) {
@@ -1858,27 +1767,13 @@ static int l_debt_sum(lua_State *L) {
     SumTraceItem it = {K_LOAN, deal_filter_any(), f.lender, f.borrower, f.has_year, f.year};
     sum_trace_add(h->trace, it);
   }
-  KSum s = {0, 0};
-  lua_Integer count = 0;
+  DebtQ q = {f, 0, 0};
   if (h->world) {
-    Table *t = &h->world->t[K_LOAN];
-    /* a borrower's loans come from an index; otherwise every loan is seen */
-    LoanRows q = {f.borrower, 0, NULL};
-    if (f.borrower != NO_ROW) {
-      int st = bpcall(L, b, loan_rows_work, &q);
-      if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-    }
-    uint32_t n = f.borrower != NO_ROW ? q.n : t->n;
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t row = f.borrower != NO_ROW ? q.rows[i] : i;
-      if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
-      if (f.has_year && !loan_outstanding(t, row, f.year)) continue;
-      ksum_add(&s, t->value[row]);
-      count++;
-    }
+    int st = bpcall(L, b, debt_work, &q);
+    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
   }
-  lua_pushnumber(L, ksum_get(&s));
-  lua_pushinteger(L, count);
+  lua_pushnumber(L, q.sum);
+  lua_pushinteger(L, (lua_Integer)q.count);
   return 2;
 }
 

@@ -168,6 +168,21 @@ int32_t world_latest_year(H *h);   /* NO_YEAR when none */
 /* Rows of the living loans of a borrower, in row order (*rows valid until
 ** the world changes). */
 uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);
+/* Sums of deal values grouped by field (0 exporter, 1 importer, 2 commodity,
+** 3 year) over the deals that match f: one DealGroup per key with deals, by
+** the key's name (byte-wise; years ascending), in h->temp. Returns the count. */
+typedef struct DealGroup { HStr *name; uint32_t id; int32_t year; KSum sum; } DealGroup;
+uint32_t deal_sums_by(H *h, DealFilter f, int field, DealGroup **out);
+/* A filter on loans: lender, borrower (NO_ROW: any); with has_year, only the
+** loans outstanding in year. */
+typedef struct LoanFilter { uint32_t lender, borrower; int has_year; double year; } LoanFilter;
+int loan_matches(const Table *t, uint32_t row, const LoanFilter *f);
+/* Whether loan row is outstanding in year y: (no start or year(start) <= y)
+** and (no term or y < year(start) + term); year(start) is the fiscal year
+** when one is declared. The one definition in C. */
+int loan_outstanding(H *h, uint32_t row, double y);
+/* Principal (USD, compensated) and count of the living loans matching f. */
+double debt_sum(H *h, LoanFilter f, uint32_t *count);
 void index_free(H *h);
 /* The value of deal row changed and nothing else did: the indexes follow
 ** without a rebuild (their index_version stays). */
