@@ -15,14 +15,13 @@ PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make g
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 WARN = -Wall -Wextra -Werror
-BASE_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -iquote interp $(LUA_CFLAGS) \
-              -DHEDGE_STDLIB_DIR='"$(PREFIX)/share/hedge/stdlib"'
+BASE_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -iquote interp -iquote build $(LUA_CFLAGS)
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -fPIC
 LIBS = $(LUA_LIBS) -lffi -ldl -lm -pthread
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC = interp/mem.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
+LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
           interp/scenario.c interp/stdfast.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c \
@@ -37,12 +36,20 @@ ASAN_CLI_OBJ = $(CLI_SRC:interp/%.c=build/asan/%.o)
 
 all: hedge libhedge.a libhedge.so examples/embed/embed
 
-# The installed standard library's folder is compiled into api.o: rebuild
-# it when PREFIX changes.
-build/prefix.stamp: FORCE
-	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
-build/rel/api.o build/asan/api.o: build/prefix.stamp
-FORCE:
+
+# The standard library, embedded: stdlib/*.lua as C arrays (embedded.c).
+STDLIB_LUA = $(sort $(wildcard stdlib/*.lua))
+build/stdlib_embed.h: $(STDLIB_LUA) Makefile
+	@mkdir -p build
+	@{ echo '/* generated from the Lua files of stdlib/ by the Makefile: do not edit */'; \
+	  for f in $(STDLIB_LUA); do n=$$(basename $$f .lua | tr -c 'A-Za-z0-9_\n' '_'); \
+	    echo "static const unsigned char stdlib_$${n}[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0};'; done; \
+	  echo 'static const struct { const char *name; const unsigned char *text; size_t len; } stdlib_embedded[] = {'; \
+	  for f in $(STDLIB_LUA); do b=$$(basename $$f .lua); n=$$(echo "$$b" | tr -c 'A-Za-z0-9_\n' '_'); \
+	    echo "  {\"$$b\", stdlib_$${n}, sizeof stdlib_$${n} - 1},"; done; \
+	  echo '  {NULL, NULL, 0}};'; } > $@.tmp && mv $@.tmp $@
+build/rel/embedded.o build/asan/embedded.o build/api/tsan-obj/embedded.o: build/stdlib_embed.h
 
 build/rel/%.o: interp/%.c $(HDRS)
 	@mkdir -p build/rel
@@ -253,4 +260,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo check test test-slow layers install clean FORCE fuzz fuzz-deps fuzz-replay
+.PHONY: all deps demo check test test-slow layers install clean fuzz fuzz-deps fuzz-replay

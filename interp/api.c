@@ -22,10 +22,6 @@
 #include "luabridge.h"
 #include "rules.h"
 
-#ifndef HEDGE_STDLIB_DIR
-#define HEDGE_STDLIB_DIR "/usr/local/share/hedge/stdlib"
-#endif
-
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
   if (nsize == 0) { free(ptr); return NULL; }
@@ -42,7 +38,8 @@ static void open_body(H *h, void *ud) {
   world_init(h);
   prog_init(h);
   builtins_init(h);
-  h->stdlib_dir = dup_perm(h, c->o && c->o->stdlib_dir ? c->o->stdlib_dir : HEDGE_STDLIB_DIR);
+  /* no folder: the standard library embedded at build time (embedded.h) */
+  h->stdlib_dir = dup_perm(h, c->o ? c->o->stdlib_dir : NULL);
   h->search_path = dup_perm(h, c->o ? c->o->search_path : NULL);
   files_init(h, c->o ? c->o->file_roots : NULL);
   if (lua_bridge_open(h, c->err, c->errlen) != 0) c->failed = 1;

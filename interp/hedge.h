@@ -66,7 +66,8 @@ typedef struct hedge_Options {
   uint64_t max_steps;       /* 0: no limit; else evaluation steps per call */
   int max_depth;            /* 0: 400; else the deepest hedge call nesting */
   unsigned capabilities;    /* 0: none; else HEDGE_CAP_* flags */
-  const char *stdlib_dir;   /* NULL: the directory built in at compile time */
+  const char *stdlib_dir;   /* NULL: the copy embedded at build time; else a
+                               folder of init.lua to load instead */
   const char *search_path;  /* NULL: none; else ':'-separated folders for
                                import and use (the CLI passes $HEDGE_PATH) */
   /* Where `print` output goes. NULL: collected; read it with hedge_output(). */

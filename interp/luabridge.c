@@ -58,6 +58,7 @@
 #include "stdfast.h"
 #include "date.h"
 #include "luabridge.h"
+#include "embedded.h"
 
 /* The evaluator's arithmetic (eval.c): + - * / with docs/language.md, Units and quantities's unit
 ** rules, dates included. Declared here until eval.h exports it. */
@@ -1816,7 +1817,6 @@ static int l_load_stdlib(lua_State *L) {
     if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
       luaL_argerror(L, 1, "a standard library module name is letters, digits, '_' and '-'");
   }
-  if (!h->stdlib_dir) return luaL_error(L, "hedge.load_stdlib: no standard library directory");
   lua_settop(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_loaded);   /* 2 */
   lua_pushvalue(L, 1);
@@ -1828,8 +1828,16 @@ static int l_load_stdlib(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_pushboolean(L, 0);
   lua_rawset(L, 2);
-  const char *path = lua_pushfstring(L, "%s/%s.lua", h->stdlib_dir, name);
-  if (luaL_loadfilex(L, path, "t") != LUA_OK) return lua_error(L);
+  if (h->stdlib_dir) {
+    const char *path = lua_pushfstring(L, "%s/%s.lua", h->stdlib_dir, name);
+    if (luaL_loadfilex(L, path, "t") != LUA_OK) return lua_error(L);
+  } else {   /* embedded at build time */
+    size_t len;
+    const char *text = embedded_stdlib(name, &len);
+    if (!text) return luaL_error(L, "hedge.load_stdlib: no standard library module '%s'", name);
+    const char *chunk = lua_pushfstring(L, "@stdlib/%s.lua", name);
+    if (luaL_loadbufferx(L, text, len, chunk, "t") != LUA_OK) return lua_error(L);
+  }
   lua_call(L, 0, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
@@ -2331,6 +2339,13 @@ typedef struct OpenCtx { const char *dir; } OpenCtx;
 
 static void open_stdlib_work(H *h, void *ud) {
   OpenCtx *o = ud;
+  if (!o->dir) {   /* the copy embedded at build time */
+    size_t len;
+    const char *text = embedded_stdlib("init", &len);
+    if (!text) hx_error_at(h, NOLOC, "this build has no embedded standard library");
+    load_module_text(h, "stdlib/init.lua", text, len, NOLOC, 1);
+    return;
+  }
   size_t n = strlen(o->dir);
   char *path = arena_alloc(h, &h->temp, n + sizeof "/init.lua");
   memcpy(path, o->dir, n);
@@ -2378,7 +2393,7 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
     lua_bridge_close(h);
     return -1;
   }
-  if (h->stdlib_dir) {
+  {
     OpenCtx o = {h->stdlib_dir};
     ArenaMark mk = arena_mark(&h->temp);
     int hs = hx_pcall(h, open_stdlib_work, &o);

@@ -19,9 +19,10 @@ import os
 import re
 import sys
 
-# lowest first; docs/internals.md draws the same table
+# lowest first; docs/internals.md draws the same table (stdlib_embed.h is
+# generated into build/ from stdlib/*.lua)
 LAYERS = [
-    ("base", "hconf hedge core mem diag utf8 date hfile csv ffi"),
+    ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed"),
     ("values", "units value"),
     ("front end", "lex ast parse"),
     ("world", "world index"),
