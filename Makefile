@@ -24,7 +24,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
-          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c \
+          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/lbvalue.c interp/lbmodule.c interp/ffi.c interp/api.c interp/introspect.c \
           interp/hfile.c interp/files.c interp/repair.c
 CLI_SRC = interp/main.c interp/repl.c
 HDRS = $(wildcard interp/*.h)
@@ -49,7 +49,7 @@ build/stdlib_embed.h: $(STDLIB_LUA) Makefile
 	  for f in $(STDLIB_LUA); do b=$$(basename $$f .lua); n=$$(echo "$$b" | tr -c 'A-Za-z0-9_\n' '_'); \
 	    echo "  {\"$$b\", stdlib_$${n}, sizeof stdlib_$${n} - 1},"; done; \
 	  echo '  {NULL, NULL, 0}};'; } > $@.tmp && mv $@.tmp $@
-build/rel/embedded.o build/asan/embedded.o build/api/tsan-obj/embedded.o: build/stdlib_embed.h
+build/rel/embedded.o build/asan/embedded.o build/api/tsan-obj/embedded.o build/fuzz/obj/embedded.o: build/stdlib_embed.h
 
 build/rel/%.o: interp/%.c $(HDRS)
 	@mkdir -p build/rel

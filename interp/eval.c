@@ -901,7 +901,7 @@ Value call_function(H *h, Function *f, CallArgs *a) {
       ** conversion reports it ("number too large"), as without the fast path */
       if (f->fast && !h->native_off && stdfast_call(h, f, a, &out) &&
           !((out.tag == T_NUM || out.tag == T_QTY) && !isfinite(out.as.num))) return out;
-      return lua_call_function(h, f, a);
+      return luabridge_call(h, f, a);
     }
     case F_EXTERN: return call_extern(h, f, a);
     case F_HOST: return call_host(h, f, a);

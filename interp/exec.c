@@ -645,7 +645,7 @@ static void exec_use(H *h, Node *s) {
   if (already_loaded(h, found)) return;
   int fd = stdlib ? hfile_open(found, name, NULL, 0) : files_open(h, found, name, s->u.import.pathloc, "use");
   if (fd < 0) hx_error_at(h, s->u.import.pathloc, "cannot open Lua extension '%s'", name);
-  lua_use_fd(h, fd, found, s->loc);   /* closes fd */
+  luabridge_use_fd(h, fd, found, s->loc);   /* closes fd */
 }
 
 static void exec_extern(H *h, Node *s) {

@@ -6,13 +6,13 @@
 #define LUABRIDGE_H
 #include "exec.h"
 
-int lua_bridge_open(H *h, char *err, size_t errlen);
-void lua_bridge_close(H *h);
+int luabridge_open(H *h, char *err, size_t errlen);
+void luabridge_close(H *h);
 /* Makes running Lua code stop at its next instruction (async-signal-safe). */
-void lua_bridge_interrupt(H *h);
-void lua_use(H *h, const char *path, Loc loc);   /* loads an extension */
+void luabridge_interrupt(H *h);
+void luabridge_use(H *h, const char *path, Loc loc);   /* loads an extension */
 /* The same from an open descriptor, read once (closes fd). */
-void lua_use_fd(H *h, int fd, const char *path, Loc loc);
-Value lua_call_function(H *h, Function *f, CallArgs *a);
+void luabridge_use_fd(H *h, int fd, const char *path, Loc loc);
+Value luabridge_call(H *h, Function *f, CallArgs *a);
 
 #endif

@@ -16,6 +16,7 @@
 #include "repair.h"
 #include "rules.h"
 #include "resolve.h"
+#include "utf8.h"
 
 char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
 

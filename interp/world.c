@@ -267,7 +267,7 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v) {
 
 static int32_t date_fiscal_year(World *w, Value d) {
   int y, m, dd;
-  civil_from_days(d.i, &y, &m, &dd);
+  date_to_civil(d.i, &y, &m, &dd);
   return world_fiscal_year(w->fy_start, y, m, d.kind);
 }
 
@@ -279,7 +279,7 @@ void world_set_fiscal(H *h, int month) {
     for (uint32_t r = 0; r < t->n; r++) {
       if (t->date[r] == NO_DATE) continue;
       int y, m, d;
-      civil_from_days(t->date[r], &y, &m, &d);
+      date_to_civil(t->date[r], &y, &m, &d);
       t->year[r] = world_fiscal_year(month, y, m, t->prec[r]);
     }
   }

@@ -26,7 +26,7 @@ LAYERS = [
     ("values", "units value"),
     ("front end", "lex ast parse"),
     ("world", "world index"),
-    ("program", "exec resolve eval builtins stdfast load files luabridge"),
+    ("program", "exec resolve eval builtins stdfast load files luabridge lbint lbvalue lbmodule"),
     ("checking", "rules report scenario repair"),
     ("library face", "api introspect"),
     ("command line", "cli main repl"),
