@@ -15,17 +15,16 @@ PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make g
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 WARN = -Wall -Wextra -Werror
-BASE_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -iquote interp $(LUA_CFLAGS) \
-              -DHEDGE_STDLIB_DIR='"$(PREFIX)/share/hedge/stdlib"'
+BASE_CFLAGS = -std=c11 $(WARN) -D_GNU_SOURCE -iquote interp -iquote build $(LUA_CFLAGS)
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -fPIC
 LIBS = $(LUA_LIBS) -lffi -ldl -lm -pthread
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC = interp/mem.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
+LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
-          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/ffi.c interp/api.c interp/introspect.c \
+          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/lbvalue.c interp/lbmodule.c interp/ffi.c interp/api.c interp/introspect.c \
           interp/hfile.c interp/files.c interp/repair.c
 CLI_SRC = interp/main.c interp/repl.c
 HDRS = $(wildcard interp/*.h)
@@ -37,12 +36,20 @@ ASAN_CLI_OBJ = $(CLI_SRC:interp/%.c=build/asan/%.o)
 
 all: hedge libhedge.a libhedge.so examples/embed/embed
 
-# The installed standard library's folder is compiled into api.o: rebuild
-# it when PREFIX changes.
-build/prefix.stamp: FORCE
-	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
-build/rel/api.o build/asan/api.o: build/prefix.stamp
-FORCE:
+
+# The standard library, embedded: stdlib/*.lua as C arrays (embedded.c).
+STDLIB_LUA = $(sort $(wildcard stdlib/*.lua))
+build/stdlib_embed.h: $(STDLIB_LUA) Makefile
+	@mkdir -p build
+	@{ echo '/* generated from the Lua files of stdlib/ by the Makefile: do not edit */'; \
+	  for f in $(STDLIB_LUA); do n=$$(basename $$f .lua | tr -c 'A-Za-z0-9_\n' '_'); \
+	    echo "static const unsigned char stdlib_$${n}[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0};'; done; \
+	  echo 'static const struct { const char *name; const unsigned char *text; size_t len; } stdlib_embedded[] = {'; \
+	  for f in $(STDLIB_LUA); do b=$$(basename $$f .lua); n=$$(echo "$$b" | tr -c 'A-Za-z0-9_\n' '_'); \
+	    echo "  {\"$$b\", stdlib_$${n}, sizeof stdlib_$${n} - 1},"; done; \
+	  echo '  {NULL, NULL, 0}};'; } > $@.tmp && mv $@.tmp $@
+build/rel/embedded.o build/asan/embedded.o build/api/tsan-obj/embedded.o build/fuzz/obj/embedded.o: build/stdlib_embed.h
 
 build/rel/%.o: interp/%.c $(HDRS)
 	@mkdir -p build/rel
@@ -111,6 +118,10 @@ build/eval-batch: tests/tools/eval_batch.c build/rel/cli-lib.o $(CLI_REST_REL) l
 build/eval-batch-asan: tests/tools/eval_batch.c build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -o $@ $< build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
 
+# No include in interp/ runs up the layers (tests/layers.py has the table).
+layers:
+	@python3 tests/layers.py
+
 # Every suite of a layer runs (a failure does not hide the others);
 # tests/summary.py adds up their "N passed, M failed" lines into the last
 # line of the run. $(call suites,LOG) starts the shell code that defines run.
@@ -125,6 +136,7 @@ conformance = if [ -d "$(SHARED)/conformance" ]; then \
 
 check: hedge build/eval-batch
 	@$(call suites,build/check.log); \
+	run python3 tests/layers.py; \
 	run $(MAKE) --no-print-directory unit UNIT_BUILD=build/unit-rel; \
 	run python3 tests/run.py --hedge ./hedge --batch build/eval-batch $(CASE_DIRS); \
 	run python3 tests/doc_examples.py --hedge ./hedge; \
@@ -139,6 +151,7 @@ TEST_LOG = build/test.log
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_HEDGE) build/eval-batch-asan hedge
 	@$(call suites,$(TEST_LOG)); \
+	run python3 tests/layers.py; \
 	run $(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit; \
 	run python3 tests/run.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan $(CASE_DIRS); \
 	run python3 tests/native/both_ways.py --hedge ./hedge; \
@@ -247,4 +260,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo check test test-slow install clean FORCE fuzz fuzz-deps fuzz-replay
+.PHONY: all deps demo check test test-slow layers install clean fuzz fuzz-deps fuzz-replay

@@ -15,10 +15,12 @@
 #include "scenario.h"
 #include "csv.h"
 #include "lex.h"
-
-#ifndef HEDGE_STDLIB_DIR
-#define HEDGE_STDLIB_DIR "/usr/local/share/hedge/stdlib"
-#endif
+#include "exec.h"
+#include "resolve.h"
+#include "builtins.h"
+#include "files.h"
+#include "luabridge.h"
+#include "rules.h"
 
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
@@ -36,10 +38,11 @@ static void open_body(H *h, void *ud) {
   world_init(h);
   prog_init(h);
   builtins_init(h);
-  h->stdlib_dir = dup_perm(h, c->o && c->o->stdlib_dir ? c->o->stdlib_dir : HEDGE_STDLIB_DIR);
+  /* no folder: the standard library embedded at build time (embedded.h) */
+  h->stdlib_dir = dup_perm(h, c->o ? c->o->stdlib_dir : NULL);
   h->search_path = dup_perm(h, c->o ? c->o->search_path : NULL);
   files_init(h, c->o ? c->o->file_roots : NULL);
-  if (lua_bridge_open(h, c->err, c->errlen) != 0) c->failed = 1;
+  if (luabridge_open(h, c->err, c->errlen) != 0) c->failed = 1;
 }
 
 hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
@@ -89,7 +92,7 @@ void hedge_close(hedge_State *h) {
   if (!h) return;
   while (h->reports) report_free(h, h->reports);   /* those the host did not free */
   /* the Lua state first: its finalizers may still look at the world */
-  if (h->lua) lua_bridge_close(h);
+  if (h->lua) luabridge_close(h);
   prog_free(h);
   world_free(h);
   units_free(h);
@@ -262,7 +265,7 @@ void hedge_output_clear(hedge_State *h) { if (h) h->out.n = 0, h->out.p ? h->out
 void hedge_interrupt(hedge_State *h) {
   if (!h) return;
   atomic_store(&h->interrupted, 1);
-  lua_bridge_interrupt(h);   /* Lua code has no count hook unless a step limit asks for one */
+  luabridge_interrupt(h);   /* Lua code has no count hook unless a step limit asks for one */
 }
 
 void hedge_set_time_limit(hedge_State *h, double seconds) {

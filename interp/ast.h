@@ -87,10 +87,7 @@ struct Node {
   int nslots;              /* S_RULE / S_FN / expression roots: frame size */
 };
 
-/* Entity kinds */
-enum { K_PARTNER, K_COMMODITY, K_DEAL, K_LOAN, K_NKINDS };
-extern const char *const kind_names[K_NKINDS];         /* "partner", ... */
-extern const char *const kind_plural[K_NKINDS];        /* "partners", ... */
+/* Entity kinds (K_PARTNER ...): value.h */
 
 /* ---- parser ---------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /*
-** builtins.c: functions written in C: the aggregates of SPEC section 5
+** builtins.c: functions written in C: the aggregates of docs/language.md, Expressions
 ** (they take comprehensions natively, see eval.c) and "the usual" of
 ** section 7: abs round floor ceil sqrt log exp min max len sort year month.
 */
@@ -8,6 +8,7 @@
 #include <string.h>
 #include "eval.h"
 #include "units.h"
+#include "builtins.h"
 
 static Loc call_loc(CallArgs *a) { return a->call ? a->call->loc : (Loc){-1, 0, 0}; }
 

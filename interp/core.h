@@ -156,6 +156,7 @@ struct hedge_State {
   char *stdlib_dir, *search_path;
   struct Units *units;
   struct World *world;
+  const struct EntityView *entities;  /* the world as values see it (value.h; set by world.c) */
   struct Program *prog;       /* globals, functions, rules, scenarios, tests */
   struct LuaBridge *lua;
   Buf out;                    /* print output for the host (no print hook) */

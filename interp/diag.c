@@ -9,7 +9,7 @@
 #include <string.h>
 #include <pthread.h>
 #include "core.h"
-#include "lex.h"
+#include "utf8.h"
 
 const char *hx_locstr(H *h, Loc loc, char *buf, size_t n) {
   if (loc.src < 0 || (uint32_t)loc.src >= h->sources.n) snprintf(buf, n, "?");
@@ -92,8 +92,11 @@ void hx_error_note(H *h, Loc loc, const char *fmt, ...) {
 _Noreturn void hx_throw(H *h, int status) {
   h->err_status = status;
   if (!h->protect) {
-    /* A library must never abort: every entry point installs a boundary,
-    ** so reaching this is a bug; trap loudly in debug builds only. */
+    /* Every entry point of the library installs a boundary, so a throw
+    ** without one is a bug in hedge, never the user's doing. There is no
+    ** frame to return to and going on would run with a broken state, so
+    ** this traps, in every build (it is the one place the library stops
+    ** the process; the tests never reach it). */
     __builtin_trap();
   }
   h->protect->status = status;

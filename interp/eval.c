@@ -11,8 +11,10 @@
 #include "eval.h"
 #include "stdfast.h"
 #include "units.h"
-#include "lex.h"
+#include "date.h"
 #include "ffi.h"
+#include "resolve.h"
+#include "luabridge.h"
 
 
 static uint64_t now_ns(void) {
@@ -56,14 +58,6 @@ void hx_step_check(H *h, Loc loc) {
     hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
   }
   if ((h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) hx_limit_error(h, loc);
-}
-
-const char *v_show(H *h, Value v, char *buf, size_t n) {
-  size_t len;
-  const char *s = v_tostr(h, v, 1, &len);   /* no Buf to leak on out of memory */
-  snprintf(buf, n, "%s", s);
-  if (len >= n && n > 4) memcpy(buf + n - 4, "...", 4);
-  return buf;
 }
 
 static const char *unit_of(H *h, Value v, char *buf, size_t n) {
@@ -414,8 +408,8 @@ static int agg_visit(H *h, Compr *c, Value *slots, void *ud) {
 static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a);
 
 /* The dimension a comprehension's body would have, known without a value:
-** a sum over no deals is then `0 USD`, not a unitless 0 (SPEC section 1's
-** `sum(...) = 0 USD`). -1 when it cannot be told from the text. */
+** a sum over no deals is then `0 USD`, not a unitless 0, as a report
+** should say (`sum(...) = 0 USD`). -1 when it cannot be told from the text. */
 static int static_dim(H *h, Node *n, Compr *c) {
   switch (n->kind) {
     case N_QTY: return n->u.qty.q.tag == T_QTY ? n->u.qty.q.dim : 0;
@@ -634,15 +628,10 @@ static Value eval_field(H *h, Node *n, Value o) {
         /* nil for a free attribute some entity has; an error for a typo */
         Table *t = &h->world->t[o.kind];
         for (uint32_t i = 0; i < t->cols.n; i++) if (t->cols.p[i].name == name) return v_nil();
-        static const char *const builtin_fields[K_NKINDS][8] = {
-          {"name", NULL}, {"name", NULL},
-          {"exporter", "importer", "commodity", "value", "volume", "date", "year", NULL},
-          {"lender", "borrower", "principal", "rate", "start", "term", NULL}};
-        for (int i = 0; builtin_fields[o.kind][i]; i++)
-          if (strcmp(builtin_fields[o.kind][i], name->s) == 0) return v_nil();
+        if (world_schema_field(o.kind, name->s)) return v_nil();
         Suggest sg;
         suggest_init(&sg, name->s, name->len);
-        for (int i = 0; builtin_fields[o.kind][i]; i++) suggest_try(&sg, builtin_fields[o.kind][i]);
+        for (const FieldSpec *f = world_schema(o.kind); f->name; f++) suggest_try(&sg, f->name);
         for (uint32_t i = 0; i < t->cols.n; i++) suggest_try(&sg, t->cols.p[i].name->s);
         if (sg.best) hx_error_span(h, n->loc, (int)name->len, "no %s has a field '%s' (did you mean %s?)", kind_names[o.kind], name->s, sg.best);
         hx_error_span(h, n->loc, (int)name->len, "no %s has a field '%s'", kind_names[o.kind], name->s);
@@ -656,7 +645,7 @@ static Value eval_field(H *h, Node *n, Value o) {
     case T_DATE:
       if (strcmp(name->s, "year") == 0) return v_num(date_year(o));
       if (strcmp(name->s, "month") == 0) return v_num(date_month(o));
-      if (strcmp(name->s, "day") == 0) { int y, m, d; civil_from_days(o.i, &y, &m, &d); return v_num(d); }
+      if (strcmp(name->s, "day") == 0) { int y, m, d; date_to_civil(o.i, &y, &m, &d); return v_num(d); }
       break;
     case T_QTY:
       if (strcmp(name->s, "value") == 0) return v_num(o.as.num);
@@ -912,7 +901,7 @@ Value call_function(H *h, Function *f, CallArgs *a) {
       ** conversion reports it ("number too large"), as without the fast path */
       if (f->fast && !h->native_off && stdfast_call(h, f, a, &out) &&
           !((out.tag == T_NUM || out.tag == T_QTY) && !isfinite(out.as.num))) return out;
-      return lua_call_function(h, f, a);
+      return luabridge_call(h, f, a);
     }
     case F_EXTERN: return call_extern(h, f, a);
     case F_HOST: return call_host(h, f, a);

@@ -15,7 +15,11 @@
 #include "hfile.h"
 #include "units.h"
 #include "ffi.h"
-#include "scenario.h"
+#include "exec.h"
+#include "resolve.h"
+#include "load.h"
+#include "files.h"
+#include "luabridge.h"
 
 /* ---- the program and its tables ----------------------------------------------- */
 
@@ -685,7 +689,7 @@ static void exec_use(H *h, Node *s) {
   if (already_loaded(h, found)) return;
   int fd = stdlib ? hfile_open(found, name, NULL, 0) : files_open(h, found, name, s->u.import.pathloc, "use");
   if (fd < 0) hx_error_at(h, s->u.import.pathloc, "cannot open Lua extension '%s'", name);
-  lua_use_fd(h, fd, found, s->loc);   /* closes fd */
+  luabridge_use_fd(h, fd, found, s->loc);   /* closes fd */
 }
 
 static void exec_extern(H *h, Node *s) {
@@ -762,10 +766,6 @@ void exec_statement(H *h, Node *s) {
     case S_EXPR: exec_print(h, s); break;
     default: hx_error_at(h, s->loc, "this statement belongs inside a scenario or test block");
   }
-}
-
-void exec_program(H *h, NodeList *stmts) {
-  for (uint32_t i = 0; i < stmts->n; i++) exec_top(h, stmts->p[i]);
 }
 
 void exec_top(H *h, Node *s) {

@@ -31,7 +31,11 @@ typedef void *(*hx_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 #define HFFI_MAX_PARAMS 16
 
 typedef enum { HFFI_INT, HFFI_LONG, HFFI_DOUBLE, HFFI_BOOL, HFFI_STRING, HFFI_VOID } HffiType;
-typedef union HffiValue { long long i; double d; const char *s; } HffiValue; /* int, long, bool use i */
+typedef union HffiValue {
+  long long i;
+  double d;
+  const char *s;
+} HffiValue; /* int, long, bool use i */
 typedef struct HffiFn HffiFn;
 
 /* Parses a type name ("int","long","double","bool","string","void");
@@ -48,8 +52,8 @@ const char *hffi_type_name(HffiType t);
 ** On failure returns NULL with a message in err, e.g.
 ** "cannot load library 'libdoesnotexist.so.9': <dlerror text>" or
 ** "library 'libm.so.6' has no symbol 'cbrtx'". */
-HffiFn *hffi_bind(const char *lib, const char *sym, const HffiType *params, int nparams,
-                  HffiType ret, hx_Alloc alloc, void *ud, char *err, size_t errlen);
+HffiFn *hffi_bind(const char *lib, const char *sym, const HffiType *params, int nparams, HffiType ret, hx_Alloc alloc,
+                  void *ud, char *err, size_t errlen);
 
 int hffi_nparams(const HffiFn *f);
 HffiType hffi_param(const HffiFn *f, int i);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "eval.h"
 #include "hfile.h"
+#include "files.h"
 
 void files_init(H *h, const char *roots) {
   h->file_roots = NULL;

@@ -66,7 +66,8 @@ typedef struct hedge_Options {
   uint64_t max_steps;       /* 0: no limit; else evaluation steps per call */
   int max_depth;            /* 0: 400; else the deepest hedge call nesting */
   unsigned capabilities;    /* 0: none; else HEDGE_CAP_* flags */
-  const char *stdlib_dir;   /* NULL: the directory built in at compile time */
+  const char *stdlib_dir;   /* NULL: the copy embedded at build time; else a
+                               folder of init.lua to load instead */
   const char *search_path;  /* NULL: none; else ':'-separated folders for
                                import and use (the CLI passes $HEDGE_PATH) */
   /* Where `print` output goes. NULL: collected; read it with hedge_output(). */
@@ -208,7 +209,7 @@ void hedge_set_strict(hedge_State *H, int strict);
 /* Forgets what hedge_output() returned so far. */
 void hedge_output_clear(hedge_State *H);
 
-/* The report as the JSON of SPEC section 6 (owned by the report). */
+/* The report as the JSON of docs/language.md, Rules and checking (owned by the report). */
 const char *hedge_report_json(hedge_State *H, hedge_Report *r);
 /* The report as text for people; color != 0 adds ANSI colour. */
 const char *hedge_report_text(hedge_State *H, hedge_Report *r, int color);
@@ -233,11 +234,11 @@ const char *hedge_cx_binding(const hedge_Report *r, int i, int k, int j, const c
 int hedge_cx_values(const hedge_Report *r, int i, int k);
 const char *hedge_cx_value(const hedge_Report *r, int i, int k, int j,
                            double *number, const char **unit, const char **text);
-/* Summary counts as in SPEC section 6. */
 /* How many rules are vacuous (status HEDGE_VACUOUS), and why rule i is
 ** (NULL when it is not): "no binding: no commodity c has imports(...) > 0". */
 int hedge_report_vacuous(const hedge_Report *r);
 const char *hedge_rule_vacuous_reason(const hedge_Report *r, int i);
+/* Summary counts as in docs/language.md, Rules and checking. */
 void hedge_report_summary(const hedge_Report *r, int *passed, int *failed,
                           int *warnings, int *errors);
 

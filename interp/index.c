@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "world.h"
-#include "lex.h"
 
 enum { M_EXP = 1, M_IMP = 2, M_COM = 4, M_YEAR = 8 };
 
@@ -627,4 +626,115 @@ uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
   if (borrower >= np) { *rows = NULL; return 0; }
   *rows = ix->loan_rows + ix->loan_start[borrower];
   return ix->loan_start[borrower + 1] - ix->loan_start[borrower];
+}
+
+/* ---- grouped sums and debt figures (the hedge module reads them) ---------- */
+
+static int group_cmp_name(const void *x, const void *y) {
+  const HStr *a = ((const DealGroup *)x)->name, *b = ((const DealGroup *)y)->name;
+  if (!a || !b) return (a != NULL) - (b != NULL);
+  size_t n = a->len < b->len ? a->len : b->len;
+  int c = memcmp(a->s, b->s, n);
+  if (c) return c;
+  if (a->len != b->len) return (a->len > b->len) - (a->len < b->len);
+  return (((const DealGroup *)x)->id > ((const DealGroup *)y)->id) - (((const DealGroup *)x)->id < ((const DealGroup *)y)->id);
+}
+
+uint32_t deal_sums_by(H *h, DealFilter f, int field, DealGroup **out) {
+  World *w = h->world;
+  const uint32_t *rows;
+  uint32_t n = deal_rows(h, f, &rows);
+  Table *t = &w->t[K_DEAL];
+  if (field < 3) {
+    uint32_t *col = field == 0 ? t->a : field == 1 ? t->b : t->c;
+    int kind = field == 2 ? K_COMMODITY : K_PARTNER;
+    uint32_t nk = w->t[kind].n;
+    uint32_t *slot = arena_alloc(h, &h->temp, (size_t)(nk ? nk : 1) * sizeof *slot);
+    memset(slot, 0xff, (size_t)(nk ? nk : 1) * sizeof *slot);
+    uint32_t cap = n < nk ? n : nk;
+    DealGroup *g = arena_alloc(h, &h->temp, (size_t)(cap ? cap : 1) * sizeof *g);
+    uint32_t ng = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t row = rows[i], id = col[row];
+      if (id >= nk) continue;
+      if (slot[id] == UINT32_MAX) {
+        slot[id] = ng;
+        g[ng].name = w->t[kind].names ? w->t[kind].names[id] : NULL;
+        g[ng].id = id;
+        g[ng].year = 0;
+        g[ng].sum.s = g[ng].sum.c = 0;
+        ng++;
+      }
+      ksum_add(&g[slot[id]].sum, t->value[row]);
+    }
+    qsort(g, ng, sizeof *g, group_cmp_name);
+    *out = g;
+    return ng;
+  }
+  /* by year: few distinct years, kept sorted (binary search insertion);
+  ** deals without a date have no year and belong to no group */
+  uint32_t cap = 16, ng = 0;
+  DealGroup *g = arena_alloc(h, &h->temp, cap * sizeof *g);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t row = rows[i];
+    int32_t y = deal_year(w, row);
+    if (y == NO_YEAR) continue;
+    uint32_t lo = 0, hi = ng;
+    while (lo < hi) {
+      uint32_t mid = (lo + hi) / 2;
+      if (g[mid].year < y) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == ng || g[lo].year != y) {
+      if (ng == cap) {
+        DealGroup *ng2 = arena_alloc(h, &h->temp, (size_t)cap * 2 * sizeof *g);
+        memcpy(ng2, g, (size_t)ng * sizeof *g);
+        g = ng2;
+        cap *= 2;
+      }
+      memmove(g + lo + 1, g + lo, (size_t)(ng - lo) * sizeof *g);
+      g[lo].name = NULL;
+      g[lo].id = 0;
+      g[lo].year = y;
+      g[lo].sum.s = g[lo].sum.c = 0;
+      ng++;
+    }
+    ksum_add(&g[lo].sum, t->value[row]);
+  }
+  *out = g;
+  return ng;
+}
+
+int loan_matches(const Table *t, uint32_t row, const LoanFilter *f) {
+  return (f->lender == NO_ROW || t->a[row] == f->lender) && (f->borrower == NO_ROW || t->b[row] == f->borrower);
+}
+
+int loan_outstanding(H *h, uint32_t row, double y) {
+  const Table *t = &h->world->t[K_LOAN];
+  int32_t d = t->date ? t->date[row] : NO_DATE;
+  if (d == NO_DATE) return 1;
+  int sy = t->year[row];   /* the fiscal year when one is declared */
+  if (y < sy) return 0;
+  double term = t->term ? t->term[row] : NAN;
+  return isnan(term) || y < sy + term;
+}
+
+/* Principal (USD, compensated) and count of the living loans that match f:
+** a borrower's loans come from the index by borrower, otherwise every loan
+** is seen. */
+double debt_sum(H *h, LoanFilter f, uint32_t *count) {
+  KSum s = {0, 0};
+  uint32_t c = 0;
+  const Table *t = &h->world->t[K_LOAN];
+  const uint32_t *rows = NULL;
+  uint32_t n = f.borrower != NO_ROW ? loan_rows_of(h, f.borrower, &rows) : t->n;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t row = rows ? rows[i] : i;
+    if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
+    if (f.has_year && !loan_outstanding(h, row, f.year)) continue;
+    ksum_add(&s, t->value[row]);
+    c++;
+  }
+  *count = c;
+  return ksum_get(&s);
 }

@@ -14,6 +14,8 @@
 #include "report.h"
 #include "scenario.h"
 #include "introspect.h"
+#include "resolve.h"
+#include "rules.h"
 
 /* Output for the host: its print hook, or the collected output. */
 static void emit(H *h, const char *s, size_t n) {
@@ -554,11 +556,7 @@ static void fields_body(H *h, void *ud) {
     for (uint32_t i = 0; i < w.rec->n; i++) give_field(c, w.rec->keys[i]->s);
     return;
   }
-  static const char *const deal_f[] = {"exporter", "importer", "commodity", "value", "date", "year", "volume", NULL};
-  static const char *const loan_f[] = {"lender", "borrower", "principal", "rate", "start", "term", NULL};
-  static const char *const named_f[] = {"name", NULL};
-  const char *const *bf = w.kind == K_DEAL ? deal_f : w.kind == K_LOAN ? loan_f : named_f;
-  for (int i = 0; bf[i]; i++) give_field(c, bf[i]);
+  for (const FieldSpec *f = world_schema(w.kind); f->name; f++) give_field(c, f->name);
   Table *t = &wd->t[w.kind];
   for (uint32_t i = 0; i < t->cols.n; i++) give_field(c, t->cols.p[i].name->s);
 }

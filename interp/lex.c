@@ -1,5 +1,5 @@
 /*
-** lex.c: the lexer. Notable rules (SPEC section 2):
+** lex.c: the lexer. Notable rules (docs/language.md, Lexical structure):
 **  - a number may carry a scale suffix (K M B T) or % written right after
 **    its digits;
 **  - an identifier on the same line right after a number is its unit, and
@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lex.h"
+#include "date.h"
+#include "utf8.h"
 
 static const char *const kw_names[] = {
   "partner", "commodity", "deal", "loan", "unit", "let", "fn", "rule",
@@ -39,34 +41,6 @@ TokKind kw_lookup(const char *s, size_t n) {
   for (int i = 0; i <= TK_LAST_KW - TK_FIRST_KW; i++)
     if (strlen(kw_names[i]) == n && memcmp(kw_names[i], s, n) == 0) return (TokKind)(TK_FIRST_KW + i);
   return TK_IDENT;
-}
-
-int utf8_seq_len(const char *str, size_t n) {
-  const unsigned char *s = (const unsigned char *)str;
-  if (n == 0) return 0;
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  int len;
-  unsigned lo = 0x80, hi = 0xBF;            /* range of the second byte */
-  if (c >= 0xC2 && c <= 0xDF) len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;               /* overlong */
-    if (c == 0xED) hi = 0x9F;               /* UTF-16 surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;               /* overlong */
-    if (c == 0xF4) hi = 0x8F;               /* above U+10FFFF */
-  } else return 0;                          /* stray continuation, C0, C1, F5..FF */
-  if (n < (size_t)len || s[1] < lo || s[1] > hi) return 0;
-  for (int i = 2; i < len; i++) if ((s[i] & 0xC0) != 0x80) return 0;
-  return len;
-}
-
-int utf8_width(const char *s, size_t n) {
-  int w = 0;
-  for (size_t i = 0; i < n; i++) if (((unsigned char)s[i] & 0xC0) != 0x80) w++;
-  return w;
 }
 
 static Loc here(Lexer *lx, int pos) {
@@ -120,36 +94,6 @@ static int is_id0(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z
 static int is_id(int c) { return is_id0(c) || (c >= '0' && c <= '9'); }
 static int isdigit_c(int c) { return c >= '0' && c <= '9'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
-
-/* ---- dates ---------------------------------------------------------------- */
-
-int32_t days_from_civil(int y, int m, int d) {   /* H. Hinnant's algorithm */
-  y -= m <= 2;
-  int era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int)doe - 719468;
-}
-
-void civil_from_days(int32_t z, int *y, int *m, int *d) {
-  z += 719468;
-  int era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = (unsigned)(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int yy = (int)yoe + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yy + (*m <= 2);
-}
-
-int days_in_month(int y, int m) {
-  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-  return dm[m - 1];
-}
 
 /* ---- the scanner ------------------------------------------------------------ */
 
@@ -207,10 +151,10 @@ static void lex_date(Lexer *lx, Token *t, int n) {
   int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0'), d = 1;
   if (n == 10) d = (s[8] - '0') * 10 + (s[9] - '0');
   if (m < 1 || m > 12) hx_error_span(lx->h, t->loc, n, "invalid date: month %d is not 1 to 12", m);
-  if (d < 1 || d > days_in_month(y, m))
+  if (d < 1 || d > date_days_in_month(y, m))
     hx_error_span(lx->h, t->loc, n, "invalid date: %04d-%02d has no day %d", y, m, d);
   t->kind = TK_DATE;
-  t->days = days_from_civil(y, m, d);
+  t->days = date_from_civil(y, m, d);
   t->prec = n == 10 ? 0 : 1;
   lx->pos += n;
 }

@@ -1,5 +1,5 @@
 /*
-** lex.h: tokens of hedge source (SPEC section 2). The lexer is pulled one
+** lex.h: tokens of hedge source (docs/language.md, Lexical structure). The lexer is pulled one
 ** token at a time by the parser and knows nothing of what tokens mean.
 */
 #ifndef LEX_H
@@ -52,11 +52,6 @@ typedef struct Lexer {
 /* Prepares to scan source src. Raises "invalid UTF-8" at the first byte of
 ** the first malformed sequence anywhere in it (comments and strings too). */
 void lex_init(Lexer *lx, H *h, int src);
-/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when the bytes
-** there are not UTF-8 (overlong, surrogate, truncated, stray continuation). */
-int utf8_seq_len(const char *s, size_t n);
-/* The number of code points in s[0..n) (continuation bytes do not count). */
-int utf8_width(const char *s, size_t n);
 /* Scans the next token; raises a located error on a malformed one. If the
 ** input ends inside a string, lx->incomplete is set before raising (the
 ** REPL then asks for another line). */
@@ -66,10 +61,5 @@ int tok_is_keyword(TokKind k);
 /* The keyword with this spelling, or TK_IDENT. */
 TokKind kw_lookup(const char *s, size_t n);
 const char *kw_spelling(TokKind k);
-
-/* Dates: civil calendar conversions (proleptic Gregorian). */
-int32_t days_from_civil(int y, int m, int d);
-void civil_from_days(int32_t z, int *y, int *m, int *d);
-int days_in_month(int y, int m);
 
 #endif

@@ -1,6 +1,6 @@
 /*
 ** load.c: `load KIND from "FILE.csv" { field: column [UNIT], key: column }`
-** (SPEC section 10). One streaming pass over the file (two halves read by
+** (docs/language.md, Bulk data). One streaming pass over the file (two halves read by
 ** two threads, for a large file of deals or loans): codes are resolved
 ** through a hash table built for the load, numbers are parsed in place,
 ** rows are written straight into the world's columns. Every bad row is an
@@ -18,14 +18,22 @@
 #include "eval.h"
 #include "units.h"
 #include "csv.h"
-#include "lex.h"
+#include "date.h"
+#include "utf8.h"
 #include "hfile.h"
+#include "load.h"
+#include "files.h"
 
 void table_reserve(H *h, int kind, uint32_t need);
 int world_column(H *h, int kind, HStr *name, int numeric, int dim);
 
 /* How a CSV column feeds the table. */
 typedef enum { C_SKIP, C_KEY, C_ENT_A, C_ENT_B, C_ENT_C, C_VALUE, C_DATE, C_TERM, C_ATTR } ColRole;
+/* The role of a column that fills a built-in field, by where the world keeps
+** the field (world.h's schema). */
+static const int column_role[] = {
+  [WC_NAME] = C_ATTR, [WC_A] = C_ENT_A, [WC_B] = C_ENT_B, [WC_C] = C_ENT_C, [WC_VALUE] = C_VALUE,
+  [WC_DATE] = C_DATE, [WC_YEAR] = C_DATE, [WC_TERM] = C_TERM, [WC_ATTR] = C_ATTR};
 
 typedef struct ColMap {
   ColRole role;
@@ -300,7 +308,7 @@ static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *pre
   long long y;
   if (csv_parse_int(f->p, f->len, &y) && y >= 1 && y <= 9999) {
     /* rows of one year come in runs: remember the last conversion */
-    if (y != p->last_year) { p->last_year = y; p->last_days = days_from_civil((int)y, 1, 1); }
+    if (y != p->last_year) { p->last_year = y; p->last_days = date_from_civil((int)y, 1, 1); }
     *days = p->last_days;
     *prec = DATE_YEAR;
     *year = (int32_t)y;
@@ -316,8 +324,8 @@ static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *pre
       ok &= s[7] == '-' && s[8] >= '0' && s[8] <= '9' && s[9] >= '0' && s[9] <= '9';
       dd = (s[8] - '0') * 10 + (s[9] - '0');
     }
-    if (ok && mm >= 1 && mm <= 12 && dd >= 1 && dd <= days_in_month(yy, mm)) {
-      *days = days_from_civil(yy, mm, dd);
+    if (ok && mm >= 1 && mm <= 12 && dd >= 1 && dd <= date_days_in_month(yy, mm)) {
+      *days = date_from_civil(yy, mm, dd);
       *prec = f->len == 10 ? DATE_DAY : DATE_MONTH;
       *year = world_fiscal_year(p->L->fy_start, yy, mm, *prec);
       return 0;
@@ -518,19 +526,13 @@ static void plan(H *h, Load *L) {
     ColMap *c = &L->cols[i];
     if (c->role == C_KEY) continue;
     HStr *fn = c->field;
-    if (kind == K_DEAL) {
-      if (fn == w->f_exporter) { c->role = C_ENT_A; c->want = K_PARTNER; }
-      else if (fn == w->f_importer) { c->role = C_ENT_B; c->want = K_PARTNER; }
-      else if (fn == w->f_commodity) { c->role = C_ENT_C; c->want = K_COMMODITY; }
-      else if (fn == w->f_value) c->role = C_VALUE;
-      else if (fn == w->f_date) c->role = C_DATE;
-      else if (fn == w->f_year) { c->role = C_DATE; c->field = w->f_date; }
-    } else if (kind == K_LOAN) {
-      if (fn == w->f_lender) { c->role = C_ENT_A; c->want = K_PARTNER; }
-      else if (fn == w->f_borrower) { c->role = C_ENT_B; c->want = K_PARTNER; }
-      else if (fn == w->f_principal) c->role = C_VALUE;
-      else if (fn == w->f_start) c->role = C_DATE;
-      else if (fn == w->f_term) c->role = C_TERM;
+    const FieldSpec *f = kind == K_DEAL || kind == K_LOAN ? world_schema_field(kind, fn->s) : NULL;
+    if (f) {
+      int role = column_role[f->column];
+      if (role != C_ATTR) c->role = role;
+      if (f->type == FT_ENTITY) c->want = f->entity;
+      /* a deals file's `year` column gives the date at year precision */
+      if (f->type == FT_YEAR) { c->role = C_DATE; c->field = w->f_date; }
     }
     if ((c->role == C_VALUE) && c->has_unit && c->dim != dim_money(h))
       hx_error_at(h, c->loc, "%s must be money: map it with a money unit, as in `%s: %s USD`", fn->s, fn->s, L->header[c->src]->s);
@@ -545,13 +547,11 @@ static void plan(H *h, Load *L) {
   /* required fields */
   int have[9] = {0};
   for (int i = 0; i < L->ncols; i++) have[L->cols[i].role] = 1;
-  if (kind == K_DEAL) {
-    const char *miss = !have[C_ENT_A] ? "exporter" : !have[C_ENT_B] ? "importer" : !have[C_ENT_C] ? "commodity" : !have[C_VALUE] ? "value" : NULL;
-    if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the deals: map a column to it (%s: COLUMN)", L->shown, miss, miss);
-  } else if (kind == K_LOAN) {
-    const char *miss = !have[C_ENT_A] ? "lender" : !have[C_ENT_B] ? "borrower" : !have[C_VALUE] ? "principal" : NULL;
-    if (miss) hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the loans: map a column to it (%s: COLUMN)", L->shown, miss, miss);
-  }
+  if (kind == K_DEAL || kind == K_LOAN)
+    for (const FieldSpec *f = world_schema(kind); f->name; f++)
+      if (f->required && !have[column_role[f->column]])
+        hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the %s: map a column to it (%s: COLUMN)", L->shown, f->name,
+                    kind_plural[kind], f->name);
   {
     Table *t = &w->t[kind];
     /* columns the table lacks so far, through a hash of the ones it has */

@@ -1,5 +1,5 @@
 /*
-** luabridge.c: the Lua side of hedge (SPEC section 8, DESIGN "Lua").
+** luabridge.c: the Lua side of hedge (docs/language.md, Extensions; docs/internals.md).
 **
 ** One lua_State per hedge state, allocated through the hedge allocator (so
 ** the memory cap covers Lua too), sandboxed unless HEDGE_CAP_IO is granted.
@@ -36,87 +36,10 @@
 ** Errors keep their hedge status across Lua: a hedge error caught in a
 ** bridge function travels through Lua as an "error object" (a table with a
 ** marker metatable holding message, status and whether the message already
-** carries a location), and lua_call_function re-raises it as it was. The
+** carries a location), and luabridge_call re-raises it as it was. The
 ** count hook turns hedge_interrupt() and the step limit into such objects.
 */
-#include <lua.h>
-#include <lauxlib.h>
-#include <lualib.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <limits.h>
-#include <unistd.h>
-#include "core.h"
-#include "value.h"
-#include "units.h"
-#include "ast.h"
-#include "world.h"
-#include "hfile.h"
-#include "eval.h"
-#include "stdfast.h"
-#include "lex.h"
-
-/* The evaluator's arithmetic (eval.c): + - * / with SPEC section 3's unit
-** rules, dates included. Declared here until eval.h exports it. */
-
-/* VM instructions between two looks at the interrupt flag and the step
-** limit; each Lua instruction is charged as one evaluation step (cheaper
-** than a hedge step, so this is generous to hedge's budget). */
-#define LB_HOOK_COUNT 10000
-
-/* Deepest Lua table converted to a hedge value: deeper is surely a cycle. */
-#define LB_MAX_NEST HX_MAX_NESTING
-
-static const Loc NOLOC = {-1, 0, 0};
-
-static const char *const ekind_name[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
-
-struct LuaBridge {
-  lua_State *L;          /* the main thread */
-  H *h;
-  lua_State *cur;        /* thread of the innermost bridge function now running
-                            hedge code (NULL: none, use L) */
-  lua_State *volatile running;  /* innermost coroutine being resumed (NULL:
-                            none): hedge_interrupt hooks it too */
-  Node *site;            /* innermost hedge call site that entered Lua */
-  Loc siteloc;           /* where Lua was entered when site is NULL (`use`) */
-  int broken;            /* a Lua panic happened: the state is unusable */
-  int closing;           /* lua_close is running finalizers */
-  int cap_hit;           /* the last failed Lua allocation hit the memory cap */
-  int hook_fast;         /* the count hook was set to every instruction */
-  int hooked;            /* the count hook is set at all: only while a step
-                            limit is in force or an interrupt is pending, since
-                            a count hook sends every Lua instruction through
-                            the slow path of the VM */
-  /* registry references */
-  int ref_named, ref_errmt, ref_qtymt, ref_datemt, ref_entmt;
-  int ref_named_checked; /* metatable of named-argument tables the bridge has
-                            checked already; its __metatable is NAMED */
-  int ref_entcache, ref_loaded, ref_fnmap, ref_eint, ref_elimit;
-  int ref_entkeep;       /* partners and commodities, anchored: few, and
-                            pushed over and over by the standard library */
-  /* the metatables' addresses, for quick type tests (Lua does not move
-  ** objects, and the registry keeps them alive) */
-  const void *named_p, *errmt_p, *qtymt_p, *datemt_p, *entmt_p;
-};
-typedef struct LuaBridge LuaBridge;
-
-/* Userdata payloads */
-typedef struct LQty { double v; int dim; } LQty;
-typedef struct LDate { int32_t days; int prec; } LDate;
-/* An entity handle: kind, row, and how many cuts of its table it has
-** seen (world_row_current): a handle kept across a scenario whose rows were
-** rolled back and reused reads as "no longer exists", never as another
-** entity. */
-typedef struct LEnt { int kind; uint32_t row; uint32_t seen; } LEnt;
-
-enum { UD_NONE, UD_QTY, UD_DATE, UD_ENT };
-
-static int l_hcall(lua_State *L);
-
-static LuaBridge *getb(lua_State *L) { return *(LuaBridge **)lua_getextraspace(L); }
+#include "lbint.h"
 
 /* ==== memory ============================================================= */
 
@@ -135,7 +58,7 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 /* ==== small helpers (both contexts) ======================================= */
 
 /* Which of our userdata types the value at idx is (no stack change). */
-static int udkind(lua_State *L, LuaBridge *b, int idx, void **out) {
+int  lb_udkind(lua_State *L, LuaBridge *b, int idx, void **out) {
   if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return UD_NONE;
   const void *mt = lua_topointer(L, -1);
   lua_pop(L, 1);
@@ -144,7 +67,7 @@ static int udkind(lua_State *L, LuaBridge *b, int idx, void **out) {
   return k;
 }
 
-static int has_mt(lua_State *L, int idx, const void *mt) {
+int  lb_has_mt(lua_State *L, int idx, const void *mt) {
   if (!lua_getmetatable(L, idx)) return 0;
   int same = lua_topointer(L, -1) == mt;
   lua_pop(L, 1);
@@ -152,22 +75,22 @@ static int has_mt(lua_State *L, int idx, const void *mt) {
 }
 
 static int is_errobj(lua_State *L, LuaBridge *b, int idx) {
-  return lua_type(L, idx) == LUA_TTABLE && has_mt(L, idx, b->errmt_p);
+  return lua_type(L, idx) == LUA_TTABLE && lb_has_mt(L, idx, b->errmt_p);
 }
 
 /* A quantity kept in Lua across a rollback of unit declarations may name
 ** a dimension that no longer exists. */
-static int dim_ok(H *h, int dim) {
+int  lb_dim_ok(H *h, int dim) {
   return dim > 0 && h->units && (uint32_t)dim < h->units->dims.n;
 }
 
-static int ent_valid(H *h, LEnt *e) {
+int  lb_ent_valid(H *h, LEnt *e) {
   return h->world && e->kind >= 0 && e->kind < K_NKINDS && world_row_current(h->world, e->kind, e->row, &e->seen);
 }
 
 /* A function by name as a hedge call would find it: a global `fn`, else a
 ** builtin (C, Lua or host). Never raises. */
-static Function *lookup_fn(H *h, HStr *name) {
+Function *lb_lookup_fn(H *h, HStr *name) {
   if (!h->prog || !name) return NULL;
   Global *g = global_find(h, name);
   if (g && g->kind == G_FUNC && g->value.tag == T_FUNC && g->value.as.fn) return g->value.as.fn;
@@ -192,7 +115,7 @@ static void site_node(LuaBridge *b, Node *n) {
 /* hx_pcall from a bridge function: remembers which Lua thread is running
 ** (a Lua function called from inside must run on it), and restores the
 ** evaluator's slot stack when an error unwound through it. */
-static int bpcall(lua_State *L, LuaBridge *b, void (*fn)(H *h, void *ud), void *ud) {
+int  lb_bpcall(lua_State *L, LuaBridge *b, void (*fn)(H *h, void *ud), void *ud) {
   H *h = b->h;
   if (b->closing) luaL_error(L, "hedge is closing");
   lua_State *saved = b->cur;
@@ -207,7 +130,7 @@ static int bpcall(lua_State *L, LuaBridge *b, void (*fn)(H *h, void *ud), void *
 /* ==== hedge errors as Lua errors (Lua context) ============================ */
 
 /* Wraps the message on top of the stack into an error object. */
-static void push_errobj(lua_State *L, LuaBridge *b, int status, int located) {
+void  lb_push_errobj(lua_State *L, LuaBridge *b, int status, int located) {
   lua_createtable(L, 3, 0);
   lua_insert(L, -2);
   lua_rawseti(L, -2, 1);
@@ -224,7 +147,7 @@ static void push_errobj(lua_State *L, LuaBridge *b, int status, int located) {
 ** metamethod) becomes an ordinary Lua error at the Lua line; anything else
 ** travels as an error object keeping its status and its hedge location
 ** (with a note naming the Lua line when note is set). */
-static int raise_hedge(lua_State *L, LuaBridge *b, int st, int note) {
+int  lb_raise_hedge(lua_State *L, LuaBridge *b, int st, int note) {
   H *h = b->h;
   const char *m = h->err.p ? h->err.p : "error";
   size_t n = h->err.p ? h->err.n : 5;
@@ -258,361 +181,8 @@ static int raise_hedge(lua_State *L, LuaBridge *b, int st, int note) {
       lua_pop(L, 1);
     }
   }
-  push_errobj(L, b, st, located);
+  lb_push_errobj(L, b, st, located);
   return lua_error(L);
-}
-
-/* ==== hedge values to Lua (Lua context) =================================== */
-
-static void push_value(lua_State *L, LuaBridge *b, Value v);
-
-static void push_qty(lua_State *L, LuaBridge *b, double x, int dim) {
-  if (dim == 0) {
-    lua_pushnumber(L, x);
-    return;
-  }
-  LQty *q = lua_newuserdatauv(L, sizeof *q, 0);
-  q->v = x;
-  q->dim = dim;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_qtymt);
-  lua_setmetatable(L, -2);
-}
-
-static void push_date(lua_State *L, LuaBridge *b, int32_t days, int prec) {
-  LDate *d = lua_newuserdatauv(L, sizeof *d, 0);
-  d->days = days;
-  d->prec = prec;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_datemt);
-  lua_setmetatable(L, -2);
-}
-
-/* Entities are cached: the same entity is the same userdata while it lives,
-** so Lua tables keyed by entities group as expected. */
-static void push_entity(lua_State *L, LuaBridge *b, int kind, uint32_t row) {
-  lua_Integer key = ((lua_Integer)kind << 32) | (lua_Integer)row;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_entcache);
-  if (lua_rawgeti(L, -1, key) == LUA_TUSERDATA && ent_valid(b->h, lua_touserdata(L, -1))) {
-    lua_remove(L, -2);
-    return;
-  }
-  lua_pop(L, 1);   /* none, or a stale handle of a row now holding another entity */
-  LEnt *e = lua_newuserdatauv(L, sizeof *e, 0);
-  e->kind = kind;
-  e->row = row;
-  e->seen = b->h->world->cuts[kind].n;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_entmt);
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, -3, key);
-  lua_remove(L, -2);
-  if (kind == K_PARTNER || kind == K_COMMODITY) {
-    /* kept alive, so the weak cache never has to make them again */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_entkeep);
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, key);
-    lua_pop(L, 1);
-  }
-}
-
-/* The living rows of a kind, in order, as a Lua array of entities. */
-static void push_collection(lua_State *L, LuaBridge *b, int kind) {
-  H *h = b->h;
-  if (!h->world || kind < 0 || kind >= K_NKINDS) {
-    lua_newtable(L);
-    return;
-  }
-  Table *t = &h->world->t[kind];
-  lua_createtable(L, (int)(t->n - t->ndropped), 0);
-  lua_Integer i = 0;
-  for (uint32_t row = 0; row < t->n; row++) {
-    if (!world_alive(h->world, kind, row)) continue;
-    push_entity(L, b, kind, row);
-    lua_rawseti(L, -2, ++i);
-  }
-}
-
-/* A hedge function value: a Lua function of the stdlib or an extension is
-** itself; any other is a closure calling it through call_function. */
-static void push_function(lua_State *L, LuaBridge *b, Function *f) {
-  (void)b;
-  if (f->kind == F_LUA && f->lua_ref != LUA_NOREF && f->lua_ref != LUA_REFNIL) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, f->lua_ref);
-    return;
-  }
-  lua_pushlightuserdata(L, f);
-  if (f->name) lua_pushlstring(L, f->name->s, f->name->len);
-  else lua_pushliteral(L, "?");
-  lua_pushcclosure(L, l_hcall, 2);
-}
-
-static void push_value(lua_State *L, LuaBridge *b, Value v) {
-  luaL_checkstack(L, 4, "hedge value nested too deeply");
-  switch (v.tag) {
-  case T_NIL: lua_pushnil(L); break;
-  case T_BOOL: lua_pushboolean(L, v.as.b); break;
-  case T_NUM: lua_pushnumber(L, v.as.num); break;
-  case T_QTY: push_qty(L, b, v.as.num, v.dim); break;
-  case T_STR:
-    if (v.as.str) lua_pushlstring(L, v.as.str->s, v.as.str->len);
-    else lua_pushliteral(L, "");
-    break;
-  case T_DATE: push_date(L, b, v.i, v.kind); break;
-  case T_LIST: {
-    List *l = v.as.list;
-    uint32_t n = l ? l->n : 0;
-    lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
-    for (uint32_t i = 0; i < n; i++) {
-      push_value(L, b, l->items[i]);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    break;
-  }
-  case T_REC: {
-    Rec *r = v.as.rec;
-    uint32_t n = r ? r->n : 0;
-    lua_createtable(L, 0, n > INT32_MAX ? INT32_MAX : (int)n);
-    for (uint32_t i = 0; i < n; i++) {
-      lua_pushlstring(L, r->keys[i]->s, r->keys[i]->len);
-      push_value(L, b, r->vals[i]);
-      lua_rawset(L, -3);
-    }
-    break;
-  }
-  case T_ENT: push_entity(L, b, v.kind, (uint32_t)v.i); break;
-  case T_FUNC:
-    if (v.as.fn) push_function(L, b, v.as.fn);
-    else lua_pushnil(L);
-    break;
-  case T_COLL: push_collection(L, b, v.kind); break;
-  default: lua_pushnil(L); break;
-  }
-}
-
-/* A scalar Lua value (nil, boolean, number, quantity, date, entity) as a
-** hedge value, without allocating. 0 for anything else. */
-static int lua_scalar(lua_State *L, LuaBridge *b, int idx, Value *v) {
-  void *p;
-  switch (lua_type(L, idx)) {
-  case LUA_TNIL: *v = v_nil(); return 1;
-  case LUA_TBOOLEAN: *v = v_bool(lua_toboolean(L, idx)); return 1;
-  case LUA_TNUMBER:   /* NaN and infinities: the full conversion says why not */
-    *v = v_num((double)lua_tonumber(L, idx));
-    return isfinite(v->as.num);
-  case LUA_TUSERDATA:
-    switch (udkind(L, b, idx, &p)) {
-    case UD_QTY:
-      if (!dim_ok(b->h, ((LQty *)p)->dim) || !isfinite(((LQty *)p)->v)) return 0;
-      *v = v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
-      return 1;
-    case UD_DATE: *v = v_date(((LDate *)p)->days, ((LDate *)p)->prec); return 1;
-    case UD_ENT:
-      if (!ent_valid(b->h, p)) return 0;
-      *v = v_ent(((LEnt *)p)->kind, (int32_t)((LEnt *)p)->row);
-      return 1;
-    default: return 0;
-    }
-  default: return 0;
-  }
-}
-
-/* ==== Lua values to hedge (hedge context) ================================= */
-
-typedef struct Conv {
-  LuaBridge *b;
-  lua_State *L;
-  Loc loc;            /* where conversion errors are reported */
-  const char *who;    /* prefix of messages ("in Lua function f"), or NULL */
-  int returning;      /* a result (not an argument) is being converted */
-} Conv;
-
-/* Why a Lua number cannot be a hedge number: hedge numbers are finite. */
-static const char *nonfinite_text(double x) {
-  return isnan(x) ? "not a number (NaN): hedge numbers are finite"
-                  : "number too large (infinite): hedge numbers are finite";
-}
-
-_Noreturn static void conv_fail(Conv *c, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (c->who) hx_error_at(c->b->h, c->loc, "%s: %s", c->who, msg);
-  hx_error_at(c->b->h, c->loc, "%s", msg);
-}
-
-/* A Lua function that stands for a hedge function: one of our closures
-** (l_hcall), or a function registered from the stdlib or an extension. */
-static Function *function_back(Conv *c, int idx) {
-  lua_State *L = c->L;
-  LuaBridge *b = c->b;
-  H *h = b->h;
-  Function *f = NULL;
-  if (!lua_checkstack(L, 3)) return NULL;
-  if (lua_tocfunction(L, idx) == l_hcall) {
-    lua_getupvalue(L, idx, 1);
-    lua_getupvalue(L, idx, 2);
-    void *p = lua_touserdata(L, -2);
-    size_t n = 0;
-    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-    Function *g = s ? lookup_fn(h, hx_intern_find(h, s, n)) : NULL;
-    if (g && g == p) f = g;
-    lua_pop(L, 2);
-    return f;
-  }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_fnmap);
-  lua_pushvalue(L, idx);
-  if (lua_rawget(L, -2) == LUA_TSTRING) {
-    size_t n;
-    const char *s = lua_tolstring(L, -1, &n);
-    Function *g = lookup_fn(h, hx_intern_find(h, s, n));
-    if (g && g->kind == F_LUA) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, g->lua_ref);
-      if (lua_rawequal(L, -1, idx)) f = g;
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 2);
-  return f;
-}
-
-typedef struct KV { HStr *k; Value v; } KV;
-
-static int kv_cmp(const void *x, const void *y) {
-  const HStr *a = ((const KV *)x)->k, *b = ((const KV *)y)->k;
-  size_t n = a->len < b->len ? a->len : b->len;
-  int c = memcmp(a->s, b->s, n);
-  return c ? c : (a->len > b->len) - (a->len < b->len);
-}
-
-static Value to_value(Conv *c, int idx, int depth);
-
-/* A table is a list (keys exactly 1..n; {} is the empty list) or a record
-** (string keys, sorted by name so output does not depend on hashing). */
-static Value table_value(Conv *c, int idx, int depth) {
-  lua_State *L = c->L;
-  LuaBridge *b = c->b;
-  H *h = b->h;
-  if (depth >= LB_MAX_NEST)
-    conv_fail(c, "a Lua table nested more than %d deep (a cycle?) cannot cross to hedge", LB_MAX_NEST);
-  if (!lua_checkstack(L, 6)) conv_fail(c, "Lua stack exhausted while converting a table");
-  size_t n = 0, nint = 0, nstr = 0, nother = 0;
-  lua_Integer maxk = 0;
-  char bad[96] = "";
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    n++;
-    int kt = lua_type(L, -1);
-    if (kt == LUA_TSTRING) {
-      nstr++;
-    } else if (kt == LUA_TNUMBER && lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
-      nint++;
-      if (lua_tointeger(L, -1) > maxk) maxk = lua_tointeger(L, -1);
-    } else {
-      if (!nother) {
-        void *p;
-        if (kt == LUA_TNUMBER) snprintf(bad, sizeof bad, "the number key %.14g", (double)lua_tonumber(L, -1));
-        else if (udkind(L, b, lua_gettop(L), &p) == UD_ENT && ((LEnt *)p)->kind < K_NKINDS)
-          snprintf(bad, sizeof bad, "%s keys", ekind_name[((LEnt *)p)->kind]);
-        else snprintf(bad, sizeof bad, "%s keys", lua_typename(L, kt));
-      }
-      nother++;
-    }
-  }
-  if (n == 0) return v_list(list_new(h, &h->temp, 0));
-  if (nother == 0 && nstr == 0 && (size_t)maxk == n) {
-    if (n > UINT32_MAX) conv_fail(c, "a Lua list of %zu elements is too long", n);
-    List *l = list_new(h, &h->temp, (uint32_t)n);
-    l->n = (uint32_t)n;
-    for (size_t i = 0; i < n; i++) {
-      lua_rawgeti(L, idx, (lua_Integer)i + 1);
-      l->items[i] = to_value(c, lua_gettop(L), depth + 1);
-      lua_pop(L, 1);
-    }
-    return v_list(l);
-  }
-  if (nother == 0 && nint == 0) {
-    if (n > UINT32_MAX) conv_fail(c, "a Lua table of %zu fields is too large", n);
-    KV *kv = arena_alloc(h, &h->temp, n * sizeof *kv);
-    size_t i = 0;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-      size_t kl;
-      const char *ks = lua_tolstring(L, -2, &kl);   /* a string: no conversion */
-      if (i < n) {
-        kv[i].k = hx_intern(h, ks, kl);
-        kv[i].v = to_value(c, lua_gettop(L), depth + 1);
-        i++;
-      }
-      lua_pop(L, 1);
-    }
-    qsort(kv, i, sizeof *kv, kv_cmp);
-    Rec *r = rec_new(h, &h->temp, (uint32_t)i);
-    r->n = (uint32_t)i;
-    for (size_t j = 0; j < i; j++) {
-      r->keys[j] = kv[j].k;
-      r->vals[j] = kv[j].v;
-    }
-    return v_rec(r);
-  }
-  if (nother)
-    conv_fail(c, "a Lua table with %s cannot cross to hedge (only lists 1..n and records with "
-              "string keys can)", bad);
-  if (nint && nstr)
-    conv_fail(c, "a Lua table with both integer and string keys cannot cross to hedge "
-              "(it is neither a list nor a record)");
-  conv_fail(c, "a Lua table with integer keys that are not 1..%zu (a list with holes?) cannot "
-            "cross to hedge", n);
-}
-
-static Value to_value(Conv *c, int idx, int depth) {
-  lua_State *L = c->L;
-  LuaBridge *b = c->b;
-  H *h = b->h;
-  void *p;
-  /* a step per value converted: a DAG of tables (t = {t, t} 40 deep) is
-  ** 2^40 values, stopped by the step limit, the time limit or an interrupt */
-  hx_step(h, c->loc);
-  switch (lua_type(L, idx)) {
-  case LUA_TNONE:
-  case LUA_TNIL: return v_nil();
-  case LUA_TBOOLEAN: return v_bool(lua_toboolean(L, idx));
-  case LUA_TNUMBER: {
-    double x = (double)lua_tonumber(L, idx);
-    if (!isfinite(x)) conv_fail(c, "%s", nonfinite_text(x));
-    return v_num(x);
-  }
-  case LUA_TSTRING: {
-    size_t n;
-    const char *s = lua_tolstring(L, idx, &n);
-    if (n > UINT32_MAX) conv_fail(c, "a Lua string of %zu bytes is too long", n);
-    return v_str(hx_newstr(h, &h->temp, s, n));
-  }
-  case LUA_TUSERDATA:
-    switch (udkind(L, b, idx, &p)) {
-    case UD_QTY:
-      if (!dim_ok(h, ((LQty *)p)->dim)) conv_fail(c, "a quantity whose unit no longer exists cannot cross to hedge");
-      if (!isfinite(((LQty *)p)->v)) conv_fail(c, "%s", nonfinite_text(((LQty *)p)->v));
-      return v_qty(((LQty *)p)->v, ((LQty *)p)->dim);
-    case UD_DATE: return v_date(((LDate *)p)->days, ((LDate *)p)->prec);
-    case UD_ENT:
-      if (!ent_valid(h, p)) conv_fail(c, "a %s that no longer exists cannot cross to hedge",
-                                      ((LEnt *)p)->kind < K_NKINDS ? ekind_name[((LEnt *)p)->kind] : "entity");
-      return v_ent(((LEnt *)p)->kind, (int32_t)((LEnt *)p)->row);
-    default: break;
-    }
-    conv_fail(c, "cannot %s a Lua userdata %s hedge", c->returning ? "return" : "pass", c->returning ? "to" : "to");
-  case LUA_TTABLE: return table_value(c, idx, depth);
-  case LUA_TFUNCTION: {
-    Function *f = function_back(c, idx);
-    if (f) return v_fn(f);
-    conv_fail(c, "cannot %s a Lua function to hedge", c->returning ? "return" : "pass");
-  }
-  default:
-    conv_fail(c, "cannot %s a Lua %s to hedge", c->returning ? "return" : "pass",
-              lua_typename(L, lua_type(L, idx)));
-  }
 }
 
 /* ==== Lua errors as hedge errors (hedge context) ========================== */
@@ -735,7 +305,7 @@ static void hook_calm(LuaBridge *b, lua_State *L) {
 }
 
 /* The hook is wanted only under a step limit; interrupts set it themselves
-** (lua_bridge_interrupt), as lua.c does for Ctrl-C. */
+** (luabridge_interrupt), as lua.c does for Ctrl-C. */
 static void hook_sync(LuaBridge *b, lua_State *L) {
   H *h = b->h;
   if (b->hook_fast) {
@@ -757,7 +327,7 @@ static void hook_sync(LuaBridge *b, lua_State *L) {
 /* Called by hedge_interrupt, possibly from a signal handler or another
 ** thread: lua_sethook is the one Lua call meant for that. The hook then
 ** fires at the next instruction and raises "interrupted". */
-void lua_bridge_interrupt(H *h) {
+void luabridge_interrupt(H *h) {
   LuaBridge *b = h->lua;
   if (!b || b->closing || !b->L) return;
   lua_State *L = b->cur ? b->cur : b->L;
@@ -924,7 +494,7 @@ static int named_ok(Function *f, CallArgs *a) {
 }
 
 /* hedge.named_checked(t): did the bridge check this named-argument table? */
-static int l_named_checked(lua_State *L) {
+int  lb_named_checked(lua_State *L) {
   LuaBridge *b = getb(L);
   int ok = 0;
   if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {   /* the raw metatable */
@@ -946,12 +516,12 @@ static int call_tramp(lua_State *L) {
   luaL_checkstack(L, npos + 4, "too many arguments");
   if (lua_rawgeti(L, LUA_REGISTRYINDEX, c->f->lua_ref) != LUA_TFUNCTION)
     return luaL_error(L, "the Lua function is no longer registered");
-  for (int i = 0; i < npos; i++) push_value(L, b, a->pos[i]);
+  for (int i = 0; i < npos; i++) lb_push_value(L, b, a->pos[i]);
   if (a->nnamed > 0) {
     lua_createtable(L, 0, a->nnamed);
     for (int i = 0; i < a->nnamed; i++) {
       lua_pushlstring(L, a->names[i]->s, a->names[i]->len);
-      push_value(L, b, a->named[i]);
+      lb_push_value(L, b, a->named[i]);
       lua_rawset(L, -3);
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, named_ok(c->f, a) ? b->ref_named_checked : b->ref_named);
@@ -969,10 +539,10 @@ static void call_finish(H *h, void *ud) {
   snprintf(c->what, sizeof c->what, "in Lua function %s", c->f && c->f->name ? c->f->name->s : "?");
   if (c->status != LUA_OK) raise_lua_error(h, c->b, c->L, top, c->status, c->loc, c->what);
   Conv cv = {c->b, c->L, c->loc, c->what, 1};
-  c->result = to_value(&cv, top, 0);
+  c->result = lb_to_value(&cv, top, 0);
 }
 
-Value lua_call_function(H *h, Function *f, CallArgs *a) {
+Value luabridge_call(H *h, Function *f, CallArgs *a) {
   LuaBridge *b = h->lua;
   Loc loc = a && a->call ? a->call->loc : NOLOC;
   const char *name = f && f->name ? f->name->s : "?";
@@ -1009,7 +579,7 @@ Value lua_call_function(H *h, Function *f, CallArgs *a) {
   /* fast path: results that need no allocation */
   if (c.status == LUA_OK) {
     Value v;
-    if (lua_scalar(L, b, lua_gettop(L), &v)) {
+    if (lb_scalar(L, b, lua_gettop(L), &v)) {
       lua_settop(L, base);
       return v;
     }
@@ -1072,7 +642,7 @@ static void hcall_work(H *h, void *ud) {
   HCall *c = ud;
   lua_State *L = c->L;
   LuaBridge *b = c->b;
-  Function *f = lookup_fn(h, hx_intern_find(h, c->name, c->namelen));
+  Function *f = lb_lookup_fn(h, hx_intern_find(h, c->name, c->namelen));
   if (!f || (c->f && f != c->f))
     hx_error_at(h, NOLOC, "hedge function '%s' %s", c->name, c->f ? "no longer exists" : "does not exist");
   Conv cv = {b, L, NOLOC, NULL, 0};
@@ -1086,7 +656,7 @@ static void hcall_work(H *h, void *ud) {
   if (a.npos < 0) a.npos = 0;
   if (a.npos > 0) {
     a.pos = arena_alloc(h, &h->temp, (size_t)a.npos * sizeof *a.pos);
-    for (int i = 0; i < a.npos; i++) a.pos[i] = to_value(&cv, c->first + i, 0);
+    for (int i = 0; i < a.npos; i++) a.pos[i] = lb_to_value(&cv, c->first + i, 0);
   }
   if (named) {
     int tidx = c->last, n = 0;
@@ -1100,13 +670,13 @@ static void hcall_work(H *h, void *ud) {
     lua_pushnil(L);
     while (lua_next(L, tidx)) {
       if (lua_type(L, -2) != LUA_TSTRING)
-        conv_fail(&cv, "named arguments of %s need string keys, got a %s key", c->name,
+        lb_conv_fail(&cv, "named arguments of %s need string keys, got a %s key", c->name,
                   lua_typename(L, lua_type(L, -2)));
       size_t kl;
       const char *k = lua_tolstring(L, -2, &kl);
       if (a.nnamed < n) {
         a.names[a.nnamed] = hx_intern(h, k, kl);
-        a.named[a.nnamed] = to_value(&cv, lua_gettop(L), 0);
+        a.named[a.nnamed] = lb_to_value(&cv, lua_gettop(L), 0);
         a.nnamed++;
       }
       lua_pop(L, 1);
@@ -1126,18 +696,18 @@ static int call_hedge(lua_State *L, LuaBridge *b, Function *f, const char *name,
   c.last = lua_gettop(L);
   site_node(b, &c.node);
   ArenaMark mk = arena_mark(&h->temp);
-  int st = bpcall(L, b, hcall_work, &c);
+  int st = lb_bpcall(L, b, hcall_work, &c);
   if (st != HEDGE_OK) {
     arena_release(h, &h->temp, mk);
-    return raise_hedge(L, b, st, 1);
+    return lb_raise_hedge(L, b, st, 1);
   }
-  push_value(L, b, c.result);
+  lb_push_value(L, b, c.result);
   arena_release(h, &h->temp, mk);
   return 1;
 }
 
 /* A closure standing for a hedge function (upvalues: Function*, name). */
-static int l_hcall(lua_State *L) {
+int  lb_hcall(lua_State *L) {
   LuaBridge *b = getb(L);
   Function *f = lua_touserdata(L, lua_upvalueindex(1));
   size_t n;
@@ -1149,13 +719,13 @@ typedef struct Find { const char *s; size_t n; Function *f; } Find;
 
 static void find_work(H *h, void *ud) {
   Find *fd = ud;
-  fd->f = lookup_fn(h, hx_intern_find(h, fd->s, fd->n));
+  fd->f = lb_lookup_fn(h, hx_intern_find(h, fd->s, fd->n));
 }
 
 static Function *find_function(lua_State *L, LuaBridge *b, const char *s, size_t n) {
   Find fd = {s, n, NULL};
-  int st = bpcall(L, b, find_work, &fd);
-  if (st != HEDGE_OK) raise_hedge(L, b, st, 0);
+  int st = lb_bpcall(L, b, find_work, &fd);
+  if (st != HEDGE_OK) lb_raise_hedge(L, b, st, 0);
   return fd.f;
 }
 
@@ -1168,13 +738,13 @@ static int l_hedge_index(lua_State *L) {
   const char *s = lua_tolstring(L, 2, &n);
   Function *f = find_function(L, b, s, n);
   if (!f) return 0;
-  push_function(L, b, f);
+  lb_push_function(L, b, f);
   return 1;
 }
 
 /* hedge.call(name, ...): calls the hedge function NAME even when a field of
 ** the hedge module has that name. */
-static int l_call(lua_State *L) {
+int  lb_call(lua_State *L) {
   LuaBridge *b = getb(L);
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
@@ -1190,927 +760,7 @@ static int l_call(lua_State *L) {
   return call_hedge(L, b, NULL, s, n, 2);
 }
 
-/* ==== metamethods of quantities, dates and entities (Lua context) ========= */
-
-typedef struct Arith { BinOp op; Value x, y, r; int cmp; } Arith;
-
-static void arith_work(H *h, void *ud) {
-  Arith *a = ud;
-  a->r = arith(h, a->op, a->x, a->y, NOLOC);
-}
-
-static int do_arith(lua_State *L, BinOp op, const char *opname) {
-  LuaBridge *b = getb(L);
-  Arith a;
-  memset(&a, 0, sizeof a);
-  a.op = op;
-  if (!lua_scalar(L, b, 1, &a.x) || !lua_scalar(L, b, 2, &a.y))
-    return luaL_error(L, "attempt to %s a %s and a %s", opname, luaL_typename(L, 1), luaL_typename(L, 2));
-  int st = bpcall(L, b, arith_work, &a);
-  if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  push_value(L, b, a.r);
-  return 1;
-}
-
-static int l_add(lua_State *L) { return do_arith(L, OP_ADD, "add"); }
-static int l_sub(lua_State *L) { return do_arith(L, OP_SUB, "subtract"); }
-static int l_mul(lua_State *L) { return do_arith(L, OP_MUL, "multiply"); }
-static int l_div(lua_State *L) { return do_arith(L, OP_DIV, "divide"); }
-static int l_pow(lua_State *L) { return do_arith(L, OP_POW, "raise"); }
-
-static int l_unm(lua_State *L) {
-  LuaBridge *b = getb(L);
-  void *p;
-  if (udkind(L, b, 1, &p) == UD_QTY) {
-    push_qty(L, b, -((LQty *)p)->v, ((LQty *)p)->dim);
-    return 1;
-  }
-  return luaL_error(L, "attempt to negate a %s", luaL_typename(L, 1));
-}
-
-static void compare_work(H *h, void *ud) {
-  Arith *a = ud;
-  a->cmp = v_compare(h, a->x, a->y, NOLOC);
-}
-
-static int do_compare(lua_State *L, int le) {
-  LuaBridge *b = getb(L);
-  Arith a;
-  memset(&a, 0, sizeof a);
-  if (!lua_scalar(L, b, 1, &a.x) || !lua_scalar(L, b, 2, &a.y))
-    return luaL_error(L, "attempt to compare a %s with a %s", luaL_typename(L, 1), luaL_typename(L, 2));
-  int st = bpcall(L, b, compare_work, &a);
-  if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  lua_pushboolean(L, le ? a.cmp <= 0 : a.cmp < 0);
-  return 1;
-}
-
-static int l_lt(lua_State *L) { return do_compare(L, 0); }
-static int l_le(lua_State *L) { return do_compare(L, 1); }
-
-static int l_eq(lua_State *L) {
-  LuaBridge *b = getb(L);
-  Value x, y;
-  if (!lua_scalar(L, b, 1, &x) || !lua_scalar(L, b, 2, &y)) {
-    lua_pushboolean(L, 0);
-    return 1;
-  }
-  lua_pushboolean(L, v_equal(b->h, x, y));   /* never raises (value.h) */
-  return 1;
-}
-
-typedef struct Show { Value v; Buf buf; char *text; size_t n; } Show;
-
-static void show_work(H *h, void *ud) {
-  Show *s = ud;
-  v_print(h, &s->buf, s->v, 0);
-  s->n = s->buf.n;
-  s->text = arena_strdup(h, &h->temp, s->buf.p ? s->buf.p : "", s->n);
-}
-
-static int l_tostring(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  Show s;
-  memset(&s, 0, sizeof s);
-  if (!lua_scalar(L, b, 1, &s.v)) {
-    lua_pushfstring(L, "%s: %p", luaL_typename(L, 1), lua_topointer(L, 1));
-    return 1;
-  }
-  void *p;
-  if (udkind(L, b, 1, &p) == UD_ENT && !ent_valid(h, p)) {
-    lua_pushliteral(L, "(a removed entity)");
-    return 1;
-  }
-  ArenaMark mk = arena_mark(&h->temp);
-  int st = bpcall(L, b, show_work, &s);
-  buf_free(h, &s.buf);
-  if (st != HEDGE_OK) {
-    arena_release(h, &h->temp, mk);
-    return raise_hedge(L, b, st, 0);
-  }
-  lua_pushlstring(L, s.text, s.n);
-  arena_release(h, &h->temp, mk);
-  return 1;
-}
-
-/* a .. b where one side is ours: both sides as text */
-static int l_concat(lua_State *L) {
-  for (int i = 1; i <= 2; i++) {
-    int t = lua_type(L, i);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER) {
-      luaL_tolstring(L, i, NULL);
-      lua_replace(L, i);
-    }
-  }
-  lua_concat(L, 2);
-  return 1;
-}
-
-static int key_is(const char *k, size_t n, const char *lit) {
-  size_t m = strlen(lit);
-  return n == m && memcmp(k, lit, m) == 0;
-}
-
-typedef struct DimName { int dim; char buf[128]; } DimName;
-
-static void dimname_work(H *h, void *ud) {
-  DimName *d = ud;
-  if (!dim_ok(h, d->dim)) {
-    snprintf(d->buf, sizeof d->buf, "?");
-    return;
-  }
-  const char *s = dim_name(h, d->dim, d->buf, sizeof d->buf);
-  if (s != d->buf) snprintf(d->buf, sizeof d->buf, "%s", s ? s : "?");
-}
-
-/* q.value (in the base unit), q.unit (the base unit's name) */
-static int l_qty_index(lua_State *L) {
-  LuaBridge *b = getb(L);
-  LQty *q = lua_touserdata(L, 1);
-  size_t n;
-  const char *k = lua_tolstring(L, 2, &n);
-  if (!k || lua_type(L, 2) != LUA_TSTRING) return 0;
-  if (key_is(k, n, "value")) {
-    lua_pushnumber(L, q->v);
-    return 1;
-  }
-  if (key_is(k, n, "unit")) {
-    DimName d;
-    d.dim = q->dim;
-    int st = bpcall(L, b, dimname_work, &d);
-    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-    lua_pushstring(L, d.buf);
-    return 1;
-  }
-  return 0;
-}
-
-/* d.year, d.month, d.day; d.value (days since 1970-01-01), d.unit "date",
-** d.precision ("day", "month" or "year") */
-static int l_date_index(lua_State *L) {
-  LDate *d = lua_touserdata(L, 1);
-  size_t n;
-  const char *k = lua_tolstring(L, 2, &n);
-  if (!k || lua_type(L, 2) != LUA_TSTRING) return 0;
-  int y, m, dd;
-  civil_from_days(d->days, &y, &m, &dd);
-  if (key_is(k, n, "year")) lua_pushinteger(L, y);
-  else if (key_is(k, n, "month")) lua_pushinteger(L, m);
-  else if (key_is(k, n, "day")) lua_pushinteger(L, dd);
-  else if (key_is(k, n, "value")) lua_pushnumber(L, d->days);
-  else if (key_is(k, n, "unit")) lua_pushliteral(L, "date");
-  else if (key_is(k, n, "precision"))
-    lua_pushstring(L, d->prec == DATE_YEAR ? "year" : d->prec == DATE_MONTH ? "month" : "day");
-  else return 0;
-  return 1;
-}
-
-typedef struct FieldRead { int kind; uint32_t row; const char *k; size_t n; Value v; int found; } FieldRead;
-
-static void field_work(H *h, void *ud) {
-  FieldRead *f = ud;
-  f->v = world_field(h, f->kind, f->row, hx_intern(h, f->k, f->n), &f->found);
-}
-
-/* e.FIELD: built-in fields and free attributes; nil when absent */
-static int l_ent_index(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  LEnt *e = lua_touserdata(L, 1);
-  if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  FieldRead f;
-  memset(&f, 0, sizeof f);
-  f.kind = e->kind;
-  f.row = e->row;
-  f.k = lua_tolstring(L, 2, &f.n);
-  if (!ent_valid(h, e)) return luaL_error(L, "this %s no longer exists", e->kind < K_NKINDS ? ekind_name[e->kind] : "entity");
-  ArenaMark mk = arena_mark(&h->temp);
-  int st = bpcall(L, b, field_work, &f);
-  if (st != HEDGE_OK) {
-    arena_release(h, &h->temp, mk);
-    return raise_hedge(L, b, st, 0);
-  }
-  if (f.found) push_value(L, b, f.v);
-  else lua_pushnil(L);
-  arena_release(h, &h->temp, mk);
-  return 1;
-}
-
-static int l_ent_newindex(lua_State *L) {
-  return luaL_error(L, "entities are read-only in Lua (cannot set field '%s')", luaL_tolstring(L, 2, NULL));
-}
-
-/* ==== the hedge module (Lua context) ====================================== */
-
-typedef struct NameCtx { int kind; uint32_t row; char buf[HX_MAX_NAME + 32]; } NameCtx;
-
-static void name_work(H *h, void *ud) {
-  NameCtx *c = ud;
-  const char *s = world_name(h, c->kind, c->row, c->buf, sizeof c->buf);
-  if (s != c->buf) snprintf(c->buf, sizeof c->buf, "%s", s ? s : "?");
-}
-
-/* hedge.name(e): an entity's name, or deal#N */
-static int l_name(lua_State *L) {
-  LuaBridge *b = getb(L);
-  LEnt *e;
-  if (udkind(L, b, 1, (void **)&e) != UD_ENT)
-    return luaL_error(L, "hedge.name: expected a partner, commodity, deal or loan, got a %s",
-                      lua_type(L, 1) == LUA_TUSERDATA ? luaL_typename(L, 1) : lua_typename(L, lua_type(L, 1)));
-  if (!ent_valid(b->h, e)) return luaL_error(L, "hedge.name: this entity no longer exists");
-  NameCtx c;
-  c.kind = e->kind;
-  c.row = e->row;
-  int st = bpcall(L, b, name_work, &c);
-  if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  lua_pushstring(L, c.buf);
-  return 1;
-}
-
-/* "list" / "record" / "table" for a Lua table (raw keys). */
-static const char *table_kind(lua_State *L, LuaBridge *b, int idx) {
-  if (has_mt(L, idx, b->named_p)) return "record";
-  size_t n = 0;
-  int ints = 1, strs = 1;
-  lua_Integer maxk = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    n++;
-    if (lua_type(L, -1) == LUA_TSTRING) ints = 0;
-    else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
-      strs = 0;
-      if (lua_tointeger(L, -1) > maxk) maxk = lua_tointeger(L, -1);
-    } else ints = strs = 0;
-  }
-  if (n == 0 || (ints && (size_t)maxk == n)) return "list";
-  if (strs) return "record";
-  return "table";
-}
-
-/* hedge.kind(v): partner commodity deal loan number quantity date string
-** bool list record nil function (and Lua's type name otherwise) */
-static int l_kind(lua_State *L) {
-  LuaBridge *b = getb(L);
-  void *p;
-  const char *k;
-  switch (lua_type(L, 1)) {
-  case LUA_TNONE:
-  case LUA_TNIL: k = "nil"; break;
-  case LUA_TBOOLEAN: k = "bool"; break;
-  case LUA_TNUMBER: k = "number"; break;
-  case LUA_TSTRING: k = "string"; break;
-  case LUA_TFUNCTION: k = "function"; break;
-  case LUA_TTABLE: k = table_kind(L, b, 1); break;
-  case LUA_TUSERDATA:
-    switch (udkind(L, b, 1, &p)) {
-    case UD_QTY: k = "quantity"; break;
-    case UD_DATE: k = "date"; break;
-    case UD_ENT: k = ((LEnt *)p)->kind < K_NKINDS ? ekind_name[((LEnt *)p)->kind] : "entity"; break;
-    default: k = "userdata"; break;
-    }
-    break;
-  default: k = lua_typename(L, lua_type(L, 1)); break;
-  }
-  lua_pushstring(L, k);
-  return 1;
-}
-
-typedef struct UnitCtx { const char *s; size_t n; int found, dim; double factor; } UnitCtx;
-
-static void unit_work(H *h, void *ud) {
-  UnitCtx *u = ud;
-  u->found = units_lookup(h, u->s, u->n, &u->dim, &u->factor);
-}
-
-/* hedge.qty(x, "USD/t"): a quantity (a plain number if the unit cancels) */
-static int l_qty(lua_State *L) {
-  LuaBridge *b = getb(L);
-  double x = (double)luaL_checknumber(L, 1);
-  UnitCtx u;
-  memset(&u, 0, sizeof u);
-  u.s = luaL_checklstring(L, 2, &u.n);
-  int st = bpcall(L, b, unit_work, &u);
-  if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  if (!u.found) return luaL_error(L, "hedge.qty: unknown unit '%s'", u.s);
-  push_qty(L, b, x * u.factor, u.dim);
-  return 1;
-}
-
-/* hedge.date(y [, m [, d]]): a date of year, month or day precision */
-static int l_date(lua_State *L) {
-  LuaBridge *b = getb(L);
-  lua_Integer y = luaL_checkinteger(L, 1);
-  int prec = lua_isnoneornil(L, 2) ? DATE_YEAR : lua_isnoneornil(L, 3) ? DATE_MONTH : DATE_DAY;
-  lua_Integer m = luaL_optinteger(L, 2, 1), d = luaL_optinteger(L, 3, 1);
-  luaL_argcheck(L, y >= -1000000 && y <= 1000000, 1, "year out of range");
-  luaL_argcheck(L, m >= 1 && m <= 12, 2, "month must be 1..12");
-  luaL_argcheck(L, d >= 1 && d <= days_in_month((int)y, (int)m), 3, "no such day in that month");
-  push_date(L, b, days_from_civil((int)y, (int)m, (int)d), prec);
-  return 1;
-}
-
-/* hedge.error(msg): a hedge error with just this message, at the hedge
-** call site (no Lua traceback). */
-static int l_error(lua_State *L) {
-  LuaBridge *b = getb(L);
-  luaL_tolstring(L, 1, NULL);
-  push_errobj(L, b, HEDGE_ERROR, 0);
-  return lua_error(L);
-}
-
-/* hedge.named(t): marks t as named arguments (sets hedge.NAMED) */
-static int l_named(lua_State *L) {
-  LuaBridge *b = getb(L);
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_named);
-  lua_setmetatable(L, 1);
-  return 1;
-}
-
-static int l_partners(lua_State *L) { push_collection(L, getb(L), K_PARTNER); return 1; }
-static int l_commodities(lua_State *L) { push_collection(L, getb(L), K_COMMODITY); return 1; }
-
-/* An entity of the given kind in a filter table (value on top). */
-static uint32_t filter_entity(lua_State *L, LuaBridge *b, int kind, const char *fname, const char *key) {
-  LEnt *e;
-  if (udkind(L, b, -1, (void **)&e) != UD_ENT || e->kind != kind) {
-    const char *got = lua_type(L, -1) == LUA_TUSERDATA && udkind(L, b, -1, (void **)&e) == UD_ENT && e->kind < K_NKINDS
-                      ? ekind_name[e->kind] : luaL_typename(L, -1);
-    luaL_error(L, "%s: %s must be a %s, got a %s", fname, key, ekind_name[kind], got);
-  }
-  if (!ent_valid(b->h, e)) luaL_error(L, "%s: %s: this %s no longer exists", fname, key, ekind_name[kind]);
-  return e->row;
-}
-
-static double filter_number(lua_State *L, const char *fname, const char *key, int integral) {
-  if (lua_type(L, -1) != LUA_TNUMBER)
-    luaL_error(L, "%s: %s must be %s, got a %s", fname, key, integral ? "an integer year" : "a number",
-               luaL_typename(L, -1));
-  double y = (double)lua_tonumber(L, -1);
-  if (integral && (y != floor(y) || y < -1e6 || y > 1e6))
-    luaL_error(L, "%s: %s must be an integer year, got %f", fname, key, y);
-  return y;
-}
-
-/* {importer=, exporter=, commodity=, year=}; nil or absent: any */
-static DealFilter deal_filter(lua_State *L, LuaBridge *b, int idx, const char *fname) {
-  DealFilter f = deal_filter_any();
-  if (lua_isnoneornil(L, idx)) return f;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    size_t n;
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
-    if (!k) luaL_error(L, "%s: filter keys must be strings", fname);
-    else if (key_is(k, n, "importer")) f.importer = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (key_is(k, n, "exporter")) f.exporter = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (key_is(k, n, "commodity")) f.commodity = filter_entity(L, b, K_COMMODITY, fname, k);
-    else if (key_is(k, n, "year")) f.year = (int32_t)filter_number(L, fname, k, 1);
-    else luaL_error(L, "%s: unknown filter field '%s' (it takes importer, exporter, commodity, year)", fname, k);
-    lua_pop(L, 1);
-  }
-  return f;
-}
-
-typedef struct LoanFilter { uint32_t lender, borrower; int has_year; double year; } LoanFilter;
-
-static LoanFilter loan_filter(lua_State *L, LuaBridge *b, int idx, const char *fname, int year_ok) {
-  LoanFilter f = {NO_ROW, NO_ROW, 0, 0};
-  if (lua_isnoneornil(L, idx)) return f;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    size_t n;
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
-    if (!k) luaL_error(L, "%s: filter keys must be strings", fname);
-    else if (key_is(k, n, "lender")) f.lender = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (key_is(k, n, "borrower")) f.borrower = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (year_ok && key_is(k, n, "year")) f.year = filter_number(L, fname, k, 0), f.has_year = 1;
-    else luaL_error(L, "%s: unknown filter field '%s' (it takes lender, borrower%s)", fname, k,
-                    year_ok ? ", year" : "");
-    lua_pop(L, 1);
-  }
-  return f;
-}
-
-typedef struct DealQ {
-  DealFilter f;
-  const uint32_t *rows;
-  uint32_t n;
-  double sum;
-  uint32_t count;
-  int field;               /* deal_sums_by: 0 exporter 1 importer 2 commodity 3 year */
-  struct Group *groups;
-  uint32_t ngroups;
-} DealQ;
-
-static void rows_work(H *h, void *ud) {
-  DealQ *q = ud;
-  q->n = deal_rows(h, q->f, &q->rows);
-}
-
-/* hedge.deals{importer=, exporter=, commodity=, year=}: matching deals,
-** in declaration order (an indexed query) */
-static int l_deals(lua_State *L) {
-  LuaBridge *b = getb(L);
-  DealQ q;
-  memset(&q, 0, sizeof q);
-  q.f = deal_filter(L, b, 1, "hedge.deals");
-  if (!b->h->world) {
-    lua_newtable(L);
-    return 1;
-  }
-  int st = bpcall(L, b, rows_work, &q);
-  if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  lua_createtable(L, q.n > INT32_MAX ? INT32_MAX : (int)q.n, 0);
-  for (uint32_t i = 0; i < q.n; i++) {
-    push_entity(L, b, K_DEAL, q.rows[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  return 1;
-}
-
-static void sum_work(H *h, void *ud) {
-  DealQ *q = ud;
-  q->sum = deal_sum(h, q->f, &q->count);
-}
-
-/* The sum and count of the deals of q->f, pushed (both deal_sum forms). */
-static int push_deal_sum(lua_State *L, LuaBridge *b, DealQ *q) {
-  if (b->h->world) {
-    int st = bpcall(L, b, sum_work, q);
-    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  }
-  lua_pushnumber(L, q->sum);
-  lua_pushinteger(L, q->count);
-  return 2;
-}
-
-/* hedge.deal_sum{...} -> sum of values (USD, a number), count */
-static int l_deal_sum(lua_State *L) {
-  LuaBridge *b = getb(L);
-  DealQ q;
-  memset(&q, 0, sizeof q);
-  q.f = deal_filter(L, b, 1, "hedge.deal_sum");
-  return push_deal_sum(L, b, &q);
-}
-
-/* A filter argument given by position: nil means any. */
-static uint32_t arg_entity(lua_State *L, LuaBridge *b, int idx, int kind, const char *fname, const char *key) {
-  if (lua_isnoneornil(L, idx)) return NO_ROW;
-  lua_pushvalue(L, idx);
-  uint32_t r = filter_entity(L, b, kind, fname, key);
-  lua_pop(L, 1);
-  return r;
-}
-
-/* hedge.deal_sum_at(importer, exporter, commodity, year) -> sum, count: the
-** same as hedge.deal_sum{...} with the filter by position, for the standard
-** library's hot paths (no table to walk). */
-static int l_deal_sum_at(lua_State *L) {
-  LuaBridge *b = getb(L);
-  DealQ q;
-  memset(&q, 0, sizeof q);
-  q.f = deal_filter_any();
-  q.f.importer = arg_entity(L, b, 1, K_PARTNER, "hedge.deal_sum_at", "importer");
-  q.f.exporter = arg_entity(L, b, 2, K_PARTNER, "hedge.deal_sum_at", "exporter");
-  q.f.commodity = arg_entity(L, b, 3, K_COMMODITY, "hedge.deal_sum_at", "commodity");
-  if (!lua_isnoneornil(L, 4)) {
-    lua_pushvalue(L, 4);
-    q.f.year = (int32_t)filter_number(L, "hedge.deal_sum_at", "year", 1);
-    lua_pop(L, 1);
-  }
-  return push_deal_sum(L, b, &q);
-}
-
-/* hedge.zero_total(fname, what, year, of_loans): a share or concentration
-** found its total to be zero. Counts it for the rule being checked (a rule
-** whose every figure is such a share is vacuous, rules.c) and, the first
-** time, says why: a year outside the years of the data is named. Reads the
-** world only; raises nothing. */
-/* The years of the living deals (or loans): lo > hi when none is dated. */
-static void data_years(H *h, int k, int32_t *lo_out, int32_t *hi_out) {
-  World *w = h->world;
-  Table *t = &w->t[k];
-  int32_t lo = INT32_MAX, hi = INT32_MIN;
-  for (uint32_t r = 0; r < t->n; r++) {
-    if (!world_alive(w, k, r) || t->year[r] == NO_YEAR) continue;
-    if (t->year[r] < lo) lo = t->year[r];
-    if (t->year[r] > hi) hi = t->year[r];
-  }
-  *lo_out = lo;
-  *hi_out = hi;
-}
-
-/* hedge.year_note(fname, year): a figure came out 0 for a named year; when
-** that year is outside the years of the deals, the rule's report (or a
-** print) says so. Raises nothing. */
-static int l_year_note(lua_State *L) {
-  H *h = getb(L)->h;
-  if (h->default_note[0] || !h->world || lua_type(L, 2) != LUA_TNUMBER) return 0;
-  int32_t lo, hi;
-  data_years(h, K_DEAL, &lo, &hi);
-  lua_Integer y = (lua_Integer)lua_tonumber(L, 2);
-  const char *fname = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "?";
-  if (lo <= hi && (y < lo || y > hi))
-    snprintf(h->default_note, sizeof h->default_note, "%s: year %lld is outside the years of the deals (%d-%d)",
-             fname, (long long)y, (int)lo, (int)hi);
-  return 0;
-}
-
-static int l_zero_total(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  h->zero_totals++;
-  if (h->zero_note[0] || !h->world) return 0;
-  const char *fname = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "?";
-  const char *what = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "the total";
-  int loans = lua_toboolean(L, 4);
-  int k = loans ? K_LOAN : K_DEAL;
-  World *w = h->world;
-  Table *t = &w->t[k];
-  int32_t lo = INT32_MAX, hi = INT32_MIN;
-  for (uint32_t r = 0; r < t->n; r++) {
-    if (!world_alive(w, k, r) || t->year[r] == NO_YEAR) continue;
-    if (t->year[r] < lo) lo = t->year[r];
-    if (t->year[r] > hi) hi = t->year[r];
-  }
-  lua_Integer y = 0;
-  int has_year = lua_isinteger(L, 3) || lua_type(L, 3) == LUA_TNUMBER;
-  if (has_year) y = (lua_Integer)lua_tonumber(L, 3);
-  if (has_year && lo <= hi && (y < lo || y > hi))
-    snprintf(h->zero_note, sizeof h->zero_note, "%s: %s is 0: year %lld is outside the years of the %s (%d-%d)",
-             fname, what, (long long)y, loans ? "loans" : "deals", (int)lo, (int)hi);
-  else if (has_year && lo > hi)
-    snprintf(h->zero_note, sizeof h->zero_note, "%s: %s is 0: no %s has a date (year %lld asked)", fname, what,
-             loans ? "loan" : "deal", (long long)y);
-  else snprintf(h->zero_note, sizeof h->zero_note, "%s: %s is 0", fname, what);
-  return 0;
-}
-
-/* hedge.default_year(fname, year): a debt figure was asked without
-** `year:` and used this one; the rule's report (or a print) says so.
-** Raises nothing. */
-static int l_default_year(lua_State *L) {
-  H *h = getb(L)->h;
-  if (h->default_note[0]) return 0;
-  const char *fname = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "?";
-  snprintf(h->default_note, sizeof h->default_note, "%s without year: uses %lld, the latest start year of the loans",
-           fname, (long long)lua_tonumber(L, 2));
-  return 0;
-}
-
-/* hedge.usd(x): x USD, without looking the unit up by name */
-static int l_usd(lua_State *L) {
-  LuaBridge *b = getb(L);
-  push_qty(L, b, (double)luaL_checknumber(L, 1), dim_money(b->h));
-  return 1;
-}
-
-typedef struct Group { HStr *name; uint32_t id; int32_t year; KSum sum; } Group;
-
-static int group_cmp_name(const void *x, const void *y) {
-  const HStr *a = ((const Group *)x)->name, *b = ((const Group *)y)->name;
-  if (!a || !b) return (a != NULL) - (b != NULL);
-  size_t n = a->len < b->len ? a->len : b->len;
-  int c = memcmp(a->s, b->s, n);
-  if (c) return c;
-  if (a->len != b->len) return (a->len > b->len) - (a->len < b->len);
-  return (((const Group *)x)->id > ((const Group *)y)->id) - (((const Group *)x)->id < ((const Group *)y)->id);
-}
-
-static void sums_by_work(H *h, void *ud) {
-  DealQ *q = ud;
-  World *w = h->world;
-  q->n = deal_rows(h, q->f, &q->rows);
-  Table *t = &w->t[K_DEAL];
-  if (q->field < 3) {
-    uint32_t *col = q->field == 0 ? t->a : q->field == 1 ? t->b : t->c;
-    int kind = q->field == 2 ? K_COMMODITY : K_PARTNER;
-    uint32_t nk = w->t[kind].n;
-    uint32_t *slot = arena_alloc(h, &h->temp, (size_t)(nk ? nk : 1) * sizeof *slot);
-    memset(slot, 0xff, (size_t)(nk ? nk : 1) * sizeof *slot);
-    uint32_t cap = q->n < nk ? q->n : nk;
-    Group *g = arena_alloc(h, &h->temp, (size_t)(cap ? cap : 1) * sizeof *g);
-    uint32_t ng = 0;
-    for (uint32_t i = 0; i < q->n; i++) {
-      uint32_t row = q->rows[i], id = col[row];
-      if (id >= nk) continue;
-      if (slot[id] == UINT32_MAX) {
-        slot[id] = ng;
-        g[ng].name = w->t[kind].names ? w->t[kind].names[id] : NULL;
-        g[ng].id = id;
-        g[ng].year = 0;
-        g[ng].sum.s = g[ng].sum.c = 0;
-        ng++;
-      }
-      ksum_add(&g[slot[id]].sum, t->value[row]);
-    }
-    qsort(g, ng, sizeof *g, group_cmp_name);
-    q->groups = g;
-    q->ngroups = ng;
-    return;
-  }
-  /* by year: few distinct years, kept sorted (binary search insertion);
-  ** deals without a date have no year and belong to no group */
-  uint32_t cap = 16, ng = 0;
-  Group *g = arena_alloc(h, &h->temp, cap * sizeof *g);
-  for (uint32_t i = 0; i < q->n; i++) {
-    uint32_t row = q->rows[i];
-    int32_t y = deal_year(w, row);
-    if (y == NO_YEAR) continue;
-    uint32_t lo = 0, hi = ng;
-    while (lo < hi) {
-      uint32_t mid = (lo + hi) / 2;
-      if (g[mid].year < y) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo == ng || g[lo].year != y) {
-      if (ng == cap) {
-        Group *ng2 = arena_alloc(h, &h->temp, (size_t)cap * 2 * sizeof *g);
-        memcpy(ng2, g, (size_t)ng * sizeof *g);
-        g = ng2;
-        cap *= 2;
-      }
-      memmove(g + lo + 1, g + lo, (size_t)(ng - lo) * sizeof *g);
-      g[lo].name = NULL;
-      g[lo].id = 0;
-      g[lo].year = y;
-      g[lo].sum.s = g[lo].sum.c = 0;
-      ng++;
-    }
-    ksum_add(&g[lo].sum, t->value[row]);
-  }
-  q->groups = g;
-  q->ngroups = ng;
-}
-
-/* hedge.deal_sums_by(field, {filter}) -> { {key, sum}, ... } grouped by
-** "exporter" | "importer" | "commodity" | "year", sorted by the key's name
-** (byte-wise; years ascending); sums are compensated. */
-static int l_deal_sums_by(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  static const char *const fields[] = {"exporter", "importer", "commodity", "year", NULL};
-  DealQ q;
-  memset(&q, 0, sizeof q);
-  q.field = luaL_checkoption(L, 1, NULL, fields);
-  q.f = deal_filter(L, b, 2, "hedge.deal_sums_by");
-  if (!h->world) {
-    lua_newtable(L);
-    return 1;
-  }
-  ArenaMark mk = arena_mark(&h->temp);
-  int st = bpcall(L, b, sums_by_work, &q);
-  if (st != HEDGE_OK) {
-    arena_release(h, &h->temp, mk);
-    return raise_hedge(L, b, st, 0);
-  }
-  lua_createtable(L, (int)q.ngroups, 0);
-  for (uint32_t i = 0; i < q.ngroups; i++) {
-    lua_createtable(L, 2, 0);
-    if (q.field == 3) lua_pushinteger(L, q.groups[i].year);
-    else push_entity(L, b, q.field == 2 ? K_COMMODITY : K_PARTNER, q.groups[i].id);
-    lua_rawseti(L, -2, 1);
-    lua_pushnumber(L, ksum_get(&q.groups[i].sum));
-    lua_rawseti(L, -2, 2);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  arena_release(h, &h->temp, mk);
-  return 1;
-}
-
-static int loan_matches(Table *t, uint32_t row, const LoanFilter *f) {
-  return (f->lender == NO_ROW || t->a[row] == f->lender) && (f->borrower == NO_ROW || t->b[row] == f->borrower);
-}
-
-/* Outstanding in year y: (no start or year(start) <= y) and (no term or
-** y < year(start) + term); year(start) is the fiscal year when one is
-** declared (t->year). */
-static int loan_outstanding(Table *t, uint32_t row, double y) {
-  int32_t d = t->date ? t->date[row] : NO_DATE;
-  if (d == NO_DATE) return 1;
-  int sy = t->year[row];
-  if (y < sy) return 0;
-  double term = t->term ? t->term[row] : NAN;
-  return isnan(term) || y < sy + term;
-}
-
-/* hedge.loans{lender=, borrower=}: living loans, in order */
-static int l_loans(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  LoanFilter f = loan_filter(L, b, 1, "hedge.loans", 0);
-  lua_newtable(L);
-  if (!h->world) return 1;
-  Table *t = &h->world->t[K_LOAN];
-  lua_Integer i = 0;
-  for (uint32_t row = 0; row < t->n; row++) {
-    if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
-    push_entity(L, b, K_LOAN, row);
-    lua_rawseti(L, -2, ++i);
-  }
-  return 1;
-}
-
-/* hedge.debt_sum{borrower=, lender=, year=} -> principal outstanding in
-** year (every loan when no year), count */
-typedef struct LoanRows { uint32_t borrower, n; const uint32_t *rows; } LoanRows;
-static void loan_rows_work(H *h, void *ud) {
-  LoanRows *q = ud;
-  q->n = loan_rows_of(h, q->borrower, &q->rows);
-}
-
-static int l_debt_sum(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  LoanFilter f = loan_filter(L, b, 1, "hedge.debt_sum", 1);
-  if (h->trace) {   /* repair.c tracing a figure (world.h) */
-    SumTraceItem it = {K_LOAN, deal_filter_any(), f.lender, f.borrower, f.has_year, f.year};
-    sum_trace_add(h->trace, it);
-  }
-  KSum s = {0, 0};
-  lua_Integer count = 0;
-  if (h->world) {
-    Table *t = &h->world->t[K_LOAN];
-    /* a borrower's loans come from an index; otherwise every loan is seen */
-    LoanRows q = {f.borrower, 0, NULL};
-    if (f.borrower != NO_ROW) {
-      int st = bpcall(L, b, loan_rows_work, &q);
-      if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-    }
-    uint32_t n = f.borrower != NO_ROW ? q.n : t->n;
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t row = f.borrower != NO_ROW ? q.rows[i] : i;
-      if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
-      if (f.has_year && !loan_outstanding(t, row, f.year)) continue;
-      ksum_add(&s, t->value[row]);
-      count++;
-    }
-  }
-  lua_pushnumber(L, ksum_get(&s));
-  lua_pushinteger(L, count);
-  return 2;
-}
-
-typedef struct YearCtx { int32_t y; int loans; } YearCtx;
-
-static void year_work(H *h, void *ud) {
-  YearCtx *c = ud;
-  c->y = c->loans ? world_latest_loan_year(h) : world_latest_year(h);
-}
-
-/* hedge.fiscal_start() -> the month (1..12) fiscal years start, 1 for
-** calendar years */
-static int l_fiscal_start(lua_State *L) {
-  LuaBridge *b = getb(L);
-  int m = b->h->world ? b->h->world->fy_start : 0;
-  lua_pushinteger(L, m > 1 ? m : 1);
-  return 1;
-}
-
-/* hedge.latest_year() -> the latest year of a deal date or loan start, or
-** nil; hedge.latest_year("loans") -> the latest loan start only */
-static int l_latest_year(lua_State *L) {
-  LuaBridge *b = getb(L);
-  YearCtx c = {NO_YEAR, 0};
-  if (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "loans") == 0) c.loans = 1;
-  if (b->h->world) {
-    int st = bpcall(L, b, year_work, &c);
-    if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  }
-  if (c.y == NO_YEAR) lua_pushnil(L);
-  else lua_pushinteger(L, c.y);
-  return 1;
-}
-
-/* hedge.load_stdlib(name): runs <stdlib_dir>/<name>.lua (text only) once
-** and returns its result, like require for the standard library's files. */
-static int l_load_stdlib(lua_State *L) {
-  LuaBridge *b = getb(L);
-  H *h = b->h;
-  size_t n;
-  const char *name = luaL_checklstring(L, 1, &n);
-  luaL_argcheck(L, n > 0 && n <= 64, 1, "bad standard library module name");
-  for (size_t i = 0; i < n; i++) {
-    char ch = name[i];
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
-      luaL_argerror(L, 1, "a standard library module name is letters, digits, '_' and '-'");
-  }
-  if (!h->stdlib_dir) return luaL_error(L, "hedge.load_stdlib: no standard library directory");
-  lua_settop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_loaded);   /* 2 */
-  lua_pushvalue(L, 1);
-  int t = lua_rawget(L, 2);
-  if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))
-    return luaL_error(L, "hedge.load_stdlib: '%s' is being loaded (a cycle) or failed to load", name);
-  if (t != LUA_TNIL) return 1;
-  lua_pop(L, 1);
-  lua_pushvalue(L, 1);
-  lua_pushboolean(L, 0);
-  lua_rawset(L, 2);
-  const char *path = lua_pushfstring(L, "%s/%s.lua", h->stdlib_dir, name);
-  if (luaL_loadfilex(L, path, "t") != LUA_OK) return lua_error(L);
-  lua_call(L, 0, 1);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushboolean(L, 1);
-  }
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, 2);
-  return 1;
-}
-
-/* print: to hedge's output (the host's print hook or hedge_output), never
-** to the process's stdout. */
-typedef struct PrintCtx { const char *s; size_t n; } PrintCtx;
-
-static void print_work(H *h, void *ud) {
-  PrintCtx *p = ud;
-  if (h->print_fn) h->print_fn(h->print_ud, p->s, p->n);
-  else buf_put(h, &h->out, p->s, p->n);
-}
-
-static int l_print(lua_State *L) {
-  LuaBridge *b = getb(L);
-  int n = lua_gettop(L);
-  luaL_Buffer B;
-  luaL_buffinit(L, &B);
-  for (int i = 1; i <= n; i++) {
-    if (i > 1) luaL_addchar(&B, '\t');
-    luaL_tolstring(L, i, NULL);
-    luaL_addvalue(&B);
-  }
-  luaL_addchar(&B, '\n');
-  luaL_pushresult(&B);
-  PrintCtx p;
-  p.s = lua_tolstring(L, -1, &p.n);
-  int st = bpcall(L, b, print_work, &p);
-  if (st != HEDGE_OK) return raise_hedge(L, b, st, 0);
-  return 0;
-}
-
-/* load() of the sandbox: text chunks only, whatever mode is asked for. */
-static int l_load_text(lua_State *L) {
-  int n = lua_gettop(L);
-  /* checked here, so the message names 'load' (not '?') */
-  int t = lua_type(L, 1);
-  if (t != LUA_TSTRING && t != LUA_TFUNCTION)
-    return luaL_error(L, "bad argument #1 to 'load' (string expected, got %s)", luaL_typename(L, 1));
-  if (n < 3) lua_settop(L, 3);
-  lua_pushliteral(L, "t");
-  lua_replace(L, 3);
-  int nargs = n >= 4 ? 4 : 3;
-  lua_settop(L, nargs);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, nargs, LUA_MULTRET);
-  return lua_gettop(L);
-}
-
-static int l_err_tostring(lua_State *L) {
-  lua_rawgeti(L, 1, 1);
-  if (lua_type(L, -1) != LUA_TSTRING) lua_pushliteral(L, "hedge error");
-  return 1;
-}
-
 /* ==== opening and closing ================================================= */
-
-static const luaL_Reg qty_meta[] = {
-  {"__index", l_qty_index}, {"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
-  {"__div", l_div}, {"__pow", l_pow}, {"__unm", l_unm}, {"__eq", l_eq}, {"__lt", l_lt}, {"__le", l_le},
-  {"__tostring", l_tostring}, {"__concat", l_concat}, {NULL, NULL}
-};
-
-static const luaL_Reg date_meta[] = {
-  {"__index", l_date_index}, {"__add", l_add}, {"__sub", l_sub}, {"__eq", l_eq},
-  {"__lt", l_lt}, {"__le", l_le}, {"__tostring", l_tostring}, {"__concat", l_concat},
-  {NULL, NULL}
-};
-
-static const luaL_Reg ent_meta[] = {
-  {"__index", l_ent_index}, {"__newindex", l_ent_newindex}, {"__eq", l_eq},
-  {"__tostring", l_tostring}, {"__concat", l_concat}, {NULL, NULL}
-};
-
-static const luaL_Reg hedge_funcs[] = {
-  {"name", l_name}, {"kind", l_kind}, {"qty", l_qty}, {"date", l_date},
-  {"error", l_error}, {"named", l_named}, {"call", l_call},
-  {"partners", l_partners}, {"commodities", l_commodities},
-  {"deals", l_deals}, {"loans", l_loans},
-  {"deal_sum", l_deal_sum}, {"deal_sum_at", l_deal_sum_at}, {"usd", l_usd},
-  {"named_checked", l_named_checked},
-  {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},
-  {"latest_year", l_latest_year}, {"fiscal_start", l_fiscal_start}, {"load_stdlib", l_load_stdlib},
-  {"zero_total", l_zero_total}, {"default_year", l_default_year}, {"year_note", l_year_note},
-  {NULL, NULL}
-};
 
 /* A metatable in the registry under tname, with its methods; returns its
 ** reference and address. __metatable keeps Lua code from changing it. */
@@ -2160,17 +810,17 @@ static int l_setup(lua_State *L) {
     lua_pushnil(L);
     lua_setglobal(L, "loadfile");
     lua_getglobal(L, "load");
-    lua_pushcclosure(L, l_load_text, 1);
+    lua_pushcclosure(L, lb_load_text, 1);
     lua_setglobal(L, "load");
   }
-  lua_pushcfunction(L, l_print);
+  lua_pushcfunction(L, lb_print);
   lua_setglobal(L, "print");
   co_install(L);
 
-  b->ref_qtymt = make_meta(L, "hedge.qty", qty_meta, &b->qtymt_p);
-  b->ref_datemt = make_meta(L, "hedge.date", date_meta, &b->datemt_p);
-  b->ref_entmt = make_meta(L, "hedge.entity", ent_meta, &b->entmt_p);
-  static const luaL_Reg err_meta[] = {{"__tostring", l_err_tostring}, {NULL, NULL}};
+  b->ref_qtymt = make_meta(L, "hedge.qty", lb_qty_meta, &b->qtymt_p);
+  b->ref_datemt = make_meta(L, "hedge.date", lb_date_meta, &b->datemt_p);
+  b->ref_entmt = make_meta(L, "hedge.entity", lb_ent_meta, &b->entmt_p);
+  static const luaL_Reg err_meta[] = {{"__tostring", lb_err_tostring}, {NULL, NULL}};
   b->ref_errmt = make_meta(L, "hedge.error", err_meta, &b->errmt_p);
 
   lua_newtable(L);                           /* entity cache, weak values */
@@ -2193,14 +843,15 @@ static int l_setup(lua_State *L) {
   b->ref_loaded = luaL_ref(L, LUA_REGISTRYINDEX);
 
   lua_pushliteral(L, "interrupted");
-  push_errobj(L, b, HEDGE_EINTERRUPT, 0);
+  lb_push_errobj(L, b, HEDGE_EINTERRUPT, 0);
   b->ref_eint = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushliteral(L, "step limit reached");
-  push_errobj(L, b, HEDGE_ELIMIT, 0);
+  lb_push_errobj(L, b, HEDGE_ELIMIT, 0);
   b->ref_elimit = luaL_ref(L, LUA_REGISTRYINDEX);
 
   /* the hedge module */
-  luaL_newlib(L, hedge_funcs);
+  lua_newtable(L);
+  luaL_setfuncs(L, lb_hedge_funcs, 0);
   lua_newtable(L);
   b->named_p = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
@@ -2470,12 +1121,12 @@ static void register_work(H *h, void *ud) {
       if (!f->doc) f->doc = doc;
     } else {
       f = builtin_add(h, nm->s, NULL, 0, usage, doc);
-      f->loc = m->is_stdlib ? (Loc){-1, 0, 0} : m->loc;
       f->kind = F_LUA;
       f->lua_ref = ref;
       f->builtin = NULL;
       f->aggregate = 0;
       f->fast = m->is_stdlib ? stdfast_id(nm->s) : 0;
+      f->loc = m->is_stdlib ? (Loc){-1, 0, 0} : m->loc;
     }
     if (f->kind == F_LUA) {
       char o[600];
@@ -2535,7 +1186,7 @@ static void load_module_text(H *h, const char *path, const char *text, size_t le
   if (hs != HEDGE_OK) hx_throw(h, hs);
 }
 
-void lua_use(H *h, const char *path, Loc loc) {
+void luabridge_use(H *h, const char *path, Loc loc) {
   load_module(h, path, loc, 0);
 }
 
@@ -2545,7 +1196,7 @@ static void use_body(H *h, void *ud) {
   load_module_text(h, u->path, u->text, u->len, u->loc, 0);
 }
 
-void lua_use_fd(H *h, int fd, const char *path, Loc loc) {
+void luabridge_use_fd(H *h, int fd, const char *path, Loc loc) {
   char err[PATH_MAX + 160];
   size_t len = 0;
   int oom = 0;
@@ -2562,6 +1213,13 @@ typedef struct OpenCtx { const char *dir; } OpenCtx;
 
 static void open_stdlib_work(H *h, void *ud) {
   OpenCtx *o = ud;
+  if (!o->dir) {   /* the copy embedded at build time */
+    size_t len;
+    const char *text = embedded_stdlib("init", &len);
+    if (!text) hx_error_at(h, NOLOC, "this build has no embedded standard library");
+    load_module_text(h, "stdlib/init.lua", text, len, NOLOC, 1);
+    return;
+  }
   size_t n = strlen(o->dir);
   char *path = arena_alloc(h, &h->temp, n + sizeof "/init.lua");
   memcpy(path, o->dir, n);
@@ -2573,7 +1231,7 @@ static void set_err(char *err, size_t errlen, const char *msg) {
   if (err && errlen) snprintf(err, errlen, "%s", msg);
 }
 
-int lua_bridge_open(H *h, char *err, size_t errlen) {
+int luabridge_open(H *h, char *err, size_t errlen) {
   LuaBridge *b = hx_try_alloc(h, sizeof *b);
   if (!b) {
     set_err(err, errlen, "out of memory opening the Lua state");
@@ -2606,17 +1264,17 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
   if (st != LUA_OK) {
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
     if (err && errlen) snprintf(err, errlen, "cannot set up Lua: %s", st == LUA_ERRMEM ? "out of memory" : m);
-    lua_bridge_close(h);
+    luabridge_close(h);
     return -1;
   }
-  if (h->stdlib_dir) {
+  {
     OpenCtx o = {h->stdlib_dir};
     ArenaMark mk = arena_mark(&h->temp);
     int hs = hx_pcall(h, open_stdlib_work, &o);
     arena_release(h, &h->temp, mk);
     if (hs != HEDGE_OK) {
       set_err(err, errlen, h->err.p ? h->err.p : "cannot load the standard library");
-      lua_bridge_close(h);
+      luabridge_close(h);
       return -1;
     }
   }
@@ -2625,7 +1283,7 @@ int lua_bridge_open(H *h, char *err, size_t errlen) {
   return 0;
 }
 
-void lua_bridge_close(H *h) {
+void luabridge_close(H *h) {
   LuaBridge *b = h->lua;
   if (!b) return;
   b->closing = 1;

@@ -1,5 +1,5 @@
 /*
-** main.c: the command line (SPEC section 12). Parses arguments, opens one
+** main.c: the command line (docs/cli.md). Parses arguments, opens one
 ** state, loads the files in order and runs the command; prints what the
 ** library returns. Exit codes: 0 success, 1 a rule (or test) failed,
 ** 2 an error (bad input, bad usage, a rule with status error).
@@ -25,7 +25,7 @@ static const char usage[] =
   "       hedge --version | --help\n"
   "\n"
   "check options:\n"
-  "  --format text|json   report for people (default) or as JSON (SPEC section 6)\n"
+  "  --format text|json   report for people (default) or as JSON\n"
   "  --rule NAME          check only this rule (repeatable)\n"
   "  --scenario NAME      check the world changed by a scenario (also for run and eval:\n"
   "                       their figures under the scenario)\n"

@@ -1,5 +1,5 @@
 /*
-** parse.c: recursive-descent parser for the grammar of SPEC sections 2-6
+** parse.c: recursive-descent parser for the grammar of docs/language.md
 ** and 9-11. Each function carries its production. Errors are located; an
 ** error at the end of the input marks the input incomplete, which is how
 ** the REPL knows to read another line.
@@ -8,10 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "lex.h"
+#include "utf8.h"
 #include "ast.h"
 
-const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
-const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
 
 /* Brackets open at the moment: an error at the end of the input names the
 ** innermost one, "'(' was never closed", at the opener. */

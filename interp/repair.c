@@ -23,6 +23,8 @@
 #include "eval.h"
 #include "lex.h"
 #include "repair.h"
+#include "rules.h"
+#include "date.h"
 #include "units.h"
 
 /* ---- row sets: the deals or loans a lever scales --------------------------------- */
@@ -140,7 +142,7 @@ static int loan_out(Table *t, uint32_t row, double y) {
   int32_t d = t->date ? t->date[row] : NO_DATE;
   if (d == NO_DATE) return 1;
   int sy, sm, sd;
-  civil_from_days(d, &sy, &sm, &sd);
+  date_to_civil(d, &sy, &sm, &sd);
   if (y < sy) return 0;
   double term = t->term ? t->term[row] : NAN;
   return isnan(term) || y < sy + term;

@@ -1,5 +1,5 @@
 /*
-** repl.c: the interactive REPL of the command line (SPEC section 13). The
+** repl.c: the interactive REPL of the command line (docs/repl.md). The
 ** only file that uses GNU readline. It deals with the terminal: prompts,
 ** line editing, history, Tab completion, Ctrl-C and Ctrl-D. Everything
 ** about the language is asked of the library (hedge_repl_eval and the
@@ -323,8 +323,8 @@ static void cmd_help(char **argv, int argc) {
   fflush(stdout);
 }
 
-/* `:load [KIND] FILE.csv`: the same rules as a `load` statement (SPEC
-** section 10). The kind, when not given, is read off the header (exporter
+/* `:load [KIND] FILE.csv`: the same rules as a `load` statement (docs/language.md,
+** Bulk data). The kind, when not given, is read off the header (exporter
 ** and importer: deals; lender and borrower: loans); the common column names
 ** of the W1 data (value_usd, volume_t, principal_usd, start_year,
 ** term_years) are mapped with their units. */

@@ -1,6 +1,6 @@
 /*
 ** report.c: a report as text for people (aligned, capped, coloured only
-** when asked) and as the JSON of SPEC section 6 (complete), plus the
+** when asked) and as the JSON of docs/language.md, Rules and checking (complete), plus the
 ** power-assert explanations of --explain and the REPL's :why.
 */
 #include <math.h>
@@ -9,6 +9,7 @@
 #include "eval.h"
 #include "report.h"
 #include "repair.h"
+#include "rules.h"
 
 /* ---- explanations ----------------------------------------------------------------- */
 

@@ -68,21 +68,13 @@ struct hedge_Report {
 
 typedef struct hedge_Report Report;
 
-/* Checks the rules (all, or those named) into a new report. flags: the
-** HEDGE_CHECK_* bits of hedge.h (explain, repair, margins). */
-Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags);
 /* Internal check flag (beside hedge.h's HEDGE_CHECK_*): keep the bindings
 ** that held too (RRule.pass), for --compare's "before => after". */
 #define CHECK_RECORD_ALL 0x10000
-void report_free(H *h, Report *r);
 const char *report_json(H *h, Report *r);
 /* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
 const char *rule_status_name(int status);
 const char *report_text(H *h, Report *r, int color);
-char *rep_strdup(H *h, Report *r, const char *s, size_t n);
-/* Fills an RValue from a value (copying every string into the report). */
-void rep_value(H *h, Report *r, RValue *out, Value v);
-void json_string(H *h, Buf *b, const char *s, size_t n);
 /* The failing values of a counterexample as one line for people:
 ** "import_share(...) = 60%, expected <= 40%". */
 void report_cx_text(H *h, Buf *b, Cx *c);

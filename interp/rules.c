@@ -14,6 +14,9 @@
 #include "units.h"
 #include "lex.h"
 #include "repair.h"
+#include "rules.h"
+#include "resolve.h"
+#include "utf8.h"
 
 char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
 
@@ -204,94 +207,6 @@ static void explain_false(Explain *e, Node *n, Value *slots) {
   }
   add_operand(e, n, eval(h, n, slots));
 }
-
-static void one_line(char *out, size_t cap, const char *s, size_t n);
-
-/* ---- load-time checks ------------------------------------------------------------ */
-
-/* The name of the function a call calls, or NULL. */
-static const char *callee_name(Node *n) {
-  if (n->kind != N_CALL) return NULL;
-  Node *f = n->u.call.fn;
-  if (f->kind == N_CONST && f->u.cnst.v.tag == T_FUNC) return f->u.cnst.v.as.fn->name->s;
-  if (f->kind == N_GLOBAL && f->u.global.g->kind == G_FUNC) return f->u.global.g->name->s;
-  return NULL;
-}
-
-static int ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-/* The dimension an expression surely has (quantities only), or -1 when it
-** cannot be told without evaluating: a literal quantity, a `let` holding
-** one, a standard money figure. */
-static int static_dim(H *h, Node *n) {
-  static const char *const money[] = {"exports", "imports", "trade", "balance", "world_exports", "debt", "debt_service"};
-  if (n->kind == N_QTY) return n->u.qty.q.tag == T_QTY ? n->u.qty.q.dim : -1;
-  if (n->kind == N_GLOBAL && n->u.global.g->kind == G_LET && n->u.global.g->value.tag == T_QTY) return n->u.global.g->value.dim;
-  const char *f = callee_name(n);
-  if (f && n->u.call.fn->kind == N_CONST)
-    for (size_t i = 0; i < sizeof money / sizeof money[0]; i++) if (strcmp(f, money[i]) == 0) return dim_money(h);
-  return -1;
-}
-
-/* A ratio by construction: a standard `*_share`, `hhi_normalized`, or a
-** quotient of two quantities of the same dimension. */
-static int is_ratio(H *h, Node *n) {
-  const char *f = callee_name(n);
-  if (f && n->u.call.fn->kind == N_CONST && (ends_with(f, "_share") || strcmp(f, "hhi_normalized") == 0)) return 1;
-  if (n->kind == N_BIN && n->u.bin.op == OP_DIV) {
-    int a = static_dim(h, n->u.bin.l), b = static_dim(h, n->u.bin.r);
-    return a >= 0 && a == b;
-  }
-  return 0;
-}
-
-/* A bare number literal (not 40%, not 40 USD), possibly negated. */
-static int bare_number(Node *n, double *v) {
-  if (n->kind == N_NUM && !(n->u.num.flags & NUMF_PERCENT)) { *v = n->u.num.v; return 1; }
-  if (n->kind == N_NEG && n->u.operand->kind == N_NUM && !(n->u.operand->u.num.flags & NUMF_PERCENT)) {
-    *v = -n->u.operand->u.num.v;
-    return 1;
-  }
-  return 0;
-}
-
-static void lint_node(H *h, Node *n, int depth) {
-  if (!n || depth > 200) return;
-  switch (n->kind) {
-    case N_BIN:
-      if (n->u.bin.op >= OP_EQ && n->u.bin.op <= OP_GE) {
-        Node *ratio = NULL, *num = NULL;
-        double v = 0;
-        if (is_ratio(h, n->u.bin.l) && bare_number(n->u.bin.r, &v)) { ratio = n->u.bin.l; num = n->u.bin.r; }
-        else if (is_ratio(h, n->u.bin.r) && bare_number(n->u.bin.l, &v)) { ratio = n->u.bin.r; num = n->u.bin.l; }
-        if (ratio && (v < 0 || v > 1)) {
-          size_t rl, nl;
-          const char *rt = node_text(h, ratio, &rl), *nt = node_text(h, num, &nl);
-          char shown[96];
-          one_line(shown, sizeof shown, rt, rl);
-          hx_warn_at(h, num->loc, (int)nl, "%s is a ratio (0 to 1, where 1 is 100%%) compared with %.*s: did you mean %.*s%%?",
-                     shown, (int)nl, nt, (int)nl, nt);
-        }
-      }
-      lint_node(h, n->u.bin.l, depth + 1);
-      lint_node(h, n->u.bin.r, depth + 1);
-      return;
-    case N_AND: case N_OR: lint_node(h, n->u.bin.l, depth + 1); lint_node(h, n->u.bin.r, depth + 1); return;
-    case N_NOT: case N_NEG: lint_node(h, n->u.operand, depth + 1); return;
-    case N_IF: lint_node(h, n->u.cond.c, depth + 1); lint_node(h, n->u.cond.t, depth + 1); lint_node(h, n->u.cond.e, depth + 1); return;
-    case N_QUANT: lint_node(h, n->u.quant.c.where, depth + 1); lint_node(h, n->u.quant.c.body, depth + 1); return;
-    case N_CALL:
-      if (n->u.call.compr) { lint_node(h, n->u.call.compr->where, depth + 1); lint_node(h, n->u.call.compr->body, depth + 1); }
-      for (uint32_t i = 0; i < n->u.call.args.n; i++) lint_node(h, n->u.call.args.p[i], depth + 1);
-      return;
-    default: return;
-  }
-}
-
-void lint_rule(H *h, Rule *r) { lint_node(h, r->node->u.rule.body, 0); }
 
 /* ---- the chain walk -------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /*
-** scenario.c: "what if" overlays and test blocks (SPEC section 11). A
+** scenario.c: "what if" overlays and test blocks (docs/language.md, Scenarios and Tests). A
 ** scenario's drops, updates and added declarations are applied to the
 ** world through its undo log (parents first), checked, then rolled back:
 ** the rows it does not touch are never copied. Test blocks run the same
@@ -13,6 +13,8 @@
 #include "report.h"
 #include "units.h"
 #include "scenario.h"
+#include "resolve.h"
+#include "rules.h"
 
 
 static int binder_kind(H *h, Binder *b) {

@@ -5,6 +5,7 @@
 #define SCENARIO_H
 #include "core.h"
 #include "report.h"
+#include "exec.h"
 
 typedef struct TestResult {
   const char *name;
@@ -24,14 +25,8 @@ TestResults *run_tests(H *h);
 void tests_free(H *h, TestResults *r);
 void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scenario, int json);
 
-/* Program marks: a failed load, a scenario or a test adds nothing for good. */
-typedef struct ProgMark {
-  WorldMark world;
-  uint32_t nglobals, nrules, nscen, ntests, nunits, nloaded, nsources, nbuiltins, nletlog, noverrides, nprints;
-  int nbase;
-  int fy_start; Loc fy_loc;   /* the fiscal year declared so far */
-} ProgMark;
-ProgMark prog_mark(H *h);
-void prog_rollback(H *h, ProgMark m);
+/* Applies a scenario (its parents first) to the world. */
+void scenario_apply(H *h, Scenario *s, Loc loc);
+
 
 #endif

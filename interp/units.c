@@ -1,7 +1,7 @@
 /*
 ** units.c: dimensions and units. Base units: USD (money), t (mass), bbl
 ** (volume), years (time); kg = 0.001 t, months = 1/12 years, days = 1/365
-** years (SPEC section 3: 1 years = 12 months = 365 days).
+** years (docs/language.md, Units and quantities: 1 years = 12 months = 365 days).
 */
 #include <math.h>
 #include <stdio.h>
@@ -62,7 +62,6 @@ void units_free(H *h) {
 }
 
 int dim_money(H *h) { (void)h; return 1; }
-int dim_mass(H *h) { (void)h; return 2; }
 int dim_time(H *h) { (void)h; return 4; }
 
 static Unit *find_unit(H *h, const char *s, size_t n) {

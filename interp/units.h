@@ -1,5 +1,5 @@
 /*
-** units.h: dimensions and units (SPEC section 3). A dimension is a vector
+** units.h: dimensions and units (docs/language.md, Units and quantities). A dimension is a vector
 ** of exponents over the base dimensions (money, mass, volume, time, and any
 ** declared with `unit NAME`); each distinct vector is interned to a small id,
 ** so `USD/t` against `USD/t` compares by id. Id 0 is "no dimension".
@@ -44,7 +44,6 @@ int dim_root(H *h, int a, double y);
 const char *dim_name(H *h, int dim, char *buf, size_t n);
 /* Built-in dimension ids */
 int dim_money(H *h);
-int dim_mass(H *h);
 int dim_time(H *h);
 /* Number of snapshot-able units (for rollback of declarations). */
 uint32_t units_count(H *h);

@@ -7,11 +7,12 @@
 #include <string.h>
 #include "value.h"
 #include "units.h"
-#include "world.h"
-#include "lex.h"
-#include "eval.h"
+#include "date.h"
 
-/* 2^-44: the relative tolerance of SPEC section 3 (APL's comparison tolerance) */
+const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
+const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
+
+/* 2^-44: the relative tolerance of docs/language.md, Units and quantities (APL's comparison tolerance) */
 #define TOL 5.684341886080802e-14
 
 int num_eq(double a, double b) {
@@ -56,11 +57,11 @@ int v_equal(H *h, Value a, Value b) {
     if (a.tag == T_COLL && b.tag == T_COLL) return a.kind == b.kind;
     Value c = a.tag == T_COLL ? a : b, l = a.tag == T_COLL ? b : a;
     if (l.tag != T_LIST) return 0;
-    uint32_t n = world_count(h, c.kind);
+    uint32_t n = h->entities->count(h, c.kind);
     if (n != l.as.list->n) return 0;
     for (uint32_t i = 0; i < n; i++) {
       Value x = l.as.list->items[i];
-      if (x.tag != T_ENT || x.kind != c.kind || (uint32_t)x.i != world_nth(h, c.kind, i)) return 0;
+      if (x.tag != T_ENT || x.kind != c.kind || (uint32_t)x.i != h->entities->nth(h, c.kind, i)) return 0;
     }
     return 1;
   }
@@ -209,7 +210,7 @@ static void str_print(Buf *b, H *h, HStr *s) {
 
 static void date_print(Buf *b, H *h, Value v) {
   int y, m, d;
-  civil_from_days(v.i, &y, &m, &d);
+  date_to_civil(v.i, &y, &m, &d);
   if (v.kind == DATE_YEAR) buf_printf(h, b, "%04d", y);
   else if (v.kind == DATE_MONTH) buf_printf(h, b, "%04d-%02d", y, m);
   else buf_printf(h, b, "%04d-%02d-%02d", y, m, d);
@@ -241,8 +242,8 @@ void v_print(H *h, Buf *b, Value v, int quote) {
     case T_QTY: qty_print(b, h, v.as.num, v.dim); break;
     case T_STR: if (quote) str_print(b, h, v.as.str); else buf_put(h, b, v.as.str->s, v.as.str->len); break;
     case T_DATE: date_print(b, h, v); break;
-    case T_ENT: buf_puts(h, b, world_name(h, v.kind, (uint32_t)v.i, nb, sizeof nb)); break;
-    case T_FUNC: buf_printf(h, b, "<function %s>", v.as.fn->name ? v.as.fn->name->s : "?"); break;
+    case T_ENT: buf_puts(h, b, h->entities->name(h, v.kind, (uint32_t)v.i, nb, sizeof nb)); break;
+    case T_FUNC: buf_printf(h, b, "<function %s>", v_fn_name(v) ? v_fn_name(v)->s : "?"); break;
     case T_LIST: {
       buf_putc(h, b, '[');
       for (uint32_t i = 0; i < v.as.list->n; i++) {
@@ -254,12 +255,12 @@ void v_print(H *h, Buf *b, Value v, int quote) {
       break;
     }
     case T_COLL: {
-      uint32_t n = world_count(h, v.kind);
+      uint32_t n = h->entities->count(h, v.kind);
       buf_putc(h, b, '[');
       for (uint32_t i = 0; i < n; i++) {
         if (i) buf_puts(h, b, ", ");
         if (i >= 50) { buf_printf(h, b, "... (%u in all)", n); break; }
-        buf_puts(h, b, world_name(h, v.kind, world_nth(h, v.kind, i), nb, sizeof nb));
+        buf_puts(h, b, h->entities->name(h, v.kind, h->entities->nth(h, v.kind, i), nb, sizeof nb));
       }
       buf_putc(h, b, ']');
       break;
@@ -323,17 +324,25 @@ Value v_copy(H *h, Arena *a, Value v) {
 
 /* ---- dates ----------------------------------------------------------------- */
 
-int date_year(Value d) { int y, m, dd; civil_from_days(d.i, &y, &m, &dd); return y; }
-int date_month(Value d) { int y, m, dd; civil_from_days(d.i, &y, &m, &dd); return m; }
+int date_year(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return y; }
+int date_month(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return m; }
 
 Value date_add_months(H *h, Value d, long months, Loc loc) {
   int y, m, dd;
-  civil_from_days(d.i, &y, &m, &dd);
+  date_to_civil(d.i, &y, &m, &dd);
   long total = (long)y * 12 + (m - 1) + months;
   if (total < 0 || total > 9999L * 12) hx_error_at(h, loc, "date out of range");
   int ny = (int)(total / 12), nm = (int)(total % 12) + 1;
-  int dim = days_in_month(ny, nm);
+  int dim = date_days_in_month(ny, nm);
   if (dd > dim) dd = dim;   /* 2025-01-31 + 1 months is 2025-02-28 */
-  Value r = v_date(days_from_civil(ny, nm, dd), d.kind);
+  Value r = v_date(date_from_civil(ny, nm, dd), d.kind);
   return r;
+}
+
+const char *v_show(H *h, Value v, char *buf, size_t n) {
+  size_t len;
+  const char *s = v_tostr(h, v, 1, &len);   /* no Buf to leak on out of memory */
+  snprintf(buf, n, "%s", s);
+  if (len >= n && n > 4) memcpy(buf + n - 4, "...", 4);
+  return buf;
 }

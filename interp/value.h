@@ -1,5 +1,5 @@
 /*
-** value.h: hedge values (SPEC section 3). A Value is 16 bytes: a tag, a
+** value.h: hedge values (docs/language.md, Units and quantities). A Value is 16 bytes: a tag, a
 ** small payload (dimension id of a quantity, precision of a date, kind of an
 ** entity) and a double or a pointer. Quantities hold their magnitude in the
 ** base unit of their dimension; dimensions are interned (units.h).
@@ -50,15 +50,32 @@ static inline Value v_coll(int kind) { Value v = {0}; v.tag = T_COLL; v.kind = (
 static inline Value v_list(struct List *l) { Value v = {0}; v.tag = T_LIST; v.as.list = l; return v; }
 static inline Value v_rec(struct Rec *r) { Value v = {0}; v.tag = T_REC; v.as.rec = r; return v; }
 static inline Value v_fn(struct Function *f) { Value v = {0}; v.tag = T_FUNC; v.as.fn = f; return v; }
+/* The name of a function value (NULL: anonymous). Every Function (exec.h)
+** starts with its name, so printing needs nothing of the program's layer. */
+static inline HStr *v_fn_name(Value v) { return *(HStr **)(void *)v.as.fn; }
 
 /* The name of a value's type for messages: "number", "quantity (USD)",
 ** "partner", ... (buf is used for quantities). */
 const char *v_typename(H *h, Value v, char *buf, size_t n);
 
-/* Tolerant equality of doubles (SPEC section 3): |a-b| <= 2^-44 max(|a|,|b|). */
+/* Tolerant equality of doubles (docs/language.md, Units and quantities): |a-b| <= 2^-44 max(|a|,|b|). */
 int num_eq(double a, double b);
 /* -1, 0, 1 under tolerant comparison. */
 int num_cmp(double a, double b);
+
+/* Entity kinds: the kind of an entity value (Value.kind of a T_ENT). */
+enum { K_PARTNER, K_COMMODITY, K_DEAL, K_LOAN, K_NKINDS };
+extern const char *const kind_names[K_NKINDS];         /* "partner", ... */
+extern const char *const kind_plural[K_NKINDS];        /* "partners", ... */
+
+/* What comparing and printing entities and collections need of the world:
+** world.c installs it in h->entities when the world opens, so the values
+** layer calls the world without including it. */
+typedef struct EntityView {
+  uint32_t (*count)(H *h, int kind);             /* entities of a kind */
+  uint32_t (*nth)(H *h, int kind, uint32_t i);   /* row of the i-th live one */
+  const char *(*name)(H *h, int kind, uint32_t row, char *buf, size_t n);
+} EntityView;
 
 /* Structural equality (lists, records); numbers tolerant; entities by
 ** identity; values of different types are unequal (no error). */
@@ -68,7 +85,7 @@ int v_equal(H *h, Value a, Value b);
 int v_compare(H *h, Value a, Value b, Loc loc);
 int v_truthy(Value v);   /* false and nil are false */
 
-/* Printing (SPEC section 3): numbers shortest round-trip, quantities with
+/* Printing (docs/language.md, Units and quantities): numbers shortest round-trip, quantities with
 ** K/M/B/T scaling in their display unit, dates ISO, strings quoted when
 ** quote != 0, entities by name, lists and records in literal syntax. */
 void v_print(H *h, Buf *b, Value v, int quote);
@@ -82,6 +99,9 @@ void num_print(Buf *b, H *h, double d);
 void num_print_short(Buf *b, H *h, double d);
 /* Percent form of a ratio ("70%"). */
 void pct_print(Buf *b, H *h, double d);
+
+/* Values of expressions used in messages: "5M USD", "PAK", ... */
+const char *v_show(H *h, Value v, char *buf, size_t n);
 
 /* Deep copy into an arena (values that outlive the temporaries). */
 Value v_copy(H *h, Arena *a, Value v);

@@ -9,17 +9,50 @@
 #include <string.h>
 #include "world.h"
 #include "units.h"
-#include "lex.h"
-#include "eval.h"
+#include "date.h"
 
 /* One logged change: the cell (or drop flag) and its old value. */
 typedef struct Undo { uint8_t kind, what; int16_t col; uint32_t row; Value old; } Undo;
 enum { U_FIELD, U_ATTR, U_DROP };
 
+static const FieldSpec named_fields[] = {
+  {"name", FT_NAME, 0, WC_NAME, 0, NULL},
+  {NULL, 0, 0, 0, 0, NULL}};
+static const FieldSpec deal_fields[] = {
+  {"exporter", FT_ENTITY, K_PARTNER, WC_A, 1, NULL},
+  {"importer", FT_ENTITY, K_PARTNER, WC_B, 1, NULL},
+  {"commodity", FT_ENTITY, K_COMMODITY, WC_C, 1, NULL},
+  {"value", FT_MONEY, 0, WC_VALUE, 1, "USD"},
+  {"volume", FT_QUANTITY, 0, WC_ATTR, 0, NULL},
+  {"date", FT_DATE, 0, WC_DATE, 0, NULL},
+  {"year", FT_YEAR, 0, WC_YEAR, 0, NULL},
+  {NULL, 0, 0, 0, 0, NULL}};
+static const FieldSpec loan_fields[] = {
+  {"lender", FT_ENTITY, K_PARTNER, WC_A, 1, NULL},
+  {"borrower", FT_ENTITY, K_PARTNER, WC_B, 1, NULL},
+  {"principal", FT_MONEY, 0, WC_VALUE, 1, "USD"},
+  {"rate", FT_RATIO, 0, WC_ATTR, 0, NULL},
+  {"start", FT_DATE, 0, WC_DATE, 0, NULL},
+  {"term", FT_TIME, 0, WC_TERM, 0, "years"},
+  {NULL, 0, 0, 0, 0, NULL}};
+
+const FieldSpec *world_schema(int kind) {
+  return kind == K_DEAL ? deal_fields : kind == K_LOAN ? loan_fields : named_fields;
+}
+
+const FieldSpec *world_schema_field(int kind, const char *name) {
+  for (const FieldSpec *f = world_schema(kind); f->name; f++)
+    if (strcmp(f->name, name) == 0) return f;
+  return NULL;
+}
+
+static const EntityView world_entities = {world_count, world_nth, world_name};
+
 void world_init(H *h) {
   World *w = hx_alloc(h, sizeof *w);
   memset(w, 0, sizeof *w);
   h->world = w;
+  h->entities = &world_entities;
   w->f_exporter = hx_intern_c(h, "exporter");
   w->f_importer = hx_intern_c(h, "importer");
   w->f_commodity = hx_intern_c(h, "commodity");
@@ -234,7 +267,7 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v) {
 
 static int32_t date_fiscal_year(World *w, Value d) {
   int y, m, dd;
-  civil_from_days(d.i, &y, &m, &dd);
+  date_to_civil(d.i, &y, &m, &dd);
   return world_fiscal_year(w->fy_start, y, m, d.kind);
 }
 
@@ -246,7 +279,7 @@ void world_set_fiscal(H *h, int month) {
     for (uint32_t r = 0; r < t->n; r++) {
       if (t->date[r] == NO_DATE) continue;
       int y, m, d;
-      civil_from_days(t->date[r], &y, &m, &d);
+      date_to_civil(t->date[r], &y, &m, &d);
       t->year[r] = world_fiscal_year(month, y, m, t->prec[r]);
     }
   }
@@ -302,7 +335,7 @@ static Value need_date(H *h, Value v, const char *what, Loc loc) {
   char b1[80];
   if (v.tag == T_DATE) return v;
   if (v.tag == T_NUM && v.as.num == floor(v.as.num) && v.as.num >= 1 && v.as.num <= 9999)
-    return v_date(days_from_civil((int)v.as.num, 1, 1), DATE_YEAR);
+    return v_date(date_from_civil((int)v.as.num, 1, 1), DATE_YEAR);
   hx_error_at(h, loc, "%s must be a date (2025-10, 2025-10-15) or a year (2025), not %s", what, v_show(h, v, b1, sizeof b1));
 }
 
@@ -355,23 +388,36 @@ void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc)
   else world_changed(h);
 }
 
+/* Whether a row lacks a required field kept in a column of its table. */
+static int cell_missing(const Table *t, WorldColumn c, uint32_t row) {
+  switch (c) {
+    case WC_A: return t->a[row] == NO_ROW;
+    case WC_B: return t->b[row] == NO_ROW;
+    case WC_C: return t->c[row] == NO_ROW;
+    case WC_VALUE: return isnan(t->value[row]);
+    default: return 0;
+  }
+}
+
 void world_check_required(H *h, int kind, uint32_t row, Loc loc) {
   Table *t = &h->world->t[kind];
-  const char *missing = NULL;
-  if (kind == K_DEAL) {
-    if (t->a[row] == NO_ROW) missing = "exporter";
-    else if (t->b[row] == NO_ROW) missing = "importer";
-    else if (t->c[row] == NO_ROW) missing = "commodity";
-    else if (isnan(t->value[row])) missing = "value";
-    if (!missing && t->a[row] == t->b[row])
-      hx_error_at(h, loc, "a deal's exporter and importer must differ");
-  } else if (kind == K_LOAN) {
-    if (t->a[row] == NO_ROW) missing = "lender";
-    else if (t->b[row] == NO_ROW) missing = "borrower";
-    else if (isnan(t->value[row])) missing = "principal";
+  const FieldSpec *schema = world_schema(kind);
+  for (const FieldSpec *f = schema; f->name; f++) {
+    if (!f->required || !cell_missing(t, f->column, row)) continue;
+    /* "a deal needs exporter, importer, commodity and value" */
+    char need[128] = "";
+    int nreq = 0, k = 0;
+    for (const FieldSpec *g = schema; g->name; g++) nreq += g->required;
+    for (const FieldSpec *g = schema; g->name; g++)
+      if (g->required) {
+        size_t l = strlen(need);
+        snprintf(need + l, sizeof need - l, "%s%s", k == 0 ? "" : k == nreq - 1 ? " and " : ", ", g->name);
+        k++;
+      }
+    hx_error_at(h, loc, "this %s has no %s (a %s needs %s)", kind_names[kind], f->name, kind_names[kind], need);
   }
-  if (missing) hx_error_at(h, loc, "this %s has no %s (a %s needs %s)", kind_names[kind], missing, kind_names[kind],
-                           kind == K_DEAL ? "exporter, importer, commodity and value" : "lender, borrower and principal");
+  if (kind == K_DEAL && t->a[row] == t->b[row])
+    hx_error_at(h, loc, "a deal's exporter and importer must differ");
 }
 
 void world_drop(H *h, int kind, uint32_t row) {

@@ -1,5 +1,5 @@
 /*
-** world.h: the declared and loaded world (DESIGN "The world"). Partners and
+** world.h: the declared and loaded world (docs/internals.md). Partners and
 ** commodities are small tables of names and attribute records. Deals and
 ** loans are columns, not structs of pointers: 32-bit entity ids, doubles in
 ** base units, dates as day numbers, free attributes in side columns. Every
@@ -76,6 +76,38 @@ static inline int32_t world_fiscal_year(int fy_start, int y, int m, int prec) {
 /* Declares the fiscal year (1..12) and recomputes every row's year. */
 void world_set_fiscal(H *h, int month);
 
+/* ---- the schema: the built-in fields of each kind, one table for every file ---- */
+
+/* What a built-in field holds. */
+typedef enum {
+  FT_NAME,       /* the entity's name (partners, commodities) */
+  FT_ENTITY,     /* an entity of kind FieldSpec.entity */
+  FT_MONEY,      /* a quantity in money (stored in USD) */
+  FT_QUANTITY,   /* a quantity of any dimension */
+  FT_DATE,       /* a date (an integer: a year) */
+  FT_YEAR,       /* computed: the year of the row's date; cannot be set */
+  FT_RATIO,      /* a plain number such as 4.5% */
+  FT_TIME        /* a quantity of time (stored in years) */
+} FieldType;
+
+/* Where a row keeps a built-in field: a column of Table, or a free one. */
+typedef enum { WC_NAME, WC_A, WC_B, WC_C, WC_VALUE, WC_DATE, WC_YEAR, WC_TERM, WC_ATTR } WorldColumn;
+
+typedef struct FieldSpec {
+  const char *name;
+  FieldType type;
+  int entity;            /* FT_ENTITY: K_PARTNER or K_COMMODITY */
+  WorldColumn column;
+  int required;          /* a declaration or a load must give it */
+  const char *unit;      /* the unit values are stored in, or NULL */
+} FieldSpec;
+
+/* The built-in fields of kind, in the order people read them; the list ends
+** with a NULL name. Every file that names built-in fields walks this table. */
+const FieldSpec *world_schema(int kind);
+/* The built-in field of kind with that name, or NULL. */
+const FieldSpec *world_schema_field(int kind, const char *name);
+
 void world_init(H *h);
 void world_free(H *h);
 
@@ -139,6 +171,21 @@ int32_t world_latest_loan_year(H *h);
 /* Rows of the living loans of a borrower, in row order (*rows valid until
 ** the world changes). */
 uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);
+/* Sums of deal values grouped by field (0 exporter, 1 importer, 2 commodity,
+** 3 year) over the deals that match f: one DealGroup per key with deals, by
+** the key's name (byte-wise; years ascending), in h->temp. Returns the count. */
+typedef struct DealGroup { HStr *name; uint32_t id; int32_t year; KSum sum; } DealGroup;
+uint32_t deal_sums_by(H *h, DealFilter f, int field, DealGroup **out);
+/* A filter on loans: lender, borrower (NO_ROW: any); with has_year, only the
+** loans outstanding in year. */
+typedef struct LoanFilter { uint32_t lender, borrower; int has_year; double year; } LoanFilter;
+int loan_matches(const Table *t, uint32_t row, const LoanFilter *f);
+/* Whether loan row is outstanding in year y: (no start or year(start) <= y)
+** and (no term or y < year(start) + term); year(start) is the fiscal year
+** when one is declared. The one definition in C. */
+int loan_outstanding(H *h, uint32_t row, double y);
+/* Principal (USD, compensated) and count of the living loans matching f. */
+double debt_sum(H *h, LoanFilter f, uint32_t *count);
 void index_free(H *h);
 /* The value of deal row changed and nothing else did: the indexes follow
 ** without a rebuild (their index_version stays). */

@@ -14,17 +14,17 @@
 #                         examples/embed/embed.c with pkg-config and run it
 #   make examples/embed/embed   the example host, against ./libhedge.a
 #
-# The tests load tests/api/*.hedge and open states with hedge_open(NULL):
-# the compiled-in standard library must then be this tree's stdlib/, so they
-# link their own copy of api.o built with HEDGE_STDLIB_DIR="$(CURDIR)/stdlib"
-# (the library's other objects are the ordinary ASan / release ones).
+# The tests load tests/api/*.hedge and open states with hedge_open(NULL),
+# which loads the standard library embedded at build time (this tree's
+# stdlib/). They link their own copy of api.o (API_DEFS: none left now);
+# the library's other objects are the ordinary ASan / release ones.
 
 API_BUILD = build/api
 API_SRC := $(wildcard tests/api/*.c)
 API_NAMES := $(API_SRC:tests/api/%.c=%)
 API_ASAN_BIN := $(API_NAMES:%=$(API_BUILD)/asan/%)
 API_VG_BIN := $(API_NAMES:%=$(API_BUILD)/vg/%)
-API_DEFS = -UHEDGE_STDLIB_DIR -DHEDGE_STDLIB_DIR='"$(CURDIR)/stdlib"'
+API_DEFS =
 API_ASAN_OBJ = $(filter-out build/asan/api.o,$(ASAN_LIB_OBJ)) $(API_BUILD)/asan-api.o
 API_REL_OBJ = $(filter-out build/rel/api.o,$(LIB_OBJ)) $(API_BUILD)/rel-api.o
 API_TEST_CFLAGS = $(BASE_CFLAGS) -O1 -g -DTEST_STDLIB='"$(CURDIR)/stdlib"'
@@ -97,8 +97,7 @@ api-valgrind: $(API_VG_BIN)
 	done; exit $$fail
 
 # `make install` into a fresh prefix, from a copy of this tree built with
-# that PREFIX (so the library's compiled-in standard library folder is the
-# installed one, whatever PREFIX this tree was built with); then the example
+# that PREFIX (as a user would build it); then the example
 # host is compiled with pkg-config, linked against the shared library (with
 # an rpath) and against the static one, and each must print a counterexample
 # it read from a check, with no HEDGE_STDLIB set.
