@@ -142,6 +142,8 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
         {
           double r = op == OP_ADD ? x + y : x - y;
           if (isinf(r) && !isinf(x) && !isinf(y)) hx_error_at(h, loc, "number too large: the %s overflows", op == OP_ADD ? "sum" : "difference");
+          /* a share plus or minus a share is a share (for printing only) */
+          if (v_is_share(a) && v_is_share(b)) return v_share(r);
           return v_qty(r, da);
         }
       case OP_MUL: {
@@ -153,6 +155,8 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
         if (y == 0) hx_error_at(h, loc, "division by zero");
         double r = x / y;
         if (isinf(r) && !isinf(x)) hx_error_at(h, loc, "number too large: the quotient overflows");
+        /* a quantity over one of the same unit is a share of it */
+        if (da && da == db) return v_share(r);
         return v_qty(r, dim_div(h, da, db));
       }
       default: break;
@@ -877,7 +881,21 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
   }
 }
 
+static Value call_kind(H *h, Function *f, CallArgs *a);
+
+/* A function named *_share returns a share: its number prints as a
+** percentage (value.h). Nothing else changes. */
+static int names_share(HStr *name) {
+  return name && name->len >= 6 && memcmp(name->s + name->len - 6, "_share", 6) == 0;
+}
+
 Value call_function(H *h, Function *f, CallArgs *a) {
+  Value r = call_kind(h, f, a);
+  if (r.tag == T_NUM && names_share(f->name)) r.kind = NUMK_SHARE;
+  return r;
+}
+
+static Value call_kind(H *h, Function *f, CallArgs *a) {
   switch (f->kind) {
     case F_USER: return call_user(h, f, a);
     case F_BUILTIN:
@@ -1113,7 +1131,7 @@ static Value eval_bin(H *h, Node *n, Value *slots) {
 Value eval(H *h, Node *n, Value *slots) {
   hx_step(h, n->loc);
   switch (n->kind) {
-    case N_NUM: return v_num(n->u.num.v);
+    case N_NUM: return (n->u.num.flags & NUMF_PERCENT) ? v_share(n->u.num.v) : v_num(n->u.num.v);
     case N_QTY: return n->u.qty.q;
     case N_STR: return v_str(n->u.str);
     case N_DATE: return v_date(n->u.date.days, n->u.date.prec);

@@ -10,6 +10,7 @@
 #include "report.h"
 #include "repair.h"
 #include "rules.h"
+#include "numfmt.h"
 
 /* ---- explanations ----------------------------------------------------------------- */
 
@@ -199,12 +200,38 @@ static void abbreviate(H *h, Buf *b, const char *s) {
   }
 }
 
-/* A value as people read it: a ratio compared with a percentage as one,
-** plain numbers to six digits (JSON keeps every digit). */
-static void value_text(H *h, Buf *b, RValue *v) {
-  if (v->pct && !isnan(v->num)) pct_print(b, h, v->num);
-  else if (!v->unit && !isnan(v->num)) num_print_short(b, h, v->num);
-  else buf_puts(h, b, v->text);
+/* A value as people read it (numfmt.h): a share, or a plain number compared
+** with one, as a percentage; a quantity scaled; JSON keeps every digit.
+** exact: every digit that tells the value apart, for two values that
+** differ but would print alike. */
+static void value_text(H *h, Buf *b, RValue *v, int exact) {
+  char s[160];
+  if (isnan(v->num)) { buf_puts(h, b, v->text); return; }
+  if (v->pct) (exact ? numfmt_share_exact : numfmt_share)(s, sizeof s, v->num);
+  else if (!v->unit) {
+    if (exact) { num_print(b, h, v->num); return; }
+    numfmt_plain(s, sizeof s, v->num);
+  } else {
+    (exact ? numfmt_scaled_exact : numfmt_scaled)(s, sizeof s, v->num);
+    buf_puts(h, b, s);
+    buf_putc(h, b, ' ');
+    buf_puts(h, b, v->unit);
+    return;
+  }
+  buf_puts(h, b, s);
+}
+
+/* Two operands that differ but print alike ("40%, expected <= 40%") are
+** shown with every digit that tells them apart. */
+static int alike(H *h, RValue *x, RValue *y) {
+  if (isnan(x->num) || isnan(y->num) || x->num == y->num) return 0;
+  Buf t = {0};
+  value_text(h, &t, x, 0);
+  size_t n = t.n;
+  value_text(h, &t, y, 0);
+  int same = t.n == 2 * n && memcmp(t.p, t.p + n, n) == 0;
+  buf_free(h, &t);
+  return same;
 }
 
 static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
@@ -215,15 +242,20 @@ void report_cx_text(H *h, Buf *b, Cx *c) {
     if (c->nvals) buf_puts(h, b, "; ");
   }
   if (c->op >= 0 && c->nvals == 2) {
-    abbreviate(h, b, c->vals[0].expr);
+    RValue l = c->vals[0], r = c->vals[1];
+    /* a share against a plain number: both as percentages */
+    if (l.pct && !r.unit && !isnan(r.num)) r.pct = 1;
+    if (r.pct && !l.unit && !isnan(l.num)) l.pct = 1;
+    int exact = alike(h, &l, &r);
+    abbreviate(h, b, l.expr);
     buf_puts(h, b, " = ");
-    value_text(h, b, &c->vals[0]);
+    value_text(h, b, &l, exact);
     buf_printf(h, b, ", expected %s ", op_text[c->op]);
-    if (c->rhs_literal) buf_puts(h, b, c->vals[1].expr);
+    if (c->rhs_literal && !exact) buf_puts(h, b, r.expr);
     else {
-      abbreviate(h, b, c->vals[1].expr);
+      abbreviate(h, b, r.expr);
       buf_puts(h, b, " = ");
-      value_text(h, b, &c->vals[1]);
+      value_text(h, b, &r, exact);
     }
     return;
   }
@@ -231,7 +263,7 @@ void report_cx_text(H *h, Buf *b, Cx *c) {
     if (j) buf_puts(h, b, ", ");
     abbreviate(h, b, c->vals[j].expr);
     buf_puts(h, b, " = ");
-    value_text(h, b, &c->vals[j]);
+    value_text(h, b, &c->vals[j], 0);
   }
   if (!c->nvals && !c->note) buf_puts(h, b, "false");
 }

@@ -101,6 +101,7 @@ void rep_value(H *h, Report *r, RValue *out, Value v) {
   if (st != HEDGE_OK) hx_throw(h, st);
   out->json = jc.s;
   out->num = (v.tag == T_NUM || v.tag == T_QTY) ? v.as.num : NAN;
+  out->pct = v_is_share(v);   /* printed as a percentage (value.h) */
   if (v.tag == T_QTY) {
     char d[64];
     dim_name(h, v.dim, d, sizeof d);
