@@ -143,7 +143,8 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
           double r = op == OP_ADD ? x + y : x - y;
           if (isinf(r) && !isinf(x) && !isinf(y)) hx_error_at(h, loc, "number too large: the %s overflows", op == OP_ADD ? "sum" : "difference");
           /* a share plus or minus a share is a share (for printing only) */
-          if (v_is_share(a) && v_is_share(b)) return v_share(r);
+          if ((v_is_share(a) || v_is_share(b)) && (v_is_share(a) || x == 0) && (v_is_share(b) || y == 0))
+            return v_share(r);
           return v_qty(r, da);
         }
       case OP_MUL: {
@@ -1100,7 +1101,15 @@ static Value eval_bin(H *h, Node *n, Value *slots) {
   Value b = eval(h, n->u.bin.r, slots);
   BinOp op = n->u.bin.op;
   switch (op) {
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: return arith(h, op, a, b, n->loc);
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_POW: return arith(h, op, a, b, n->loc);
+    case OP_DIV: {
+      Value r = arith(h, op, a, b, n->loc);
+      /* `x / 1 USD` converts to a plain number; it is not a share */
+      Node *d = n->u.bin.r;
+      while (d->kind == N_NEG) d = d->u.operand;
+      if (d->kind == N_QTY) r.kind = NUMK_PLAIN;
+      return r;
+    }
     case OP_EQ: case OP_NE: {
       int eq;
       if (is_numeric(a) && is_numeric(b)) eq = v_compare(h, a, b, n->loc) == 0;

@@ -31,6 +31,10 @@ static int special(char *out, size_t n, double v) {
 static void fixed(char *out, size_t n, double v, int decimals, int group, int minint, int trim, int keep) {
   char raw[400];
   if (decimals > 40) decimals = 40;
+  /* half away from zero, as round() and spreadsheets do (printf rounds
+  ** the binary value, so 1234.5 would become 1234) */
+  double scale = pow(10, decimals);
+  if (fabs(v) * scale < 1e15) v = round(v * scale) / scale;
   snprintf(raw, sizeof raw, "%.*f", decimals, v);
   char *s = raw;
   int neg = 0;
@@ -116,13 +120,9 @@ static void share_with(char *out, size_t n, double v, int exact) {
   double p = v * 100;
   char num[96];
   if (exact) {
-    /* shortest digits of the percentage that still tell v apart */
-    int d = 2;
-    for (; d < 20; d++) {
-      snprintf(num, sizeof num, "%.*f", d, p);
-      if (strtod(num, NULL) / 100 == v) break;
-    }
-    fixed(num, sizeof num, p, d, 0, 0, 1, 0);
+    /* as many digits of the percentage as v's shortest form has */
+    int d = decimals_for(p, sig_needed(v));
+    fixed(num, sizeof num, p, d < 2 ? 2 : d, 0, 0, 1, 0);
   } else {
     int d = 2;
     if (p != 0 && fabs(p) < 1) d = decimals_for(p, 3);

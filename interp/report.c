@@ -251,7 +251,7 @@ void report_cx_text(H *h, Buf *b, Cx *c) {
     buf_puts(h, b, " = ");
     value_text(h, b, &l, exact);
     buf_printf(h, b, ", expected %s ", op_text[c->op]);
-    if (c->rhs_literal && !exact) buf_puts(h, b, r.expr);
+    if (c->rhs_literal) buf_puts(h, b, r.expr);   /* exact as written */
     else {
       abbreviate(h, b, r.expr);
       buf_puts(h, b, " = ");

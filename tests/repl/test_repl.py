@@ -357,7 +357,7 @@ def t_completion(ctx):
     s.send("import_sh\t")          # a function: completes to `import_share(`
     time.sleep(0.3)
     out = s.run("PAK, USA)")
-    must_line(out, "0.7")
+    must_line(out, "70%")   # a share prints as a percentage
     # commands
     s.send(":hel\t")
     time.sleep(0.3)
