@@ -21,6 +21,7 @@
 #include "files.h"
 #include "luabridge.h"
 #include "rules.h"
+#include "outputs.h"
 
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
@@ -153,6 +154,8 @@ static int guarded(H *h, void (*f)(H *h, void *ud), void *ud) {
   atomic_store(&h->interrupted, 0);
   return st;
 }
+
+int api_guarded(H *h, void (*f)(H *h, void *ud), void *ud) { return guarded(h, f, ud); }
 
 typedef struct LoadCtx { const char *path, *name, *src; int is_file; } LoadCtx;
 
@@ -422,6 +425,7 @@ static void test_format(H *h, void *ud) {
   TestResults *r = c->res;
   int json = c->json;
   Buf *b = &h->result;
+  if (json == HEDGE_FORMAT_JUNIT) { tests_junit(h, b, r); return; }
   b->n = 0;
   char lb[512];
   if (json) buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"tests\": [");
