@@ -13,7 +13,7 @@
 
 void cli_junit_error(FILE *out, const char *msg) {
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<testsuites name=\"hedge\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n"
+        "<testsuites name=\"hedge\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
         "  <testsuite name=\"hedge\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
         "    <testcase name=\"load\" classname=\"hedge\" time=\"0\">\n"
         "      <error type=\"load\" message=\"", out);

@@ -39,7 +39,7 @@ static void xml_str(H *h, Buf *b, const char *s) { if (s) xml_text(h, b, s, strl
 static void suite_head(H *h, Buf *b, const char *name, int tests, int failures, int errors, int skipped) {
   buf_puts(h, b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
   xml_str(h, b, name);
-  buf_printf(h, b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", tests, failures, errors, skipped);
+  buf_printf(h, b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", tests, failures, errors);
   buf_puts(h, b, "  <testsuite name=\"");
   xml_str(h, b, name);
   buf_printf(h, b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"0\">\n", tests, failures, errors, skipped);
@@ -47,9 +47,12 @@ static void suite_head(H *h, Buf *b, const char *name, int tests, int failures, 
 
 static void suite_tail(H *h, Buf *b) { buf_puts(h, b, "  </testsuite>\n</testsuites>\n"); }
 
-/* The counterexamples of a rule, one per line, as the text report shows them. */
+/* The rule's place, then its counterexamples, one per line, as the text
+** report shows them. */
 static void cx_lines(H *h, Buf *b, RRule *x) {
   Buf line = {0};
+  buf_printf(h, &line, "%s:%d:%d\n", x->file, x->line, x->col);
+  xml_text(h, b, line.p, line.n);
   for (uint32_t k = 0; k < x->ncx; k++) {
     Cx *c = &x->cx[k];
     line.n = 0;
@@ -84,9 +87,7 @@ static void report_junit_body(H *h, void *ud) {
     xml_str(h, b, x->name);
     buf_puts(h, b, "\" classname=\"");
     xml_str(h, b, x->file);
-    buf_puts(h, b, "\" file=\"");
-    xml_str(h, b, x->file);
-    buf_printf(h, b, "\" line=\"%d\" time=\"0\">\n", x->line);
+    buf_puts(h, b, "\" time=\"0\">\n");
     const char *title = x->title ? x->title : x->name;
     if (x->status == HEDGE_PASS) {
       /* nothing to say */
@@ -140,16 +141,13 @@ void tests_junit(H *h, Buf *b, TestResults *r) {
     /* "file:line:col" -> classname file, line */
     char file[512];
     snprintf(file, sizeof file, "%s", lb);
-    int line = 0;
     char *colon = strrchr(file, ':');
-    if (colon) { *colon = 0; colon = strrchr(file, ':'); if (colon) { line = (int)strtol(colon + 1, NULL, 10); *colon = 0; } }
+    if (colon) { *colon = 0; colon = strrchr(file, ':'); if (colon) *colon = 0; }
     buf_puts(h, b, "    <testcase name=\"");
     xml_str(h, b, t->name);
     buf_puts(h, b, "\" classname=\"");
     xml_str(h, b, file);
-    buf_puts(h, b, "\" file=\"");
-    xml_str(h, b, file);
-    buf_printf(h, b, "\" line=\"%d\" time=\"0\">\n", line);
+    buf_printf(h, b, "\" time=\"0\">\n");
     if (!t->passed) {
       buf_puts(h, b, "      <failure type=\"expect\" message=\"");
       /* the first failure line as the message */
@@ -158,6 +156,8 @@ void tests_junit(H *h, Buf *b, TestResults *r) {
       const char *nl = strchr(f, '\n');
       xml_text(h, b, f, nl ? (size_t)(nl - f) : strlen(f));
       buf_puts(h, b, "\">");
+      xml_str(h, b, lb);
+      buf_puts(h, b, "\n");
       xml_str(h, b, t->failures);
       buf_puts(h, b, "</failure>\n");
     }
