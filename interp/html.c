@@ -251,6 +251,8 @@ static const char css[] =
   "svg{max-width:100%;height:auto;font-family:inherit}\n"
   "svg text{fill:var(--fg);font-size:12px}svg .muted{fill:var(--muted)}\n"
   "svg .bar{fill:var(--bar)}svg .bar.broken{fill:var(--fail)}svg .bar.before{fill:var(--bar2)}\n"
+  "svg text.value{paint-order:stroke;stroke:var(--card);stroke-width:3px;stroke-linejoin:round}\n"
+  "svg.warnrule .bar.broken{fill:var(--warn)}\n"
   "svg .limit{stroke:var(--limit);stroke-width:2;stroke-dasharray:6 4}svg .limittext{fill:var(--limit);font-weight:600}\n"
   "svg .axis{stroke:var(--line);stroke-width:1}\n"
   "svg .edge{stroke:var(--edge);fill:none;stroke-opacity:.55}svg .arrow{fill:var(--edge)}\n"
@@ -359,8 +361,8 @@ static void chart_svg(H *h, Buf *b, Chart *c, RRule *rr, int compare) {
   int H_ = top + (int)n * rowh + 30;
   double span = hi - lo, plot = W - left - right;
 #define XPOS(v) (left + ((v) - lo) / span * plot)
-  buf_printf(h, b, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
-             W, H_, W, H_);
+  buf_printf(h, b, "<svg class=\"chart%s\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
+             rr->warn ? " warnrule" : "", W, H_, W, H_);
   esc(h, b, rr->name);
   buf_puts(h, b, ": ");
   esc(h, b, c->lhs);
