@@ -190,7 +190,7 @@ int hedge_load_string(hedge_State *h, const char *name, const char *source) {
   return guarded(h, load_body, &c);
 }
 
-typedef struct EvalCtx { const char *expr; } EvalCtx;
+typedef struct EvalCtx { const char *expr; int json; } EvalCtx;
 
 static void eval_body(H *h, void *ud) {
   EvalCtx *c = ud;
@@ -199,13 +199,36 @@ static void eval_body(H *h, void *ud) {
   int ns = resolve_expr(h, n);
   Value v = eval_root(h, n, ns);
   h->result.n = 0;
-  v_print(h, &h->result, v, 1);
+  if (c->json) {
+    /* for programs: every digit, the unit apart, and the text people read */
+    char d[64];
+    buf_puts(h, &h->result, "{\"value\": ");
+    value_json(h, &h->result, v);
+    buf_puts(h, &h->result, ", \"unit\": ");
+    if (v.tag == T_QTY) {
+      dim_name(h, v.dim, d, sizeof d);
+      json_string(h, &h->result, d, strlen(d));
+    } else buf_puts(h, &h->result, "null");
+    size_t len;
+    const char *t = v_tostr(h, v, 0, &len);
+    buf_puts(h, &h->result, ", \"text\": ");
+    json_string(h, &h->result, t, len);
+    buf_putc(h, &h->result, '}');
+  } else v_print(h, &h->result, v, 1);
   buf_cstr(h, &h->result);
+}
+
+int hedge_eval_json(hedge_State *h, const char *expr, const char **result) {
+  if (!h || !expr) return HEDGE_EUSAGE;
+  EvalCtx c = {expr, 1};
+  int st = guarded(h, eval_body, &c);
+  if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
+  return st;
 }
 
 int hedge_eval(hedge_State *h, const char *expr, const char **result) {
   if (!h || !expr) return HEDGE_EUSAGE;
-  EvalCtx c = {expr};
+  EvalCtx c = {expr, 0};
   int st = guarded(h, eval_body, &c);
   if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
   return st;

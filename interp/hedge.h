@@ -127,6 +127,10 @@ int hedge_eval(hedge_State *H, const char *expr, const char **result);
 
 /* Text printed by `print` since the last call, when no print hook is set. */
 const char *hedge_output(hedge_State *H);
+/* hedge_eval for programs: *result is {"value": V, "unit": U, "text": T},
+** V the JSON of the value with every digit (a quantity in its base unit U,
+** else U is null), T what hedge_eval would give (`hedge eval --format json`). */
+int hedge_eval_json(hedge_State *H, const char *expr, const char **result);
 
 /* Asks a running call to stop with HEDGE_EINTERRUPT. Safe from another
 ** thread or a signal handler. The state stays usable. */

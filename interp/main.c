@@ -351,7 +351,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) rc = 0;
   else if (!strcmp(cmd, "eval")) {
     const char *out;
-    int st = hedge_eval(H, expr, &out);
+    int st = json ? hedge_eval_json(H, expr, &out) : hedge_eval(H, expr, &out);
     if (st == HEDGE_OK) printf("%s\n", out);
     else { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
   } else if (!strcmp(cmd, "test")) {

@@ -82,6 +82,8 @@ static void json_value(H *h, Buf *b, Value v) {
   }
 }
 
+void value_json(H *h, Buf *b, Value v) { json_value(h, b, v); }
+
 /* The JSON of a value, built in a buffer freed even on out of memory. */
 typedef struct JsonCtx { Value v; Report *r; Buf b; char *s; } JsonCtx;
 static void json_body(H *h, void *ud) {

@@ -340,6 +340,16 @@ def test_stdout_and_html():
         check("report --scenario unknown: an error naming the scenarios", "unknown scenario 'nope'" in p.stderr, p.stderr)
 
 
+def test_eval_json():
+    p = hedge("eval", "--format", "json", "debt_share(PAK, CHN, year: 2023)", "pakistan.hedge", ok=(0,))
+    check("eval --format json: every digit, the unit apart, the text people read; prints on stderr",
+          json.loads(p.stdout) == {"value": 28786 / 130602.5, "unit": None, "text": "22.04%"}
+          and "US share" in p.stderr, p.stdout)
+    p = hedge("eval", "--format", "json", "exports(PAK, to: USA, year: 2025)", "pakistan.hedge", ok=(0,))
+    check("eval --format json: a quantity in its base unit",
+          json.loads(p.stdout) == {"value": 6029193000, "unit": "USD", "text": "6.03B USD"}, p.stdout)
+
+
 def main(argv):
     global HEDGE
     HEDGE = os.path.join(ROOT, "hedge")
@@ -350,6 +360,7 @@ def main(argv):
     test_table("double_shock")
     test_table("no_chinese_credit")
     test_table_misc()
+    test_eval_json()
     test_junit()
     test_batch()
     test_stdout_and_html()
