@@ -40,7 +40,7 @@ typedef struct In {
   const char *s, *p;
   const char *id; size_t idlen;     /* raw JSON of "id", or NULL */
   int has_scenario, scenario_null;
-  Buf scenario, text;               /* decoded strings */
+  Buf scenario, text, key;          /* decoded strings */
   int has_text;
   char why[200];
 } In;
@@ -159,14 +159,14 @@ static int read_line(H *h, In *in) {
   if (*in->p == '}') in->p++;
   else for (;;) {
     skip_ws(in);
-    Buf key = {0};
-    int ok = read_string(h, in, &key);
-    const char *k = ok ? buf_cstr(h, &key) : "";
+    Buf *key = &in->key;
+    key->n = 0;
+    int ok = read_string(h, in, key);
+    const char *k = ok ? buf_cstr(h, key) : "";
     char kname[16];
     snprintf(kname, sizeof kname, "%s", k);
     int known = ok && (!strcmp(k, "id") || !strcmp(k, "scenario") || !strcmp(k, "text"));
-    int klen = ok ? (int)key.n : 0;
-    buf_free(h, &key);
+    int klen = ok ? (int)key->n : 0;
     if (!ok) return 0;
     if (!known) {
       snprintf(in->why, sizeof in->why, "unknown key \"%.*s\": a line has \"id\" and \"scenario\" (a name or null) or \"text\"",
@@ -239,6 +239,10 @@ static void batch_check(H *h, void *ud) {
   prog_rollback(h, pm);   /* the text's declarations go too */
 }
 
+/* Reading the line allocates (decoded strings): under a boundary. */
+typedef struct ParseRun { In *in; int ok; } ParseRun;
+static void parse_body(H *h, void *ud) { ParseRun *p = ud; p->ok = read_line(h, p->in); }
+
 typedef struct BatchOut { In *in; Report *report; const char *error; } BatchOut;
 
 static void write_id(H *h, Buf *b, In *in) {
@@ -271,7 +275,16 @@ int hedge_batch_line(hedge_State *h, const char *line, const char **out) {
   In in;
   memset(&in, 0, sizeof in);
   in.s = in.p = line;
-  int ok = read_line(h, &in);
+  ParseRun pr = {&in, 0};
+  int pst = hx_pcall(h, parse_body, &pr);
+  if (pst != HEDGE_OK) {
+    buf_free(h, &in.scenario);
+    buf_free(h, &in.text);
+    buf_free(h, &in.key);
+    h->err_status = pst;   /* hedge_errmsg says what happened */
+    return pst;
+  }
+  int ok = pr.ok;
   int rs;
   BatchOut o = {&in, NULL, NULL};
   BatchRun c = {&in, NULL, 0};
@@ -288,9 +301,13 @@ int hedge_batch_line(hedge_State *h, const char *line, const char **out) {
       snprintf(msg, sizeof msg, "%.*s", (int)(nl ? nl - m : (long)strlen(m)), m);
       o.error = msg;
       rs = st == HEDGE_FAIL ? HEDGE_ERROR : st;
+    } else if (c.stop) {
+      /* no partial report: the check did not finish */
+      o.error = c.stop == HEDGE_EMEMORY ? "out of memory" : c.stop == HEDGE_ELIMIT ? "a limit was reached" : "interrupted";
+      rs = c.stop;
     } else {
       o.report = c.report;
-      rs = c.stop ? c.stop : c.report->errors ? HEDGE_ERROR : c.report->failed ? HEDGE_FAIL : HEDGE_OK;
+      rs = c.report->errors ? HEDGE_ERROR : c.report->failed ? HEDGE_FAIL : HEDGE_OK;
     }
   }
   int es = h->err_status;
@@ -298,8 +315,9 @@ int hedge_batch_line(hedge_State *h, const char *line, const char **out) {
   report_free(h, c.report);
   buf_free(h, &in.scenario);
   buf_free(h, &in.text);
-  if (st != HEDGE_OK) return st;
-  h->err_status = es;
+  buf_free(h, &in.key);
+  if (st != HEDGE_OK) { h->err_status = st; return st; }
+  h->err_status = c.stop ? c.stop : es;   /* a check stopped by a limit says why */
   if (out) *out = h->result.p;
   return rs;
 }

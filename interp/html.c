@@ -47,6 +47,7 @@ typedef struct Html {
   uint32_t nnodes; uint32_t *node_ids; double *node_total;
   uint32_t nedges; uint32_t *ea, *eb; double *ev;
   const char *scenario, *compare;
+  int stop;                /* a limit, an interrupt or out of memory ended a check */
 } Html;
 
 static const char *const op_names[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in"};
@@ -80,7 +81,7 @@ static void bar_cb(H *h, Value *slots, void *ud) {
   Chart *c = x->cur;
   Pair p = {x->lnode, slots, v_nil(), v_nil()};
   int st = hx_pcall(h, eval_pair, &p);
-  if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY || h->fatal) hx_throw(h, st);
+  if (st != HEDGE_OK && (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY || h->fatal)) hx_throw(h, st);
   if (st != HEDGE_OK) return;   /* the verdict table shows the error */
   if (p.l.tag != T_NUM || (p.r.tag != T_NUM)) { c->ok = -1; return; }
   if (v_is_share(p.l) || v_is_share(p.r)) { if (c->ok == 0) c->ok = 1; }
@@ -544,6 +545,13 @@ static void write_html(H *h, Html *x) {
 
 /* ---- the whole ---------------------------------------------------------------------- */
 
+/* check_rules ends early on a limit, an interrupt or out of memory, with
+** the report so far and the status in h->err_status: keep it. */
+static void note_stop(H *h, Html *x) {
+  int s = h->err_status;
+  if (s == HEDGE_EINTERRUPT || s == HEDGE_ELIMIT || s == HEDGE_EMEMORY) x->stop = s;
+}
+
 static void html_work(H *h, void *ud) {
   Html *x = ud;
   finish_load(h);
@@ -554,6 +562,7 @@ static void html_work(H *h, void *ud) {
   const char *scen = x->compare ? x->compare : x->scenario;
   if (x->compare) {
     x->base = check_rules(h, NULL, 0, NULL, 0);
+    note_stop(h, x);
     x->phase = 0;
     collect_charts(h, x);
   }
@@ -563,12 +572,14 @@ static void html_work(H *h, void *ud) {
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
     x->after = check_rules(h, NULL, 0, scen, 0);
+    note_stop(h, x);
     x->phase = x->compare ? 1 : 0;
     collect_charts(h, x);
     collect_network(h, x);
     prog_rollback(h, pm);
   } else {
     x->after = check_rules(h, NULL, 0, NULL, 0);
+    note_stop(h, x);
     collect_charts(h, x);
     collect_network(h, x);
   }
@@ -591,7 +602,9 @@ int hedge_report_html(hedge_State *h, const char *scenario, const char *compare,
   x.compare = compare;
   int st = api_guarded(h, html_body, &x);
   int rs = st;
-  if (st == HEDGE_OK) {
+  if (st == HEDGE_OK && x.stop) {
+    h->err_status = rs = x.stop;   /* no report from a check that did not finish */
+  } else if (st == HEDGE_OK) {
     Report *r = x.after;
     rs = r->errors ? HEDGE_ERROR : r->failed ? HEDGE_FAIL : HEDGE_OK;
     if (out) *out = buf_cstr(h, &h->result);

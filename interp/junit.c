@@ -128,7 +128,8 @@ const char *hedge_report_junit(hedge_State *h, hedge_Report *r) {
   if (!h || !r) return "";
   JCtx c = {r};
   int st = hx_pcall(h, report_junit_body, &c);
-  return st == HEDGE_OK ? buf_cstr(h, &h->result) : "";
+  if (st != HEDGE_OK) { h->err_status = st; return ""; }   /* hedge_errmsg says why */
+  return buf_cstr(h, &h->result);
 }
 
 void tests_junit(H *h, Buf *b, TestResults *r) {

@@ -125,7 +125,7 @@ static void row(H *h, Tab *t) {
     else {
       EvalCell e = {col->kind == 2 ? t->w.pred : col->node, t->w.slots, v_nil()};
       int st = hx_pcall(h, eval_cell, &e);
-      if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY || h->fatal) hx_throw(h, st);
+      if (st != HEDGE_OK && (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY || h->fatal)) hx_throw(h, st);
       c = st == HEDGE_OK ? cell_of(h, t, e.v) : error_cell(h, t);
     }
     if (c.unit && !col->unit) col->unit = c.unit;
