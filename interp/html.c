@@ -48,6 +48,7 @@ typedef struct Html {
   uint32_t nedges; uint32_t *ea, *eb; double *ev;
   const char *scenario, *compare;
   int stop;                /* a limit, an interrupt or out of memory ended a check */
+  Buf tmp;                 /* scratch text, freed by html_body even on error */
 } Html;
 
 static const char *const op_names[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in"};
@@ -86,18 +87,18 @@ static void bar_cb(H *h, Value *slots, void *ud) {
   if (p.l.tag != T_NUM || (p.r.tag != T_NUM)) { c->ok = -1; return; }
   if (v_is_share(p.l) || v_is_share(p.r)) { if (c->ok == 0) c->ok = 1; }
   /* the label: every binding of the chain */
-  Buf lb = {0};
+  Buf *lb = &x->tmp;
+  lb->n = 0;
   const Walk *walk = x->walk;
   for (int i = 0; i < walk->nchain; i++)
     for (uint32_t j = 0; j < walk->chain[i]->binders.n; j++) {
       Binder *b = &walk->chain[i]->binders.p[j];
       size_t len;
       const char *s = v_tostr(h, slots[b->slot], 0, &len);
-      if (lb.n) buf_puts(h, &lb, ", ");
-      buf_put(h, &lb, s, len);
+      if (lb->n) buf_puts(h, lb, ", ");
+      buf_put(h, lb, s, len);
     }
-  const char *label = lb.n ? arena_strdup(h, &x->scratch.arena, lb.p, lb.n) : "(no bindings)";
-  buf_free(h, &lb);
+  const char *label = lb->n ? arena_strdup(h, &x->scratch.arena, lb->p, lb->n) : "(no bindings)";
   int holds = 0;
   double l = p.l.as.num, r = p.r.as.num;
   int cmp = num_cmp(l, r);
@@ -281,22 +282,19 @@ static RRule *rule_in(Report *r, const char *name) {
   return NULL;
 }
 
-static void findings(H *h, Buf *b, RRule *x) {
+static void findings(H *h, Buf *b, Buf *line, RRule *x) {
   if (!x) return;
   if (x->status == HEDGE_ERRORED) { esc(h, b, x->error); return; }
-  Buf line = {0};
   uint32_t shown = x->ncx < 10 ? x->ncx : 10;
   for (uint32_t k = 0; k < shown; k++) {
     Cx *c = &x->cx[k];
-    line.n = 0;
-    for (int j = 0; j < c->nbind; j++) buf_printf(h, &line, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
-    if (c->nbind) buf_puts(h, &line, "    ");
-    report_cx_text(h, &line, c);
-    buf_putc(h, &line, '\n');
-    buf_cstr(h, &line);
-    esc(h, b, line.p);
+    line->n = 0;
+    for (int j = 0; j < c->nbind; j++) buf_printf(h, line, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+    if (c->nbind) buf_puts(h, line, "    ");
+    report_cx_text(h, line, c);
+    buf_putc(h, line, '\n');
+    esc(h, b, buf_cstr(h, line));
   }
-  buf_free(h, &line);
   if (x->ncx > shown) buf_printf(h, b, "... and %u more\n", x->ncx - shown);
 }
 
@@ -317,7 +315,7 @@ static void verdicts(H *h, Html *x, Buf *b) {
     buf_puts(h, b, "</strong>");
     if (a->title) { buf_puts(h, b, "<br>"); esc(h, b, a->title); }
     buf_printf(h, b, "<br><span class=\"loc\">%s%s:%d:%d</span></td><td class=\"findings\">", a->warn ? "warn, " : "", a->file, a->line, a->col);
-    findings(h, b, a);
+    findings(h, b, &x->tmp, a);
     buf_puts(h, b, "</td></tr>\n");
   }
   buf_puts(h, b, "</tbody></table></section>\n");
@@ -590,6 +588,7 @@ static void html_body(H *h, void *ud) {
   Html *x = ud;
   int st = hx_pcall(h, html_work, x);
   arena_free(h, &x->scratch.arena);
+  buf_free(h, &x->tmp);
   if (st != HEDGE_OK) hx_throw(h, st);
 }
 

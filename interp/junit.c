@@ -49,23 +49,22 @@ static void suite_tail(H *h, Buf *b) { buf_puts(h, b, "  </testsuite>\n</testsui
 
 /* The rule's place, then its counterexamples, one per line, as the text
 ** report shows them. */
-static void cx_lines(H *h, Buf *b, RRule *x) {
-  Buf line = {0};
-  buf_printf(h, &line, "%s:%d:%d\n", x->file, x->line, x->col);
-  xml_text(h, b, line.p, line.n);
+static void cx_lines(H *h, Buf *b, Buf *line, RRule *x) {
+  line->n = 0;
+  buf_printf(h, line, "%s:%d:%d\n", x->file, x->line, x->col);
+  xml_text(h, b, line->p, line->n);
   for (uint32_t k = 0; k < x->ncx; k++) {
     Cx *c = &x->cx[k];
-    line.n = 0;
-    for (int j = 0; j < c->nbind; j++) buf_printf(h, &line, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
-    if (c->nbind) buf_puts(h, &line, "    ");
-    report_cx_text(h, &line, c);
-    buf_putc(h, &line, '\n');
-    xml_text(h, b, line.p, line.n);
+    line->n = 0;
+    for (int j = 0; j < c->nbind; j++) buf_printf(h, line, "%s%s = %s", j ? ", " : "", c->bind[j].name, c->bind[j].text);
+    if (c->nbind) buf_puts(h, line, "    ");
+    report_cx_text(h, line, c);
+    buf_putc(h, line, '\n');
+    xml_text(h, b, line->p, line->n);
   }
-  buf_free(h, &line);
 }
 
-typedef struct JCtx { Report *r; } JCtx;
+typedef struct JCtx { Report *r; Buf line; } JCtx;   /* line: scratch, freed by the caller */
 
 static void report_junit_body(H *h, void *ud) {
   Report *r = ((JCtx *)ud)->r;
@@ -103,13 +102,13 @@ static void report_junit_body(H *h, void *ud) {
         buf_puts(h, b, "      <system-out>WARN ");
         xml_str(h, b, title);
         buf_printf(h, b, ": %u counterexample%s\n", x->ncx, x->ncx == 1 ? "" : "s");
-        cx_lines(h, b, x);
+        cx_lines(h, b, &((JCtx *)ud)->line, x);
         buf_puts(h, b, "</system-out>\n");
       } else {
         buf_puts(h, b, "      <failure type=\"rule\" message=\"");
         xml_str(h, b, title);
         buf_printf(h, b, ": %u counterexample%s\">", x->ncx, x->ncx == 1 ? "" : "s");
-        cx_lines(h, b, x);
+        cx_lines(h, b, &((JCtx *)ud)->line, x);
         buf_puts(h, b, "</failure>\n");
       }
     } else {
@@ -126,8 +125,9 @@ static void report_junit_body(H *h, void *ud) {
 
 const char *hedge_report_junit(hedge_State *h, hedge_Report *r) {
   if (!h || !r) return "";
-  JCtx c = {r};
+  JCtx c = {r, {0}};
   int st = hx_pcall(h, report_junit_body, &c);
+  buf_free(h, &c.line);
   if (st != HEDGE_OK) { h->err_status = st; return ""; }   /* hedge_errmsg says why */
   return buf_cstr(h, &h->result);
 }

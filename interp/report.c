@@ -204,34 +204,36 @@ static void abbreviate(H *h, Buf *b, const char *s) {
 ** with one, as a percentage; a quantity scaled; JSON keeps every digit.
 ** exact: every digit that tells the value apart, for two values that
 ** differ but would print alike. */
-static void value_text(H *h, Buf *b, RValue *v, int exact) {
-  char s[160];
-  if (isnan(v->num)) { buf_puts(h, b, v->text); return; }
-  if (v->pct) (exact ? numfmt_share_exact : numfmt_share)(s, sizeof s, v->num);
+static void value_str(char *s, size_t n, RValue *v, int exact) {
+  char t[128];
+  if (isnan(v->num)) snprintf(s, n, "%s", v->text);
+  else if (v->pct) (exact ? numfmt_share_exact : numfmt_share)(s, n, v->num);
   else if (!v->unit) {
-    if (exact) { num_print(b, h, v->num); return; }
-    numfmt_plain(s, sizeof s, v->num);
+    if (exact) snprintf(s, n, "%.17g", v->num);
+    else numfmt_plain(s, n, v->num);
   } else {
-    (exact ? numfmt_scaled_exact : numfmt_scaled)(s, sizeof s, v->num);
-    buf_puts(h, b, s);
-    buf_putc(h, b, ' ');
-    buf_puts(h, b, v->unit);
-    return;
+    (exact ? numfmt_scaled_exact : numfmt_scaled)(t, sizeof t, v->num);
+    snprintf(s, n, "%s %s", t, v->unit);
   }
+}
+
+static void value_text(H *h, Buf *b, RValue *v, int exact) {
+  if (isnan(v->num)) { buf_puts(h, b, v->text); return; }   /* any length */
+  if (exact && !v->pct && !v->unit) { num_print(b, h, v->num); return; }
+  char s[200];
+  value_str(s, sizeof s, v, exact);
   buf_puts(h, b, s);
 }
 
 /* Two operands that differ but print alike ("40%, expected <= 40%") are
-** shown with every digit that tells them apart. */
-static int alike(H *h, RValue *x, RValue *y) {
+** shown with every digit that tells them apart. (Fixed buffers: nothing to
+** leak if the report's buffer runs out of memory later.) */
+static int alike(RValue *x, RValue *y) {
   if (isnan(x->num) || isnan(y->num) || x->num == y->num) return 0;
-  Buf t = {0};
-  value_text(h, &t, x, 0);
-  size_t n = t.n;
-  value_text(h, &t, y, 0);
-  int same = t.n == 2 * n && memcmp(t.p, t.p + n, n) == 0;
-  buf_free(h, &t);
-  return same;
+  char a[200], b[200];
+  value_str(a, sizeof a, x, 0);
+  value_str(b, sizeof b, y, 0);
+  return strcmp(a, b) == 0;
 }
 
 static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
@@ -246,7 +248,7 @@ void report_cx_text(H *h, Buf *b, Cx *c) {
     /* a share against a plain number: both as percentages */
     if (l.pct && !r.unit && !isnan(r.num)) r.pct = 1;
     if (r.pct && !l.unit && !isnan(l.num)) l.pct = 1;
-    int exact = alike(h, &l, &r);
+    int exact = alike(&l, &r);
     abbreviate(h, b, l.expr);
     buf_puts(h, b, " = ");
     value_text(h, b, &l, exact);

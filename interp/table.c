@@ -34,6 +34,7 @@ typedef struct Tab {
   VEC(Cell) cells;      /* row-major */
   uint32_t nrows;
   Walk w;
+  Buf tmp;              /* scratch text, freed by table_body even on error */
 } Tab;
 
 /* The expression's text on one line, spaces collapsed. */
@@ -108,12 +109,12 @@ static Cell error_cell(H *h, Tab *t) {
   memcpy(csv, "error: ", 7);
   memcpy(csv + 7, msg, len);
   csv[len + 7] = 0;
-  Buf b = {0};
-  buf_puts(h, &b, "{\"error\": ");
-  json_string(h, &b, msg, len);
-  buf_putc(h, &b, '}');
-  Cell c = {csv, arena_strdup(h, &t->scratch.arena, b.p, b.n), NULL};
-  buf_free(h, &b);
+  Buf *b = &t->tmp;
+  b->n = 0;
+  buf_puts(h, b, "{\"error\": ");
+  json_string(h, b, msg, len);
+  buf_putc(h, b, '}');
+  Cell c = {csv, arena_strdup(h, &t->scratch.arena, b->p, b->n), NULL};
   return c;
 }
 
@@ -354,6 +355,7 @@ static void table_body(H *h, void *ud) {
   c->t = &t;
   int st = hx_pcall(h, table_work, c);
   arena_free(h, &t.scratch.arena);
+  buf_free(h, &t.tmp);
   if (st != HEDGE_OK) hx_throw(h, st);
 }
 
