@@ -997,7 +997,9 @@ static Value eval_lazy(H *h, Function *f, Node *n, Value *slots) {
   if (prev.as.num < 0)
     hx_error_at(h, n->loc, "yoy: the figure a year earlier is negative (%s): growth from a negative base has no meaning as a rate", v_show(h, prev, b2, sizeof b2));
   Value d = arith(h, OP_SUB, cur, prev, n->loc);
-  return arith(h, OP_DIV, d, prev, n->loc);
+  Value g = arith(h, OP_DIV, d, prev, n->loc);
+  g.kind = NUMK_PLAIN;   /* a growth rate, as growth() gives: not a share */
+  return g;
 }
 
 typedef struct PairWalk { Agg *args, *keys; } PairWalk;

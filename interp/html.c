@@ -51,7 +51,9 @@ typedef struct Html {
   Buf tmp;                 /* scratch text, freed by html_body even on error */
 } Html;
 
-static const char *const op_names[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in"};
+/* by BinOp (ast.h) */
+static const char *const op_names[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
+_Static_assert(sizeof op_names / sizeof op_names[0] == OP_IN + 1, "op_names follows BinOp");
 
 /* ---- data ------------------------------------------------------------------------ */
 
