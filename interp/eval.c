@@ -15,6 +15,7 @@
 #include "ffi.h"
 #include "resolve.h"
 #include "luabridge.h"
+#include "lex.h"   /* NUMF_PERCENT: a percent literal is a share */
 
 
 static uint64_t now_ns(void) {

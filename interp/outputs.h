@@ -6,7 +6,10 @@
 #define OUTPUTS_H
 #include "core.h"
 #include "eval.h"
+#include "exec.h"
+#include "resolve.h"
 #include "report.h"
+#include "rules.h"
 #include "scenario.h"
 
 /* Runs f under the API's boundary (api.c): the program, the world and the
