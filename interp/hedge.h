@@ -171,6 +171,9 @@ void hedge_report_free(hedge_State *H, hedge_Report *r);
 /* with HEDGE_CHECK_REPAIR: apply each repair in turn and re-check every rule,
 ** to say which other bindings or rules it makes fail (one check per repair) */
 #define HEDGE_CHECK_REPAIR_CHECK 8
+/* with HEDGE_CHECK_REPAIR: also one joint repair per failing rule of shares,
+** passing every binding at once (docs/repair.md) */
+#define HEDGE_CHECK_REPAIR_JOINT 16
 int hedge_check_ex(hedge_State *H, const char *scenario, const char *const *only,
                    int flags, hedge_Report **out);
 /* The scenario blocks of every repair in a report (--repair --emit), as one

@@ -39,6 +39,8 @@ static const char usage[] =
   "                       makes it pass, as a scenario (docs/repair.md)\n"
   "  --repair=check       the same, and re-check every rule under each repair to say\n"
   "                       what else it breaks (one check per repair)\n"
+  "  --repair=joint       the same, and one repair per failing rule of shares that\n"
+  "                       passes all its bindings at once\n"
   "  --emit FILE          with --repair: write every repair's scenario to FILE\n"
   "  --margins            for each passing binding, its distance to the limit\n"
   "options for every command:\n"
@@ -274,8 +276,9 @@ int main(int argc, char **argv) {
       if (!strncmp(a, "--repair=", 9)) {
         if (!strcmp(a + 9, "each")) { repair = 1; continue; }
         if (!strcmp(a + 9, "check")) { repair = 2; continue; }
-        die_usage("--repair takes 'each' (the default) or 'check' (re-check every rule under each repair); "
-                  "joint repairs are not implemented:", a);
+        if (!strcmp(a + 9, "joint")) { repair = 3; continue; }
+        die_usage("--repair takes 'each' (the default), 'check' (re-check every rule under each repair) or "
+                  "'joint' (also one repair per rule for all its bindings):", a);
       }
       if (!strcmp(a, "--margins")) { margins = 1; continue; }
       const char *val = NULL;
@@ -369,7 +372,7 @@ int main(int argc, char **argv) {
     else rc = st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 2;
   } else {
     hedge_Report *r = NULL;
-    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (repair == 2 ? HEDGE_CHECK_REPAIR_CHECK : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
+    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (repair == 2 ? HEDGE_CHECK_REPAIR_CHECK : 0) | (repair == 3 ? HEDGE_CHECK_REPAIR_JOINT : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
     int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, flags, &r);
     phase("check");
     if (r) fputs(junit ? hedge_report_junit(H, r) : json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);

@@ -158,6 +158,7 @@ const char *report_json(H *h, Report *r) {
     }
     buf_puts(h, b, x->ncx ? "\n      ]" : "]");
     if (r->margins) margin_json(h, b, x);
+    if (r->repair_joint) joint_json(h, b, x);
     buf_puts(h, b, ",\n      \"error\": ");
     json_opt(h, b, x->error);
     buf_puts(h, b, " }");
@@ -334,6 +335,7 @@ const char *report_text(H *h, Report *r, int color) {
     }
     if (x->ncx > shown)
       buf_printf(h, b, "  %s... and %u more (--format json lists them all)%s\n", dim, x->ncx - shown, off);
+    if (r->repair_joint) joint_text(h, b, x);
     if (r->margins) margin_text(h, b, x, HX_TEXT_CAP);
   }
   int total = r->n;

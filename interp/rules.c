@@ -433,6 +433,7 @@ static void check_all(H *h, void *ud) {
       break;
     }
   }
+  if (r->repair_joint && !c->stop) repair_joint(h, r);     /* --repair=joint */
   if (r->repair_check && !c->stop) repair_effects(h, r);   /* --repair=check */
 }
 
@@ -449,7 +450,8 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
   r->repair = (flags & HEDGE_CHECK_REPAIR) != 0;
   r->margins = (flags & HEDGE_CHECK_MARGINS) != 0;
   r->repair_check = (flags & HEDGE_CHECK_REPAIR_CHECK) != 0;
-  if (r->repair_check) r->repair = 1;
+  r->repair_joint = (flags & HEDGE_CHECK_REPAIR_JOINT) != 0;
+  if (r->repair_check || r->repair_joint) r->repair = 1;
   CheckAll c = {only, nonly, scenario, r, 0};
   int st = hx_pcall(h, check_all, &c);
   if (st != HEDGE_OK) { report_free(h, r); hx_throw(h, st); }
