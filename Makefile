@@ -11,7 +11,7 @@
 PREFIX ?= /usr/local
 SHELL = /bin/bash
 CC ?= cc
-PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc
+PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc libxml2-utils
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 WARN = -Wall -Wextra -Werror
@@ -24,9 +24,8 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/resolve.c interp/eval.c interp/builtins.c \
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
-          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/lbvalue.c interp/lbmodule.c interp/ffi.c interp/api.c interp/introspect.c \
-          interp/hfile.c interp/files.c interp/repair.c
-CLI_SRC = interp/main.c interp/repl.c
+          interp/scenario.c interp/stdfast.c interp/luabridge.c interp/lbvalue.c interp/lbmodule.c interp/ffi.c interp/api.c interp/introspect.c interp/hfile.c interp/files.c interp/repair.c interp/numfmt.c interp/table.c interp/junit.c interp/batch.c interp/html.c
+CLI_SRC = interp/main.c interp/repl.c interp/cli_outputs.c
 HDRS = $(wildcard interp/*.h)
 
 LIB_OBJ = $(LIB_SRC:interp/%.c=build/rel/%.o)
@@ -144,6 +143,7 @@ check: hedge build/eval-batch
 	$(call conformance,./hedge,--batch build/eval-batch); \
 	run python3 tests/repair/test_repairs.py --hedge ./hedge --shared $(SHARED); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
+	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
 	exit $$rc
 
@@ -165,6 +165,8 @@ test: deps
 	run python3 tests/repair/test_repairs.py --hedge $(TEST_HEDGE) --shared $(SHARED); \
 	run $(MAKE) --no-print-directory fuzz-replay; \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
+	run python3 tests/outputs/test_outputs.py --hedge $(TEST_HEDGE); \
+	run $(MAKE) --no-print-directory test-browser BROWSER_HEDGE=$(TEST_HEDGE); \
 	python3 tests/summary.py $(TEST_LOG) 'make test' || rc=1; \
 	exit $$rc
 
@@ -243,6 +245,16 @@ fuzz-replay: $(FUZZ_REPLAY)
 	  echo "== replay fuzz_$$n"; build/fuzz-replay/fuzz_$$n $$seeds || rc=1; \
 	done; exit $$rc
 
+# The HTML report in headless Chromium (Debian's chromium package, installed
+# here when missing); screenshots and a PDF stay in build/report/.
+BROWSER_HEDGE ?= ./hedge
+test-browser: $(BROWSER_HEDGE)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing: chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	python3 tests/outputs/test_report_browser.py --hedge $(BROWSER_HEDGE)
+
 # ---- install ------------------------------------------------------------------------
 install: hedge libhedge.a libhedge.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
@@ -260,4 +272,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo check test test-slow layers install clean fuzz fuzz-deps fuzz-replay
+.PHONY: all deps demo check test test-slow test-browser layers install clean fuzz fuzz-deps fuzz-replay

@@ -21,6 +21,7 @@
 #include "files.h"
 #include "luabridge.h"
 #include "rules.h"
+#include "outputs.h"
 
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
@@ -156,6 +157,8 @@ static int guarded(H *h, void (*f)(H *h, void *ud), void *ud) {
   return st;
 }
 
+int api_guarded(H *h, void (*f)(H *h, void *ud), void *ud) { return guarded(h, f, ud); }
+
 typedef struct LoadCtx { const char *path, *name, *src; int is_file; } LoadCtx;
 
 static void load_body(H *h, void *ud) {
@@ -189,7 +192,7 @@ int hedge_load_string(hedge_State *h, const char *name, const char *source) {
   return guarded(h, load_body, &c);
 }
 
-typedef struct EvalCtx { const char *expr, *scenario; int nprints; } EvalCtx;
+typedef struct EvalCtx { const char *expr; int json; const char *scenario; int nprints; } EvalCtx;
 
 /* Applies the scenario (if any) for the rest of the call: the caller's
 ** guarded() mark rolls it back, on success or on error. */
@@ -209,7 +212,22 @@ static void eval_body(H *h, void *ud) {
   enter_scenario(h, c->scenario);
   Value v = eval_root(h, n, ns);
   h->result.n = 0;
-  v_print(h, &h->result, v, 1);
+  if (c->json) {
+    /* for programs: every digit, the unit apart, and the text people read */
+    char d[64];
+    buf_puts(h, &h->result, "{\"value\": ");
+    value_json(h, &h->result, v);
+    buf_puts(h, &h->result, ", \"unit\": ");
+    if (v.tag == T_QTY) {
+      dim_name(h, v.dim, d, sizeof d);
+      json_string(h, &h->result, d, strlen(d));
+    } else buf_puts(h, &h->result, "null");
+    size_t len;
+    const char *t = v_tostr(h, v, 0, &len);
+    buf_puts(h, &h->result, ", \"text\": ");
+    json_string(h, &h->result, t, len);
+    buf_putc(h, &h->result, '}');
+  } else v_print(h, &h->result, v, 1);
   buf_cstr(h, &h->result);
   prog_rollback(h, pm);
 }
@@ -217,14 +235,26 @@ static void eval_body(H *h, void *ud) {
 int hedge_eval_scenario(hedge_State *h, const char *scenario, const char *expr, const char **result) {
   if (result) *result = NULL;
   if (!h || !expr) return HEDGE_EUSAGE;
-  EvalCtx c = {expr, scenario, 0};
+  EvalCtx c = {expr, 0, scenario, 0};
+  int st = guarded(h, eval_body, &c);
+  if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
+  return st;
+}
+
+int hedge_eval_json(hedge_State *h, const char *expr, const char **result) {
+  if (!h || !expr) return HEDGE_EUSAGE;
+  EvalCtx c = {expr, 1, NULL, 0};
   int st = guarded(h, eval_body, &c);
   if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
   return st;
 }
 
 int hedge_eval(hedge_State *h, const char *expr, const char **result) {
-  return hedge_eval_scenario(h, NULL, expr, result);
+  if (!h || !expr) return HEDGE_EUSAGE;
+  EvalCtx c = {expr, 0, NULL, 0};
+  int st = guarded(h, eval_body, &c);
+  if (result) *result = st == HEDGE_OK ? buf_cstr(h, &h->result) : NULL;
+  return st;
 }
 
 static void prints_body(H *h, void *ud) {
@@ -247,7 +277,7 @@ static void prints_body(H *h, void *ud) {
 int hedge_print_scenario(hedge_State *h, const char *scenario, int *nprints) {
   if (nprints) *nprints = 0;
   if (!h || !scenario) return HEDGE_EUSAGE;
-  EvalCtx c = {NULL, scenario, 0};
+  EvalCtx c = {NULL, 0, scenario, 0};
   int st = guarded(h, prints_body, &c);
   if (nprints) *nprints = c.nprints;
   return st;
@@ -487,6 +517,7 @@ static void test_format(H *h, void *ud) {
   TestResults *r = c->res;
   int json = c->json;
   Buf *b = &h->result;
+  if (json == HEDGE_FORMAT_JUNIT) { tests_junit(h, b, r); return; }
   b->n = 0;
   char lb[512];
   if (json) buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"tests\": [");

@@ -4,11 +4,13 @@
 ** section 7: abs round floor ceil sqrt log exp min max len sort year month.
 */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "eval.h"
 #include "units.h"
 #include "builtins.h"
+#include "numfmt.h"
 
 static Loc call_loc(CallArgs *a) { return a->call ? a->call->loc : (Loc){-1, 0, 0}; }
 
@@ -317,6 +319,40 @@ static Value bi_str(H *h, CallArgs *a) {
   return v_str(hx_newstr(h, &h->temp, s, len));
 }
 
+/* fmt(x) the form people read (str of a number); fmt(x, PATTERN) a
+** spreadsheet-like pattern (numfmt.h): "0.0%", "#,##0", "0.00B", ...
+** A quantity keeps its unit after the number. */
+static Value bi_fmt(H *h, CallArgs *a) {
+  arity(h, a, "fmt", 1, 2);
+  Value v = numeric_arg(h, a, "fmt", 0);
+  char out[600], dn[64];
+  if (a->npos == 1) {
+    size_t len;
+    const char *s = v_tostr(h, v, 0, &len);
+    return v_str(hx_newstr(h, &h->temp, s, len));
+  }
+  Value p = a->pos[1];
+  if (p.tag != T_STR) {
+    char b1[80];
+    hx_error_at(h, call_loc(a), "fmt: the pattern must be a string such as \"0.0%%\" or \"#,##0\", not %s", v_typename(h, p, b1, sizeof b1));
+  }
+  char pat[64];
+  if (p.as.str->len >= sizeof pat || memchr(p.as.str->s, 0, p.as.str->len))
+    hx_error_at(h, call_loc(a), "fmt: pattern too long");
+  memcpy(pat, p.as.str->s, p.as.str->len);
+  pat[p.as.str->len] = 0;
+  const char *why;
+  if (v.tag == T_QTY && strchr(pat, '%'))
+    hx_error_at(h, call_loc(a), "fmt: %% shows a share, but this is a quantity in %s", dim_name(h, v.dim, dn, sizeof dn));
+  if (!numfmt_pattern(out, sizeof out, v.as.num, pat, &why))
+    hx_error_at(h, call_loc(a), "fmt: bad pattern \"%s\": %s", pat, why);
+  if (v.tag == T_QTY) {
+    size_t l = strlen(out);
+    snprintf(out + l, sizeof out - l, " %s", dim_name(h, v.dim, dn, sizeof dn));
+  }
+  return v_str(hx_newstr(h, &h->temp, out, strlen(out)));
+}
+
 void builtins_init(H *h) {
   static const struct { const char *name; int agg; const char *usage, *doc; } aggs[] = {
     {"sum", 1, "sum(x in xs [where C]: EXPR)", "Compensated (Neumaier) sum of numbers or quantities of one unit; 0 when empty."},
@@ -351,6 +387,7 @@ void builtins_init(H *h) {
     {"yoy", bi_lazy, "yoy(FIGURE(..., year: y))", "Year-on-year growth of a figure: the figure at year y against the same figure at y - 1 (since:/until: move too), as growth() does; a zero figure a year earlier is an error."},
     {"prior", bi_lazy, "prior(FIGURE(..., year: y), years: n)", "The same figure n years earlier (default 1): its year: (and since:/until:) moved back."},
     {"cagr", bi_cagr, "cagr(a, b, years)", "Compound annual growth rate (b / a)^(1 / years) - 1 from a to b over years (a number or a time); a base of 0 is an error."},
+    {"fmt", bi_fmt, "fmt(x [, pattern])", "A number as text for people: fmt(x) as printed; fmt(x, \"0.0%\"), \"#,##0\", \"0.00B\", \"0.##\", \"0.00E\" (docs/language.md)."},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     Function *f = builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);

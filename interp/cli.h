@@ -21,6 +21,18 @@ void cli_apply_limits(hedge_Options *o);
 const char *cli_stdlib_dir(void);
 hedge_State *cli_open(unsigned caps, FILE *print_stream);
 int cli_load(hedge_State *H, const char *path);
+/* table, report and batch (cli_outputs.c): returns the exit code. */
+typedef struct CliOutputs {
+  const char *cmd; const char **files; int nfiles;
+  const char *format, *scenario, *compare, *output;
+  unsigned caps;
+  int misplaced;   /* --rule, --explain, --repair, --margins or --emit given: not for these commands */
+} CliOutputs;
+int cli_outputs(const CliOutputs *o);
+/* A JUnit document for a run that could not start (the files did not load). */
+void cli_junit_error(FILE *out, const char *msg);
+_Noreturn void cli_die_usage(const char *msg, const char *arg);
+
 /* The REPL (repl.c): returns the process exit code. */
 int cli_repl(const char **files, int nfiles, unsigned caps, int color);
 

@@ -15,6 +15,7 @@
 #include "ffi.h"
 #include "resolve.h"
 #include "luabridge.h"
+#include "lex.h"   /* NUMF_PERCENT: a percent literal is a share */
 
 
 static uint64_t now_ns(void) {
@@ -142,6 +143,9 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
         {
           double r = op == OP_ADD ? x + y : x - y;
           if (isinf(r) && !isinf(x) && !isinf(y)) hx_error_at(h, loc, "number too large: the %s overflows", op == OP_ADD ? "sum" : "difference");
+          /* a share plus or minus a share is a share (for printing only) */
+          if ((v_is_share(a) || v_is_share(b)) && (v_is_share(a) || x == 0) && (v_is_share(b) || y == 0))
+            return v_share(r);
           return v_qty(r, da);
         }
       case OP_MUL: {
@@ -153,6 +157,8 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
         if (y == 0) hx_error_at(h, loc, "division by zero");
         double r = x / y;
         if (isinf(r) && !isinf(x)) hx_error_at(h, loc, "number too large: the quotient overflows");
+        /* a quantity over one of the same unit is a share of it */
+        if (da && da == db) return v_share(r);
         return v_qty(r, dim_div(h, da, db));
       }
       default: break;
@@ -877,7 +883,21 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
   }
 }
 
+static Value call_kind(H *h, Function *f, CallArgs *a);
+
+/* A function named *_share returns a share: its number prints as a
+** percentage (value.h). Nothing else changes. */
+static int names_share(HStr *name) {
+  return name && name->len >= 6 && memcmp(name->s + name->len - 6, "_share", 6) == 0;
+}
+
 Value call_function(H *h, Function *f, CallArgs *a) {
+  Value r = call_kind(h, f, a);
+  if (r.tag == T_NUM && names_share(f->name)) r.kind = NUMK_SHARE;
+  return r;
+}
+
+static Value call_kind(H *h, Function *f, CallArgs *a) {
   switch (f->kind) {
     case F_USER: return call_user(h, f, a);
     case F_BUILTIN:
@@ -978,7 +998,9 @@ static Value eval_lazy(H *h, Function *f, Node *n, Value *slots) {
   if (prev.as.num < 0)
     hx_error_at(h, n->loc, "yoy: the figure a year earlier is negative (%s): growth from a negative base has no meaning as a rate", v_show(h, prev, b2, sizeof b2));
   Value d = arith(h, OP_SUB, cur, prev, n->loc);
-  return arith(h, OP_DIV, d, prev, n->loc);
+  Value g = arith(h, OP_DIV, d, prev, n->loc);
+  g.kind = NUMK_PLAIN;   /* a growth rate, as growth() gives: not a share */
+  return g;
 }
 
 typedef struct PairWalk { Agg *args, *keys; } PairWalk;
@@ -1082,7 +1104,15 @@ static Value eval_bin(H *h, Node *n, Value *slots) {
   Value b = eval(h, n->u.bin.r, slots);
   BinOp op = n->u.bin.op;
   switch (op) {
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: return arith(h, op, a, b, n->loc);
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_POW: return arith(h, op, a, b, n->loc);
+    case OP_DIV: {
+      Value r = arith(h, op, a, b, n->loc);
+      /* `x / 1 USD` converts to a plain number; it is not a share */
+      Node *d = n->u.bin.r;
+      while (d->kind == N_NEG) d = d->u.operand;
+      if (d->kind == N_QTY) r.kind = NUMK_PLAIN;
+      return r;
+    }
     case OP_EQ: case OP_NE: {
       int eq;
       if (is_numeric(a) && is_numeric(b)) eq = v_compare(h, a, b, n->loc) == 0;
@@ -1113,7 +1143,7 @@ static Value eval_bin(H *h, Node *n, Value *slots) {
 Value eval(H *h, Node *n, Value *slots) {
   hx_step(h, n->loc);
   switch (n->kind) {
-    case N_NUM: return v_num(n->u.num.v);
+    case N_NUM: return (n->u.num.flags & NUMF_PERCENT) ? v_share(n->u.num.v) : v_num(n->u.num.v);
     case N_QTY: return n->u.qty.q;
     case N_STR: return v_str(n->u.str);
     case N_DATE: return v_date(n->u.date.days, n->u.date.prec);

@@ -127,6 +127,10 @@ int hedge_eval(hedge_State *H, const char *expr, const char **result);
 
 /* Text printed by `print` since the last call, when no print hook is set. */
 const char *hedge_output(hedge_State *H);
+/* hedge_eval for programs: *result is {"value": V, "unit": U, "text": T},
+** V the JSON of the value with every digit (a quantity in its base unit U,
+** else U is null), T what hedge_eval would give (`hedge eval --format json`). */
+int hedge_eval_json(hedge_State *H, const char *expr, const char **result);
 
 /* hedge_eval in the world changed by scenario (NULL: the base world). */
 int hedge_eval_scenario(hedge_State *H, const char *scenario, const char *expr, const char **result);
@@ -181,6 +185,9 @@ void hedge_report_free(hedge_State *H, hedge_Report *r);
 /* with HEDGE_CHECK_REPAIR: apply each repair in turn and re-check every rule,
 ** to say which other bindings or rules it makes fail (one check per repair) */
 #define HEDGE_CHECK_REPAIR_CHECK 8
+/* with HEDGE_CHECK_REPAIR: also one joint repair per failing rule of shares,
+** passing every binding at once (docs/repair.md) */
+#define HEDGE_CHECK_REPAIR_JOINT 16
 int hedge_check_ex(hedge_State *H, const char *scenario, const char *const *only,
                    int flags, hedge_Report **out);
 /* The scenario blocks of every repair in a report (--repair --emit), as one
@@ -194,7 +201,8 @@ const char *hedge_report_scenarios(hedge_State *H, hedge_Report *r);
 int hedge_compare(hedge_State *H, const char *scenario, int json, const char **text);
 
 /* Runs every `test` block, each on a fresh copy of the world. *text gets
-** the results (text ending "N passed, M failed", or JSON); returns HEDGE_OK
+** the results (text ending "N passed, M failed"; JSON when json is
+** HEDGE_FORMAT_JSON, JUnit XML when HEDGE_FORMAT_JUNIT); returns HEDGE_OK
 ** when all passed, HEDGE_FAIL when some failed, or an error status. */
 int hedge_test(hedge_State *H, int json, const char **text, int *passed, int *failed);
 
@@ -205,6 +213,40 @@ int hedge_test(hedge_State *H, int json, const char **text, int *passed, int *fa
 const char *hedge_warnings(hedge_State *H);
 /* strict != 0: what would be a warning is an error (the load fails). */
 void hedge_set_strict(hedge_State *H, int strict);
+
+/* The figures of every binding (passing ones too) of the rule named `what`,
+** or of the expression `what` (`forall p in partners: export_share(F, p)`),
+** under scenario (NULL: the base world): one row per binding, one column
+** per variable and per figure (each non-literal operand of a comparison),
+** and `holds`. *out (owned by the state) is CSV (RFC 4180, CRLF) or JSON;
+** numbers keep every digit. Returns HEDGE_OK or an error status. */
+enum { HEDGE_TABLE_CSV = 0, HEDGE_TABLE_JSON = 1 };
+int hedge_table(hedge_State *H, const char *what, const char *scenario, int format, const char **out);
+
+/* Formats of hedge_test's `json` argument: 0 text, 1 JSON, 2 JUnit XML. */
+enum { HEDGE_FORMAT_TEXT = 0, HEDGE_FORMAT_JSON = 1, HEDGE_FORMAT_JUNIT = 2 };
+/* A report as a JUnit XML document: one test case per rule; a failing rule
+** is a <failure>, a failing warn passes with its counterexamples in
+** <system-out>, a rule in error an <error>, a vacuous rule <skipped>.
+** Owned by the state, valid until the next call; "" if out of memory. */
+const char *hedge_report_junit(hedge_State *H, hedge_Report *r);
+
+/* Batch mode for engines: one JSON line in, one JSON line out (owned by the
+** state, no newline). In: {"id": ..., "scenario": "NAME" | null} or
+** {"id": ..., "text": "scenario NAME { ... }"}. Out: {"id": ..., "report": R}
+** with R the document hedge_report_json gives for that scenario (on one
+** line), or {"id": ..., "error": "..."}. A text's scenario is forgotten
+** afterwards: every line starts from the same world. Returns the check's
+** status, or HEDGE_ERROR for a bad line (the out line says why). */
+int hedge_batch_line(hedge_State *H, const char *line, const char **out);
+
+/* An HTML report, one self-contained file (no scripts, no network): the
+** verdict table, a bar chart per rule with shares (the limit drawn as a
+** line), the trade network, and with compare a before/after chart of the
+** scenario compare against the base world. scenario and compare may both
+** be NULL (the base world); *out is owned by the state. Returns the status
+** of the check shown (HEDGE_OK, HEDGE_FAIL, HEDGE_ERROR) or an error. */
+int hedge_report_html(hedge_State *H, const char *scenario, const char *compare, const char **out);
 
 /* Forgets what hedge_output() returned so far. */
 void hedge_output_clear(hedge_State *H);

@@ -22,10 +22,15 @@ static const char usage[] =
   "       hedge run FILE... [--scenario NAME]  run the files (print statements)\n"
   "       hedge eval EXPR [FILE...] [--scenario NAME]  evaluate one expression after loading\n"
   "       hedge test FILE...             run the test blocks\n"
+  "       hedge table FILE... RULE|EXPR  every binding's figures as CSV (or --format json)\n"
+  "       hedge report FILE... -o OUT    an HTML report (--scenario S or --compare S)\n"
+  "       hedge batch FILE...            check scenarios read as JSON lines on stdin\n"
   "       hedge --version | --help\n"
   "\n"
   "check options:\n"
-  "  --format text|json   report for people (default) or as JSON\n"
+  "  --format text|json|junit  report for people (default), as JSON or as JUnit\n"
+  "                       XML (also for test); table: csv|json\n"
+  "  -o, --output FILE    write the report (or table) to FILE\n"
   "  --rule NAME          check only this rule (repeatable)\n"
   "  --scenario NAME      check the world changed by a scenario (also for run and eval:\n"
   "                       their figures under the scenario)\n"
@@ -35,6 +40,8 @@ static const char usage[] =
   "                       makes it pass, as a scenario (docs/repair.md)\n"
   "  --repair=check       the same, and re-check every rule under each repair to say\n"
   "                       what else it breaks (one check per repair)\n"
+  "  --repair=joint       the same, and one repair per failing rule of shares that\n"
+  "                       passes all its bindings at once\n"
   "  --emit FILE          with --repair: write every repair's scenario to FILE\n"
   "  --margins            for each passing binding, its distance to the limit\n"
   "  --strict             a vacuous rule (one that checked nothing) fails the check\n"
@@ -164,6 +171,11 @@ const char *cli_stdlib_dir(void) {
   return NULL;   /* the library's compiled-in default */
 }
 
+_Noreturn void cli_die_usage(const char *msg, const char *arg) {
+  fprintf(stderr, "hedge: %s%s%s\n(hedge --help for usage)\n", msg, arg ? " " : "", arg ? arg : "");
+  exit(2);
+}
+
 static void die_usage(const char *msg, const char *arg) {
   fprintf(stderr, "hedge: %s%s%s\n(hedge --help for usage)\n", msg, arg ? " " : "", arg ? arg : "");
   exit(2);
@@ -237,7 +249,7 @@ static void json_error(const char *msg) {
 }
 
 int main(int argc, char **argv) {
-  const char *cmd = NULL, *format = "text", *scenario = NULL, *compare = NULL, *expr = NULL;
+  const char *cmd = NULL, *format = NULL, *scenario = NULL, *compare = NULL, *expr = NULL, *output = NULL;
   const char *rules[256];
   int nrules = 0, explain = 0, color = 1, dashdash = 0, repair = 0, margins = 0, strict = 0;
   const char *emit = NULL;
@@ -245,10 +257,16 @@ int main(int argc, char **argv) {
   const char *files[1024];
   int nfiles = 0;
   if (argc >= 2 && (!strcmp(argv[1], "check") || !strcmp(argv[1], "run") || !strcmp(argv[1], "eval") ||
-                    !strcmp(argv[1], "test") || !strcmp(argv[1], "repl")))
+                    !strcmp(argv[1], "test") || !strcmp(argv[1], "repl") || !strcmp(argv[1], "table") ||
+                    !strcmp(argv[1], "report") || !strcmp(argv[1], "batch")))
     cmd = argv[1];
   for (int i = cmd ? 2 : 1; i < argc; i++) {
     const char *a = argv[i];
+    if (!dashdash && !strcmp(a, "-o")) {
+      if (i + 1 >= argc) die_usage("missing value after", a);
+      output = argv[++i];
+      continue;
+    }
     if (!dashdash && a[0] == '-' && a[1] == '-') {
       if (!strcmp(a, "--")) { dashdash = 1; continue; }
       if (!strcmp(a, "--help")) { fputs(usage, stdout); return 0; }
@@ -261,8 +279,9 @@ int main(int argc, char **argv) {
       if (!strncmp(a, "--repair=", 9)) {
         if (!strcmp(a + 9, "each")) { repair = 1; continue; }
         if (!strcmp(a + 9, "check")) { repair = 2; continue; }
-        die_usage("--repair takes 'each' (the default) or 'check' (re-check every rule under each repair); "
-                  "joint repairs are not implemented:", a);
+        if (!strcmp(a + 9, "joint")) { repair = 3; continue; }
+        die_usage("--repair takes 'each' (the default), 'check' (re-check every rule under each repair) or "
+                  "'joint' (also one repair per rule for all its bindings):", a);
       }
       if (!strcmp(a, "--margins")) { margins = 1; continue; }
       if (!strcmp(a, "--strict")) { strict = 1; continue; }
@@ -275,17 +294,19 @@ int main(int argc, char **argv) {
       name[nl] = 0;
       int takes = !strcmp(name, "--format") || !strcmp(name, "--scenario") || !strcmp(name, "--rule") || !strcmp(name, "--compare") ||
                   !strcmp(name, "--timeout") || !strcmp(name, "--max-memory") || !strcmp(name, "--max-steps") || !strcmp(name, "--max-record") ||
-                  !strcmp(name, "--emit");
+                  !strcmp(name, "--emit") || !strcmp(name, "--output");
       if (!takes) die_usage("unknown option", a);
       if (eq) val = eq + 1;
       else if (i + 1 < argc) val = argv[++i];
       else die_usage("missing value after", a);
       if (cli_limit_option(name, val)) continue;
       if (!strcmp(name, "--format")) {
-        if (strcmp(val, "text") && strcmp(val, "json")) die_usage("--format takes text or json, not", val);
+        if (strcmp(val, "text") && strcmp(val, "json") && strcmp(val, "junit") && strcmp(val, "csv"))
+          die_usage("--format takes text, json, junit (check, test) or csv (table), not", val);
         format = val;
       } else if (!strcmp(name, "--scenario")) scenario = val;
       else if (!strcmp(name, "--compare")) compare = val;
+      else if (!strcmp(name, "--output")) output = val;
       else if (!strcmp(name, "--rule")) { if (nrules < 255) rules[nrules++] = val; }
       else if (!strcmp(name, "--emit")) emit = val;
       continue;
@@ -296,10 +317,19 @@ int main(int argc, char **argv) {
   }
   rules[nrules] = NULL;
   if (!cmd) cmd = "repl";
+  if (!strcmp(cmd, "table") || !strcmp(cmd, "report") || !strcmp(cmd, "batch")) {
+    CliOutputs o = {cmd, files, nfiles, format, scenario, compare, output, caps, nrules || explain || repair || margins || emit};
+    return cli_outputs(&o);
+  }
+  if (!format) format = "text";
+  if (!strcmp(format, "csv")) die_usage("--format csv goes with", "table");
+  if (output) die_usage("-o goes with", "report and table");
   if (getenv("NO_COLOR") && *getenv("NO_COLOR")) color = 0;
   const char *term = getenv("TERM");
   if (!isatty(STDOUT_FILENO) || (term && !strcmp(term, "dumb"))) color = 0;
-  int json = !strcmp(format, "json");
+  int json = !strcmp(format, "json"), junit = !strcmp(format, "junit");
+  if (junit && (compare || explain)) die_usage("--format junit does not go with", compare ? "--compare" : "--explain");
+  if (junit && strcmp(cmd, "check") && strcmp(cmd, "test")) die_usage("--format junit goes with", "check and test");
 
   if (!strcmp(cmd, "repl")) return cli_repl(files, nfiles, caps, color);
   if (!strcmp(cmd, "eval") && !expr) die_usage("eval needs an expression:", "hedge eval EXPR [FILE...]");
@@ -313,14 +343,15 @@ int main(int argc, char **argv) {
   if (compare && (repair || margins)) die_usage("--repair and --margins go with a check, not", "--compare");
   if (scenario && compare) die_usage("use either --scenario or --compare", NULL);
 
-  /* print statements: stdout, except where stdout carries JSON */
+  /* print statements: stdout, except where stdout carries JSON or XML */
   phase(NULL);
-  hedge_State *H = cli_open(caps, json ? stderr : stdout);
+  hedge_State *H = cli_open(caps, json || junit ? stderr : stdout);
   phase("start");
   hedge_set_strict(H, strict);
   for (int i = 0; i < nfiles; i++)
     if (cli_load(H, files[i]) != HEDGE_OK) {
       if (json && !strcmp(cmd, "check")) json_error(hedge_errmsg(H));
+      if (junit) cli_junit_error(stdout, hedge_errmsg(H));
       hedge_close(H);
       return 2;
     }
@@ -341,12 +372,12 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) rc = 0;
   else if (!strcmp(cmd, "eval")) {
     const char *out;
-    int st = hedge_eval_scenario(H, scenario, expr, &out);
+    int st = scenario ? hedge_eval_scenario(H, scenario, expr, &out) : json ? hedge_eval_json(H, expr, &out) : hedge_eval(H, expr, &out);
     if (st == HEDGE_OK) printf("%s\n", out);
     else { fprintf(stderr, "%s\n", hedge_errmsg(H)); rc = 2; }
   } else if (!strcmp(cmd, "test")) {
     const char *out;
-    int st = hedge_test(H, json, &out, NULL, NULL);
+    int st = hedge_test(H, junit ? HEDGE_FORMAT_JUNIT : json, &out, NULL, NULL);
     if (out) fputs(out, stdout);
     if (st == HEDGE_OK) rc = 0;
     else if (st == HEDGE_FAIL) rc = 1;
@@ -365,10 +396,10 @@ int main(int argc, char **argv) {
     }
   } else {
     hedge_Report *r = NULL;
-    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (repair == 2 ? HEDGE_CHECK_REPAIR_CHECK : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
+    int flags = (explain ? HEDGE_CHECK_EXPLAIN : 0) | (repair ? HEDGE_CHECK_REPAIR : 0) | (repair == 2 ? HEDGE_CHECK_REPAIR_CHECK : 0) | (repair == 3 ? HEDGE_CHECK_REPAIR_JOINT : 0) | (margins ? HEDGE_CHECK_MARGINS : 0);
     int st = hedge_check_ex(H, scenario, nrules ? rules : NULL, flags, &r);
     phase("check");
-    if (r) fputs(json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);
+    if (r) fputs(junit ? hedge_report_junit(H, r) : json ? hedge_report_json(H, r) : hedge_report_text(H, r, color), stdout);
     if (r && emit) {
       const char *text = hedge_report_scenarios(H, r);
       FILE *f = text ? fopen(emit, "w") : NULL;
@@ -380,6 +411,7 @@ int main(int argc, char **argv) {
     if (!r) {
       fprintf(stderr, "%s\n", hedge_errmsg(H));
       if (json) json_error(hedge_errmsg(H));
+      if (junit) cli_junit_error(stdout, hedge_errmsg(H));
       rc = 2;
     } else {
       if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) fprintf(stderr, "%s\n", hedge_errmsg(H));

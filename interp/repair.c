@@ -19,6 +19,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "eval.h"
 #include "lex.h"
@@ -633,6 +634,64 @@ static void lever_shift(Ctx *c, Fig *g, double kp, double ko, const char *side, 
   add_repair(c, &rp);
 }
 
+/* --repair=joint for a share above its cap s: cap every member of the
+** group at once ("water-filling"). With the members' sums v1 >= v2 >= ...
+** and the top k capped at a level m, each capped share is m / T' with
+** T' = k m + R_k (R_k the sum of the others), so m = s R_k / (1 - k s). The
+** smallest k with v_k >= m >= v_(k+1) is the solution: the capped members
+** are exactly those above the level. It needs k s < 1. */
+static int cmp_desc(const void *a, const void *b) {
+  double x = ((const double *)a)[0], y = ((const double *)b)[0];
+  return (x < y) - (x > y);
+}
+
+static void joint_share(Ctx *c, Fig *g, double *gs, double s) {
+  H *h = c->h;
+  uint32_t np = h->world->t[K_PARTNER].n, n = 0;
+  double *v = arena_alloc(h, &h->temp, (size_t)(np ? np : 1) * 2 * sizeof(double));   /* pairs: sum, id */
+  double T = 0;
+  for (uint32_t i = 0; i < np; i++) if (gs[i] > 0) { v[2 * n] = gs[i]; v[2 * n + 1] = i; n++; T += gs[i]; }
+  qsort(v, n, 2 * sizeof(double), cmp_desc);
+  JointPart *jp = arena_alloc(h, &c->r->arena, sizeof *jp);
+  memset(jp, 0, sizeof *jp);
+  jp->limit = c->L; jp->op = c->op;
+  Buf *b = &c->w;
+  b->n = 0;
+  buf_printf(h, b, "%d|%d|%s", g->total.kind, g->group, g->total.where ? g->total.where : "");
+  jp->key = rep_strdup(h, c->r, b->p, b->n);
+  double level = NAN, rest = T;
+  uint32_t k = 0;
+  for (k = 1; k <= n; k++) {
+    rest -= v[2 * (k - 1)];
+    if (k * s >= 1 || !(rest > 0)) break;   /* capping everyone leaves nothing to hold a share of */
+    double m = s * rest / (1 - k * s);
+    if (v[2 * (k - 1)] >= m && (k == n || v[2 * k] <= m)) { level = m; break; }
+  }
+  c->cx->joint = jp;
+  if (isnan(level)) {
+    b->n = 0;
+    buf_printf(h, b, "a cap of %g%% on every member needs more than %g members with flows, and this group has %u; "
+               "no cut reaches it (the others must grow, or new members come in)", c->L * 100, floor(1 / c->L), n);
+    jp->why = rep_strdup(h, c->r, b->p, b->n);
+    return;
+  }
+  const char *var = g->loans ? "l" : "d", *field = g->group == 0 ? "exporter" : g->group == 1 ? "importer" : "lender";
+  const char *vfield = g->loans ? "principal" : "value";
+  b->n = 0;
+  char nb[128];
+  for (uint32_t i = 0; i < k; i++) {
+    uint32_t id = (uint32_t)v[2 * i + 1];
+    buf_printf(h, b, "  update %s in %s where ", var, g->loans ? "loans" : "deals");
+    if (g->total.where) buf_printf(h, b, "%s and ", g->total.where);
+    buf_printf(h, b, "%s.%s == %s { %s: %s.%s * ", var, field, pname(h, id, nb, sizeof nb), vfield, var, vfield);
+    num_print(b, h, level / v[2 * i]);
+    buf_puts(h, b, " }\n");
+    jp->before += v[2 * i];
+    jp->after += level;
+  }
+  jp->updates = rep_strdup(h, c->r, b->p, b->n);
+}
+
 /* Shares: x of total t, the rest R = t - x; target share s. */
 static void share_levers(Ctx *c, Fig *g) {
   double x = g->part.sum, t = g->total.sum, R = g->other.sum;
@@ -641,6 +700,7 @@ static void share_levers(Ctx *c, Fig *g) {
   int too_high = c->op == OP_LT || c->op == OP_LE;   /* failing: the share is too high */
   if (c->margin) too_high = !too_high;                 /* margin: what pushes it up/down to the limit */
   if (c->margin) s = c->L;
+  if (too_high && !c->margin && c->r->repair_joint && c->cx) joint_share(c, g, gs, s);
   if (too_high) {
     /* cut the part: x'/(x' + R) = s  =>  x' = sR/(1-s); delta = (x - s t)/(1 - s) */
     if (R > 0 && s < 1 && s >= 0 && x > 0) {
@@ -1602,6 +1662,74 @@ void repair_effects(H *h, Report *r) {
   report_free(h, e.base);
 }
 
+/* ---- --repair=joint: one change for every binding of a rule --------------------------- */
+
+static void repair_json_one(H *h, Buf *b, Repair *x, int with_scenario);
+static void repair_line(H *h, Buf *b, Repair *x, size_t tw);
+static void json_opt(H *h, Buf *b, const char *s);
+
+void repair_joint(H *h, Report *r) {
+  Buf b = {0}, t = {0};
+  for (int i = 0; i < r->n; i++) {
+    RRule *x = &r->rules[i];
+    if (x->status != HEDGE_FAILED || !x->ncx) continue;
+    const char *why = NULL;
+    for (uint32_t k = 0; k < x->ncx && !why; k++) {
+      JointPart *jp = x->cx[k].joint;
+      if (!jp) why = "joint repairs are computed for rules whose failing bindings are shares above a cap";
+      else if (jp->why) why = jp->why;
+      else if (jp->limit != x->cx[0].joint->limit || jp->op != x->cx[0].joint->op) why = "the bindings have different limits";
+    }
+    if (why) { x->nojoint = rep_strdup(h, r, why, strlen(why)); continue; }
+    /* one block of updates per group, in the order met */
+    b.n = 0;
+    buf_printf(h, &b, "scenario repair_%s_joint \"every binding of %s at its cap, at once\" {\n", x->name, x->name);
+    double before = 0, after = 0;
+    uint32_t ngroups = 0;
+    for (uint32_t k = 0; k < x->ncx; k++) {
+      JointPart *jp = x->cx[k].joint;
+      int seen = 0;
+      for (uint32_t j = 0; j < k; j++) if (!strcmp(x->cx[j].joint->key, jp->key)) seen = 1;
+      if (seen) continue;
+      buf_puts(h, &b, jp->updates);
+      before += jp->before; after += jp->after;
+      ngroups++;
+    }
+    buf_puts(h, &b, "}\n");
+    Repair *rp = arena_alloc(h, &r->arena, sizeof *rp);
+    memset(rp, 0, sizeof *rp);
+    rp->lever = "cut";
+    t.n = 0;
+    buf_printf(h, &t, "every member above the cap, in %u group%s, capped at once", ngroups, ngroups == 1 ? "" : "s");
+    rp->target = rep_strdup(h, r, t.p, t.n);
+    rp->from = before; rp->to = after;
+    rp->unit = "USD";
+    rp->method = "closed form (the members above the cap capped at one level per group)";
+    t.n = 0;
+    buf_printf(h, &t, "repair_%s_joint", x->name);
+    rp->name = rep_strdup(h, r, t.p, t.n);
+    rp->scenario = rep_strdup(h, r, b.p, b.n);
+    x->joint = rp;
+  }
+  buf_free(h, &b);
+  buf_free(h, &t);
+}
+
+void joint_json(H *h, Buf *b, RRule *x) {
+  buf_puts(h, b, ",\n      \"joint_repair\": ");
+  if (x->joint) repair_json_one(h, b, x->joint, 1);
+  else buf_puts(h, b, "null");
+  if (x->nojoint) { buf_puts(h, b, ", \"no_joint_repair\": "); json_opt(h, b, x->nojoint); }
+}
+
+void joint_text(H *h, Buf *b, RRule *x) {
+  if (x->joint) {
+    buf_puts(h, b, "  joint  ");
+    repair_line(h, b, x->joint, 0);
+    buf_printf(h, b, "  scenario %s\n", x->joint->name);
+  } else if (x->nojoint) buf_printf(h, b, "  no joint repair: %s\n", x->nojoint);
+}
+
 /* ---- output ------------------------------------------------------------------------------ */
 
 static void json_num(H *h, Buf *b, double v) {
@@ -1768,6 +1896,7 @@ void margin_text(H *h, Buf *b, RRule *x, int cap) {
 void repair_scenarios(H *h, Buf *b, Report *r) {
   for (int i = 0; i < r->n; i++) {
     RRule *x = &r->rules[i];
+    if (x->joint && x->joint->scenario) { buf_puts(h, b, x->joint->scenario); buf_putc(h, b, '\n'); }
     for (uint32_t k = 0; k < x->ncx; k++)
       for (int j = 0; j < x->cx[k].nrepairs; j++)
         if (x->cx[k].repairs[j].scenario) { buf_puts(h, b, x->cx[k].repairs[j].scenario); buf_putc(h, b, '\n'); }

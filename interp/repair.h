@@ -33,6 +33,16 @@ typedef struct Repair {
   int checked;           /* --repair=check re-checked every rule under it */
 } Repair;
 
+/* --repair=joint: a failing share binding's part of the rule's joint cut:
+** the update lines that cap every member of its group at once. */
+typedef struct JointPart {
+  char *key;             /* the group (its total's condition); bindings of one group share it */
+  char *updates;         /* `  update ...` lines, or NULL (then why) */
+  char *why;
+  double limit; int op;
+  double before, after;  /* the capped members' sum before and after */
+} JointPart;
+
 /* A passing binding's distance to its limit. */
 typedef struct Margin {
   RValue *bind; int nbind;
@@ -64,6 +74,11 @@ void margin_text(H *h, Buf *b, RRule *x, int cap);
 ** in turn, re-checks every rule, and notes in the repair which other
 ** bindings or rules it makes fail. */
 void repair_effects(H *h, Report *r);
+/* --repair=joint (rules.c, after every rule): one scenario per failing rule
+** that passes all its bindings at once, when they are shares. */
+void repair_joint(H *h, Report *r);
+void joint_json(H *h, Buf *b, RRule *x);
+void joint_text(H *h, Buf *b, RRule *x);
 /* Every repair's scenario block of a report, for --emit. */
 void repair_scenarios(H *h, Buf *b, Report *r);
 

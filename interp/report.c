@@ -10,6 +10,7 @@
 #include "report.h"
 #include "repair.h"
 #include "rules.h"
+#include "numfmt.h"
 
 /* ---- explanations ----------------------------------------------------------------- */
 
@@ -225,6 +226,7 @@ const char *report_json(H *h, Report *r) {
     }
     buf_puts(h, b, x->ncx ? "\n      ]" : "]");
     if (r->margins) margin_json(h, b, x);
+    if (r->repair_joint) joint_json(h, b, x);
     buf_puts(h, b, ",\n      \"error\": ");
     json_opt(h, b, x->error);
     if (x->vacuous) { buf_puts(h, b, ", \"vacuous\": "); json_opt(h, b, x->vacuous); }
@@ -289,12 +291,40 @@ static void abbreviate(H *h, Buf *b, const char *s) {
   }
 }
 
-/* A value as people read it: a ratio compared with a percentage as one,
-** plain numbers to six digits (JSON keeps every digit). */
-static void value_text(H *h, Buf *b, RValue *v) {
-  if (v->pct && !isnan(v->num)) pct_print(b, h, v->num);
-  else if (!v->unit && !isnan(v->num)) num_print_short(b, h, v->num);
-  else buf_puts(h, b, v->text);
+/* A value as people read it (numfmt.h): a share, or a plain number compared
+** with one, as a percentage; a quantity scaled; JSON keeps every digit.
+** exact: every digit that tells the value apart, for two values that
+** differ but would print alike. */
+static void value_str(char *s, size_t n, RValue *v, int exact) {
+  char t[128];
+  if (isnan(v->num)) snprintf(s, n, "%s", v->text);
+  else if (v->pct) (exact ? numfmt_share_exact : numfmt_share)(s, n, v->num);
+  else if (!v->unit) {
+    if (exact) snprintf(s, n, "%.17g", v->num);
+    else numfmt_plain(s, n, v->num);
+  } else {
+    (exact ? numfmt_scaled_exact : numfmt_scaled)(t, sizeof t, v->num);
+    snprintf(s, n, "%s %s", t, v->unit);
+  }
+}
+
+static void value_text(H *h, Buf *b, RValue *v, int exact) {
+  if (isnan(v->num)) { buf_puts(h, b, v->text); return; }   /* any length */
+  if (exact && !v->pct && !v->unit) { num_print(b, h, v->num); return; }
+  char s[200];
+  value_str(s, sizeof s, v, exact);
+  buf_puts(h, b, s);
+}
+
+/* Two operands that differ but print alike ("40%, expected <= 40%") are
+** shown with every digit that tells them apart. (Fixed buffers: nothing to
+** leak if the report's buffer runs out of memory later.) */
+static int alike(RValue *x, RValue *y) {
+  if (isnan(x->num) || isnan(y->num) || x->num == y->num) return 0;
+  char a[200], b[200];
+  value_str(a, sizeof a, x, 0);
+  value_str(b, sizeof b, y, 0);
+  return strcmp(a, b) == 0;
 }
 
 static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
@@ -305,15 +335,20 @@ void report_cx_text(H *h, Buf *b, Cx *c) {
     if (c->nvals) buf_puts(h, b, "; ");
   }
   if (c->op >= 0 && c->nvals == 2) {
-    abbreviate(h, b, c->vals[0].expr);
+    RValue l = c->vals[0], r = c->vals[1];
+    /* a share against a plain number: both as percentages */
+    if (l.pct && !r.unit && !isnan(r.num)) r.pct = 1;
+    if (r.pct && !l.unit && !isnan(l.num)) l.pct = 1;
+    int exact = alike(&l, &r);
+    abbreviate(h, b, l.expr);
     buf_puts(h, b, " = ");
-    value_text(h, b, &c->vals[0]);
+    value_text(h, b, &l, exact);
     buf_printf(h, b, ", expected %s ", op_text[c->op]);
-    if (c->rhs_literal) buf_puts(h, b, c->vals[1].expr);
+    if (c->rhs_literal) buf_puts(h, b, r.expr);   /* exact as written */
     else {
-      abbreviate(h, b, c->vals[1].expr);
+      abbreviate(h, b, r.expr);
       buf_puts(h, b, " = ");
-      value_text(h, b, &c->vals[1]);
+      value_text(h, b, &r, exact);
     }
     return;
   }
@@ -321,7 +356,7 @@ void report_cx_text(H *h, Buf *b, Cx *c) {
     if (j) buf_puts(h, b, ", ");
     abbreviate(h, b, c->vals[j].expr);
     buf_puts(h, b, " = ");
-    value_text(h, b, &c->vals[j]);
+    value_text(h, b, &c->vals[j], 0);
   }
   if (!c->nvals && !c->note) buf_puts(h, b, "false");
 }
@@ -399,6 +434,7 @@ const char *report_text(H *h, Report *r, int color) {
     }
     if (x->ncx > shown)
       buf_printf(h, b, "  %s... and %u more (--format json lists them all)%s\n", dim, x->ncx - shown, off);
+    if (r->repair_joint) joint_text(h, b, x);
     if (r->margins) margin_text(h, b, x, HX_TEXT_CAP);
   }
   int total = r->n;

@@ -26,6 +26,7 @@ typedef struct Cx {
   char *note;        /* "no x in nums satisfies x > 5" */
   struct Repair *repairs; int nrepairs;   /* --repair (repair.h) */
   char *norepair;    /* --repair: why no lever repairs it, or NULL */
+  struct JointPart *joint;   /* --repair=joint (repair.h) */
 } Cx;
 
 typedef struct RRule {
@@ -44,6 +45,7 @@ typedef struct RRule {
   char **explain;    /* per counterexample, a block of text, or NULL */
   uint32_t nexplain; /* capacity of explain */
   struct Margin *margins; uint32_t nmargins, mcap;   /* --margins (repair.h) */
+  struct Repair *joint; char *nojoint;               /* --repair=joint (repair.h) */
 } RRule;
 
 struct hedge_Report {
@@ -62,6 +64,7 @@ struct hedge_Report {
   int explain;
   int repair, margins;   /* --repair, --margins (repair.h) */
   int repair_check;      /* --repair=check: each repair re-checks every rule */
+  int repair_joint;      /* --repair=joint: one repair per rule for all its bindings */
   Buf scen;              /* --emit: every repair's scenario */
   int record_all;    /* keep the passing bindings too (RRule.pass) */
 };

@@ -82,6 +82,8 @@ static void json_value(H *h, Buf *b, Value v) {
   }
 }
 
+void value_json(H *h, Buf *b, Value v) { json_value(h, b, v); }
+
 /* The JSON of a value, built in a buffer freed even on out of memory. */
 typedef struct JsonCtx { Value v; Report *r; Buf b; char *s; } JsonCtx;
 static void json_body(H *h, void *ud) {
@@ -101,6 +103,7 @@ void rep_value(H *h, Report *r, RValue *out, Value v) {
   if (st != HEDGE_OK) hx_throw(h, st);
   out->json = jc.s;
   out->num = (v.tag == T_NUM || v.tag == T_QTY) ? v.as.num : NAN;
+  out->pct = v_is_share(v);   /* printed as a percentage (value.h) */
   if (v.tag == T_QTY) {
     char d[64];
     dim_name(h, v.dim, d, sizeof d);
@@ -538,6 +541,7 @@ static void check_all(H *h, void *ud) {
       break;
     }
   }
+  if (r->repair_joint && !c->stop) repair_joint(h, r);     /* --repair=joint */
   if (r->repair_check && !c->stop) repair_effects(h, r);   /* --repair=check */
 }
 
@@ -554,7 +558,8 @@ Report *check_rules(H *h, const char *const *only, int nonly, const char *scenar
   r->repair = (flags & HEDGE_CHECK_REPAIR) != 0;
   r->margins = (flags & HEDGE_CHECK_MARGINS) != 0;
   r->repair_check = (flags & HEDGE_CHECK_REPAIR_CHECK) != 0;
-  if (r->repair_check) r->repair = 1;
+  r->repair_joint = (flags & HEDGE_CHECK_REPAIR_JOINT) != 0;
+  if (r->repair_check || r->repair_joint) r->repair = 1;
   r->record_all = (flags & CHECK_RECORD_ALL) != 0;
   CheckAll c = {only, nonly, scenario, r, 0};
   int st = hx_pcall(h, check_all, &c);

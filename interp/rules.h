@@ -16,5 +16,8 @@ char *rep_strdup(H *h, Report *r, const char *s, size_t n);
 /* Fills an RValue from a value (copying every string into the report). */
 void rep_value(H *h, Report *r, RValue *out, Value v);
 void json_string(H *h, Buf *b, const char *s, size_t n);
+/* The JSON of a value as reports write it: numbers with every digit (a
+** quantity's in its base unit), entities by name, dates ISO. */
+void value_json(H *h, Buf *b, Value v);
 
 #endif

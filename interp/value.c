@@ -8,6 +8,7 @@
 #include "value.h"
 #include "units.h"
 #include "date.h"
+#include "numfmt.h"
 
 const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
 const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
@@ -159,37 +160,23 @@ void num_print(Buf *b, H *h, double d) {
   buf_puts(h, b, s);
 }
 
-/* Readable form: at most 6 significant digits, trailing zeros trimmed. */
+/* Readable form (numfmt.h). */
 void num_print_short(Buf *b, H *h, double d) {
-  char e[64];
-  if (d == 0) { buf_puts(h, b, "0"); return; }
-  /* the shortest form with at most 6 significant digits (0.1234567 -> 0.123457) */
-  shortest(e, sizeof e, d, 6);
-  /* trim trailing zeros of a rounded fraction: 5.20000 -> 5.2 */
-  if (strchr(e, '.') && !strchr(e, 'e')) {
-    size_t n = strlen(e);
-    while (n > 0 && e[n - 1] == '0') e[--n] = 0;
-    if (n > 0 && e[n - 1] == '.') e[--n] = 0;
-  }
-  buf_puts(h, b, e);
+  char s[128];
+  numfmt_plain(s, sizeof s, d);
+  buf_puts(h, b, s);
 }
 
 void pct_print(Buf *b, H *h, double d) {
-  double p = d * 100;
-  double r = round(p * 1e6) / 1e6;   /* 70.00000000000001 reads as 70 */
-  num_print_short(b, h, num_eq(r, p) ? r : p);
-  buf_putc(h, b, '%');
+  char s[128];
+  numfmt_share(s, sizeof s, d);
+  buf_puts(h, b, s);
 }
 
 static void qty_print(Buf *b, H *h, double v, int dim) {
-  static const struct { double f; const char *s; } sc[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}};
-  char dn[64];
-  double a = fabs(v);
-  const char *suf = "";
-  for (int i = 0; i < 4; i++)
-    if (a >= sc[i].f) { v /= sc[i].f; suf = sc[i].s; break; }
-  num_print_short(b, h, v);
-  buf_puts(h, b, suf);
+  char dn[64], s[128];
+  numfmt_scaled(s, sizeof s, v);
+  buf_puts(h, b, s);
   buf_putc(h, b, ' ');
   buf_puts(h, b, dim_name(h, dim, dn, sizeof dn));
 }
@@ -238,7 +225,7 @@ void v_print(H *h, Buf *b, Value v, int quote) {
   switch (v.tag) {
     case T_NIL: buf_puts(h, b, "nil"); break;
     case T_BOOL: buf_puts(h, b, v.as.b ? "true" : "false"); break;
-    case T_NUM: num_print(b, h, v.as.num); break;
+    case T_NUM: if (v.kind == NUMK_SHARE) pct_print(b, h, v.as.num); else num_print_short(b, h, v.as.num); break;
     case T_QTY: qty_print(b, h, v.as.num, v.dim); break;
     case T_STR: if (quote) str_print(b, h, v.as.str); else buf_put(h, b, v.as.str->s, v.as.str->len); break;
     case T_DATE: date_print(b, h, v); break;

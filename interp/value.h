@@ -34,6 +34,11 @@ typedef struct List { uint32_t n; Value *items; } List;
 typedef struct Rec { uint32_t n; HStr **keys; Value *vals; } Rec;
 
 enum { DATE_DAY = 0, DATE_MONTH = 1, DATE_YEAR = 2 };
+/* T_NUM's kind byte: how people read the number. A share (a percent
+** literal such as 40%, the result of a function named *_share, a quantity
+** divided by one of the same unit, a sum or difference of shares) prints as
+** a percentage. Only printing looks at it: equality and arithmetic ignore it. */
+enum { NUMK_PLAIN = 0, NUMK_SHARE = 1 };
 
 static inline Value v_nil(void) { Value v = {0}; v.tag = T_NIL; return v; }
 static inline Value v_bool(int b) { Value v = {0}; v.tag = T_BOOL; v.as.b = !!b; return v; }
@@ -43,6 +48,8 @@ static inline Value v_qty(double d, int dim) {
   if (dim == 0) { v.tag = T_NUM; v.as.num = d; return v; }
   v.tag = T_QTY; v.dim = (uint16_t)dim; v.as.num = d; return v;
 }
+static inline Value v_share(double d) { Value v = {0}; v.tag = T_NUM; v.kind = NUMK_SHARE; v.as.num = d; return v; }
+static inline int v_is_share(Value v) { return v.tag == T_NUM && v.kind == NUMK_SHARE; }
 static inline Value v_str(HStr *s) { Value v = {0}; v.tag = T_STR; v.as.str = s; return v; }
 static inline Value v_date(int32_t days, int prec) { Value v = {0}; v.tag = T_DATE; v.i = days; v.kind = (uint8_t)prec; return v; }
 static inline Value v_ent(int kind, int32_t row) { Value v = {0}; v.tag = T_ENT; v.kind = (uint8_t)kind; v.i = row; return v; }
@@ -85,9 +92,12 @@ int v_equal(H *h, Value a, Value b);
 int v_compare(H *h, Value a, Value b, Loc loc);
 int v_truthy(Value v);   /* false and nil are false */
 
-/* Printing (docs/language.md, Units and quantities): numbers shortest round-trip, quantities with
-** K/M/B/T scaling in their display unit, dates ISO, strings quoted when
-** quote != 0, entities by name, lists and records in literal syntax. */
+/* Printing for people (docs/language.md, Printing): plain numbers exact
+** when short, else six significant digits; shares as percentages
+** ("26.77%"); quantities scaled by K/M/B/T with two decimals and grouping
+** ("6.03B USD"); dates ISO, strings quoted when quote != 0, entities by
+** name, lists and records in literal syntax (numfmt.h). JSON uses
+** num_print (every digit). */
 void v_print(H *h, Buf *b, Value v, int quote);
 /* The same as a NUL-terminated string in h->temp (*len, when not NULL,
 ** gets its length): nothing to free, and nothing leaks if printing runs out
@@ -95,9 +105,9 @@ void v_print(H *h, Buf *b, Value v, int quote);
 char *v_tostr(H *h, Value v, int quote, size_t *len);
 /* The shortest decimal text that reads back to the same double. */
 void num_print(Buf *b, H *h, double d);
-/* At most six significant digits, for people (reports). */
+/* A plain number for people (numfmt_plain). */
 void num_print_short(Buf *b, H *h, double d);
-/* Percent form of a ratio ("70%"). */
+/* Percent form of a ratio ("70%", "26.77%"). */
 void pct_print(Buf *b, H *h, double d);
 
 /* Values of expressions used in messages: "5M USD", "PAK", ... */

@@ -22,14 +22,15 @@ import sys
 # lowest first; docs/internals.md draws the same table (stdlib_embed.h is
 # generated into build/ from stdlib/*.lua)
 LAYERS = [
-    ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed"),
+    ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed numfmt"),
     ("values", "units value"),
     ("front end", "lex ast parse"),
     ("world", "world index"),
     ("program", "exec resolve eval builtins stdfast load files luabridge lbint lbvalue lbmodule"),
     ("checking", "rules report scenario repair"),
+    ("outputs", "outputs table junit html batch"),
     ("library face", "api introspect"),
-    ("command line", "cli main repl"),
+    ("command line", "cli main repl cli_outputs"),
 ]
 
 

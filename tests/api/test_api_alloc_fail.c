@@ -106,7 +106,7 @@ typedef struct Run {
   int recovered;   /* failure was turned off after an error */
 } Run;
 
-#define NSTEPS 19
+#define NSTEPS 24
 
 /* Values longer than a buffer's first allocation, so that printing them
 ** grows buffers (a failure half-way must not leak the first block). */
@@ -241,6 +241,35 @@ static int step(Run *r, int i, char *why, size_t whylen) {
         st = hedge_eval(H, "[1, 2][LONG]", &s);
         ok = st == HEDGE_ERROR && strstr(hedge_errmsg(H), "<eval>:1:");
       }
+      break;
+    case 19:   /* the outputs of issue 17: a table, a batch line, JUnit, HTML, eval as JSON */
+      st = hedge_table(H, "depend_on_no_one", NULL, HEDGE_TABLE_CSV, &s);
+      ok = st == HEDGE_OK && s && strstr(s, "USA,0.7,false");
+      break;
+    case 20:
+      st = hedge_batch_line(H, "{\"id\": [1, \"x\"], \"scenario\": \"no_usa\"}", &s);
+      {
+        static const char head[] = "{\"id\": [1, \"x\"], \"report\": { \"hedge\"";
+        ok = st == HEDGE_FAIL && s && !strncmp(s, head, sizeof head - 1) && strstr(s, "\"scenario\": \"no_usa\"");
+      }
+      break;
+    case 21:
+      st = hedge_check(H, NULL, NULL, &rep);
+      ok = st == HEDGE_FAIL && rep;
+      if (ok) {
+        const char *j = hedge_report_junit(H, rep);
+        if (!*j) { st = HEDGE_EMEMORY; ok = 0; }
+        else ok = strstr(j, "<testcase name=\"depend_on_no_one\"") != NULL;
+      }
+      hedge_report_free(H, rep);
+      break;
+    case 22:
+      st = hedge_report_html(H, NULL, "no_usa", &s);
+      ok = st == HEDGE_FAIL && s && strstr(s, "<svg class=\"network\"");
+      break;
+    case 23:
+      st = hedge_eval_json(H, "import_share(PAK, USA, commodity: oil)", &s);
+      ok = st == HEDGE_OK && s && !strcmp(s, "{\"value\": 0.7, \"unit\": null, \"text\": \"70%\"}");
       break;
     default: return 1;
   }

@@ -339,7 +339,7 @@ static void test_load_eval(void) {
   CHECK_STR(r, "130K USD");
   CHECK_STR(hedge_errmsg(H), "");
   CHECK_INT(hedge_eval(H, "[1, \"a\", AAA, 40%, 2025-10]", &r), HEDGE_OK);
-  CHECK_STR(r, "[1, \"a\", AAA, 0.4, 2025-10]");
+  CHECK_STR(r, "[1, \"a\", AAA, 40%, 2025-10]");   /* a percent literal prints as one */
   CHECK_INT(hedge_eval(H, "1 + 1", NULL), HEDGE_OK);   /* result may be NULL */
   /* eval errors */
   CHECK_INT(hedge_eval(H, "1 +", &r), HEDGE_ERROR);
@@ -438,7 +438,7 @@ static void test_check_report(void) {
   CHECK_STR(hedge_cx_value(rep, 1, 0, 0, &num, &unit, &text), "import_share(F, p, commodity: c)");
   CHECK(fabs(num - 0.7) < 1e-12);
   CHECK(unit == NULL);
-  CHECK_STR(text, "0.7");   /* the value's own printed form (the text report may show 70%) */
+  CHECK_STR(text, "70%");   /* the value's own printed form: a *_share result is a share */
   CHECK_STR(hedge_cx_value(rep, 1, 0, 1, &num, &unit, &text), "40%");
   CHECK(fabs(num - 0.4) < 1e-12);
   /* small_deals (a warn): d = big_oil, 70M USD against 50M USD */

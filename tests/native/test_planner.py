@@ -12,6 +12,7 @@ equal the same figure computed here in Python from the CSV, in cents.
 Ends with 'N passed, M failed'.
 Usage: test_planner.py [--hedge PATH]
 """
+import json
 import os, random, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -65,13 +66,14 @@ def main(argv):
     passed = failed = 0
     for expr, want, kind in queries:
         text = f"({expr}) / (1 USD)" if kind == "usd" else expr
-        p = subprocess.run([hedge, "eval", text, "w.hedge"], cwd=d, capture_output=True, text=True)
+        # --format json: the value with every digit (hedge eval prints for people)
+        p = subprocess.run([hedge, "eval", "--format", "json", text, "w.hedge"], cwd=d, capture_output=True, text=True)
         out = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
         ok = False
         if p.returncode == 0:
             try:
-                got = float(out)
-            except ValueError:
+                got = json.loads(out)["value"]
+            except (ValueError, KeyError, TypeError):
                 got = None
             if kind == "usd":
                 ok = isinstance(got, (int, float)) and round(got * 100) == want

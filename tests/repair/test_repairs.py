@@ -2,9 +2,10 @@
 """Applies every repair that `hedge check --repair` emits and re-checks it.
 
 For each file (examples/pakistan and the conformance cases with failing
-rules), `hedge check --repair --emit` writes every repair's scenario; each
-scenario is then checked (`hedge check FILE EMITTED --scenario NAME --rule
-RULE --margins`): the repaired binding must pass, and its figure must sit at
+rules), `hedge check --repair=joint --emit` writes every repair's scenario (each
+binding's, and each rule's joint repair); each scenario is then checked (`hedge check FILE EMITTED --scenario NAME --rule
+RULE --margins`): the repaired binding (for a joint repair: every failing
+binding of the rule, and the rule) must pass, and its figure must sit at
 the limit, within REPAIR_TOL = 1e-9 relative (interp/repair.h) for closed
 forms and for searches alike. Threshold repairs of a literal carry no
 scenario (the rule itself must be edited) and are checked by value: their
@@ -62,7 +63,7 @@ def main():
     jobs = []
     for f in files:
         emit = os.path.join(tmp, os.path.basename(f) + ".repairs.hedge")
-        rc, out, err = run(hedge, ["check", "--repair", "--format", "json", "--emit", emit, f])
+        rc, out, err = run(hedge, ["check", "--repair=joint", "--format", "json", "--emit", emit, f])
         if any(mark in err for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:")):
             bad(f"{f}: --repair: sanitizer report: {err[:300]}")
             continue
@@ -75,6 +76,15 @@ def main():
             continue
         nfiles += 1
         for rule in rep["rules"]:
+            jr = rule.get("joint_repair")
+            if rule["status"] == "fail" and "joint_repair" not in rule:
+                bad(f"{f}: {rule['name']}: no \"joint_repair\" member under --repair=joint")
+            elif jr is None and rule["status"] == "fail" and not rule.get("no_joint_repair"):
+                bad(f"{f}: {rule['name']}: neither a joint repair nor a reason")
+            elif jr is not None:
+                nscen += 1
+                jobs.append((f, emit, rule["name"], jr["scenario"].split()[1],
+                             [cx["bindings"] for cx in rule["counterexamples"]]))
             for cx in rule["counterexamples"]:
                 if "repairs" not in cx:
                     bad(f"{f}: {rule['name']} {cx['bindings']}: no \"repairs\" member")
@@ -103,14 +113,14 @@ def main():
                         skipped += 1
                         continue
                     nscen += 1
-                    jobs.append((f, emit, rule["name"], name, cx["bindings"]))
+                    jobs.append((f, emit, rule["name"], name, [cx["bindings"]]))
     # the scenarios, several at a time
     def recheck(job):
         f, emit, rname, name, bindings = job
         return job, run(hedge, ["check", "--format", "json", "--margins", "--rule", rname, "--scenario", name, f, emit])
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
         results = list(pool.map(recheck, jobs))
-    for (f, emit, rname, name, bindings), (rc2, out2, err2) in results:
+    for (f, emit, rname, name, blist), (rc2, out2, err2) in results:
         if any(mark in err2 for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:")):
             bad(f"{f}: scenario {name}: sanitizer report: {err2[:300]}")
             continue
@@ -123,19 +133,28 @@ def main():
             bad(f"{f}: scenario {name}: {rep2['error'][:300]}")
             continue
         r2 = rep2["rules"][0]
-        if any(c2["bindings"] == bindings for c2 in r2["counterexamples"]):
-            bad(f"{f}: scenario {name}: {rname} {bindings} still fails")
-            continue
-        ms = [m for m in r2.get("margins", []) if m["bindings"] == bindings]
-        if not ms:
-            bad(f"{f}: scenario {name}: no margin for {bindings} ({r2['status']}, {r2.get('error')})")
-            continue
-        m = ms[0]
-        if not at_limit(m["figure"], m["limit"]):
-            bad(f"{f}: scenario {name}: figure {m['figure']!r} is not at the limit {m['limit']!r} "
-                f"(relative distance {abs(m['figure'] - m['limit']) / max(abs(m['limit']), 1e-300):.3g})")
-            continue
-        passed += 1
+        ok = True
+        for bindings in blist:   # one binding, or every failing binding of a joint repair
+            if any(c2["bindings"] == bindings for c2 in r2["counterexamples"]):
+                bad(f"{f}: scenario {name}: {rname} {bindings} still fails")
+                ok = False
+                break
+            ms = [m for m in r2.get("margins", []) if m["bindings"] == bindings]
+            if not ms:
+                bad(f"{f}: scenario {name}: no margin for {bindings} ({r2['status']}, {r2.get('error')})")
+                ok = False
+                break
+            m = ms[0]
+            if not at_limit(m["figure"], m["limit"]):
+                bad(f"{f}: scenario {name}: {bindings}: figure {m['figure']!r} is not at the limit {m['limit']!r} "
+                    f"(relative distance {abs(m['figure'] - m['limit']) / max(abs(m['limit']), 1e-300):.3g})")
+                ok = False
+                break
+        if ok and len(blist) > 1 and r2["status"] != "pass":
+            bad(f"{f}: scenario {name}: the joint repair leaves {rname} {r2['status']}")
+            ok = False
+        if ok:
+            passed += 1
     print(f"repairs: {nfiles} files, {nscen} scenarios applied and re-checked")
     if skipped:
         print(f"note: {skipped} threshold scenarios rebind a `let`, which this build's scenarios cannot do yet; not applied")
