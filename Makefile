@@ -188,6 +188,7 @@ test-slow: deps
 #   make fuzz-replay           the harnesses built with gcc + ASan and a plain
 #                              driver, over their seeds and tests/fuzz/regressions
 #                              (part of make test)
+#   make fuzz-coverage         line coverage of the library by each corpus
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_PKGS = clang libclang-rt-dev
@@ -208,6 +209,7 @@ fuzz-deps:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+.SECONDARY: $(FUZZ_OBJ)
 build/fuzz/obj/%.o: interp/%.c $(HDRS)
 	@mkdir -p build/fuzz/obj
 	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
@@ -254,6 +256,21 @@ test-browser: $(BROWSER_HEDGE)
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	python3 tests/outputs/test_report_browser.py --hedge $(BROWSER_HEDGE)
+# Line coverage of the library by each harness's corpus (clang source-based
+# coverage, no sanitizers): build/fuzz/coverage-NAME.txt. Run after make fuzz.
+FUZZ_COV_FLAGS = -O1 -g -fprofile-instr-generate -fcoverage-mapping
+build/fuzz/cov_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(LIB_SRC) $(HDRS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_COV_FLAGS) $(FUZZ_DEFS) -o $@ $< tests/fuzz/driver.c $(LIB_SRC) $(LIBS)
+
+fuzz-coverage: $(FUZZ_HARNESSES:%=build/fuzz/cov_%)
+	@for n in $(FUZZ_HARNESSES); do \
+	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; esac; \
+	  LLVM_PROFILE_FILE=build/fuzz/cov_$$n.profraw build/fuzz/cov_$$n build/fuzz/corpus-$$n $$seeds >/dev/null && \
+	  llvm-profdata merge -sparse build/fuzz/cov_$$n.profraw -o build/fuzz/cov_$$n.profdata && \
+	  llvm-cov report build/fuzz/cov_$$n -instr-profile=build/fuzz/cov_$$n.profdata $(LIB_SRC) > build/fuzz/coverage-$$n.txt && \
+	  echo "fuzz_$$n: $$(tail -n 1 build/fuzz/coverage-$$n.txt | awk '{print "regions " $$4 ", functions " $$7 ", lines " $$10}')"; \
+	done
 
 # ---- install ------------------------------------------------------------------------
 install: hedge libhedge.a libhedge.so
@@ -272,4 +289,4 @@ install: hedge libhedge.a libhedge.so
 clean:
 	rm -rf build hedge libhedge.a libhedge.so examples/embed/embed
 
-.PHONY: all deps demo check test test-slow test-browser layers install clean fuzz fuzz-deps fuzz-replay
+.PHONY: all deps demo check test test-slow test-browser layers install clean fuzz fuzz-deps fuzz-replay fuzz-coverage

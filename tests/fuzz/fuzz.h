@@ -16,6 +16,7 @@
 #ifndef FUZZ_H
 #define FUZZ_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,12 @@ static inline void fuzz_open(Fuzz *f) {
   o.load_threads = 1;
   char err[512];
   f->H = hedge_open(&o, err, sizeof err);
-  if (!f->H) abort();   /* the harness cannot run: not a finding */
+  if (!f->H) {
+    /* the harness cannot run (e.g. FUZZ_STDLIB changed under the binary):
+    ** not a finding, but say so rather than abort silently */
+    fprintf(stderr, "fuzz: cannot open a state: %s\n", err);
+    abort();
+  }
   if (f->setup) f->setup(f->H);
   f->mark = prog_mark(f->H);
 }
