@@ -195,7 +195,7 @@ FUZZ_PKGS = clang libclang-rt-dev
 FUZZ_HARNESSES = source csv api
 FUZZ_FLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OBJ = $(LIB_SRC:interp/%.c=build/fuzz/obj/%.o)
-FUZZ_DEFS = -DFUZZ_STDLIB='"$(CURDIR)/stdlib"' -iquote tests/fuzz
+FUZZ_DEFS = -iquote tests/fuzz
 # the seeds of each harness: its own, the tests' sources, data files or sequences
 FUZZ_SEEDS_source = tests/lang tests/errors tests/stdlib examples tests/fuzz/regressions/source
 FUZZ_SEEDS_csv = tests/fuzz/seeds/csv tests/fuzz/regressions/csv
@@ -259,7 +259,7 @@ test-browser: $(BROWSER_HEDGE)
 # Line coverage of the library by each harness's corpus (clang source-based
 # coverage, no sanitizers): build/fuzz/coverage-NAME.txt. Run after make fuzz.
 FUZZ_COV_FLAGS = -O1 -g -fprofile-instr-generate -fcoverage-mapping
-build/fuzz/cov_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(LIB_SRC) $(HDRS)
+build/fuzz/cov_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(LIB_SRC) $(HDRS) build/stdlib_embed.h
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_COV_FLAGS) $(FUZZ_DEFS) -o $@ $< tests/fuzz/driver.c $(LIB_SRC) $(LIBS)
 

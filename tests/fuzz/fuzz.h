@@ -24,9 +24,6 @@
 #include "eval.h"
 #include "scenario.h"
 
-#ifndef FUZZ_STDLIB
-#define FUZZ_STDLIB "stdlib"
-#endif
 #define FUZZ_REOPEN 20000
 #define FUZZ_REOPEN_BYTES ((size_t)48 << 20)
 /* Limits of every input: small enough that a runaway input costs
@@ -48,7 +45,7 @@ typedef struct Fuzz {
 static inline void fuzz_open(Fuzz *f) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
-  o.stdlib_dir = FUZZ_STDLIB;
+  o.stdlib_dir = NULL;   /* the standard library embedded in the library */
   o.max_memory = FUZZ_MAX_MEMORY;
   o.max_steps = FUZZ_MAX_STEPS;
   o.max_seconds = FUZZ_MAX_SECONDS;
@@ -59,7 +56,7 @@ static inline void fuzz_open(Fuzz *f) {
   char err[512];
   f->H = hedge_open(&o, err, sizeof err);
   if (!f->H) {
-    /* the harness cannot run (e.g. FUZZ_STDLIB changed under the binary):
+    /* the harness cannot run (a broken build, a stdlib_dir override):
     ** not a finding, but say so rather than abort silently */
     fprintf(stderr, "fuzz: cannot open a state: %s\n", err);
     abort();
