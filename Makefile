@@ -26,6 +26,9 @@ LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag
           interp/exec.c interp/load.c interp/csv.c interp/rules.c interp/report.c \
           interp/scenario.c interp/stdfast.c interp/luabridge.c interp/lbvalue.c interp/lbmodule.c interp/ffi.c interp/api.c interp/introspect.c interp/hfile.c interp/files.c interp/repair.c interp/numfmt.c interp/table.c interp/junit.c interp/batch.c interp/html.c
 CLI_SRC = interp/main.c interp/repl.c interp/cli_outputs.c
+# the workbench (issue 18): the formatter is library (embedders format too), its CLI is not
+LIB_SRC += interp/fmt.c
+CLI_SRC += interp/cli_fmt.c
 HDRS = $(wildcard interp/*.h)
 
 LIB_OBJ = $(LIB_SRC:interp/%.c=build/rel/%.o)
@@ -144,6 +147,7 @@ check: hedge build/eval-batch
 	run python3 tests/repair/test_repairs.py --hedge ./hedge --shared $(SHARED); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
+	run python3 tests/fmt/test_fmt.py --hedge ./hedge --quick; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
 	exit $$rc
 
@@ -164,6 +168,7 @@ test: deps
 	run python3 tests/security/test_redteam.py --hedge $(TEST_HEDGE); \
 	run python3 tests/repair/test_repairs.py --hedge $(TEST_HEDGE) --shared $(SHARED); \
 	run $(MAKE) --no-print-directory fuzz-replay; \
+	run python3 tests/fmt/test_fmt.py --hedge $(TEST_HEDGE); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge $(TEST_HEDGE); \
 	run $(MAKE) --no-print-directory test-browser BROWSER_HEDGE=$(TEST_HEDGE); \

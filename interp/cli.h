@@ -36,4 +36,7 @@ _Noreturn void cli_die_usage(const char *msg, const char *arg);
 /* The REPL (repl.c): returns the process exit code. */
 int cli_repl(const char **files, int nfiles, unsigned caps, int color);
 
+/* `hedge fmt` (cli_fmt.c): argv[0] is "fmt"; returns the exit code. */
+int cli_fmt(int argc, char **argv);
+
 #endif

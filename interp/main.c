@@ -25,6 +25,7 @@ static const char usage[] =
   "       hedge table FILE... RULE|EXPR  every binding's figures as CSV (or --format json)\n"
   "       hedge report FILE... -o OUT    an HTML report (--scenario S or --compare S)\n"
   "       hedge batch FILE...            check scenarios read as JSON lines on stdin\n"
+  "       hedge fmt [--check] [--diff] FILE...  format files in the canonical layout\n"
   "       hedge --version | --help\n"
   "\n"
   "check options:\n"
@@ -249,6 +250,8 @@ static void json_error(const char *msg) {
 }
 
 int main(int argc, char **argv) {
+  /* commands with their own argument syntax */
+  if (argc >= 2 && !strcmp(argv[1], "fmt")) return cli_fmt(argc - 1, argv + 1);
   const char *cmd = NULL, *format = NULL, *scenario = NULL, *compare = NULL, *expr = NULL, *output = NULL;
   const char *rules[256];
   int nrules = 0, explain = 0, color = 1, dashdash = 0, repair = 0, margins = 0, strict = 0;
