@@ -62,7 +62,9 @@ def run(hedge, args, cwd=None, stdin=None):
 def strip_positions(obj):
     """The JSON report without line/col numbers (and file names normalised)."""
     if isinstance(obj, dict):
-        return {k: strip_positions(v) for k, v in obj.items() if k not in ("line", "col")}
+        # an error message quotes its source line (layout): keep the message
+        return {k: strip_positions(v.split("\n")[0] if k == "error" and isinstance(v, str) else v)
+                for k, v in obj.items() if k not in ("line", "col")}
     if isinstance(obj, list):
         return [strip_positions(v) for v in obj]
     if isinstance(obj, str):
