@@ -12,6 +12,7 @@ PREFIX ?= /usr/local
 SHELL = /bin/bash
 CC ?= cc
 PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc libxml2-utils
+PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc vim
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 WARN = -Wall -Wextra -Werror
@@ -148,6 +149,7 @@ check: hedge build/eval-batch
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
 	run python3 tests/fmt/test_fmt.py --hedge ./hedge --quick; \
+	run python3 tests/editors/test_grammars.py; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
 	exit $$rc
 
@@ -169,6 +171,7 @@ test: deps
 	run python3 tests/repair/test_repairs.py --hedge $(TEST_HEDGE) --shared $(SHARED); \
 	run $(MAKE) --no-print-directory fuzz-replay; \
 	run python3 tests/fmt/test_fmt.py --hedge $(TEST_HEDGE); \
+	run python3 tests/editors/test_grammars.py; \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge $(TEST_HEDGE); \
 	run $(MAKE) --no-print-directory test-browser BROWSER_HEDGE=$(TEST_HEDGE); \
