@@ -29,7 +29,7 @@ LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag
 CLI_SRC = interp/main.c interp/repl.c interp/cli_outputs.c
 # the workbench (issue 18): the formatter is library (embedders format too), its CLI is not
 LIB_SRC += interp/fmt.c
-CLI_SRC += interp/cli_fmt.c
+CLI_SRC += interp/cli_fmt.c interp/lsp.c interp/watch.c
 HDRS = $(wildcard interp/*.h)
 
 LIB_OBJ = $(LIB_SRC:interp/%.c=build/rel/%.o)
@@ -150,6 +150,8 @@ check: hedge build/eval-batch
 	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
 	run python3 tests/fmt/test_fmt.py --hedge ./hedge --quick; \
 	run python3 tests/editors/test_grammars.py; \
+	run python3 tests/lsp/test_lsp.py --hedge ./hedge; \
+	run python3 tests/watch/test_watch.py --hedge ./hedge; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
 	exit $$rc
 
@@ -172,6 +174,8 @@ test: deps
 	run $(MAKE) --no-print-directory fuzz-replay; \
 	run python3 tests/fmt/test_fmt.py --hedge $(TEST_HEDGE); \
 	run python3 tests/editors/test_grammars.py; \
+	run python3 tests/lsp/test_lsp.py --hedge $(TEST_HEDGE); \
+	run python3 tests/watch/test_watch.py --hedge $(TEST_HEDGE); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge $(TEST_HEDGE); \
 	run $(MAKE) --no-print-directory test-browser BROWSER_HEDGE=$(TEST_HEDGE); \

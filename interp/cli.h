@@ -39,4 +39,13 @@ int cli_repl(const char **files, int nfiles, unsigned caps, int color);
 /* `hedge fmt` (cli_fmt.c): argv[0] is "fmt"; returns the exit code. */
 int cli_fmt(int argc, char **argv);
 
+/* `hedge lsp` (lsp.c): the Language Server; returns the exit code. */
+int cli_lsp(int argc, char **argv);
+/* --watch (watch.c): is it among the arguments; run the command again on
+** every change of a file it read (returns only on an error); and, in the
+** run itself, report the files the state read to the watcher. */
+int cli_watch_wanted(int argc, char **argv);
+int cli_watch(int argc, char **argv);
+void cli_watch_report(hedge_State *H);
+
 #endif

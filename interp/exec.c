@@ -51,6 +51,7 @@ void prog_free(H *h) {
   vec_free(h, &p->builtins);
   hx_free(h, p->btab, (size_t)p->bcap * sizeof(Function *));
   vec_free(h, &p->loaded);
+  vec_free(h, &p->read);
   vec_free(h, &p->stack);
   vec_free(h, &p->ffi_handles);
   vec_free(h, &p->letlog);
@@ -213,6 +214,18 @@ void prog_rollback(H *h, ProgMark m) {
 
 /* ---- sources -------------------------------------------------------------------- */
 
+/* Remembers a file the program read, for hedge_files (what `--watch`
+** watches). Kept when the load that read it fails: the watcher must see
+** the file there is to fix. */
+static void note_read(H *h, const char *path) {
+  Program *p = h->prog;
+  if (!p) return;
+  HStr *k = hx_intern_c(h, path);
+  for (uint32_t i = 0; i < p->read.n; i++) if (p->read.p[i] == k) return;
+  vec_push(h, &p->read, k);
+}
+
+
 static char *dir_of(H *h, const char *path) {
   const char *slash = strrchr(path, '/');
   if (!slash) return arena_strdup(h, &h->perm, ".", 1);
@@ -262,6 +275,7 @@ int source_add_fd(H *h, int fd, const char *path, Loc from) {
   int status = hx_pcall(h, add_body, &c);
   hx_hook(h, text, len + 1, 0);
   if (status != HEDGE_OK) hx_throw(h, status);
+  note_read(h, path);
   return c.id;
 }
 
@@ -277,7 +291,7 @@ static int candidate(H *h, const char *p) {
   return file_exists(p) && files_allowed(h, p, "read");
 }
 
-char *find_file(H *h, int src, const char *path, int use_search) {
+static char *find_file_(H *h, int src, const char *path, int use_search) {
   char buf[PATH_MAX];
   if (path[0] == '/') {
     /* an absolute path that names something else than a regular file is
@@ -304,6 +318,12 @@ char *find_file(H *h, int src, const char *path, int use_search) {
     }
   }
   return NULL;
+}
+
+char *find_file(H *h, int src, const char *path, int use_search) {
+  char *found = find_file_(h, src, path, use_search);
+  if (found) note_read(h, found);
+  return found;
 }
 
 /* ---- declarations ------------------------------------------------------------- */

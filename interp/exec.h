@@ -97,6 +97,7 @@ typedef struct Program {
   VEC(Function *) builtins;  /* C builtins, stdlib (Lua) and host functions */
   Function **btab; uint32_t bcap;
   VEC(HStr *) loaded;        /* imported/used paths (loaded once) */
+  VEC(HStr *) read;          /* every file read, kept after a failed load (hedge_files) */
   VEC(Value) stack;          /* frames of slots */
   uint32_t sp;
   VEC(void *) ffi_handles;

@@ -764,3 +764,10 @@ const char *hedge_suggest(const char *name, const char *const *candidates) {
   for (int i = 0; candidates[i]; i++) suggest_try(&sg, candidates[i]);
   return sg.best;
 }
+
+int hedge_files(hedge_State *h, hedge_NameFn fn, void *ud) {
+  if (!h || !h->prog) return 0;
+  int n = (int)h->prog->read.n, stop = 0;
+  for (int i = 0; i < n && !stop; i++) if (fn) stop = fn(ud, h->prog->read.p[i]->s, NULL);
+  return n;
+}

@@ -86,6 +86,13 @@ int hedge_fields(hedge_State *H, const char *of, hedge_NameFn fn, void *ud);
 ** name is unknown: hedge_errmsg() then says so, with "did you mean". */
 const char *hedge_help(hedge_State *H, const char *name);
 
+/* Calls fn (detail NULL) for every file the state has read, in the order
+** first read: hedge sources (loaded and imported), CSV files of `load`, Lua
+** extensions of `use`; also those of a load that failed (what a watcher
+** must watch to see the fix). Paths are as opened (relative to the
+** current folder when the program named them so). Returns how many. */
+int hedge_files(hedge_State *H, hedge_NameFn fn, void *ud);
+
 /* The candidate nearest to name (edit distance, as "did you mean" uses),
 ** or NULL; candidates is NULL-terminated. Needs no state. */
 const char *hedge_suggest(const char *name, const char *const *candidates);

@@ -26,6 +26,7 @@ static const char usage[] =
   "       hedge report FILE... -o OUT    an HTML report (--scenario S or --compare S)\n"
   "       hedge batch FILE...            check scenarios read as JSON lines on stdin\n"
   "       hedge fmt [--check] [--diff] FILE...  format files in the canonical layout\n"
+  "       hedge lsp                      a Language Server on stdin/stdout (docs/editors.md)\n"
   "       hedge --version | --help\n"
   "\n"
   "check options:\n"
@@ -46,6 +47,7 @@ static const char usage[] =
   "  --emit FILE          with --repair: write every repair's scenario to FILE\n"
   "  --margins            for each passing binding, its distance to the limit\n"
   "  --strict             a vacuous rule (one that checked nothing) fails the check\n"
+  "  --watch              (check, test) run again when a file read changes\n"
   "options for every command:\n"
   "  --allow-ffi          allow `extern` C functions (libffi)\n"
   "  --allow-io           give Lua extensions io, os and require\n"
@@ -252,6 +254,8 @@ static void json_error(const char *msg) {
 int main(int argc, char **argv) {
   /* commands with their own argument syntax */
   if (argc >= 2 && !strcmp(argv[1], "fmt")) return cli_fmt(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "lsp")) return cli_lsp(argc - 1, argv + 1);
+  if (cli_watch_wanted(argc, argv)) return cli_watch(argc, argv);
   const char *cmd = NULL, *format = NULL, *scenario = NULL, *compare = NULL, *expr = NULL, *output = NULL;
   const char *rules[256];
   int nrules = 0, explain = 0, color = 1, dashdash = 0, repair = 0, margins = 0, strict = 0;
@@ -355,6 +359,7 @@ int main(int argc, char **argv) {
     if (cli_load(H, files[i]) != HEDGE_OK) {
       if (json && !strcmp(cmd, "check")) json_error(hedge_errmsg(H));
       if (junit) cli_junit_error(stdout, hedge_errmsg(H));
+      cli_watch_report(H);
       hedge_close(H);
       return 2;
     }
@@ -426,6 +431,7 @@ int main(int argc, char **argv) {
   }
   fflush(stdout);
   phase(!strcmp(cmd, "check") && !compare ? "report" : cmd);
+  cli_watch_report(H);
   hedge_close(H);
   phase("close");
   return rc;
