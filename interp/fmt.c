@@ -205,6 +205,7 @@ typedef struct Layout {
   VEC(Open) stack;
   VEC(int) tokline;         /* per item: its line (tokens only) */
   VEC(int) tokdepth;        /* per item: the bracket depth it was emitted at */
+  VEC(char) tokstmt;        /* per item: emitted outside brackets (blocks aside) */
   int block_indent;
   int stmt_indent, clause_indent;
   TokKind stmt_kw;
@@ -357,6 +358,7 @@ static void emit_token(Layout *L, int i) {
   L->last_unary = it->kind == TK_MINUS && (L->last_tok < 0 || !ends_operand(L->items->p[L->last_tok].kind));
   L->tokline.p[i] = line_no;
   L->tokdepth.p[i] = (int)L->stack.n;
+  L->tokstmt.p[i] = (char)(L->stack.n == 0 || L->stack.p[L->stack.n - 1].block);
   if (is_opener(it->kind)) {
     Open o;
     memset(&o, 0, sizeof o);
@@ -411,8 +413,12 @@ static void layout(Layout *L) {
   L->pending_align = -1;
   L->table_line = -1;
   L->next_id = 0;
-  L->tokline.n = L->tokdepth.n = 0;
-  for (uint32_t i = 0; i < L->items->n; i++) { avec_push(h, &h->temp, &L->tokline, -1); avec_push(h, &h->temp, &L->tokdepth, 0); }
+  L->tokline.n = L->tokdepth.n = L->tokstmt.n = 0;
+  for (uint32_t i = 0; i < L->items->n; i++) {
+    avec_push(h, &h->temp, &L->tokline, -1);
+    avec_push(h, &h->temp, &L->tokdepth, 0);
+    avec_push(h, &h->temp, &L->tokstmt, (char)0);
+  }
   for (uint32_t i = 0; i < L->items->n; i++) {
     if (L->items->p[i].comment) emit_comment(L, (int)i);
     else emit_token(L, (int)i);
@@ -462,33 +468,51 @@ static int block_close_breaks(Layout *L) {
   return added;
 }
 
-/* Breaks before `and` / `or` at the outer level of every line longer than
-** FMT_WIDTH. Returns how many it added. */
+/* Breaks in every line longer than FMT_WIDTH, loosest first: after a ':'
+** that ends a rule's head or a quantifier's binders (outside brackets),
+** else before the `or`s, else before the `and`s, at the outermost depth of
+** the line that has any; the next rounds break what is still too long.
+** Returns how many breaks it added. */
 static int long_line_breaks(Layout *L) {
   int added = 0;
   ItemList *it = L->items;
-  for (uint32_t ln = 0; ln < L->lines.n; ln++) {
+  uint32_t i = 0;
+  while (i < it->n) {
+    if (it->p[i].comment || L->tokline.p[i] < 0) { i++; continue; }
+    int ln = L->tokline.p[i];
+    /* the tokens of line ln: [i, j) (comments between them are trailing) */
+    uint32_t j = i;
+    while (j < it->n && (it->p[j].comment || L->tokline.p[j] == ln)) j++;
     Line *l = &L->lines.p[ln];
-    if (l->comment_only) continue;
-    if (l->indent + utf8_width(l->text.p ? l->text.p : "", l->text.n) <= FMT_WIDTH) continue;
-    int mind = 1 << 30, first = -1;
-    for (uint32_t i = 0; i < it->n; i++) {
-      if (it->p[i].comment || L->tokline.p[i] != (int)ln) continue;
-      if (first < 0) first = (int)i;
-      int d = L->tokdepth.p[i];
+    if (l->indent + utf8_width(l->text.p ? l->text.p : "", l->text.n) <= FMT_WIDTH) { i = j; continue; }
+    int mind = 1 << 30, maxd = 0;
+    for (uint32_t k = i; k < j; k++) {
+      if (it->p[k].comment) continue;
+      int d = L->tokdepth.p[k];
       if (d < mind) mind = d;
+      if (d > maxd) maxd = d;
     }
-    /* the loosest operator first: `or` if the line has one, else `and`
-    ** (the next round breaks the `and`s of a line still too long) */
-    TokKind op = TK_AND;
-    for (uint32_t i = 0; i < it->n; i++)
-      if (!it->p[i].comment && L->tokline.p[i] == (int)ln && (int)i != first &&
-          it->p[i].kind == TK_OR && L->tokdepth.p[i] == mind) op = TK_OR;
-    for (uint32_t i = 0; i < it->n; i++) {
-      Item *x = &it->p[i];
-      if (x->comment || L->tokline.p[i] != (int)ln || (int)i == first) continue;
-      if (x->kind == op && L->tokdepth.p[i] == mind && !item_nl(x)) { x->brk = 1; added++; }
+    int done = 0;
+    /* a statement-level ':' with more on the line: the body goes below */
+    for (uint32_t k = i; k < j; k++) {
+      if (it->p[k].comment || it->p[k].kind != TK_COLON || !L->tokstmt.p[k]) continue;
+      uint32_t n = k + 1;
+      while (n < j && it->p[n].comment) n++;
+      if (n < j && !item_nl(&it->p[n])) { it->p[n].brk = 1; added++; done = 1; }
     }
+    for (int d = mind; !done && d <= maxd; d++) {
+      for (int pass = 0; pass < 2 && !done; pass++) {
+        TokKind op = pass == 0 ? TK_OR : TK_AND;
+        for (uint32_t k = i + 1; k < j; k++) {
+          Item *x = &it->p[k];
+          if (x->comment || x->kind != op || L->tokdepth.p[k] != d || item_nl(x)) continue;
+          x->brk = 1;
+          added++;
+          done = 1;
+        }
+      }
+    }
+    i = j;
   }
   return added;
 }
