@@ -872,13 +872,35 @@ static void format_body(H *h, void *ud) {
   align_records(&L);
   SB out = {0};
   write_out(&L, &s, &out);
-  /* the proof: the formatted text parses to the same tree */
+  /* the proof: the formatted text parses to the same tree, and has the
+  ** same tokens, with a line break before the same '(' and '[' (the only
+  ** tokens whose meaning depends on one: a call or index, or not) */
   SB before = {0}, after = {0};
   dump_source(h, src, &before);
   int src2 = source_add_string(h, c->name, out.p ? out.p : "", out.n);
-  dump_source(h, src2, &after);
-  if (before.n != after.n || (before.n && memcmp(before.p, after.p, before.n) != 0))
-    hx_error_at(h, (Loc){src, 1, 1}, "internal error: formatting would change the program's syntax tree (please report this file)");
+  ItemList items2 = {0};
+  NodeList stmts2 = {0};
+  read_items(h, src2, &items2, &stmts2);
+  Dump d2 = {h, &after, h->sources.p[src2]->text, &items2};
+  dlist(&d2, 0, "program", &stmts2);
+  int same = before.n == after.n && (!before.n || memcmp(before.p, after.p, before.n) == 0);
+  uint32_t a = 0, b = 0;
+  while (same) {
+    while (a < items.n && items.p[a].comment) a++;
+    while (b < items2.n && items2.p[b].comment) b++;
+    if (a >= items.n || b >= items2.n) { same = a >= items.n && b >= items2.n; break; }
+    Item *x = &items.p[a], *y = &items2.p[b];
+    SB tx = {0}, ty = {0};
+    token_text(h, s.text, x, &tx);
+    token_text(h, h->sources.p[src2]->text, y, &ty);
+    if (x->kind != y->kind || tx.n != ty.n || (tx.n && memcmp(tx.p, ty.p, tx.n) != 0) ||
+        ((x->kind == TK_LPAREN || x->kind == TK_LBRACK) && x->nl != y->nl))
+      same = 0;
+    a++;
+    b++;
+  }
+  if (!same)
+    hx_error_at(h, (Loc){src, 1, 1}, "internal error: formatting would change the program (please report this file)");
   set_result(h, &out);
 }
 
