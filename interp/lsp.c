@@ -401,7 +401,7 @@ static void discard(void *ud, const char *s, size_t n) { (void)ud; (void)s; (voi
 static hedge_State *open_state(void) {
   hedge_Options o;
   memset(&o, 0, sizeof o);
-  o.capabilities = lsp_caps;
+  o.capabilities = lsp_caps | HEDGE_CAP_FILES;   /* like the command line: the document reads its files */
   o.stdlib_dir = cli_stdlib_dir();
   o.search_path = getenv("HEDGE_PATH");
   o.print = discard;   /* stdout is the protocol's */
