@@ -158,12 +158,15 @@ int cli_watch(int argc, char **argv) {
       if (l < n - i) add_watch(&ws, &nw, list + i);
       i += l + 1;
     }
-    /* the files named on the command line, even when they could not be read */
+    /* the files named on the command line, even when they could not be read
+    ** (a value of an option, such as a rule's name or a size, is no file:
+    ** an argument is watched when it exists or names a .hedge file) */
     for (int i = 2; i < nargs; i++) {
       const char *a = args[i];
-      if (!strcmp(a, "--format") || !strcmp(a, "--rule") || !strcmp(a, "--scenario") || !strcmp(a, "--compare")) { i++; continue; }
+      size_t al = strlen(a);
+      struct stat st;
       if (a[0] == '-' && a[1] == '-') continue;
-      add_watch(&ws, &nw, a);
+      if (stat(a, &st) == 0 || (al > 6 && !strcmp(a + al - 6, ".hedge"))) add_watch(&ws, &nw, a);
     }
     free(list);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
