@@ -11,9 +11,10 @@
 **  - hover: the `:help` text of the name under the cursor (a function's
 **    usage and documentation, a let's value, a partner's attributes, a rule,
 **    a keyword);
-**  - completion: keywords, declared names, functions and collections, and
-**    after a `.` the fields of what comes before (the REPL's completion,
-**    through introspect.h);
+**  - completion: variables bound on the statement (`p in partners`),
+**    keywords, declared names, functions and collections, and after a `.`
+**    the fields of what comes before, also of a bound variable (the REPL's
+**    completion, through introspect.h);
 **  - go to definition: where a partner, commodity, deal, loan, function,
 **    rule, warn, let, scenario or unit is declared (also in other files);
 **  - document formatting: `hedge fmt` (fmt.h) as one whole-document edit.
@@ -743,6 +744,30 @@ static void on_completion(const J *id, const J *params) {
       {HEDGE_NAMES_DEALS, 20}, {HEDGE_NAMES_LOANS, 20}, {HEDGE_NAMES_FUNCTIONS, 3},
       {HEDGE_NAMES_BUILTINS, 3}, {HEDGE_NAMES_RULES, 21}, {HEDGE_NAMES_SCENARIOS, 9},
       {HEDGE_NAMES_COLLECTIONS, 9}, {HEDGE_NAMES_UNITS, 11}, {HEDGE_NAMES_KEYWORDS, 14}};
+    /* variables bound before the cursor on its statement (`p in partners`),
+    ** as the REPL offers them: from the last line that starts a statement */
+    size_t from = s0;
+    while (from > 0) {
+      size_t ls = from - 1;
+      while (ls > 0 && d->text[ls - 1] != '\n') ls--;
+      from = ls;
+      if (d->text[ls] != ' ' && d->text[ls] != '\t') break;
+    }
+    c.kind = 6;   /* Variable */
+    for (size_t i = from; i < s0; i++) {
+      if (!is_word((unsigned char)d->text[i]) || (i > from && is_word((unsigned char)d->text[i - 1]))) continue;
+      size_t j = i;
+      while (j < s0 && is_word((unsigned char)d->text[j])) j++;
+      size_t q = j;
+      while (q < s0 && (d->text[q] == ' ' || d->text[q] == '\t')) q++;
+      if (q + 2 < s0 && d->text[q] == 'i' && d->text[q + 1] == 'n' && !is_word((unsigned char)d->text[q + 2]) && j - i < 128) {
+        char v[128];
+        memcpy(v, d->text + i, j - i);
+        v[j - i] = 0;
+        if (strcmp(v, "in") && strcmp(v, "where")) comp_add(&c, v, "bound variable");
+      }
+      i = j;
+    }
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
       c.kind = lists[k].kind;
       hedge_names(H, lists[k].what, 1, comp_add, &c);

@@ -239,6 +239,13 @@ def main():
         ok("import_share" in labels and "imports" in labels and all(x.startswith("imp") for x in labels),
            "completion of a prefix: %r" % labels)
 
+        r = c.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                                  "position": {"line": 6, "character": len(lines[6]) - len("share(p) <= LIMIT")}})
+        items = (r.get("result") or {}).get("items", [])
+        ok(any(i["label"] == "p" and i.get("detail") == "bound variable" for i in items)
+           and any(i["label"] == "LIMIT" for i in items) and any(i["label"] == "forall" for i in items),
+           "completion offers bound variables, lets and keywords: %r" % [i["label"] for i in items][:20])
+
         # a change: fields after '.', then a broken document, then the fix
         text2 = text + "let x = PAK.\n"
         c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text2}]})
