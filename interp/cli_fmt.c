@@ -161,12 +161,16 @@ int cli_fmt(int argc, char **argv) {
     } else if (changed) {
       struct stat sb;
       mode_t mode = stat(path, &sb) == 0 ? sb.st_mode : 0644;
-      char *tmp = write_temp(path, out, outlen, mode);
-      if (!tmp || rename(tmp, path) != 0) {
+      /* through a symbolic link: replace the file it points to, not the link */
+      char *real = realpath(path, NULL);
+      const char *target = real ? real : path;
+      char *tmp = write_temp(target, out, outlen, mode);
+      if (!tmp || rename(tmp, target) != 0) {
         fprintf(stderr, "hedge: cannot write %s: %s (left untouched)\n", path, strerror(errno));
         if (tmp) { unlink(tmp); free(tmp); }
         rc = 2;
       } else free(tmp);
+      free(real);
     }
     free(text);
   }

@@ -227,6 +227,17 @@ def small_cases(hedge):
         rc, out, err = run(hedge, ["fmt", "--check", f])
         ok(rc == 0 and out == b"", "--check passes on a formatted file")
 
+        # through a symbolic link: the file it points to is rewritten, the link stays
+        g = os.path.join(tmp, "target.hedge")
+        with open(g, "w") as fh:
+            fh.write("let y=2\n")
+        link = os.path.join(tmp, "link.hedge")
+        os.symlink("target.hedge", link)
+        rc, out, err = run(hedge, ["fmt", link])
+        ok(rc == 0 and os.path.islink(link) and open(g).read() == "let y = 2\n", "fmt through a symbolic link")
+        os.unlink(link)
+        os.unlink(g)
+
         # a file that does not parse is left untouched, with the error
         bad = os.path.join(tmp, "bad.hedge")
         badsrc = "partner A\nrule r: exports(A >\n"
