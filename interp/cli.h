@@ -47,5 +47,7 @@ int cli_lsp(int argc, char **argv);
 int cli_watch_wanted(int argc, char **argv);
 int cli_watch(int argc, char **argv);
 void cli_watch_report(hedge_State *H);
+/* A file the command line loads (watched even when it cannot be read). */
+void cli_watch_note(const char *path);
 
 #endif

@@ -220,6 +220,7 @@ static void phase(const char *what) {
 }
 
 int cli_load(hedge_State *H, const char *path) {
+  cli_watch_note(path);
   int st = hedge_load_file(H, path);
   fputs(hedge_warnings(H), stderr);   /* "file:line:col: warning: ..." */
   if (st != HEDGE_OK) fprintf(stderr, "%s\n", hedge_errmsg(H));

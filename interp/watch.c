@@ -6,9 +6,9 @@
 ** minus --watch, so every run reloads everything (sources, CSV files, Lua
 ** extensions) into a fresh interpreter, and a crash or a limit cannot take
 ** the watcher down. Before it exits, the child writes the list of files its
-** state read (hedge_files) to the pipe named by HEDGE_WATCH_FD; the
-** watcher then polls those files and the files named on the command line
-** (size, modification time, inode: an editor's save-by-rename counts) every
+** state read (hedge_files) and the files the command line asked it to load
+** (even one that could not be read) to the pipe named by HEDGE_WATCH_FD;
+** the watcher then polls those files (size, modification time, inode: an editor's save-by-rename counts) every
 ** WATCH_POLL_MS, and starts the next run after a change. On a terminal the
 ** screen is cleared before each run. Ctrl-C stops both.
 */
@@ -51,11 +51,29 @@ static int write_name(void *ud, const char *name, const char *detail) {
   return 0;
 }
 
+/* The files the command line asked to load, in this run (the CLI's own
+** state, not the library's). */
+static char **noted;
+static int nnoted;
+
+void cli_watch_note(const char *path) {
+  if (!getenv(WATCH_FD_ENV)) return;
+  char **q = realloc(noted, (size_t)(nnoted + 1) * sizeof *noted);
+  if (!q) return;
+  noted = q;
+  noted[nnoted] = strdup(path);
+  if (noted[nnoted]) nnoted++;
+}
+
 void cli_watch_report(hedge_State *H) {
   const char *e = getenv(WATCH_FD_ENV);
   if (!e || !*e || !H) return;
   int fd = atoi(e);
   if (fd <= 2) return;
+  for (int i = 0; i < nnoted; i++) { write_name(&fd, noted[i], NULL); free(noted[i]); }
+  free(noted);
+  noted = NULL;
+  nnoted = 0;
   hedge_files(H, write_name, &fd);
   close(fd);
   unsetenv(WATCH_FD_ENV);
@@ -157,16 +175,6 @@ int cli_watch(int argc, char **argv) {
       size_t l = strnlen(list + i, n - i);
       if (l < n - i) add_watch(&ws, &nw, list + i);
       i += l + 1;
-    }
-    /* the files named on the command line, even when they could not be read
-    ** (a value of an option, such as a rule's name or a size, is no file:
-    ** an argument is watched when it exists or names a .hedge file) */
-    for (int i = 2; i < nargs; i++) {
-      const char *a = args[i];
-      size_t al = strlen(a);
-      struct stat st;
-      if (a[0] == '-' && a[1] == '-') continue;
-      if (stat(a, &st) == 0 || (al > 6 && !strcmp(a + al - 6, ".hedge"))) add_watch(&ws, &nw, a);
     }
     free(list);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);

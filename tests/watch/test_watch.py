@@ -173,6 +173,22 @@ def main():
         finally:
             w.stop()
 
+        # a file the run writes (--emit of --repair) is not watched: no re-run
+        # without a change
+        project(d)
+        write(os.path.join(d, "b.hedge"), "let LIMIT = 1\n")
+        w = Watcher(hedge, ["check", "--watch", "--repair", "--emit", "out.hedge", "main.hedge"], d)
+        try:
+            w.wait_for("FAIL", 1)
+            time.sleep(1.5)
+            r, _, _ = select.select([w.fd], [], [], 0.1)
+            if r:
+                w.out += os.read(w.fd, 65536)
+            ok(b"run 2 exited" not in w.out, "no re-run without a change (an --emit file is output, not input): "
+               + w.out.decode("utf-8", "replace")[-400:])
+        finally:
+            w.stop()
+
         p = subprocess.run([hedge, "run", "--watch", "main.hedge"], cwd=d, capture_output=True, timeout=TIMEOUT)
         ok(p.returncode == 2 and b"--watch goes with check and test" in p.stderr,
            "--watch with run is a usage error: %r" % p.stderr)
