@@ -149,7 +149,7 @@ check: hedge build/eval-batch
 	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
 	run python3 tests/fmt/test_fmt.py --hedge ./hedge --quick; \
-	run python3 tests/editors/test_grammars.py; \
+	run python3 tests/editors/test_grammars.py --hedge ./hedge; \
 	run python3 tests/lsp/test_lsp.py --hedge ./hedge; \
 	run python3 tests/watch/test_watch.py --hedge ./hedge; \
 	python3 tests/summary.py build/check.log 'make check' || rc=1; \
@@ -173,7 +173,7 @@ test: deps
 	run python3 tests/repair/test_repairs.py --hedge $(TEST_HEDGE) --shared $(SHARED); \
 	run $(MAKE) --no-print-directory fuzz-replay; \
 	run python3 tests/fmt/test_fmt.py --hedge $(TEST_HEDGE); \
-	run python3 tests/editors/test_grammars.py; \
+	run python3 tests/editors/test_grammars.py --hedge $(TEST_HEDGE); \
 	run python3 tests/lsp/test_lsp.py --hedge $(TEST_HEDGE); \
 	run python3 tests/watch/test_watch.py --hedge $(TEST_HEDGE); \
 	run lua5.4 tests/stdlib/test_stdlib.lua; \

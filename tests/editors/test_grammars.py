@@ -2,12 +2,14 @@
 """Tests of the editor grammars in editors/: both tokenise sample files and
 every token of interest must get the expected highlighting group.
 
-Usage: tests/editors/test_grammars.py
+Usage: tests/editors/test_grammars.py [--hedge PATH]
 
 - Vim (editors/vim): Vim runs in -es mode (no terminal) with the plugin on its
   runtimepath; ftdetect must set the filetype to `hedge`, and synIDattr() gives
   the syntax group of every byte of tests/editors/sample.hedge. Needs Debian's
-  `vim` package (installed by `make deps`).
+  `vim` package (installed by `make deps`). The ftplugin's :HedgeFmt formats a
+  buffer through `hedge fmt -` (the --hedge binary), and leaves one that does
+  not parse as it was.
 - TextMate (editors/textmate/hedge.tmLanguage.json, for VS Code, Sublime and
   GitHub): a small TextMate tokeniser written here (match / begin-end rules,
   captures, includes; earliest match wins, the first rule on a tie) applies the
@@ -262,8 +264,42 @@ def test_textmate():
         ok(not bad, "textmate: %s: digits without a scope at %s" % (os.path.relpath(f, ROOT), ", ".join(bad[:5])))
 
 
+def test_vim_format(hedge):
+    """:HedgeFmt (the ftplugin) formats the buffer through `hedge fmt -`, and
+    leaves a buffer that does not parse as it was."""
+    vim = shutil.which("vim")
+    if not vim or not os.path.exists(hedge):
+        ok(False, "vim or %s missing for the :HedgeFmt test" % hedge)
+        return
+    tmp = tempfile.mkdtemp(prefix="hedge-vimfmt-")
+    try:
+        # the plugin runs `hedge` from PATH: a link of that name to the binary under test
+        bindir = os.path.join(tmp, "bin")
+        os.mkdir(bindir)
+        os.symlink(hedge, os.path.join(bindir, "hedge"))
+        env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+        for src, want in (("partner   A,B\nlet x=1+2\n\n\n", "partner A, B\nlet x = 1 + 2\n"),
+                          ("partner A\nrule r: x >\n", "partner A\nrule r: x >\n")):
+            f = os.path.join(tmp, "a.hedge")
+            with open(f, "w") as fh:
+                fh.write(src)
+            subprocess.run([vim, "-es", "-N", "-u", "NONE", "-i", "NONE",
+                            "--cmd", "set rtp^=" + os.path.join(ROOT, "editors", "vim"),
+                            "-c", "filetype plugin on", "-c", "edit " + f, "-c", "HedgeFmt", "-c", "wq"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env)
+            got = open(f).read()
+            ok(got == want, "vim :HedgeFmt: %r gave %r, expected %r" % (src, got, want))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hedge", default=os.environ.get("HEDGE", os.path.join(ROOT, "hedge")))
+    a = ap.parse_args()
     test_vim()
+    test_vim_format(os.path.abspath(a.hedge))
     test_textmate()
     for f in failures:
         print("FAIL " + f)
