@@ -320,6 +320,7 @@ static void emit_token(Layout *L, int i) {
     else if (k == TK_RBRACE) space = 1;
     else if (k == TK_LPAREN || k == TK_LBRACK) space = !ends_operand(pk);
     else if (L->last_unary) space = 0;
+    else if (pk == TK_COLON && L->stack.n && L->stack.p[L->stack.n - 1].kind == TK_LBRACK) space = 0;   /* xs[a:b] */
     else space = 1;
     if (space) sb_put(h, &cur_line(L)->text, " ", 1);
   }

@@ -65,6 +65,8 @@ EXPECT = [
     (7, "true", 1, "hedgeBoolean", "constant.language.hedge"),
     (7, "nil", 1, "hedgeConstant", "constant.language.hedge"),
     (7, "false", 1, "hedgeBoolean", "constant.language.hedge"),
+    (8, "group", 1, "hedgeDeclaration", "storage.type.hedge"),
+    (9, "3", 1, "hedgeNumber", "constant.numeric.hedge"),
 ]
 
 passed = 0

@@ -13,6 +13,8 @@ syn case match
 
 " Declarations and statements
 syn keyword hedgeDeclaration partner commodity deal loan unit let fn rule warn scenario test extern
+" contextual words that start a declaration: group EU = [...], fiscal year ...
+syn match   hedgeDeclaration "^\s*\zs\%(group\|fiscal\)\ze\s\+\h"
 syn keyword hedgeStatement   print import use load from extends drop update expect pass fail
 " Quantifiers, conditionals and word operators
 syn keyword hedgeRepeat      forall exists
