@@ -30,9 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utf8.h"
 #include "lex.h"
 #include "ast.h"
-#include "eval.h"
+#include "exec.h"
 #include "fmt.h"
 
 #define FMT_WIDTH 100   /* longer rule lines are broken before and/or */

@@ -31,6 +31,8 @@ LAYERS = [
     ("outputs", "outputs table junit html batch"),
     ("library face", "api introspect"),
     ("command line", "cli main repl cli_outputs"),
+    ("library face", "api introspect fmt"),
+    ("command line", "cli main repl cli_fmt lsp watch"),
 ]
 
 
