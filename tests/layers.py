@@ -29,10 +29,8 @@ LAYERS = [
     ("program", "exec resolve eval builtins stdfast load files luabridge lbint lbvalue lbmodule"),
     ("checking", "rules report scenario repair"),
     ("outputs", "outputs table junit html batch"),
-    ("library face", "api introspect"),
-    ("command line", "cli main repl cli_outputs"),
     ("library face", "api introspect fmt"),
-    ("command line", "cli main repl cli_fmt lsp watch"),
+    ("command line", "cli main repl cli_outputs cli_fmt lsp watch"),
 ]
 
 
