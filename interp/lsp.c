@@ -4,8 +4,9 @@
 **
 ** What it offers, for documents the editor opens (full-text sync):
 **  - diagnostics on open, change and save: the load error of the document
-**    (syntax, names, units, CSV, imports) with its range from the message's
-**    line, column and caret span; then every rule and warn checked, a rule
+**    (syntax, names, units, CSV, imports) and the load's warnings ("did you
+**    mean 40%?") with their ranges from the message's line, column and caret
+**    span; then every rule and warn checked, a rule
 **    whose evaluation raised an error as an error, a failed rule as a
 **    warning and a failed warn as information, each with its counterexamples;
 **  - hover: the `:help` text of the name under the cursor (a function's
@@ -420,6 +421,8 @@ static int parse_located(const char *m, Located *L) {
   memset(L, 0, sizeof *L);
   const char *e = strstr(m, ": error: ");
   const char *nl = strchr(m, '\n');
+  const char *w = strstr(m, ": warning: ");
+  if (w && (!e || w < e) && (!nl || w < nl)) e = w;
   if (!e || (nl && e > nl)) return 0;
   /* PATH:LINE:COL before ": error: " (PATH may itself contain ':') */
   const char *c2 = e;
@@ -434,7 +437,7 @@ static int parse_located(const char *m, Located *L) {
   L->path[pl] = 0;
   L->line = atoi(c1);
   L->col = atoi(c2);
-  L->msg = e + 9;
+  L->msg = e + (e == w ? 11 : 9);
   L->msglen = nl ? (size_t)(nl - L->msg) : strlen(L->msg);
   L->width = 1;
   /* the caret line: "  ^~~~" is the third line */
@@ -534,6 +537,20 @@ static void publish(Doc *d) {
   hedge_State *H = open_state();
   if (H) {
     int st = hedge_load_string(H, d->path, d->text);
+    /* warnings of the load ("did you mean 40%?"): each a located message of
+    ** three lines, the header, the quoted line and the caret */
+    const char *warns = hedge_warnings(H);
+    for (const char *p = warns; p && *p;) {
+      const char *e1 = strchr(p, '\n');
+      const char *e2 = e1 ? strchr(e1 + 1, '\n') : NULL;
+      const char *e3 = e2 ? strchr(e2 + 1, '\n') : NULL;
+      const char *end = e3 ? e3 : p + strlen(p);
+      if (*p != ' ' && strstr(p, ": warning: ") && strstr(p, ": warning: ") < (e1 ? e1 : end)) {
+        char *one = strndup(p, (size_t)(end - p));
+        if (one) { diag_from_message(&s, &first, d, one, 2, "warning"); free(one); }
+        p = *end ? end + 1 : end;
+      } else p = e1 ? e1 + 1 : p + strlen(p);
+    }
     if (st != HEDGE_OK) {
       diag_from_message(&s, &first, d, hedge_errmsg(H), 1, "error");
       hedge_close(H);

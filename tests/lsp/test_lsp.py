@@ -273,6 +273,17 @@ def main():
            and edits[0]["range"]["start"] == {"line": 0, "character": 0},
            "formatting: %r" % r)
 
+        # a load warning (a ratio compared with a bare number) with its range
+        wtext = ("partner PAK, USA\ncommodity goods\n"
+                 "deal { exporter: PAK, importer: USA, commodity: goods, value: 60M USD, date: 2025 }\n"
+                 "rule as_forty: forall p in partners: export_share(PAK, p) <= 40\n")
+        c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 5}, "contentChanges": [{"text": wtext}]})
+        d5 = c.diagnostics(uri)
+        ws = [d for d in d5 if d.get("code") == "warning"]
+        ok(ws and ws[0]["severity"] == 2 and ws[0]["range"]["start"]["line"] == 3
+           and ws[0]["range"]["start"]["character"] > 0 and "40%" in ws[0]["message"],
+           "a load warning, with its range: %r" % d5)
+
         r = c.request("textDocument/unknownThing", {})
         ok(r.get("error", {}).get("code") == -32601, "an unknown request: method not found: %r" % r)
         r = c.request("shutdown", None)
