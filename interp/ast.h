@@ -15,6 +15,7 @@ typedef enum {
   N_FIELD, N_INDEX, N_SLICE, N_CALL, N_NEG, N_NOT, N_BIN, N_AND, N_OR, N_IF, N_QUANT, N_COLUMN,
   /* produced by the resolver */
   N_LOCAL, N_GLOBAL, N_CONST, N_COLL,
+  N_CELL,      /* a load's computed field reads a cell of the row: row.NAME */
   /* statements */
   S_UNIT, S_ENTITY, S_LET, S_FN, S_RULE, S_PRINT, S_IMPORT, S_USE, S_EXTERN,
   S_LOAD, S_SCENARIO, S_TEST, S_EXPR, S_DROP, S_UPDATE, S_EXPECT,
@@ -44,6 +45,34 @@ typedef VEC(Param) ParamList;
 
 struct Global; struct Function; struct Scenario;
 
+/* How a load mapping entry finds its value, beyond `field: COLUMN [UNIT]`
+** (docs/data.md): a computed field `field: = EXPR`, a code mapped through
+** a field of the declared entities (`via name`) or a table file (`via
+** "t.csv" FROM -> TO`), zero padding (`pad 6`), one entity per column of a
+** wide table (`each "FY*"`). */
+typedef struct ColSpec {
+  struct Node *expr; int nslots;      /* computed: `= EXPR` (NULL: a column) */
+  HStr *via_field;                    /* via NAME: a field of the entities */
+  HStr *via_file, *via_from, *via_to, *via_name; Loc via_loc;   /* via "FILE" FROM -> TO */
+  int pad;                            /* pad N: digits padded with zeros to N */
+  double scale;                       /* `M USD`: the scale word before the unit (0: none) */
+  HStr *each;                         /* each "PATTERN": the wide columns, `*` the period */
+} ColSpec;
+
+/* Options of a load beyond the field entries (docs/data.md). */
+typedef struct LoadOpts {
+  struct Node *where; int where_slots; Loc where_loc;
+  VEC(HStr *) missing;                /* tokens read as a missing cell (never in code columns) */
+  VEC(HStr *) missing_cols;           /* when not empty: only these columns take the tokens */
+  char sep, decimal, thousands;       /* 0: the defaults (',' '.' none) */
+  int declare;                        /* 1 << K_PARTNER | 1 << K_COMMODITY: declare unknown codes */
+  int unmapped_skip;                  /* rows whose code maps to nothing are skipped and counted */
+  int preset;                         /* LP_NONE, LP_BACI, LP_ISO3166 */
+  HStr *countries; Loc countries_loc; /* as baci { countries: "FILE" } */
+  FieldList aliases;                  /* aliases: { "Name": CODE }: names for via-mapped columns */
+} LoadOpts;
+enum { LP_NONE, LP_BACI, LP_ISO3166 };
+
 struct Node {
   NodeKind kind;
   Loc loc;
@@ -69,7 +98,8 @@ struct Node {
     struct { struct Global *g; } global;                       /* N_GLOBAL */
     struct { Value v; HStr *name; } cnst;                      /* N_CONST */
     struct { int kind; } coll;                                 /* N_COLL */
-    struct { HStr *column; HStr *unit; } col;                  /* N_COLUMN (load mappings) */
+    struct { HStr *column; HStr *unit; struct ColSpec *x; } col; /* N_COLUMN (load mappings); x: NULL for plain `field: COLUMN [UNIT]` */
+    struct { int col; HStr *name; } cell;                      /* N_CELL: column index in the load's header */
 
     /* statements */
     struct { HStr *name; HStr *of; double factor; Loc nameloc, ofloc; } unit; /* S_UNIT: unit N [= f OF] */
@@ -79,7 +109,7 @@ struct Node {
     struct { HStr *name; HStr *title; Node *body; int warn; Loc nameloc; } rule; /* S_RULE */
     Node *expr;                                                /* S_PRINT, S_EXPR */
     struct { HStr *path; int is_name; Loc pathloc; } import;   /* S_IMPORT, S_USE */
-    struct { int ekind; HStr *path; FieldList map; HStr *key; } load;  /* S_LOAD; map value: N_NAME column or N_QTY-ish */
+    struct { int ekind; HStr *path; FieldList map; HStr *key; struct LoadOpts *opt; } load;  /* S_LOAD; map value: N_COLUMN; opt: NULL when none */
     struct { HStr *name; HStr *title; HStr *parent; Loc parentloc; NodeList body; Loc nameloc; } scen; /* S_SCENARIO, S_TEST */
     struct { Binder b; Node *where; FieldList set; } drop;    /* S_DROP, S_UPDATE */
     struct { int what; HStr *rule; Node *expr; } expect;       /* S_EXPECT: what 0 expr, 1 pass, 2 fail */

@@ -194,6 +194,7 @@ struct hedge_State {
   Buf warnings;                /* located warnings not yet read (hedge_warnings) */
   Buf warnings_out;            /* what hedge_warnings returned last */
   int strict;                  /* hedge_set_strict: warnings are errors */
+  void *load_row;              /* the load whose row computed fields read (load.c) */
 };
 
 /* Whether the current call's time limit has passed (clock read only when

@@ -83,6 +83,7 @@ struct CsvReader {
     CsvField *fields;
     int fcap;
     long line;      /* physical line of the next record */
+    char sep;       /* the field separator (',' unless csv_set_separator) */
     int ranged;     /* csv_open_range: stop after `remaining` more bytes */
     long long remaining;
     char msg[192];
@@ -132,17 +133,17 @@ static unsigned CTZ(uint64_t x)
 
 /* Bit i set <=> p[i] is ',' '\n' or '"', for i in [0, CSV_BLOCK). */
 #if defined(CSV_SCAN_SSE2)
-static inline uint64_t mask16(const char *p)
+static inline uint64_t mask16(const char *p, char sep)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i a = _mm_cmpeq_epi8(v, _mm_set1_epi8(','));
+    __m128i a = _mm_cmpeq_epi8(v, _mm_set1_epi8(sep));
     __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
     __m128i c = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), c));
 }
-static inline uint64_t special_mask(const char *p)
+static inline uint64_t special_mask(const char *p, char sep)
 {
-    return mask16(p) | mask16(p + 16) << 16 | mask16(p + 32) << 32 | mask16(p + 48) << 48;
+    return mask16(p, sep) | mask16(p + 16, sep) << 16 | mask16(p + 32, sep) << 32 | mask16(p + 48, sep) << 48;
 }
 #elif defined(CSV_SCAN_SWAR)
 #define ONES 0x0101010101010101ull
@@ -155,27 +156,27 @@ static inline uint64_t eq_bytes(uint64_t x, unsigned char b)
     uint64_t y = (t & LOW7) + LOW7;
     return ~(y | t | LOW7);
 }
-static inline uint64_t word_mask(const char *p)
+static inline uint64_t word_mask(const char *p, char sep)
 {
     uint64_t x, m;
     memcpy(&x, p, 8);
-    m = eq_bytes(x, ',') | eq_bytes(x, '\n') | eq_bytes(x, '"');
+    m = eq_bytes(x, (unsigned char)sep) | eq_bytes(x, '\n') | eq_bytes(x, '"');
     return ((m >> 7) * 0x0102040810204080ull) >> 56;
 }
-static inline uint64_t special_mask(const char *p)
+static inline uint64_t special_mask(const char *p, char sep)
 {
     uint64_t m = 0;
     for (unsigned i = 0; i < CSV_BLOCK; i += 8)
-        m |= word_mask(p + i) << i;
+        m |= word_mask(p + i, sep) << i;
     return m;
 }
 #else
-static inline uint64_t special_mask(const char *p)
+static inline uint64_t special_mask(const char *p, char sep)
 {
     uint64_t m = 0;
     for (unsigned i = 0; i < CSV_BLOCK; i++) {
         char c = p[i];
-        if (c == ',' || c == '\n' || c == '"')
+        if (c == sep || c == '\n' || c == '"')
             m |= (uint64_t)1 << i;
     }
     return m;
@@ -210,6 +211,7 @@ CsvReader *csv_open_fd(int fd, int own, size_t bufsize, hx_Alloc alloc, void *ud
     r->fd = fd;
     r->own_fd = own;
     r->line = 1;
+    r->sep = ',';
     r->cap = bufsize;
     r->max_record = CSV_DEFAULT_MAX_RECORD;
     r->buf = alloc(ud, NULL, 0, bufsize + CSV_PAD);
@@ -447,17 +449,17 @@ static int parse_record(CsvReader *r, long *recline)
         if (row == end)
             return r->eof ? R_EOF : R_MORE;
         r->slen = 0;
-        mask = special_mask(base);
+        mask = special_mask(base, r->sep);
         for (;;) {
             while (mask == 0) {
                 base += CSV_BLOCK;
                 if (base >= end)
                     goto at_end;
-                mask = special_mask(base);
+                mask = special_mask(base, r->sep);
             }
             j = base + CTZ(mask);
             mask &= mask - 1;
-            if (*j == ',') {
+            if (*j == r->sep) {
                 if (nf == r->fcap) {
                     if (grow_fields(r) != 0)
                         return fail(r, r->line, "out of memory");
@@ -497,7 +499,7 @@ static int parse_record(CsvReader *r, long *recline)
                     if (!r->eof)
                         return R_MORE;
                     next = end;
-                } else if (*after == ',' || *after == '\n') {
+                } else if (*after == r->sep || *after == '\n') {
                     next = after + 1;
                 } else if (*after == '\r' && after + 1 < end && after[1] == '\n') {
                     next = after + 2;
@@ -524,12 +526,12 @@ static int parse_record(CsvReader *r, long *recline)
                 fl[nf].p = fp;
                 fl[nf].len = flen;
                 nf++;
-                if (after == end || *after != ',') { /* record ends here */
+                if (after == end || *after != r->sep) { /* record ends here */
                     r->pos = (size_t)(next - buf);
                     goto done;
                 }
                 fs = base = next;
-                mask = special_mask(base);
+                mask = special_mask(base, r->sep);
             }
             /* else: a quote inside an unquoted field is literal data */
         }
@@ -850,6 +852,12 @@ int csv_parse_int(const char *p, size_t len, long long *out)
 }
 
 /* Bytes of the file consumed so far and its size (for progress reports). */
+void csv_set_separator(CsvReader *r, char sep)
+{
+    if (r && sep && sep != '"' && sep != '\n' && sep != '\r')
+        r->sep = sep;
+}
+
 int csv_progress(const CsvReader *r, long long *done, long long *total)
 {
     struct stat st;

@@ -83,6 +83,9 @@ int csv_progress(const CsvReader *r, long long *done, long long *total);
 ** range starts at the beginning of a line). */
 CsvReader *csv_open_range(const CsvReader *base, long long offset, long long length, long first_line,
                           hx_Alloc alloc, void *ud, char *err, size_t errlen);
+/* Fields are split on sep instead of ',' (';' or '\t' for tables from
+** spreadsheets in other locales). Call before the first csv_next. */
+void csv_set_separator(CsvReader *r, char sep);
 /* Closes the file and frees everything. NULL is allowed. */
 void csv_close(CsvReader *r);
 

@@ -1158,6 +1158,7 @@ Value eval(H *h, Node *n, Value *slots) {
     }
     case N_CONST: return n->u.cnst.v;
     case N_COLL: return v_coll(n->u.coll.kind);
+    case N_CELL: return load_cell(h, n->u.cell.col, n->loc);
     case N_LIST: {
       List *l = list_new(h, &h->temp, n->u.items.n);
       for (uint32_t i = 0; i < l->n; i++) l->items[i] = eval(h, n->u.items.p[i], slots);

@@ -48,6 +48,7 @@ void prog_free(H *h) {
   vec_free(h, &p->rules);
   vec_free(h, &p->scenarios);
   vec_free(h, &p->tests);
+  vec_free(h, &p->load_notes);
   vec_free(h, &p->builtins);
   hx_free(h, p->btab, (size_t)p->bcap * sizeof(Function *));
   vec_free(h, &p->loaded);

@@ -88,6 +88,12 @@ typedef struct Scenario {
 
 typedef struct Test { HStr *name; Node *node; } Test;
 
+/* Rows a load skipped on purpose, by reason: check and run report them. */
+typedef struct LoadNote {
+  HStr *file; Loc loc; uint32_t loaded;
+  int n; HStr *reason[8]; long long count[8];
+} LoadNote;
+
 typedef struct Program {
   VEC(Global *) globals;     /* in declaration order */
   Global **gtab; uint32_t gcap, gn;    /* hash of globals by name */
@@ -111,6 +117,7 @@ typedef struct Program {
   ** and loans that went with a dropped partner or commodity */
   uint32_t dropped[K_NKINDS], dropped_with[2];
   VEC(Node *) prints;        /* the files' top-level print statements, in order */
+  VEC(LoadNote) load_notes;  /* skipped rows of the loads so far */
 } Program;
 
 void prog_init(H *h);

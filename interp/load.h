@@ -5,7 +5,12 @@
 #define LOAD_H
 #include "core.h"
 #include "ast.h"
+#include "value.h"
 
 /* Runs an S_LOAD statement: reads the file into the world, all or nothing. */
 void exec_load(H *h, Node *s);
+/* A cell of the row being loaded, for `row.NAME` in a computed field (N_CELL). */
+Value load_cell(H *h, int col, Loc loc);
+/* A partner or commodity whose name's initials (or name) are s: UAE -> ARE. */
+const char *load_suggest_by_name(H *h, int kind, const char *s, size_t n);
 #endif

@@ -565,7 +565,152 @@ static void params(Parser *p, ParamList *pl, int typed) {
   closed(p);
 }
 
-/* load := 'load' KIND 'from' STRING [ '{' {NAME ':' COLUMN [UNIT] [,]} '}' ] */
+/* The load's options, made on first use. */
+static LoadOpts *load_opts(Parser *p, Node *n) {
+  if (!n->u.load.opt) {
+    n->u.load.opt = arena_alloc(p->h, &p->h->perm, sizeof(LoadOpts));
+    memset(n->u.load.opt, 0, sizeof(LoadOpts));
+  }
+  return n->u.load.opt;
+}
+
+/* A one-character option: separator: ";" (or "\t", or the word tab). */
+static char load_char(Parser *p, const char *what) {
+  char c = 0;
+  if (p->cur.kind == TK_IDENT && strcmp(p->cur.str->s, "tab") == 0) c = '\t';
+  else if (p->cur.kind == TK_STRING && p->cur.str->len == 1) c = p->cur.str->s[0];
+  else syntax_error(p, "%s takes one character in quotes: \";\", \",\", \".\" or \"\\t\" (or the word tab)", what);
+  if (c == '"' || c == '\n' || c == '\r') syntax_error(p, "%s cannot be a quote or a line end", what);
+  advance(p);
+  return c;
+}
+
+/* missing: "NA" | ["NA", "-"] | { q: "NA" } */
+static void load_missing(Parser *p, LoadOpts *o) {
+  if (p->cur.kind == TK_STRING) {
+    avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
+    advance(p);
+    return;
+  }
+  if (p->cur.kind == TK_LBRACK) {
+    advance(p);
+    while (p->cur.kind != TK_RBRACK) {
+      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "missing: takes strings, as in [\"NA\", \"-\"]");
+      avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
+      advance(p);
+      if (!accept(p, TK_COMMA)) break;
+    }
+    expect(p, TK_RBRACK, NULL);
+    return;
+  }
+  if (p->cur.kind == TK_LBRACE) {   /* per column: { q: "NA", v: "NA" } */
+    advance(p);
+    while (p->cur.kind != TK_RBRACE) {
+      HStr *col;
+      if (p->cur.kind == TK_STRING) { col = p->cur.str; advance(p); }
+      else if (p->cur.kind == TK_IDENT || tok_is_keyword(p->cur.kind)) col = label_name(p);
+      else syntax_error(p, "%s", "expected a column name");
+      expect(p, TK_COLON, "after the column name");
+      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "missing: { COLUMN: \"TOKEN\" } takes a string");
+      avec_push(p->h, &p->h->perm, &o->missing_cols, col);
+      avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
+      advance(p);
+      if (!accept(p, TK_COMMA)) break;
+    }
+    expect(p, TK_RBRACE, NULL);
+    return;
+  }
+  syntax_error(p, "%s", "missing: takes a string or a list of strings, as in missing: \"NA\"");
+}
+
+/* declare: partners | commodities | [partners, commodities] */
+static int load_declare(Parser *p) {
+  int mask = 0, list = accept(p, TK_LBRACK);
+  do {
+    if (p->cur.kind != TK_IDENT) syntax_error(p, "%s", "declare: takes partners, commodities or both in a list");
+    if (strcmp(p->cur.str->s, "partners") == 0) mask |= 1 << K_PARTNER;
+    else if (strcmp(p->cur.str->s, "commodities") == 0) mask |= 1 << K_COMMODITY;
+    else syntax_error(p, "%s", "declare: takes partners, commodities or both in a list");
+    advance(p);
+  } while (list && accept(p, TK_COMMA) && p->cur.kind != TK_RBRACK);
+  if (list) expect(p, TK_RBRACK, NULL);
+  return mask;
+}
+
+static ColSpec *col_spec(Parser *p, Node *c) {
+  if (!c->u.col.x) {
+    c->u.col.x = arena_alloc(p->h, &p->h->perm, sizeof(ColSpec));
+    memset(c->u.col.x, 0, sizeof(ColSpec));
+  }
+  return c->u.col.x;
+}
+
+static int is_word(Parser *p, const char *w) {
+  return p->cur.kind == TK_IDENT && strcmp(p->cur.str->s, w) == 0;
+}
+
+/* A column's unit: `USD`, or a scale word and a unit, `M USD` (millions). */
+static void load_unit(Parser *p, Node *c) {
+  static const char scales[] = "KMBT";
+  static const double factor[] = {1e3, 1e6, 1e9, 1e12};
+  if (p->cur.str->len == 1 && strchr(scales, p->cur.str->s[0]) && peek(p)->kind == TK_IDENT && !peek(p)->nl_before) {
+    col_spec(p, c)->scale = factor[strchr(scales, p->cur.str->s[0]) - scales];
+    advance(p);
+  }
+  c->u.col.unit = ident(p, "a unit");
+}
+
+/* One field entry: `= EXPR` | `each "PAT" [UNIT]` | COLUMN [UNIT] [pad N] [via NAME | via "FILE" FROM -> TO] */
+static Node *load_field(Parser *p) {
+  Node *c = new_node(p, N_COLUMN, &p->cur);
+  if (accept(p, TK_ASSIGN)) {
+    col_spec(p, c)->expr = expr(p);
+    return finish(p, c);
+  }
+  if (is_word(p, "each") && peek(p)->kind == TK_STRING) {
+    advance(p);
+    col_spec(p, c)->each = p->cur.str;
+    c->u.col.column = p->cur.str;
+    advance(p);
+    if (p->cur.kind == TK_IDENT && !p->cur.nl_before) load_unit(p, c);
+    return finish(p, c);
+  }
+  c->u.col.column = p->cur.kind == TK_STRING ? hx_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
+  if (c->u.col.column) advance(p);
+  else if (tok_is_keyword(p->cur.kind)) c->u.col.column = label_name(p);   /* a column named `commodity` */
+  else c->u.col.column = ident(p, "a column name, or = EXPR");
+  if (p->cur.kind == TK_IDENT && !p->cur.nl_before && !is_word(p, "via") && !is_word(p, "pad"))
+    load_unit(p, c);
+  if (is_word(p, "pad")) {
+    advance(p);
+    if (p->cur.kind != TK_NUMBER || p->cur.num < 1 || p->cur.num > 32 || p->cur.num != (int)p->cur.num)
+      syntax_error(p, "%s", "pad takes a width from 1 to 32, as in pad 6");
+    col_spec(p, c)->pad = (int)p->cur.num;
+    advance(p);
+  }
+  if (is_word(p, "via")) {
+    advance(p);
+    ColSpec *x = col_spec(p, c);
+    if (p->cur.kind == TK_STRING) {
+      x->via_file = p->cur.str;
+      x->via_loc = p->cur.loc;
+      advance(p);
+      x->via_from = p->cur.kind == TK_STRING ? p->cur.str : NULL;
+      if (x->via_from) advance(p); else x->via_from = ident(p, "the table's column of codes to map from");
+      expect(p, TK_ARROW, "(via \"FILE.csv\" FROM -> TO)");
+      x->via_to = p->cur.kind == TK_STRING ? p->cur.str : NULL;
+      if (x->via_to) advance(p); else x->via_to = ident(p, "the table's column of codes to map to");
+    } else {
+      if (p->cur.kind != TK_IDENT && !tok_is_keyword(p->cur.kind)) syntax_error(p, "%s", "expected a field (via name, via alpha2, via numeric) or a file (via \"FILE.csv\" FROM -> TO)");
+      x->via_field = label_name(p);
+    }
+  }
+  return finish(p, c);
+}
+
+/* load := 'load' KIND 'from' (STRING ['as' NAME] | iso3166) [ '{' {ENTRY [,]} '}' ]
+** ENTRY := NAME ':' FIELD | key/where/missing/separator/decimal/thousands/
+**          declare/unmapped/aliases/countries ':' VALUE  (docs/data.md) */
 static Node *load_stmt(Parser *p, Token *kw) {
   Node *n = new_node(p, S_LOAD, kw);
   static const char *const plural[] = {"partners", "commodities", "deals", "loans"};
@@ -575,9 +720,23 @@ static Node *load_stmt(Parser *p, Token *kw) {
   if (n->u.load.ekind < 0) syntax_error(p, "%s", "expected partners, commodities, deals or loans after 'load'");
   advance(p);
   expect(p, TK_FROM, "(load KIND from \"FILE.csv\")");
-  if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the file name as a string");
+  if (is_word(p, "iso3166")) {
+    if (n->u.load.ekind != K_PARTNER) syntax_error(p, "%s", "iso3166 declares partners: load partners from iso3166");
+    load_opts(p, n)->preset = LP_ISO3166;
+    n->u.load.path = hx_intern_c(p->h, "iso3166");
+    advance(p);
+    return finish(p, n);
+  }
+  if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the file name as a string (or iso3166)");
   n->u.load.path = p->cur.str;
   advance(p);
+  if (is_word(p, "as")) {
+    advance(p);
+    if (!is_word(p, "baci")) syntax_error(p, "%s", "expected a layout after 'as': baci");
+    if (n->u.load.ekind != K_DEAL) syntax_error(p, "%s", "a BACI file holds deals: load deals from \"FILE.csv\" as baci { countries: \"FILE.csv\" }");
+    load_opts(p, n)->preset = LP_BACI;
+    advance(p);
+  }
   if (p->cur.kind == TK_LBRACE) {
     opened(p);
     advance(p);
@@ -587,15 +746,42 @@ static Node *load_stmt(Parser *p, Token *kw) {
       if (p->cur.kind != TK_IDENT && !tok_is_keyword(p->cur.kind)) syntax_error(p, "%s", "expected a field name");
       f.name = label_name(p);
       expect(p, TK_COLON, "after the field name");
-      Node *c = new_node(p, N_COLUMN, &p->cur);
-      c->u.col.column = p->cur.kind == TK_STRING ? hx_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
-      if (c->u.col.column) advance(p);
-      else if (tok_is_keyword(p->cur.kind)) c->u.col.column = label_name(p);   /* a column named `commodity` */
-      else c->u.col.column = ident(p, "a column name");
-      if (p->cur.kind == TK_IDENT && !p->cur.nl_before) c->u.col.unit = ident(p, "a unit");
-      f.value = finish(p, c);
-      if (strcmp(f.name->s, "key") == 0) n->u.load.key = c->u.col.column;
-      else avec_push(p->h, &p->h->perm, &n->u.load.map, f);
+      const char *nm = f.name->s;
+      LoadOpts *o;
+      if (strcmp(nm, "where") == 0) {
+        o = load_opts(p, n);
+        o->where_loc = p->cur.loc;
+        o->where = expr(p);
+      } else if (strcmp(nm, "missing") == 0) {
+        load_missing(p, load_opts(p, n));
+      } else if (strcmp(nm, "separator") == 0) {
+        load_opts(p, n)->sep = load_char(p, "separator");
+      } else if (strcmp(nm, "decimal") == 0) {
+        load_opts(p, n)->decimal = load_char(p, "decimal");
+      } else if (strcmp(nm, "thousands") == 0) {
+        load_opts(p, n)->thousands = load_char(p, "thousands");
+      } else if (strcmp(nm, "declare") == 0) {
+        load_opts(p, n)->declare |= load_declare(p);
+      } else if (strcmp(nm, "unmapped") == 0) {
+        if (is_word(p, "skip")) load_opts(p, n)->unmapped_skip = 1;
+        else if (!is_word(p, "error")) syntax_error(p, "%s", "unmapped: takes skip or error");
+        advance(p);
+      } else if (strcmp(nm, "countries") == 0 && n->u.load.opt && n->u.load.opt->preset == LP_BACI) {
+        if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "countries: takes the country file's name as a string");
+        n->u.load.opt->countries = p->cur.str;
+        n->u.load.opt->countries_loc = p->cur.loc;
+        advance(p);
+      } else if (strcmp(nm, "aliases") == 0) {
+        o = load_opts(p, n);
+        Node *r = record(p);
+        o->aliases = r->u.fields;
+      } else {
+        f.value = load_field(p);
+        if (strcmp(nm, "key") == 0) {
+          if (f.value->u.col.x) syntax_error(p, "%s", "key: takes a column name");
+          n->u.load.key = f.value->u.col.column;
+        } else avec_push(p->h, &p->h->perm, &n->u.load.map, f);
+      }
       if (p->cur.kind == TK_RBRACE) break;
       if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' between mapping entries or '}'");
       advance(p);
@@ -603,6 +789,8 @@ static Node *load_stmt(Parser *p, Token *kw) {
     expect(p, TK_RBRACE, NULL);
     closed(p);
   }
+  if (n->u.load.opt && n->u.load.opt->preset == LP_BACI && !n->u.load.opt->countries)
+    syntax_error(p, "%s", "a BACI load needs its country file: as baci { countries: \"country_codes_V202401.csv\" }");
   return finish(p, n);
 }
 

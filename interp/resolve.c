@@ -159,7 +159,7 @@ static void resolve(Scope *s, Node *n) {
   hx_check_stack(h, n->loc);
   switch (n->kind) {
     case N_NUM: case N_STR: case N_DATE: case N_BOOL: case N_NIL:
-    case N_LOCAL: case N_GLOBAL: case N_CONST: case N_COLL: case N_COLUMN:
+    case N_LOCAL: case N_GLOBAL: case N_CONST: case N_COLL: case N_COLUMN: case N_CELL:
       return;
     case N_QTY: {
       int dim; double f;
@@ -187,8 +187,17 @@ static void resolve(Scope *s, Node *n) {
       check_named_args(h, n);
       for (uint32_t i = 0; i < n->u.call.args.n; i++) resolve(s, n->u.call.args.p[i]);
       for (uint32_t i = 0; i < n->u.call.named.n; i++) {
-        check_entity_arg(s, n->u.call.named.p[i].value, n->u.call.named.p[i].name);
-        resolve(s, n->u.call.named.p[i].value);
+        /* `by: volume` (and `by: value`) is a bare word, not a name */
+        Node *v = n->u.call.named.p[i].value;
+        if (v->kind == N_NAME && strcmp(n->u.call.named.p[i].name->s, "by") == 0 &&
+            (strcmp(v->u.name->s, "volume") == 0 || strcmp(v->u.name->s, "value") == 0)) {
+          HStr *w = v->u.name;
+          v->kind = N_STR;
+          v->u.str = w;
+          continue;
+        }
+        check_entity_arg(s, v, n->u.call.named.p[i].name);
+        resolve(s, v);
       }
       if (n->u.call.compr) resolve_compr(s, n->u.call.compr);
       return;
