@@ -11,7 +11,7 @@
 PREFIX ?= /usr/local
 SHELL = /bin/bash
 CC ?= cc
-PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc libxml2-utils vim
+PKGS = liblua5.4-dev libreadline-dev libffi-dev pkg-config lua5.4 python3 make gcc libxml2-utils vim iso-codes
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 WARN = -Wall -Wextra -Werror

@@ -106,9 +106,19 @@ void hedge_close(hedge_State *h) {
   buf_free(h, &h->result);
   buf_free(h, &h->warnings);
   buf_free(h, &h->warnings_out);
+  if (h->left_out) hx_free(h, h->left_out, h->left_out_cap);
   hedge_Alloc alloc = h->alloc;
   void *ud = h->alloc_ud;
   alloc(ud, h, sizeof(H), 0);
+}
+
+const char *hedge_load_notes(hedge_State *h) {
+  if (!h || !h->prog) return "";
+  h->result.n = 0;
+  load_notes_text(h, &h->result);
+  buf_putc(h, &h->result, 0);
+  h->result.n--;
+  return h->result.p ? h->result.p : "";
 }
 
 const char *hedge_errmsg(hedge_State *h) {

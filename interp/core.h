@@ -195,6 +195,9 @@ struct hedge_State {
   Buf warnings_out;            /* what hedge_warnings returned last */
   int strict;                  /* hedge_set_strict: warnings are errors */
   void *load_row;              /* the load whose row computed fields read (load.c) */
+  /* deals left out of by: volume figures while the current rule is checked
+  ** (a bit per deal row; rules.c resets it and notes the count) */
+  uint8_t *left_out; uint32_t left_out_cap, left_out_n;
 };
 
 /* Whether the current call's time limit has passed (clock read only when

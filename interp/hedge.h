@@ -119,6 +119,11 @@ const char *hedge_errmsg(hedge_State *H);
 ** world, `print` prints, rules are registered (checked by hedge_check).
 ** On error nothing of that file or string is kept. */
 int hedge_load_file(hedge_State *H, const char *path);
+/* Rows the `load` statements so far skipped on purpose (where:, a missing
+** required cell under missing:, unmapped codes under unmapped: skip), one
+** line per file: "note: FILE: N rows loaded, M skipped (missing value: 3)";
+** "" when none. Valid until the next call on the state. */
+const char *hedge_load_notes(hedge_State *H);
 int hedge_load_string(hedge_State *H, const char *chunkname, const char *source);
 
 /* Evaluates one expression in the current world; *result (may be NULL)

@@ -17,6 +17,29 @@ static void name_work(H *h, void *ud) {
   if (s != c->buf) snprintf(c->buf, sizeof c->buf, "%s", s ? s : "?");
 }
 
+/* hedge.left_out(deal): the deal has no volume and was left out of a
+** `by: volume` figure; the rule being checked notes how many deals were. */
+static int l_left_out(lua_State *L) {
+  LuaBridge *b = getb(L);
+  H *h = b->h;
+  LEnt *e;
+  if (lb_udkind(L, b, 1, (void **)&e) != UD_ENT || e->kind != K_DEAL) return luaL_error(L, "hedge.left_out: expected a deal");
+  uint32_t need = e->row / 8 + 1;
+  if (need > h->left_out_cap) {
+    uint32_t cap = h->left_out_cap ? h->left_out_cap : 64;
+    while (cap < need) cap *= 2;
+    uint8_t *p = hx_try_alloc(h, cap);
+    if (!p) return luaL_error(L, "out of memory");
+    memset(p, 0, cap);
+    if (h->left_out) { memcpy(p, h->left_out, h->left_out_cap); hx_free(h, h->left_out, h->left_out_cap); }
+    h->left_out = p;
+    h->left_out_cap = cap;
+  }
+  uint8_t bit = (uint8_t)(1u << (e->row & 7));
+  if (!(h->left_out[e->row / 8] & bit)) { h->left_out[e->row / 8] |= bit; h->left_out_n++; }
+  return 0;
+}
+
 /* hedge.name(e): an entity's name, or deal#N */
 static int l_name(lua_State *L) {
   LuaBridge *b = getb(L);
@@ -588,7 +611,7 @@ const luaL_Reg lb_hedge_funcs[] = {
   {"name", l_name}, {"kind", l_kind}, {"qty", l_qty}, {"date", l_date},
   {"error", l_error}, {"named", l_named}, {"call", lb_call},
   {"partners", l_partners}, {"commodities", l_commodities},
-  {"deals", l_deals}, {"loans", l_loans},
+  {"deals", l_deals}, {"loans", l_loans}, {"left_out", l_left_out},
   {"deal_sum", l_deal_sum}, {"deal_sum_at", l_deal_sum_at}, {"usd", l_usd},
   {"named_checked", lb_named_checked},
   {"deal_sums_by", l_deal_sums_by}, {"debt_sum", l_debt_sum},

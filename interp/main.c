@@ -378,7 +378,11 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!strcmp(cmd, "run")) rc = 0;
+  if (!strcmp(cmd, "run")) {
+    /* rows the loads skipped: on stderr, beside the program's output */
+    fputs(hedge_load_notes(H), stderr);
+    rc = 0;
+  }
   else if (!strcmp(cmd, "eval")) {
     const char *out;
     int st = scenario ? hedge_eval_scenario(H, scenario, expr, &out) : json ? hedge_eval_json(H, expr, &out) : hedge_eval(H, expr, &out);

@@ -151,6 +151,39 @@ char *explain_tree(H *h, Report *r, Node *pred, Value *slots) {
   return c.s;
 }
 
+/* ---- rows the loads skipped ---------------------------------------------------------- */
+
+/* "note: FILE: N rows loaded, M skipped (missing value: 3, left out by where: 2)" */
+void load_notes_text(H *h, Buf *b) {
+  Program *pr = h->prog;
+  for (uint32_t i = 0; i < pr->load_notes.n; i++) {
+    LoadNote *n = &pr->load_notes.p[i];
+    long long total = 0;
+    for (int k = 0; k < n->n; k++) total += n->count[k];
+    buf_printf(h, b, "note: %s: %u row%s loaded, %lld skipped (", n->file->s, n->loaded, n->loaded == 1 ? "" : "s", total);
+    for (int k = 0; k < n->n; k++) buf_printf(h, b, "%s%s: %lld", k ? ", " : "", n->reason[k]->s, n->count[k]);
+    buf_puts(h, b, ")\n");
+  }
+}
+
+static void load_notes_json(H *h, Buf *b) {
+  Program *pr = h->prog;
+  buf_puts(h, b, ",\n  \"loads\": [");
+  for (uint32_t i = 0; i < pr->load_notes.n; i++) {
+    LoadNote *n = &pr->load_notes.p[i];
+    buf_puts(h, b, i ? ",\n    { \"file\": " : "\n    { \"file\": ");
+    json_string(h, b, n->file->s, n->file->len);
+    buf_printf(h, b, ", \"loaded\": %u, \"skipped\": {", n->loaded);
+    for (int k = 0; k < n->n; k++) {
+      buf_puts(h, b, k ? ", " : " ");
+      json_string(h, b, n->reason[k]->s, n->reason[k]->len);
+      buf_printf(h, b, ": %lld", n->count[k]);
+    }
+    buf_puts(h, b, n->n ? " } }" : "} }");
+  }
+  buf_puts(h, b, pr->load_notes.n ? "\n  ]" : "]");
+}
+
 /* ---- JSON ------------------------------------------------------------------------- */
 
 static void json_opt(H *h, Buf *b, const char *s) {
@@ -233,8 +266,10 @@ const char *report_json(H *h, Report *r) {
     if (x->note) { buf_puts(h, b, ", \"note\": "); json_opt(h, b, x->note); }
     buf_puts(h, b, " }");
   }
-  buf_printf(h, b, "%s],\n  \"summary\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d, \"vacuous\": %d } }\n",
-             r->n ? "\n  " : "", r->passed, r->failed, r->warnings, r->errors, r->vacuous);
+  buf_puts(h, b, r->n ? "\n  ]" : "]");
+  if (h->prog->load_notes.n) load_notes_json(h, b);
+  buf_printf(h, b, ",\n  \"summary\": { \"passed\": %d, \"failed\": %d, \"warnings\": %d, \"errors\": %d, \"vacuous\": %d } }\n",
+             r->passed, r->failed, r->warnings, r->errors, r->vacuous);
   return b->p;
 }
 
@@ -437,6 +472,7 @@ const char *report_text(H *h, Report *r, int color) {
     if (r->repair_joint) joint_text(h, b, x);
     if (r->margins) margin_text(h, b, x, HX_TEXT_CAP);
   }
+  load_notes_text(h, b);
   int total = r->n;
   buf_printf(h, b, "%d rule%s: %d passed, %d failed", total, total == 1 ? "" : "s", r->passed, r->failed);
   if (r->warnings) buf_printf(h, b, ", %d warning%s", r->warnings, r->warnings == 1 ? "" : "s");

@@ -78,6 +78,8 @@ const char *report_json(H *h, Report *r);
 /* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
 const char *rule_status_name(int status);
 const char *report_text(H *h, Report *r, int color);
+/* The rows the loads skipped, one "note: FILE: ..." line per file (load.c counts them). */
+void load_notes_text(H *h, Buf *b);
 /* The failing values of a counterexample as one line for people:
 ** "import_share(...) = 60%, expected <= 40%". */
 void report_cx_text(H *h, Buf *b, Cx *c);

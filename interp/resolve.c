@@ -87,7 +87,9 @@ static void resolve_name(Scope *s, Node *n) {
     n->u.cnst.name = name;
     return;
   }
-  const char *best = suggest_name(h, name);
+  /* a country's initials first (UAE -> ARE, KSA -> SAU), then a near name */
+  const char *best = load_suggest_by_name(h, K_PARTNER, name->s, name->len);
+  if (!best) best = suggest_name(h, name);
   if (best) hx_error_span(h, n->loc, (int)name->len, "unknown name '%s' (did you mean %s?)", name->s, best);
   hx_error_span(h, n->loc, (int)name->len, "unknown name '%s'", name->s);
 }

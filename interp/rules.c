@@ -457,11 +457,21 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     h->fatal = 0;   /* a fatal error caught (and swallowed) by Lua code earlier does not count */
     h->zero_note[0] = 0;
     h->default_note[0] = 0;
+    if (h->left_out_n) { memset(h->left_out, 0, h->left_out_cap); h->left_out_n = 0; }
     st = hx_pcall(h, run_rule, &c);
     h->zero_totals = 0;
     if (st == HEDGE_OK && h->default_note[0]) out->note = rep_strdup(h, r, h->default_note, strlen(h->default_note));
     h->default_note[0] = 0;
     arena_release(h, &h->temp, m);
+    if (h->left_out_n) {
+      char note[160];
+      char both[480];
+      snprintf(note, sizeof note, "%u deal%s without a volume left out of the by: volume figures", h->left_out_n, h->left_out_n == 1 ? "" : "s");
+      if (out->note) { snprintf(both, sizeof both, "%s; %s", out->note, note); out->note = rep_strdup(h, r, both, strlen(both)); }
+      else out->note = rep_strdup(h, r, note, strlen(note));
+      memset(h->left_out, 0, h->left_out_cap);
+      h->left_out_n = 0;
+    }
   }
   if (st != HEDGE_OK) {
     out->status = HEDGE_ERRORED;

@@ -162,6 +162,7 @@ local TYPE_TEXT = {
   when = "a year (2023) or a date (2023-07)",
   list = "a list of numbers or quantities", count = "a whole number >= 0",
   quantity = "a quantity such as 120M USD or 2400 t",
+  by = "value or volume (a bare word: by: volume)",
 }
 
 -- A group: a list of partners (`group EU = [DEU, FRA]`, or a list written
@@ -189,6 +190,7 @@ local function type_ok(want, v)
   end
   if want == "count" then return type(v) == "number" and v == floor(v) and v >= 0 and v < 1e15 end
   if want == "quantity" then return v == 0 or hkind(v) == "quantity" end
+  if want == "by" then return v == "value" or v == "volume" end
   return true
 end
 
@@ -528,6 +530,74 @@ local function psums_by(field, importer, exporter, commodity, P)
   return sorted_groups(acc)
 end
 
+-- Volumes (by: volume): the deals' `volume` field instead of their value,
+-- over the same periods and groups. Deals without a volume are left out and
+-- counted (hedge.left_out: the rule being checked notes how many); volumes
+-- of two units in one figure are an error.
+local left_out = hedge.left_out
+local VQ = {}
+local VUNIT, VFNAME   -- the current by: volume figure: its volumes' unit ("" plain numbers), its name
+
+local function vbegin(s) VUNIT, VFNAME = nil, s.fname end
+
+-- A volume figure as a quantity of its unit (a plain number when no deal had one).
+local function vresult(x)
+  if VUNIT == nil or VUNIT == "" then return x end
+  return qty(x, VUNIT)
+end
+
+-- The magnitude of d's volume, or nil (left out, counted).
+local function vol_of(d)
+  local v = d.volume
+  if v == nil then left_out(d) return nil end
+  local x, u
+  if type(v) == "number" then x, u = v, "" else x, u = v.value, v.unit end
+  if VUNIT == nil then VUNIT = u
+  elseif VUNIT ~= u then
+    herror(format("%s: by: volume adds volumes in %s and in %s (deal %s): a figure needs one unit",
+                  VFNAME, VUNIT == "" and "plain numbers" or VUNIT, u == "" and "plain numbers" or u, hname(d)))
+  end
+  return x
+end
+
+-- The deals of (importer, exporter, commodity) in period P (see period_of).
+local function vdeals(importer, exporter, commodity, P)
+  if type(P) == "table" and P.d0 then return deals_in(P, importer, exporter, commodity) end
+  local q = VQ
+  q.importer, q.exporter, q.commodity = importer, exporter, commodity
+  q.year = type(P) == "number" and tointeger(P) or nil
+  local ds = deals_query(q)
+  if type(P) ~= "table" then return ds end
+  local out = {}
+  for i = 1, #ds do
+    local y = ds[i].year
+    if y ~= nil and (P.lo == nil or y >= P.lo) and (P.hi == nil or y <= P.hi) then out[#out + 1] = ds[i] end
+  end
+  return out
+end
+
+-- psum and psums_by of volumes.
+local function vpsum(importer, exporter, commodity, P)
+  local ds = vdeals(importer, exporter, commodity, P)
+  local t, c = 0.0, 0.0
+  for i = 1, #ds do
+    local x = vol_of(ds[i])
+    if x then t, c = neumaier_add(t, c, x) end
+  end
+  return t + c
+end
+
+local function vpsums_by(field, importer, exporter, commodity, P)
+  local ds = vdeals(importer, exporter, commodity, P)
+  local acc = {}
+  for i = 1, #ds do
+    local d = ds[i]
+    local x = vol_of(d)
+    if x then acc_add(acc, d[field], x) end
+  end
+  return sorted_groups(acc)
+end
+
 local function group_has(g, p)
   for i = 1, #g do if g[i] == p then return true end end
   return false
@@ -541,9 +611,10 @@ end
 -- Value of the deals in which `a` is on side `role` ("importer": a buys,
 -- "exporter": a sells) and b (nil: anyone) on the other, over period P.
 -- A group a trades as one: deals between two of its members are left out.
-local function flow(role, a, b, c, P)
+local function flow(role, a, b, c, P, vol)
   local ga, gb = as_group(a), as_group(b)
   local imp = role == "importer"
+  local psum = vol and vpsum or psum
   if not ga and not gb then
     if imp then return psum(a, b, c, P) end
     return psum(b, a, c, P)
@@ -577,8 +648,9 @@ end
 
 -- The counterparts' sums of a's deals on side `role`: {partner, sum} pairs
 -- sorted by name; a group's own members are left out.
-local function flows_by(role, a, c, P)
+local function flows_by(role, a, c, P, vol)
   local imp = role == "importer"
+  local psums_by = vol and vpsums_by or psums_by
   local field = imp and "exporter" or "importer"
   local ga = as_group(a)
   if not ga then
@@ -597,29 +669,43 @@ local function flows_by(role, a, c, P)
 end
 
 local CY = { "commodity", "commodity", "year", "year", "since", "when", "until", "when" }
+-- The functions that also work on volumes (by: volume).
+local CYB = { "commodity", "commodity", "year", "year", "since", "when", "until", "when", "by", "by" }
 
-local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when" })
+local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when", "by", "by" })
 local function exports(a, o, x)
   a, o = args1(S_EXPORTS, a, o, x)
+  if o.by == "volume" then
+    vbegin(S_EXPORTS)
+    return vresult(flow("exporter", a, o.to, o.commodity, period_of(S_EXPORTS, o), true))
+  end
   local P = period_of(S_EXPORTS, o)
   local v = flow("exporter", a, o.to, o.commodity, P)
   if v == 0 and year_of(P) ~= nil then year_note("exports", P) end
   return usd(v)
 end
 
-local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when" })
+local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when", "by", "by" })
 local function imports(a, o, x)
   a, o = args1(S_IMPORTS, a, o, x)
+  if o.by == "volume" then
+    vbegin(S_IMPORTS)
+    return vresult(flow("importer", a, o.from, o.commodity, period_of(S_IMPORTS, o), true))
+  end
   local P = period_of(S_IMPORTS, o)
   local v = flow("importer", a, o.from, o.commodity, P)
   if v == 0 and year_of(P) ~= nil then year_note("imports", P) end
   return usd(v)
 end
 
-local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, CY)
+local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, CYB)
 local function trade(a, b, o, x)
   a, b, o = args2(S_TRADE, a, b, o, x)
   local c, P = o.commodity, period_of(S_TRADE, o)
+  if o.by == "volume" then
+    vbegin(S_TRADE)
+    return vresult(flow("exporter", a, b, c, P, true) + flow("importer", a, b, c, P, true))
+  end
   return usd(flow("exporter", a, b, c, P) + flow("importer", a, b, c, P))
 end
 
@@ -630,9 +716,13 @@ local function balance(a, b, o, x)
   return usd(flow("exporter", a, b, c, P) - flow("importer", a, b, c, P))
 end
 
-local S_WORLD_EXPORTS = spec("world_exports", {}, CY)
+local S_WORLD_EXPORTS = spec("world_exports", {}, CYB)
 local function world_exports(o, x)
   o = args0(S_WORLD_EXPORTS, o, x)
+  if o.by == "volume" then
+    vbegin(S_WORLD_EXPORTS)
+    return vresult(vpsum(nil, nil, o.commodity, period_of(S_WORLD_EXPORTS, o)))
+  end
   return usd(psum(nil, nil, o.commodity, period_of(S_WORLD_EXPORTS, o)))
 end
 
@@ -653,24 +743,45 @@ local function share(s, part, total, what, year, of_loans)
   return part / total
 end
 
-local S_IMPORT_SHARE = spec("import_share", { { "a", "partner" }, { "b", "partner" } }, CY)
+-- A share of volumes (a zero total gives 0, as for values).
+local function vshare(s, part, total, what)
+  if total == 0 then
+    if part == 0 then return 0 end
+    herror(format("%s: %s is 0 but the part is %s (negative volumes?)", s.fname, what, num_text(part)))
+  end
+  return part / total
+end
+
+local S_IMPORT_SHARE = spec("import_share", { { "a", "partner" }, { "b", "partner" } }, CYB)
 local function import_share(a, b, o, x)
   a, b, o = args2(S_IMPORT_SHARE, a, b, o, x)
   local c, P = o.commodity, period_of(S_IMPORT_SHARE, o)
+  if o.by == "volume" then
+    vbegin(S_IMPORT_SHARE)
+    return vshare(S_IMPORT_SHARE, flow("importer", a, b, c, P, true), flow("importer", a, nil, c, P, true), "the total of imports")
+  end
   return share(S_IMPORT_SHARE, flow("importer", a, b, c, P), flow("importer", a, nil, c, P), "the total of imports", year_of(P))
 end
 
-local S_EXPORT_SHARE = spec("export_share", { { "a", "partner" }, { "b", "partner" } }, CY)
+local S_EXPORT_SHARE = spec("export_share", { { "a", "partner" }, { "b", "partner" } }, CYB)
 local function export_share(a, b, o, x)
   a, b, o = args2(S_EXPORT_SHARE, a, b, o, x)
   local c, P = o.commodity, period_of(S_EXPORT_SHARE, o)
+  if o.by == "volume" then
+    vbegin(S_EXPORT_SHARE)
+    return vshare(S_EXPORT_SHARE, flow("exporter", a, b, c, P, true), flow("exporter", a, nil, c, P, true), "the total of exports")
+  end
   return share(S_EXPORT_SHARE, flow("exporter", a, b, c, P), flow("exporter", a, nil, c, P), "the total of exports", year_of(P))
 end
 
-local S_WORLD_SHARE = spec("world_share", { { "a", "partner" } }, CY)
+local S_WORLD_SHARE = spec("world_share", { { "a", "partner" } }, CYB)
 local function world_share(a, o, x)
   a, o = args1(S_WORLD_SHARE, a, o, x)
   local c, P = o.commodity, period_of(S_WORLD_SHARE, o)
+  if o.by == "volume" then
+    vbegin(S_WORLD_SHARE)
+    return vshare(S_WORLD_SHARE, flow("exporter", a, nil, c, P, true), vpsum(nil, nil, c, P), "the world total")
+  end
   return share(S_WORLD_SHARE, flow("exporter", a, nil, c, P), psum(nil, nil, c, P), "the world total", year_of(P))
 end
 
@@ -780,37 +891,45 @@ local function hhi_normalized(list, o, x)
   return r
 end
 
-local S_IMPORT_HHI = spec("import_hhi", { { "a", "partner" } }, CY)
+local S_IMPORT_HHI = spec("import_hhi", { { "a", "partner" } }, CYB)
 local function import_hhi(a, o, x)
   a, o = args1(S_IMPORT_HHI, a, o, x)
   local c, P = o.commodity, period_of(S_IMPORT_HHI, o)
-  local t = flow("importer", a, nil, c, P)
+  local vol = o.by == "volume"
+  if vol then vbegin(S_IMPORT_HHI) end
+  local t = flow("importer", a, nil, c, P, vol)
   if t == 0 then zero_total("import_hhi", "the total of imports", year_of(P)); return 0 end
-  return hhi_of_groups(flows_by("importer", a, c, P), t)
+  return hhi_of_groups(flows_by("importer", a, c, P, vol), t)
 end
 
-local S_EXPORT_HHI = spec("export_hhi", { { "a", "partner" } }, CY)
+local S_EXPORT_HHI = spec("export_hhi", { { "a", "partner" } }, CYB)
 local function export_hhi(a, o, x)
   a, o = args1(S_EXPORT_HHI, a, o, x)
   local c, P = o.commodity, period_of(S_EXPORT_HHI, o)
-  local t = flow("exporter", a, nil, c, P)
+  local vol = o.by == "volume"
+  if vol then vbegin(S_EXPORT_HHI) end
+  local t = flow("exporter", a, nil, c, P, vol)
   if t == 0 then zero_total("export_hhi", "the total of exports", year_of(P)); return 0 end
-  return hhi_of_groups(flows_by("exporter", a, c, P), t)
+  return hhi_of_groups(flows_by("exporter", a, c, P, vol), t)
 end
 
-local S_WORLD_HHI = spec("world_hhi", {}, CY)
+local S_WORLD_HHI = spec("world_hhi", {}, CYB)
 local function world_hhi(o, x)
   o = args0(S_WORLD_HHI, o, x)
   local c, P = o.commodity, period_of(S_WORLD_HHI, o)
-  local t = psum(nil, nil, c, P)
+  local vol = o.by == "volume"
+  if vol then vbegin(S_WORLD_HHI) end
+  local t = (vol and vpsum or psum)(nil, nil, c, P)
   if t == 0 then zero_total("world_hhi", "the world total", year_of(P)); return 0 end
-  return hhi_of_groups(psums_by("exporter", nil, nil, c, P), t)
+  return hhi_of_groups((vol and vpsums_by or psums_by)("exporter", nil, nil, c, P), t)
 end
 
-local S_TOP_SUPPLIER = spec("top_supplier", { { "a", "partner" } }, CY)
+local S_TOP_SUPPLIER = spec("top_supplier", { { "a", "partner" } }, CYB)
 local function top_supplier(a, o, x)
   a, o = args1(S_TOP_SUPPLIER, a, o, x)
-  return top_of_groups(flows_by("importer", a, o.commodity, period_of(S_TOP_SUPPLIER, o)))
+  local vol = o.by == "volume"
+  if vol then vbegin(S_TOP_SUPPLIER) end
+  return top_of_groups(flows_by("importer", a, o.commodity, period_of(S_TOP_SUPPLIER, o), vol))
 end
 
 local S_TOP_CUSTOMER = spec("top_customer", { { "a", "partner" } }, CY)
@@ -1153,28 +1272,28 @@ end
 local MERGER = "US DOJ/FTC Horizontal Merger Guidelines (2010): HHI on a 0..10000 scale; " ..
                "below 1500 unconcentrated, 1500-2500 moderately, above 2500 highly concentrated"
 
-def("exports", exports, "exports(a, to: b, commodity: c, year: y)",
+def("exports", exports, "exports(a, to: b, commodity: c, year: y, by: volume)",
     "Value in USD of the deals with exporter a (and importer b, commodity c, year y when given).",
     "exports(PAK, to: USA)")
-def("imports", imports, "imports(a, from: b, commodity: c, year: y)",
+def("imports", imports, "imports(a, from: b, commodity: c, year: y, by: volume)",
     "Value in USD of the deals with importer a (and exporter b, commodity c, year y when given).",
     "imports(PAK, commodity: crude_oil)")
-def("trade", trade, "trade(a, b, commodity: c, year: y)",
+def("trade", trade, "trade(a, b, commodity: c, year: y, by: volume)",
     "Exports of a to b plus imports of a from b, in USD; without b, all of a's exports plus imports.",
     "trade(PAK, CHN)")
 def("balance", balance, "balance(a, b, commodity: c, year: y)",
     "Exports of a to b minus imports of a from b, in USD (negative for a deficit); without b, against everyone.",
     "balance(PAK, USA)")
-def("world_exports", world_exports, "world_exports(commodity: c, year: y)",
+def("world_exports", world_exports, "world_exports(commodity: c, year: y, by: volume)",
     "Value in USD of all deals (of commodity c, year y), whoever trades.",
     "world_exports(commodity: crude_oil)")
-def("import_share", import_share, "import_share(a, b, commodity: c, year: y)",
+def("import_share", import_share, "import_share(a, b, commodity: c, year: y, by: volume)",
     "imports(a, from: b, ...) / imports(a, ...) as a plain ratio (0.6 for 60%); 0 when a imports nothing.",
     "import_share(PAK, SAU, commodity: crude_oil)")
-def("export_share", export_share, "export_share(a, b, commodity: c, year: y)",
+def("export_share", export_share, "export_share(a, b, commodity: c, year: y, by: volume)",
     "exports(a, to: b, ...) / exports(a, ...) as a plain ratio; 0 when a exports nothing.",
     "export_share(PAK, USA)")
-def("world_share", world_share, "world_share(a, commodity: c, year: y)",
+def("world_share", world_share, "world_share(a, commodity: c, year: y, by: volume)",
     "exports(a, ...) / world_exports(...) as a plain ratio; 0 when nothing is traded.",
     "world_share(SAU, commodity: crude_oil)")
 def("hhi", hhi, "hhi(list)",
@@ -1185,16 +1304,16 @@ def("hhi_normalized", hhi_normalized, "hhi_normalized(list)",
     "Normalized HHI, 0..1: (H - 1/N) / (1 - 1/N) with H = hhi(list)/10000 and N the number of " ..
     "positive entries; 1 when N = 1, 0 when N = 0.",
     "hhi_normalized([60, 20, 20])")
-def("import_hhi", import_hhi, "import_hhi(a, commodity: c, year: y)",
+def("import_hhi", import_hhi, "import_hhi(a, commodity: c, year: y, by: volume)",
     "HHI (0..10000) of the shares of a's suppliers in a's imports; 0 when a imports nothing.",
     "import_hhi(PAK, commodity: crude_oil)", MERGER)
-def("export_hhi", export_hhi, "export_hhi(a, commodity: c, year: y)",
+def("export_hhi", export_hhi, "export_hhi(a, commodity: c, year: y, by: volume)",
     "HHI (0..10000) of the shares of a's customers in a's exports; 0 when a exports nothing.",
     "export_hhi(PAK)", MERGER)
-def("world_hhi", world_hhi, "world_hhi(commodity: c, year: y)",
+def("world_hhi", world_hhi, "world_hhi(commodity: c, year: y, by: volume)",
     "HHI (0..10000) of the exporters' shares of world exports (supply concentration); 0 when nothing is traded.",
     "world_hhi(commodity: crude_oil)", MERGER)
-def("top_supplier", top_supplier, "top_supplier(a, commodity: c, year: y)",
+def("top_supplier", top_supplier, "top_supplier(a, commodity: c, year: y, by: volume)",
     "The partner with the largest share of a's imports; on a tie the smallest code; nil when a imports nothing.",
     "top_supplier(PAK, commodity: crude_oil)")
 def("top_customer", top_customer, "top_customer(a, commodity: c, year: y)",
