@@ -334,6 +334,15 @@ static int has_col(char cols[][64], int n, const char *name) {
 }
 
 static void load_csv(const char *kind, const char *path) {
+  if (kind && !strcmp(kind, "partners") && !strcmp(path, "iso3166")) {   /* every ISO 3166 country */
+    int inc = 0;
+    eval_state = R.H;
+    int st = hedge_repl_eval(R.H, "<:load>", "load partners from iso3166", NULL, R.color, &inc);
+    eval_state = NULL;
+    if (st != HEDGE_OK) report_error(hedge_errmsg(R.H));
+    else if (R.tty) printf("loaded the ISO 3166 countries as partners\n");
+    return;
+  }
   FILE *f = fopen(path, "r");
   if (!f) { char m[PATH_MAX + 64]; snprintf(m, sizeof m, "cannot open '%s'", path); repl_error(m, NULL, NULL); return; }
   char line[4096];
@@ -601,10 +610,56 @@ static void cmd_reset(void) {
   fflush(stdout);
 }
 
+/* `:load KIND FILE.csv [as baci] { MAPPING }`: the mapping of a `load`
+** statement, written after the file (docs/data.md). Returns 0 when the line
+** has no mapping (the plain :load then runs). */
+static int load_mapped(const char *line) {
+  const char *p = line + 5;   /* past ":load" */
+  const char *brace = strchr(p, '{');
+  const char *as = strstr(p, " as ");
+  if (!brace && !as) return 0;
+  while (*p == ' ' || *p == '\t') p++;
+  static const char *const kinds[] = {"partners", "commodities", "deals", "loans"};
+  const char *kind = NULL;
+  for (int k = 0; k < 4; k++) {
+    size_t n = strlen(kinds[k]);
+    if (!strncmp(p, kinds[k], n) && (p[n] == ' ' || p[n] == '\t')) { kind = kinds[k]; p += n; }
+  }
+  if (!kind) { repl_error("a :load with a mapping names the kind first: :load deals FILE.csv { ... }", NULL, NULL); return 1; }
+  while (*p == ' ' || *p == '\t') p++;
+  char file[PATH_MAX];
+  size_t n = 0;
+  if (*p == '"' || *p == '\'') {
+    char q = *p++;
+    while (*p && *p != q && n + 1 < sizeof file) file[n++] = *p++;
+    if (*p == q) p++;
+  } else while (*p && *p != ' ' && *p != '\t' && *p != '{' && n + 1 < sizeof file) file[n++] = *p++;
+  file[n] = 0;
+  if (!n) { repl_error(":load needs a file name (:load deals FILE.csv { ... })", NULL, NULL); return 1; }
+  char path[PATH_MAX];
+  const char *home = getenv("HOME");
+  if (file[0] == '~' && file[1] == '/' && home) snprintf(path, sizeof path, "%s%s", home, file + 1);
+  else snprintf(path, sizeof path, "%s", file);
+  size_t len = strlen(p) + strlen(path) + 64;
+  char *text = malloc(len);
+  if (!text) { repl_error("out of memory", NULL, NULL); return 1; }
+  snprintf(text, len, "load %s from \"%s\" %s", kind, path, p);
+  int inc = 0;
+  eval_state = R.H;
+  int st = hedge_repl_eval(R.H, "<:load>", text, NULL, R.color, &inc);
+  eval_state = NULL;
+  free(text);
+  if (st != HEDGE_OK) report_error(hedge_errmsg(R.H));
+  else if (R.tty) printf("loaded %s as %s\n", path, kind);
+  fflush(stdout);
+  return 1;
+}
+
 /* Runs a `:command args...` line. */
 static void run_command(char *line) {
   char *argv[64];
   int argc = 0;
+  if (!strncmp(line, ":load", 5) && (line[5] == ' ' || line[5] == '\t') && load_mapped(line)) return;
   char *p = line;
   while (*p && argc < 64) {
     while (*p == ' ' || *p == '\t') p++;

@@ -131,7 +131,7 @@ do
   raises("missing positional", function() h.import_share(PAK, N { commodity = crude }) end, "missing argument 2 (b)")
   raises("wrong type of named", function() h.imports(PAK, N { commodity = PAK }) end, "commodity: must be a commodity, got partner PAK")
   raises("year must be an integer", function() h.imports(PAK, N { year = 2025.5 }) end, "year: must be an integer year")
-  raises("too many positional", function() h.imports(PAK, CHN) end, "too many arguments", "imports(a, from:, commodity:, year:, since:, until:)")
+  raises("too many positional", function() h.imports(PAK, CHN) end, "too many arguments", "imports(a, from:, commodity:, year:, since:, until:, by:)")
   raises("too many (four args)", function() h.trade(PAK, CHN, N {}, 5) end, "trade: too many arguments")
   raises("a list in the options slot", function() h.imports(PAK, { 1, 2 }) end, "too many arguments")
   raises("hhi of a non-list", function() h.hhi(5) end, "hhi: argument 1 (list) must be a list")
