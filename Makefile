@@ -141,6 +141,7 @@ check: hedge build/eval-batch
 	run python3 tests/layers.py; \
 	run $(MAKE) --no-print-directory unit UNIT_BUILD=build/unit-rel; \
 	run python3 tests/run.py --hedge ./hedge --batch build/eval-batch $(CASE_DIRS); \
+	run python3 tests/load/test_baci.py --hedge ./hedge; \
 	run python3 tests/doc_examples.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge ./hedge; \
 	$(call conformance,./hedge,--batch build/eval-batch); \
@@ -161,6 +162,7 @@ test: deps
 	run python3 tests/layers.py; \
 	run $(MAKE) --no-print-directory unit CFLAGS="-O1 -g $(ASAN)" UNIT_BUILD=build/unit; \
 	run python3 tests/run.py --hedge $(TEST_HEDGE) --batch build/eval-batch-asan $(CASE_DIRS); \
+	run python3 tests/load/test_baci.py --hedge $(TEST_HEDGE); \
 	run python3 tests/native/both_ways.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge $(TEST_HEDGE); \
 	run python3 tests/doc_examples.py --hedge $(TEST_HEDGE); \

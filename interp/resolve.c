@@ -198,6 +198,8 @@ static void resolve(Scope *s, Node *n) {
           v->u.str = w;
           continue;
         }
+        if (v->kind == N_NAME && strcmp(n->u.call.named.p[i].name->s, "by") == 0 && !global_find(h, v->u.name) && !builtin_find(h, v->u.name))
+          hx_error_span(h, v->loc, (int)v->u.name->len, "by: takes value or volume (a bare word), not '%s'", v->u.name->s);
         check_entity_arg(s, v, n->u.call.named.p[i].name);
         resolve(s, v);
       }
