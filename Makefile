@@ -131,7 +131,7 @@ suites = mkdir -p build; : > $(1); rc=0; \
 	run() { echo "== $$*"; t=$$(date +%s%N); "$$@" 2>&1 | tee -a $(1); s=$${PIPESTATUS[0]}; \
 	  echo "== $$(( ($$(date +%s%N) - t) / 1000000 )) ms: $$*"; \
 	  [ $$s = 0 ] || { echo "^^ FAILED (exit $$s): $$*"; rc=1; }; }
-CASE_DIRS = tests/lang tests/errors tests/stdlib tests/native tests/lua tests/repair examples
+CASE_DIRS = tests/lang tests/errors tests/stdlib tests/native tests/lua tests/repair tests/load examples
 conformance = if [ -d "$(SHARED)/conformance" ]; then \
 	  run python3 tests/run.py --hedge $(1) $(2) --xfail tests/conformance.xfail $(SHARED)/conformance; \
 	else echo "note: $(SHARED)/conformance not found; conformance suite skipped"; fi
