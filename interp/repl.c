@@ -262,7 +262,7 @@ static void names_free(Names *c) {
 
 static const struct { const char *name, *args, *help; } commands[] = {
   {"help", "[NAME]", "this list; with NAME, help for a function, rule, partner, keyword, ..."},
-  {"load", "[KIND] FILE", "load a .hedge file, or a CSV file of partners, commodities, deals or loans"},
+  {"load", "[KIND] FILE [{ MAPPING }]", "load a .hedge file, or a CSV file of partners, commodities, deals or loans (a mapping as in a load statement: :load deals f.csv { exporter: = PAK, ... }; :load partners iso3166)"},
   {"check", "[RULE...]", "check every rule and warn (or those named) in the active scenario"},
   {"why", "RULE", "check RULE and show every sub-expression of each failing binding"},
   {"repair", "RULE", "check RULE; under each failing binding, the smallest change of each lever that makes it pass, and its scenario"},

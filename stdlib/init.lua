@@ -1259,6 +1259,7 @@ local function def(name, fn, usage, doc, example, see)
     usage = usage:gsub("year: y%)", "year: y | since: s, until: u)")
     doc = doc .. " Partners may be groups (lists of partners; a group's internal deals are left out when it is the first argument)."
   end
+  if sp and sp.named["by"] then usage = usage:gsub("%)$", ", by: volume)") end   -- volumes as well as values
   M[name] = fn
   M._doc[name] = { usage = usage, doc = doc, example = example, see = see }
   local s = SPECS[name]
@@ -1272,28 +1273,28 @@ end
 local MERGER = "US DOJ/FTC Horizontal Merger Guidelines (2010): HHI on a 0..10000 scale; " ..
                "below 1500 unconcentrated, 1500-2500 moderately, above 2500 highly concentrated"
 
-def("exports", exports, "exports(a, to: b, commodity: c, year: y, by: volume)",
+def("exports", exports, "exports(a, to: b, commodity: c, year: y)",
     "Value in USD of the deals with exporter a (and importer b, commodity c, year y when given).",
     "exports(PAK, to: USA)")
-def("imports", imports, "imports(a, from: b, commodity: c, year: y, by: volume)",
+def("imports", imports, "imports(a, from: b, commodity: c, year: y)",
     "Value in USD of the deals with importer a (and exporter b, commodity c, year y when given).",
     "imports(PAK, commodity: crude_oil)")
-def("trade", trade, "trade(a, b, commodity: c, year: y, by: volume)",
+def("trade", trade, "trade(a, b, commodity: c, year: y)",
     "Exports of a to b plus imports of a from b, in USD; without b, all of a's exports plus imports.",
     "trade(PAK, CHN)")
 def("balance", balance, "balance(a, b, commodity: c, year: y)",
     "Exports of a to b minus imports of a from b, in USD (negative for a deficit); without b, against everyone.",
     "balance(PAK, USA)")
-def("world_exports", world_exports, "world_exports(commodity: c, year: y, by: volume)",
+def("world_exports", world_exports, "world_exports(commodity: c, year: y)",
     "Value in USD of all deals (of commodity c, year y), whoever trades.",
     "world_exports(commodity: crude_oil)")
-def("import_share", import_share, "import_share(a, b, commodity: c, year: y, by: volume)",
+def("import_share", import_share, "import_share(a, b, commodity: c, year: y)",
     "imports(a, from: b, ...) / imports(a, ...) as a plain ratio (0.6 for 60%); 0 when a imports nothing.",
     "import_share(PAK, SAU, commodity: crude_oil)")
-def("export_share", export_share, "export_share(a, b, commodity: c, year: y, by: volume)",
+def("export_share", export_share, "export_share(a, b, commodity: c, year: y)",
     "exports(a, to: b, ...) / exports(a, ...) as a plain ratio; 0 when a exports nothing.",
     "export_share(PAK, USA)")
-def("world_share", world_share, "world_share(a, commodity: c, year: y, by: volume)",
+def("world_share", world_share, "world_share(a, commodity: c, year: y)",
     "exports(a, ...) / world_exports(...) as a plain ratio; 0 when nothing is traded.",
     "world_share(SAU, commodity: crude_oil)")
 def("hhi", hhi, "hhi(list)",
@@ -1304,16 +1305,16 @@ def("hhi_normalized", hhi_normalized, "hhi_normalized(list)",
     "Normalized HHI, 0..1: (H - 1/N) / (1 - 1/N) with H = hhi(list)/10000 and N the number of " ..
     "positive entries; 1 when N = 1, 0 when N = 0.",
     "hhi_normalized([60, 20, 20])")
-def("import_hhi", import_hhi, "import_hhi(a, commodity: c, year: y, by: volume)",
+def("import_hhi", import_hhi, "import_hhi(a, commodity: c, year: y)",
     "HHI (0..10000) of the shares of a's suppliers in a's imports; 0 when a imports nothing.",
     "import_hhi(PAK, commodity: crude_oil)", MERGER)
-def("export_hhi", export_hhi, "export_hhi(a, commodity: c, year: y, by: volume)",
+def("export_hhi", export_hhi, "export_hhi(a, commodity: c, year: y)",
     "HHI (0..10000) of the shares of a's customers in a's exports; 0 when a exports nothing.",
     "export_hhi(PAK)", MERGER)
-def("world_hhi", world_hhi, "world_hhi(commodity: c, year: y, by: volume)",
+def("world_hhi", world_hhi, "world_hhi(commodity: c, year: y)",
     "HHI (0..10000) of the exporters' shares of world exports (supply concentration); 0 when nothing is traded.",
     "world_hhi(commodity: crude_oil)", MERGER)
-def("top_supplier", top_supplier, "top_supplier(a, commodity: c, year: y, by: volume)",
+def("top_supplier", top_supplier, "top_supplier(a, commodity: c, year: y)",
     "The partner with the largest share of a's imports; on a tie the smallest code; nil when a imports nothing.",
     "top_supplier(PAK, commodity: crude_oil)")
 def("top_customer", top_customer, "top_customer(a, commodity: c, year: y)",
