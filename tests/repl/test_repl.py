@@ -383,7 +383,7 @@ def t_help(ctx):
     for c in (":load", ":check", ":why", ":scenario", ":list", ":reset", ":quit"):
         must_contain(out, c)
     out = s.run(":help imports")
-    must_contain(out, "imports(a, from: b, commodity: c, year: y | since: s, until: u)")
+    must_contain(out, "imports(a, from: b, commodity: c, year: y | since: s, until: u, by: volume)")
     must_contain(out, "Value in USD")
     out = s.run(":help sum")
     must_contain(out, "sum(x in xs")
@@ -665,10 +665,27 @@ def t_repair_margin(ctx):
     s.quit()
 
 
+def t_load_mapping(ctx):
+    # :load KIND FILE { MAPPING } takes the mapping of a load statement (one
+    # line), and :load partners iso3166 declares every country
+    wide = os.path.join(ctx.tmp, "wide.csv")
+    with open(wide, "w") as f:
+        f.write("partner,iso3,FY2024,FY2025\nChina,CHN,10,12\nUnited States,USA,5,NA\n")
+    src = (":load partners iso3166\ncommodity goods\n"
+           ':load deals %s { exporter: = PAK, importer: iso3, commodity: = goods, value: each "FY*" M USD, missing: "NA" }\n'
+           "count(deals)\nexports(PAK, year: 2025)\nPAK.alpha2\n"
+           ":load deals %s { exporter: = PAK, importer: iso3, commodity: = goods, value: each \"FX*\" USD }\n"
+           "count(deals)\n") % (wide, wide)
+    code, out, err = pipe(ctx, src)
+    must(code == 2, "exit 2 after the bad mapping, not %r" % code)
+    must(lines_of(out)[:4] == ["3", "12M USD", '"PK"', "3"], "the mapped load, then nothing from the bad one", out + err)
+    must_contain(err, 'no column of')
+
+
 TESTS = [
     t_repair_margin, t_prompt_and_expression, t_declaration_then_query, t_multiline, t_error_recovery, t_history,
     t_completion, t_help, t_check_why_list, t_scenario, t_reset_load, t_ctrl_c, t_ctrl_c_rule,
-    t_ctrl_d, t_color, t_pipe_ok, t_pipe_errors, t_load_csv,
+    t_ctrl_d, t_color, t_pipe_ok, t_pipe_errors, t_load_csv, t_load_mapping,
 ]
 
 
