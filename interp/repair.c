@@ -457,6 +457,11 @@ static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
   if (!f) return FIG_OTHER;
   H *h = c->h;
   const char *n = f->name->s;
+  /* by: volume sums the deals' volumes, not the values the closed forms move */
+  for (uint32_t i = 0; i < call->u.call.named.n; i++) {
+    Field *fl = &call->u.call.named.p[i];
+    if (!strcmp(fl->name->s, "by") && fl->value->kind == N_STR && strcmp(fl->value->u.str->s, "value") != 0) return FIG_OTHER;
+  }
   Args a;
   eval_args(c, call, &a);
   uint32_t p0 = a.npos > 0 ? ent_id(a.pos[0], K_PARTNER) : NO_ROW, p1 = a.npos > 1 ? ent_id(a.pos[1], K_PARTNER) : NO_ROW;
