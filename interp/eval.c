@@ -16,6 +16,7 @@
 #include "resolve.h"
 #include "luabridge.h"
 #include "lex.h"   /* NUMF_PERCENT: a percent literal is a share */
+#include "load.h"
 
 
 static uint64_t now_ns(void) {

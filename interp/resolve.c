@@ -10,6 +10,7 @@
 #include "units.h"
 #include "resolve.h"
 #include "lex.h"
+#include "load.h"
 
 typedef struct Scope {
   H *h;
