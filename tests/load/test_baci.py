@@ -35,7 +35,8 @@ def expected(flows):
 
 
 def close(a, b):
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    # hedge prints 13 significant digits: agreement to 1e-11 of the larger
+    return abs(a - b) <= 1e-11 * max(abs(a), abs(b)) or abs(a - b) <= 1e-12
 
 
 def main():
@@ -52,17 +53,17 @@ def main():
             with open(prog, "w") as f:
                 f.write('load deals from "%s" as baci { countries: "country_codes_V202401.csv" }\n'
                         % os.path.join(DATA, flows))
-                # one line per figure: name|value (a plain number, in USD or t)
+                # one line per figure: name|value (13 significant digits, in USD or t)
                 for j in importers:
-                    f.write('print "imports %s|" + str(imports(%s) / 1 USD)\n' % (j, j))
+                    f.write('print "imports %s|" + fmt(imports(%s) / 1 USD, \"0.000000000000E\")\n' % (j, j))
                     for i in exporters:
                         if i == j:
                             continue
-                        f.write('print "share %s %s|" + str(import_share(%s, %s))\n' % (j, i, j, i))
-                        f.write('print "vshare %s %s|" + str(import_share(%s, %s, by: volume))\n' % (j, i, j, i))
+                        f.write('print "share %s %s|" + fmt(import_share(%s, %s), \"0.000000000000E\")\n' % (j, i, j, i))
+                        f.write('print "vshare %s %s|" + fmt(import_share(%s, %s, by: volume), \"0.000000000000E\")\n' % (j, i, j, i))
                 for i in exporters:
-                    f.write('print "world %s|" + str(world_share(%s))\n' % (i, i))
-                f.write('print "hhi|" + str(world_hhi())\n')
+                    f.write('print "world %s|" + fmt(world_share(%s), \"0.000000000000E\")\n' % (i, i))
+                f.write('print "hhi|" + fmt(world_hhi(), \"0.000000000000E\")\n')
             out = subprocess.run([args.hedge, "run", prog], capture_output=True, text=True, timeout=60)
             if out.returncode != 0:
                 print("FAIL %s: hedge exited %d: %s" % (flows, out.returncode, out.stderr.strip()))
