@@ -130,5 +130,8 @@ Node *parse_expression(H *h, int src, int *incomplete);
 
 /* The source text of a node, for reports ("imports(F, from: p)"). */
 const char *node_text(H *h, const Node *n, size_t *len);
+/* The same on one line (newlines and tabs as spaces, runs of spaces as
+** one), copied into arena a. */
+const char *node_text_one_line(H *h, Arena *a, const Node *n);
 
 #endif

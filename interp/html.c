@@ -57,21 +57,6 @@ _Static_assert(sizeof op_names / sizeof op_names[0] == OP_IN + 1, "op_names foll
 
 /* ---- data ------------------------------------------------------------------------ */
 
-static const char *one_line_text(H *h, Html *x, Node *n) {
-  size_t len;
-  const char *s = node_text(h, n, &len);
-  char *o = arena_alloc(h, &x->scratch.arena, len + 1);
-  size_t k = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    if (c == ' ' && k && o[k - 1] == ' ') continue;
-    o[k++] = c;
-  }
-  o[k] = 0;
-  return o;
-}
-
 typedef struct Pair { Node *n; Value *slots; Value l, r; } Pair;
 static void eval_pair(H *h, void *ud) {
   Pair *p = ud;
@@ -135,8 +120,8 @@ static void collect_charts(H *h, Html *x) {
     Node *pred = w.pred;
     if (pred->kind != N_BIN || pred->u.bin.op < OP_EQ || pred->u.bin.op == OP_IN) { c->ok = -1; continue; }
     if (!c->lhs) {
-      c->lhs = one_line_text(h, x, pred->u.bin.l);
-      c->rhs = one_line_text(h, x, pred->u.bin.r);
+      c->lhs = node_text_one_line(h, &x->scratch.arena, pred->u.bin.l);
+      c->rhs = node_text_one_line(h, &x->scratch.arena, pred->u.bin.r);
       c->op = op_names[pred->u.bin.op];
       if (pred->u.bin.r->kind == N_NUM && (pred->u.bin.r->u.num.flags & NUMF_PERCENT)) c->ok = 1;
     }

@@ -1022,3 +1022,18 @@ const char *node_text(H *h, const Node *n, size_t *len) {
   *len = (size_t)(n->end - n->start);
   return s->text + n->start;
 }
+
+const char *node_text_one_line(H *h, Arena *a, const Node *n) {
+  size_t len;
+  const char *s = node_text(h, n, &len);
+  char *o = arena_alloc(h, a, len + 1);
+  size_t k = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == ' ' && k && o[k - 1] == ' ') continue;
+    o[k++] = c;
+  }
+  o[k] = 0;
+  return o;
+}

@@ -7,7 +7,6 @@
 ** require identical output (HEDGE_NATIVE=0 turns this file off).
 */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include "stdfast.h"
 #include "units.h"
@@ -94,50 +93,13 @@ static int share(double part, double total, Value *out) {
   return 1;
 }
 
-typedef struct Grp { HStr *name; uint32_t id; KSum sum; } Grp;
-
-static int grp_cmp(const void *x, const void *y) {
-  const Grp *ga = x, *gb = y;
-  const HStr *a = ga->name, *b = gb->name;
-  if (!a || !b) { if (a != b) return (a != NULL) - (b != NULL); }
-  else {
-    size_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->s, b->s, n);
-    if (c) return c;
-    if (a->len != b->len) return (a->len > b->len) - (a->len < b->len);
-  }
-  return (ga->id > gb->id) - (ga->id < gb->id);
-}
-
-/* hhi_of_groups(deal_sums_by(field, ...), t) of init.lua: the matching
-** deals grouped by partner (field 0 exporter, 1 importer), groups in
-** ascending name order, h = 100 * (s / t), hhi = hhi + h * h. */
+/* hhi_of_groups(deal_sums_by(field, ...), t) of init.lua: the groups of
+** index.c's deal_sums_by (by partner, ascending names, the stdlib's own
+** primitive), h = 100 * (s / t), hhi = hhi + h * h. */
 static double hhi_by(H *h, int field, DealFilter f, double t) {
-  World *w = h->world;
-  Table *d = &w->t[K_DEAL];
-  const uint32_t *rows;
-  uint32_t n = deal_rows(h, f, &rows);
-  uint32_t np = w->t[K_PARTNER].n;
   ArenaMark mk = arena_mark(&h->temp);
-  uint32_t *slot = arena_alloc(h, &h->temp, (size_t)(np ? np : 1) * sizeof *slot);
-  memset(slot, 0xff, (size_t)(np ? np : 1) * sizeof *slot);
-  uint32_t cap = n < np ? n : np;
-  Grp *g = arena_alloc(h, &h->temp, (size_t)(cap ? cap : 1) * sizeof *g);
-  uint32_t ng = 0;
-  const uint32_t *col = field == 0 ? d->a : d->b;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t row = rows[i], id = col[row];
-    if (id >= np) continue;
-    if (slot[id] == UINT32_MAX) {
-      slot[id] = ng;
-      g[ng].name = w->t[K_PARTNER].names ? w->t[K_PARTNER].names[id] : NULL;
-      g[ng].id = id;
-      g[ng].sum.s = g[ng].sum.c = 0;
-      ng++;
-    }
-    ksum_add(&g[slot[id]].sum, d->value[row]);
-  }
-  qsort(g, ng, sizeof *g, grp_cmp);
+  DealGroup *g;
+  uint32_t ng = deal_sums_by(h, f, field, &g);
   double acc = 0.0;
   for (uint32_t i = 0; i < ng; i++) {
     double x = 100.0 * (ksum_get(&g[i].sum) / t);

@@ -37,22 +37,6 @@ typedef struct Tab {
   Buf tmp;              /* scratch text, freed by table_body even on error */
 } Tab;
 
-/* The expression's text on one line, spaces collapsed. */
-static const char *one_line(H *h, Tab *t, const Node *n) {
-  size_t len;
-  const char *s = node_text(h, n, &len);
-  char *o = arena_alloc(h, &t->scratch.arena, len + 1);
-  size_t k = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    if (c == ' ' && k && o[k - 1] == ' ') continue;
-    o[k++] = c;
-  }
-  o[k] = 0;
-  return o;
-}
-
 static int literal(Node *n) {
   return n->kind == N_NUM || n->kind == N_QTY || n->kind == N_STR || n->kind == N_DATE || n->kind == N_BOOL ||
          n->kind == N_NIL || (n->kind == N_NEG && literal(n->u.operand));
@@ -60,7 +44,7 @@ static int literal(Node *n) {
 
 static void add_figure(H *h, Tab *t, Node *n) {
   if (literal(n)) return;
-  const char *name = one_line(h, t, n);
+  const char *name = node_text_one_line(h, &t->scratch.arena, n);
   for (uint32_t i = 0; i < t->cols.n; i++) if (!strcmp(t->cols.p[i].name, name)) return;
   Col c = {name, n, 1, 0, NULL};
   avec_push(h, &t->scratch.arena, &t->cols, c);
@@ -327,7 +311,7 @@ static void table_work(H *h, void *ud) {
   /* a predicate that compares nothing is its own figure (a rule's is
   ** the holds column) */
   if (!comparisons && !rule) {
-    Col col = {one_line(h, t, body), body, 1, 0, NULL};
+    Col col = {node_text_one_line(h, &t->scratch.arena, body), body, 1, 0, NULL};
     avec_push(h, &t->scratch.arena, &t->cols, col);
   }
   if (comparisons || rule) {
