@@ -304,8 +304,10 @@ void hedge_output_clear(hedge_State *h) { if (h) h->out.n = 0, h->out.p ? h->out
 
 void hedge_interrupt(hedge_State *h) {
   if (!h) return;
-  atomic_store(&h->interrupted, 1);
-  luabridge_interrupt(h);   /* Lua code has no count hook unless a step limit asks for one */
+  /* the one thing done here: running code looks at the flag (the evaluator
+  ** every 1,024 steps, Lua code in its count hook, the loader every 1,024
+  ** rows); nothing else of the state is touched from another thread */
+  atomic_store_explicit(&h->interrupted, 1, memory_order_release);
 }
 
 void hedge_set_time_limit(hedge_State *h, double seconds) {

@@ -48,18 +48,12 @@ struct LuaBridge {
   H *h;
   lua_State *cur;        /* thread of the innermost bridge function now running
                             hedge code (NULL: none, use L) */
-  lua_State *volatile running;  /* innermost coroutine being resumed (NULL:
-                            none): hedge_interrupt hooks it too */
   Node *site;            /* innermost hedge call site that entered Lua */
   Loc siteloc;           /* where Lua was entered when site is NULL (`use`) */
   int broken;            /* a Lua panic happened: the state is unusable */
   int closing;           /* lua_close is running finalizers */
   int cap_hit;           /* the last failed Lua allocation hit the memory cap */
   int hook_fast;         /* the count hook was set to every instruction */
-  int hooked;            /* the count hook is set at all: only while a step
-                            limit is in force or an interrupt is pending, since
-                            a count hook sends every Lua instruction through
-                            the slow path of the VM */
   /* registry references */
   int ref_named, ref_errmt, ref_qtymt, ref_datemt, ref_entmt;
   int ref_named_checked; /* metatable of named-argument tables the bridge has

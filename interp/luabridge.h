@@ -8,8 +8,6 @@
 
 int luabridge_open(H *h, char *err, size_t errlen);
 void luabridge_close(H *h);
-/* Makes running Lua code stop at its next instruction (async-signal-safe). */
-void luabridge_interrupt(H *h);
 void luabridge_use(H *h, const char *path, Loc loc);   /* loads an extension */
 /* The same from an open descriptor, read once (closes fd). */
 void luabridge_use_fd(H *h, int fd, const char *path, Loc loc);

@@ -6,6 +6,12 @@ local function spin()
   while true do x = x + 1 end
 end
 
+-- spin_co(): the same inside a coroutine (a Lua thread of its own).
+local function spin_co()
+  local co = coroutine.wrap(function() local x = 0 while true do x = x + 1 end end)
+  return co()
+end
+
 -- first_line(path): the first line of a file; needs io (HEDGE_CAP_IO).
 local function first_line(path)
   local f, err = io.open(path, "r")
@@ -25,4 +31,4 @@ local function grow(n)
   return #t
 end
 
-return { spin = spin, first_line = first_line, has_io = has_io, grow = grow }
+return { spin = spin, spin_co = spin_co, first_line = first_line, has_io = has_io, grow = grow }

@@ -275,6 +275,26 @@ static void test_interrupt_thread(void) {
   hedge_close(H);
 }
 
+/* No limit at all (no step count, no clock): Lua code still sees an
+** interrupt from another thread, in a coroutine too. hedge_interrupt only
+** stores the flag; the count hook, always set, reads it. alarm(): should
+** the interrupt never arrive, SIGALRM ends the test instead of a hang. */
+static void test_interrupt_unlimited(void) {
+  hedge_State *H = open_limited(0, 0, 0);
+  double secs;
+  alarm(300);
+  CHECK_INT(run_interrupted(H, 0, "spin()", &secs), HEDGE_EINTERRUPT);
+  CHECK_HAS(hedge_errmsg(H), "interrupted");
+  STILL_WORKS(H);
+  CHECK_INT(run_interrupted(H, 0, "spin_co()", &secs), HEDGE_EINTERRUPT);
+  CHECK_HAS(hedge_errmsg(H), "interrupted");
+  STILL_WORKS(H);
+  CHECK_INT(run_interrupted(H, 1, "lua_slow", &secs), HEDGE_EINTERRUPT);
+  STILL_WORKS(H);
+  alarm(0);
+  hedge_close(H);
+}
+
 /* ---- interrupt a long CSV load, in one thread and in two ----------------------------------------- */
 
 static void test_interrupt_load(void) {
@@ -392,6 +412,7 @@ int main(void) {
   test_depth();
   test_memory();
   test_interrupt_thread();
+  test_interrupt_unlimited();
   test_interrupt_load();
   test_interrupt_signal();
   test_independent();
