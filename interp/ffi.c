@@ -37,6 +37,7 @@ struct HffiFn {
 
 static const char *const type_names[] = {"int", "long", "double", "bool", "string", "void"};
 
+/* See ffi.h: the type named name[0..len) ("int", "double", ...). Returns 0, or -1 for no such type. */
 int hffi_type_from_name(const char *name, size_t len, HffiType *t) {
   for (int i = 0; i <= (int)HFFI_VOID; i++) {
     if (strlen(type_names[i]) == len && memcmp(type_names[i], name, len) == 0) {
@@ -47,8 +48,10 @@ int hffi_type_from_name(const char *name, size_t len, HffiType *t) {
   return -1;
 }
 
+/* See ffi.h: the name of t, "?" when out of range. */
 const char *hffi_type_name(HffiType t) { return (unsigned)t <= (unsigned)HFFI_VOID ? type_names[t] : "?"; }
 
+/* libffi's description of t (NULL for a value outside the enum). */
 static ffi_type *ffi_type_of(HffiType t) {
   switch (t) {
     case HFFI_INT: return &ffi_type_sint;
@@ -61,6 +64,7 @@ static ffi_type *ffi_type_of(HffiType t) {
   return NULL;
 }
 
+/* Formats a message into the caller's err buffer, when there is one. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -73,6 +77,8 @@ put_err(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* See ffi.h: checks the signature, dlopens lib (NULL: this program), finds sym
+** and prepares the call interface once; every failure says which step failed. */
 HffiFn *hffi_bind(const char *lib, const char *sym, const HffiType *params, int nparams, HffiType ret, hx_Alloc alloc,
                   void *ud, char *err, size_t errlen) {
   const char *libname = lib ? lib : "(this program)";
@@ -138,12 +144,17 @@ HffiFn *hffi_bind(const char *lib, const char *sym, const HffiType *params, int 
   return f;
 }
 
+/* See ffi.h. */
 int hffi_nparams(const HffiFn *f) { return f->nparams; }
 
+/* See ffi.h: HFFI_VOID for i out of range. */
 HffiType hffi_param(const HffiFn *f, int i) { return i >= 0 && i < f->nparams ? f->params[i] : HFFI_VOID; }
 
+/* See ffi.h. */
 HffiType hffi_ret(const HffiFn *f) { return f->ret; }
 
+/* See ffi.h: converts args to the declared C types, calls, and reads the result
+** from an ffi_arg-sized buffer (libffi widens narrow integral returns). */
 int hffi_call(HffiFn *f, const HffiValue *args, HffiValue *ret) {
   union Arg {
     int i;
@@ -186,6 +197,7 @@ int hffi_call(HffiFn *f, const HffiValue *args, HffiValue *ret) {
   return 0;
 }
 
+/* See ffi.h: closes the library handle and frees f (NULL is a no-op). */
 void hffi_free(HffiFn *f) {
   if (!f) return;
   if (f->lib) dlclose(f->lib);
