@@ -1,11 +1,10 @@
 /*
-** load.c: `load KIND from "FILE.csv" { field: column [UNIT], key: column }`
-** (SPEC section 10) and the mappings that meet real tables where they are
-** (docs/data.md): computed fields `field: = EXPR` over `row.NAME`, `where:`
-** filters, `missing:` tokens, wide tables (`each "FY*"`), codes mapped from
-** other schemes (`via name`, `via "codes.csv" FROM -> TO`), entities
-** declared from the data (`declare:`), separators and number styles, the
-** BACI layout (`as baci`) and ISO 3166 (`load partners from iso3166`).
+** load.c: the reader of `load KIND from "FILE.csv" { MAPPING }` (SPEC
+** section 10): opening the file, the row parser, the two threads of a
+** parallel load and the plain column-to-field path, the hot path of every
+** load. The mapping (computed fields, where:, missing tokens, wide tables,
+** codes from other schemes, the presets `as baci` and iso3166) is planned
+** by loadmap.c; what the two share is in loadint.h.
 **
 ** One streaming pass over the file (two halves read by two threads, for a
 ** large file of deals or loans whose mapping needs no evaluation): codes
@@ -17,7 +16,11 @@
 ** caller's boundary rolls the world back, so a file that fails loads
 ** nothing. Rows skipped on purpose (where:, a missing required cell under
 ** missing:, unmapped codes under unmapped: skip) are counted by reason and
-** reported by check and run (load_notes).
+** reported by check and run (loadmap_note_skips).
+**
+** In order: the code maps, attribute texts and bad rows, a reader's part
+** (errors, new codes), the cells, the row (fill_row), the file, parallel
+** loading, the rows, and the load statement itself (exec_load).
 */
 #include <math.h>
 #include <stdio.h>
@@ -29,84 +32,38 @@
 #include <unistd.h>
 #include "eval.h"
 #include "exec.h"
-#include "resolve.h"
-#include "units.h"
 #include "csv.h"
 #include "date.h"
 #include "utf8.h"
-#include "hfile.h"
 #include "load.h"
+#include "loadint.h"
+#include "loadmap.h"
 #include "files.h"
 
 void table_reserve(H *h, int kind, uint32_t need);
-int world_column(H *h, int kind, HStr *name, int numeric, int dim);
-
-#define HX_LOAD_BAD_ROWS 20      /* bad rows quoted in a failing load's message */
-#define HX_LOAD_UNMAPPED 20      /* distinct unmapped codes listed */
-#define ISO3166_JSON "/usr/share/iso-codes/json/iso_3166-1.json"   /* Debian's iso-codes */
 
 /* Entities a load declares get provisional ids at or above PROV_BASE while
 ** the rows are read (a worker thread cannot add to the world); they are
 ** declared in file order and patched once the rows are in. */
 #define PROV_BASE 0xF0000000u
 
-/* How a CSV column feeds the table. */
-typedef enum { C_SKIP, C_KEY, C_ENT_A, C_ENT_B, C_ENT_C, C_VALUE, C_DATE, C_TERM, C_ATTR } ColRole;
-/* The role of a column that fills a built-in field, by where the world keeps
-** the field (world.h's schema). */
-static const int column_role[] = {
-  [WC_NAME] = C_ATTR, [WC_A] = C_ENT_A, [WC_B] = C_ENT_B, [WC_C] = C_ENT_C, [WC_VALUE] = C_VALUE,
-  [WC_DATE] = C_DATE, [WC_YEAR] = C_DATE, [WC_TERM] = C_TERM, [WC_ATTR] = C_ATTR};
+/* ---- the code maps --------------------------------------------------------------- */
 
-/* Why a row was skipped (counted, reported by check and run). */
-enum { SK_WHERE, SK_UNMAPPED, SK_MISSING /* + role */, SK_N = SK_MISSING + C_ATTR + 1 };
-
-typedef struct Via Via;
-
-typedef struct ColMap {
-  ColRole role;
-  int want;            /* entity kind for C_ENT_*, */
-  HStr *field;         /* field name */
-  double factor; int dim;   /* unit given in the mapping (dim 0: plain) */
-  int has_unit;
-  int attr;            /* column index in the table, C_ATTR */
-  int src;             /* the CSV column read (one column may feed two fields) */
-  int textual;         /* C_ATTR: some value is not a number: strings */
-  int missing;         /* the load's missing tokens apply to this column */
-  int pad;             /* codes of digits padded with zeros to this width */
-  Via *via;            /* codes mapped through a table (NULL: the codes themselves) */
-  Loc loc;             /* mapping entry, for errors */
-} ColMap;
-
-/* A computed field: `field: = EXPR`, one evaluation per row. */
-typedef struct Computed {
-  ColRole role; int want; HStr *field;
-  Node *expr; int nslots; Loc loc;
-} Computed;
-
-/* A wide table: `field: each "FY*" [UNIT]`, one entity per (row, column). */
-typedef struct Wide {
-  ColRole role; HStr *field; double factor; int dim, has_unit, attr;
-  int n; int *cols; int32_t *days, *year; uint8_t *prec;
-  Loc loc;
-} Wide;
-
-/* A hash from code to entity row, built once per load and kind. Codes are
-** short: up to 8 bytes are packed into one 64-bit key, so a lookup is a
-** multiply, a shift and one compare. */
-typedef struct CodeMap { uint64_t *keys; uint32_t *rows; uint32_t cap; int kind; } CodeMap;
-
+/* Up to 8 bytes of a code as one little-endian 64-bit key. */
 static inline uint64_t pack8(const char *s, size_t n) {
   uint64_t x = 0;
   for (size_t i = 0; i < n; i++) x |= (uint64_t)(unsigned char)s[i] << (8 * i);
   return x;
 }
 
+/* The home slot of a key of n bytes in a table of cap slots (a power of two). */
 static inline uint32_t slot_of(uint64_t key, size_t n, uint32_t cap) {
   return (uint32_t)(((key ^ (n * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull) >> 32) & (cap - 1);
 }
 
-static void codemap_build(H *h, CodeMap *m, int kind) {
+/* Builds the code map of the live entities of kind: every name, open addressing
+** at most half full. */
+void load_codemap_build(H *h, CodeMap *m, int kind) {
   Table *t = &h->world->t[kind];
   uint32_t cap = 64;
   while (cap < t->n * 2 + 2) cap *= 2;
@@ -126,6 +83,7 @@ static void codemap_build(H *h, CodeMap *m, int kind) {
   }
 }
 
+/* Frees a code map (one never built is left alone). */
 static void codemap_free(H *h, CodeMap *m) {
   if (!m->cap) return;
   hx_free(h, m->keys, m->cap * sizeof(uint64_t));
@@ -133,7 +91,8 @@ static void codemap_free(H *h, CodeMap *m) {
   m->cap = 0;
 }
 
-static uint32_t codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
+/* The entity row of code s[0..n), or NO_ROW; a map never built finds nothing. */
+uint32_t load_codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   if (!m->cap) return NO_ROW;
   Table *t = &h->world->t[m->kind];
   uint64_t key = n <= 8 ? pack8(s, n) : hx_hash(s, n);
@@ -146,183 +105,10 @@ static uint32_t codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   }
 }
 
-/* ---- codes from other schemes ---------------------------------------------------
-** A Via maps a foreign code (a name, an alpha-2 or numeric code, a BACI
-** code) to the code of an entity. Keys are normalised the same way when the
-** map is built and when a cell is looked up: spaces trimmed; all digits:
-** leading zeros dropped ("004" is "4"); names: lower case, words sorted,
-** "the", "of", "and" dropped ("Congo, The Democratic Republic of the" is
-** "Democratic Republic of Congo"). */
-struct Via {
-  HStr **keys; HStr **to; HStr **names; uint32_t *rows; uint32_t cap, n;
-  int by_name;
-  const char *what;         /* for messages: "'country_codes.csv'", "the partners' name" */
-};
+/* ---- attribute texts and bad rows ------------------------------------------------ */
 
-static int is_stop(const char *w, size_t n) {
-  return (n == 3 && memcmp(w, "the", 3) == 0) || (n == 2 && memcmp(w, "of", 2) == 0) || (n == 3 && memcmp(w, "and", 3) == 0);
-}
-
-/* Normalises a key into out (cap bytes); returns its length. */
-static size_t via_norm(int by_name, const char *s, size_t n, char *out, size_t cap) {
-  while (n && (*s == ' ' || *s == '\t')) s++, n--;
-  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-  if (!by_name) {
-    size_t i = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-    if (i == n && n > 1) { while (n > 1 && *s == '0') s++, n--; }
-    if (n > cap) n = cap;
-    memcpy(out, s, n);
-    return n;
-  }
-  /* words: letters and digits (and any byte of a UTF-8 sequence) */
-  const char *w[32]; size_t wl[32]; int nw = 0;
-  char low[512];
-  if (n > sizeof low) n = sizeof low;
-  for (size_t i = 0; i < n; i++) low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-  for (size_t i = 0; i < n && nw < 32;) {
-    unsigned char c = (unsigned char)low[i];
-    int wc = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
-    if (!wc) { i++; continue; }
-    size_t j = i;
-    while (j < n) {
-      unsigned char d = (unsigned char)low[j];
-      if (!((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') || d >= 0x80)) break;
-      j++;
-    }
-    if (!is_stop(low + i, j - i)) { w[nw] = low + i; wl[nw] = j - i; nw++; }
-    i = j;
-  }
-  for (int a = 1; a < nw; a++)   /* insertion sort: a handful of words */
-    for (int b = a; b > 0; b--) {
-      size_t m = wl[b - 1] < wl[b] ? wl[b - 1] : wl[b];
-      int c = memcmp(w[b - 1], w[b], m);
-      if (c < 0 || (c == 0 && wl[b - 1] <= wl[b])) break;
-      const char *tw = w[b]; w[b] = w[b - 1]; w[b - 1] = tw;
-      size_t tl = wl[b]; wl[b] = wl[b - 1]; wl[b - 1] = tl;
-    }
-  size_t o = 0;
-  for (int a = 0; a < nw; a++) {
-    if (a && o < cap) out[o++] = ' ';
-    for (size_t k = 0; k < wl[a] && o < cap; k++) out[o++] = w[a][k];
-  }
-  return o;
-}
-
-static Via *via_new(H *h, int by_name, const char *what) {
-  Via *v = arena_alloc(h, &h->temp, sizeof *v);
-  memset(v, 0, sizeof *v);
-  v->by_name = by_name;
-  v->what = arena_strdup(h, &h->temp, what, strlen(what));
-  v->cap = 64;
-  v->keys = arena_alloc(h, &h->temp, v->cap * sizeof(HStr *));
-  v->to = arena_alloc(h, &h->temp, v->cap * sizeof(HStr *));
-  v->names = arena_alloc(h, &h->temp, v->cap * sizeof(HStr *));
-  v->rows = arena_alloc(h, &h->temp, v->cap * sizeof(uint32_t));
-  memset(v->keys, 0, v->cap * sizeof(HStr *));
-  return v;
-}
-
-static uint32_t via_slot(Via *v, const char *k, size_t n) {
-  uint32_t i = hx_hash(k, n) & (v->cap - 1);
-  while (v->keys[i] && !(v->keys[i]->len == n && memcmp(v->keys[i]->s, k, n) == 0)) i = (i + 1) & (v->cap - 1);
-  return i;
-}
-
-/* Adds key -> code (the first mapping of a key wins; to NULL: maps to nothing). */
-static void via_add(H *h, Via *v, const char *key, size_t n, HStr *to, HStr *name) {
-  char nk[512];
-  size_t kn = via_norm(v->by_name, key, n, nk, sizeof nk);
-  if (kn == 0) return;
-  if ((v->n + 1) * 2 > v->cap) {
-    Via old = *v;
-    v->cap *= 2;
-    v->keys = arena_alloc(h, &h->temp, v->cap * sizeof(HStr *));
-    v->to = arena_alloc(h, &h->temp, v->cap * sizeof(HStr *));
-    v->names = arena_alloc(h, &h->temp, v->cap * sizeof(HStr *));
-    v->rows = arena_alloc(h, &h->temp, v->cap * sizeof(uint32_t));
-    memset(v->keys, 0, v->cap * sizeof(HStr *));
-    for (uint32_t i = 0; i < old.cap; i++) if (old.keys[i]) {
-      uint32_t j = via_slot(v, old.keys[i]->s, old.keys[i]->len);
-      v->keys[j] = old.keys[i]; v->to[j] = old.to[i]; v->names[j] = old.names[i];
-    }
-  }
-  uint32_t i = via_slot(v, nk, kn);
-  if (v->keys[i]) return;
-  v->keys[i] = hx_intern(h, nk, kn);
-  v->to[i] = to;
-  v->names[i] = name;
-  v->n++;
-}
-
-/* Resolves every target to its entity row (NO_ROW: not declared yet). */
-static void via_finish(H *h, Via *v, CodeMap *m) {
-  for (uint32_t i = 0; i < v->cap; i++)
-    if (v->keys[i]) v->rows[i] = v->to[i] ? codemap_find(h, m, v->to[i]->s, v->to[i]->len) : NO_ROW;
-}
-
-/* The slot of a cell's key, or UINT32_MAX when the table has no such key. */
-static uint32_t via_find(Via *v, const char *s, size_t n) {
-  char nk[512];
-  size_t kn = via_norm(v->by_name, s, n, nk, sizeof nk);
-  uint32_t i = via_slot(v, nk, kn);
-  return v->keys[i] ? i : UINT32_MAX;
-}
-
-/* ---- suggestions by name: UAE -> ARE, KSA -> SAU --------------------------------- */
-
-/* The initials of a name's significant words, upper case ("United Arab
-** Emirates" -> "UAE", "Kingdom of Saudi Arabia" -> "KSA"). */
-static size_t initials(const char *s, char *out, size_t cap) {
-  size_t o = 0, i = 0, n = strlen(s);
-  while (i < n && o < cap) {
-    while (i < n && !((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) i++;
-    size_t j = i;
-    while (j < n && ((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z'))) j++;
-    if (j > i) {
-      char lw[4] = {0};
-      for (size_t k = 0; k < 3 && i + k < j; k++) lw[k] = (char)(s[i + k] | 32);
-      if (!is_stop(lw, j - i)) out[o++] = (char)(s[i] & ~32);
-    }
-    i = j;
-  }
-  return o;
-}
-
-/* A partner or commodity whose name, official name or common name has the
-** initials s (case ignored) or equals s; NULL when none. */
-const char *load_suggest_by_name(H *h, int kind, const char *s, size_t n) {
-  if (n < 2 || n > 16 || kind < 0 || kind > K_COMMODITY) return NULL;
-  World *w = h->world;
-  Table *t = &w->t[kind];
-  /* looked up, not interned: this may run in a loader thread */
-  HStr *fields[3] = {w->f_name, hx_intern_find(h, "official_name", 13), hx_intern_find(h, "common_name", 11)};
-  char up[17];
-  for (size_t i = 0; i < n; i++) up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
-  for (uint32_t r = 0; r < t->n; r++) {
-    if (!t->names[r] || !world_alive(w, kind, r)) continue;
-    for (int k = 0; k < 3; k++) {
-      int found;
-      if (!fields[k]) continue;
-      Value v = world_field(h, kind, r, fields[k], &found);
-      if (v.tag != T_STR) continue;
-      char ini[64];
-      size_t m = initials(v.as.str->s, ini, sizeof ini);
-      if (m == n && memcmp(ini, up, n) == 0) return t->names[r]->s;
-      if (v.as.str->len == n && strncasecmp(v.as.str->s, s, n) == 0) return t->names[r]->s;
-    }
-  }
-  return NULL;
-}
-
-/* The text of the attribute cells (columns without a unit), kept as the
-** rows are read: a varint length, then the bytes. A column found not to be
-** all numbers becomes strings from here at the end of the load, so the file
-** is read once, from one descriptor, and no second pass can see other
-** bytes (a file replaced while it loads). One per reader (two in a
-** parallel load, each filled by its own thread through its own hook). */
-typedef struct Side { char *p; size_t n, cap; hx_Alloc alloc; void *ud; uint32_t first; } Side;
-
+/* Appends one text (varint length, bytes), growing through the Side's own hook.
+** Returns 0, or -1 when out of memory. */
 static int side_put(Side *s, const char *x, size_t len) {
   if (s->cap - s->n < len + 10) {
     size_t ncap = s->cap ? s->cap : 4096;
@@ -343,6 +129,7 @@ static int side_put(Side *s, const char *x, size_t len) {
   return 0;
 }
 
+/* The length of the text at *pos (its bytes follow); advances *pos past the length. */
 static size_t side_get(const Side *s, size_t *pos) {
   size_t v = 0;
   int sh = 0;
@@ -354,7 +141,7 @@ static size_t side_get(const Side *s, size_t *pos) {
 /* Whether a cell's text may enter the world: no NUL byte, valid UTF-8, and
 ** for a name (code = 1) no control character either (names reach the
 ** terminal unescaped in reports). Returns 0, or 1 with the reason in why. */
-static int bad_text(const char *p, size_t n, int code, char *why, size_t whylen) {
+int load_bad_text(const char *p, size_t n, int code, char *why, size_t whylen) {
   int ch = 1;
   for (size_t i = 0; i < n; ch++) {
     unsigned char c = (unsigned char)p[i];
@@ -376,11 +163,9 @@ static int bad_text(const char *p, size_t n, int code, char *why, size_t whylen)
   return 0;
 }
 
-/* A bad row as the message shows it: its fields joined by commas (cut at
-** 200 bytes), and where to put the caret (the failing column). */
-typedef struct RowQuote { char text[208]; int len, caret, width; } RowQuote;
-
-static void quote_row(RowQuote *q, CsvField *f, int n, int col) {
+/* Quotes row f[0..n) into q for a message, the caret under column col (-1: none):
+** control bytes shown as '?', whole UTF-8 characters only. */
+void load_quote_row(RowQuote *q, CsvField *f, int n, int col) {
   q->len = 0;
   q->caret = q->width = -1;
   for (int i = 0; i < n && q->len < 200; i++) {
@@ -403,48 +188,9 @@ static void quote_row(RowQuote *q, CsvField *f, int n, int col) {
   q->text[q->len] = 0;
 }
 
-/* A row the load could not take: listed in the error. */
-typedef struct BadRow { long line; char msg[360]; RowQuote q; } BadRow;
-
-/* A code that mapped to nothing: listed in the error. */
-typedef struct Unmapped { char code[48]; long rows, first_line; } Unmapped;
-
-typedef struct Load {
-  Node *stmt;
-  LoadOpts *opt;          /* NULL: none */
-  const char *path;       /* as found (for messages) */
-  const char *shown;      /* as written in the statement, relative */
-  int kind;
-  CsvReader *csv;
-  ColMap *cols; int ncols;
-  Computed *comp; int ncomp;
-  Wide wide; int has_wide;
-  Node *where; int where_slots;
-  HStr **missing; int nmissing;   /* tokens (empty cells are always missing) */
-  int has_missing;        /* a missing: option was given: a missing required cell skips the row */
-  char sep, decimal, thousands;
-  int declare;            /* kinds whose unknown codes are declared */
-  int evaluates;          /* computed fields, where: or wide: rows go through eval (serial) */
-  CodeMap codes[2];       /* partners, commodities */
-  HStr **header; int nheader;
-  int fy_start;           /* the world's fiscal year start, for deal years */
-  long line;
-  uint32_t first_row;
-  uint32_t first_n[K_NKINDS];
-  uint8_t *textual;       /* per column: some value is not a number */
-  RowQuote quote;         /* the bad row, shown under the next row_error */
-  long long skipped[SK_N];
-  uint32_t loaded;
-  CsvField *cur; int ncur; /* the row computed fields read (load_cell) */
-  HStr *row_name;         /* "row" */
-  struct Part *serial;    /* the reader's state in a serial load */
-  struct Half *halves;    /* the two halves of a parallel load */
-  char *text; size_t textcap;   /* iso3166: the JSON file */
-  Side side[2];           /* attribute texts: serial load [0], parallel halves [0] [1] */
-  int nside;              /* readers that filled a Side */
-} Load;
-
-_Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
+/* Raises "FILE:LINE: error: ..." for the load's current line, with the quoted row
+** (L->quote) and its caret under it, and a note at the load statement. */
+_Noreturn void load_row_error(H *h, Load *L, const char *fmt, ...) {
   va_list ap;
   h->err.n = 0;
   buf_printf(h, &h->err, "%s:%ld: error: ", L->shown, L->line);
@@ -465,6 +211,7 @@ _Noreturn static void row_error(H *h, Load *L, const char *fmt, ...) {
   hx_throw(h, HEDGE_ERROR);
 }
 
+/* A cell's text for a message: at most 60 bytes, control bytes shown as '?'. */
 static void quote(char *out, size_t n, const char *p, size_t len) {
   size_t k = 0, i = 0;
   while (i < len && k + 5 < n && k < 60) {
@@ -477,42 +224,11 @@ static void quote(char *out, size_t n, const char *p, size_t len) {
   out[k] = 0;
 }
 
-/* Codes a load declares, seen first while reading (provisional ids). */
-typedef struct NewCodes {
-  char *bytes; size_t blen, bcap;
-  uint32_t *off, *len; uint32_t n, cap;
-  uint32_t *slots; uint32_t scap;      /* index + 1, 0 empty */
-  Via *via;                            /* names of entities mapped through a table */
-  uint32_t *via_slot;                  /* per code: its Via slot (UINT32_MAX: none) */
-} NewCodes;
+/* ---- a reader's part: errors ----------------------------------------------------- */
 
-/* One reader's pass over rows: the whole file, or one half of it in a
-** parallel load. Row errors are recorded here, not raised, so that a worker
-** thread can report them; the main thread raises them in file order. */
-typedef struct Part Part;
-struct Part {
-  Load *L;
-  CsvReader *csv;
-  hx_Alloc alloc; void *aud;  /* for the new codes (a worker's is locked) */
-  long line;                 /* physical line of the current row */
-  long long last_year; int32_t last_days;
-  uint8_t *textual;          /* per column: a value that is not a number was seen */
-  int failed;                /* the current row failed (err, err_col) */
-  int interrupted;           /* hedge_interrupt was called during the load */
-  int wk;                    /* wide tables: the column of this entity */
-  int oom;                   /* the failure is "out of memory" */
-  Side *side;                /* attribute texts of this reader's rows */
-  long err_line;
-  int cur_col, err_col;      /* the column being read; the one that failed (-1: the row) */
-  RowQuote quote;            /* the failing row, for the message */
-  char err[360];
-  BadRow bad[HX_LOAD_BAD_ROWS]; int nbad; long long total_bad;
-  Unmapped unm[HX_LOAD_UNMAPPED]; int nunm; long long total_unm;
-  long long skipped[SK_N];
-  NewCodes nc[2];
-};
-
-static int part_fail(Part *p, const char *fmt, ...) {
+/* Marks the current row of p failed with this message, at its line and column (the
+** first failure of a row wins). Returns -1, what the row's callers return. */
+int load_part_fail(Part *p, const char *fmt, ...) {
   if (!p->failed) {
     va_list ap;
     va_start(ap, fmt);
@@ -525,15 +241,17 @@ static int part_fail(Part *p, const char *fmt, ...) {
   return -1;
 }
 
+/* The current row failed for want of memory: the load stops (not a bad row). */
 static int part_oom(Part *p) {
   if (!p->failed) p->oom = 1;
-  return part_fail(p, "out of memory (keeping the text of the attribute columns)");
+  return load_part_fail(p, "out of memory (keeping the text of the attribute columns)");
 }
 
+/* Checks an attribute cell's text (load_bad_text); -1 with the row failed. */
 static int text_field(Part *p, int col, CsvField *f) {
   char why[160];
-  if (!bad_text(f->p, f->len, 0, why, sizeof why)) return 0;
-  return part_fail(p, "column '%s': %s", p->L->header[col]->s, why);
+  if (!load_bad_text(f->p, f->len, 0, why, sizeof why)) return 0;
+  return load_part_fail(p, "column '%s': %s", p->L->header[col]->s, why);
 }
 
 /* A row that keeps its slot but not its cells (skipped or bad, in a
@@ -552,7 +270,7 @@ static void part_bad_row(Part *p, CsvField *f, int n) {
     BadRow *b = &p->bad[p->nbad++];
     b->line = p->err_line;
     snprintf(b->msg, sizeof b->msg, "%s", p->err);
-    if (f) quote_row(&b->q, f, n, p->err_col); else b->q.len = 0;
+    if (f) load_quote_row(&b->q, f, n, p->err_col); else b->q.len = 0;
   }
   p->total_bad++;
   p->failed = 0;
@@ -575,6 +293,7 @@ static int part_unmapped(Part *p, const char *s, size_t n) {
 
 /* ---- new codes ------------------------------------------------------------------ */
 
+/* Grows *ptr (through the part's hook) to hold need bytes; -1 when out of memory. */
 static int nc_grow(Part *p, void **ptr, size_t *cap_bytes, size_t need) {
   if (need <= *cap_bytes) return 0;
   size_t nc = *cap_bytes ? *cap_bytes * 2 : 256;
@@ -635,6 +354,7 @@ static int newcode_id(Part *p, int kind, const char *s, size_t n, uint32_t via_s
   return 0;
 }
 
+/* Frees the new codes of both kinds a part recorded. */
 static void newcodes_free(Part *p) {
   for (int k = 0; k < 2; k++) {
     NewCodes *c = &p->nc[k];
@@ -653,7 +373,7 @@ static void newcodes_free(Part *p) {
 
 /* A cell that stands for "no value": empty, or one of the load's tokens
 ** (spaces around it ignored: BACI writes "          NA"). */
-static int is_missing(const Load *L, const CsvField *f, int takes_tokens) {
+int load_is_missing(const Load *L, const CsvField *f, int takes_tokens) {
   if (f->len == 0) return 1;
   if (!takes_tokens || !L->nmissing) return 0;
   const char *s = f->p; size_t n = f->len;
@@ -692,6 +412,8 @@ static const char *pad_code(const ColMap *c, const char *s, size_t *n, char *buf
   return buf;
 }
 
+/* Fails the row on an unknown code, with the nearest name (by initials first:
+** UAE -> ARE, then by spelling); via says through which table it was mapped. */
 static int unknown_entity(H *h, Part *p, int want, const char *what, const char *s, size_t n, const char *via) {
   char q[80];
   quote(q, sizeof q, s, n);
@@ -699,20 +421,20 @@ static int unknown_entity(H *h, Part *p, int want, const char *what, const char 
   suggest_init(&sg, s, n);
   Table *t = &h->world->t[want];
   for (uint32_t i = 0; i < t->n; i++) if (t->names[i]) suggest_try(&sg, t->names[i]->s);
-  const char *best = load_suggest_by_name(h, want, s, n);   /* UAE -> ARE first */
+  const char *best = loadmap_suggest_by_name(h, want, s, n);   /* UAE -> ARE first */
   if (!best) best = sg.best;
-  if (best) return part_fail(p, "unknown %s '%s' in column '%s'%s (did you mean %s?)", kind_names[want], q, what, via, best);
-  return part_fail(p, "unknown %s '%s' in column '%s'%s", kind_names[want], q, what, via);
+  if (best) return load_part_fail(p, "unknown %s '%s' in column '%s'%s (did you mean %s?)", kind_names[want], q, what, via, best);
+  return load_part_fail(p, "unknown %s '%s' in column '%s'%s", kind_names[want], q, what, via);
 }
 
 /* The entity row of a code (or a provisional id under declare:); -1 with
 ** the row failed, -2 unmapped (counted), 1 missing (the row is skipped). */
-static int code_entity(H *h, Part *p, int want, const ColMap *c, const char *what, const char *s, size_t n, uint32_t *out) {
+int load_code_entity(H *h, Part *p, int want, const ColMap *c, const char *what, const char *s, size_t n, uint32_t *out) {
   Load *L = p->L;
   char pbuf[40];
   if (c && c->pad) s = pad_code(c, s, &n, pbuf);
   if (c && c->via) {
-    uint32_t i = via_find(c->via, s, n);
+    uint32_t i = loadmap_via_find(c->via, s, n);
     if (i == UINT32_MAX || !c->via->to[i]) {
       if (L->opt && L->opt->unmapped_skip) { p->skipped[SK_UNMAPPED]++; return 2; }
       return part_unmapped(p, s, n);
@@ -720,7 +442,7 @@ static int code_entity(H *h, Part *p, int want, const ColMap *c, const char *wha
     if (c->via->rows[i] != NO_ROW) { *out = c->via->rows[i]; return 0; }
     HStr *to = c->via->to[i];
     if (L->declare & (1 << want)) {
-      if (newcode_id(p, want, to->s, to->len, i, out)) return part_fail(p, "out of memory for new %s", kind_plural[want]);
+      if (newcode_id(p, want, to->s, to->len, i, out)) return load_part_fail(p, "out of memory for new %s", kind_plural[want]);
       p->nc[want].via = c->via;
       return 0;
     }
@@ -728,33 +450,35 @@ static int code_entity(H *h, Part *p, int want, const ColMap *c, const char *wha
     snprintf(via, sizeof via, " (from '%.40s' via %s)", s, c->via->what);
     return unknown_entity(h, p, want, what, to->s, to->len, via);
   }
-  uint32_t r = codemap_find(h, &L->codes[want], s, n);
+  uint32_t r = load_codemap_find(h, &L->codes[want], s, n);
   if (r != NO_ROW) { *out = r; return 0; }
   if (n == 0) {
     if (L->has_missing) return 1;
-    return part_fail(p, "column '%s' is empty (a %s code is needed)", what, kind_names[want]);
+    return load_part_fail(p, "column '%s' is empty (a %s code is needed)", what, kind_names[want]);
   }
   if (L->declare & (1 << want)) {
-    if (n > HX_MAX_NAME) return part_fail(p, "column '%s': a name of %zu bytes is too long", what, n);
-    if (newcode_id(p, want, s, n, UINT32_MAX, out)) return part_fail(p, "out of memory for new %s", kind_plural[want]);
+    if (n > HX_MAX_NAME) return load_part_fail(p, "column '%s': a name of %zu bytes is too long", what, n);
+    if (newcode_id(p, want, s, n, UINT32_MAX, out)) return load_part_fail(p, "out of memory for new %s", kind_plural[want]);
     return 0;
   }
   return unknown_entity(h, p, want, what, s, n, "");
 }
 
+/* The entity of a code cell of column c (see load_code_entity). */
 static int entity_field(H *h, Part *p, ColMap *c, CsvField *f, uint32_t *out) {
-  return code_entity(h, p, c->want, c, p->L->header[p->cur_col]->s, f->p, f->len, out);
+  return load_code_entity(h, p, c->want, c, p->L->header[p->cur_col]->s, f->p, f->len, out);
 }
 
-static int number_field(Part *p, int col, CsvField *f, double *out) {
+/* A number cell of column col in the load's style; -1 with the row failed. */
+int load_number_field(Part *p, int col, CsvField *f, double *out) {
   if (parse_num(p->L, f->p, f->len, out)) return 0;
   char q[80];
   quote(q, sizeof q, f->p, f->len);
-  return part_fail(p, "column '%s': '%s' is not a number", p->L->header[col]->s, q);
+  return load_part_fail(p, "column '%s': '%s' is not a number", p->L->header[col]->s, q);
 }
 
 /* A year (2025) or an ISO date (2025-10, 2025-10-15) in text; 0 if neither. */
-static int parse_date_text(int fy, const char *s, size_t n, int32_t *days, uint8_t *prec, int32_t *year) {
+int load_parse_date_text(int fy, const char *s, size_t n, int32_t *days, uint8_t *prec, int32_t *year) {
   long long y;
   if (csv_parse_int(s, n, &y) && y >= 1 && y <= 9999) {
     *days = date_from_civil((int)y, 1, 1);
@@ -792,13 +516,13 @@ static int date_field(Part *p, int col, CsvField *f, int32_t *days, uint8_t *pre
     *year = (int32_t)y;
     return 0;
   }
-  if (parse_date_text(p->L->fy_start, f->p, f->len, days, prec, year)) return 0;
+  if (load_parse_date_text(p->L->fy_start, f->p, f->len, days, prec, year)) return 0;
   char q[80];
   quote(q, sizeof q, f->p, f->len);
-  return part_fail(p, "column '%s': '%s' is not a year or a date (2025, 2025-10, 2025-10-15)", p->L->header[col]->s, q);
+  return load_part_fail(p, "column '%s': '%s' is not a year or a date (2025, 2025-10, 2025-10-15)", p->L->header[col]->s, q);
 }
 
-/* ---- computed fields -------------------------------------------------------------- */
+/* ---- the row -------------------------------------------------------------------- */
 
 /* The value of a cell for `row.NAME`: nil when missing, a number where it
 ** reads as one, else a string. Called by eval (N_CELL) during a load. */
@@ -806,97 +530,10 @@ Value load_cell(H *h, int col, Loc loc) {
   Load *L = h->load_row;
   if (!L || !L->cur || col < 0 || col >= L->ncur) hx_error_at(h, loc, "row is only known while a file loads");
   CsvField *f = &L->cur[col];
-  if (is_missing(L, f, L->cols[col].missing)) return v_nil();
+  if (load_is_missing(L, f, L->cols[col].missing)) return v_nil();
   double d;
   if (parse_num(L, f->p, f->len, &d)) return v_num(d);
   return v_str(hx_intern(h, f->p, f->len));
-}
-
-typedef struct EvalCtx { Node *expr; int nslots; Value out; } EvalCtx;
-
-static void eval_body(H *h, void *ud) {
-  EvalCtx *e = ud;
-  e->out = eval_root(h, e->expr, e->nslots);
-}
-
-/* Evaluates a computed field or the where: filter for the current row.
-** An error in it becomes a bad row (the message's first line), unless it
-** stops everything (interrupt, memory, step limit). */
-static int eval_cell_expr(H *h, Part *p, Node *expr, int nslots, const char *what, Value *out) {
-  EvalCtx e = {expr, nslots, v_nil()};
-  int st = hx_pcall(h, eval_body, &e);
-  if (st != HEDGE_OK) {
-    if (h->fatal || st != HEDGE_ERROR) hx_throw(h, st);
-    /* "file:line:col: error: MSG\n..." -> MSG */
-    const char *m = h->err.p ? h->err.p : "";
-    const char *e1 = strstr(m, "error: ");
-    if (e1) m = e1 + 7;
-    size_t len = strcspn(m, "\n");
-    return part_fail(p, "%s: %.*s", what, (int)(len > 300 ? 300 : len), m);
-  }
-  *out = e.out;
-  return 0;
-}
-
-/* Stores a computed value into the field; 1: missing (the row is skipped). */
-static int put_computed(H *h, Part *p, Table *t, uint32_t r, Computed *c, Value v) {
-  Load *L = p->L;
-  World *w = h->world;
-  char b1[64];
-  const char *fn = c->field->s;
-  switch (c->role) {
-    case C_ENT_A: case C_ENT_B: case C_ENT_C: {
-      uint32_t *dst = c->role == C_ENT_A ? &t->a[r] : c->role == C_ENT_B ? &t->b[r] : &t->c[r];
-      if (v.tag == T_NIL) { if (L->has_missing) { p->skipped[SK_MISSING + c->role]++; return 1; } return part_fail(p, "%s: = ... gives nil (a %s is needed)", fn, kind_names[c->want]); }
-      if (v.tag == T_ENT) {
-        if (v.kind != c->want) return part_fail(p, "%s: = ... gives a %s, not a %s", fn, kind_names[v.kind], kind_names[c->want]);
-        *dst = (uint32_t)v.i;
-        return 0;
-      }
-      char nb[64]; const char *s; size_t n;
-      if (v.tag == T_STR) { s = v.as.str->s; n = v.as.str->len; }
-      else if (v.tag == T_NUM && v.as.num == floor(v.as.num) && fabs(v.as.num) < 1e15) { n = (size_t)snprintf(nb, sizeof nb, "%.0f", v.as.num); s = nb; }
-      else return part_fail(p, "%s: = ... gives %s, not a %s or its code", fn, v_typename(h, v, b1, sizeof b1), kind_names[c->want]);
-      int rc = code_entity(h, p, c->want, NULL, fn, s, n, dst);
-      if (rc == 1) p->skipped[SK_MISSING + c->role]++;
-      return rc > 0 ? 1 : rc;
-    }
-    case C_VALUE:
-      if (v.tag == T_NIL) { if (L->has_missing) { p->skipped[SK_MISSING + C_VALUE]++; return 1; } return part_fail(p, "%s: = ... gives nil (a value is needed)", fn); }
-      if (v.tag != T_QTY || v.dim != dim_money(h))
-        return part_fail(p, "%s: = ... gives %s, not money (write it with a unit: = row.v * 1K USD)", fn, v_typename(h, v, b1, sizeof b1));
-      if (L->kind == K_LOAN && v.as.num < 0) return part_fail(p, "%s: a principal cannot be negative", fn);
-      t->value[r] = v.as.num;
-      return 0;
-    case C_DATE: {
-      if (v.tag == T_NIL) return 0;
-      if (v.tag == T_DATE) {
-        int y, m, d;
-        date_to_civil(v.i, &y, &m, &d);
-        t->date[r] = v.i; t->prec[r] = v.kind; t->year[r] = world_fiscal_year(L->fy_start, y, m, v.kind);
-        return 0;
-      }
-      if (v.tag == T_NUM && v.as.num == floor(v.as.num) && v.as.num >= 1 && v.as.num <= 9999) {
-        t->date[r] = date_from_civil((int)v.as.num, 1, 1); t->prec[r] = DATE_YEAR; t->year[r] = (int32_t)v.as.num; return 0;
-      }
-      if (v.tag == T_STR && parse_date_text(L->fy_start, v.as.str->s, v.as.str->len, &t->date[r], &t->prec[r], &t->year[r])) return 0;
-      return part_fail(p, "%s: = ... gives %s, not a year or a date", fn, v_typename(h, v, b1, sizeof b1));
-    }
-    case C_TERM:
-      if (v.tag == T_NIL) return 0;
-      if (v.tag != T_QTY || v.dim != dim_time(h) || !(v.as.num > 0)) return part_fail(p, "%s: = ... must be a positive time (years)", fn);
-      t->term[r] = v.as.num;
-      return 0;
-    default:
-      if (v.tag == T_NIL) return 0;
-      if (v.tag == T_ENT || v.tag == T_FUNC || v.tag == T_COLL) {
-        /* entities are stored by name: a field holds data, not a link */
-        if (v.tag != T_ENT) return part_fail(p, "%s: = ... gives %s, which a field cannot hold", fn, v_typename(h, v, b1, sizeof b1));
-      }
-      (void)w;
-      world_set_attr(h, L->kind, r, c->field, v);
-      return 0;
-  }
 }
 
 /* Every column of row r but the key: reads only the world's code maps and
@@ -918,23 +555,23 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
       case C_ENT_B: if ((rc = entity_field(h, p, c, x, &t->b[r]))) goto out; break;
       case C_ENT_C: if ((rc = entity_field(h, p, c, x, &t->c[r]))) goto out; break;
       case C_VALUE:
-        if (is_missing(L, x, c->missing)) {
+        if (load_is_missing(L, x, c->missing)) {
           if (L->has_missing) { rc = 1; goto out; }
-          return part_fail(p, "column '%s' is empty (a %s needs it)", L->header[col]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
+          return load_part_fail(p, "column '%s' is empty (a %s needs it)", L->header[col]->s, kind == K_DEAL ? "deal's value" : "loan's principal");
         }
-        if (number_field(p, col, x, &v)) return -1;
+        if (load_number_field(p, col, x, &v)) return -1;
         v *= c->factor;
-        if (kind == K_LOAN && v < 0) return part_fail(p, "column '%s': a principal cannot be negative", L->header[col]->s);
+        if (kind == K_LOAN && v < 0) return load_part_fail(p, "column '%s': a principal cannot be negative", L->header[col]->s);
         t->value[r] = v;
         break;
       case C_DATE:
-        if (!is_missing(L, x, c->missing) && date_field(p, col, x, &t->date[r], &t->prec[r], &t->year[r])) return -1;
+        if (!load_is_missing(L, x, c->missing) && date_field(p, col, x, &t->date[r], &t->prec[r], &t->year[r])) return -1;
         break;
       case C_TERM:
-        if (!is_missing(L, x, c->missing)) {
-          if (number_field(p, col, x, &v)) return -1;
+        if (!load_is_missing(L, x, c->missing)) {
+          if (load_number_field(p, col, x, &v)) return -1;
           v *= c->factor;
-          if (!(v > 0)) return part_fail(p, "column '%s': a loan's term must be positive", L->header[col]->s);
+          if (!(v > 0)) return load_part_fail(p, "column '%s': a loan's term must be positive", L->header[col]->s);
           t->term[r] = v;
         }
         break;
@@ -942,7 +579,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         /* the text is kept until the end of the load: if the column turns
         ** out not to be all numbers, its values are strings (a missing
         ** cell keeps an empty text: nil) */
-        int miss = is_missing(L, x, c->missing);
+        int miss = load_is_missing(L, x, c->missing);
         if (!c->has_unit && side_put(p->side, x->p, miss ? 0 : x->len)) return part_oom(p);
         if (miss) break;   /* missing: nil */
         if (p->textual[i]) { if (text_field(p, col, x)) return -1; break; }
@@ -950,7 +587,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         if (c->has_unit) {
           char q[80];
           quote(q, sizeof q, x->p, x->len);
-          return part_fail(p, "column '%s': '%s' is not a number", L->header[col]->s, q);
+          return load_part_fail(p, "column '%s': '%s' is not a number", L->header[col]->s, q);
         }
         if (text_field(p, col, x)) return -1;
         p->textual[i] = 1;   /* not every value is a number: strings */
@@ -964,60 +601,22 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
     return rc > 0 ? 1 : rc;
   }
   p->cur_col = -1;
-  if (L->has_wide) {
-    Wide *wd = &L->wide;
-    int col = wd->cols[p->wk];
-    CsvField *x = &f[col];
-    double v;
-    p->cur_col = col;
-    t->date[r] = wd->days[p->wk]; t->prec[r] = wd->prec[p->wk]; t->year[r] = wd->year[p->wk];
-    if (is_missing(L, x, 1)) {
-      if (wd->role == C_VALUE) { p->skipped[SK_MISSING + C_VALUE]++; return 1; }
-    } else {
-      if (number_field(p, col, x, &v)) return -1;
-      v *= wd->has_unit ? wd->factor : 1;
-      if (wd->role == C_VALUE) {
-        if (kind == K_LOAN && v < 0) return part_fail(p, "column '%s': a principal cannot be negative", L->header[col]->s);
-        t->value[r] = v;
-      } else if (wd->role == C_TERM) t->term[r] = v;
-      else t->cols.p[wd->attr].nums[r] = v;
-    }
-    p->cur_col = -1;
+  if (L->has_wide) {   /* the cell of this row's entity in a wide table */
+    int rc = loadmap_wide_cell(p, t, r, f);
+    if (rc) return rc;
   }
-  for (int i = 0; i < L->ncomp; i++) {
-    Computed *c = &L->comp[i];
-    Value v;
-    char what[96];
-    snprintf(what, sizeof what, "field '%s'", c->field->s);
-    ArenaMark m = arena_mark(&h->temp);
-    if (eval_cell_expr(h, p, c->expr, c->nslots, what, &v)) { arena_release(h, &h->temp, m); return -1; }
-    int rc = put_computed(h, p, t, r, c, v);
-    arena_release(h, &h->temp, m);
+  if (L->ncomp) {   /* computed fields */
+    int rc = loadmap_computed(h, p, t, r);
     if (rc) return rc;
   }
   if ((kind == K_DEAL || kind == K_LOAN) && t->a[r] == t->b[r]) {
     const char *nm = t->a[r] >= PROV_BASE ? "a new code" : h->world->t[K_PARTNER].names[t->a[r]]->s;
-    return part_fail(p, "%s and %s are both '%s'", kind == K_DEAL ? "exporter" : "lender", kind == K_DEAL ? "importer" : "borrower", nm);
+    return load_part_fail(p, "%s and %s are both '%s'", kind == K_DEAL ? "exporter" : "lender", kind == K_DEAL ? "importer" : "borrower", nm);
   }
   return 0;
 }
 
-/* The where: filter for the current row: 1 keep, 0 skip, -1 failed. */
-static int row_kept(H *h, Part *p) {
-  Load *L = p->L;
-  if (!L->where) return 1;
-  Value v;
-  ArenaMark m = arena_mark(&h->temp);
-  p->cur_col = -1;
-  int rc = eval_cell_expr(h, p, L->where, L->where_slots, "where", &v);
-  arena_release(h, &h->temp, m);
-  if (rc) return -1;
-  if (v.tag != T_BOOL) {
-    char b1[64];
-    return part_fail(p, "where: gives %s, not true or false", v_typename(h, v, b1, sizeof b1));
-  }
-  return v.as.b;
-}
+/* ---- the file -------------------------------------------------------------------- */
 
 /* Opens the file once: everything the load reads comes from this one
 ** descriptor (the parallel halves and the pre-pass pread it too). */
@@ -1032,7 +631,7 @@ static void open_csv(H *h, Load *L) {
 
 /* Stops a long load on hedge_interrupt or the step limit (a load charges
 ** a step per row and per header column). */
-static void load_check(H *h, Load *L) {
+void load_check(H *h, Load *L) {
   if (atomic_load(&h->interrupted)) {
     h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
@@ -1048,7 +647,9 @@ static void csv_message(H *h, Load *L, const char *err) {
   else buf_printf(h, &h->err, "%s: error: %s", L->shown, err);
 }
 
-static int next_row(H *h, Load *L, CsvField **f) {
+/* The next record of the file (its field count, 0 at the end); a reader error
+** (bad quoting, a record too long, out of memory) raises. */
+int load_next_row(H *h, Load *L, CsvField **f) {
   char err[512];
   int n = csv_next(L->csv, f, &L->line, err, sizeof err);
   if (n < 0) {
@@ -1057,532 +658,6 @@ static int next_row(H *h, Load *L, CsvField **f) {
     hx_throw(h, strstr(err, "out of memory") ? HEDGE_EMEMORY : HEDGE_ERROR);
   }
   return n;
-}
-
-/* ---- the mapping ------------------------------------------------------------------ */
-
-/* The built-in field a name fills in a table of this kind (C_ATTR: a free field). */
-static ColRole role_of(World *w, int kind, HStr **fn, int *want) {
-  const FieldSpec *f = kind == K_DEAL || kind == K_LOAN ? world_schema_field(kind, (*fn)->s) : NULL;
-  if (!f) return C_ATTR;
-  if (f->type == FT_ENTITY) *want = f->entity;
-  /* a deals file's `year` column gives the date at year precision */
-  if (f->type == FT_YEAR) { *fn = w->f_date; return C_DATE; }
-  return (ColRole)column_role[f->column];
-}
-
-static int header_col(Load *L, HStr *name) {
-  for (int i = 0; i < L->nheader; i++) if (L->header[i] == name) return i;
-  return -1;
-}
-
-/* "'x.csv' has no column 'v'", with the near name or the separator that
-** would have split the header into a column of that name. */
-_Noreturn static void no_column(H *h, Load *L, HStr *want, Loc loc, const char *raw, size_t rawlen) {
-  static const char seps[] = {',', ';', '\t', '|'};
-  char cur = L->sep ? L->sep : ',';
-  for (size_t k = 0; k < sizeof seps; k++) {
-    char c = seps[k];
-    if (c == cur) continue;
-    for (size_t i = 0; i < rawlen;) {
-      size_t j = i;
-      while (j < rawlen && raw[j] != c) j++;
-      const char *s = raw + i; size_t n = j - i;
-      while (n && (s[n - 1] == '\r' || s[n - 1] == '"')) n--;
-      if (n && *s == '"') s++, n--;
-      if (n == want->len && memcmp(s, want->s, n) == 0 && j < rawlen + 1 && memchr(raw, c, rawlen))
-        hx_error_at(h, loc, "'%s' has no column '%s': its header splits on %s, not %s (add `separator: %s`)", L->shown, want->s,
-                    c == '\t' ? "tabs" : c == ';' ? "';'" : "'|'", cur == '\t' ? "tabs" : cur == ';' ? "';'" : cur == ',' ? "','" : "'|'",
-                    c == '\t' ? "tab" : c == ';' ? "\";\"" : c == ',' ? "\",\"" : "\"|\"");
-      i = j + 1;
-    }
-  }
-  Suggest sg;
-  suggest_init(&sg, want->s, want->len);
-  for (int i = 0; i < L->nheader; i++) suggest_try(&sg, L->header[i]->s);
-  if (sg.best) hx_error_at(h, loc, "'%s' has no column '%s' (did you mean %s?)", L->shown, want->s, sg.best);
-  hx_error_at(h, loc, "'%s' has no column '%s'", L->shown, want->s);
-}
-
-
-/* Rewrites `row.NAME` and `row["a name"]` into cell reads (N_CELL) of this
-** file's columns; any other use of `row` is an error. */
-static void cells(H *h, Load *L, Node *n) {
-  if (!n) return;
-  hx_check_stack(h, n->loc);
-  switch (n->kind) {
-    case N_FIELD: {
-      Node *o = n->u.field.obj;
-      if (o->kind == N_NAME && o->u.name == L->row_name) {
-        HStr *c = n->u.field.name;
-        int ci = header_col(L, c);
-        if (ci < 0) no_column(h, L, c, n->loc, "", 0);
-        n->kind = N_CELL; n->u.cell.col = ci; n->u.cell.name = c;
-        return;
-      }
-      cells(h, L, o);
-      return;
-    }
-    case N_INDEX: {
-      Node *o = n->u.index.obj, *ix = n->u.index.index;
-      if (o->kind == N_NAME && o->u.name == L->row_name) {
-        if (ix->kind != N_STR) hx_error_at(h, ix->loc, "row[...] takes a column name in quotes: row[\"a name\"]");
-        HStr *c = hx_intern(h, ix->u.str->s, ix->u.str->len);
-        int ci = header_col(L, c);
-        if (ci < 0) no_column(h, L, c, ix->loc, "", 0);
-        n->kind = N_CELL; n->u.cell.col = ci; n->u.cell.name = c;
-        return;
-      }
-      cells(h, L, o); cells(h, L, ix);
-      return;
-    }
-    case N_CELL: {
-      int ci = header_col(L, n->u.cell.name);
-      if (ci < 0) no_column(h, L, n->u.cell.name, n->loc, "", 0);
-      n->u.cell.col = ci;
-      return;
-    }
-    case N_NAME:
-      if (n->u.name == L->row_name) hx_error_at(h, n->loc, "row is read one cell at a time: row.NAME or row[\"a name\"]");
-      return;
-    case N_LIST: for (uint32_t i = 0; i < n->u.items.n; i++) cells(h, L, n->u.items.p[i]); return;
-    case N_REC: for (uint32_t i = 0; i < n->u.fields.n; i++) cells(h, L, n->u.fields.p[i].value); return;
-    case N_CALL:
-      cells(h, L, n->u.call.fn);
-      for (uint32_t i = 0; i < n->u.call.args.n; i++) cells(h, L, n->u.call.args.p[i]);
-      for (uint32_t i = 0; i < n->u.call.named.n; i++) cells(h, L, n->u.call.named.p[i].value);
-      if (n->u.call.compr) {
-        Compr *c = n->u.call.compr;
-        for (uint32_t i = 0; i < c->binders.n; i++) cells(h, L, c->binders.p[i].coll);
-        cells(h, L, c->where); cells(h, L, c->body);
-      }
-      return;
-    case N_NEG: case N_NOT: cells(h, L, n->u.operand); return;
-    case N_BIN: case N_AND: case N_OR: cells(h, L, n->u.bin.l); cells(h, L, n->u.bin.r); return;
-    case N_IF: cells(h, L, n->u.cond.c); cells(h, L, n->u.cond.t); cells(h, L, n->u.cond.e); return;
-    case N_QUANT: {
-      Compr *c = &n->u.quant.c;
-      for (uint32_t i = 0; i < c->binders.n; i++) cells(h, L, c->binders.p[i].coll);
-      cells(h, L, c->where); cells(h, L, c->body);
-      return;
-    }
-    default: return;
-  }
-}
-
-/* An expression over row, ready to evaluate once per row; returns its frame size. */
-static int row_expr(H *h, Load *L, Node *e) {
-  cells(h, L, e);
-  L->evaluates = 1;
-  return resolve_expr(h, e) + 1;
-}
-
-/* A table file for `via "FILE" FROM -> TO` (and the BACI country file):
-** every row maps its FROM code to its TO code (an empty TO maps to nothing);
-** name_col, when >= 0 by name, gives the name of entities it declares. */
-static Via *via_from_file(H *h, Load *L, HStr *file, HStr *from, HStr *to, const char *name_col, Loc loc) {
-  /* beside the program (as every path), else beside the file being loaded */
-  char *found = find_file(h, L->stmt->loc.src, file->s, 0);
-  if (!found && file->s[0] != '/') {
-    const char *slash = strrchr(L->path, '/');
-    char b[4096];
-    if (slash) snprintf(b, sizeof b, "%.*s/%s", (int)(slash - L->path), L->path, file->s);
-    else snprintf(b, sizeof b, "%s", file->s);
-    if (access(b, R_OK) == 0) found = arena_strdup(h, &h->temp, b, strlen(b));
-  }
-  if (!found) {
-    char b[4096];
-    snprintf(b, sizeof b, "%s/%s", h->sources.p[L->stmt->loc.src]->dir, file->s);
-    found = arena_strdup(h, &h->temp, b, strlen(b));
-  }
-  char err[512], what[300];
-  int fd = files_open(h, found, file->s, loc, "load");
-  CsvReader *r = csv_open_fd(fd, 1, CSV_DEFAULT_BUFSIZE, hx_hook, h, err, sizeof err);
-  if (!r) hx_error_status(h, HEDGE_EMEMORY, loc, "cannot open '%s': out of memory", file->s);
-  csv_set_max_record(r, h->max_record);
-  snprintf(what, sizeof what, "'%s'", file->s);
-  Via *v = via_new(h, 0, what);
-  CsvField *f;
-  long line;
-  int n = csv_next(r, &f, &line, err, sizeof err);
-  int fc = -1, tc = -1, nc = -1;
-  for (int i = 0; i < n; i++) {
-    if (f[i].len == from->len && memcmp(f[i].p, from->s, from->len) == 0) fc = i;
-    if (f[i].len == to->len && memcmp(f[i].p, to->s, to->len) == 0) tc = i;
-    if (name_col && f[i].len == strlen(name_col) && memcmp(f[i].p, name_col, f[i].len) == 0) nc = i;
-  }
-  if (n <= 0 || fc < 0 || tc < 0) {
-    csv_close(r);
-    if (n < 0) hx_error_at(h, loc, "%s:%s", file->s, err);
-    hx_error_at(h, loc, "'%s' has no column '%s' (its header must name the columns %s and %s)", file->s, fc < 0 ? from->s : to->s, from->s, to->s);
-  }
-  /* the codes and names enter the world: text only */
-  for (int i = 0; i < n; i++) {
-    char why[160];
-    if (bad_text(f[i].p, f[i].len, 1, why, sizeof why)) { csv_close(r); hx_error_at(h, loc, "'%s': column %d of the header: %s", file->s, i + 1, why); }
-  }
-  while ((n = csv_next(r, &f, &line, err, sizeof err)) > 0) {
-    if (fc >= n || tc >= n) continue;
-    char why[160];
-    int bt = tc, bad = bad_text(f[tc].p, f[tc].len, 1, why, sizeof why);
-    if (!bad && nc >= 0 && nc < n) { bt = nc; bad = bad_text(f[nc].p, f[nc].len, 0, why, sizeof why); }
-    if (bad) { csv_close(r); hx_error_at(h, loc, "%s:%ld: column %d: %s", file->s, line, bt + 1, why); }
-    HStr *t = f[tc].len ? hx_intern(h, f[tc].p, f[tc].len) : NULL;
-    HStr *nm = nc >= 0 && nc < n && f[nc].len ? hx_intern(h, f[nc].p, f[nc].len) : NULL;
-    via_add(h, v, f[fc].p, f[fc].len, t, nm);
-  }
-  csv_close(r);
-  if (n < 0) hx_error_at(h, loc, "%s:%s", file->s, err);
-  return v;
-}
-
-/* `via FIELD`: the codes of the declared entities of this kind by one of
-** their fields (name, alpha2, numeric, ...). Names also match the official
-** and common names, and the load's aliases. */
-static Via *via_from_field(H *h, Load *L, int kind, HStr *field, Loc loc) {
-  (void)L;
-  World *w = h->world;
-  int by_name = field == w->f_name;
-  char what[200];
-  snprintf(what, sizeof what, "the %s' %s", kind_plural[kind], field->s);
-  Via *v = via_new(h, by_name, what);
-  Table *t = &w->t[kind];
-  HStr *fields[3] = {field, by_name ? hx_intern_c(h, "common_name") : NULL, by_name ? hx_intern_c(h, "official_name") : NULL};
-  uint32_t seen = 0;
-  for (int k = 0; k < 3; k++) {
-    if (!fields[k]) continue;
-    for (uint32_t r = 0; r < t->n; r++) {
-      if (!t->names[r] || !world_alive(w, kind, r)) continue;
-      int found;
-      Value x = world_field(h, kind, r, fields[k], &found);
-      char b[64];
-      if (x.tag == T_STR) { via_add(h, v, x.as.str->s, x.as.str->len, t->names[r], NULL); seen++; }
-      else if (x.tag == T_NUM) { int m = snprintf(b, sizeof b, "%.17g", x.as.num); via_add(h, v, b, (size_t)m, t->names[r], NULL); seen++; }
-    }
-  }
-  if (!seen) hx_error_at(h, loc, "no %s has a field '%s' to map codes through (load partners from iso3166 gives name, alpha2 and numeric)", kind_names[kind], field->s);
-  return v;
-}
-
-static void add_aliases(H *h, Load *L, Via *v, int kind) {
-  if (!L->opt) return;
-  FieldList *al = &L->opt->aliases;
-  for (uint32_t i = 0; i < al->n; i++) {
-    Node *e = al->p[i].value;
-    int ns = resolve_expr(h, e) + 1;
-    Value x = eval_root(h, e, ns);
-    HStr *to;
-    if (x.tag == T_ENT && x.kind == kind) to = h->world->t[kind].names[x.i];
-    else if (x.tag == T_STR) to = hx_intern(h, x.as.str->s, x.as.str->len);
-    else hx_error_at(h, e->loc, "an alias names a %s (or its code in quotes)", kind_names[kind]);
-    /* an alias replaces what the table says */
-    char nk[512];
-    size_t kn = via_norm(v->by_name, al->p[i].name->s, al->p[i].name->len, nk, sizeof nk);
-    uint32_t s = via_slot(v, nk, kn);
-    if (v->keys[s]) v->to[s] = to;
-    else via_add(h, v, al->p[i].name->s, al->p[i].name->len, to, NULL);
-  }
-}
-
-/* The BACI layout: t,i,j,k,v,q (docs/data.md). */
-static void plan_baci(H *h, Load *L) {
-  static const char *const need[] = {"t", "i", "j", "k", "v", "q"};
-  int col[6];
-  for (int k = 0; k < 6; k++) {
-    col[k] = header_col(L, hx_intern_c(h, need[k]));
-    if (col[k] < 0) hx_error_at(h, L->stmt->loc, "'%s' is not in the BACI layout: it has no column '%s' (BACI files have t,i,j,k,v,q)", L->shown, need[k]);
-  }
-  World *w = h->world;
-  Via *v = via_from_file(h, L, L->opt->countries, hx_intern_c(h, "country_code"), hx_intern_c(h, "country_iso3"), "country_name", L->opt->countries_loc);
-  ColMap *c;
-  c = &L->cols[col[0]]; c->role = C_DATE; c->field = w->f_date;
-  c = &L->cols[col[1]]; c->role = C_ENT_A; c->want = K_PARTNER; c->field = w->f_exporter; c->via = v;
-  c = &L->cols[col[2]]; c->role = C_ENT_B; c->want = K_PARTNER; c->field = w->f_importer; c->via = v;
-  c = &L->cols[col[3]]; c->role = C_ENT_C; c->want = K_COMMODITY; c->field = w->f_commodity; c->pad = 6;
-  c = &L->cols[col[4]]; c->role = C_VALUE; c->field = w->f_value; c->has_unit = 1; c->dim = dim_money(h); c->factor = 1000;
-  c = &L->cols[col[5]]; c->role = C_ATTR; c->field = hx_intern_c(h, "volume"); c->has_unit = 1;
-  if (!units_lookup(h, "t", 1, &c->dim, &c->factor)) hx_error_at(h, L->stmt->loc, "internal: no unit t");
-  c->missing = 1;
-  L->declare |= (1 << K_PARTNER) | (1 << K_COMMODITY);
-  if (!L->nmissing) {
-    L->missing = arena_alloc(h, &h->temp, sizeof(HStr *));
-    L->missing[0] = hx_intern_c(h, "NA");
-    L->nmissing = 1;
-  }
-}
-
-/* Header and mapping: decide the role of every column. */
-static void plan(H *h, Load *L) {
-  CsvField *f;
-  int n = next_row(h, L, &f);
-  if (n == 0) hx_error_at(h, L->stmt->loc, "'%s' is empty: a CSV file starts with a header line", L->shown);
-  /* the raw header, for the separator hint */
-  size_t rawlen = 0;
-  for (int i = 0; i < n; i++) rawlen += f[i].len + 1;
-  char *raw = arena_alloc(h, &h->temp, rawlen + 1);
-  rawlen = 0;
-  for (int i = 0; i < n; i++) {
-    if (i) raw[rawlen++] = L->sep ? L->sep : ',';
-    memcpy(raw + rawlen, f[i].p, f[i].len);
-    rawlen += f[i].len;
-  }
-  L->nheader = n;
-  if (n > HX_MAX_COLUMNS) row_error(h, L, "the header has %d columns; a file may have at most %d", n, HX_MAX_COLUMNS);
-  L->header = arena_alloc(h, &h->temp, (size_t)n * sizeof(HStr *));
-  FieldList *map = &L->stmt->u.load.map;
-  /* one ColMap per CSV column, plus one per mapping of a column mapped before */
-  size_t ncap = (size_t)n + map->n;
-  L->cols = arena_alloc(h, &h->temp, ncap * sizeof(ColMap));
-  memset(L->cols, 0, ncap * sizeof(ColMap));
-  L->ncols = n;
-  uint8_t *mapped = arena_alloc(h, &h->temp, (size_t)n);
-  memset(mapped, 0, (size_t)n);
-  ColMap **mapcol = arena_alloc(h, &h->temp, (map->n + 1) * sizeof(ColMap *));
-  h->steps += (uint64_t)n;
-  load_check(h, L);
-  /* duplicate names through a hash of the interned names: O(n), not n^2 */
-  uint32_t hcap = 16;
-  while (hcap < (uint32_t)n * 2) hcap *= 2;
-  HStr **seen = arena_alloc(h, &h->temp, hcap * sizeof(HStr *));
-  memset(seen, 0, hcap * sizeof(HStr *));
-  for (int i = 0; i < n; i++) {
-    char why[160];
-    if (L->sep != '\t' && memchr(f[i].p, '\t', f[i].len))   /* a tab-separated file read with another separator */
-      hx_error_at(h, L->stmt->loc, "'%s' has tabs in its header: its header splits on tabs, not %s (add `separator: tab`)", L->shown,
-                  L->sep == ';' ? "';'" : L->sep == '|' ? "'|'" : "','");
-    if (bad_text(f[i].p, f[i].len, 1, why, sizeof why)) {
-      quote_row(&L->quote, f, n, i);
-      row_error(h, L, "column %d of the header: %s", i + 1, why);
-    }
-    HStr *name = L->header[i] = hx_intern(h, f[i].p, f[i].len);
-    uint32_t k = (uint32_t)(((uintptr_t)name >> 4) * 0x9E3779B1u) & (hcap - 1);
-    while (seen[k] && seen[k] != name) k = (k + 1) & (hcap - 1);
-    if (seen[k]) hx_error_at(h, L->stmt->loc, "'%s' has two columns named '%s'", L->shown, name->s);
-    seen[k] = name;
-    if ((i & 1023) == 1023) load_check(h, L);
-  }
-  World *w = h->world;
-  int kind = L->kind;
-  LoadOpts *o = L->opt;
-  L->row_name = hx_intern_c(h, "row");
-  /* every column starts as a free attribute of the same name */
-  for (int i = 0; i < n; i++) { L->cols[i].role = C_ATTR; L->cols[i].field = L->header[i]; L->cols[i].loc = L->stmt->loc; L->cols[i].src = i; }
-  int keycol = -1;
-  HStr *key = L->stmt->u.load.key ? L->stmt->u.load.key : hx_intern_c(h, "code");
-  if (kind == K_PARTNER || kind == K_COMMODITY) {
-    for (int i = 0; i < n; i++) if (L->header[i] == key) keycol = i;
-    if (keycol < 0) {
-      if (L->stmt->u.load.key) no_column(h, L, key, L->stmt->loc, raw, rawlen);
-      for (int k = 0; k < 4 && !L->sep; k++) {   /* a header of one column that another separator splits */
-        const char sp[] = ";\t|";
-        if (k < 3 && memchr(raw, sp[k], rawlen)) no_column(h, L, key, L->stmt->loc, raw, rawlen);
-      }
-      hx_error_at(h, L->stmt->loc, "'%s' has no column 'code' for the %s names (name another with `key: COLUMN`)", L->shown, kind_plural[kind]);
-    }
-    L->cols[keycol].role = C_KEY;
-  }
-  if (o && o->preset == LP_BACI) plan_baci(h, L);
-  /* computed and wide fields: the columns of the same name step aside */
-  Computed *comp = arena_alloc(h, &h->temp, (map->n + 1) * sizeof(Computed));
-  for (uint32_t m = 0; m < map->n; m++) {
-    Field *fe = &map->p[m];
-    Node *cn = fe->value;
-    ColSpec *x = cn->u.col.x;
-    if (!x || (!x->expr && !x->each)) continue;
-    HStr *fname = fe->name;
-    int want = -1;
-    ColRole role = role_of(w, kind, &fname, &want);
-    for (int i = 0; i < n; i++) {
-      if (L->cols[i].role == C_KEY) continue;
-      HStr *cf = L->cols[i].field; int wt;
-      ColRole ri = role_of(w, kind, &cf, &wt);
-      if ((role != C_ATTR && ri == role) || (role == C_ATTR && cf == fname)) L->cols[i].role = C_SKIP;
-    }
-    if (x->expr) {
-      Computed *c = &comp[L->ncomp++];
-      c->role = role; c->want = want; c->field = fname; c->expr = x->expr; c->loc = fe->loc;
-      c->nslots = row_expr(h, L, x->expr);
-      if (kind == K_PARTNER || kind == K_COMMODITY) {
-        if (role != C_ATTR) hx_error_at(h, fe->loc, "%s: a %s has no such built-in field", fname->s, kind_names[kind]);
-      }
-      continue;
-    }
-    /* each "PATTERN": the columns that match, the `*` giving the date */
-    if (L->has_wide) hx_error_at(h, fe->loc, "a load takes one `each` field");
-    if (kind != K_DEAL && kind != K_LOAN) hx_error_at(h, fe->loc, "each: a wide table loads deals or loans");
-    if (role != C_VALUE && role != C_ATTR && role != C_TERM) hx_error_at(h, fe->loc, "each: fills a number (value, volume, ...), not %s", fname->s);
-    const char *star = strchr(x->each->s, '*');
-    if (!star || strchr(star + 1, '*')) hx_error_at(h, cn->loc, "each takes a pattern with one `*` where the period is: each \"FY*\"");
-    size_t pre = (size_t)(star - x->each->s), suf = x->each->len - pre - 1;
-    Wide *wd = &L->wide;
-    wd->role = role; wd->field = fname; wd->loc = fe->loc;
-    wd->cols = arena_alloc(h, &h->temp, (size_t)n * sizeof(int));
-    wd->days = arena_alloc(h, &h->temp, (size_t)n * sizeof(int32_t));
-    wd->year = arena_alloc(h, &h->temp, (size_t)n * sizeof(int32_t));
-    wd->prec = arena_alloc(h, &h->temp, (size_t)n);
-    for (int i = 0; i < n; i++) {
-      HStr *hd = L->header[i];
-      if (hd->len <= pre + suf || memcmp(hd->s, x->each->s, pre) != 0 || memcmp(hd->s + hd->len - suf, star + 1, suf) != 0) continue;
-      const char *cap = hd->s + pre; size_t cl = hd->len - pre - suf;
-      int k = wd->n;
-      if (!parse_date_text(L->fy_start, cap, cl, &wd->days[k], &wd->prec[k], &wd->year[k]))
-        hx_error_at(h, cn->loc, "column '%s' matches \"%s\" but '%.*s' is not a year or a date (2025, 2025-10)", hd->s, x->each->s, (int)cl, cap);
-      wd->cols[wd->n++] = i;
-      L->cols[i].role = C_SKIP;
-    }
-    if (!wd->n) {
-      Suggest sg;
-      suggest_init(&sg, x->each->s, x->each->len);
-      for (int i = 0; i < n; i++) suggest_try(&sg, L->header[i]->s);
-      hx_error_at(h, cn->loc, "no column of '%s' matches \"%s\"%s%s%s", L->shown, x->each->s, sg.best ? " (its columns: " : "", sg.best ? sg.best : "", sg.best ? "...)" : "");
-    }
-    if (cn->u.col.unit) {
-      units_resolve(h, cn->u.col.unit, cn->loc, &wd->dim, &wd->factor);
-      wd->has_unit = 1;
-      if (x->scale) wd->factor *= x->scale;
-    }
-    if (role == C_VALUE) {
-      if (wd->has_unit && wd->dim != dim_money(h)) hx_error_at(h, cn->loc, "%s must be money: each \"...\" M USD", fname->s);
-      if (!wd->has_unit) { wd->dim = dim_money(h); wd->factor = 1; wd->has_unit = 1; }
-    }
-    if (role == C_TERM && (!wd->has_unit || wd->dim != dim_time(h))) hx_error_at(h, cn->loc, "term needs a time unit");
-    L->has_wide = 1;
-    L->evaluates = 1;
-    /* the date comes from the column: no other date */
-    for (int i = 0; i < n; i++) { HStr *cf = L->cols[i].field; int wt; if (L->cols[i].role != C_SKIP && L->cols[i].role != C_KEY && role_of(w, kind, &cf, &wt) == C_DATE) L->cols[i].role = C_SKIP; }
-  }
-  L->comp = comp;
-  /* mapped columns: field: column [UNIT] [pad N] [via ...] */
-  for (uint32_t m = 0; m < map->n; m++) {
-    Field *fe = &map->p[m];
-    Node *cn = fe->value;
-    ColSpec *x = cn->u.col.x;
-    if (x && (x->expr || x->each)) continue;
-    int ci = header_col(L, cn->u.col.column);
-    if (ci < 0) no_column(h, L, cn->u.col.column, cn->loc, raw, rawlen);
-    ColMap *c = &L->cols[ci];
-    if (mapped[ci] && c->role != C_KEY) {
-      /* a column mapped again also feeds this field: a ColMap of its own
-      ** reading the same column */
-      c = &L->cols[L->ncols++];
-      c->src = ci;
-      c->role = C_ATTR;
-    }
-    mapped[ci] = 1;
-    mapcol[m] = c;
-    c->field = fe->name;
-    c->loc = fe->loc;
-    if (cn->u.col.unit) {
-      units_resolve(h, cn->u.col.unit, cn->loc, &c->dim, &c->factor);
-      c->has_unit = 1;
-      if (x && x->scale) c->factor *= x->scale;
-    }
-    if (x) c->pad = x->pad;
-    if (c->role != C_KEY) c->role = C_ATTR;
-  }
-  /* built-in fields by name */
-  for (int i = 0; i < L->ncols; i++) {
-    ColMap *c = &L->cols[i];
-    if (c->role == C_KEY || c->role == C_SKIP) continue;
-    if (c->role != C_ATTR) continue;   /* set by a preset */
-    c->role = role_of(w, kind, &c->field, &c->want);
-  }
-  for (int i = 0; i < L->ncols; i++) {
-    ColMap *c = &L->cols[i];
-    HStr *fn = c->field;
-    if ((c->role == C_VALUE) && c->has_unit && c->dim != dim_money(h))
-      hx_error_at(h, c->loc, "%s must be money: map it with a money unit, as in `%s: %s USD`", fn->s, fn->s, L->header[c->src]->s);
-    if (c->role == C_VALUE && !c->has_unit) { c->dim = dim_money(h); c->factor = 1; c->has_unit = 1; }
-    if (c->role == C_TERM) {
-      if (!c->has_unit) hx_error_at(h, c->loc, "term needs a time unit: `term: %s years`", L->header[c->src]->s);
-      if (c->dim != dim_time(h)) hx_error_at(h, c->loc, "term must be a time (years, months, days)");
-    }
-    if ((c->role == C_ENT_A || c->role == C_ENT_B || c->role == C_ENT_C || c->role == C_DATE) && c->has_unit)
-      hx_error_at(h, c->loc, "%s takes no unit", fn->s);
-  }
-  /* required fields */
-  int have[9] = {0};
-  for (int i = 0; i < L->ncols; i++) have[L->cols[i].role] = 1;
-  for (int i = 0; i < L->ncomp; i++) have[comp[i].role] = 1;
-  if (L->has_wide) have[L->wide.role] = 1;
-  if (kind == K_DEAL || kind == K_LOAN)
-    for (const FieldSpec *f = world_schema(kind); f->name; f++)
-      if (f->required && !have[column_role[f->column]])
-        hx_error_at(h, L->stmt->loc, "'%s' gives no %s for the %s: map a column to it (%s: COLUMN) or compute it (%s: = EXPR)", L->shown, f->name,
-                    kind_plural[kind], f->name, f->name);
-  {
-    Table *t = &w->t[kind];
-    /* columns the table lacks so far, through a hash of the ones it has */
-    int fresh = 0;
-    uint32_t ecap = 16;
-    while (ecap < t->cols.n * 2 + 2) ecap *= 2;
-    HStr **have_col = arena_alloc(h, &h->temp, ecap * sizeof(HStr *));
-    memset(have_col, 0, ecap * sizeof(HStr *));
-    for (uint32_t k = 0; k < t->cols.n; k++) {
-      HStr *name = t->cols.p[k].name;
-      uint32_t j = (uint32_t)(((uintptr_t)name >> 4) * 0x9E3779B1u) & (ecap - 1);
-      while (have_col[j] && have_col[j] != name) j = (j + 1) & (ecap - 1);
-      have_col[j] = name;
-    }
-    for (int i = 0; i < L->ncols; i++) {
-      ColMap *c = &L->cols[i];
-      if (c->role != C_ATTR) continue;
-      uint32_t j = (uint32_t)(((uintptr_t)c->field >> 4) * 0x9E3779B1u) & (ecap - 1);
-      while (have_col[j] && have_col[j] != c->field) j = (j + 1) & (ecap - 1);
-      fresh += !have_col[j];
-    }
-    if ((long)t->cols.n + fresh > HX_MAX_COLUMNS)
-      hx_error_at(h, L->stmt->loc, "'%s' would give the %s %ld attribute columns; at most %d", L->shown, kind_plural[kind], (long)t->cols.n + fresh, HX_MAX_COLUMNS);
-  }
-  for (int i = 0; i < L->ncols; i++) {
-    ColMap *c = &L->cols[i];
-    if (c->role != C_ATTR) continue;
-    if (kind == K_DEAL && c->field == w->f_year) continue;
-    c->attr = world_column(h, kind, c->field, 1, c->has_unit ? c->dim : 0);
-    Table *t = &w->t[kind];
-    if (!t->cols.p[c->attr].is_num) c->textual = 1;
-    else if (t->cols.p[c->attr].dim != (c->has_unit ? c->dim : 0))
-      hx_error_at(h, c->loc, "column '%s' would mix units with the existing field %s", L->header[c->src]->s, c->field->s);
-  }
-  if (L->has_wide && L->wide.role == C_ATTR) {
-    Wide *wd = &L->wide;
-    wd->attr = world_column(h, kind, wd->field, 1, wd->has_unit ? wd->dim : 0);
-    Column *col = &w->t[kind].cols.p[wd->attr];
-    if (!col->is_num || col->dim != (wd->has_unit ? wd->dim : 0))
-      hx_error_at(h, wd->loc, "each: would mix units with the existing field %s", wd->field->s);
-  }
-  /* missing tokens: every column but codes, or the columns named */
-  if (o && o->missing.n) {
-    L->has_missing = 1;
-    if (!L->nmissing) { L->missing = o->missing.p; L->nmissing = (int)o->missing.n; }
-    for (int i = 0; i < L->ncols; i++) {
-      ColMap *c = &L->cols[i];
-      int code = c->role == C_KEY || c->role == C_ENT_A || c->role == C_ENT_B || c->role == C_ENT_C;
-      if (o->missing_cols.n) {
-        c->missing = 0;
-        for (uint32_t k = 0; k < o->missing_cols.n; k++) if (o->missing_cols.p[k] == L->header[c->src]) c->missing = 1;
-      } else c->missing = !code;
-    }
-    for (uint32_t k = 0; k < o->missing_cols.n; k++)
-      if (header_col(L, o->missing_cols.p[k]) < 0) no_column(h, L, o->missing_cols.p[k], L->stmt->loc, raw, rawlen);
-  }
-  if (have[C_ENT_A] || have[C_ENT_B] || L->ncomp) codemap_build(h, &L->codes[K_PARTNER], K_PARTNER);
-  if (have[C_ENT_C] || L->ncomp) codemap_build(h, &L->codes[K_COMMODITY], K_COMMODITY);
-  /* via: codes from other schemes */
-  for (uint32_t m = 0; m < map->n; m++) {
-    Field *fe = &map->p[m];
-    Node *cn = fe->value;
-    ColSpec *x = cn->u.col.x;
-    if (!x || (!x->via_field && !x->via_file)) continue;
-    ColMap *c = mapcol[m];
-    if (c->role != C_ENT_A && c->role != C_ENT_B && c->role != C_ENT_C)
-      hx_error_at(h, cn->loc, "via maps codes of partners or commodities: %s is not one", fe->name->s);
-    c->via = x->via_field ? via_from_field(h, L, c->want, x->via_field, cn->loc)
-                          : via_from_file(h, L, x->via_file, x->via_from, x->via_to, NULL, x->via_loc);
-    add_aliases(h, L, c->via, c->want);
-  }
-  for (int i = 0; i < L->ncols; i++) if (L->cols[i].via) via_finish(h, L->cols[i].via, &L->codes[L->cols[i].want]);
-  if (o && o->where) { L->where = o->where; L->where_slots = row_expr(h, L, o->where); }
 }
 
 /* ---- parallel loading ---------------------------------------------------------
@@ -1597,6 +672,7 @@ static void plan(H *h, Load *L) {
 
 typedef struct LockedHook { H *h; pthread_mutex_t mu; } LockedHook;
 
+/* The state's hook under a mutex: what a worker thread allocates with. */
 static void *locked_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
   LockedHook *lh = ud;
   pthread_mutex_lock(&lh->mu);
@@ -1626,18 +702,18 @@ static void run_half(Half *w) {
   while ((n = csv_next(p->csv, &f, &p->line, err, sizeof err)) != 0) {
     if (n < 0) {
       w->csv_error = 1;
-      part_fail(p, "%s", err);
+      load_part_fail(p, "%s", err);
       return;
     }
     if (n != L->nheader) {
       if (n == 1 && f[0].len == 0) continue;
       p->cur_col = -1;
-      part_fail(p, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->nheader);
+      load_part_fail(p, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->nheader);
       part_bad_row(p, f, n);
       if (r < end) { w->skip[r - w->first] = 1; side_blank(p); r++; }
       continue;
     }
-    if (r >= end) { part_fail(p, "internal: more rows than the pre-pass counted"); w->csv_error = 1; return; }
+    if (r >= end) { load_part_fail(p, "internal: more rows than the pre-pass counted"); w->csv_error = 1; return; }
     if ((r & 0xFFF) == 0 && atomic_load(&w->h->interrupted)) {   /* Ctrl-C in a long load */
       p->interrupted = 1;
       return;
@@ -1667,6 +743,7 @@ static void *half_main(void *ud) { run_half(ud); return NULL; }
 ** should be read serially. */
 typedef struct Plan2 { long long split; uint32_t rows1, rows2; long lines1; } Plan2;
 
+/* See Plan2 above. */
 static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
   size_t cap = 1u << 20;
   char *buf = hx_try_alloc(h, cap);
@@ -1790,7 +867,7 @@ static int load_parallel(H *h, Load *L) {
       hx_throw(h, HEDGE_ERROR);
     }
     if (p->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s' (%s:%ld)", L->shown, L->shown, p->err_line);
-    if (!p->total_bad && !p->total_unm && w[k].got != w[k].expect) row_error(h, L, "internal: the halves of the file disagree on their rows");
+    if (!p->total_bad && !p->total_unm && w[k].got != w[k].expect) load_row_error(h, L, "internal: the halves of the file disagree on their rows");
   }
   t->n = L->first_row + pl.rows1 + pl.rows2;
   for (int i = 0; i < L->ncols; i++) L->textual[i] = w[0].part.textual[i] | w[1].part.textual[i];
@@ -1799,6 +876,9 @@ static int load_parallel(H *h, Load *L) {
 
 /* ---- the rows ---------------------------------------------------------------- */
 
+/* Reads every row in this thread: the key column (partners, commodities),
+** the where: filter, then fill_row for each entity of the row (one per column
+** of a wide table); charges a step per row and reports progress after a second. */
 static void load_rows_serial(H *h, Load *L) {
   World *w = h->world;
   int kind = L->kind;
@@ -1824,7 +904,7 @@ static void load_rows_serial(H *h, Load *L) {
   P->side = &L->side[0];
   int nout = L->has_wide ? L->wide.n : 1;
   long rows_read = 0;
-  while ((n = next_row(h, L, &f)) > 0) {
+  while ((n = load_next_row(h, L, &f)) > 0) {
     if (sized && nextrow == L->first_row && csv_progress(L->csv, &after, &total) && after > before) {
       /* size the columns once from the first row's length: no copying as
       ** a million rows arrive (10% slack; growth still works past it) */
@@ -1851,13 +931,13 @@ static void load_rows_serial(H *h, Load *L) {
     if (n != L->nheader) {
       if (n == 1 && f[0].len == 0) continue;
       P->cur_col = -1;
-      part_fail(P, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->nheader);
+      load_part_fail(P, "the row has %d field%s, the header has %d", n, n == 1 ? "" : "s", L->nheader);
       part_bad_row(P, f, n);
       continue;
     }
     L->cur = f;
     L->ncur = n;
-    int kept = row_kept(h, P);
+    int kept = loadmap_row_kept(h, P);
     if (kept < 0) { part_bad_row(P, f, n); continue; }
     if (!kept) { P->skipped[SK_WHERE]++; continue; }
     for (int k = 0; k < nout; k++) {
@@ -1873,15 +953,15 @@ static void load_rows_serial(H *h, Load *L) {
         if (L->cols[i].role != C_KEY) continue;
         CsvField *x = &f[i];
         P->cur_col = i;
-        if (x->len == 0) bad = part_fail(P, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
-        else if (x->len > HX_MAX_NAME) bad = part_fail(P, "column '%s': name too long", L->header[i]->s);
-        else if (bad_text(x->p, x->len, 1, why, sizeof why)) bad = part_fail(P, "column '%s': %s", L->header[i]->s, why);
+        if (x->len == 0) bad = load_part_fail(P, "column '%s' is empty: every %s needs a name", L->header[i]->s, kind_names[kind]);
+        else if (x->len > HX_MAX_NAME) bad = load_part_fail(P, "column '%s': name too long", L->header[i]->s);
+        else if (load_bad_text(x->p, x->len, 1, why, sizeof why)) bad = load_part_fail(P, "column '%s': %s", L->header[i]->s, why);
         else {
           HStr *name = hx_intern(h, x->p, x->len);
           Global *g = global_find(h, name);
           if (g) {
             char lb[256];
-            bad = part_fail(P, "'%s' is already declared (at %s)", name->s, hx_locstr(h, g->loc, lb, sizeof lb));
+            bad = load_part_fail(P, "'%s' is already declared (at %s)", name->s, hx_locstr(h, g->loc, lb, sizeof lb));
           } else {
             t->names[r] = name;
             Loc loc = {L->stmt->loc.src, L->stmt->loc.line, L->stmt->loc.col};
@@ -2029,7 +1109,7 @@ static void load_texts(H *h, Load *L) {
     Side *sd = &L->side[k];
     size_t pos = 0;
     for (uint32_t r = sd->first; pos < sd->n; r++) {
-      if (r >= t->n) row_error(h, L, "internal: more attribute texts than rows");
+      if (r >= t->n) load_row_error(h, L, "internal: more attribute texts than rows");
       for (int i = 0; i < L->ncols; i++) {
         ColMap *c = &L->cols[i];
         if (c->role != C_ATTR || c->has_unit) continue;
@@ -2042,6 +1122,9 @@ static void load_texts(H *h, Load *L) {
   }
 }
 
+/* The rows of the file into the table: in two halves when load_parallel takes
+** them, else serially; then the bad rows raise, new codes are declared, texts
+** are given and the skips are added up. */
 static void load_rows(H *h, Load *L) {
   World *w = h->world;
   int kind = L->kind;
@@ -2085,153 +1168,18 @@ static void load_rows(H *h, Load *L) {
   world_changed(h);
 }
 
-/* ---- ISO 3166 from Debian's iso-codes --------------------------------------------- */
-
-/* A JSON string at *p (after its opening quote) into out; advances *p. */
-static size_t json_str(const char **p, const char *end, char *out, size_t cap) {
-  const char *s = *p;
-  size_t o = 0;
-  while (s < end && *s != '"') {
-    unsigned c = (unsigned char)*s++;
-    if (c == '\\' && s < end) {
-      char e = *s++;
-      if (e == 'u' && end - s >= 4) {
-        unsigned u = 0;
-        for (int i = 0; i < 4; i++) {
-          char d = *s++;
-          u = u * 16 + (unsigned)(d >= '0' && d <= '9' ? d - '0' : d >= 'a' && d <= 'f' ? d - 'a' + 10 : d >= 'A' && d <= 'F' ? d - 'A' + 10 : 0);
-        }
-        char b[3]; int m;
-        if (u < 0x80) { b[0] = (char)u; m = 1; }
-        else if (u < 0x800) { b[0] = (char)(0xC0 | (u >> 6)); b[1] = (char)(0x80 | (u & 0x3F)); m = 2; }
-        else { b[0] = (char)(0xE0 | (u >> 12)); b[1] = (char)(0x80 | ((u >> 6) & 0x3F)); b[2] = (char)(0x80 | (u & 0x3F)); m = 3; }
-        for (int i = 0; i < m; i++) if (o < cap) out[o++] = b[i];
-        continue;
-      }
-      c = (unsigned char)(e == 'n' ? '\n' : e == 't' ? '\t' : e);
-    }
-    if (o < cap) out[o++] = (char)c;
-  }
-  if (s < end) s++;
-  *p = s;
-  return o;
-}
-
-/* `load partners from iso3166`: every country of ISO 3166-1 as a partner
-** keyed by alpha-3, with name, alpha2 and numeric (and official_name or
-** common_name where the standard gives them). */
-static void load_iso3166(H *h, Load *L) {
-  const char *path = ISO3166_JSON;
-  /* files are a capability: a host that denies them denies this one too */
-  files_require(h, L->stmt->loc, 4, "load", "iso3166");
-  char err[512];
-  int fd = hfile_open(path, path, err, sizeof err);
-  if (fd < 0) hx_error_at(h, L->stmt->loc, "%s: install Debian's iso-codes package (make deps)", err);
-  size_t len = 0;
-  int oom = 0;
-  char *text = hfile_read_all(fd, path, 16u << 20, hx_hook, h, &len, err, sizeof err, &oom);
-  close(fd);
-  if (!text) hx_error_status(h, oom ? HEDGE_EMEMORY : HEDGE_ERROR, L->stmt->loc, "%s", err);
-  L->text = text; L->textcap = len + 1;
-  Buf b = {text, len, len + 1};
-  World *w = h->world;
-  HStr *f_a2 = hx_intern_c(h, "alpha2"), *f_num = hx_intern_c(h, "numeric");
-  HStr *f_off = hx_intern_c(h, "official_name"), *f_com = hx_intern_c(h, "common_name");
-  const char *end = b.p + b.n;
-  const char *s = b.n ? memchr(b.p, '[', b.n) : NULL;   /* { "3166-1": [ {...}, ... ] } */
-  s = s ? s + 1 : end;
-  int count = 0;
-  while (s < end) {
-    const char *o = memchr(s, '{', (size_t)(end - s));
-    if (!o) break;
-    s = o + 1;
-    char a2[8] = "", a3[8] = "", num[8] = "", name[256] = "", off[256] = "", com[256] = "";
-    size_t la2 = 0, la3 = 0, lnum = 0, lname = 0, loff = 0, lcom = 0;
-    while (s < end && *s != '}') {
-      if (*s != '"') { s++; continue; }
-      s++;
-      char k[32];
-      size_t kl = json_str(&s, end, k, sizeof k - 1);
-      k[kl] = 0;
-      while (s < end && *s != '"' && *s != '}') s++;
-      if (s >= end || *s == '}') break;
-      s++;
-      char v[256];
-      size_t vl = json_str(&s, end, v, sizeof v - 1);
-      v[vl] = 0;
-      if (!strcmp(k, "alpha_2")) { memcpy(a2, v, (la2 = vl < 7 ? vl : 7)); }
-      else if (!strcmp(k, "alpha_3")) { memcpy(a3, v, (la3 = vl < 7 ? vl : 7)); }
-      else if (!strcmp(k, "numeric")) { memcpy(num, v, (lnum = vl < 7 ? vl : 7)); }
-      else if (!strcmp(k, "name")) { memcpy(name, v, (lname = vl)); }
-      else if (!strcmp(k, "official_name")) { memcpy(off, v, (loff = vl)); }
-      else if (!strcmp(k, "common_name")) { memcpy(com, v, (lcom = vl)); }
-    }
-    if (!la3) continue;
-    HStr *code = hx_intern(h, a3, la3);
-    Global *g = global_find(h, code);
-    if (g) {
-      char lb[256];
-      hx_error_at(h, L->stmt->loc, "iso3166 declares %s, which is already declared (at %s): load iso3166 first, then add fields with `update`", code->s, hx_locstr(h, g->loc, lb, sizeof lb));
-    }
-    uint32_t row = world_add(h, K_PARTNER, code, L->stmt->loc);
-    global_add(h, code, G_ENTITY, v_ent(K_PARTNER, (int32_t)row), L->stmt->loc);
-    if (lname) world_set_attr(h, K_PARTNER, row, w->f_name, v_str(hx_intern(h, name, lname)));
-    if (la2) world_set_attr(h, K_PARTNER, row, f_a2, v_str(hx_intern(h, a2, la2)));
-    if (lnum) {
-      double d;
-      if (csv_parse_double(num, lnum, &d)) world_set_attr(h, K_PARTNER, row, f_num, v_num(d));
-    }
-    if (loff) world_set_attr(h, K_PARTNER, row, f_off, v_str(hx_intern(h, off, loff)));
-    if (lcom) world_set_attr(h, K_PARTNER, row, f_com, v_str(hx_intern(h, com, lcom)));
-    count++;
-  }
-  if (count < 200) hx_error_at(h, L->stmt->loc, "%s holds %d countries, not the ISO 3166 list (is iso-codes installed whole?)", path, count);
-  L->loaded = (uint32_t)count;
-  world_changed(h);
-}
-
-/* ---- skipped rows, reported by check and run ------------------------------------- */
-
-static const char *skip_reason(int s, int kind) {
-  static const char *const deal[] = {"missing exporter", "missing importer", "missing commodity", "missing value", "missing date", "missing term"};
-  static const char *const loan[] = {"missing lender", "missing borrower", "missing commodity", "missing principal", "missing start", "missing term"};
-  if (s == SK_WHERE) return "where";
-  if (s == SK_UNMAPPED) return "unmapped code";
-  int r = s - SK_MISSING;
-  if (r < C_ENT_A || r > C_TERM) return "missing field";
-  if (kind == K_LOAN) return loan[r - C_ENT_A];
-  return deal[r - C_ENT_A];
-  return "missing field";
-}
-
-static void note_skips(H *h, Load *L) {
-  long long total = 0;
-  for (int s = 0; s < SK_N; s++) total += L->skipped[s];
-  if (!total) return;
-  LoadNote note;
-  memset(&note, 0, sizeof note);
-  note.file = hx_intern_c(h, L->shown);
-  note.loc = L->stmt->loc;
-  note.loaded = L->loaded;
-  for (int s = 0; s < SK_N && note.n < 8; s++) {
-    if (!L->skipped[s]) continue;
-    note.reason[note.n] = hx_intern_c(h, skip_reason(s, L->kind));
-    note.count[note.n] = L->skipped[s];
-    note.n++;
-  }
-  Program *pr = h->prog;
-  vec_push(h, &pr->load_notes, note);
-}
-
+/* The load under the protected boundary: ISO 3166, or open, plan, rows, notes. */
 static void load_body(H *h, void *ud) {
   Load *L = ud;
-  if (L->opt && L->opt->preset == LP_ISO3166) { load_iso3166(h, L); return; }
+  if (L->opt && L->opt->preset == LP_ISO3166) { loadmap_iso3166(h, L); return; }
   open_csv(h, L);
-  plan(h, L);
+  loadmap_plan(h, L);
   load_rows(h, L);
-  note_skips(h, L);
+  loadmap_note_skips(h, L);
 }
 
+/* See load.h. Frees everything the load held whatever happened; on failure cuts
+** every table back to its size before the load and raises again. */
 void exec_load(H *h, Node *s) {
   Load L;
   memset(&L, 0, sizeof L);

@@ -1,5 +1,6 @@
 /*
-** load.h: `load KIND from "FILE.csv" { MAPPING }` (load.c).
+** load.h: `load KIND from "FILE.csv" { MAPPING }` (load.c, the reader; its
+** mapping layer is loadmap.c, loadmap.h).
 */
 #ifndef LOAD_H
 #define LOAD_H
@@ -11,6 +12,4 @@
 void exec_load(H *h, Node *s);
 /* A cell of the row being loaded, for `row.NAME` in a computed field (N_CELL). */
 Value load_cell(H *h, int col, Loc loc);
-/* A partner or commodity whose name's initials (or name) are s: UAE -> ARE. */
-const char *load_suggest_by_name(H *h, int kind, const char *s, size_t n);
 #endif

@@ -1,0 +1,184 @@
+/*
+** loadint.h: what the two files of the loader share (not for the rest of
+** hedge, which sees load.h and loadmap.h): the state of one load (Load), of
+** one reader's pass over rows (Part), how each column feeds the table
+** (ColMap, Computed, Wide), the code maps, and the functions of load.c the
+** mapping calls. load.c reads the file and fills rows; loadmap.c plans the
+** mapping and computes what is not a plain column.
+*/
+#ifndef LOADINT_H
+#define LOADINT_H
+#include "core.h"
+#include "ast.h"
+#include "value.h"
+#include "world.h"
+#include "csv.h"
+
+#define HX_LOAD_BAD_ROWS 20      /* bad rows quoted in a failing load's message */
+#define HX_LOAD_UNMAPPED 20      /* distinct unmapped codes listed */
+
+/* How a CSV column feeds the table. */
+typedef enum { C_SKIP, C_KEY, C_ENT_A, C_ENT_B, C_ENT_C, C_VALUE, C_DATE, C_TERM, C_ATTR } ColRole;
+
+
+/* Why a row was skipped (counted, reported by check and run). */
+enum { SK_WHERE, SK_UNMAPPED, SK_MISSING /* + role */, SK_N = SK_MISSING + C_ATTR + 1 };
+
+typedef struct Via Via;
+
+typedef struct ColMap {
+  ColRole role;
+  int want;            /* entity kind for C_ENT_*, */
+  HStr *field;         /* field name */
+  double factor; int dim;   /* unit given in the mapping (dim 0: plain) */
+  int has_unit;
+  int attr;            /* column index in the table, C_ATTR */
+  int src;             /* the CSV column read (one column may feed two fields) */
+  int textual;         /* C_ATTR: some value is not a number: strings */
+  int missing;         /* the load's missing tokens apply to this column */
+  int pad;             /* codes of digits padded with zeros to this width */
+  Via *via;            /* codes mapped through a table (NULL: the codes themselves) */
+  Loc loc;             /* mapping entry, for errors */
+} ColMap;
+
+/* A computed field: `field: = EXPR`, one evaluation per row. */
+typedef struct Computed {
+  ColRole role; int want; HStr *field;
+  Node *expr; int nslots; Loc loc;
+} Computed;
+
+/* A wide table: `field: each "FY*" [UNIT]`, one entity per (row, column). */
+typedef struct Wide {
+  ColRole role; HStr *field; double factor; int dim, has_unit, attr;
+  int n; int *cols; int32_t *days, *year; uint8_t *prec;
+  Loc loc;
+} Wide;
+
+/* A hash from code to entity row, built once per load and kind. Codes are
+** short: up to 8 bytes are packed into one 64-bit key, so a lookup is a
+** multiply, a shift and one compare. */
+typedef struct CodeMap { uint64_t *keys; uint32_t *rows; uint32_t cap; int kind; } CodeMap;
+
+/* A Via maps a foreign code (a name, an alpha-2 or numeric code, a BACI
+** code) to the code of an entity; loadmap.c builds them and looks cells up. */
+struct Via {
+  HStr **keys; HStr **to; HStr **names; uint32_t *rows; uint32_t cap, n;
+  int by_name;
+  const char *what;         /* for messages: "'country_codes.csv'", "the partners' name" */
+};
+
+/* The text of the attribute cells (columns without a unit), kept as the
+** rows are read: a varint length, then the bytes. A column found not to be
+** all numbers becomes strings from here at the end of the load, so the file
+** is read once, from one descriptor, and no second pass can see other
+** bytes (a file replaced while it loads). One per reader (two in a
+** parallel load, each filled by its own thread through its own hook). */
+typedef struct Side { char *p; size_t n, cap; hx_Alloc alloc; void *ud; uint32_t first; } Side;
+
+/* A bad row as the message shows it: its fields joined by commas (cut at
+** 200 bytes), and where to put the caret (the failing column). */
+typedef struct RowQuote { char text[208]; int len, caret, width; } RowQuote;
+
+/* A row the load could not take: listed in the error. */
+typedef struct BadRow { long line; char msg[360]; RowQuote q; } BadRow;
+
+/* A code that mapped to nothing: listed in the error. */
+typedef struct Unmapped { char code[48]; long rows, first_line; } Unmapped;
+
+typedef struct Load {
+  Node *stmt;
+  LoadOpts *opt;          /* NULL: none */
+  const char *path;       /* as found (for messages) */
+  const char *shown;      /* as written in the statement, relative */
+  int kind;
+  CsvReader *csv;
+  ColMap *cols; int ncols;
+  Computed *comp; int ncomp;
+  Wide wide; int has_wide;
+  Node *where; int where_slots;
+  HStr **missing; int nmissing;   /* tokens (empty cells are always missing) */
+  int has_missing;        /* a missing: option was given: a missing required cell skips the row */
+  char sep, decimal, thousands;
+  int declare;            /* kinds whose unknown codes are declared */
+  int evaluates;          /* computed fields, where: or wide: rows go through eval (serial) */
+  CodeMap codes[2];       /* partners, commodities */
+  HStr **header; int nheader;
+  int fy_start;           /* the world's fiscal year start, for deal years */
+  long line;
+  uint32_t first_row;
+  uint32_t first_n[K_NKINDS];
+  uint8_t *textual;       /* per column: some value is not a number */
+  RowQuote quote;         /* the bad row, shown under the next row_error */
+  long long skipped[SK_N];
+  uint32_t loaded;
+  CsvField *cur; int ncur; /* the row computed fields read (load_cell) */
+  HStr *row_name;         /* "row" */
+  struct Part *serial;    /* the reader's state in a serial load */
+  struct Half *halves;    /* the two halves of a parallel load */
+  char *text; size_t textcap;   /* iso3166: the JSON file */
+  Side side[2];           /* attribute texts: serial load [0], parallel halves [0] [1] */
+  int nside;              /* readers that filled a Side */
+} Load;
+
+/* Codes a load declares, seen first while reading (provisional ids). */
+typedef struct NewCodes {
+  char *bytes; size_t blen, bcap;
+  uint32_t *off, *len; uint32_t n, cap;
+  uint32_t *slots; uint32_t scap;      /* index + 1, 0 empty */
+  Via *via;                            /* names of entities mapped through a table */
+  uint32_t *via_slot;                  /* per code: its Via slot (UINT32_MAX: none) */
+} NewCodes;
+
+/* One reader's pass over rows: the whole file, or one half of it in a
+** parallel load. Row errors are recorded here, not raised, so that a worker
+** thread can report them; the main thread raises them in file order. */
+typedef struct Part Part;
+struct Part {
+  Load *L;
+  CsvReader *csv;
+  hx_Alloc alloc; void *aud;  /* for the new codes (a worker's is locked) */
+  long line;                 /* physical line of the current row */
+  long long last_year; int32_t last_days;
+  uint8_t *textual;          /* per column: a value that is not a number was seen */
+  int failed;                /* the current row failed (err, err_col) */
+  int interrupted;           /* hedge_interrupt was called during the load */
+  int wk;                    /* wide tables: the column of this entity */
+  int oom;                   /* the failure is "out of memory" */
+  Side *side;                /* attribute texts of this reader's rows */
+  long err_line;
+  int cur_col, err_col;      /* the column being read; the one that failed (-1: the row) */
+  RowQuote quote;            /* the failing row, for the message */
+  char err[360];
+  BadRow bad[HX_LOAD_BAD_ROWS]; int nbad; long long total_bad;
+  Unmapped unm[HX_LOAD_UNMAPPED]; int nunm; long long total_unm;
+  long long skipped[SK_N];
+  NewCodes nc[2];
+};
+
+/* ---- load.c, for the mapping ---- */
+
+/* Builds the code map of the entities of kind (partners, commodities). */
+void load_codemap_build(H *h, CodeMap *m, int kind);
+/* The entity row of code s[0..n), or NO_ROW. */
+uint32_t load_codemap_find(H *h, CodeMap *m, const char *s, size_t n);
+/* Whether a cell's text may enter the world (code = 1: a name); 1 with the reason in why. */
+int load_bad_text(const char *p, size_t n, int code, char *why, size_t whylen);
+/* Quotes a row for a message, the caret under column col. */
+void load_quote_row(RowQuote *q, CsvField *f, int n, int col);
+/* Raises "FILE:LINE: error: ..." with the quoted row (L->quote) under it. */
+_Noreturn void load_row_error(H *h, Load *L, const char *fmt, ...);
+/* Marks the current row of p failed with this message (the first one wins); returns -1. */
+int load_part_fail(Part *p, const char *fmt, ...);
+/* Whether a cell stands for "no value": empty, or one of the load's missing tokens. */
+int load_is_missing(const Load *L, const CsvField *f, int takes_tokens);
+/* A number cell of column col in the load's style; -1 with the row failed. */
+int load_number_field(Part *p, int col, CsvField *f, double *out);
+/* The entity row of a code: 0, -1 (the row failed), -2 (unmapped), 1 or 2 (the row is skipped). */
+int load_code_entity(H *h, Part *p, int want, const ColMap *c, const char *what, const char *s, size_t n, uint32_t *out);
+/* A year (2025) or an ISO date (2025-10, 2025-10-15) in text; 0 if neither. */
+int load_parse_date_text(int fy, const char *s, size_t n, int32_t *days, uint8_t *prec, int32_t *year);
+/* Stops a long load on hedge_interrupt or the step limit. */
+void load_check(H *h, Load *L);
+/* The next record of the file (0 at its end); raises the reader's errors. */
+int load_next_row(H *h, Load *L, CsvField **f);
+#endif
