@@ -5,10 +5,14 @@
 -- latest_year, deals, loans, qty, kind, name, error, NAMED). Every function
 -- in the returned table becomes a hedge function of the same name; the fields
 -- `_doc` (help text) and `_params` (argument names) are data, not functions.
+-- Each function is declared once, by def{...} (section 4): name, parameters,
+-- doc, example and code; its checks, usage line, `_doc` and `_params` entries
+-- are generated from that declaration.
 --
 -- Reading order: 1. locals and small helpers, 2. argument checking,
--- 3. trade figures, 4. shares, 5. concentration (HHI), 6. debt,
--- 7. analyst indicators, 8. the module table with its documentation.
+-- 3. trade queries (periods, groups, volumes), 4. declaring a function,
+-- 5. trade figures, 6. shares, 7. concentration (HHI), 8. debt,
+-- 9. analyst indicators.
 -- docs/stdlib.md explains every choice made here (zero totals, ties, ...).
 --
 -- Hot paths (imports, import_share, import_hhi, world_share, debt_share, ...)
@@ -271,16 +275,35 @@ local function check_pos(spec, i, v)
   end
 end
 
--- spec("imports", {{"a", "partner"}}, {"from", "partner", "commodity", "commodity", ...})
--- A positional entry {name, type, true} is optional.
-local SPECS = {}
-local function spec(fname, pos, named_list)
-  local s = { fname = fname, pos = pos, named = {}, names = {} }
-  for i = 1, #named_list, 2 do
-    s.named[named_list[i]] = named_list[i + 1]
-    s.names[#s.names + 1] = named_list[i]
+-- A function's argument spec, from its declaration (def, section 4):
+-- pos = { "a", "partner", "b?", "partner" }: name and type pairs, "?" marks
+-- an optional argument; named = { "from", "partner", TRADE }: name and type
+-- pairs, or lists of them (flattened in order). Types are TYPE_TEXT's keys.
+-- The spec: s.pos[i] = { name, type, optional }, s.named[name] = type,
+-- s.names = the named parameters in declaration order.
+local function spec(fname, pos, named)
+  local s = { fname = fname, pos = {}, named = {}, names = {} }
+  local function typed(name, t)
+    if TYPE_TEXT[t] == nil then error(format("stdlib: %s: %s has no type %s", fname, name, tostring(t)), 0) end
+    return t
   end
-  SPECS[fname] = s
+  for i = 1, #pos, 2 do
+    local name, opt = pos[i]:match("^([%w_]+)(%??)$")
+    s.pos[#s.pos + 1] = { name, typed(name, pos[i + 1]), opt == "?" or nil }
+  end
+  local function add(list)
+    local i = 1
+    while i <= #list do
+      local x = list[i]
+      if type(x) == "table" then add(x); i = i + 1
+      else
+        s.named[x] = typed(x, list[i + 1])
+        s.names[#s.names + 1] = x
+        i = i + 2
+      end
+    end
+  end
+  add(named or {})
   return s
 end
 
@@ -321,7 +344,7 @@ local function required(s, o, key)
 end
 
 ---------------------------------------------------------------------------
--- 3. Trade figures (quantities in USD)
+-- 3. Trade queries: periods, groups and volumes
 --
 -- Periods. year: y is one year (a fiscal year where the program declares
 -- `fiscal year starts MM`); since: and until: give a period, each a year
@@ -598,6 +621,14 @@ local function vpsums_by(field, importer, exporter, commodity, P)
   return sorted_groups(acc)
 end
 
+-- The measure of a trade figure: deal values in USD (the default) or, with
+-- by: volume, the deals' volumes. A figure that takes by: is written once,
+-- against a measure m: m.sum and m.sums_by (psum, psums_by or their volume
+-- twins), m.result (the figure as a quantity), m.share (section 5) and
+-- m.year_note (the note on a value of 0 in a named year; volumes: none).
+local VALUE = { sum = psum, sums_by = psums_by, result = usd, year_note = year_note }
+local VOLUME = { volume = true, sum = vpsum, sums_by = vpsums_by, result = vresult, year_note = function() end }
+
 local function group_has(g, p)
   for i = 1, #g do if g[i] == p then return true end end
   return false
@@ -608,13 +639,14 @@ local function as_group(v)
   return nil
 end
 
--- Value of the deals in which `a` is on side `role` ("importer": a buys,
--- "exporter": a sells) and b (nil: anyone) on the other, over period P.
--- A group a trades as one: deals between two of its members are left out.
-local function flow(role, a, b, c, P, vol)
+-- Value (or the measure m's figure) of the deals in which `a` is on side
+-- `role` ("importer": a buys, "exporter": a sells) and b (nil: anyone) on
+-- the other, over period P. A group a trades as one: deals between two of
+-- its members are left out.
+local function flow(role, a, b, c, P, m)
   local ga, gb = as_group(a), as_group(b)
   local imp = role == "importer"
-  local psum = vol and vpsum or psum
+  local psum = (m or VALUE).sum
   if not ga and not gb then
     if imp then return psum(a, b, c, P) end
     return psum(b, a, c, P)
@@ -648,9 +680,9 @@ end
 
 -- The counterparts' sums of a's deals on side `role`: {partner, sum} pairs
 -- sorted by name; a group's own members are left out.
-local function flows_by(role, a, c, P, vol)
+local function flows_by(role, a, c, P, m)
   local imp = role == "importer"
-  local psums_by = vol and vpsums_by or psums_by
+  local psums_by = (m or VALUE).sums_by
   local field = imp and "exporter" or "importer"
   local ga = as_group(a)
   if not ga then
@@ -668,66 +700,150 @@ local function flows_by(role, a, c, P, vol)
   return sorted_groups(acc)
 end
 
-local CY = { "commodity", "commodity", "year", "year", "since", "when", "until", "when" }
--- The functions that also work on volumes (by: volume).
-local CYB = { "commodity", "commodity", "year", "year", "since", "when", "until", "when", "by", "by" }
+---------------------------------------------------------------------------
+-- 4. Declaring a function
+--
+-- Each function of the library is declared once, by def{...} beside the
+-- code it needs: its name, parameters, documentation and implementation.
+-- Everything else is generated from that declaration: the argument checks
+-- (section 2), the usage line and the `_doc` and `_params` entries that
+-- :help, the language server and the C bridge read, the period (year:, or
+-- since: and until:) and the measure (by: volume) handed to the
+-- implementation.
+---------------------------------------------------------------------------
 
-local S_EXPORTS = spec("exports", { { "a", "partner" } }, { "to", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when", "by", "by" })
-local function exports(a, o, x)
-  a, o = args1(S_EXPORTS, a, o, x)
-  if o.by == "volume" then
-    vbegin(S_EXPORTS)
-    return vresult(flow("exporter", a, o.to, o.commodity, period_of(S_EXPORTS, o), true))
+local M = { _doc = {}, _params = {} }
+
+-- Named parameters shared by the trade figures: a commodity and a period,
+-- and by: for the figures that also measure volumes.
+local TRADE = { "commodity", "commodity", "year", "year", "since", "when", "until", "when" }
+local BY = { "by", "by" }
+
+-- How a usage line names each named parameter's value.
+local USAGE_WORD = { from = "b", to = "b", lender = "b", commodity = "c", year = "y",
+                     since = "s", ["until"] = "u", production = "P", by = "volume" }
+
+-- The usage line: "imports(a, from: b, commodity: c, year: y | since: s, until: u, by: volume)";
+-- since: and until: are the alternative to year:, hence the bar.
+local function usage_of(s)
+  local parts = {}
+  for i = 1, #s.pos do parts[#parts + 1] = s.pos[i][1] end
+  for i = 1, #s.names do
+    local k = s.names[i]
+    local word = USAGE_WORD[k]
+    if word == nil then error(format("stdlib: %s: no usage word for %s:", s.fname, k), 0) end
+    local text = k .. ": " .. word
+    if k == "since" and s.named.year then parts[#parts] = parts[#parts] .. " | " .. text
+    else parts[#parts + 1] = text end
   end
-  local P = period_of(S_EXPORTS, o)
-  local v = flow("exporter", a, o.to, o.commodity, P)
-  if v == 0 and year_of(P) ~= nil then year_note("exports", P) end
-  return usd(v)
+  return s.fname .. "(" .. concat(parts, ", ") .. ")"
 end
 
-local S_IMPORTS = spec("imports", { { "a", "partner" } }, { "from", "partner", "commodity", "commodity", "year", "year", "since", "when", "until", "when", "by", "by" })
-local function imports(a, o, x)
-  a, o = args1(S_IMPORTS, a, o, x)
-  if o.by == "volume" then
-    vbegin(S_IMPORTS)
-    return vresult(flow("importer", a, o.from, o.commodity, period_of(S_IMPORTS, o), true))
+local GROUPS_NOTE = " Partners may be groups (lists of partners; a group's internal deals are left out when it is the first argument)."
+
+-- def{ name, pos = {...}, named = {...}, required = {...}, doc, example,
+--      see, fn = function(s, <positional...>, o, P, m) }
+-- pos and named: as spec (section 2) takes them; required: named
+-- parameters that must be given. fn gets the spec s (for messages), the
+-- checked positional arguments, the options o (EMPTY when none), the
+-- period P of period_of when the function takes since:/until: (else nil)
+-- and the measure m (VOLUME for by: volume, else VALUE). No table is made
+-- per call: the hot paths stay allocation-free.
+local function def(d)
+  local name = d[1]
+  local s = spec(name, d.pos or {}, d.named)
+  local fn, needs = d.fn, d.required or {}
+  for i = 1, #needs do
+    if s.named[needs[i]] == nil then error(format("stdlib: %s: required %s: is not a parameter", name, needs[i]), 0) end
   end
-  local P = period_of(S_IMPORTS, o)
-  local v = flow("importer", a, o.from, o.commodity, P)
-  if v == 0 and year_of(P) ~= nil then year_note("imports", P) end
-  return usd(v)
-end
-
-local S_TRADE = spec("trade", { { "a", "partner" }, { "b", "partner", true } }, CYB)
-local function trade(a, b, o, x)
-  a, b, o = args2(S_TRADE, a, b, o, x)
-  local c, P = o.commodity, period_of(S_TRADE, o)
-  if o.by == "volume" then
-    vbegin(S_TRADE)
-    return vresult(flow("exporter", a, b, c, P, true) + flow("importer", a, b, c, P, true))
+  local period, by = s.named.since ~= nil, s.named.by ~= nil
+  -- after the arguments: required ones, the period, the measure
+  local function extras(o)
+    for i = 1, #needs do required(s, o, needs[i]) end
+    local P = period and period_of(s, o) or nil
+    if by and o.by == "volume" then vbegin(s) return P, VOLUME end
+    return P, VALUE
   end
-  return usd(flow("exporter", a, b, c, P) + flow("importer", a, b, c, P))
-end
-
-local S_BALANCE = spec("balance", { { "a", "partner" }, { "b", "partner", true } }, CY)
-local function balance(a, b, o, x)
-  a, b, o = args2(S_BALANCE, a, b, o, x)
-  local c, P = o.commodity, period_of(S_BALANCE, o)
-  return usd(flow("exporter", a, b, c, P) - flow("importer", a, b, c, P))
-end
-
-local S_WORLD_EXPORTS = spec("world_exports", {}, CYB)
-local function world_exports(o, x)
-  o = args0(S_WORLD_EXPORTS, o, x)
-  if o.by == "volume" then
-    vbegin(S_WORLD_EXPORTS)
-    return vresult(vpsum(nil, nil, o.commodity, period_of(S_WORLD_EXPORTS, o)))
+  local np = #s.pos
+  local f
+  if np == 0 then
+    f = function(o, x)
+      o = args0(s, o, x)
+      return fn(s, o, extras(o))
+    end
+  elseif np == 1 then
+    f = function(a, o, x)
+      a, o = args1(s, a, o, x)
+      return fn(s, a, o, extras(o))
+    end
+  elseif np == 2 then
+    f = function(a, b, o, x)
+      a, b, o = args2(s, a, b, o, x)
+      return fn(s, a, b, o, extras(o))
+    end
+  else
+    error(format("stdlib: %s: def handles at most 2 positional parameters", name), 0)
   end
-  return usd(psum(nil, nil, o.commodity, period_of(S_WORLD_EXPORTS, o)))
+  M[name] = f
+  local pos = {}
+  for i = 1, np do pos[i] = s.pos[i][1] end
+  M._doc[name] = { usage = usage_of(s), doc = period and d.doc .. GROUPS_NOTE or d.doc, example = d.example, see = d.see }
+  M._params[name] = { positional = pos, named = s.names, types = s.named }
 end
+
+local MERGER = "US DOJ/FTC Horizontal Merger Guidelines (2010): HHI on a 0..10000 scale; " ..
+               "below 1500 unconcentrated, 1500-2500 moderately, above 2500 highly concentrated"
 
 ---------------------------------------------------------------------------
--- 4. Shares (plain numbers, 0.7 for 70 %)
+-- 5. Trade figures (quantities in USD, or in the volumes' unit)
+---------------------------------------------------------------------------
+
+def { "exports",
+  pos = { "a", "partner" }, named = { "to", "partner", TRADE, BY },
+  doc = "Value in USD of the deals with exporter a (and importer b, commodity c, year y when given).",
+  example = "exports(PAK, to: USA)",
+  fn = function(_, a, o, P, m)
+    local v = flow("exporter", a, o.to, o.commodity, P, m)
+    if v == 0 and year_of(P) ~= nil then m.year_note("exports", P) end
+    return m.result(v)
+  end }
+
+def { "imports",
+  pos = { "a", "partner" }, named = { "from", "partner", TRADE, BY },
+  doc = "Value in USD of the deals with importer a (and exporter b, commodity c, year y when given).",
+  example = "imports(PAK, commodity: crude_oil)",
+  fn = function(_, a, o, P, m)
+    local v = flow("importer", a, o.from, o.commodity, P, m)
+    if v == 0 and year_of(P) ~= nil then m.year_note("imports", P) end
+    return m.result(v)
+  end }
+
+def { "trade",
+  pos = { "a", "partner", "b?", "partner" }, named = { TRADE, BY },
+  doc = "Exports of a to b plus imports of a from b, in USD; without b, all of a's exports plus imports.",
+  example = "trade(PAK, CHN)",
+  fn = function(_, a, b, o, P, m)
+    local c = o.commodity
+    return m.result(flow("exporter", a, b, c, P, m) + flow("importer", a, b, c, P, m))
+  end }
+
+def { "balance",
+  pos = { "a", "partner", "b?", "partner" }, named = { TRADE },
+  doc = "Exports of a to b minus imports of a from b, in USD (negative for a deficit); without b, against everyone.",
+  example = "balance(PAK, USA)",
+  fn = function(_, a, b, o, P)
+    local c = o.commodity
+    return usd(flow("exporter", a, b, c, P) - flow("importer", a, b, c, P))
+  end }
+
+def { "world_exports",
+  named = { TRADE, BY },
+  doc = "Value in USD of all deals (of commodity c, year y), whoever trades.",
+  example = "world_exports(commodity: crude_oil)",
+  fn = function(_, o, P, m) return m.result(m.sum(nil, nil, o.commodity, P)) end }
+
+---------------------------------------------------------------------------
+-- 6. Shares (plain numbers, 0.7 for 70 %)
 --
 -- A share of a zero total is 0: whoever supplies nothing of nothing supplies
 -- 0 % of it, so `import_share(...) <= 40%` holds where nothing is imported,
@@ -752,41 +868,37 @@ local function vshare(s, part, total, what)
   return part / total
 end
 
-local S_IMPORT_SHARE = spec("import_share", { { "a", "partner" }, { "b", "partner" } }, CYB)
-local function import_share(a, b, o, x)
-  a, b, o = args2(S_IMPORT_SHARE, a, b, o, x)
-  local c, P = o.commodity, period_of(S_IMPORT_SHARE, o)
-  if o.by == "volume" then
-    vbegin(S_IMPORT_SHARE)
-    return vshare(S_IMPORT_SHARE, flow("importer", a, b, c, P, true), flow("importer", a, nil, c, P, true), "the total of imports")
-  end
-  return share(S_IMPORT_SHARE, flow("importer", a, b, c, P), flow("importer", a, nil, c, P), "the total of imports", year_of(P))
-end
+VALUE.share, VOLUME.share = share, vshare
 
-local S_EXPORT_SHARE = spec("export_share", { { "a", "partner" }, { "b", "partner" } }, CYB)
-local function export_share(a, b, o, x)
-  a, b, o = args2(S_EXPORT_SHARE, a, b, o, x)
-  local c, P = o.commodity, period_of(S_EXPORT_SHARE, o)
-  if o.by == "volume" then
-    vbegin(S_EXPORT_SHARE)
-    return vshare(S_EXPORT_SHARE, flow("exporter", a, b, c, P, true), flow("exporter", a, nil, c, P, true), "the total of exports")
-  end
-  return share(S_EXPORT_SHARE, flow("exporter", a, b, c, P), flow("exporter", a, nil, c, P), "the total of exports", year_of(P))
-end
+def { "import_share",
+  pos = { "a", "partner", "b", "partner" }, named = { TRADE, BY },
+  doc = "imports(a, from: b, ...) / imports(a, ...) as a plain ratio (0.6 for 60%); 0 when a imports nothing.",
+  example = "import_share(PAK, SAU, commodity: crude_oil)",
+  fn = function(s, a, b, o, P, m)
+    local c = o.commodity
+    return m.share(s, flow("importer", a, b, c, P, m), flow("importer", a, nil, c, P, m), "the total of imports", year_of(P))
+  end }
 
-local S_WORLD_SHARE = spec("world_share", { { "a", "partner" } }, CYB)
-local function world_share(a, o, x)
-  a, o = args1(S_WORLD_SHARE, a, o, x)
-  local c, P = o.commodity, period_of(S_WORLD_SHARE, o)
-  if o.by == "volume" then
-    vbegin(S_WORLD_SHARE)
-    return vshare(S_WORLD_SHARE, flow("exporter", a, nil, c, P, true), vpsum(nil, nil, c, P), "the world total")
-  end
-  return share(S_WORLD_SHARE, flow("exporter", a, nil, c, P), psum(nil, nil, c, P), "the world total", year_of(P))
-end
+def { "export_share",
+  pos = { "a", "partner", "b", "partner" }, named = { TRADE, BY },
+  doc = "exports(a, to: b, ...) / exports(a, ...) as a plain ratio; 0 when a exports nothing.",
+  example = "export_share(PAK, USA)",
+  fn = function(s, a, b, o, P, m)
+    local c = o.commodity
+    return m.share(s, flow("exporter", a, b, c, P, m), flow("exporter", a, nil, c, P, m), "the total of exports", year_of(P))
+  end }
+
+def { "world_share",
+  pos = { "a", "partner" }, named = { TRADE, BY },
+  doc = "exports(a, ...) / world_exports(...) as a plain ratio; 0 when nothing is traded.",
+  example = "world_share(SAU, commodity: crude_oil)",
+  fn = function(s, a, o, P, m)
+    local c = o.commodity
+    return m.share(s, flow("exporter", a, nil, c, P, m), m.sum(nil, nil, c, P), "the world total", year_of(P))
+  end }
 
 ---------------------------------------------------------------------------
--- 5. Concentration: Herfindahl-Hirschman index, 0..10000
+-- 7. Concentration: Herfindahl-Hirschman index, 0..10000
 --
 -- Computed as W1 (bench/w1/WORKLOAD.md section 3 item 4): for each group in
 -- ascending code order, h = 100 * (s / t), then hhi = hhi + h * h.
@@ -870,115 +982,110 @@ local function hhi_list(s, list)
   return acc, npos
 end
 
-local S_HHI = spec("hhi", { { "list", "list" } }, {})
-local function hhi(list, o, x)
-  if x ~= nil then too_many(S_HHI) end
-  if o ~= nil then options(S_HHI, o) end
-  check_pos(S_HHI, 1, list)
-  return (hhi_list(S_HHI, list))
+def { "hhi",
+  pos = { "list", "list" },
+  doc = "Herfindahl-Hirschman index, 0..10000, of the shares x_i / sum(x) of a list of numbers or " ..
+        "quantities (sum of (100*share)^2); 0 for an empty list or a zero total.",
+  example = "hhi([60, 20, 20])", see = MERGER,
+  fn = function(s, list) return (hhi_list(s, list)) end }
+
+def { "hhi_normalized",
+  pos = { "list", "list" },
+  doc = "Normalized HHI, 0..1: (H - 1/N) / (1 - 1/N) with H = hhi(list)/10000 and N the number of " ..
+        "positive entries; 1 when N = 1, 0 when N = 0.",
+  example = "hhi_normalized([60, 20, 20])",
+  fn = function(s, list)
+    local h, n = hhi_list(s, list)
+    if n == 0 then return 0 end
+    if n == 1 then return 1 end
+    local r = (h / 10000 - 1 / n) / (1 - 1 / n)
+    if r < 0 then r = 0 elseif r > 1 then r = 1 end -- rounding only: 1/N <= H <= 1
+    return r
+  end }
+
+-- HHI of a's partners on side `role` (its suppliers when a imports).
+local function flow_hhi(s, role, what, a, o, P, m)
+  local c = o.commodity
+  local t = flow(role, a, nil, c, P, m)
+  if t == 0 then zero_total(s.fname, what, year_of(P)); return 0 end
+  return hhi_of_groups(flows_by(role, a, c, P, m), t)
 end
 
-local S_HHI_NORMALIZED = spec("hhi_normalized", { { "list", "list" } }, {})
-local function hhi_normalized(list, o, x)
-  if x ~= nil then too_many(S_HHI_NORMALIZED) end
-  if o ~= nil then options(S_HHI_NORMALIZED, o) end
-  check_pos(S_HHI_NORMALIZED, 1, list)
-  local h, n = hhi_list(S_HHI_NORMALIZED, list)
-  if n == 0 then return 0 end
-  if n == 1 then return 1 end
-  local r = (h / 10000 - 1 / n) / (1 - 1 / n)
-  if r < 0 then r = 0 elseif r > 1 then r = 1 end -- rounding only: 1/N <= H <= 1
-  return r
-end
+def { "import_hhi",
+  pos = { "a", "partner" }, named = { TRADE, BY },
+  doc = "HHI (0..10000) of the shares of a's suppliers in a's imports; 0 when a imports nothing.",
+  example = "import_hhi(PAK, commodity: crude_oil)", see = MERGER,
+  fn = function(s, a, o, P, m) return flow_hhi(s, "importer", "the total of imports", a, o, P, m) end }
 
-local S_IMPORT_HHI = spec("import_hhi", { { "a", "partner" } }, CYB)
-local function import_hhi(a, o, x)
-  a, o = args1(S_IMPORT_HHI, a, o, x)
-  local c, P = o.commodity, period_of(S_IMPORT_HHI, o)
-  local vol = o.by == "volume"
-  if vol then vbegin(S_IMPORT_HHI) end
-  local t = flow("importer", a, nil, c, P, vol)
-  if t == 0 then zero_total("import_hhi", "the total of imports", year_of(P)); return 0 end
-  return hhi_of_groups(flows_by("importer", a, c, P, vol), t)
-end
+def { "export_hhi",
+  pos = { "a", "partner" }, named = { TRADE, BY },
+  doc = "HHI (0..10000) of the shares of a's customers in a's exports; 0 when a exports nothing.",
+  example = "export_hhi(PAK)", see = MERGER,
+  fn = function(s, a, o, P, m) return flow_hhi(s, "exporter", "the total of exports", a, o, P, m) end }
 
-local S_EXPORT_HHI = spec("export_hhi", { { "a", "partner" } }, CYB)
-local function export_hhi(a, o, x)
-  a, o = args1(S_EXPORT_HHI, a, o, x)
-  local c, P = o.commodity, period_of(S_EXPORT_HHI, o)
-  local vol = o.by == "volume"
-  if vol then vbegin(S_EXPORT_HHI) end
-  local t = flow("exporter", a, nil, c, P, vol)
-  if t == 0 then zero_total("export_hhi", "the total of exports", year_of(P)); return 0 end
-  return hhi_of_groups(flows_by("exporter", a, c, P, vol), t)
-end
+def { "world_hhi",
+  named = { TRADE, BY },
+  doc = "HHI (0..10000) of the exporters' shares of world exports (supply concentration); 0 when nothing is traded.",
+  example = "world_hhi(commodity: crude_oil)", see = MERGER,
+  fn = function(s, o, P, m)
+    local c = o.commodity
+    local t = m.sum(nil, nil, c, P)
+    if t == 0 then zero_total(s.fname, "the world total", year_of(P)); return 0 end
+    return hhi_of_groups(m.sums_by("exporter", nil, nil, c, P), t)
+  end }
 
-local S_WORLD_HHI = spec("world_hhi", {}, CYB)
-local function world_hhi(o, x)
-  o = args0(S_WORLD_HHI, o, x)
-  local c, P = o.commodity, period_of(S_WORLD_HHI, o)
-  local vol = o.by == "volume"
-  if vol then vbegin(S_WORLD_HHI) end
-  local t = (vol and vpsum or psum)(nil, nil, c, P)
-  if t == 0 then zero_total("world_hhi", "the world total", year_of(P)); return 0 end
-  return hhi_of_groups((vol and vpsums_by or psums_by)("exporter", nil, nil, c, P), t)
-end
+def { "top_supplier",
+  pos = { "a", "partner" }, named = { TRADE, BY },
+  doc = "The partner with the largest share of a's imports; on a tie the smallest code; nil when a imports nothing.",
+  example = "top_supplier(PAK, commodity: crude_oil)",
+  fn = function(_, a, o, P, m) return top_of_groups(flows_by("importer", a, o.commodity, P, m)) end }
 
-local S_TOP_SUPPLIER = spec("top_supplier", { { "a", "partner" } }, CYB)
-local function top_supplier(a, o, x)
-  a, o = args1(S_TOP_SUPPLIER, a, o, x)
-  local vol = o.by == "volume"
-  if vol then vbegin(S_TOP_SUPPLIER) end
-  return top_of_groups(flows_by("importer", a, o.commodity, period_of(S_TOP_SUPPLIER, o), vol))
-end
+def { "top_customer",
+  pos = { "a", "partner" }, named = { TRADE },
+  doc = "The partner with the largest share of a's exports; on a tie the smallest code; nil when a exports nothing.",
+  example = "top_customer(PAK)",
+  fn = function(_, a, o, P) return top_of_groups(flows_by("exporter", a, o.commodity, P)) end }
 
-local S_TOP_CUSTOMER = spec("top_customer", { { "a", "partner" } }, CY)
-local function top_customer(a, o, x)
-  a, o = args1(S_TOP_CUSTOMER, a, o, x)
-  return top_of_groups(flows_by("exporter", a, o.commodity, period_of(S_TOP_CUSTOMER, o)))
-end
+def { "top_exporter",
+  named = { TRADE },
+  doc = "The partner with the largest share of world exports; on a tie the smallest code; nil when nothing is traded.",
+  example = "top_exporter(commodity: crude_oil)",
+  fn = function(_, o, P) return top_of_groups(psums_by("exporter", nil, nil, o.commodity, P)) end }
 
-local S_TOP_EXPORTER = spec("top_exporter", {}, CY)
-local function top_exporter(o, x)
-  o = args0(S_TOP_EXPORTER, o, x)
-  return top_of_groups(psums_by("exporter", nil, nil, o.commodity, period_of(S_TOP_EXPORTER, o)))
-end
+def { "supplier_count",
+  pos = { "a", "partner" }, named = { TRADE },
+  doc = "Number of partners from which a imports a positive value.",
+  example = "supplier_count(PAK, commodity: crude_oil)",
+  fn = function(_, a, o, P) return positive_groups(flows_by("importer", a, o.commodity, P)) end }
 
-local S_SUPPLIER_COUNT = spec("supplier_count", { { "a", "partner" } }, CY)
-local function supplier_count(a, o, x)
-  a, o = args1(S_SUPPLIER_COUNT, a, o, x)
-  return positive_groups(flows_by("importer", a, o.commodity, period_of(S_SUPPLIER_COUNT, o)))
-end
-
-local S_CUSTOMER_COUNT = spec("customer_count", { { "a", "partner" } }, CY)
-local function customer_count(a, o, x)
-  a, o = args1(S_CUSTOMER_COUNT, a, o, x)
-  return positive_groups(flows_by("exporter", a, o.commodity, period_of(S_CUSTOMER_COUNT, o)))
-end
+def { "customer_count",
+  pos = { "a", "partner" }, named = { TRADE },
+  doc = "Number of partners to which a exports a positive value.",
+  example = "customer_count(PAK)",
+  fn = function(_, a, o, P) return positive_groups(flows_by("exporter", a, o.commodity, P)) end }
 
 local function gt(p, q) return p > q end
 
-local S_TOP_K_SHARE = spec("top_k_share", { { "a", "partner" }, { "k", "count" } }, CY)
-local function top_k_share(a, k, o, x)
-  if x ~= nil then too_many(S_TOP_K_SHARE) end
-  if o == nil then o = EMPTY else o = options(S_TOP_K_SHARE, o) end
-  if kind_cache[a] ~= "partner" then check_pos(S_TOP_K_SHARE, 1, a) end
-  check_pos(S_TOP_K_SHARE, 2, k)
-  local c, P = o.commodity, period_of(S_TOP_K_SHARE, o)
-  local t = flow("importer", a, nil, c, P)
-  if t == 0 then zero_total("top_k_share", "the total of imports", year_of(P)); return 0 end
-  if k == 0 then return 0 end
-  local groups = flows_by("importer", a, c, P)
-  local v = {}
-  for i = 1, #groups do v[i] = groups[i][2] end
-  sort(v, gt)
-  local s, comp = 0.0, 0.0
-  for i = 1, (k < #v and k or #v) do s, comp = neumaier_add(s, comp, v[i]) end
-  return share(S_TOP_K_SHARE, s + comp, t, "the total of imports")
-end
+def { "top_k_share",
+  pos = { "a", "partner", "k", "count" }, named = { TRADE },
+  doc = "Concentration ratio CR_k: share (0..1) of a's imports that come from its k largest suppliers; 0 when a imports nothing.",
+  example = "top_k_share(PAK, 2, commodity: crude_oil)",
+  fn = function(s, a, k, o, P)
+    local c = o.commodity
+    local t = flow("importer", a, nil, c, P)
+    if t == 0 then zero_total(s.fname, "the total of imports", year_of(P)); return 0 end
+    if k == 0 then return 0 end
+    local groups = flows_by("importer", a, c, P)
+    local v = {}
+    for i = 1, #groups do v[i] = groups[i][2] end
+    sort(v, gt)
+    local sum, comp = 0.0, 0.0
+    for i = 1, (k < #v and k or #v) do sum, comp = neumaier_add(sum, comp, v[i]) end
+    return share(s, sum + comp, t, "the total of imports")
+  end }
 
 ---------------------------------------------------------------------------
--- 6. Debt
+-- 8. Debt
 --
 -- A loan is outstanding in year y when year(start) <= y < year(start) + term
 -- (term in years); without start it is outstanding in every year, without
@@ -1049,20 +1156,20 @@ local function loans_of(a, b)
   return out
 end
 
-local LY = { "lender", "partner", "year", "year" }
+def { "debt",
+  pos = { "a", "partner" }, named = { "lender", "partner", "year", "year" },
+  doc = "Principal in USD of a's loans (from b) outstanding in year y (default: the latest year in the world).",
+  example = "debt(PAK, year: 2025)",
+  fn = function(s, a, o) return qty(dbsum(a, o.lender, debt_year(o, s.fname)), "USD") end }
 
-local S_DEBT = spec("debt", { { "a", "partner" } }, LY)
-local function debt(a, o, x)
-  a, o = args1(S_DEBT, a, o, x)
-  return qty(dbsum(a, o.lender, debt_year(o, "debt")), "USD")
-end
-
-local S_DEBT_SHARE = spec("debt_share", { { "a", "partner" }, { "b", "partner" } }, { "year", "year" })
-local function debt_share(a, b, o, x)
-  a, b, o = args2(S_DEBT_SHARE, a, b, o, x)
-  local y = debt_year(o, "debt_share")
-  return share(S_DEBT_SHARE, dbsum(a, b, y), dbsum(a, nil, y), "the total debt", y, true)
-end
+def { "debt_share",
+  pos = { "a", "partner", "b", "partner" }, named = { "year", "year" },
+  doc = "debt(a, lender: b, ...) / debt(a, ...) as a plain ratio; 0 when a owes nothing.",
+  example = "debt_share(PAK, CHN, year: 2025)",
+  fn = function(s, a, b, o)
+    local y = debt_year(o, s.fname)
+    return share(s, dbsum(a, b, y), dbsum(a, nil, y), "the total debt", y, true)
+  end }
 
 -- The year a date counts in: its (fiscal) year, as the C side keeps it.
 local function counted_year(d)
@@ -1093,33 +1200,37 @@ local function lenders_of(a, y)
   return list
 end
 
-local S_DEBT_HHI = spec("debt_hhi", { { "a", "partner" } }, { "year", "year" })
-local function debt_hhi(a, o, x)
-  a, o = args1(S_DEBT_HHI, a, o, x)
-  local y = debt_year(o, "debt_hhi")
-  local t = dbsum(a, nil, y)
-  if t == 0 then zero_total("debt_hhi", "the total debt", y, true); return 0 end
-  local acc = 0.0
-  local lenders = lenders_of(a, y)
-  for i = 1, #lenders do
-    local h = 100.0 * (dbsum(a, lenders[i], y) / t)
-    acc = acc + h * h
-  end
-  return acc
-end
+def { "debt_hhi",
+  pos = { "a", "partner" }, named = { "year", "year" },
+  doc = "HHI (0..10000) of the lenders' shares of a's outstanding debt; 0 when a owes nothing.",
+  example = "debt_hhi(PAK, year: 2025)", see = MERGER,
+  fn = function(s, a, o)
+    local y = debt_year(o, s.fname)
+    local t = dbsum(a, nil, y)
+    if t == 0 then zero_total(s.fname, "the total debt", y, true); return 0 end
+    local acc = 0.0
+    local lenders = lenders_of(a, y)
+    for i = 1, #lenders do
+      local h = 100.0 * (dbsum(a, lenders[i], y) / t)
+      acc = acc + h * h
+    end
+    return acc
+  end }
 
-local S_TOP_LENDER = spec("top_lender", { { "a", "partner" } }, { "year", "year" })
-local function top_lender(a, o, x)
-  a, o = args1(S_TOP_LENDER, a, o, x)
-  local y = debt_year(o, "top_lender")
-  local best, who = 0, nil
-  local lenders = lenders_of(a, y)
-  for i = 1, #lenders do
-    local s = dbsum(a, lenders[i], y)
-    if s > best and not tol_eq(s, best) then best, who = s, lenders[i] end
-  end
-  return who
-end
+def { "top_lender",
+  pos = { "a", "partner" }, named = { "year", "year" },
+  doc = "The lender holding the largest part of a's outstanding debt; on a tie the smallest code; nil when a owes nothing.",
+  example = "top_lender(PAK, year: 2025)",
+  fn = function(s, a, o)
+    local y = debt_year(o, s.fname)
+    local best, who = 0, nil
+    local lenders = lenders_of(a, y)
+    for i = 1, #lenders do
+      local v = dbsum(a, lenders[i], y)
+      if v > best and not tol_eq(v, best) then best, who = v, lenders[i] end
+    end
+    return who
+  end }
 
 -- Yearly payment on loan l: the annuity P*r / (1 - (1+r)^-n), P/n when
 -- r = 0; without a term, interest only (P*r, the limit as n grows).
@@ -1145,40 +1256,45 @@ local function annuity(s, l)
   return P * r / (1 - (1 + r) ^ -n)
 end
 
-local S_DEBT_SERVICE = spec("debt_service", { { "a", "partner" } }, LY)
-local function debt_service(a, o, x)
-  a, o = args1(S_DEBT_SERVICE, a, o, x)
-  local y = debt_year(o, "debt_service")
-  local lender = o.lender
-  local ls = loans_of(a, lender)
-  local t, c = 0.0, 0.0
-  for i = 1, #ls do
-    local l = ls[i]
-    if outstanding(l, y) then t, c = neumaier_add(t, c, annuity(S_DEBT_SERVICE, l)) end
-  end
-  return qty(t + c, "USD")
-end
+def { "debt_service",
+  pos = { "a", "partner" }, named = { "lender", "partner", "year", "year" },
+  doc = "Yearly payment in USD on a's loans outstanding in y: annuity P*r/(1-(1+r)^-n) per loan, P/n at rate 0, " ..
+        "P*r (interest only) without a term.",
+  example = "debt_service(PAK, lender: SAU, year: 2020)",
+  fn = function(s, a, o)
+    local y = debt_year(o, s.fname)
+    local ls = loans_of(a, o.lender)
+    local t, c = 0.0, 0.0
+    for i = 1, #ls do
+      local l = ls[i]
+      if outstanding(l, y) then t, c = neumaier_add(t, c, annuity(s, l)) end
+    end
+    return qty(t + c, "USD")
+  end }
 
 ---------------------------------------------------------------------------
--- 7. Analyst indicators
+-- 9. Analyst indicators
 ---------------------------------------------------------------------------
 
 -- Balassa (1965) revealed comparative advantage: (x_ac / x_a) / (x_wc / x_w).
-local S_RCA = spec("rca", { { "a", "partner" } }, CY)
-local function rca(a, o, x)
-  a, o = args1(S_RCA, a, o, x)
-  local c, P = required(S_RCA, o, "commodity"), period_of(S_RCA, o)
-  local x_ac = flow("exporter", a, nil, c, P)
-  if x_ac == 0 then return 0 end
-  local x_a, x_wc, x_w = flow("exporter", a, nil, nil, P), psum(nil, nil, c, P), psum(nil, nil, nil, P)
-  if x_a == 0 or x_wc == 0 or x_w == 0 then
-    herror(format("rca: a zero total of exports with %s USD of %s exported (negative values?)",
-                  num_text(x_ac), hname(c)))
-  end
-  return (x_ac / x_a) / (x_wc / x_w)
-end
+def { "rca",
+  pos = { "a", "partner" }, named = { TRADE }, required = { "commodity" },
+  doc = "Balassa revealed comparative advantage (x_ac/x_a)/(x_wc/x_w) within the declared world; above 1 means a " ..
+        "specializes in c; 0 when a does not export c.",
+  example = "rca(PAK, commodity: copper)",
+  see = "Balassa, B. (1965), Trade Liberalisation and 'Revealed' Comparative Advantage, The Manchester School 33(2)",
+  fn = function(_, a, o, P)
+    local c = o.commodity
+    local x_ac = flow("exporter", a, nil, c, P)
+    if x_ac == 0 then return 0 end
+    local x_a, x_wc, x_w = flow("exporter", a, nil, nil, P), psum(nil, nil, c, P), psum(nil, nil, nil, P)
+    if x_a == 0 or x_wc == 0 or x_w == 0 then
+      herror(format("rca: a zero total of exports with %s USD of %s exported (negative values?)",
+                    num_text(x_ac), hname(c)))
+    end
+    return (x_ac / x_a) / (x_wc / x_w)
+  end }
 
--- Sum of deal volumes (in unit u) of the deals matching the query.
 -- The deals with a (a partner or a group) on side `role`, commodity c,
 -- year y; a group's internal deals left out.
 local function deals_of(role, a, c, y)
@@ -1199,6 +1315,7 @@ local function deals_of(role, a, c, y)
   return out
 end
 
+-- Sum of the volumes (in unit u) of the deals ds; every deal needs one.
 local function volume_sum(s, ds, u)
   local t, c = 0.0, 0.0
   for i = 1, #ds do
@@ -1217,146 +1334,36 @@ local function volume_sum(s, ds, u)
 end
 
 -- USGS net import reliance: (imports - exports) / (production + imports - exports).
-local S_NIR = spec("net_import_reliance", { { "a", "partner" } },
-                   { "commodity", "commodity", "production", "quantity", "year", "year" })
-local function net_import_reliance(a, o, x)
-  a, o = args1(S_NIR, a, o, x)
-  local c, y = required(S_NIR, o, "commodity"), o.year
-  local P = required(S_NIR, o, "production")
-  local prod, imp, exp, unit
-  if P == 0 or P.unit == "USD" then
-    prod = P == 0 and 0 or P.value
-    imp, exp, unit = flow("importer", a, nil, c, y), flow("exporter", a, nil, c, y), "USD"
-  else
-    unit = P.unit
-    prod = P.value
-    imp = volume_sum(S_NIR, deals_of("importer", a, c, y), unit)
-    exp = volume_sum(S_NIR, deals_of("exporter", a, c, y), unit)
-  end
-  if prod < 0 then
-    herror(format("net_import_reliance: production must be >= 0, got %s %s", num_text(prod), unit))
-  end
-  local net = imp - exp
-  local consumption = prod + net
-  if consumption <= 0 then
-    if consumption == 0 and net == 0 then return 0 end
-    herror(format("net_import_reliance: apparent consumption (production + imports - exports) of %s is %s %s, not positive",
-                  hname(c), num_text(consumption), unit))
-  end
-  return net / consumption
-end
-
----------------------------------------------------------------------------
--- 8. The module: functions, their documentation and parameters
----------------------------------------------------------------------------
-
-local M = { _doc = {}, _params = {} }
-
-local function def(name, fn, usage, doc, example, see)
-  local sp = SPECS[name]
-  if sp and sp.named["since"] then
-    -- every trade figure takes a period and groups the same way
-    usage = usage:gsub("year: y%)", "year: y | since: s, until: u)")
-    doc = doc .. " Partners may be groups (lists of partners; a group's internal deals are left out when it is the first argument)."
-  end
-  if sp and sp.named["by"] then usage = usage:gsub("%)$", ", by: volume)") end   -- volumes as well as values
-  M[name] = fn
-  M._doc[name] = { usage = usage, doc = doc, example = example, see = see }
-  local s = SPECS[name]
-  if s then
-    local pos = {}
-    for i = 1, #s.pos do pos[i] = s.pos[i][1] end
-    M._params[name] = { positional = pos, named = s.names, types = s.named }
-  end
-end
-
-local MERGER = "US DOJ/FTC Horizontal Merger Guidelines (2010): HHI on a 0..10000 scale; " ..
-               "below 1500 unconcentrated, 1500-2500 moderately, above 2500 highly concentrated"
-
-def("exports", exports, "exports(a, to: b, commodity: c, year: y)",
-    "Value in USD of the deals with exporter a (and importer b, commodity c, year y when given).",
-    "exports(PAK, to: USA)")
-def("imports", imports, "imports(a, from: b, commodity: c, year: y)",
-    "Value in USD of the deals with importer a (and exporter b, commodity c, year y when given).",
-    "imports(PAK, commodity: crude_oil)")
-def("trade", trade, "trade(a, b, commodity: c, year: y)",
-    "Exports of a to b plus imports of a from b, in USD; without b, all of a's exports plus imports.",
-    "trade(PAK, CHN)")
-def("balance", balance, "balance(a, b, commodity: c, year: y)",
-    "Exports of a to b minus imports of a from b, in USD (negative for a deficit); without b, against everyone.",
-    "balance(PAK, USA)")
-def("world_exports", world_exports, "world_exports(commodity: c, year: y)",
-    "Value in USD of all deals (of commodity c, year y), whoever trades.",
-    "world_exports(commodity: crude_oil)")
-def("import_share", import_share, "import_share(a, b, commodity: c, year: y)",
-    "imports(a, from: b, ...) / imports(a, ...) as a plain ratio (0.6 for 60%); 0 when a imports nothing.",
-    "import_share(PAK, SAU, commodity: crude_oil)")
-def("export_share", export_share, "export_share(a, b, commodity: c, year: y)",
-    "exports(a, to: b, ...) / exports(a, ...) as a plain ratio; 0 when a exports nothing.",
-    "export_share(PAK, USA)")
-def("world_share", world_share, "world_share(a, commodity: c, year: y)",
-    "exports(a, ...) / world_exports(...) as a plain ratio; 0 when nothing is traded.",
-    "world_share(SAU, commodity: crude_oil)")
-def("hhi", hhi, "hhi(list)",
-    "Herfindahl-Hirschman index, 0..10000, of the shares x_i / sum(x) of a list of numbers or " ..
-    "quantities (sum of (100*share)^2); 0 for an empty list or a zero total.",
-    "hhi([60, 20, 20])", MERGER)
-def("hhi_normalized", hhi_normalized, "hhi_normalized(list)",
-    "Normalized HHI, 0..1: (H - 1/N) / (1 - 1/N) with H = hhi(list)/10000 and N the number of " ..
-    "positive entries; 1 when N = 1, 0 when N = 0.",
-    "hhi_normalized([60, 20, 20])")
-def("import_hhi", import_hhi, "import_hhi(a, commodity: c, year: y)",
-    "HHI (0..10000) of the shares of a's suppliers in a's imports; 0 when a imports nothing.",
-    "import_hhi(PAK, commodity: crude_oil)", MERGER)
-def("export_hhi", export_hhi, "export_hhi(a, commodity: c, year: y)",
-    "HHI (0..10000) of the shares of a's customers in a's exports; 0 when a exports nothing.",
-    "export_hhi(PAK)", MERGER)
-def("world_hhi", world_hhi, "world_hhi(commodity: c, year: y)",
-    "HHI (0..10000) of the exporters' shares of world exports (supply concentration); 0 when nothing is traded.",
-    "world_hhi(commodity: crude_oil)", MERGER)
-def("top_supplier", top_supplier, "top_supplier(a, commodity: c, year: y)",
-    "The partner with the largest share of a's imports; on a tie the smallest code; nil when a imports nothing.",
-    "top_supplier(PAK, commodity: crude_oil)")
-def("top_customer", top_customer, "top_customer(a, commodity: c, year: y)",
-    "The partner with the largest share of a's exports; on a tie the smallest code; nil when a exports nothing.",
-    "top_customer(PAK)")
-def("top_exporter", top_exporter, "top_exporter(commodity: c, year: y)",
-    "The partner with the largest share of world exports; on a tie the smallest code; nil when nothing is traded.",
-    "top_exporter(commodity: crude_oil)")
-def("supplier_count", supplier_count, "supplier_count(a, commodity: c, year: y)",
-    "Number of partners from which a imports a positive value.",
-    "supplier_count(PAK, commodity: crude_oil)")
-def("customer_count", customer_count, "customer_count(a, commodity: c, year: y)",
-    "Number of partners to which a exports a positive value.",
-    "customer_count(PAK)")
-def("top_k_share", top_k_share, "top_k_share(a, k, commodity: c, year: y)",
-    "Concentration ratio CR_k: share (0..1) of a's imports that come from its k largest suppliers; 0 when a imports nothing.",
-    "top_k_share(PAK, 2, commodity: crude_oil)")
-def("debt", debt, "debt(a, lender: b, year: y)",
-    "Principal in USD of a's loans (from b) outstanding in year y (default: the latest year in the world).",
-    "debt(PAK, year: 2025)")
-def("debt_share", debt_share, "debt_share(a, b, year: y)",
-    "debt(a, lender: b, ...) / debt(a, ...) as a plain ratio; 0 when a owes nothing.",
-    "debt_share(PAK, CHN, year: 2025)")
-def("debt_hhi", debt_hhi, "debt_hhi(a, year: y)",
-    "HHI (0..10000) of the lenders' shares of a's outstanding debt; 0 when a owes nothing.",
-    "debt_hhi(PAK, year: 2025)", MERGER)
-def("top_lender", top_lender, "top_lender(a, year: y)",
-    "The lender holding the largest part of a's outstanding debt; on a tie the smallest code; nil when a owes nothing.",
-    "top_lender(PAK, year: 2025)")
-def("debt_service", debt_service, "debt_service(a, lender: b, year: y)",
-    "Yearly payment in USD on a's loans outstanding in y: annuity P*r/(1-(1+r)^-n) per loan, P/n at rate 0, " ..
-    "P*r (interest only) without a term.",
-    "debt_service(PAK, lender: SAU, year: 2020)")
-def("rca", rca, "rca(a, commodity: c, year: y)",
-    "Balassa revealed comparative advantage (x_ac/x_a)/(x_wc/x_w) within the declared world; above 1 means a " ..
-    "specializes in c; 0 when a does not export c.",
-    "rca(PAK, commodity: copper)",
-    "Balassa, B. (1965), Trade Liberalisation and 'Revealed' Comparative Advantage, The Manchester School 33(2)")
-def("net_import_reliance", net_import_reliance, "net_import_reliance(a, commodity: c, production: P, year: y)",
-    "USGS net import reliance (imports - exports) / (production + imports - exports), a plain ratio (negative: " ..
-    "net exporter); production in USD compares with deal values, in t (or another unit) with deal volumes.",
-    "net_import_reliance(USA, commodity: copper, production: 30M USD)",
-    "USGS Mineral Commodity Summaries, Appendix: net import reliance as a percentage of apparent consumption")
+def { "net_import_reliance",
+  pos = { "a", "partner" }, named = { "commodity", "commodity", "production", "quantity", "year", "year" },
+  required = { "commodity", "production" },
+  doc = "USGS net import reliance (imports - exports) / (production + imports - exports), a plain ratio (negative: " ..
+        "net exporter); production in USD compares with deal values, in t (or another unit) with deal volumes.",
+  example = "net_import_reliance(USA, commodity: copper, production: 30M USD)",
+  see = "USGS Mineral Commodity Summaries, Appendix: net import reliance as a percentage of apparent consumption",
+  fn = function(s, a, o)
+    local c, y, P = o.commodity, o.year, o.production
+    local prod, imp, exp, unit
+    if P == 0 or P.unit == "USD" then
+      prod = P == 0 and 0 or P.value
+      imp, exp, unit = flow("importer", a, nil, c, y), flow("exporter", a, nil, c, y), "USD"
+    else
+      unit = P.unit
+      prod = P.value
+      imp = volume_sum(s, deals_of("importer", a, c, y), unit)
+      exp = volume_sum(s, deals_of("exporter", a, c, y), unit)
+    end
+    if prod < 0 then
+      herror(format("net_import_reliance: production must be >= 0, got %s %s", num_text(prod), unit))
+    end
+    local net = imp - exp
+    local consumption = prod + net
+    if consumption <= 0 then
+      if consumption == 0 and net == 0 then return 0 end
+      herror(format("net_import_reliance: apparent consumption (production + imports - exports) of %s is %s %s, not positive",
+                    hname(c), num_text(consumption), unit))
+    end
+    return net / consumption
+  end }
 
 return M
