@@ -146,7 +146,6 @@ check: hedge build/eval-batch
 	run python3 tests/native/test_planner.py --hedge ./hedge; \
 	$(call conformance,./hedge,--batch build/eval-batch); \
 	run python3 tests/repair/test_repairs.py --hedge ./hedge --shared $(SHARED); \
-	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
 	run python3 tests/fmt/test_fmt.py --hedge ./hedge --quick; \
 	run python3 tests/editors/test_grammars.py --hedge ./hedge; \
@@ -177,7 +176,6 @@ test: deps
 	run python3 tests/editors/test_grammars.py --hedge $(TEST_HEDGE); \
 	run python3 tests/lsp/test_lsp.py --hedge $(TEST_HEDGE); \
 	run python3 tests/watch/test_watch.py --hedge $(TEST_HEDGE); \
-	run lua5.4 tests/stdlib/test_stdlib.lua; \
 	run python3 tests/outputs/test_outputs.py --hedge $(TEST_HEDGE); \
 	run $(MAKE) --no-print-directory test-browser BROWSER_HEDGE=$(TEST_HEDGE); \
 	python3 tests/summary.py $(TEST_LOG) 'make test' || rc=1; \

@@ -362,17 +362,19 @@ static int l_deal_sums_by(lua_State *L) {
   return 1;
 }
 
-/* hedge.loans{lender=, borrower=}: living loans, in order */
+/* hedge.loans{lender=, borrower=, year=}: living loans (outstanding in year
+** when one is given: loan_outstanding, index.c), in order */
 static int l_loans(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
-  LoanFilter f = loan_filter(L, b, 1, "hedge.loans", 0);
+  LoanFilter f = loan_filter(L, b, 1, "hedge.loans", 1);
   lua_newtable(L);
   if (!h->world) return 1;
   Table *t = &h->world->t[K_LOAN];
   lua_Integer i = 0;
   for (uint32_t row = 0; row < t->n; row++) {
     if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
+    if (f.has_year && !loan_outstanding(h, row, f.year)) continue;   /* the rule debt_sum sums by */
     lb_push_entity(L, b, K_LOAN, row);
     lua_rawseti(L, -2, ++i);
   }

@@ -1140,14 +1140,16 @@ local function dbsum(a, b, y)
 end
 
 -- The loans of a (a partner or a group: every member's, less the loans
--- between members), from lender b when given (a partner or a group).
-local function loans_of(a, b)
+-- between members) outstanding in year y, from lender b when given (a
+-- partner or a group). Which loans are outstanding is the C side's rule
+-- (hedge.loans with a year, index.c), the one hedge.debt_sum sums.
+local function loans_of(a, b, y)
   local ga, gb = as_group(a), as_group(b)
-  if not ga and not gb then return loans_query({ borrower = a, lender = b }) end
+  if not ga and not gb then return loans_query({ borrower = a, lender = b, year = y }) end
   local out = {}
   local borrowers = ga or { a }
   for i = 1, #borrowers do
-    local ls = loans_query({ borrower = borrowers[i], lender = (not gb) and b or nil })
+    local ls = loans_query({ borrower = borrowers[i], lender = (not gb) and b or nil, year = y })
     for j = 1, #ls do
       local who = ls[j].lender
       if not (ga and group_has(ga, who)) and not (gb and not group_has(gb, who)) then out[#out + 1] = ls[j] end
@@ -1171,30 +1173,13 @@ def { "debt_share",
     return share(s, dbsum(a, b, y), dbsum(a, nil, y), "the total debt", y, true)
   end }
 
--- The year a date counts in: its (fiscal) year, as the C side keeps it.
-local function counted_year(d)
-  local S = fiscal_start()
-  if S <= 1 or d.precision == "year" then return d.year end
-  return d.month >= S and d.year + 1 or d.year
-end
-
-local function outstanding(l, y)
-  local start = l.start
-  if start == nil then return true end
-  local sy = counted_year(start)
-  if y < sy then return false end
-  local term = l.term
-  return term == nil or y < sy + term.value
-end
-
 -- Lenders of a's loans outstanding in y, sorted by name.
 local function lenders_of(a, y)
   local seen, list = {}, {}
-  local ls = loans_of(a, nil)
+  local ls = loans_of(a, nil, y)
   for i = 1, #ls do
-    local l = ls[i]
-    local who = l.lender
-    if not seen[who] and outstanding(l, y) then seen[who] = true; list[#list + 1] = who end
+    local who = ls[i].lender
+    if not seen[who] then seen[who] = true; list[#list + 1] = who end
   end
   sort(list, function(p, q) return hname(p) < hname(q) end)
   return list
@@ -1263,12 +1248,9 @@ def { "debt_service",
   example = "debt_service(PAK, lender: SAU, year: 2020)",
   fn = function(s, a, o)
     local y = debt_year(o, s.fname)
-    local ls = loans_of(a, o.lender)
+    local ls = loans_of(a, o.lender, y)
     local t, c = 0.0, 0.0
-    for i = 1, #ls do
-      local l = ls[i]
-      if outstanding(l, y) then t, c = neumaier_add(t, c, annuity(s, l)) end
-    end
+    for i = 1, #ls do t, c = neumaier_add(t, c, annuity(s, ls[i])) end
     return qty(t + c, "USD")
   end }
 

@@ -1,56 +1,66 @@
--- tests/stdlib/test_stdlib.lua: unit tests of the standard library with plain
--- lua5.4 and the mock bridge (mock_hedge.lua), no hedge binary needed.
+-- tests/stdlib/lua_api.lua: the standard library called from Lua, inside
+-- hedge itself: no mock of the bridge, no second evaluator. The case files
+-- lua_api*.hedge load a world, `use` this file and print what one of its
+-- functions returns; each function runs a group of assertions against the
+-- module hedge loaded (hedge.load_stdlib("init")) and returns the line
+-- "lua_api GROUP: N passed, M failed", after one line per failure.
 --
---   lua5.4 tests/stdlib/test_stdlib.lua        (from anywhere)
+--   lua_api_world10()   conformance case 10's world: named-argument tables
+--                       from hedge and from Lua, argument errors, every
+--                       figure; the hot paths' calls to the bridge (a second
+--                       copy of stdlib/init.lua loaded over a counting proxy
+--                       of `hedge`, needs --allow-io); the module's _doc and
+--                       _params, and docs/stdlib.md against _doc
+--   lua_api_ties()      top_supplier's tie rule
+--   lua_api_undated()   debt figures when no loan has a start date
 --
--- Runs: (1) Lua-level tests of the argument helper and each function,
--- (2) the `#? eval true:` / `#? eval-error:` directives of tests/stdlib/*.hedge
--- through minihedge.lua, (3) the `hedge-example` blocks of docs/stdlib.md
--- against docs/stdlib_world.hedge, (4) the eval directives of the shared
--- conformance case 10_stdlib.hedge when it can be found (HEDGE_SHARED, or
--- ../shared next to the repository, or /work/shared).
--- Prints failures, then exactly one final line "N passed, M failed"; exits 1
--- on any failure.
+-- Run from tests/stdlib (tests/run.py runs each case in its directory).
 
-local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local root = here .. "/../.."
-package.path = here .. "/?.lua;" .. package.path
+local lib = hedge.load_stdlib("init")
+local NAMED = hedge.NAMED
 
-local mock = require("mock_hedge")
-local mini = require("minihedge")
+local function N(t) return setmetatable(t, NAMED) end
 
-local STDLIB = root .. "/stdlib/init.lua"
-local passed, failed = 0, 0
-local VERBOSE = os.getenv("VERBOSE")
+-- The module's functions by name, and the bridge's (qty, ...) otherwise.
+local h = setmetatable({}, { __index = function(_, k) return lib[k] or hedge[k] end })
 
-local function ok(cond, label, detail)
-  if cond then
-    passed = passed + 1
-    if VERBOSE then print("ok   " .. label) end
-  else
-    failed = failed + 1
-    print("FAIL " .. label .. (detail and ("\n     " .. detail) or ""))
+local function lookup(name)
+  for _, list in ipairs({ hedge.partners(), hedge.commodities() }) do
+    for _, e in ipairs(list) do if hedge.name(e) == name then return e end end
   end
-end
-
-local function errtext(e)
-  if mock.is_hedge_error(e) then return e.msg end
-  return "LUA ERROR (not a hedge error): " .. tostring(e)
-end
-
--- Runs f; expects a hedge error whose message contains every text.
-local function raises(label, f, ...)
-  local texts = { ... }
-  local good, e = pcall(f)
-  if good then return ok(false, label, "no error raised") end
-  if not mock.is_hedge_error(e) then return ok(false, label, errtext(e)) end
-  for _, t in ipairs(texts) do
-    if not e.msg:find(t, 1, true) then return ok(false, label, "message lacks '" .. t .. "': " .. e.msg) end
-  end
-  ok(true, label)
+  error("lua_api: no partner or commodity " .. name)
 end
 
 local function near(a, b, tol) return math.abs(a - b) <= (tol or 1e-9) * math.max(1, math.abs(b)) end
+
+local function is_hedge_error(e) return getmetatable(e) == "hedge.error" end
+
+-- A group of assertions: ok(cond, label, detail), raises(label, f, text...),
+-- done() -> the summary line (failures printed before it).
+local function group(name)
+  local passed, failed = 0, 0
+  local g = {}
+  function g.ok(cond, label, detail)
+    if cond then passed = passed + 1
+    else
+      failed = failed + 1
+      print("FAIL " .. label .. (detail and (": " .. tostring(detail)) or ""))
+    end
+  end
+  -- f must raise a hedge error (not a Lua error) whose message has every text
+  function g.raises(label, f, ...)
+    local good, e = pcall(f)
+    if good then return g.ok(false, label, "no error raised") end
+    if not is_hedge_error(e) then return g.ok(false, label, "not a hedge error: " .. tostring(e)) end
+    local msg = tostring(e[1])
+    for _, t in ipairs({ ... }) do
+      if not msg:find(t, 1, true) then return g.ok(false, label, "message lacks '" .. t .. "': " .. msg) end
+    end
+    g.ok(true, label)
+  end
+  function g.done() return string.format("lua_api %s: %d passed, %d failed", name, passed, failed) end
+  return g
+end
 
 local function slurp(path)
   local f = io.open(path)
@@ -60,36 +70,13 @@ local function slurp(path)
   return s
 end
 
----------------------------------------------------------------------------
--- (1) Lua-level tests on the world of conformance case 10
----------------------------------------------------------------------------
-
-local WORLD10 = [[
-partner PAK, CHN, USA, SAU
-partner IMF { kind: "multilateral" }
-commodity crude_oil, copper, textiles
-deal { exporter: SAU, importer: PAK, commodity: crude_oil, value: 60M USD, date: 2025-03 }
-deal { exporter: USA, importer: PAK, commodity: crude_oil, value: 20M USD, date: 2025-10 }
-deal { exporter: CHN, importer: PAK, commodity: crude_oil, value: 20M USD, date: 2025-06 }
-deal { exporter: PAK, importer: CHN, commodity: copper,    value: 50M USD, date: 2025-02 }
-deal { exporter: PAK, importer: USA, commodity: textiles,  value: 80M USD, date: 2025-05 }
-deal { exporter: CHN, importer: PAK, commodity: textiles,  value: 10M USD, date: 2024-05 }
-deal { exporter: PAK, importer: USA, commodity: copper,    value: 10M USD, date: 2024-12 }
-loan { lender: CHN, borrower: PAK, principal: 30B USD, rate: 2%, start: 2015-01, term: 20 years }
-loan { lender: IMF, borrower: PAK, principal: 7B USD,  rate: 5%, start: 2024-09, term: 3 years }
-loan { lender: SAU, borrower: PAK, principal: 3B USD,  rate: 0%, start: 2019-01, term: 5 years }
-]]
-
-do
-  local env = mini.fresh(STDLIB)
-  mini.load_string(env, WORLD10, "world10")
-  local h = hedge
-  local PAK, CHN, USA, SAU, IMF = mock.lookup("PAK"), mock.lookup("CHN"), mock.lookup("USA"), mock.lookup("SAU"), mock.lookup("IMF")
-  local crude, copper, textiles = mock.lookup("crude_oil"), mock.lookup("copper"), mock.lookup("textiles")
-  local N = function(t) return setmetatable(t, h.NAMED) end
+local function world10()
+  local T = group("world10")
+  local ok, raises = T.ok, T.raises
+  local PAK, CHN, USA, SAU, IMF = lookup("PAK"), lookup("CHN"), lookup("USA"), lookup("SAU"), lookup("IMF")
+  local crude, copper, textiles = lookup("crude_oil"), lookup("copper"), lookup("textiles")
 
   -- the module's shape
-  local lib = mock.lib
   for name, fn in pairs(lib) do
     if type(fn) == "function" then
       local d = lib._doc[name]
@@ -186,7 +173,7 @@ do
   ok(near(h.debt_share(PAK, CHN, N { year = 2025 }), 30 / 37), "debt_share")
   ok(h.debt_share(USA, CHN) == 0, "debt_share of no debt is 0")
   local ds = h.debt_service(PAK, N { year = 2025 })
-  ok(math.abs(ds.value - 4405161496.18) < 1000, "debt_service 2025 (conformance 10)", tostring(ds.value))
+  ok(math.abs(ds.value - 4405161496.18) < 1000, "debt_service 2025 (conformance 10)", ds.value)
   ok(near(h.debt_service(PAK, N { year = 2020 }).value,
           30e9 * 0.02 / (1 - 1.02 ^ -20) + 3e9 / 5), "debt_service 2020 with a zero-rate loan")
   ok(near(h.debt_service(PAK, N { lender = SAU, year = 2019 }).value, 600e6), "debt_service zero rate is P/n")
@@ -212,134 +199,59 @@ do
   raises("nir by mass needs volumes", function()
     h.net_import_reliance(USA, N { commodity = copper, production = h.qty(5, "t") }) end, "has no volume")
 
-  -- hot path: one deal_sum per trade figure, two per share, no deals() scan
-  mock.calls = {}
-  for _ = 1, 10 do h.import_share(PAK, SAU, N { commodity = crude, year = 2025 }) end
-  ok(mock.calls.deal_sum == 20 and mock.calls.deals == nil, "import_share uses deal_sum only")
-  mock.calls = {}
-  h.import_hhi(PAK, N { commodity = crude })
-  ok(mock.calls.deal_sum == 1 and mock.calls.deal_sums_by == 1, "import_hhi: one deal_sum, one deal_sums_by")
-end
-
--- HHI order and tie rules on a purpose-made world
-do
-  local env = mini.fresh(STDLIB)
-  mini.load_string(env, [[
-partner F, B, A, C
-commodity x
-deal { exporter: B, importer: F, commodity: x, value: 30 USD, date: 2025 }
-deal { exporter: A, importer: F, commodity: x, value: 30 USD, date: 2025 }
-deal { exporter: C, importer: F, commodity: x, value: 10 USD, date: 2025 }
-]], "ties")
-  local h = hedge
-  ok(h.top_supplier(mock.lookup("F")) == mock.lookup("A"), "top_supplier tie: smallest code, not declaration order")
-end
-
--- a loan world without any dates: debt defaults still work
-do
-  local env = mini.fresh(STDLIB)
-  mini.load_string(env, [[
-partner P, L
-loan { lender: L, borrower: P, principal: 5B USD, rate: 3%, term: 10 years }
-loan { lender: L, borrower: P, principal: 1B USD }
-]], "undated")
-  local h = hedge
-  local P = mock.lookup("P")
-  ok(h.debt(P).value == 6e9, "debt with no dated loan (latest_year nil)")
-  ok(near(h.debt_service(P).value, 5e9 * 0.03 / (1 - 1.03 ^ -10)), "debt_service: no rate and no term pays 0")
-end
-
----------------------------------------------------------------------------
--- (2) tests/stdlib/*.hedge directives, (3) docs examples, (4) conformance 10
----------------------------------------------------------------------------
-
-local function run_directives(path, label)
-  local src = slurp(path)
-  if not src then return false end
-  local lines = {}
-  for l in src:gmatch("[^\n]*") do
-    if l:sub(1, 2) == "#?" then lines[#lines + 1] = l:sub(3):match("^%s*(.-)%s*$") end
-  end
-  local function world()
-    local env = mini.fresh(STDLIB)
-    local good, e = pcall(mini.load_file, env, path)
-    if not good then ok(false, label .. ": load", errtext(e)) return nil end
-    return env
-  end
-  local env = world()
-  if not env then return true end
-  for _, l in ipairs(lines) do
-    local expr = l:match("^eval true:%s*(.+)$")
-    if expr then
-      local good, v = pcall(mini.eval_string, env, expr)
-      ok(good and v == true, label .. ": " .. expr, good and ("printed " .. mini.show(v)) or errtext(v))
-    end
-    local rest = l:match("^eval%-error:%s*(.+)$")
-    if rest then
-      local parts = {}
-      for p in (rest .. "~"):gmatch("(.-)~") do parts[#parts + 1] = p:match("^%s*(.-)%s*$") end
-      local e = table.remove(parts, 1)
-      raises(label .. ": error " .. e, function() mini.eval_string(env, e) end, table.unpack(parts))
+  -- hot paths: one indexed sum per trade figure, two per share, no deals()
+  -- scan. A second copy of the library, loaded over a proxy of `hedge` that
+  -- counts the calls into the bridge.
+  local text = slurp("../../stdlib/init.lua")
+  ok(text ~= nil, "stdlib/init.lua readable (run from tests/stdlib with --allow-io)")
+  if text then
+    local calls = {}
+    local proxy = setmetatable({}, { __index = function(_, k)
+      local v = hedge[k]
+      if type(v) ~= "function" then return v end
+      return function(...) calls[k] = (calls[k] or 0) + 1; return v(...) end
+    end })
+    local chunk, err = load(text, "=stdlib/init.lua", "t", setmetatable({ hedge = proxy }, { __index = _G }))
+    ok(chunk ~= nil, "a second copy of stdlib/init.lua loads", err)
+    local counted = chunk and chunk()
+    if counted then
+      for _ = 1, 10 do counted.import_share(PAK, SAU, N { commodity = crude, year = 2025 }) end
+      ok(calls.deal_sum_at == 20 and calls.deals == nil and calls.deal_sum == nil, "import_share uses deal_sum_at only",
+         string.format("deal_sum_at %s, deal_sum %s, deals %s", calls.deal_sum_at, calls.deal_sum, calls.deals))
+      for k in pairs(calls) do calls[k] = nil end
+      counted.import_hhi(PAK, N { commodity = crude })
+      ok(calls.deal_sum_at == 1 and calls.deal_sums_by == 1, "import_hhi: one deal_sum_at, one deal_sums_by",
+         string.format("deal_sum_at %s, deal_sums_by %s", calls.deal_sum_at, calls.deal_sums_by))
     end
   end
-  return true
-end
 
-for name in io.popen('ls "' .. here .. '"'):lines() do
-  if name:match("%.hedge$") then run_directives(here .. "/" .. name, "tests/stdlib/" .. name) end
-end
-
-do -- docs examples
-  local md = slurp(root .. "/docs/stdlib.md")
+  -- docs/stdlib.md shows every function's usage line and example as _doc has them
+  local md = slurp("../../docs/stdlib.md")
   ok(md ~= nil, "docs/stdlib.md exists")
   if md then
-    local env = mini.fresh(STDLIB)
-    local good, e = pcall(mini.load_file, env, root .. "/docs/stdlib_world.hedge")
-    ok(good, "docs/stdlib_world.hedge loads", not good and errtext(e) or nil)
-    local n = 0
-    -- the core functions (C, in interp/builtins.c) are not the module's: only
-    -- the real binary runs their examples (tests/doc_examples.py)
-    local lib_md = (md:match("^(.-)\n## Core functions\n") or md) .. (md:match("\n(## The Lua side\n.*)$") or "")
-    for block in lib_md:gmatch("```hedge%-example\n(.-)```") do
-      local expr, want = block:match("^(.-)\n# => (.-)\n$")
-      if not expr then ok(false, "malformed hedge-example block", block)
-      else
-        n = n + 1
-        local g, v = pcall(mini.eval_string, env, expr)
-        local got = g and mini.show(v) or errtext(v)
-        -- hedge prints the number a *_share function returns as a percentage
-        -- with at most two decimals (docs/language.md, Printing)
-        if g and type(v) == "number" and expr:match("^[%w_]*_share%(") then
-          got = string.format("%.2f", v * 100):gsub("0+$", ""):gsub("%.$", "") .. "%"
-        end
-        ok(got == want, "docs example: " .. expr, "printed " .. got .. ", docs say " .. want)
-      end
-    end
-    -- every function documented in the module has an example in the docs
-    for name, d in pairs(mock.lib._doc) do
+    for name, d in pairs(lib._doc) do
       ok(md:find("```hedge-example\n" .. d.example .. "\n", 1, true) ~= nil,
          "docs/stdlib.md shows the _doc example of " .. name, d.example)
       ok(md:find("\n    " .. d.usage .. "\n", 1, true) ~= nil, "docs/stdlib.md has the usage line of " .. name, d.usage)
     end
-    ok(n > 0, "docs have examples")
   end
+  return T.done()
 end
 
-do -- conformance case 10 and W1's edge case, when shared/ is around
-  local candidates = { os.getenv("HEDGE_SHARED"), root .. "/../shared", "/work/shared" }
-  for i = 1, 3 do
-    local dir = candidates[i]
-    if dir and run_directives(dir .. "/conformance/10_stdlib.hedge", "conformance/10_stdlib.hedge") then
-      local want = slurp(dir .. "/bench/w1/expected/edge.txt")
-      if want then
-        local w1 = require("w1_mock")
-        local got = table.concat(w1.run(w1.load(dir .. "/bench/w1/edge", STDLIB)), "\n") .. "\n"
-        ok(got == want, "W1 edge case through the stdlib matches expected/edge.txt", got)
-      end
-      break
-    end
-  end
+-- top_supplier on a tie: the smallest code, not the declaration order
+local function ties()
+  local T = group("ties")
+  T.ok(h.top_supplier(lookup("F")) == lookup("A"), "top_supplier tie: smallest code, not declaration order")
+  return T.done()
 end
 
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and 0 or 1)
+-- a loan world without any dates: debt defaults still work
+local function undated()
+  local T = group("undated")
+  local P = lookup("P")
+  T.ok(h.debt(P).value == 6e9, "debt with no dated loan (latest_year nil)")
+  T.ok(near(h.debt_service(P).value, 5e9 * 0.03 / (1 - 1.03 ^ -10)), "debt_service: no rate and no term pays 0")
+  return T.done()
+end
+
+return { lua_api_world10 = world10, lua_api_ties = ties, lua_api_undated = undated }
