@@ -12,7 +12,7 @@
 #include "stdfast.h"
 #include "units.h"
 #include "date.h"
-#include "ffi.h"
+#include "extern.h"
 #include "resolve.h"
 #include "luabridge.h"
 #include "lex.h"   /* NUMF_PERCENT: a percent literal is a share */
@@ -779,51 +779,6 @@ static Value call_user(H *h, Function *f, CallArgs *a) {
   return r;
 }
 
-static Value call_extern(H *h, Function *f, CallArgs *a) {
-  Loc loc = a->call ? a->call->loc : f->loc;
-  HffiFn *fn = f->ffi;
-  int np = hffi_nparams(fn);
-  if (a->nnamed) hx_error_at(h, loc, "%s is a C function: pass its arguments by position", f->name->s);
-  if (a->npos != np) hx_error_at(h, loc, "%s takes %d argument%s, got %d", f->name->s, np, np == 1 ? "" : "s", a->npos);
-  HffiValue args[HX_MAX_PARAMS], ret;
-  char b1[80];
-  for (int i = 0; i < np; i++) {
-    Value v = a->pos[i];
-    HffiType t = hffi_param(fn, i);
-    switch (t) {
-      case HFFI_INT: case HFFI_LONG:
-        if (v.tag != T_NUM || v.as.num != floor(v.as.num) || fabs(v.as.num) > (t == HFFI_INT ? 2147483647.0 : 9.2e18))
-          hx_error_at(h, loc, "%s: argument %d must be a whole number (%s), got %s", f->name->s, i + 1, hffi_type_name(t), v_show(h, v, b1, sizeof b1));
-        args[i].i = (long long)v.as.num;
-        break;
-      case HFFI_DOUBLE:
-        if (v.tag != T_NUM) hx_error_at(h, loc, "%s: argument %d must be a plain number (double), got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
-        args[i].d = v.as.num;
-        break;
-      case HFFI_BOOL:
-        if (v.tag != T_BOOL) hx_error_at(h, loc, "%s: argument %d must be true or false, got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
-        args[i].i = v.as.b;
-        break;
-      case HFFI_STRING:
-        if (v.tag != T_STR) hx_error_at(h, loc, "%s: argument %d must be a string, got %s", f->name->s, i + 1, v_typename(h, v, b1, sizeof b1));
-        if (memchr(v.as.str->s, 0, v.as.str->len))
-          hx_error_at(h, loc, "%s: argument %d holds a NUL character (\\u{0}); a C string would end there", f->name->s, i + 1);
-        args[i].s = v.as.str->s;
-        break;
-      default: break;
-    }
-  }
-  hffi_call(fn, args, &ret);
-  switch (hffi_ret(fn)) {
-    case HFFI_INT: case HFFI_LONG: return v_num((double)ret.i);
-    case HFFI_DOUBLE:
-      if (!isfinite(ret.d)) hx_error_at(h, loc, "%s returned %s", f->name->s, isnan(ret.d) ? "not a number (NaN): hedge numbers are finite" : "an infinite number (number too large)");
-      return v_num(ret.d);
-    case HFFI_BOOL: return v_bool(ret.i != 0);
-    case HFFI_STRING: return ret.s ? v_str(hx_newstr(h, &h->temp, ret.s, strlen(ret.s))) : v_nil();
-    default: return v_nil();
-  }
-}
 
 static Value call_host(H *h, Function *f, CallArgs *a) {
   Loc loc = a->call ? a->call->loc : f->loc;
@@ -924,7 +879,7 @@ static Value call_kind(H *h, Function *f, CallArgs *a) {
           !((out.tag == T_NUM || out.tag == T_QTY) && !isfinite(out.as.num))) return out;
       return luabridge_call(h, f, a);
     }
-    case F_EXTERN: return call_extern(h, f, a);
+    case F_EXTERN: return extern_call(h, f, a);
     case F_HOST: return call_host(h, f, a);
   }
   return v_nil();

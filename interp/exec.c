@@ -14,7 +14,7 @@
 #include "eval.h"
 #include "hfile.h"
 #include "units.h"
-#include "ffi.h"
+#include "extern.h"
 #include "exec.h"
 #include "resolve.h"
 #include "load.h"
@@ -34,12 +34,12 @@ void prog_free(H *h) {
   if (!p) return;
   for (uint32_t i = 0; i < p->builtins.n; i++) {
     Function *f = p->builtins.p[i];
-    if (f->kind == F_EXTERN && f->ffi) hffi_free(f->ffi);
+    if (f->kind == F_EXTERN) extern_free(f);
   }
   for (uint32_t i = 0; i < p->globals.n; i++) {
     Global *g = p->globals.p[i];
     if (g->kind == G_FUNC && g->value.as.fn->kind == F_EXTERN && g->value.as.fn->ffi) {
-      hffi_free(g->value.as.fn->ffi);
+      extern_free(g->value.as.fn);
       g->value.as.fn->ffi = NULL;
     }
   }
@@ -54,7 +54,6 @@ void prog_free(H *h) {
   vec_free(h, &p->loaded);
   vec_free(h, &p->read);
   vec_free(h, &p->stack);
-  vec_free(h, &p->ffi_handles);
   vec_free(h, &p->letlog);
   vec_free(h, &p->overrides);
   vec_free(h, &p->prints);
@@ -185,7 +184,7 @@ void prog_rollback(H *h, ProgMark m) {
   for (uint32_t i = m.nglobals; i < p->globals.n; i++) {
     Global *g = p->globals.p[i];
     if (g->kind == G_FUNC && g->value.as.fn->kind == F_EXTERN && g->value.as.fn->ffi) {
-      hffi_free(g->value.as.fn->ffi);
+      extern_free(g->value.as.fn);
       g->value.as.fn->ffi = NULL;
     }
   }
@@ -713,36 +712,6 @@ static void exec_use(H *h, Node *s) {
   luabridge_use_fd(h, fd, found, s->loc);   /* closes fd */
 }
 
-static void exec_extern(H *h, Node *s) {
-  if (!(h->caps & HEDGE_CAP_FFI))
-    hx_error_at(h, s->loc, "extern is not allowed: C functions run with full access to the machine; grant it with --allow-ffi (or HEDGE_CAP_FFI in hedge_Options.capabilities)");
-  check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
-  check_not_builtin(h, s->u.fn.name, s->u.fn.nameloc);
-  HffiType params[HX_MAX_PARAMS], ret;
-  for (uint32_t i = 0; i < s->u.fn.params.n; i++) {
-    Node *t = s->u.fn.params.p[i].def;
-    if (hffi_type_from_name(t->u.name->s, t->u.name->len, &params[i]) != 0 || params[i] == HFFI_VOID)
-      hx_error_at(h, t->loc, "unknown parameter type '%s' (use int, long, double, bool or string)", t->u.name->s);
-  }
-  Node *rt = s->u.fn.body;
-  if (hffi_type_from_name(rt->u.name->s, rt->u.name->len, &ret) != 0)
-    hx_error_at(h, rt->loc, "unknown return type '%s' (use int, long, double, bool, string or void)", rt->u.name->s);
-  char err[512];
-  HffiFn *fn = hffi_bind(s->u.fn.lib->s, s->u.fn.name->s, params, (int)s->u.fn.params.n, ret, hx_hook, h, err, sizeof err);
-  if (!fn) {
-    /* hffi_bind's only allocation failure reads "cannot bind 'f': out of memory" */
-    if (strstr(err, ": out of memory")) hx_error_status(h, HEDGE_EMEMORY, s->loc, "%s", err);
-    hx_error_at(h, s->loc, "%s", err);
-  }
-  Function *f = arena_alloc(h, &h->perm, sizeof *f);
-  memset(f, 0, sizeof *f);
-  f->kind = F_EXTERN;
-  f->name = s->u.fn.name;
-  f->loc = s->loc;
-  f->params = s->u.fn.params;
-  f->ffi = fn;
-  global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
-}
 
 static void exec_unit(H *h, Node *s) {
   if (s->u.unit.of) units_declare(h, s->u.unit.name, s->u.unit.factor, s->u.unit.of, s->loc, s->u.unit.nameloc, s->u.unit.ofloc);
@@ -767,6 +736,16 @@ static void exec_test(H *h, Node *s) {
     }
   Test t = {s->u.scen.name, s};
   vec_push(h, &p->tests, t);
+}
+
+/* extern "LIB" fn NAME(...) -> TYPE: refused without HEDGE_CAP_FFI; the name
+** must be new; extern.c binds it. */
+static void exec_extern(H *h, Node *s) {
+  if (!(h->caps & HEDGE_CAP_FFI))
+    hx_error_at(h, s->loc, "extern is not allowed: C functions run with full access to the machine; grant it with --allow-ffi (or HEDGE_CAP_FFI in hedge_Options.capabilities)");
+  check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
+  check_not_builtin(h, s->u.fn.name, s->u.fn.nameloc);
+  extern_declare(h, s);
 }
 
 void exec_statement(H *h, Node *s) {

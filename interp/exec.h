@@ -106,7 +106,6 @@ typedef struct Program {
   VEC(HStr *) read;          /* every file read, kept after a failed load (hedge_files) */
   VEC(Value) stack;          /* frames of slots */
   uint32_t sp;
-  VEC(void *) ffi_handles;
   WorldMark base;            /* world before a scenario */
   /* a scenario's `let` of a declared name: the global's state before, put
   ** back by prog_rollback */
