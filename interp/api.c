@@ -20,6 +20,7 @@
 #include "builtins.h"
 #include "files.h"
 #include "luabridge.h"
+#include "load.h"
 #include "rules.h"
 #include "outputs.h"
 
@@ -38,6 +39,9 @@ static void open_body(H *h, void *ud) {
   units_init(h);
   world_init(h);
   prog_init(h);
+  /* the calls of the evaluator into modules above it (prog.h, ProgHooks) */
+  h->prog->hooks.call_lua = luabridge_call;
+  h->prog->hooks.load_cell = load_cell;
   builtins_init(h);
   /* no folder: the standard library embedded at build time (embedded.h) */
   h->stdlib_dir = dup_perm(h, c->o ? c->o->stdlib_dir : NULL);

@@ -14,9 +14,7 @@
 #include "date.h"
 #include "extern.h"
 #include "resolve.h"
-#include "luabridge.h"
 #include "lex.h"   /* NUMF_PERCENT: a percent literal is a share */
-#include "load.h"
 
 
 static uint64_t now_ns(void) {
@@ -877,7 +875,7 @@ static Value call_kind(H *h, Function *f, CallArgs *a) {
       ** conversion reports it ("number too large"), as without the fast path */
       if (f->fast && !h->native_off && stdfast_call(h, f, a, &out) &&
           !((out.tag == T_NUM || out.tag == T_QTY) && !isfinite(out.as.num))) return out;
-      return luabridge_call(h, f, a);
+      return h->prog->hooks.call_lua(h, f, a);   /* luabridge.c, above (prog.h) */
     }
     case F_EXTERN: return extern_call(h, f, a);
     case F_HOST: return call_host(h, f, a);
@@ -1114,7 +1112,7 @@ Value eval(H *h, Node *n, Value *slots) {
     }
     case N_CONST: return n->u.cnst.v;
     case N_COLL: return v_coll(n->u.coll.kind);
-    case N_CELL: return load_cell(h, n->u.cell.col, n->loc);
+    case N_CELL: return h->prog->hooks.load_cell(h, n->u.cell.col, n->loc);   /* load.c, above (prog.h) */
     case N_LIST: {
       List *l = list_new(h, &h->temp, n->u.items.n);
       for (uint32_t i = 0; i < l->n; i++) l->items[i] = eval(h, n->u.items.p[i], slots);

@@ -5,11 +5,7 @@
 */
 #ifndef EVAL_H
 #define EVAL_H
-#include "core.h"
-#include "value.h"
-#include "ast.h"
-#include "world.h"
-#include "exec.h"
+#include "prog.h"
 
 /* Arithmetic with the unit rules of docs/language.md, Units and quantities (also used by the Lua
 ** bridge's metamethods). */

@@ -10,6 +10,13 @@
 #include "extern.h"
 #include "ffi.h"
 
+/* Function.release of an extern function: frees the binding and closes its
+** library (dlclose), once. */
+static void extern_free(Function *f) {
+  if (f->ffi) hffi_free(f->ffi);
+  f->ffi = NULL;
+}
+
 /* Binds the declared symbol (library, name, parameter and return types) and
 ** adds the function to the globals; a bad type, a missing library or symbol
 ** is an error at the declaration. */
@@ -37,6 +44,7 @@ void extern_declare(H *h, Node *s) {
   f->loc = s->loc;
   f->params = s->u.fn.params;
   f->ffi = fn;
+  f->release = extern_free;
   global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
 }
 
@@ -88,9 +96,4 @@ Value extern_call(H *h, Function *f, CallArgs *a) {
     case HFFI_STRING: return ret.s ? v_str(hx_newstr(h, &h->temp, ret.s, strlen(ret.s))) : v_nil();
     default: return v_nil();
   }
-}
-
-void extern_free(Function *f) {
-  if (f->ffi) hffi_free(f->ffi);
-  f->ffi = NULL;
 }

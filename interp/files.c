@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "eval.h"
+#include "core.h"
 #include "hfile.h"
 #include "files.h"
 

@@ -146,3 +146,8 @@ char *hfile_read_all(int fd, const char *path, size_t max, hfile_Alloc alloc, vo
   *len = n;
   return b;
 }
+
+int hfile_is_regular(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}

@@ -21,6 +21,10 @@
 ** not a regular file", ... */
 int hfile_open(const char *path, const char *name, char *err, size_t errlen);
 
+/* Whether path names a regular file (stat follows links): what import,
+** use and load take as "found" (prog.c, exec.c). */
+int hfile_is_regular(const char *path);
+
 /* Reads the whole of fd (a regular file from hfile_open) into a buffer
 ** got from alloc (lua_Alloc contract), NUL-terminated; *len gets its
 ** length. Stops with an error when the file holds more than max bytes

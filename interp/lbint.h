@@ -28,7 +28,6 @@
 #include "stdfast.h"
 #include "date.h"
 #include "embedded.h"
-#include "luabridge.h"
 
 
 /* VM instructions between two looks at the interrupt flag and the step

@@ -40,6 +40,7 @@
 ** count hook turns hedge_interrupt() and the step limit into such objects.
 */
 #include "lbint.h"
+#include "luabridge.h"
 
 /* ==== memory ============================================================= */
 

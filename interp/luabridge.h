@@ -4,7 +4,7 @@
 */
 #ifndef LUABRIDGE_H
 #define LUABRIDGE_H
-#include "exec.h"
+#include "prog.h"
 
 int luabridge_open(H *h, char *err, size_t errlen);
 void luabridge_close(H *h);

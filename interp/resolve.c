@@ -6,7 +6,6 @@
 */
 #include <math.h>
 #include <string.h>
-#include "eval.h"
 #include "units.h"
 #include "resolve.h"
 #include "lex.h"

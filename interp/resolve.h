@@ -5,7 +5,7 @@
 */
 #ifndef RESOLVE_H
 #define RESOLVE_H
-#include "exec.h"
+#include "prog.h"
 
 /* Resolution. Resolves an expression with no enclosing locals; returns the
 ** number of slots its frame needs. */
@@ -13,6 +13,8 @@ int resolve_expr(H *h, Node *n);
 int resolve_with(H *h, Node *n, HStr **bound, int nbound);
 void resolve_function(H *h, Function *f);
 void resolve_rule(H *h, Rule *r);
+/* A near global, built-in or collection name for an unknown one (NULL: none). */
+const char *suggest_name(H *h, HStr *name);
 /* Whether a resolved expression may read the world: it names a collection
 ** or a field, calls a Lua, host or C-library function, or reads a `let`
 ** that does. Pure arithmetic on literals and C builtins does not. */

@@ -15,7 +15,7 @@
 */
 #ifndef STDFAST_H
 #define STDFAST_H
-#include "eval.h"
+#include "prog.h"
 
 /* The fast-path id of a standard function's name (0: none). */
 int stdfast_id(const char *name);

@@ -26,7 +26,7 @@ LAYERS = [
     ("values", "units value"),
     ("front end", "lex ast parse"),
     ("world", "world index"),
-    ("program", "exec resolve eval builtins stdfast load loadmap loadint files extern luabridge lbint lbvalue lbmodule"),
+    ("program", "files prog extern stdfast resolve eval builtins lbint lbvalue lbmodule luabridge loadint loadmap load exec"),
     ("checking", "rules report scenario repair"),
     ("outputs", "outputs table junit html batch"),
     ("library face", "api introspect fmt"),
