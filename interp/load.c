@@ -31,7 +31,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include "eval.h"
-#include "exec.h"
+#include "prog.h"
 #include "csv.h"
 #include "date.h"
 #include "utf8.h"
@@ -421,7 +421,7 @@ static int unknown_entity(H *h, Part *p, int want, const char *what, const char 
   suggest_init(&sg, s, n);
   Table *t = &h->world->t[want];
   for (uint32_t i = 0; i < t->n; i++) if (t->names[i]) suggest_try(&sg, t->names[i]->s);
-  const char *best = loadmap_suggest_by_name(h, want, s, n);   /* UAE -> ARE first */
+  const char *best = world_suggest_by_name(h, want, s, n);   /* UAE -> ARE first */
   if (!best) best = sg.best;
   if (best) return load_part_fail(p, "unknown %s '%s' in column '%s'%s (did you mean %s?)", kind_names[want], q, what, via, best);
   return load_part_fail(p, "unknown %s '%s' in column '%s'%s", kind_names[want], q, what, via);

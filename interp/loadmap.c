@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "eval.h"
-#include "exec.h"
+#include "prog.h"
 #include "resolve.h"
 #include "units.h"
 #include "csv.h"
@@ -45,11 +45,6 @@ static const int column_role[] = {
 ** leading zeros dropped ("004" is "4"); names: lower case, words sorted,
 ** "the", "of", "and" dropped ("Congo, The Democratic Republic of the" is
 ** "Democratic Republic of Congo"). */
-
-/* Words a name's key leaves out: "the", "of", "and". */
-static int is_stop(const char *w, size_t n) {
-  return (n == 3 && memcmp(w, "the", 3) == 0) || (n == 2 && memcmp(w, "of", 2) == 0) || (n == 3 && memcmp(w, "and", 3) == 0);
-}
 
 /* Normalises a key into out (cap bytes); returns its length. */
 static size_t via_norm(int by_name, const char *s, size_t n, char *out, size_t cap) {
@@ -78,7 +73,7 @@ static size_t via_norm(int by_name, const char *s, size_t n, char *out, size_t c
       if (!((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') || d >= 0x80)) break;
       j++;
     }
-    if (!is_stop(low + i, j - i)) { w[nw] = low + i; wl[nw] = j - i; nw++; }
+    if (!world_stop_word(low + i, j - i)) { w[nw] = low + i; wl[nw] = j - i; nw++; }
     i = j;
   }
   for (int a = 1; a < nw; a++)   /* insertion sort: a handful of words */
@@ -157,52 +152,6 @@ uint32_t loadmap_via_find(Via *v, const char *s, size_t n) {
   size_t kn = via_norm(v->by_name, s, n, nk, sizeof nk);
   uint32_t i = via_slot(v, nk, kn);
   return v->keys[i] ? i : UINT32_MAX;
-}
-
-/* ---- suggestions by name: UAE -> ARE, KSA -> SAU --------------------------------- */
-
-/* The initials of a name's significant words, upper case ("United Arab
-** Emirates" -> "UAE", "Kingdom of Saudi Arabia" -> "KSA"). */
-static size_t initials(const char *s, char *out, size_t cap) {
-  size_t o = 0, i = 0, n = strlen(s);
-  while (i < n && o < cap) {
-    while (i < n && !((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) i++;
-    size_t j = i;
-    while (j < n && ((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z'))) j++;
-    if (j > i) {
-      char lw[4] = {0};
-      for (size_t k = 0; k < 3 && i + k < j; k++) lw[k] = (char)(s[i + k] | 32);
-      if (!is_stop(lw, j - i)) out[o++] = (char)(s[i] & ~32);
-    }
-    i = j;
-  }
-  return o;
-}
-
-/* A partner or commodity whose name, official name or common name has the
-** initials s (case ignored) or equals s; NULL when none. */
-const char *loadmap_suggest_by_name(H *h, int kind, const char *s, size_t n) {
-  if (n < 2 || n > 16 || kind < 0 || kind > K_COMMODITY) return NULL;
-  World *w = h->world;
-  Table *t = &w->t[kind];
-  /* looked up, not interned: this may run in a loader thread */
-  HStr *fields[3] = {w->f_name, hx_intern_find(h, "official_name", 13), hx_intern_find(h, "common_name", 11)};
-  char up[17];
-  for (size_t i = 0; i < n; i++) up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
-  for (uint32_t r = 0; r < t->n; r++) {
-    if (!t->names[r] || !world_alive(w, kind, r)) continue;
-    for (int k = 0; k < 3; k++) {
-      int found;
-      if (!fields[k]) continue;
-      Value v = world_field(h, kind, r, fields[k], &found);
-      if (v.tag != T_STR) continue;
-      char ini[64];
-      size_t m = initials(v.as.str->s, ini, sizeof ini);
-      if (m == n && memcmp(ini, up, n) == 0) return t->names[r]->s;
-      if (v.as.str->len == n && strncasecmp(v.as.str->s, s, n) == 0) return t->names[r]->s;
-    }
-  }
-  return NULL;
 }
 
 /* ---- computed fields -------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /*
 ** loadmap.h: the mapping layer of a load (loadmap.c): the plan of the
 ** columns, computed fields, where:, wide tables, codes from other schemes,
-** ISO 3166. load.c calls all of it; resolve.c suggests partners by name.
+** ISO 3166. load.c calls all of it.
 */
 #ifndef LOADMAP_H
 #define LOADMAP_H
@@ -13,8 +13,6 @@ typedef struct Load Load;
 typedef struct Part Part;
 typedef struct Via Via;
 
-/* A partner or commodity whose name's initials (or name) are s: UAE -> ARE; NULL when none. */
-const char *loadmap_suggest_by_name(H *h, int kind, const char *s, size_t n);
 /* Header and mapping: decides the role of every column, builds the code maps and via tables. */
 void loadmap_plan(H *h, Load *L);
 /* The where: filter for the current row: 1 keep, 0 skip, -1 failed. */

@@ -9,7 +9,7 @@
 #include "units.h"
 #include "resolve.h"
 #include "lex.h"
-#include "loadmap.h"
+#include "world.h"   /* world_suggest_by_name */
 
 typedef struct Scope {
   H *h;
@@ -88,7 +88,7 @@ static void resolve_name(Scope *s, Node *n) {
     return;
   }
   /* a country's initials first (UAE -> ARE, KSA -> SAU), then a near name */
-  const char *best = loadmap_suggest_by_name(h, K_PARTNER, name->s, name->len);
+  const char *best = world_suggest_by_name(h, K_PARTNER, name->s, name->len);
   if (!best) best = suggest_name(h, name);
   if (best) hx_error_span(h, n->loc, (int)name->len, "unknown name '%s' (did you mean %s?)", name->s, best);
   hx_error_span(h, n->loc, (int)name->len, "unknown name '%s'", name->s);

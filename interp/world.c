@@ -587,3 +587,52 @@ void world_rollback(H *h, WorldMark m) {
   if (moved) world_changed(h);
   else world_touched(h);
 }
+
+int world_stop_word(const char *w, size_t n) {
+  return (n == 3 && memcmp(w, "the", 3) == 0) || (n == 2 && memcmp(w, "of", 2) == 0) || (n == 3 && memcmp(w, "and", 3) == 0);
+}
+
+/* ---- suggestions by name: UAE -> ARE, KSA -> SAU --------------------------------- */
+
+/* The initials of a name's significant words, upper case ("United Arab
+** Emirates" -> "UAE", "Kingdom of Saudi Arabia" -> "KSA"). */
+static size_t initials(const char *s, char *out, size_t cap) {
+  size_t o = 0, i = 0, n = strlen(s);
+  while (i < n && o < cap) {
+    while (i < n && !((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) i++;
+    size_t j = i;
+    while (j < n && ((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z'))) j++;
+    if (j > i) {
+      char lw[4] = {0};
+      for (size_t k = 0; k < 3 && i + k < j; k++) lw[k] = (char)(s[i + k] | 32);
+      if (!world_stop_word(lw, j - i)) out[o++] = (char)(s[i] & ~32);
+    }
+    i = j;
+  }
+  return o;
+}
+
+/* (see world.h) */
+const char *world_suggest_by_name(H *h, int kind, const char *s, size_t n) {
+  if (n < 2 || n > 16 || kind < 0 || kind > K_COMMODITY) return NULL;
+  World *w = h->world;
+  Table *t = &w->t[kind];
+  /* looked up, not interned: this may run in a loader thread */
+  HStr *fields[3] = {w->f_name, hx_intern_find(h, "official_name", 13), hx_intern_find(h, "common_name", 11)};
+  char up[17];
+  for (size_t i = 0; i < n; i++) up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+  for (uint32_t r = 0; r < t->n; r++) {
+    if (!t->names[r] || !world_alive(w, kind, r)) continue;
+    for (int k = 0; k < 3; k++) {
+      int found;
+      if (!fields[k]) continue;
+      Value v = world_field(h, kind, r, fields[k], &found);
+      if (v.tag != T_STR) continue;
+      char ini[64];
+      size_t m = initials(v.as.str->s, ini, sizeof ini);
+      if (m == n && memcmp(ini, up, n) == 0) return t->names[r]->s;
+      if (v.as.str->len == n && strncasecmp(v.as.str->s, s, n) == 0) return t->names[r]->s;
+    }
+  }
+  return NULL;
+}

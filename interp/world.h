@@ -120,6 +120,15 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v);
 /* Reads a field of an entity by name: built-in fields first, then free
 ** attributes; *found = 0 when the entity has no such field (nil). */
 Value world_field(H *h, int kind, uint32_t row, HStr *name, int *found);
+/* A partner or commodity whose name, official name or common name has the
+** initials s (UAE -> ARE, KSA -> SAU) or equals s, case ignored; NULL when
+** none. The "did you mean" of an unknown partner, in a program (resolve.c)
+** or a loaded file (load.c); it interns nothing, so a loader thread may
+** call it. */
+const char *world_suggest_by_name(H *h, int kind, const char *s, size_t n);
+/* Whether w (n bytes, lower case) is a word a name's key and initials leave
+** out: "the", "of", "and". */
+int world_stop_word(const char *w, size_t n);
 /* Sets a field of a row, built-in or free, checking its type (a deal's
 ** exporter must be a partner, its value money, ...); logged in overlays. */
 void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc);
