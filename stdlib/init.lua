@@ -753,6 +753,9 @@ local function def(d)
   local name = d[1]
   local s = spec(name, d.pos or {}, d.named)
   local fn, needs = d.fn, d.required or {}
+  if type(fn) ~= "function" or type(d.doc) ~= "string" or type(d.example) ~= "string" then
+    error(format("stdlib: %s: a declaration needs fn, doc and example", name), 0)
+  end
   for i = 1, #needs do
     if s.named[needs[i]] == nil then error(format("stdlib: %s: required %s: is not a parameter", name, needs[i]), 0) end
   end
