@@ -136,17 +136,10 @@ static void rs_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, 
   s->what = tstr(h, b);
 }
 
-/* The stdlib's rule (init.lua, outstanding): a loan counts in year y when
-** year(start) <= y < year(start) + term; no start: every year. */
-static int loan_out(Table *t, uint32_t row, double y) {
-  if (isnan(y)) return 1;   /* no year: every loan */
-  int32_t d = t->date ? t->date[row] : NO_DATE;
-  if (d == NO_DATE) return 1;
-  int sy, sm, sd;
-  date_to_civil(d, &sy, &sm, &sd);
-  if (y < sy) return 0;
-  double term = t->term ? t->term[row] : NAN;
-  return isnan(term) || y < sy + term;
+/* Whether loan row counts in year y (NaN: every year): index.c's rule,
+** the one debt_sum and hedge.loans follow (fiscal years included). */
+static int loan_out(H *h, uint32_t row, double y) {
+  return isnan(y) || loan_outstanding(h, row, y);
 }
 
 /* Loans of borrower (from lender, except one lender) outstanding in year y. */
@@ -166,7 +159,7 @@ static void rs_loans(Ctx *c, RowSet *s, uint32_t borrower, uint32_t lender, uint
     if (lender != NO_ROW && t->a[r] != lender) continue;
     if (except_lender != NO_ROW && t->a[r] == except_lender) continue;
     pair++;
-    if (!loan_out(t, r, y)) continue;
+    if (!loan_out(h, r, y)) continue;
     s->rows[s->n++] = r;
     ksum_add(&k, t->value[r]);
   }
