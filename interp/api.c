@@ -23,6 +23,7 @@
 #include "load.h"
 #include "rules.h"
 #include "outputs.h"
+#include "pack.h"
 
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
@@ -100,6 +101,7 @@ void hedge_close(hedge_State *h) {
   if (h->lua) luabridge_close(h);
   prog_free(h);
   world_free(h);
+  pack_close(h);   /* after the world: its mapped arrays were borrowed */
   units_free(h);
   arena_free(h, &h->temp);
   arena_free(h, &h->perm);
@@ -198,6 +200,40 @@ int hedge_load_file(hedge_State *h, const char *path) {
   if (!h || !path) return HEDGE_EUSAGE;
   LoadCtx c = {path, NULL, NULL, 1};
   return guarded(h, load_body, &c);
+}
+
+/* ---- packed worlds (pack.c) ---- */
+
+typedef struct PackCtx { const char *path; const char *const *files; int nfiles; } PackCtx;
+
+static void pack_begin_body(H *h, void *ud) { PackCtx *c = ud; pack_begin(h, c->path, c->files, c->nfiles); }
+static void pack_use_body(H *h, void *ud) { PackCtx *c = ud; pack_use(h, c->path, c->files, c->nfiles); }
+static void pack_end_body(H *h, void *ud) { (void)ud; pack_finish(h); }
+
+int hedge_pack_begin(hedge_State *h, const char *out, const char *const *files, int nfiles) {
+  if (!h || !out || nfiles < 0 || (nfiles && !files)) return HEDGE_EUSAGE;
+  PackCtx c = {out, files, nfiles};
+  int st = guarded(h, pack_begin_body, &c);
+  if (st != HEDGE_OK) pack_close(h);
+  return st;
+}
+
+int hedge_pack_use(hedge_State *h, const char *pack, const char *const *files, int nfiles) {
+  if (!h || !pack || nfiles < 0 || (nfiles && !files)) return HEDGE_EUSAGE;
+  PackCtx c = {pack, files, nfiles};
+  int st = guarded(h, pack_use_body, &c);
+  if (st != HEDGE_OK) pack_close(h);
+  return st;
+}
+
+int hedge_pack_end(hedge_State *h) {
+  if (!h) return HEDGE_EUSAGE;
+  /* the rules, checked once, build the indexes they use */
+  int st = hedge_check_ex(h, NULL, NULL, 0, NULL);
+  if (st != HEDGE_OK && st != HEDGE_FAIL && st != HEDGE_ERROR) { pack_close(h); return st; }
+  st = guarded(h, pack_end_body, NULL);
+  pack_close(h);
+  return st;
 }
 
 int hedge_load_string(hedge_State *h, const char *name, const char *source) {

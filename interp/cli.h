@@ -19,6 +19,12 @@ int cli_limit_option(const char *name, const char *val);
 void cli_apply_limits(hedge_Options *o);
 
 const char *cli_stdlib_dir(void);
+
+/* --pack FILE (docs/pack.md): the packed world later runs map; NULL: none.
+** cli_use_pack applies it to a state before its files load: returns 0, or
+** prints why the pack cannot be used (stale, damaged) and returns 2. */
+extern const char *cli_pack_path;
+int cli_use_pack(hedge_State *H, const char *const *files, int nfiles);
 hedge_State *cli_open(unsigned caps, FILE *print_stream);
 int cli_load(hedge_State *H, const char *path);
 /* table, report and batch (cli_outputs.c): returns the exit code. */

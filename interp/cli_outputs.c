@@ -45,6 +45,7 @@ static int exit_of(int st) { return st == HEDGE_OK ? 0 : st == HEDGE_FAIL ? 1 : 
 
 static hedge_State *open_and_load(const CliOutputs *o, int nfiles) {
   hedge_State *H = cli_open(o->caps, stderr);
+  if (cli_use_pack(H, o->files, nfiles) != 0) { hedge_close(H); return NULL; }
   for (int i = 0; i < nfiles; i++)
     if (cli_load(H, o->files[i]) != HEDGE_OK) { hedge_close(H); return NULL; }
   return H;

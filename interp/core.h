@@ -198,6 +198,11 @@ struct hedge_State {
   /* deals left out of by: volume figures while the current rule is checked
   ** (a bit per deal row; rules.c resets it and notes the count) */
   uint8_t *left_out; uint32_t left_out_cap, left_out_n;
+  /* a packed world in use (pack.c), or being written; NULL: none */
+  struct Pack *pack;
+  /* the bytes of the mapped pack: arrays inside are borrowed, never freed
+  ** or resized in place (mem.c copies them out first); NULL: none */
+  const char *map_lo, *map_hi;
 };
 
 /* Whether the current call's time limit has passed (clock read only when

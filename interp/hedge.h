@@ -126,6 +126,22 @@ int hedge_load_file(hedge_State *H, const char *path);
 const char *hedge_load_notes(hedge_State *H);
 int hedge_load_string(hedge_State *H, const char *chunkname, const char *source);
 
+/* Packed worlds (docs/pack.md): what the `load` statements of a program
+** bring in, and the indexes its rules use, in one file that later runs map
+** instead of reading CSV.
+** Writing: hedge_pack_begin before loading the files (files: their paths,
+** as they will be given to hedge_load_file), then hedge_load_file each,
+** then hedge_pack_end, which checks the rules once (building their indexes)
+** and writes `out` (through a temporary file beside it, renamed at the end).
+** Using: hedge_pack_use before loading the same files; it checks the pack
+** (format, machine, the files it was packed from, and the checksum of
+** every file the program read: a changed file makes it stale) and fails
+** with a message naming the reason, leaving the state without a pack. The
+** reports are then byte for byte those of a run that reads the CSV. */
+int hedge_pack_begin(hedge_State *H, const char *out, const char *const *files, int nfiles);
+int hedge_pack_end(hedge_State *H);
+int hedge_pack_use(hedge_State *H, const char *pack, const char *const *files, int nfiles);
+
 /* Evaluates one expression in the current world; *result (may be NULL)
 ** receives its printed form, owned by the state. */
 int hedge_eval(hedge_State *H, const char *expr, const char **result);

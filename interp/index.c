@@ -59,6 +59,9 @@ struct DealIndex {
   uint64_t loan_version; int loans_built;
   uint32_t *loan_start; uint32_t nstart;     /* borrower b: rows [start[b], start[b+1]) */
   uint32_t *loan_rows; uint32_t nloan_rows;
+  /* indexes offered by a packed world (index_offer), taken at the first
+  ** query while index_version is pending_version */
+  IndexBlocks pending[16]; int npending; uint64_t pending_version;
 };
 
 static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -467,7 +470,10 @@ static Cell *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t *
   return out;
 }
 
+static void adopt_pending(H *h, DealIndex *ix);
+
 static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
+  if (h->world->idx && h->world->idx->npending) adopt_pending(h, h->world->idx);
   if (h->trace) {   /* repair.c tracing a figure (world.h) */
     SumTraceItem it = {K_DEAL, f, NO_ROW, NO_ROW, 0, 0};
     sum_trace_add(h->trace, it);
@@ -737,4 +743,97 @@ double debt_sum(H *h, LoanFilter f, uint32_t *count) {
   }
   *count = c;
   return ksum_get(&s);
+}
+
+/* ---- packed indexes (pack.c) ---------------------------------------------------
+** A dense index is plain data: its MaskIndex record (whose pointers are
+** replaced when it is taken back) and its arrays. A pack stores them as
+** they are; index_offer hands them back, and they are checked against the
+** world before they are used: the shape must be what this world would
+** build (cardinalities, strides, year range), the counts must add up to
+** the living deals, every start and row must be in bounds. A block that
+** fails a check is dropped and the index is built from the rows as usual. */
+
+int index_export(H *h, int mask, IndexBlocks *out) {
+  DealIndex *ix = h->world->idx;
+  memset(out, 0, sizeof *out);
+  if (!ix || mask < 0 || mask > 15) return 0;
+  MaskIndex *m = &ix->m[mask];
+  if (!is_current(h, m) || !m->dense || !m->living) return 0;
+  /* the rows are placed now, so that a packed run never places them (a
+  ** scenario re-summing cells needs them) */
+  if (!m->rows && !m->sub) dense_rows(h, m);
+  dense_starts(m);
+  out->mask = mask;
+  out->head = m;
+  out->head_size = sizeof *m;
+  out->arr[0] = m->cells; out->bytes[0] = (size_t)m->ncells * sizeof(Cell);
+  if (m->rows) { out->arr[1] = m->rows; out->bytes[1] = (size_t)m->nrows * sizeof(uint32_t); }
+  if (m->sub) { out->arr[2] = m->sub; out->bytes[2] = (size_t)m->nrows * sizeof(uint32_t); }
+  return 1;
+}
+
+void index_offer(H *h, const IndexBlocks *b, int n, uint64_t version) {
+  DealIndex *ix = get_index(h);
+  if (n > 16) n = 16;
+  memcpy(ix->pending, b, (size_t)n * sizeof *b);
+  ix->npending = n;
+  ix->pending_version = version;
+}
+
+static int rows_in_bounds(const uint32_t *r, uint32_t n, uint32_t limit) {
+  uint32_t bad = 0;
+  for (uint32_t i = 0; i < n; i++) bad |= r[i] >= limit;
+  return !bad;
+}
+
+/* Takes the offered indexes that pass every check (see above). */
+static void adopt_pending(H *h, DealIndex *ix) {
+  World *w = h->world;
+  int n = ix->npending;
+  ix->npending = 0;
+  if (ix->pending_version != w->index_version) return;
+  Table *t = &w->t[K_DEAL];
+  uint32_t living = t->n - t->ndropped;
+  for (int i = 0; i < n; i++) {
+    const IndexBlocks *b = &ix->pending[i];
+    if (b->mask < 0 || b->mask > 15 || b->head_size != sizeof(MaskIndex)) continue;
+    MaskIndex *m = &ix->m[b->mask];
+    if (is_current(h, m)) continue;
+    MaskIndex in, chk;
+    memcpy(&in, b->head, sizeof in);
+    uint32_t card[4];
+    uint64_t cells = dense_cells(h, ix, b->mask, card);
+    if (!in.dense || !cells || cells != in.ncells || memcmp(card, in.card, sizeof card) || in.ymin != ix->ymin) continue;
+    memcpy(chk.card, card, sizeof card);
+    set_strides(&chk, b->mask);
+    if (memcmp(chk.stride, in.stride, sizeof chk.stride)) continue;
+    if (!living || in.living != living || in.nrows != living || !in.starts) continue;
+    if (!b->arr[0] || b->bytes[0] != (size_t)cells * sizeof(Cell)) continue;
+    const Cell *c = b->arr[0];
+    uint64_t total = 0;
+    int ok = 1;
+    for (uint32_t g = 0; g < in.ncells; g++) {
+      total += c[g].count;
+      if ((uint64_t)c[g].start + c[g].count > in.nrows) ok = 0;
+    }
+    if (!ok || total != living) continue;
+    size_t rb = (size_t)in.nrows * sizeof(uint32_t);
+    if (b->arr[1] && (b->bytes[1] != rb || !rows_in_bounds(b->arr[1], in.nrows, t->n))) continue;
+    if (b->arr[2]) {
+      int sb = in.sub_bit;
+      if (b->bytes[2] != rb || (sb != M_EXP && sb != M_IMP && sb != M_COM && sb != M_YEAR) || (b->mask & sb) ||
+          !rows_in_bounds(b->arr[2], in.nrows, t->n)) continue;
+    }
+    mask_free(h, m);
+    *m = in;
+    m->cells = (Cell *)(uintptr_t)b->arr[0];
+    m->rows = b->arr[1] ? (uint32_t *)(uintptr_t)b->arr[1] : NULL;
+    m->sub = b->arr[2] ? (uint32_t *)(uintptr_t)b->arr[2] : NULL;
+    if (!m->sub) m->sub_bit = 0;
+    m->groups = NULL; m->ngroups = m->gcap = 0;
+    m->slots = NULL; m->scap = 0;
+    m->built = 1;
+    m->version = w->index_version;
+  }
 }

@@ -39,6 +39,7 @@
 #include "loadint.h"
 #include "loadmap.h"
 #include "files.h"
+#include "pack.h"
 
 void table_reserve(H *h, int kind, uint32_t need);
 
@@ -1212,6 +1213,10 @@ void exec_load(H *h, Node *s) {
     }
     L.path = found;
   }
+  /* a packed world answers the load from its mapping (pack.c) */
+  if (h->pack && pack_replay(h, s)) return;
+  PackMark pm;
+  if (h->pack) pack_mark(h, &pm);
   for (int k = 0; k < K_NKINDS; k++) L.first_n[k] = h->world->t[k].n;
   L.first_row = h->world->t[L.kind].n;
   void *saved_row = h->load_row;
@@ -1233,4 +1238,5 @@ void exec_load(H *h, Node *s) {
     world_changed(h);
     hx_throw(h, st);
   }
+  if (h->pack) pack_load_done(h, s, &pm);
 }

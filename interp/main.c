@@ -26,6 +26,8 @@ static const char usage[] =
   "       hedge report FILE... -o OUT    an HTML report (--scenario S or --compare S)\n"
   "       hedge batch FILE...            check scenarios read as JSON lines on stdin\n"
   "       hedge fmt [--check] [--diff] FILE...  format files in the canonical layout\n"
+  "       hedge pack FILE... [-o OUT.hpk]  load the files once and write their loaded data\n"
+  "                                      and indexes to OUT (default FILE.hpk) for --pack\n"
   "       hedge lsp                      a Language Server on stdin/stdout (docs/editors.md)\n"
   "       hedge --version | --help\n"
   "\n"
@@ -51,6 +53,9 @@ static const char usage[] =
   "options for every command:\n"
   "  --allow-ffi          allow `extern` C functions (libffi)\n"
   "  --allow-io           give Lua extensions io, os and require\n"
+  "  --pack FILE.hpk      (check, run, eval, test, repl, table, report, batch) take what\n"
+  "                       the loads read from a pack written by `hedge pack`; refused,\n"
+  "                       naming the file, when a file it was packed from changed\n"
   "  --no-color           no ANSI colours (also: NO_COLOR set, or not a terminal)\n"
   "limits (for check, run, eval, test and the REPL; each ends in exit 2 with a\n"
   "located message):\n"
@@ -70,6 +75,48 @@ static void progress_to(void *ud, const char *file, long rows, double fraction, 
   (void)ud;
   fprintf(stderr, "\rloading %s: %ld rows (%.0f%%)%s", file, rows, fraction * 100, done ? "\n" : "");
   fflush(stderr);
+}
+
+/* ---- packed worlds ---------------------------------------------------------------- */
+
+const char *cli_pack_path;
+
+int cli_use_pack(hedge_State *H, const char *const *files, int nfiles) {
+  if (!cli_pack_path) return 0;
+  if (hedge_pack_use(H, cli_pack_path, files, nfiles) == HEDGE_OK) return 0;
+  fprintf(stderr, "hedge: %s\n", hedge_errmsg(H));
+  return 2;
+}
+
+/* The default pack of the first file: w1.hedge -> w1.hpk. */
+static void default_pack_name(const char *file, char *out, size_t n) {
+  size_t l = strlen(file);
+  if (l > 6 && !strcmp(file + l - 6, ".hedge")) snprintf(out, n, "%.*s.hpk", (int)(l - 6), file);
+  else snprintf(out, n, "%s.hpk", file);
+}
+
+/* hedge pack FILE... [-o OUT]: runs the files once (their rules too, which
+** builds the indexes they use) and writes the pack. */
+static int cmd_pack(const char **files, int nfiles, const char *out, unsigned caps) {
+  char def[4096];
+  if (!out) { default_pack_name(files[0], def, sizeof def); out = def; }
+  hedge_State *H = cli_open(caps, stderr);
+  if (hedge_pack_begin(H, out, files, nfiles) != HEDGE_OK) {
+    fprintf(stderr, "hedge: %s\n", hedge_errmsg(H));
+    hedge_close(H);
+    return 2;
+  }
+  for (int i = 0; i < nfiles; i++)
+    if (cli_load(H, files[i]) != HEDGE_OK) { hedge_close(H); return 2; }
+  if (hedge_pack_end(H) != HEDGE_OK) {
+    fprintf(stderr, "hedge: %s\n", hedge_errmsg(H));
+    hedge_close(H);
+    return 2;
+  }
+  hedge_close(H);
+  struct stat st;
+  if (stat(out, &st) == 0) fprintf(stderr, "hedge: packed %s into %s (%.1f MB)\n", files[0], out, (double)st.st_size / 1e6);
+  return 0;
 }
 
 /* ---- limits ---------------------------------------------------------------------- */
@@ -266,7 +313,7 @@ int main(int argc, char **argv) {
   int nfiles = 0;
   if (argc >= 2 && (!strcmp(argv[1], "check") || !strcmp(argv[1], "run") || !strcmp(argv[1], "eval") ||
                     !strcmp(argv[1], "test") || !strcmp(argv[1], "repl") || !strcmp(argv[1], "table") ||
-                    !strcmp(argv[1], "report") || !strcmp(argv[1], "batch")))
+                    !strcmp(argv[1], "report") || !strcmp(argv[1], "batch") || !strcmp(argv[1], "pack")))
     cmd = argv[1];
   for (int i = cmd ? 2 : 1; i < argc; i++) {
     const char *a = argv[i];
@@ -302,7 +349,7 @@ int main(int argc, char **argv) {
       name[nl] = 0;
       int takes = !strcmp(name, "--format") || !strcmp(name, "--scenario") || !strcmp(name, "--rule") || !strcmp(name, "--compare") ||
                   !strcmp(name, "--timeout") || !strcmp(name, "--max-memory") || !strcmp(name, "--max-steps") || !strcmp(name, "--max-record") ||
-                  !strcmp(name, "--emit") || !strcmp(name, "--output");
+                  !strcmp(name, "--emit") || !strcmp(name, "--output") || !strcmp(name, "--pack");
       if (!takes) die_usage("unknown option", a);
       if (eq) val = eq + 1;
       else if (i + 1 < argc) val = argv[++i];
@@ -317,6 +364,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(name, "--output")) output = val;
       else if (!strcmp(name, "--rule")) { if (nrules < 255) rules[nrules++] = val; }
       else if (!strcmp(name, "--emit")) emit = val;
+      else if (!strcmp(name, "--pack")) cli_pack_path = val;
       continue;
     }
     if (cmd && !strcmp(cmd, "eval") && !expr) { expr = a; continue; }
@@ -325,6 +373,13 @@ int main(int argc, char **argv) {
   }
   rules[nrules] = NULL;
   if (!cmd) cmd = "repl";
+  if (!strcmp(cmd, "pack")) {
+    if (nfiles == 0) die_usage("no file given to", "pack");
+    if (cli_pack_path) die_usage("--pack goes with the commands that use a pack, not", "pack (write it with -o)");
+    if (format || scenario || compare || nrules || explain || repair || margins || emit || strict)
+      die_usage("pack takes files and -o OUT only; options such as --scenario go with the commands that use it:", "check --pack OUT");
+    return cmd_pack(files, nfiles, output, caps);
+  }
   if (!strcmp(cmd, "table") || !strcmp(cmd, "report") || !strcmp(cmd, "batch")) {
     CliOutputs o = {cmd, files, nfiles, format, scenario, compare, output, caps, nrules || explain || repair || margins || emit};
     return cli_outputs(&o);
@@ -356,6 +411,11 @@ int main(int argc, char **argv) {
   hedge_State *H = cli_open(caps, json || junit ? stderr : stdout);
   phase("start");
   hedge_set_strict(H, strict);
+  if (cli_use_pack(H, files, nfiles) != 0) {
+    if (json && !strcmp(cmd, "check")) json_error(hedge_errmsg(H));
+    hedge_close(H);
+    return 2;
+  }
   for (int i = 0; i < nfiles; i++)
     if (cli_load(H, files[i]) != HEDGE_OK) {
       if (json && !strcmp(cmd, "check")) json_error(hedge_errmsg(H));

@@ -33,8 +33,25 @@ void *hx_alloc(H *h, size_t n) {
   return p;
 }
 
+/* Whether p lies in the mapped pack (its arrays belong to the mapping). */
+static inline int mapped(const H *h, const void *p) {
+  return h->map_lo && (const char *)p >= h->map_lo && (const char *)p < h->map_hi;
+}
+
+/* A mapped array grows by a copy into fresh memory; the mapping keeps it. */
+static void *copy_out(H *h, const void *p, size_t oldn, size_t newn) {
+  void *q = hx_try_alloc(h, newn);
+  if (q) memcpy(q, p, oldn < newn ? oldn : newn);
+  return q;
+}
+
 void *hx_realloc(H *h, void *p, size_t oldn, size_t newn) {
   if (!p) return hx_alloc(h, newn);
+  if (mapped(h, p)) {
+    void *q = copy_out(h, p, oldn, newn);
+    if (!q) out_of_memory(h, newn);
+    return q;
+  }
   if (newn > oldn && h->mem_cap && h->mem_used + (newn - oldn) > h->mem_cap)
     out_of_memory(h, newn - oldn);
   void *q = h->alloc(h->alloc_ud, p, oldn, newn);
@@ -46,6 +63,7 @@ void *hx_realloc(H *h, void *p, size_t oldn, size_t newn) {
 
 void *hx_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
   H *h = ud;
+  if (ptr && mapped(h, ptr)) return nsize ? copy_out(h, ptr, osize, nsize) : NULL;
   if (nsize == 0) {
     if (ptr) { h->alloc(h->alloc_ud, ptr, osize, 0); h->mem_used -= osize; }
     return NULL;
@@ -60,7 +78,7 @@ void *hx_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
 }
 
 void hx_free(H *h, void *p, size_t n) {
-  if (!p) return;
+  if (!p || mapped(h, p)) return;
   if (n == 0) n = 1;
   h->alloc(h->alloc_ud, p, n, 0);
   h->mem_used -= n;

@@ -1059,6 +1059,7 @@ int cli_repl(const char **files, int nfiles, unsigned caps, int color) {
   }
   R.H = open_state();
   if (!R.H) return 2;
+  if (cli_use_pack(R.H, files, nfiles) != 0) { hedge_close(R.H); return 2; }
   for (int i = 0; i < nfiles; i++) {
     eval_state = R.H;
     int st = hedge_load_file(R.H, files[i]);

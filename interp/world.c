@@ -221,6 +221,14 @@ static void column_box(H *h, Column *c, uint32_t n) {
   c->is_num = 0;
 }
 
+/* A column of numbers turned into Values (text arrives): pack.c replaying
+** a load that boxed it. */
+void world_column_text(H *h, int kind, int col) {
+  Table *t = &h->world->t[kind];
+  Column *c = &t->cols.p[col];
+  if (c->is_num) column_box(h, c, t->n);
+}
+
 int world_column(H *h, int kind, HStr *name, int numeric, int dim) {
   Table *t = &h->world->t[kind];
   int ci = find_col(t, name);

@@ -196,6 +196,25 @@ int loan_outstanding(H *h, uint32_t row, double y);
 /* Principal (USD, compensated) and count of the living loans matching f. */
 double debt_sum(H *h, LoanFilter f, uint32_t *count);
 void index_free(H *h);
+
+/* A built dense index as plain blocks, for a packed world (pack.c writes
+** and maps them without knowing their fields): the index's header record
+** and its arrays (cells; rows and sub-ordered rows, when built). */
+typedef struct IndexBlocks {
+  int mask;                    /* the fields it groups by (0..15) */
+  const void *head; size_t head_size;
+  const void *arr[3]; size_t bytes[3];   /* NULL, 0: not built */
+} IndexBlocks;
+/* The dense index of mask as blocks, if it is built and current (returns
+** 1; the blocks point into the index until the world changes), else 0. */
+int index_export(H *h, int mask, IndexBlocks *out);
+/* Offers indexes read from a pack, built when the world's index_version
+** was `version`: they are taken (checked against the world first, so a
+** damaged pack is rebuilt from the rows, never trusted) at the first query
+** made while index_version is exactly that, else never. The blocks'
+** arrays must stay valid (the mapping) until the world is freed; the
+** index may write into them (a scenario re-sums cells). */
+void index_offer(H *h, const IndexBlocks *b, int n, uint64_t version);
 /* The value of deal row changed and nothing else did: the indexes follow
 ** without a rebuild (their index_version stays). */
 void index_deal_value_changed(H *h, uint32_t row);

@@ -26,7 +26,7 @@ LAYERS = [
     ("values", "units value"),
     ("front end", "lex ast parse"),
     ("world", "world index"),
-    ("program", "files prog extern stdfast resolve eval builtins lbint lbvalue lbmodule luabridge loadint loadmap load exec"),
+    ("program", "files prog extern stdfast resolve eval builtins lbint lbvalue lbmodule luabridge loadint loadmap pack load exec"),
     ("checking", "rules report scenario repair"),
     ("outputs", "outputs table junit html batch"),
     ("library face", "api introspect fmt"),
