@@ -17,7 +17,7 @@
 #        STARTUP_RUNS  timed runs for start-up (default 20)
 #        ONLY          e.g. "hedge lua5.4": run only these parts (hedge lua5.4
 #                      luajit python3 sqlite3 duckdb cat decls scenario repair compare
-#                      skew instr startup); the C
+#                      skew instr startup packed); the C
 #                      baseline always runs (it is the unit of the ratios)
 #        NO_DUCKDB=1   do not install/run the DuckDB peer (it needs node + npm:
 #                      `npm ci` into $W1DATA/duckdb on first use)
@@ -165,6 +165,33 @@ hedge_w1() {   # hedge_w1 DIR LABEL REF [time]
   return 0
 }
 
+# hedge on a packed world (docs/pack.md): `hedge pack` once (timed once, apart),
+# the checked run with --pack (same reference as the CSV run), then the timed
+# runs, which map the pack instead of reading the CSV.
+hedge_packed() {   # hedge_packed DIR LABEL REF
+  local d=$1 l=$2 ref=$3 rc=0 crc=0 t0 secs
+  cp -f "$here/w1/w1.hedge" "$d/w1.hedge"
+  t0=$(date +%s.%N)
+  if ! (cd "$d" && "$hedge" pack w1.hedge -o w1.hpk) > "$res/pack-$l.err" 2>&1; then
+    echo "ERROR: hedge pack failed: $(head -c 200 "$res/pack-$l.err" | tr '\n' ' ')" > "$res/check-hedge-packed-$l.txt"
+    failed=1; say "  hedge, packed: $(cat "$res/check-hedge-packed-$l.txt")"; return 0
+  fi
+  secs=$(secs_since "$t0")
+  echo "pack_secs $secs pack_bytes $(stat -c %s "$d/w1.hpk")" > "$res/info-pack-$l.txt"
+  (cd "$d" && "$hedge" check --format json w1.hedge --pack w1.hpk) > "$res/hedge-packed-$l.json" 2> "$res/hedge-packed-$l.err" || rc=$?
+  "$py" "$here/w1/to_canonical.py" "$res/hedge-packed-$l.json" > "$res/out-hedge-packed-$l.txt" 2> "$res/canon-packed-$l.err" || crc=$?
+  if [ $rc -ge 2 ]; then echo "ERROR: exit $rc: $(head -c 200 "$res/hedge-packed-$l.err" | tr '\n' ' ')" > "$res/check-hedge-packed-$l.txt"
+  elif [ $crc -ne 0 ]; then echo "ERROR: bad report: $(head -c 200 "$res/canon-packed-$l.err" | tr '\n' ' ')" > "$res/check-hedge-packed-$l.txt"
+  elif cmp -s "$res/out-hedge-packed-$l.txt" "$ref" && cmp -s "$res/hedge-packed-$l.json" "$res/hedge-$l.json"; then
+    echo "identical" > "$res/check-hedge-packed-$l.txt"
+  else echo "DIFFERS (from the reference or from the CSV run's JSON)" > "$res/check-hedge-packed-$l.txt"; fi
+  say "  hedge, packed: $(cat "$res/check-hedge-packed-$l.txt") (pack written in ~${secs}s)"
+  [ "$(cat "$res/check-hedge-packed-$l.txt")" = identical ] || { failed=1; return 0; }
+  bench hedge-packed "$l" 0 "$d" "$hedge" check --format json w1.hedge --pack w1.hpk
+  (cd "$d" && HEDGE_PHASES=1 "$hedge" check --format json w1.hedge --pack w1.hpk) 2> "$res/phases-packed-$l.txt" > /dev/null || true
+  return 0
+}
+
 # ---- the hand-made boundary case -------------------------------------------------
 say "== W1 edge case ($w1/edge)"
 ed=$data/edge; mkdir -p "$ed"
@@ -204,7 +231,8 @@ for n in "$@"; do
     fi
     refnote="$refnote seed1-$l.txt"
   fi
-  if [ $have_hedge = 1 ] && want hedge; then hedge_w1 "$d" "$l" "$ref" time
+  if [ $have_hedge = 1 ] && want hedge; then hedge_w1 "$d" "$l" "$ref" time; fi
+  if [ $have_hedge = 1 ] && want packed && [ -f "$res/hedge-$l.json" ]; then hedge_packed "$d" "$l" "$ref"
   elif [ $have_hedge = 0 ]; then echo "skipped: no hedge" > "$res/check-hedge-$l.txt"; fi
   for p in "${peers[@]}"; do
     name=${p%%|*}; cmd=${p#*|}
