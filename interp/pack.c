@@ -383,7 +383,9 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
   World *w = h->world;
   Program *pr = h->prog;
   Buf *b = &pk->meta;
-  int ok = packable(h, m);
+  /* ISO 3166 comes from a system file that is no source of the program:
+  ** such a load reads it again in a packed run */
+  int ok = !(s->u.load.opt && s->u.load.opt->preset == LP_ISO3166) && packable(h, m);
   put_u32(h, b, (uint32_t)ok);
   char src[PATH_MAX];
   source_path(h, s->loc, src, sizeof src);

@@ -386,6 +386,32 @@ def main(argv):
         else:
             ok(False, "the pack holds an index")
 
+        # the mapping layer and the examples: every file of tests/load and
+        # examples that loads gives the same reports packed
+        corpus = []
+        for folder in ("tests/load", "examples", "examples/pakistan", "examples/critical_minerals",
+                       "examples/data_as_it_comes", "examples/ext"):
+            full = os.path.join(ROOT, folder)
+            corpus += sorted(os.path.join(full, f) for f in os.listdir(full) if f.endswith(".hedge"))
+        packed_any = 0
+        for src in corpus:
+            base = ["--allow-io"] if "ext" in src else []
+            a = run("check", "--format", "json", src, *base)
+            if a[0] not in (0, 1):
+                continue   # a file that fails to load on purpose
+            hp = os.path.join(d, "corpus.hpk")
+            rc, _, err = run("pack", src, "-o", hp, *base)
+            ok(rc == 0, "hedge pack " + os.path.relpath(src, ROOT), err)
+            if rc != 0:
+                continue
+            packed_any += 1
+            for c in (["check", "--format", "json"], ["run"], ["test"]):
+                a = run(*c, src, *base)
+                b = run(*c, src, *base, "--pack", hp)
+                ok(a == b, "packed and CSV identical: hedge %s %s" % (" ".join(c), os.path.relpath(src, ROOT)),
+                   f"csv: {a[0]} {a[1][:300]!r} {a[2][:300]!r}\npack: {b[0]} {b[1][:300]!r} {b[2][:300]!r}")
+        ok(packed_any >= 15, "the corpus packed at least 15 files (%d)" % packed_any)
+
         # a failed pack leaves nothing behind
         open(os.path.join(d, "broken.hedge"), "w").write('load deals from "nothing.csv" { value: value USD }\n')
         rc, _, err = run("pack", "broken.hedge", "-o", "broken.hpk")
