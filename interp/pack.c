@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,7 @@ void pack_close(H *h) {
 
 /* ---- writing ------------------------------------------------------------------ */
 
-static void put(H *h, Buf *b, const void *p, size_t n) { buf_put(h, b, p, n); }
+static void put(H *h, Buf *b, const void *p, size_t n) { if (n) buf_put(h, b, p, n); }
 static void put_u32(H *h, Buf *b, uint32_t v) { put(h, b, &v, 4); }
 static void put_u64(H *h, Buf *b, uint64_t v) { put(h, b, &v, 8); }
 static void put_str(H *h, Buf *b, const char *s, size_t n) { put_u32(h, b, (uint32_t)n); put(h, b, s, n); }
@@ -416,15 +417,17 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
       put_arr(h, pk, &body, nm, (size_t)rows * 4);
       hx_free(h, nm, (size_t)(rows ? rows : 1) * 4);
     }
+    /* the rows [n0, n) of an array (an empty table may have none) */
+#define ROWS(p) ((p) && rows ? (const void *)((p) + n0) : NULL)
     if (kd) {
-      put_arr(h, pk, &body, t->a + n0, (size_t)rows * 4);
-      put_arr(h, pk, &body, t->b + n0, (size_t)rows * 4);
-      if (k == K_DEAL) put_arr(h, pk, &body, t->c + n0, (size_t)rows * 4);
-      else put_arr(h, pk, &body, t->term + n0, (size_t)rows * 8);
-      put_arr(h, pk, &body, t->value + n0, (size_t)rows * 8);
-      put_arr(h, pk, &body, t->date + n0, (size_t)rows * 4);
-      put_arr(h, pk, &body, t->year + n0, (size_t)rows * 4);
-      put_arr(h, pk, &body, t->prec + n0, (size_t)rows);
+      put_arr(h, pk, &body, ROWS(t->a), (size_t)rows * 4);
+      put_arr(h, pk, &body, ROWS(t->b), (size_t)rows * 4);
+      if (k == K_DEAL) put_arr(h, pk, &body, ROWS(t->c), (size_t)rows * 4);
+      else put_arr(h, pk, &body, ROWS(t->term), (size_t)rows * 8);
+      put_arr(h, pk, &body, ROWS(t->value), (size_t)rows * 8);
+      put_arr(h, pk, &body, ROWS(t->date), (size_t)rows * 4);
+      put_arr(h, pk, &body, ROWS(t->year), (size_t)rows * 4);
+      put_arr(h, pk, &body, ROWS(t->prec), (size_t)rows);
     }
     put_u32(h, &body, t->cols.n);
     for (uint32_t c = 0; c < t->cols.n; c++) {
@@ -432,7 +435,7 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
       put_u32(h, &body, str_id(h, &ids, col->name));
       put_u32(h, &body, (uint32_t)col->is_num);
       put_u32(h, &body, (uint32_t)col->dim);
-      if (col->is_num) put_arr(h, pk, &body, col->nums + n0, (size_t)rows * 8);
+      if (col->is_num) put_arr(h, pk, &body, ROWS(col->nums), (size_t)rows * 8);
       else {
         Value *v = hx_alloc(h, (size_t)(rows ? rows : 1) * sizeof(Value));
         for (uint32_t r = 0; r < rows; r++) value_plain(h, &ids, col->vals[n0 + r], &v[r]);
@@ -440,6 +443,7 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
         hx_free(h, v, (size_t)(rows ? rows : 1) * sizeof(Value));
       }
     }
+#undef ROWS
   }
   put_u32(h, &body, pr->globals.n - m->nglobals);
   for (uint32_t i = m->nglobals; i < pr->globals.n; i++) {
@@ -585,6 +589,25 @@ static PArr get_arr(H *h, struct Pack *pk, Rd *r, size_t align) {
 
 static int pstr_eq(PStr a, const char *s) { return strlen(s) == a.len && !memcmp(a.s, s, a.len); }
 
+/* The sources a pack names, checked by a thread of their own: it reads
+** files and computes checksums, and touches nothing of the state. */
+typedef struct SourceCheck {
+  uint32_t n;
+  struct Source1 { char path[PATH_MAX]; uint64_t size, hash, got_size, got_hash; int err; } src[];
+} SourceCheck;
+
+static void *check_sources(void *ud) {
+  SourceCheck *sc = ud;
+  for (uint32_t i = 0; i < sc->n; i++) {
+    struct Source1 *x = &sc->src[i];
+    x->err = hash_file(x->path, &x->got_size, &x->got_hash);
+  }
+  return NULL;
+}
+
+typedef struct ParseCtx { struct Pack *pk; Rd *r; } ParseCtx;
+static void parse_rest(H *h, void *ud);
+
 static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, int nfiles) {
   /* the command line's files */
   uint32_t nf = get_count(r, 4);
@@ -601,22 +624,43 @@ static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, i
   if (!same) {
     hx_error_at(h, (Loc){-1, 0, 0}, "%s was packed from other files than the ones given (hedge pack FILE.hedge -o %s packs these)", pk->path, pk->path);
   }
-  /* the sources: every one must be as it was */
+  /* the sources: every one must be as it was. Their checksums are
+  ** computed by another thread while this one checks the pack's own */
   uint32_t ns = get_count(r, 20);
-  for (uint32_t i = 0; i < ns; i++) {
+  SourceCheck *sc = owned_alloc(h, pk, sizeof *sc + (size_t)ns * sizeof sc->src[0]);
+  sc->n = ns;
+  for (uint32_t i = 0; i < ns && !r->bad; i++) {
     PStr p = get_str(r);
-    uint64_t size = get_u64(r), hash = get_u64(r);
-    if (r->bad) break;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%.*s", (int)p.len, p.s);
-    uint64_t sz = 0, hs = 0;
-    int e = hash_file(path, &sz, &hs);
-    if (e) hx_error_at(h, (Loc){-1, 0, 0}, "%s is stale: %s, which it was packed from, cannot be read (%s); pack again: hedge pack FILE.hedge -o %s", pk->path, path, strerror(e), pk->path);
-    if (sz != size || hs != hash)
-      hx_error_at(h, (Loc){-1, 0, 0}, "%s is stale: %s changed since it was packed (%s); pack again: hedge pack FILE.hedge -o %s",
-                  pk->path, path, sz != size ? "its size differs" : "its checksum differs", pk->path);
+    sc->src[i].size = get_u64(r);
+    sc->src[i].hash = get_u64(r);
+    snprintf(sc->src[i].path, sizeof sc->src[i].path, "%.*s", (int)p.len, p.s);
   }
   if (r->bad) damaged(h, pk->path, "its description is cut short");
+  pthread_t th;
+  int threaded = ns && pthread_create(&th, NULL, check_sources, sc) == 0;
+  if (!threaded) check_sources(sc);
+  ParseCtx pc = {pk, r};
+  int st = hx_pcall(h, parse_rest, &pc);
+  if (threaded) pthread_join(th, NULL);
+  /* a stale source is the first thing to say: the pack is then stale,
+  ** whatever else is wrong with it */
+  for (uint32_t i = 0; i < ns; i++) {
+    struct Source1 *x = &sc->src[i];
+    if (x->err)
+      hx_error_at(h, (Loc){-1, 0, 0}, "%s is stale: %s, which it was packed from, cannot be read (%s); pack again: hedge pack FILE.hedge -o %s",
+                  pk->path, x->path, strerror(x->err), pk->path);
+    if (x->got_size != x->size || x->got_hash != x->hash)
+      hx_error_at(h, (Loc){-1, 0, 0}, "%s is stale: %s changed since it was packed (%s); pack again: hedge pack FILE.hedge -o %s",
+                  pk->path, x->path, x->got_size != x->size ? "its size differs" : "its checksum differs", pk->path);
+  }
+  if (st != HEDGE_OK) hx_throw(h, st);
+}
+
+/* The loads and the indexes of the description (after the sources). */
+static void parse_rest(H *h, void *ud) {
+  ParseCtx *pc = ud;
+  struct Pack *pk = pc->pk;
+  Rd *r = pc->r;
   /* the loads */
   uint32_t nl = get_count(r, 40);
   pk->loads = owned_alloc(h, pk, (size_t)nl * sizeof(PLoad));
