@@ -47,7 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "pack.h"
-#include "exec.h"
+#include "prog.h"
 #include "world.h"
 #include "units.h"
 
