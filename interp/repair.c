@@ -443,6 +443,21 @@ static double debt_year(H *h, Value v) {
   return y == NO_YEAR ? 0 : y;
 }
 
+/* The standard-library figures the closed forms know, but trade (two parts):
+** the side of the flows the first partner fixes and how many partners the
+** call must name (shares name the member last). */
+enum { FIX_NONE, FIX_IMPORTER, FIX_EXPORTER, FIX_BORROWER };
+typedef struct FigSpec { const char *name; FigKind kind; int fixes, need; } FigSpec;
+static const FigSpec fig_specs[] = {
+  {"imports", FIG_SUM, FIX_IMPORTER, 1},        {"exports", FIG_SUM, FIX_EXPORTER, 1},
+  {"world_exports", FIG_SUM, FIX_NONE, 0},      {"debt", FIG_SUM, FIX_BORROWER, 1},
+  {"debt_service", FIG_SUM, FIX_BORROWER, 1},   {"import_share", FIG_SHARE, FIX_IMPORTER, 2},
+  {"export_share", FIG_SHARE, FIX_EXPORTER, 2}, {"world_share", FIG_SHARE, FIX_NONE, 1},
+  {"debt_share", FIG_SHARE, FIX_BORROWER, 2},   {"import_hhi", FIG_HHI, FIX_IMPORTER, 1},
+  {"export_hhi", FIG_HHI, FIX_EXPORTER, 1},     {"world_hhi", FIG_HHI, FIX_NONE, 0},
+  {"debt_hhi", FIG_HHI, FIX_BORROWER, 1},
+};
+
 /* Recognizes a standard-library figure and gathers its sets. */
 static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
   memset(g, 0, sizeof *g);
@@ -463,24 +478,7 @@ static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
   d.year = year_arg(a.year);
   if (a.commodity.tag != T_NIL && d.commodity == NO_ROW) return FIG_OTHER;
   if (a.year.tag != T_NIL && a.year.tag != T_NUM) return FIG_OTHER;
-  if (!strcmp(n, "imports") && p0 != NO_ROW) {
-    d.importer = p0; d.exporter = ent_id(a.from, K_PARTNER);
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 2);
-    g->nparts = 1;
-    return g->kind = FIG_SUM;
-  }
-  if (!strcmp(n, "exports") && p0 != NO_ROW) {
-    d.exporter = p0; d.importer = ent_id(a.to, K_PARTNER);
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 0);
-    g->nparts = 1;
-    return g->kind = FIG_SUM;
-  }
-  if (!strcmp(n, "world_exports")) {
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 0);
-    g->nparts = 1;
-    return g->kind = FIG_SUM;
-  }
-  if (!strcmp(n, "trade") && p0 != NO_ROW) {
+  if (!strcmp(n, "trade") && p0 != NO_ROW) {   /* two parts: both directions */
     DealFilter e = d;
     d.exporter = p0; d.importer = p1;
     e.importer = p0; e.exporter = p1;
@@ -489,69 +487,49 @@ static FigKind figure_of(Ctx *c, Node *call, Fig *g) {
     g->nparts = 2;
     return g->kind = FIG_SUM;
   }
-  if ((!strcmp(n, "debt") || !strcmp(n, "debt_service")) && p0 != NO_ROW) {
-    rs_loans(c, &g->part, p0, ent_id(a.lender, K_PARTNER), NO_ROW, debt_year(h, a.year));
-    g->nparts = 1;
+  const FigSpec *x = NULL;
+  for (size_t i = 0; i < sizeof fig_specs / sizeof *fig_specs; i++) if (!strcmp(n, fig_specs[i].name)) x = &fig_specs[i];
+  if (!x || (x->need >= 1 && p0 == NO_ROW) || (x->need == 2 && p1 == NO_ROW)) return FIG_OTHER;
+  uint32_t who = x->need == 2 ? p1 : p0;   /* a share's member */
+  if (x->fixes == FIX_BORROWER) {
+    double y = debt_year(h, a.year);
     g->loans = 1;
+    if (x->kind == FIG_SUM) {
+      rs_loans(c, &g->part, p0, ent_id(a.lender, K_PARTNER), NO_ROW, y);
+      g->nparts = 1;
+      return g->kind = FIG_SUM;
+    }
+    rs_loans(c, &g->total, p0, NO_ROW, NO_ROW, y);
+    if (x->kind == FIG_SHARE) {
+      rs_loans(c, &g->other, p0, NO_ROW, who, y);
+      rs_loans(c, &g->part, p0, who, NO_ROW, y);
+      g->who = who;
+    }
+    g->group = 2;
+    return g->kind = x->kind;
+  }
+  /* an importer's flows are worded as imports; the members of its share or
+  ** HHI are the exporters, those of an exporter's flows the importers */
+  int imp = x->fixes == FIX_IMPORTER, group = x->fixes == FIX_EXPORTER;
+  if (imp) d.importer = p0;
+  else if (x->fixes == FIX_EXPORTER) d.exporter = p0;
+  if (x->kind == FIG_SUM) {
+    if (imp) d.exporter = ent_id(a.from, K_PARTNER);
+    else if (x->fixes == FIX_EXPORTER) d.importer = ent_id(a.to, K_PARTNER);
+    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 2 * imp);
+    g->nparts = 1;
     return g->kind = FIG_SUM;
   }
-  if (!strcmp(n, "import_share") && p0 != NO_ROW && p1 != NO_ROW) {
-    d.importer = p0;
-    rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 1);
-    rs_deals(c, &g->other, d, p1, NO_ROW, 1);
-    d.exporter = p1;
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 2);
-    g->group = 0; g->who = p1;
-    return g->kind = FIG_SHARE;
+  rs_deals(c, &g->total, d, NO_ROW, NO_ROW, imp);
+  if (x->kind == FIG_SHARE) {
+    rs_deals(c, &g->other, d, group == 0 ? who : NO_ROW, group == 1 ? who : NO_ROW, imp);
+    if (group == 0) d.exporter = who;
+    else d.importer = who;
+    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 2 * imp);
+    g->who = who;
   }
-  if (!strcmp(n, "export_share") && p0 != NO_ROW && p1 != NO_ROW) {
-    d.exporter = p0;
-    rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 0);
-    rs_deals(c, &g->other, d, NO_ROW, p1, 0);
-    d.importer = p1;
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 0);
-    g->group = 1; g->who = p1;
-    return g->kind = FIG_SHARE;
-  }
-  if (!strcmp(n, "world_share") && p0 != NO_ROW) {
-    rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 0);
-    rs_deals(c, &g->other, d, p0, NO_ROW, 0);
-    d.exporter = p0;
-    rs_deals(c, &g->part, d, NO_ROW, NO_ROW, 0);
-    g->group = 0; g->who = p0;
-    return g->kind = FIG_SHARE;
-  }
-  if (!strcmp(n, "debt_share") && p0 != NO_ROW && p1 != NO_ROW) {
-    double y = debt_year(h, a.year);
-    rs_loans(c, &g->total, p0, NO_ROW, NO_ROW, y);
-    rs_loans(c, &g->other, p0, NO_ROW, p1, y);
-    rs_loans(c, &g->part, p0, p1, NO_ROW, y);
-    g->group = 2; g->who = p1; g->loans = 1;
-    return g->kind = FIG_SHARE;
-  }
-  if (!strcmp(n, "import_hhi") && p0 != NO_ROW) {
-    d.importer = p0;
-    rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 1);
-    g->group = 0;
-    return g->kind = FIG_HHI;
-  }
-  if (!strcmp(n, "export_hhi") && p0 != NO_ROW) {
-    d.exporter = p0;
-    rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 0);
-    g->group = 1;
-    return g->kind = FIG_HHI;
-  }
-  if (!strcmp(n, "world_hhi")) {
-    rs_deals(c, &g->total, d, NO_ROW, NO_ROW, 0);
-    g->group = 0;
-    return g->kind = FIG_HHI;
-  }
-  if (!strcmp(n, "debt_hhi") && p0 != NO_ROW) {
-    rs_loans(c, &g->total, p0, NO_ROW, NO_ROW, debt_year(h, a.year));
-    g->group = 2; g->loans = 1;
-    return g->kind = FIG_HHI;
-  }
-  return FIG_OTHER;
+  g->group = group;
+  return g->kind = x->kind;
 }
 
 /* Sums of a set's rows by partner (exporter, importer or lender): a
