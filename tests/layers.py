@@ -27,7 +27,7 @@ LAYERS = [
     ("front end", "lex ast parse"),
     ("world", "world index"),
     ("program", "files prog extern stdfast resolve eval builtins lbint lbvalue lbmodule luabridge loadint loadmap pack load exec"),
-    ("checking", "rules report scenario repair"),
+    ("checking", "rules report scenario repairint repairclosed repairsearch repair"),
     ("outputs", "outputs table junit html batch"),
     ("library face", "api introspect fmt"),
     ("command line", "cli main repl cli_outputs cli_fmt lsp watch"),
