@@ -9,8 +9,120 @@
 #include "eval.h"
 #include "report.h"
 #include "repair.h"
-#include "rules.h"
 #include "numfmt.h"
+#include "units.h"
+#include "utf8.h"
+
+/* ---- the report's memory, and values into it -------------------------------- */
+
+char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
+
+void json_string(H *h, Buf *b, const char *s, size_t n) {
+  buf_putc(h, b, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"') buf_puts(h, b, "\\\"");
+    else if (c == '\\') buf_puts(h, b, "\\\\");
+    else if (c == '\n') buf_puts(h, b, "\\n");
+    else if (c == '\t') buf_puts(h, b, "\\t");
+    else if (c == '\r') buf_puts(h, b, "\\r");
+    else if (c < 32 || c == 127) buf_printf(h, b, "\\u%04x", c);
+    else if (c < 0x80) buf_putc(h, b, (char)c);
+    else {
+      /* JSON is UTF-8: a byte that does not start a valid sequence (from a
+      ** Lua or host string) becomes U+FFFD, never a raw byte */
+      int k = utf8_seq_len(s + i, n - i);
+      if (k == 0) buf_puts(h, b, "\\ufffd");
+      else { buf_put(h, b, s + i, (size_t)k); i += (size_t)k - 1; }
+    }
+  }
+  buf_putc(h, b, '"');
+}
+
+static void json_value(H *h, Buf *b, Value v) {
+  char nb[128];
+  switch (v.tag) {
+    case T_NIL: buf_puts(h, b, "null"); break;
+    case T_BOOL: buf_puts(h, b, v.as.b ? "true" : "false"); break;
+    case T_NUM: case T_QTY:
+      if (isnan(v.as.num) || isinf(v.as.num)) buf_puts(h, b, "null");
+      else num_print(b, h, v.as.num);
+      break;
+    case T_STR: json_string(h, b, v.as.str->s, v.as.str->len); break;
+    case T_ENT: {
+      const char *s = world_name(h, v.kind, (uint32_t)v.i, nb, sizeof nb);
+      json_string(h, b, s, strlen(s));
+      break;
+    }
+    case T_LIST: case T_COLL: {
+      uint32_t n = coll_len(h, v);
+      buf_putc(h, b, '[');
+      for (uint32_t i = 0; i < n; i++) { if (i) buf_puts(h, b, ", "); json_value(h, b, coll_get(h, v, i)); }
+      buf_putc(h, b, ']');
+      break;
+    }
+    case T_REC:
+      buf_putc(h, b, '{');
+      for (uint32_t i = 0; i < v.as.rec->n; i++) {
+        if (i) buf_puts(h, b, ", ");
+        json_string(h, b, v.as.rec->keys[i]->s, v.as.rec->keys[i]->len);
+        buf_puts(h, b, ": ");
+        json_value(h, b, v.as.rec->vals[i]);
+      }
+      buf_putc(h, b, '}');
+      break;
+    default: {
+      size_t len;
+      const char *s = v_tostr(h, v, 0, &len);
+      json_string(h, b, s, len);
+    }
+  }
+}
+
+void value_json(H *h, Buf *b, Value v) { json_value(h, b, v); }
+
+/* The JSON of a value, built in a buffer freed even on out of memory. */
+typedef struct JsonCtx { Value v; Report *r; Buf b; char *s; } JsonCtx;
+static void json_body(H *h, void *ud) {
+  JsonCtx *c = ud;
+  json_value(h, &c->b, c->v);
+  c->s = rep_strdup(h, c->r, c->b.p ? c->b.p : "null", c->b.p ? c->b.n : 4);
+}
+
+void rep_value(H *h, Report *r, RValue *out, Value v) {
+  memset(out, 0, sizeof *out);
+  size_t len;
+  const char *text = v_tostr(h, v, 1, &len);
+  out->text = rep_strdup(h, r, text, len);
+  JsonCtx jc = {v, r, {0}, NULL};
+  int st = hx_pcall(h, json_body, &jc);
+  buf_free(h, &jc.b);
+  if (st != HEDGE_OK) hx_throw(h, st);
+  out->json = jc.s;
+  out->num = (v.tag == T_NUM || v.tag == T_QTY) ? v.as.num : NAN;
+  out->pct = v_is_share(v);   /* printed as a percentage (value.h) */
+  if (v.tag == T_QTY) {
+    char d[64];
+    dim_name(h, v.dim, d, sizeof d);
+    out->unit = rep_strdup(h, r, d, strlen(d));
+  }
+}
+
+void report_free(H *h, Report *r) {
+  if (!r) return;
+  if (r->prev) r->prev->next = r->next;
+  else if (h->reports == r) h->reports = r->next;
+  if (r->next) r->next->prev = r->prev;
+  for (int i = 0; i < r->n; i++) {
+    hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
+    hx_free(h, r->rules[i].pass, r->rules[i].passcap * sizeof(Cx));
+  }
+  buf_free(h, &r->json);
+  buf_free(h, &r->text);
+  buf_free(h, &r->scen);
+  arena_free(h, &r->arena);
+  hx_free(h, r, sizeof *r);
+}
 
 /* ---- explanations ----------------------------------------------------------------- */
 

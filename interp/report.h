@@ -74,6 +74,19 @@ typedef struct hedge_Report Report;
 /* Internal check flag (beside hedge.h's HEDGE_CHECK_*): keep the bindings
 ** that held too (RRule.pass), for --compare's "before => after". */
 #define CHECK_RECORD_ALL 0x10000
+/* Frees a report and takes it off the state's list of live reports. */
+void report_free(H *h, Report *r);
+/* A copy of s (n bytes, NUL added) in the report's own memory. */
+char *rep_strdup(H *h, Report *r, const char *s, size_t n);
+/* Fills an RValue from a value (copying every string into the report). */
+void rep_value(H *h, Report *r, RValue *out, Value v);
+/* s (n bytes) as a JSON string: escaped, a byte of no valid UTF-8 sequence
+** as U+FFFD. */
+void json_string(H *h, Buf *b, const char *s, size_t n);
+/* The JSON of a value as reports write it: numbers with every digit (a
+** quantity's in its base unit), entities by name, dates ISO. */
+void value_json(H *h, Buf *b, Value v);
+
 const char *report_json(H *h, Report *r);
 /* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
 const char *rule_status_name(int status);
