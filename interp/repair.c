@@ -29,7 +29,6 @@
 #include "lex.h"
 #include "repair.h"
 #include "repairint.h"
-#include "rules.h"
 #include "date.h"
 #include "units.h"
 
@@ -527,6 +526,7 @@ void margin_binding(H *h, Report *r, RRule *out, Node *pred, Value *slots, Value
 typedef struct Effects {
   Report *r, *base, *after;
   Repair *rp; const char *rule; Cx *cx;
+  RecheckFn recheck;     /* the checker's plain check of every rule (repair.h) */
   double *saved; uint32_t nsaved;
   Buf b, key;
 } Effects;
@@ -628,17 +628,18 @@ static void undo_change(H *h, Effects *e) {
 static void effects_one(H *h, void *ud) {
   Effects *e = ud;
   apply_change(h, e);
-  e->after = check_rules(h, NULL, 0, NULL, 0);
+  e->after = e->recheck(h);
   diff_reports(h, e);
 }
 
 /* See repair.h: each repair's change applied in turn, every rule re-checked, and
 ** what else fails noted in the repair's side. */
-void repair_effects(H *h, Report *r) {
+void repair_effects(H *h, Report *r, RecheckFn recheck) {
   Effects e;
   memset(&e, 0, sizeof e);
   e.r = r;
-  e.base = check_rules(h, NULL, 0, NULL, 0);
+  e.recheck = recheck;
+  e.base = recheck(h);
   for (int i = 0; i < r->n; i++) {
     RRule *x = &r->rules[i];
     for (uint32_t k = 0; k < x->ncx; k++)
@@ -672,9 +673,6 @@ void repair_effects(H *h, Report *r) {
 
 /* ---- --repair=joint: one change for every binding of a rule --------------------------- */
 
-static void repair_json_one(H *h, Buf *b, Repair *x, int with_scenario);
-static void repair_line(H *h, Buf *b, Repair *x, size_t tw);
-static void json_opt(H *h, Buf *b, const char *s);
 
 /* See repair.h: one scenario per failing rule whose bindings are all shares over
 ** one cap (the joint parts repairclosed.c computed), or why not. */
@@ -726,203 +724,3 @@ void repair_joint(H *h, Report *r) {
 }
 
 /* See repair.h: the rule's "joint_repair" member (and "no_joint_repair"). */
-void joint_json(H *h, Buf *b, RRule *x) {
-  buf_puts(h, b, ",\n      \"joint_repair\": ");
-  if (x->joint) repair_json_one(h, b, x->joint, 1);
-  else buf_puts(h, b, "null");
-  if (x->nojoint) { buf_puts(h, b, ", \"no_joint_repair\": "); json_opt(h, b, x->nojoint); }
-}
-
-/* See repair.h: the rule's joint repair line, or why there is none. */
-void joint_text(H *h, Buf *b, RRule *x) {
-  if (x->joint) {
-    buf_puts(h, b, "  joint  ");
-    repair_line(h, b, x->joint, 0);
-    buf_printf(h, b, "  scenario %s\n", x->joint->name);
-  } else if (x->nojoint) buf_printf(h, b, "  no joint repair: %s\n", x->nojoint);
-}
-
-/* ---- output ------------------------------------------------------------------------------ */
-
-/* A number in JSON: null for NaN and infinities. */
-static void json_num(H *h, Buf *b, double v) {
-  if (isnan(v) || isinf(v)) buf_puts(h, b, "null");
-  else num_print(b, h, v);
-}
-
-/* A string in JSON, or null. */
-static void json_opt(H *h, Buf *b, const char *s) {
-  if (s) json_string(h, b, s, strlen(s));
-  else buf_puts(h, b, "null");
-}
-
-/* One repair as a JSON object; with_scenario adds the scenario, breaks and rechecked. */
-static void repair_json_one(H *h, Buf *b, Repair *x, int with_scenario) {
-  buf_puts(h, b, "{ \"lever\": ");
-  json_opt(h, b, x->lever);
-  buf_puts(h, b, ", \"target\": ");
-  json_opt(h, b, x->target);
-  buf_puts(h, b, ", \"change\": { \"from\": ");
-  json_num(h, b, x->from);
-  buf_puts(h, b, ", \"to\": ");
-  json_num(h, b, x->to);
-  buf_puts(h, b, ", \"delta\": ");
-  json_num(h, b, x->to - x->from);
-  buf_puts(h, b, ", \"unit\": ");
-  json_opt(h, b, x->unit);
-  buf_puts(h, b, " }");
-  if (with_scenario) {
-    buf_puts(h, b, ", \"scenario\": ");
-    json_opt(h, b, x->scenario);
-  }
-  buf_puts(h, b, ", \"method\": ");
-  json_opt(h, b, x->method);
-  if (with_scenario) {
-    buf_puts(h, b, ", \"breaks\": ");
-    json_opt(h, b, x->side);
-    if (x->checked) buf_puts(h, b, ", \"rechecked\": true");
-  }
-  buf_puts(h, b, " }");
-}
-
-/* See repair.h: a binding's "repairs" member (and "no_repair"). */
-void repair_json(H *h, Buf *b, Cx *c) {
-  buf_puts(h, b, ", \"repairs\": [");
-  for (int i = 0; i < c->nrepairs; i++) {
-    buf_puts(h, b, i ? ",\n            " : "\n            ");
-    repair_json_one(h, b, &c->repairs[i], 1);
-  }
-  buf_puts(h, b, c->nrepairs ? "\n          ]" : "]");
-  if (c->norepair) { buf_puts(h, b, ", \"no_repair\": "); json_opt(h, b, c->norepair); }
-}
-
-/* See repair.h: a rule's "margins" member, one object per passing binding. */
-void margin_json(H *h, Buf *b, RRule *x) {
-  buf_puts(h, b, ",\n      \"margins\": [");
-  for (uint32_t k = 0; k < x->nmargins; k++) {
-    Margin *m = &x->margins[k];
-    buf_puts(h, b, k ? ",\n        " : "\n        ");
-    buf_puts(h, b, "{ \"bindings\": {");
-    for (int j = 0; j < m->nbind; j++) {
-      if (j) buf_puts(h, b, ", ");
-      json_opt(h, b, m->bind[j].name);
-      buf_puts(h, b, ": ");
-      buf_puts(h, b, m->bind[j].json);
-    }
-    buf_puts(h, b, "}, \"figure\": ");
-    json_num(h, b, m->figure);
-    buf_puts(h, b, ", \"limit\": ");
-    json_num(h, b, m->limit);
-    buf_puts(h, b, ", \"margin\": ");
-    json_num(h, b, m->margin);
-    buf_puts(h, b, ", \"unit\": ");
-    json_opt(h, b, m->unit);
-    buf_puts(h, b, ", \"fails_if\": [");
-    for (int i = 0; i < m->nlevers; i++) {
-      if (i) buf_puts(h, b, ", ");
-      repair_json_one(h, b, &m->levers[i], 0);
-    }
-    buf_puts(h, b, "] }");
-  }
-  buf_puts(h, b, x->nmargins ? "\n      ]" : "]");
-}
-
-/* A number as people read it (19.2M), a percentage, or with its unit. */
-static void amount(H *h, Buf *b, double v, const char *unit, int pct) {
-  if (pct && !unit) { pct_print(b, h, v); return; }
-  num_print_short(b, h, v);
-  if (unit) buf_printf(h, b, " %s", unit);
-}
-
-/* A quantity as people read it: 19.2M USD. */
-static void qty_text(H *h, Buf *b, double v, const char *unit, int pct) {
-  if (unit && !strcmp(unit, "USD")) {
-    Value q = v_qty(v, dim_money(h));
-    v_print(h, b, q, 0);
-    return;
-  }
-  amount(h, b, v, unit, pct);
-}
-
-/* "lever target  from -> to (+delta)", the target padded to tw columns. */
-static void repair_line(H *h, Buf *b, Repair *x, size_t tw) {
-  buf_printf(h, b, "%-9s %s", x->lever, x->target);
-  for (size_t w = strlen(x->target); w < tw; w++) buf_putc(h, b, ' ');
-  buf_puts(h, b, "  ");
-  qty_text(h, b, x->from, x->unit, x->pct);
-  buf_puts(h, b, " -> ");
-  qty_text(h, b, x->to, x->unit, x->pct);
-  buf_puts(h, b, " (");
-  double d = x->to - x->from;
-  if (d >= 0) buf_putc(h, b, '+');
-  qty_text(h, b, d, x->unit, x->pct);
-  buf_puts(h, b, ")");
-}
-
-/* See repair.h: a binding's repair lines under its failure, then the note. */
-void repair_text(H *h, Buf *b, Cx *c, const char *indent) {
-  size_t tw = 0;
-  for (int i = 0; i < c->nrepairs; i++) if (strlen(c->repairs[i].target) > tw) tw = strlen(c->repairs[i].target);
-  for (int i = 0; i < c->nrepairs; i++) {
-    Repair *x = &c->repairs[i];
-    buf_printf(h, b, "%srepair ", indent);
-    repair_line(h, b, x, tw);
-    if (x->name) buf_printf(h, b, "  scenario %s", x->name);
-    else if (!strcmp(x->lever, "threshold")) buf_puts(h, b, "  (a literal: edit the rule)");
-    if (x->side) buf_printf(h, b, "; but it %s", x->side);
-    buf_putc(h, b, '\n');
-  }
-  if (c->norepair) buf_printf(h, b, "%s%s: %s\n", indent, c->nrepairs ? "note" : "no repair", c->norepair);
-}
-
-static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
-
-/* See repair.h: the margins of a rule, at most cap bindings, each with the
-** changes that would make it fail. */
-void margin_text(H *h, Buf *b, RRule *x, int cap) {
-  uint32_t shown = x->nmargins < (uint32_t)cap ? x->nmargins : (uint32_t)cap;
-  size_t bw = 0;
-  for (uint32_t k = 0; k < shown; k++) {
-    size_t w = 0;
-    for (int j = 0; j < x->margins[k].nbind; j++) w += (j ? 2 : 0) + strlen(x->margins[k].bind[j].name) + 3 + strlen(x->margins[k].bind[j].text);
-    if (w > bw) bw = w;
-  }
-  for (uint32_t k = 0; k < shown; k++) {
-    Margin *m = &x->margins[k];
-    buf_puts(h, b, "  ");
-    size_t w = 0;
-    for (int j = 0; j < m->nbind; j++) {
-      buf_printf(h, b, "%s%s = %s", j ? ", " : "", m->bind[j].name, m->bind[j].text);
-      w += (j ? 2 : 0) + strlen(m->bind[j].name) + 3 + strlen(m->bind[j].text);
-    }
-    if (m->nbind) { for (; w < bw; w++) buf_putc(h, b, ' '); buf_puts(h, b, "    "); }
-    buf_puts(h, b, "margin: ");
-    qty_text(h, b, m->figure, m->unit, m->pct);
-    buf_printf(h, b, " %s ", op_text[m->op]);
-    qty_text(h, b, m->limit, m->unit, m->pct);
-    buf_puts(h, b, ", passes by ");
-    if (m->pct && !m->unit) { num_print_short(b, h, m->margin * 100); buf_puts(h, b, " points"); }
-    else qty_text(h, b, m->margin, m->unit, 0);
-    buf_putc(h, b, '\n');
-    size_t tw = 0;
-    for (int i = 0; i < m->nlevers; i++) if (strlen(m->levers[i].target) > tw) tw = strlen(m->levers[i].target);
-    for (int i = 0; i < m->nlevers; i++) {
-      buf_puts(h, b, "      fails if ");
-      repair_line(h, b, &m->levers[i], tw);
-      buf_putc(h, b, '\n');
-    }
-  }
-  if (x->nmargins > shown) buf_printf(h, b, "  ... and %u more margins (--format json lists them all)\n", x->nmargins - shown);
-}
-
-/* See repair.h: the scenario blocks of every repair of the report, joint first. */
-void repair_scenarios(H *h, Buf *b, Report *r) {
-  for (int i = 0; i < r->n; i++) {
-    RRule *x = &r->rules[i];
-    if (x->joint && x->joint->scenario) { buf_puts(h, b, x->joint->scenario); buf_putc(h, b, '\n'); }
-    for (uint32_t k = 0; k < x->ncx; k++)
-      for (int j = 0; j < x->cx[k].nrepairs; j++)
-        if (x->cx[k].repairs[j].scenario) { buf_puts(h, b, x->cx[k].repairs[j].scenario); buf_putc(h, b, '\n'); }
-  }
-}
-

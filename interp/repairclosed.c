@@ -17,7 +17,6 @@
 #include <string.h>
 #include "eval.h"
 #include "units.h"
-#include "rules.h"
 #include "repair.h"
 #include "repairint.h"
 

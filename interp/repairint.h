@@ -16,7 +16,6 @@
 #include "world.h"
 #include "report.h"
 
-typedef struct Repair Repair;   /* repair.h */
 
 /* A set of deals or loans a lever scales. */
 typedef struct RowSet {

@@ -18,15 +18,57 @@ typedef struct RValue {
   int pct;           /* print as a percentage (compared with a % literal) */
 } RValue;
 
+/* One change of one lever. from/to are the lever's own quantity (the sum
+** of the rows it scales, or the limit) in base units (unit NULL: a plain
+** number; pct: a ratio people read as a percentage). */
+typedef struct Repair {
+  const char *lever;     /* "cut", "shift", "grow", "threshold" */
+  char *target;          /* what changes, in words */
+  double from, to;
+  char *unit;
+  int pct;
+  char *name;            /* scenario name, or NULL */
+  char *scenario;        /* complete `scenario NAME { ... }` block, or NULL */
+  const char *method;    /* "closed form" or the search and its tolerance */
+  char *side;            /* what else the change breaks, or NULL */
+  /* the change itself, kept under --repair=check to re-check every rule:
+  ** up to two sets of rows scaled, a let rebound, or a field set */
+  int nscale;
+  struct { int kind; uint32_t *rows; uint32_t n; double k; } scale[2];
+  struct Global *let; Value let_value;
+  int field_kind; uint32_t field_row; HStr *field_name; Value field_value;
+  int checked;           /* --repair=check re-checked every rule under it */
+} Repair;
+
+/* --repair=joint: a failing share binding's part of the rule's joint cut:
+** the update lines that cap every member of its group at once. */
+typedef struct JointPart {
+  char *key;             /* the group (its total's condition); bindings of one group share it */
+  char *updates;         /* `  update ...` lines, or NULL (then why) */
+  char *why;
+  double limit; int op;
+  double before, after;  /* the capped members' sum before and after */
+} JointPart;
+
+/* A passing binding's distance to its limit. */
+typedef struct Margin {
+  RValue *bind; int nbind;
+  double figure, limit, margin;
+  int op;                /* the comparison, figure on the left */
+  char *unit; int pct;
+  char *expr;            /* the figure's text */
+  Repair *levers; int nlevers;   /* changes that would make it fail (no scenario) */
+} Margin;
+
 typedef struct Cx {
   RValue *bind; int nbind;
   RValue *vals; int nvals;
   int op;            /* comparison operator of the failing conjunct, -1 none */
   int rhs_literal;   /* right operand is a literal: print its text only */
   char *note;        /* "no x in nums satisfies x > 5" */
-  struct Repair *repairs; int nrepairs;   /* --repair (repair.h) */
+  Repair *repairs; int nrepairs;   /* --repair (repair.h) */
   char *norepair;    /* --repair: why no lever repairs it, or NULL */
-  struct JointPart *joint;   /* --repair=joint (repair.h) */
+  JointPart *joint;   /* --repair=joint (repair.h) */
 } Cx;
 
 typedef struct RRule {
@@ -44,8 +86,8 @@ typedef struct RRule {
   /* --explain: every sub-expression of each counterexample */
   char **explain;    /* per counterexample, a block of text, or NULL */
   uint32_t nexplain; /* capacity of explain */
-  struct Margin *margins; uint32_t nmargins, mcap;   /* --margins (repair.h) */
-  struct Repair *joint; char *nojoint;               /* --repair=joint (repair.h) */
+  Margin *margins; uint32_t nmargins, mcap;   /* --margins (repair.h) */
+  Repair *joint; char *nojoint;               /* --repair=joint (repair.h) */
 } RRule;
 
 struct hedge_Report {
@@ -91,6 +133,8 @@ const char *report_json(H *h, Report *r);
 /* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
 const char *rule_status_name(int status);
 const char *report_text(H *h, Report *r, int color);
+/* Every repair's scenario block of a report, for --emit. */
+void repair_scenarios(H *h, Buf *b, Report *r);
 /* The rows the loads skipped, one "note: FILE: ..." line per file (load.c counts them). */
 void load_notes_text(H *h, Buf *b);
 /* The failing values of a counterexample as one line for people:

@@ -414,6 +414,10 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     out->note = rep_strdup(h, r, c.zero_note, strlen(c.zero_note));
 }
 
+/* Every rule checked plainly (no flags): the re-check repair_effects runs
+** under each repair (RecheckFn, repair.h; repairs sit below the checker). */
+static Report *check_plain(H *h) { return check_rules(h, NULL, 0, NULL, 0); }
+
 typedef struct CheckAll { const char *const *only; int nonly; const char *scenario; Report *r; int stop; } CheckAll;
 
 static void check_all(H *h, void *ud) {
@@ -458,7 +462,7 @@ static void check_all(H *h, void *ud) {
     }
   }
   if (r->repair_joint && !c->stop) repair_joint(h, r);     /* --repair=joint */
-  if (r->repair_check && !c->stop) repair_effects(h, r);   /* --repair=check */
+  if (r->repair_check && !c->stop) repair_effects(h, r, check_plain);   /* --repair=check */
 }
 
 /* The report is freed if checking itself fails (out of memory outside any

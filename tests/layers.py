@@ -5,48 +5,163 @@ Every module of interp/ (a .c file and its .h) sits on one layer of LAYERS, lowe
 first. A file may include the headers of its own layer and of lower ones, never of a
 higher one: the core knows nothing of values, values nothing of the world, the world
 nothing of the program, the program nothing of rules and reports, and nothing in the
-library knows the command line. A module missing from the table counts as the top
-layer (it may include anything; nothing lower may include it), and is named in a note
-so that it gets its place. System headers (<...>) are not checked.
+library knows the command line. A layer may be ordered further into sub-layers
+("a b | c | d", lowest first): inside the layer, a file may include the headers of
+its own sub-layer and of lower ones only. A module missing from the table counts as
+the top layer (it may include anything; nothing lower may include it), and is named
+in a note so that it gets its place. System headers (<...>) are not checked.
 
-Also prints, as information, the loops left between modules of one layer (a includes
-b's header and b includes a's).
+No module may depend on itself through others: a loop in the module include graph
+(a includes b's header and b includes a's, or a -> b -> c -> a, even inside one
+sub-layer) fails. Where a lower module must call a higher one, the call goes
+through a hook the higher one fills in (docs/internals.md, The layers), never an
+include and never an `extern` declaration in a .c file.
 
-Usage: tests/layers.py [INTERP_DIR]. Prints one line per violation, then
-'N passed, M failed' (one check per file); exit 1 if any include runs up.
+Usage: tests/layers.py [INTERP_DIR]. Prints one line per violation and one per
+loop, then 'N passed, M failed' (one check per file, one per loop); exit 1 if any
+include runs up or any loop exists. Without INTERP_DIR it first checks itself on
+small trees (a loop of two, one of three, an include that runs up, a clean tree)
+and fails if it judges one of them wrongly.
 """
 import os
 import re
 import sys
 
-# lowest first; docs/internals.md draws the same table (stdlib_embed.h is
-# generated into build/ from stdlib/*.lua)
+# lowest first; " | " orders a layer's sub-layers, lowest first.
+# docs/internals.md draws the same table (stdlib_embed.h is generated into
+# build/ from stdlib/*.lua)
 LAYERS = [
     ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed numfmt"),
     ("values", "units value"),
     ("front end", "lex ast parse"),
     ("world", "world index"),
-    ("program", "files prog extern stdfast resolve eval builtins lbint lbvalue lbmodule luabridge loadint loadmap pack load exec"),
-    ("checking", "rules report scenario repairint repairclosed repairsearch repair"),
+    # files: the file capability | prog: the program as data (types, tables,
+    # sources, marks, the ProgHooks type) | below the evaluator: C functions,
+    # the standard library's fast paths, name resolution, packed worlds | the
+    # evaluator | above it, calling it: the core functions, the Lua bridge
+    # (ProgHooks.call_lua), the loader (ProgHooks.load_cell) | running
+    # statements
+    ("program", "files | prog | extern stdfast resolve pack | eval"
+                " | builtins lbint lbvalue lbmodule luabridge loadint loadmap load | exec"),
+    # the report as data and its text and JSON (repairs and margins
+    # included) | repairs and margins, computed (the re-check comes as a
+    # callback from rules) | checking rules | tests, comparison, scenarios
+    ("checking", "report | repairint repairclosed repairsearch repair | rules | scenario"),
     ("outputs", "outputs table junit html batch"),
     ("library face", "api introspect fmt"),
     ("command line", "cli main repl cli_outputs cli_fmt lsp watch"),
 ]
 
 
+def loops_of(edges):
+    """The strongly connected components of more than one module (Tarjan),
+    each as a cycle through its modules, sorted."""
+    index, low, onstack, stack, comps = {}, {}, set(), [], []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        onstack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in onstack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                onstack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                comps.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    cycles = []
+    for comp in sorted(comps):
+        # the shortest cycle through the component's first module, for the message
+        members, start = set(comp), comp[0]
+        parent, queue = {}, [start]
+        while queue and start not in parent:
+            v = queue.pop(0)
+            for w in sorted(edges.get(v, ())):
+                if w in members and w not in parent:
+                    parent[w] = v
+                    queue.append(w)
+        path, v = [], parent[start]
+        while v != start:
+            path.append(v)
+            v = parent[v]
+        cycles.append((comp, [start] + path[::-1]))
+    return cycles
+
+
+def self_test():
+    """The checker on small trees of its own, before the real one: a loop of
+    two, a loop of three inside one sub-layer, an include that runs up, and a
+    clean tree. Returns the cases that came out wrong."""
+    import contextlib
+    import io
+    import tempfile
+    cases = [  # files -> (exit status, text the output must hold)
+        ({"exec.c": "exec.h resolve.h", "resolve.c": "resolve.h exec.h"}, 1, "loop: exec -> resolve -> exec"),
+        ({"lbvalue.c": "lbmodule.h", "lbmodule.c": "luabridge.h", "luabridge.c": "lbvalue.h"}, 1,
+         "loop: lbmodule -> luabridge -> lbvalue -> lbmodule"),
+        ({"value.c": "value.h world.h"}, 1, "includes world.h (world) from the values layer"),
+        ({"eval.c": "eval.h prog.h core.h", "exec.c": "eval.h prog.h"}, 0, "layers: 2 passed, 0 failed"),
+    ]
+    wrong = []
+    for files, want_rc, want_text in cases:
+        with tempfile.TemporaryDirectory() as d:
+            for f, incs in files.items():
+                with open(os.path.join(d, f), "w") as fh:
+                    fh.write("".join(f'#include "{i}"\n' for i in incs.split()))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                rc = check(d)
+            if rc != want_rc or want_text not in out.getvalue():
+                wrong.append(f"{sorted(files)}: exit {rc}, wanted {want_rc} and '{want_text}' in:\n{out.getvalue()}")
+    return wrong
+
+
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
-    interp = argv[0] if argv else os.path.join(os.path.dirname(here), "interp")
+    if argv:
+        return check(argv[0])
+    wrong = self_test()
+    for w in wrong:
+        print(f"layers.py itself: {w}")
+    rc = check(os.path.join(os.path.dirname(here), "interp"))
+    return 1 if wrong else rc
+
+
+def check(interp):
     level = {}
     for i, (_, mods) in enumerate(LAYERS):
-        for m in mods.split():
-            level[m] = i
-    top = len(LAYERS)
+        for j, sub in enumerate(mods.split("|")):
+            for m in sub.split():
+                level[m] = (i, j)
+    top = (len(LAYERS), 0)
     files = sorted(f for f in os.listdir(interp) if f.endswith((".c", ".h")))
     unknown = sorted({f[:-2] for f in files} - set(level))
     for m in unknown:
         print(f"note: interp/{m} has no layer in tests/layers.py: taken as the top layer")
-    name = lambda i: LAYERS[i][0] if i < top else "top (unplaced)"
+
+    def name(r):
+        if r[0] >= len(LAYERS):
+            return "top (unplaced)"
+        lay, mods = LAYERS[r[0]]
+        if "|" not in mods:
+            return lay
+        return f"{lay} ({mods.split('|')[r[1]].strip()})"
+
     passed = failed = 0
     edges = {}
     for f in files:
@@ -64,17 +179,18 @@ def main(argv):
                     edges.setdefault(mod, set()).add(dep)
                 theirs = level.get(dep, top)
                 if theirs > mine:
+                    what = "layer" if theirs[0] > mine[0] else "sub-layer"
                     bad.append(f"interp/{f}:{n}: includes {inc} ({name(theirs)}) from the "
-                               f"{name(mine)} layer: an include that runs up")
+                               f"{name(mine)} {what}: an include that runs up")
         if bad:
             failed += 1
             print("\n".join(bad))
         else:
             passed += 1
-    loops = sorted({tuple(sorted((a, b))) for a, deps in edges.items() for b in deps
-                    if a in edges.get(b, ())})
-    if loops:
-        print("loops within a layer: " + ", ".join(f"{a} <-> {b}" for a, b in loops))
+    for comp, path in loops_of(edges):
+        failed += 1
+        print(f"loop: {' -> '.join(path + [path[0]])} (modules that reach each other: "
+              f"{', '.join(comp)}): move what they share down, or call up through a hook")
     print(f"layers: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
