@@ -722,5 +722,3 @@ void repair_joint(H *h, Report *r) {
   buf_free(h, &b);
   buf_free(h, &t);
 }
-
-/* See repair.h: the rule's "joint_repair" member (and "no_joint_repair"). */

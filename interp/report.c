@@ -132,6 +132,7 @@ static void repair_json_one(H *h, Buf *b, Repair *x, int with_scenario);
 static void repair_line(H *h, Buf *b, Repair *x, size_t tw);
 static void json_opt(H *h, Buf *b, const char *s);
 
+/* The rule's "joint_repair" member (and "no_joint_repair"). */
 static void joint_json(H *h, Buf *b, RRule *x) {
   buf_puts(h, b, ",\n      \"joint_repair\": ");
   if (x->joint) repair_json_one(h, b, x->joint, 1);
@@ -139,7 +140,7 @@ static void joint_json(H *h, Buf *b, RRule *x) {
   if (x->nojoint) { buf_puts(h, b, ", \"no_joint_repair\": "); json_opt(h, b, x->nojoint); }
 }
 
-/* See repair.h: the rule's joint repair line, or why there is none. */
+/* the rule's joint repair line, or why there is none. */
 static void joint_text(H *h, Buf *b, RRule *x) {
   if (x->joint) {
     buf_puts(h, b, "  joint  ");
@@ -190,7 +191,7 @@ static void repair_json_one(H *h, Buf *b, Repair *x, int with_scenario) {
   buf_puts(h, b, " }");
 }
 
-/* See repair.h: a binding's "repairs" member (and "no_repair"). */
+/* a binding's "repairs" member (and "no_repair"). */
 static void repair_json(H *h, Buf *b, Cx *c) {
   buf_puts(h, b, ", \"repairs\": [");
   for (int i = 0; i < c->nrepairs; i++) {
@@ -201,7 +202,7 @@ static void repair_json(H *h, Buf *b, Cx *c) {
   if (c->norepair) { buf_puts(h, b, ", \"no_repair\": "); json_opt(h, b, c->norepair); }
 }
 
-/* See repair.h: a rule's "margins" member, one object per passing binding. */
+/* a rule's "margins" member, one object per passing binding. */
 static void margin_json(H *h, Buf *b, RRule *x) {
   buf_puts(h, b, ",\n      \"margins\": [");
   for (uint32_t k = 0; k < x->nmargins; k++) {
@@ -264,7 +265,7 @@ static void repair_line(H *h, Buf *b, Repair *x, size_t tw) {
   buf_puts(h, b, ")");
 }
 
-/* See repair.h: a binding's repair lines under its failure, then the note. */
+/* a binding's repair lines under its failure, then the note. */
 static void repair_text(H *h, Buf *b, Cx *c, const char *indent) {
   size_t tw = 0;
   for (int i = 0; i < c->nrepairs; i++) if (strlen(c->repairs[i].target) > tw) tw = strlen(c->repairs[i].target);
@@ -282,7 +283,7 @@ static void repair_text(H *h, Buf *b, Cx *c, const char *indent) {
 
 static const char *const op_text[] = {"+", "-", "*", "/", "^", "==", "!=", "<", "<=", ">", ">=", "in"};
 
-/* See repair.h: the margins of a rule, at most cap bindings, each with the
+/* the margins of a rule, at most cap bindings, each with the
 ** changes that would make it fail. */
 static void margin_text(H *h, Buf *b, RRule *x, int cap) {
   uint32_t shown = x->nmargins < (uint32_t)cap ? x->nmargins : (uint32_t)cap;
@@ -320,7 +321,7 @@ static void margin_text(H *h, Buf *b, RRule *x, int cap) {
   if (x->nmargins > shown) buf_printf(h, b, "  ... and %u more margins (--format json lists them all)\n", x->nmargins - shown);
 }
 
-/* See repair.h: the scenario blocks of every repair of the report, joint first. */
+/* the scenario blocks of every repair of the report, joint first. */
 void repair_scenarios(H *h, Buf *b, Report *r) {
   for (int i = 0; i < r->n; i++) {
     RRule *x = &r->rules[i];
