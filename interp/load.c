@@ -41,8 +41,6 @@
 #include "files.h"
 #include "pack.h"
 
-void table_reserve(H *h, int kind, uint32_t need);
-
 /* Entities a load declares get provisional ids at or above PROV_BASE while
 ** the rows are read (a worker thread cannot add to the world); they are
 ** declared in file order and patched once the rows are in. */

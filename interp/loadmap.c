@@ -28,8 +28,6 @@
 #include "loadint.h"
 #include "loadmap.h"
 
-int world_column(H *h, int kind, HStr *name, int numeric, int dim);
-
 #define ISO3166_JSON "/usr/share/iso-codes/json/iso_3166-1.json"   /* Debian's iso-codes */
 
 /* The role of a column that fills a built-in field, by where the world keeps

@@ -51,9 +51,6 @@
 #include "world.h"
 #include "units.h"
 
-void table_reserve(H *h, int kind, uint32_t need);
-int world_column(H *h, int kind, HStr *name, int numeric, int dim);
-
 #define PACK_MAGIC "HEDGEPK\x01"
 #define PACK_FORMAT 1u
 #define PACK_BYTEORDER 0x01020304u
@@ -860,7 +857,6 @@ static Value plain_value(H *h, const PLoad *L, Value v) {
   return v;
 }
 
-void world_column_text(H *h, int kind, int col);
 
 static void replay_table(H *h, const PLoad *L, int k) {
   World *w = h->world;

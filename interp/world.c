@@ -221,8 +221,7 @@ static void column_box(H *h, Column *c, uint32_t n) {
   c->is_num = 0;
 }
 
-/* A column of numbers turned into Values (text arrives): pack.c replaying
-** a load that boxed it. */
+/* (see world.h) */
 void world_column_text(H *h, int kind, int col) {
   Table *t = &h->world->t[kind];
   Column *c = &t->cols.p[col];

@@ -120,6 +120,15 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v);
 /* Reads a field of an entity by name: built-in fields first, then free
 ** attributes; *found = 0 when the entity has no such field (nil). */
 Value world_field(H *h, int kind, uint32_t row, HStr *name, int *found);
+/* Makes room for need rows in every array of kind's table, all or none
+** (the loader and pack.c fill rows in bulk). */
+void table_reserve(H *h, int kind, uint32_t need);
+/* The index of kind's attribute column name, added (numeric: numbers of
+** dimension dim; else any values) when the table has none yet. */
+int world_column(H *h, int kind, HStr *name, int numeric, int dim);
+/* A column of numbers turned into Values (text arrives): pack.c replaying
+** a load that boxed it. */
+void world_column_text(H *h, int kind, int col);
 /* A partner or commodity whose name, official name or common name has the
 ** initials s (UAE -> ARE, KSA -> SAU) or equals s, case ignored; NULL when
 ** none. The "did you mean" of an unknown partner, in a program (resolve.c)

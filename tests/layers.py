@@ -15,13 +15,16 @@ No module may depend on itself through others: a loop in the module include grap
 (a includes b's header and b includes a's, or a -> b -> c -> a, even inside one
 sub-layer) fails. Where a lower module must call a higher one, the call goes
 through a hook the higher one fills in (docs/internals.md, The layers), never an
-include and never an `extern` declaration in a .c file.
+include. Nor may a .c file declare a function another file defines, or anything
+`extern`: what it uses of another module comes from that module's header, so
+that this check sees every dependency.
 
 Usage: tests/layers.py [INTERP_DIR]. Prints one line per violation and one per
 loop, then 'N passed, M failed' (one check per file, one per loop); exit 1 if any
-include runs up or any loop exists. Without INTERP_DIR it first checks itself on
-small trees (a loop of two, one of three, an include that runs up, a clean tree)
-and fails if it judges one of them wrongly.
+include runs up, a .c file declares what another defines, or any loop exists.
+Without INTERP_DIR it first checks itself on small trees (a loop of two, one of
+three, an include that runs up, a hidden declaration, a clean tree) and fails if
+it judges one of them wrongly.
 """
 import os
 import re
@@ -103,6 +106,29 @@ def loops_of(edges):
     return cycles
 
 
+PROTO = re.compile(r"^(extern\s+)?(?!static\b|typedef\b|return\b)[A-Za-z_][\w \t*]*?\b(\w+)\s*\([^;{}]*\)\s*;")
+
+
+def hidden_declarations(interp, f):
+    """A .c file that declares, at file scope, a function it does not define
+    (or anything `extern`) hides a dependency from this check: what it calls
+    of another file must come from that file's header."""
+    with open(os.path.join(interp, f), encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    bad = []
+    for n, line in enumerate(text.split("\n"), 1):
+        m = PROTO.match(line)
+        if line.startswith("extern ") and not line.startswith('extern "C"'):
+            bad.append(f"interp/{f}:{n}: an extern declaration in a .c file: declare it in its module's header "
+                       f"and include that (or it is a dependency this check cannot see)")
+        elif m and not re.search(r"^[A-Za-z_][^;{}\n]*\b" + re.escape(m.group(2)) + r"\s*\([^;{}]*\)\s*\{",
+                                 text, re.M):
+            bad.append(f"interp/{f}:{n}: declares {m.group(2)}(), defined in another file: include the header "
+                       f"of its module instead (or it is a dependency this check cannot see)")
+    return bad
+
+
+
 def self_test():
     """The checker on small trees of its own, before the real one: a loop of
     two, a loop of three inside one sub-layer, an include that runs up, and a
@@ -110,11 +136,12 @@ def self_test():
     import contextlib
     import io
     import tempfile
-    cases = [  # files -> (exit status, text the output must hold)
+    cases = [  # file -> "headers it includes\ncode", (exit status, text the output must hold)
         ({"exec.c": "exec.h resolve.h", "resolve.c": "resolve.h exec.h"}, 1, "loop: exec -> resolve -> exec"),
         ({"lbvalue.c": "lbmodule.h", "lbmodule.c": "luabridge.h", "luabridge.c": "lbvalue.h"}, 1,
          "loop: lbmodule -> luabridge -> lbvalue -> lbmodule"),
         ({"value.c": "value.h world.h"}, 1, "includes world.h (world) from the values layer"),
+        ({"eval.c": "eval.h\nValue call_lua(H *h, int n);"}, 1, "declares call_lua(), defined in another file"),
         ({"eval.c": "eval.h prog.h core.h", "exec.c": "eval.h prog.h"}, 0, "layers: 2 passed, 0 failed"),
     ]
     wrong = []
@@ -122,7 +149,8 @@ def self_test():
         with tempfile.TemporaryDirectory() as d:
             for f, incs in files.items():
                 with open(os.path.join(d, f), "w") as fh:
-                    fh.write("".join(f'#include "{i}"\n' for i in incs.split()))
+                    head, _, rest = incs.partition("\n")   # headers, then any code
+                    fh.write("".join(f'#include "{i}"\n' for i in head.split()) + rest + "\n")
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
                 rc = check(d)
@@ -182,6 +210,8 @@ def check(interp):
                     what = "layer" if theirs[0] > mine[0] else "sub-layer"
                     bad.append(f"interp/{f}:{n}: includes {inc} ({name(theirs)}) from the "
                                f"{name(mine)} {what}: an include that runs up")
+        if f.endswith(".c"):
+            bad += hidden_declarations(interp, f)
         if bad:
             failed += 1
             print("\n".join(bad))
