@@ -205,7 +205,7 @@ test-slow: deps
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_PKGS = clang libclang-rt-dev
-FUZZ_HARNESSES = source csv api
+FUZZ_HARNESSES = source csv api pack
 FUZZ_FLAGS = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OBJ = $(LIB_SRC:interp/%.c=build/fuzz/obj/%.o)
 FUZZ_DEFS = -iquote tests/fuzz
@@ -213,6 +213,7 @@ FUZZ_DEFS = -iquote tests/fuzz
 FUZZ_SEEDS_source = tests/lang tests/errors tests/stdlib examples tests/fuzz/regressions/source
 FUZZ_SEEDS_csv = tests/fuzz/seeds/csv tests/fuzz/regressions/csv
 FUZZ_SEEDS_api = tests/fuzz/seeds/api tests/fuzz/regressions/api
+FUZZ_SEEDS_pack = tests/fuzz/seeds/pack
 
 fuzz-deps:
 	@missing=""; for p in $(FUZZ_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -240,7 +241,7 @@ fuzz: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_HARNESSES:%=build/fuzz/fuzz_%)
 	@rc=0; for n in $(FUZZ_HARNESSES); do \
 	  mkdir -p build/fuzz/corpus-$$n build/fuzz/artifacts-$$n; \
-	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; esac; \
+	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; pack) seeds="$(FUZZ_SEEDS_pack)";; esac; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
 	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 -timeout=60 -rss_limit_mb=2560 \
 	    -dict=tests/fuzz/hedge.dict -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts-$$n/ \
@@ -256,7 +257,7 @@ build/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuz
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@rc=0; for n in $(FUZZ_HARNESSES); do \
-	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; esac; \
+	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; pack) seeds="$(FUZZ_SEEDS_pack)";; esac; \
 	  echo "== replay fuzz_$$n"; build/fuzz-replay/fuzz_$$n $$seeds || rc=1; \
 	done; exit $$rc
 
@@ -278,7 +279,7 @@ build/fuzz/cov_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(LI
 
 fuzz-coverage: $(FUZZ_HARNESSES:%=build/fuzz/cov_%)
 	@for n in $(FUZZ_HARNESSES); do \
-	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; esac; \
+	  case $$n in source) seeds="$(FUZZ_SEEDS_source)";; csv) seeds="$(FUZZ_SEEDS_csv)";; api) seeds="$(FUZZ_SEEDS_api)";; pack) seeds="$(FUZZ_SEEDS_pack)";; esac; \
 	  LLVM_PROFILE_FILE=build/fuzz/cov_$$n.profraw build/fuzz/cov_$$n build/fuzz/corpus-$$n $$seeds >/dev/null && \
 	  llvm-profdata merge -sparse build/fuzz/cov_$$n.profraw -o build/fuzz/cov_$$n.profdata && \
 	  llvm-cov report build/fuzz/cov_$$n -instr-profile=build/fuzz/cov_$$n.profdata $(LIB_SRC) > build/fuzz/coverage-$$n.txt && \

@@ -760,9 +760,6 @@ int index_export(H *h, int mask, IndexBlocks *out) {
   if (!ix || mask < 0 || mask > 15) return 0;
   MaskIndex *m = &ix->m[mask];
   if (!is_current(h, m) || !m->dense || !m->living) return 0;
-  /* the rows are placed now, so that a packed run never places them (a
-  ** scenario re-summing cells needs them) */
-  if (!m->rows && !m->sub) dense_rows(h, m);
   dense_starts(m);
   out->mask = mask;
   out->head = m;
@@ -782,9 +779,9 @@ void index_offer(H *h, const IndexBlocks *b, int n, uint64_t version) {
 }
 
 static int rows_in_bounds(const uint32_t *r, uint32_t n, uint32_t limit) {
-  uint32_t bad = 0;
-  for (uint32_t i = 0; i < n; i++) bad |= r[i] >= limit;
-  return !bad;
+  uint32_t top = 0;   /* a max, which compilers vectorize */
+  for (uint32_t i = 0; i < n; i++) top = r[i] > top ? r[i] : top;
+  return !n || top < limit;
 }
 
 /* Takes the offered indexes that pass every check (see above). */

@@ -355,7 +355,7 @@ def main(argv):
         a_ref = meta.arrays["2.2.a"]
         at = struct.unpack_from("<Q", good, a_ref)[0]
         bad = bytearray(good); bad[at] ^= 0x40
-        variant("array.hpk", bad, "a corrupted array", "checksum")
+        variant("array.hpk", bad, "a corrupted entity column (its checksum is not recomputed on use: the ids are checked)", "does not exist")
         # hostile: checksums recomputed
         bad = bytearray(good); struct.pack_into("<Q", bad, a_ref, len(good) + 4096); reseal(bad)
         variant("offset.hpk", bad, "an array offset beyond the file", "outside the file")
