@@ -149,10 +149,10 @@ def main(res, md_path, labels):
             PRETTY.get(l, l), f[1], int(f[3]) / 1e6, fmt_wall(t), t / c if c else 0, ph or "phases not recorded"))
     if pk:
         w("**Packed world** (docs/pack.md; `hedge pack w1.hedge -o w1.hpk` once, then `hedge check "
-          "--format json w1.hedge --pack w1.hpk`, which maps the pack, checks the checksums of the "
-          "sources and of the pack, and takes the loaded rows and the indexes from it): %s. The "
-          "\"load\" phase is mostly the checksums: every byte of the CSV files and of the pack is read "
-          "and hashed each run." % "; ".join(pk))
+          "--format json w1.hedge --pack w1.hpk`, which maps the pack, checksums every byte of the "
+          "sources again, checks the pack's structure and contents, and takes the loaded rows and the "
+          "indexes from it): %s. The \"load\" phase is mostly the sources' checksums (all the CSV "
+          "bytes, read and hashed in a second thread) and the checks of the mapped arrays." % "; ".join(pk))
         w("")
 
     # Declarations and start-up.
