@@ -1037,3 +1037,19 @@ const char *node_text_one_line(H *h, Arena *a, const Node *n) {
   o[k] = 0;
   return o;
 }
+
+/* See ast.h: node_text_one_line fitted into out, cut with "..." when it does
+** not fit in cap - 4 bytes. */
+void node_text_short(H *h, const Node *n, char *out, size_t cap) {
+  ArenaMark m = arena_mark(&h->temp);
+  const char *s = node_text_one_line(h, &h->temp, n);
+  size_t k = strlen(s);
+  if (k + 4 >= cap) {
+    k = cap - 4;
+    memcpy(out, s, k);
+    memcpy(out + k, "...", 3);
+    k += 3;
+  } else memcpy(out, s, k);
+  out[k] = 0;
+  arena_release(h, &h->temp, m);
+}

@@ -311,20 +311,6 @@ int node_reads_world(H *h, Node *n) { return reads_world(h, n, 0); }
 
 /* ---- load-time checks ------------------------------------------------------------ */
 
-/* Source text on one line, runs of blanks as one space, at most cap bytes. */
-static void lint_one_line(char *out, size_t cap, const char *s, size_t n) {
-  size_t k = 0;
-  for (size_t i = 0; i < n && k + 4 < cap; i++) {
-    char ch = s[i];
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-    if (ch == ' ' && k && out[k - 1] == ' ') continue;
-    out[k++] = ch;
-  }
-  if (k + 4 >= cap) { memcpy(out + k, "...", 3); k += 3; }
-  out[k] = 0;
-}
-
-
 /* The name of the function a call calls, or NULL. */
 static const char *callee_name(Node *n) {
   if (n->kind != N_CALL) return NULL;
@@ -384,10 +370,10 @@ static void lint_node(H *h, Node *n, int depth) {
         if (is_ratio(h, n->u.bin.l) && bare_number(n->u.bin.r, &v)) { ratio = n->u.bin.l; num = n->u.bin.r; }
         else if (is_ratio(h, n->u.bin.r) && bare_number(n->u.bin.l, &v)) { ratio = n->u.bin.r; num = n->u.bin.l; }
         if (ratio && (v < 0 || v > 1)) {
-          size_t rl, nl;
-          const char *rt = node_text(h, ratio, &rl), *nt = node_text(h, num, &nl);
+          size_t nl;
+          const char *nt = node_text(h, num, &nl);
           char shown[96];
-          lint_one_line(shown, sizeof shown, rt, rl);
+          node_text_short(h, ratio, shown, sizeof shown);
           hx_warn_at(h, num->loc, (int)nl, "%s is a ratio (0 to 1, where 1 is 100%%) compared with %.*s: did you mean %.*s%%?",
                      shown, (int)nl, nt, (int)nl, nt);
         }

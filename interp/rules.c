@@ -274,19 +274,6 @@ static void run_level(Checker *c) {
   else if (c->r->margins) record_margin(c);
 }
 
-/* Source text on one line, runs of blanks as one space, at most max bytes. */
-static void one_line(char *out, size_t cap, const char *s, size_t n) {
-  size_t k = 0;
-  for (size_t i = 0; i < n && k + 4 < cap; i++) {
-    char ch = s[i];
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-    if (ch == ' ' && k && out[k - 1] == ' ') continue;
-    out[k++] = ch;
-  }
-  if (k + 4 >= cap) { memcpy(out + k, "...", 3); k += 3; }
-  out[k] = 0;
-}
-
 /* Why a rule that would pass rests on nothing, or NULL when it does not:
 ** (a) its outermost forall ranged over data and no binding passed its
 ** `where` (a forall over a literal list stays a plain pass: SPEC 5, an
@@ -300,14 +287,10 @@ static char *vacuous_reason(H *h, Checker *c) {
     for (uint32_t i = 0; i < cm->binders.n; i++) world |= node_reads_world(h, cm->binders.p[i].coll);
     if (!world) return NULL;
     Binder *b = &cm->binders.p[0];
-    size_t cl;
-    const char *ct = node_text(h, b->coll, &cl);
     char coll[200], cond[300];
-    one_line(coll, sizeof coll, ct, cl);
+    node_text_short(h, b->coll, coll, sizeof coll);
     if (cm->where) {
-      size_t wl;
-      const char *wt = node_text(h, cm->where, &wl);
-      one_line(cond, sizeof cond, wt, wl);
+      node_text_short(h, cm->where, cond, sizeof cond);
       if (cm->binders.n == 1 && b->coll->kind == N_COLL)
         snprintf(why, sizeof why, "no binding: no %s %s has %s", kind_names[b->coll->u.coll.kind], b->name->s, cond);
       else snprintf(why, sizeof why, "no binding: no %s in %s satisfies %s", b->name->s, coll, cond);
