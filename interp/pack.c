@@ -866,6 +866,13 @@ static Value plain_value(H *h, const PLoad *L, Value v) {
 }
 
 
+/* pack_load_done and replay_table name every per-row array of a Table and
+** every field of a Column: a new one must be written and replayed there too
+** (and PACK_FORMAT bumped), or a packed world would lack it. These
+** assertions make such a change stop here first (on 64-bit machines). */
+_Static_assert(sizeof(void *) != 8 || sizeof(Table) == 112, "Table changed: pack.c must write and replay the new per-row array; bump PACK_FORMAT");
+_Static_assert(sizeof(void *) != 8 || sizeof(Column) == 40, "Column changed: pack.c must write and replay the new field; bump PACK_FORMAT");
+
 static void replay_table(H *h, const PLoad *L, int k) {
   World *w = h->world;
   Table *t = &w->t[k];

@@ -27,6 +27,8 @@ typedef struct Column {
   uint32_t cap;
 } Column;
 
+/* A packed world (pack.c) writes and replays every per-row array of a
+** Table and every field of a Column by name: a new one goes there too. */
 typedef struct Table {
   uint32_t n, cap;
   HStr **names;          /* entity name, or NULL for an anonymous deal/loan;
