@@ -1,4 +1,4 @@
--- stdlib/init.lua: hedge's standard library (SPEC.md section 7), in Lua 5.4.
+-- stdlib/init.lua: hedge's standard library (documented in docs/stdlib.md), in Lua 5.4.
 --
 -- The C bridge runs this chunk once per hedge state, after it has filled the
 -- global table `hedge` with its primitives (deal_sum, deal_sums_by, debt_sum,
@@ -97,7 +97,7 @@ local function describe(v)
   return k
 end
 
--- Tolerant equality of SPEC.md section 3: |a - b| <= 2^-44 * max(|a|, |b|).
+-- Tolerant equality (docs/language.md, "Units and quantities"): |a - b| <= 2^-44 * max(|a|, |b|).
 local function tol_eq(a, b)
   local d = a - b
   if d < 0 then d = -d end

@@ -1,4 +1,4 @@
--- ext_calls.lua: calls across the bridge (SPEC.md section 8). Used by calls.hedge.
+-- ext_calls.lua: calls across the bridge (docs/language.md, "Extensions and foreign functions"). Used by calls.hedge.
 local M = {}
 
 -- Named arguments arrive as one last table whose metatable is hedge.NAMED;

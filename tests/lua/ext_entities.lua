@@ -1,4 +1,4 @@
--- ext_entities.lua: entities seen from Lua (SPEC.md section 8). Used by entities.hedge.
+-- ext_entities.lua: entities seen from Lua (docs/language.md, "Extensions and foreign functions"). Used by entities.hedge.
 local M = {}
 
 -- Fields read by name: built-in fields and free attributes; nil when absent.

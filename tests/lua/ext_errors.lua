@@ -1,5 +1,5 @@
 -- ext_errors.lua: errors inside Lua surface as hedge errors with the Lua
--- traceback and the hedge call site (SPEC.md section 8). Used by errors.hedge.
+-- traceback and the hedge call site (docs/language.md, "Extensions and foreign functions"). Used by errors.hedge.
 local M = {}
 
 local function deep_helper(x) error("kaboom " .. x) end

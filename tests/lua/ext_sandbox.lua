@@ -1,5 +1,5 @@
 -- ext_sandbox.lua: what an extension may not do without --allow-io
--- (SPEC.md section 8). Used by sandbox.hedge.
+-- (docs/language.md, "Extensions and foreign functions"). Used by sandbox.hedge.
 local M = {}
 
 function M.absent()

@@ -1,4 +1,4 @@
--- ext_values.lua: values crossing between hedge and Lua (SPEC.md section 8).
+-- ext_values.lua: values crossing between hedge and Lua (docs/language.md, "Extensions and foreign functions").
 -- Used by values.hedge; every function is small enough to read as its own test.
 local M = {}
 

@@ -1,4 +1,4 @@
--- ext_world.lua: the world queries of the hedge module (SPEC.md section 8).
+-- ext_world.lua: the world queries of the hedge module (docs/language.md, "Extensions and foreign functions").
 -- Used by world.hedge.
 local M = {}
 
