@@ -93,16 +93,6 @@ struct CsvReader {
 /* The reader's allocator: (re)allocates p from o to n bytes, frees when n is 0. */
 static void *xalloc(CsvReader *r, void *p, size_t o, size_t n) { return r->alloc(r->ud, p, o, n); }
 
-/* The text of errno e, in b (n bytes) or a static string: GNU and XSI strerror_r alike. */
-static const char *errtext(int e, char *b, size_t n) {
-#if defined(_GNU_SOURCE)
-  return strerror_r(e, b, n);
-#else
-  if (strerror_r(e, b, n) != 0) snprintf(b, n, "error %d", e);
-  return b;
-#endif
-}
-
 /* Copies msg into the caller's err buffer, when there is one. */
 static void put_err(char *err, size_t errlen, const char *msg) {
   if (err && errlen) snprintf(err, errlen, "%s", msg);
@@ -323,7 +313,7 @@ static int refill(CsvReader *r) {
     } else if (n == 0) {
       r->eof = 1;
     } else if (errno != EINTR) {
-      snprintf(what, sizeof what, "read error: %s", errtext(errno, eb, sizeof eb));
+      snprintf(what, sizeof what, "read error: %s", hfile_errtext(errno, eb, sizeof eb));
       return fail(r, r->line, what);
     }
   }

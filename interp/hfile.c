@@ -21,7 +21,8 @@ static void put_err(char *err, size_t errlen, const char *fmt, const char *path,
   if (err && errlen) snprintf(err, errlen, fmt, path, why);
 }
 
-static const char *errtext(int e, char *b, size_t n) {
+/* See hfile.h: GNU and XSI strerror_r alike. */
+const char *hfile_errtext(int e, char *b, size_t n) {
 #if defined(_GNU_SOURCE)
   return strerror_r(e, b, n);
 #else
@@ -60,13 +61,13 @@ int hfile_open(const char *path, const char *name, char *err, size_t errlen) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     int e = errno;
-    put_err(err, errlen, "cannot open '%s': %s", name, errtext(e, eb, sizeof eb));
+    put_err(err, errlen, "cannot open '%s': %s", name, hfile_errtext(e, eb, sizeof eb));
     return -1;
   }
   if (fstat(fd, &st) != 0) {
     int e = errno;
     close(fd);
-    put_err(err, errlen, "cannot open '%s': %s", name, errtext(e, eb, sizeof eb));
+    put_err(err, errlen, "cannot open '%s': %s", name, hfile_errtext(e, eb, sizeof eb));
     return -1;
   }
   if (!S_ISREG(st.st_mode)) {
@@ -119,7 +120,7 @@ char *hfile_read_all(int fd, const char *path, size_t max, hfile_Alloc alloc, vo
       if (errno == EINTR) continue;
       int e = errno;
       alloc(ud, b, cap, 0);
-      put_err(err, errlen, "cannot read '%s': %s", path, errtext(e, eb, sizeof eb));
+      put_err(err, errlen, "cannot read '%s': %s", path, hfile_errtext(e, eb, sizeof eb));
       return NULL;
     }
     n += (size_t)got;

@@ -25,6 +25,9 @@ int hfile_open(const char *path, const char *name, char *err, size_t errlen);
 ** use and load take as "found" (prog.c, exec.c). */
 int hfile_is_regular(const char *path);
 
+/* The text of errno e, in b (n bytes) or a static string. */
+const char *hfile_errtext(int e, char *b, size_t n);
+
 /* Reads the whole of fd (a regular file from hfile_open) into a buffer
 ** got from alloc (lua_Alloc contract), NUL-terminated; *len gets its
 ** length. Stops with an error when the file holds more than max bytes

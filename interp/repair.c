@@ -50,11 +50,6 @@ char *repair_tstr(H *h, Buf *b) {
 }
 
 
-/* Whether f selects every deal (no partner, commodity or year). */
-static int is_deal_filter_any(DealFilter f) {
-  return f.exporter == NO_ROW && f.importer == NO_ROW && f.commodity == NO_ROW && f.year == NO_YEAR;
-}
-
 /* The deals matching f, as a set: rows copied out of the index. */
 void repair_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, uint32_t except_importer, int imports) {   /* imports: 1 words as imports when only the importer is set, 2 always */
   H *h = c->h;
@@ -87,7 +82,6 @@ void repair_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, uin
   if (except_importer != NO_ROW) COND("d.importer != %s", pname(h, except_importer, nb, sizeof nb));
 #undef COND
   s->where = b->n ? repair_tstr(h, b) : NULL;
-  (void)is_deal_filter_any;
   /* words */
   b->n = 0;
   if (imports && f.importer != NO_ROW && (f.exporter == NO_ROW || imports > 1)) {
@@ -241,8 +235,26 @@ void repair_add_scale(Repair *rp, RowSet *s, double k) {
   rp->nscale++;
 }
 
-/* The repair of scaling one set by k (cut when k < 1, grow when k > 1), with
-** its scenario unless margins are asked. */
+/* See repairint.h: completes a repair that scales one or two sets (s2 NULL:
+** one) and adds it, with its change for --repair=check and, unless margins
+** are asked, its scenario titled title. */
+void repair_add_scaled(Ctx *c, Repair *rp, RowSet *s1, double k1, RowSet *s2, double k2, const char *title) {
+  H *h = c->h;
+  rp->unit = "USD";
+  repair_add_scale(rp, s1, k1);
+  if (s2) repair_add_scale(rp, s2, k2);
+  if (!c->margin) {
+    rp->name = repair_scen_name(c, rp->lever);
+    repair_scen_begin(c, rp->name, title);
+    repair_put_update(h, &c->b, s1, k1);
+    if (s2) repair_put_update(h, &c->b, s2, k2);
+    buf_puts(h, &c->b, "}\n");
+    rp->scenario = repair_tstr(h, &c->b);
+  }
+  repair_add(c, rp);
+}
+
+/* The repair of scaling one set by k (cut when k < 1, grow when k > 1). */
 void repair_lever_scale(Ctx *c, const char *lever, RowSet *s, double k, const char *method, const char *side) {
   H *h = c->h;
   if (!(k >= 0) || !isfinite(k)) return;
@@ -252,20 +264,11 @@ void repair_lever_scale(Ctx *c, const char *lever, RowSet *s, double k, const ch
   rp.target = s->what;
   rp.from = s->sum;
   rp.to = s->sum * k;
-  rp.unit = "USD";
   rp.method = method;
   rp.side = side ? arena_strdup(h, &h->temp, side, strlen(side)) : NULL;
-  repair_add_scale(&rp, s, k);
-  if (!c->margin) {
-    rp.name = repair_scen_name(c, lever);
-    char title[400];
-    snprintf(title, sizeof title, "%s %s", lever, s->what);
-    repair_scen_begin(c, rp.name, title);
-    repair_put_update(h, &c->b, s, k);
-    buf_puts(h, &c->b, "}\n");
-    rp.scenario = repair_tstr(h, &c->b);
-  }
-  repair_add(c, &rp);
+  char title[400];
+  snprintf(title, sizeof title, "%s %s", lever, s->what);
+  repair_add_scaled(c, &rp, s, k, NULL, 0, title);
 }
 
 /* ---- the comparison: figure and limit --------------------------------------------- */

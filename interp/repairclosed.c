@@ -213,22 +213,11 @@ static void lever_shift(Ctx *c, Fig *g, double kp, double ko, const char *side, 
   rp.target = repair_tstr(h, b);
   rp.from = g->part.sum;
   rp.to = g->part.sum * kp;
-  rp.unit = "USD";
   rp.method = CLOSED;
   rp.side = side ? arena_strdup(h, &h->temp, side, strlen(side)) : NULL;
-  repair_add_scale(&rp, &g->part, kp);
-  repair_add_scale(&rp, &g->other, ko);
-  if (!c->margin) {
-    rp.name = repair_scen_name(c, "shift");
-    char title[400];
-    snprintf(title, sizeof title, "shift %s to the others", g->part.what);
-    repair_scen_begin(c, rp.name, title);
-    repair_put_update(h, &c->b, &g->part, kp);
-    repair_put_update(h, &c->b, &g->other, ko);
-    buf_puts(h, &c->b, "}\n");
-    rp.scenario = repair_tstr(h, &c->b);
-  }
-  repair_add(c, &rp);
+  char title[400];
+  snprintf(title, sizeof title, "shift %s to the others", g->part.what);
+  repair_add_scaled(c, &rp, &g->part, kp, &g->other, ko, title);
 }
 
 /* qsort: (sum, id) pairs by sum, largest first. */
@@ -363,21 +352,10 @@ void repairclosed_sums(Ctx *c, Fig *g) {
   rp.target = repair_tstr(h, b);
   rp.from = g->part.sum + g->part2.sum;
   rp.to = rp.from * k;
-  rp.unit = "USD";
   rp.method = CLOSED;
-  repair_add_scale(&rp, &g->part, k);
-  repair_add_scale(&rp, &g->part2, k);
-  if (!c->margin) {
-    rp.name = repair_scen_name(c, lever);
-    char title[600];
-    snprintf(title, sizeof title, "%s %s", lever, rp.target);
-    repair_scen_begin(c, rp.name, title);
-    repair_put_update(h, &c->b, &g->part, k);
-    repair_put_update(h, &c->b, &g->part2, k);
-    buf_puts(h, &c->b, "}\n");
-    rp.scenario = repair_tstr(h, &c->b);
-  }
-  repair_add(c, &rp);
+  char title[600];
+  snprintf(title, sizeof title, "%s %s", lever, rp.target);
+  repair_add_scaled(c, &rp, &g->part, k, &g->part2, k, title);
 }
 
 /* The root of a2 z^2 + a1 z + a0 = 0 in [lo, hi] nearest to `near`, or NAN. */

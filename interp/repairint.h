@@ -84,6 +84,9 @@ void repair_add(Ctx *c, Repair *rp);
 void repair_scen_begin(Ctx *c, const char *name, const char *title);
 /* Records one scaled set in a repair's change (for --repair=check). */
 void repair_add_scale(Repair *rp, RowSet *s, double k);
+/* Completes a repair that scales one or two sets (s2 NULL: one) and adds it, with its
+** change and, unless margins are asked, its scenario titled title. */
+void repair_add_scaled(Ctx *c, Repair *rp, RowSet *s1, double k1, RowSet *s2, double k2, const char *title);
 /* The repair of scaling one set by k (cut when k < 1, grow when k > 1), with its scenario. */
 void repair_lever_scale(Ctx *c, const char *lever, RowSet *s, double k, const char *method, const char *side);
 /* Does the expression read the world (deals, loans, attributes, functions)? */
