@@ -536,6 +536,9 @@ void index_deal_value_changed(H *h, uint32_t row) {
   World *w = h->world;
   DealIndex *ix = w->idx;
   if (!ix) return;
+  /* offered indexes (a pack) hold the sums of the values before this
+  ** change, which leaves index_version as it is: never take them now */
+  ix->npending = 0;
   Table *t = &w->t[K_DEAL];
   if (row >= t->n || (t->dropped && t->dropped[row])) return;   /* in no cell */
   for (int mask = 0; mask < 16; mask++) {
@@ -784,7 +787,41 @@ static int rows_in_bounds(const uint32_t *r, uint32_t n, uint32_t limit) {
   return !n || top < limit;
 }
 
-/* Takes the offered indexes that pass every check (see above). */
+/* The contents of blocks (see world.h): every cell's start and count
+** within the rows, the counts adding up to the living rows the record
+** says, every row and sub-ordered row below nrows. */
+int index_check_blocks(IndexBlocks *b, uint32_t nrows) {
+  b->checked_rows = 0;
+  MaskIndex in;
+  int ok = b->mask >= 0 && b->mask <= 15 && b->head_size == sizeof in && b->head;
+  if (ok) memcpy(&in, b->head, sizeof in);
+  ok = ok && in.dense && in.starts && in.living && in.nrows == in.living && b->arr[0] &&
+       b->bytes[0] == (size_t)in.ncells * sizeof(Cell);
+  if (ok) {
+    const Cell *c = b->arr[0];
+    uint64_t total = 0;
+    uint32_t over = 0;
+    for (uint32_t g = 0; g < in.ncells; g++) {
+      total += c[g].count;
+      over |= (uint64_t)c[g].start + c[g].count > in.nrows;
+    }
+    ok = !over && total == in.living;
+  }
+  size_t rb = ok ? (size_t)in.nrows * sizeof(uint32_t) : 0;
+  if (ok && b->arr[1]) ok = b->bytes[1] == rb && rows_in_bounds(b->arr[1], in.nrows, nrows);
+  if (ok && b->arr[2]) {
+    int sb = in.sub_bit;
+    ok = b->bytes[2] == rb && (sb == M_EXP || sb == M_IMP || sb == M_COM || sb == M_YEAR) && !(b->mask & sb) &&
+         rows_in_bounds(b->arr[2], in.nrows, nrows);
+  }
+  if (!ok) { b->mask = -1; return 0; }
+  b->checked_rows = nrows;
+  return 1;
+}
+
+/* Takes the offered indexes that pass every check (see above): their
+** contents (index_check_blocks, if not done ahead for at most as many
+** rows as the world has) and their shape against the world. */
 static void adopt_pending(H *h, DealIndex *ix) {
   World *w = h->world;
   int n = ix->npending;
@@ -793,35 +830,18 @@ static void adopt_pending(H *h, DealIndex *ix) {
   Table *t = &w->t[K_DEAL];
   uint32_t living = t->n - t->ndropped;
   for (int i = 0; i < n; i++) {
-    const IndexBlocks *b = &ix->pending[i];
-    if (b->mask < 0 || b->mask > 15 || b->head_size != sizeof(MaskIndex)) continue;
+    IndexBlocks *b = &ix->pending[i];
+    if (!(b->checked_rows && b->checked_rows <= t->n) && !index_check_blocks(b, t->n)) continue;
     MaskIndex *m = &ix->m[b->mask];
     if (is_current(h, m)) continue;
     MaskIndex in, chk;
     memcpy(&in, b->head, sizeof in);
     uint32_t card[4];
     uint64_t cells = dense_cells(h, ix, b->mask, card);
-    if (!in.dense || !cells || cells != in.ncells || memcmp(card, in.card, sizeof card) || in.ymin != ix->ymin) continue;
+    if (!cells || cells != in.ncells || memcmp(card, in.card, sizeof card) || in.ymin != ix->ymin) continue;
     memcpy(chk.card, card, sizeof card);
     set_strides(&chk, b->mask);
-    if (memcmp(chk.stride, in.stride, sizeof chk.stride)) continue;
-    if (!living || in.living != living || in.nrows != living || !in.starts) continue;
-    if (!b->arr[0] || b->bytes[0] != (size_t)cells * sizeof(Cell)) continue;
-    const Cell *c = b->arr[0];
-    uint64_t total = 0;
-    int ok = 1;
-    for (uint32_t g = 0; g < in.ncells; g++) {
-      total += c[g].count;
-      if ((uint64_t)c[g].start + c[g].count > in.nrows) ok = 0;
-    }
-    if (!ok || total != living) continue;
-    size_t rb = (size_t)in.nrows * sizeof(uint32_t);
-    if (b->arr[1] && (b->bytes[1] != rb || !rows_in_bounds(b->arr[1], in.nrows, t->n))) continue;
-    if (b->arr[2]) {
-      int sb = in.sub_bit;
-      if (b->bytes[2] != rb || (sb != M_EXP && sb != M_IMP && sb != M_COM && sb != M_YEAR) || (b->mask & sb) ||
-          !rows_in_bounds(b->arr[2], in.nrows, t->n)) continue;
-    }
+    if (memcmp(chk.stride, in.stride, sizeof chk.stride) || in.living != living) continue;
     mask_free(h, m);
     *m = in;
     m->cells = (Cell *)(uintptr_t)b->arr[0];

@@ -610,6 +610,7 @@ static void *check_sources(void *ud) {
 
 typedef struct ParseCtx { struct Pack *pk; Rd *r; } ParseCtx;
 static void parse_rest(H *h, void *ud);
+static void check_load(H *h, struct Pack *pk, const PLoad *L);
 
 static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, int nfiles) {
   /* the command line's files */
@@ -741,6 +742,14 @@ static void parse_rest(H *h, void *ud) {
   }
   pk->nidx = ni;
   if (r->bad) damaged(h, pk->path, "its description is cut short");
+  /* the contents, checked now (while the sources' checksums are computed
+  ** by the other thread) rather than when each load replays */
+  uint32_t ndeals = 0;
+  for (uint32_t i = 0; i < pk->nloads; i++) {
+    if (pk->loads[i].packed) check_load(h, pk, &pk->loads[i]);
+    ndeals = pk->loads[i].t[K_DEAL].n1;
+  }
+  for (uint32_t i = 0; i < pk->nidx; i++) index_check_blocks(&pk->idx[i], ndeals);
 }
 
 void pack_use(H *h, const char *path, const char *const *files, int nfiles) {
@@ -856,6 +865,23 @@ static void check_rows(H *h, struct Pack *pk, const PLoad *L, int k, const uint3
   if (why) damaged(h, pk->path, why);
 }
 
+/* Every check a packed load's contents need, before anything of it is
+** used: its rows, its declared names, its notes. */
+static void check_load(H *h, struct Pack *pk, const PLoad *L) {
+  uint32_t nafter[K_NKINDS];
+  for (int k = 0; k < K_NKINDS; k++) nafter[k] = L->t[k].n1;
+  for (int k = 0; k < K_NKINDS; k++) check_rows(h, pk, L, k, nafter);
+  for (uint32_t j = 0; j < L->nglob; j++) {
+    const PGlobal *g = &L->glob[j];
+    if (g->name >= L->nstr || g->kind >= K_NKINDS || g->row >= nafter[g->kind]) damaged(h, pk->path, "a declared name is malformed");
+  }
+  for (uint32_t j = 0; j < L->nnotes; j++) {
+    const PNote *nt = &L->notes[j];
+    if (nt->file >= L->nstr) damaged(h, pk->path, "a note is malformed");
+    for (uint32_t q = 0; q < nt->n; q++) if (nt->reason[q] >= L->nstr) damaged(h, pk->path, "a note is malformed");
+  }
+}
+
 static Value plain_value(H *h, const PLoad *L, Value v) {
   if (v.tag == T_STR) {
     uint64_t id;
@@ -959,18 +985,7 @@ int pack_replay(H *h, Node *s) {
   pk->next++;
   if (!L->packed) return 0;
   World *w = h->world;
-  uint32_t nafter[K_NKINDS];
-  for (int k = 0; k < K_NKINDS; k++) nafter[k] = L->t[k].n1;
-  for (int k = 0; k < K_NKINDS; k++) check_rows(h, pk, L, k, nafter);
-  for (uint32_t j = 0; j < L->nglob; j++) {
-    const PGlobal *g = &L->glob[j];
-    if (g->name >= L->nstr || g->kind >= K_NKINDS || g->row >= nafter[g->kind]) damaged(h, pk->path, "a declared name is malformed");
-  }
-  for (uint32_t j = 0; j < L->nnotes; j++) {
-    const PNote *nt = &L->notes[j];
-    if (nt->file >= L->nstr) damaged(h, pk->path, "a note is malformed");
-    for (uint32_t q = 0; q < nt->n; q++) if (nt->reason[q] >= L->nstr) damaged(h, pk->path, "a note is malformed");
-  }
+  /* (its contents were checked by pack_use: check_load) */
   for (uint32_t j = 0; j < L->nglob; j++) {
     HStr *nm = pstr_intern(h, L, L->glob[j].name);
     Global *g = global_find(h, nm);

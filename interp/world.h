@@ -215,6 +215,7 @@ typedef struct IndexBlocks {
   int mask;                    /* the fields it groups by (0..15) */
   const void *head; size_t head_size;
   const void *arr[3]; size_t bytes[3];   /* NULL, 0: not built */
+  uint32_t checked_rows;       /* index_check_blocks passed for this many deal rows (0: not checked) */
 } IndexBlocks;
 /* The dense index of mask as blocks, if it is built and current (returns
 ** 1; the blocks point into the index until the world changes), else 0. */
@@ -226,6 +227,13 @@ int index_export(H *h, int mask, IndexBlocks *out);
 ** arrays must stay valid (the mapping) until the world is freed; the
 ** index may write into them (a scenario re-sums cells). */
 void index_offer(H *h, const IndexBlocks *b, int n, uint64_t version);
+/* The checks of the blocks' own contents that need no world (every cell's
+** rows within the rows, the counts adding up, every row below nrows): done
+** once, ahead (pack.c runs them while another thread checksums the
+** sources), so that taking the index later only compares its shape with
+** the world's. Returns 1 and sets b->checked_rows, or 0 (b->mask = -1: it
+** will not be taken). */
+int index_check_blocks(IndexBlocks *b, uint32_t nrows);
 /* The value of deal row changed and nothing else did: the indexes follow
 ** without a rebuild (their index_version stays). */
 void index_deal_value_changed(H *h, uint32_t row);
