@@ -202,20 +202,27 @@ static void repair_json(H *h, Buf *b, Cx *c) {
   if (c->norepair) { buf_puts(h, b, ", \"no_repair\": "); json_opt(h, b, c->norepair); }
 }
 
+/* {"name": value, ...}: a binding's variables (counterexamples, margins). */
+static void bindings_json(H *h, Buf *b, const RValue *bind, int n) {
+  buf_putc(h, b, '{');
+  for (int j = 0; j < n; j++) {
+    if (j) buf_puts(h, b, ", ");
+    json_opt(h, b, bind[j].name);
+    buf_puts(h, b, ": ");
+    buf_puts(h, b, bind[j].json);
+  }
+  buf_putc(h, b, '}');
+}
+
 /* a rule's "margins" member, one object per passing binding. */
 static void margin_json(H *h, Buf *b, RRule *x) {
   buf_puts(h, b, ",\n      \"margins\": [");
   for (uint32_t k = 0; k < x->nmargins; k++) {
     Margin *m = &x->margins[k];
     buf_puts(h, b, k ? ",\n        " : "\n        ");
-    buf_puts(h, b, "{ \"bindings\": {");
-    for (int j = 0; j < m->nbind; j++) {
-      if (j) buf_puts(h, b, ", ");
-      json_opt(h, b, m->bind[j].name);
-      buf_puts(h, b, ": ");
-      buf_puts(h, b, m->bind[j].json);
-    }
-    buf_puts(h, b, "}, \"figure\": ");
+    buf_puts(h, b, "{ \"bindings\": ");
+    bindings_json(h, b, m->bind, m->nbind);
+    buf_puts(h, b, ", \"figure\": ");
     json_num(h, b, m->figure);
     buf_puts(h, b, ", \"limit\": ");
     json_num(h, b, m->limit);
@@ -547,14 +554,9 @@ const char *report_json(H *h, Report *r) {
     for (uint32_t k = 0; k < x->ncx; k++) {
       Cx *c = &x->cx[k];
       buf_puts(h, b, k ? ",\n        " : "\n        ");
-      buf_puts(h, b, "{ \"bindings\": {");
-      for (int j = 0; j < c->nbind; j++) {
-        if (j) buf_puts(h, b, ", ");
-        json_opt(h, b, c->bind[j].name);
-        buf_puts(h, b, ": ");
-        buf_puts(h, b, c->bind[j].json);
-      }
-      buf_puts(h, b, "}, \"values\": [");
+      buf_puts(h, b, "{ \"bindings\": ");
+      bindings_json(h, b, c->bind, c->nbind);
+      buf_puts(h, b, ", \"values\": [");
       for (int j = 0; j < c->nvals; j++) {
         RValue *v = &c->vals[j];
         if (j) buf_puts(h, b, ", ");
