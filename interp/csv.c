@@ -10,7 +10,9 @@
 ** blocks measured ~10% faster than 16-byte ones on W1's deals.csv).
 ** Unquoted fields point straight into the buffer; only quoted fields are
 ** copied (unescaped) into a scratch area that is at least as large as the
-** buffer, so it never has to grow in the middle of a record (unescaping only
+** buffer (plus CSV_FIELD_PAD zero bytes, as the buffer has CSV_PAD: every
+** field may be read 8 bytes past its end, csv.h), so it never has to grow
+** in the middle of a record (unescaping only
 ** shrinks text).
 **
 ** Numbers: csv_parse_double scans digits once into a 64-bit mantissa and
@@ -258,7 +260,7 @@ int csv_fd(const CsvReader *r) { return r->fd; }
 void csv_close(CsvReader *r) {
   if (!r) return;
   if (r->own_fd && r->fd >= 0) close(r->fd);
-  if (r->scratch) xalloc(r, r->scratch, r->scap, 0);
+  if (r->scratch) xalloc(r, r->scratch, r->scap + CSV_FIELD_PAD, 0);
   xalloc(r, r->fields, (size_t)r->fcap * sizeof(CsvField), 0);
   xalloc(r, r->buf, r->cap + CSV_PAD, 0);
   xalloc(r, r, sizeof *r, 0);
@@ -347,11 +349,14 @@ static int parse_quoted(CsvReader *r, const char *q, const char *end, long *nl, 
   if (r->scap < r->cap) {
     /* first quoted field of this parse: slen == 0, nothing points here */
     char *ns;
-    if (r->scratch) xalloc(r, r->scratch, r->scap, 0);
+    if (r->scratch) xalloc(r, r->scratch, r->scap + CSV_FIELD_PAD, 0);
     r->scratch = NULL;
     r->scap = 0;
-    ns = xalloc(r, NULL, 0, r->cap);
+    /* padded and zeroed as the read buffer is: csv.h's padded helpers
+    ** read up to CSV_FIELD_PAD bytes past a field */
+    ns = xalloc(r, NULL, 0, r->cap + CSV_FIELD_PAD);
     if (!ns) return fail(r, recline, "out of memory");
+    memset(ns, 0, r->cap + CSV_FIELD_PAD);
     r->scratch = ns;
     r->scap = r->cap;
   }

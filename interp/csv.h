@@ -21,7 +21,10 @@
 #ifndef HX_CSV_H
 #define HX_CSV_H
 
+#include <float.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #ifndef HX_ALLOC_DEFINED
 #define HX_ALLOC_DEFINED
@@ -100,5 +103,84 @@ int csv_parse_double(const char *p, size_t len, double *out);
 
 /* Parses [+-]digits (spaces/tabs trimmed) fitting in int64; returns 1/0. */
 int csv_parse_int(const char *p, size_t len, long long *out);
+
+/* ---- padded fields -------------------------------------------------------------
+** Every field csv_next returns is followed by at least CSV_FIELD_PAD bytes
+** that may be read (and are then ignored): the read buffer is padded with
+** zeros, and so is the scratch area of quoted fields. So a code of up to 8
+** bytes is one 8-byte load and a mask, and digits are read 8 at a time.
+** These helpers read past p + len: use them on csv_next's fields only. */
+#define CSV_FIELD_PAD 8
+
+/* The 8 bytes at p, the first in the lowest byte (as a little-endian load). */
+static inline uint64_t csv_load8(const char *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  x = __builtin_bswap64(x);
+#endif
+  return x;
+}
+
+/* The first n (0..8) bytes of a padded field, packed as csv_load8 packs them. */
+static inline uint64_t csv_code8(const char *p, size_t n) {
+  uint64_t x = csv_load8(p);
+  return n >= 8 ? x : x & ((UINT64_C(1) << (8 * n)) - 1);
+}
+
+/* How many of the leading bytes of x (first byte lowest) are ASCII digits. A
+** byte above '9' sets its high bit after the add; one below '0' wraps to a
+** high byte after the xor; a carry out of a non-digit byte only disturbs
+** bytes after it, which the lowest set bit ignores. */
+static inline unsigned csv_digit_run(uint64_t x) {
+  uint64_t t = x ^ UINT64_C(0x3030303030303030);
+  uint64_t nd = ((t + UINT64_C(0x7676767676767676)) | t) & UINT64_C(0x8080808080808080);
+  return nd ? (unsigned)__builtin_ctzll(nd) >> 3 : 8;
+}
+
+/* The value of the first k (1..8) bytes of x, all digits: three multiplies
+** (pairs, then fours, then eight, with the unused bytes shifted out as
+** leading zeros). */
+static inline uint32_t csv_digits_value(uint64_t x, unsigned k) {
+  uint64_t v = (x ^ UINT64_C(0x3030303030303030)) << (8 * (8 - k));
+  v = v * 10 + (v >> 8);
+  v = (((v & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32))) +
+       (((v >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32)))) >> 32;
+  return (uint32_t)v;
+}
+
+/* csv_parse_double for a padded field: the common form [-]digits[.digits]
+** with at most 8 digits on either side of the point is read eight digits at
+** a time (two loads), then divided once by an exact power of ten: the same
+** steps, so the same double, as csv_parse_double's own fast path (the
+** mantissa is at most 2^53, Clinger's exact case). Any other text goes to
+** csv_parse_double. */
+static inline int csv_parse_double_padded(const char *p, size_t len, double *out) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+  static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  static const uint64_t u10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  int neg = len && *p == '-';
+  const char *s = p + neg;
+  size_t n = len - (size_t)neg;
+  if (n - 1 >= 17) return csv_parse_double(p, len, out);   /* empty, or longer than 8.8 */
+  uint64_t x = csv_load8(s);
+  unsigned k = csv_digit_run(x);
+  double v;
+  if (k >= n) v = (double)csv_digits_value(x, (unsigned)n);   /* digits only: n <= 8 */
+  else {
+    size_t nf = n - k - 1;
+    if (s[k] != '.' || nf - 1 >= 8) return csv_parse_double(p, len, out);
+    uint64_t y = csv_load8(s + k + 1);
+    if (csv_digit_run(y) < nf) return csv_parse_double(p, len, out);
+    uint64_t m = (k ? csv_digits_value(x, k) : 0) * u10[nf] + csv_digits_value(y, (unsigned)nf);
+    if (m > (UINT64_C(1) << 53)) return csv_parse_double(p, len, out);
+    v = (double)m / p10[nf];
+  }
+  *out = neg ? -v : v;
+  return 1;
+#else
+  return csv_parse_double(p, len, out);
+#endif
+}
 
 #endif

@@ -66,9 +66,8 @@ void load_codemap_build(H *h, CodeMap *m, int kind) {
   Table *t = &h->world->t[kind];
   uint32_t cap = 64;
   while (cap < t->n * 2 + 2) cap *= 2;
-  m->keys = hx_alloc(h, cap * sizeof(uint64_t));
-  m->rows = hx_alloc(h, cap * sizeof(uint32_t));
-  memset(m->rows, 0xff, cap * sizeof(uint32_t));
+  m->slots = hx_alloc(h, cap * sizeof(CodeSlot));
+  for (uint32_t i = 0; i < cap; i++) m->slots[i] = (CodeSlot){0, UINT32_MAX, 0};
   m->cap = cap;
   m->kind = kind;
   for (uint32_t r = 0; r < t->n; r++) {
@@ -76,32 +75,39 @@ void load_codemap_build(H *h, CodeMap *m, int kind) {
     if (!name || !world_alive(h->world, kind, r)) continue;
     uint64_t key = name->len <= 8 ? pack8(name->s, name->len) : name->hash;
     uint32_t i = slot_of(key, name->len, cap);
-    while (m->rows[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
-    m->keys[i] = key;
-    m->rows[i] = r;
+    while (m->slots[i].row != UINT32_MAX) i = (i + 1) & (cap - 1);
+    m->slots[i] = (CodeSlot){key, r, (uint32_t)name->len};
   }
 }
 
 /* Frees a code map (one never built is left alone). */
 static void codemap_free(H *h, CodeMap *m) {
   if (!m->cap) return;
-  hx_free(h, m->keys, m->cap * sizeof(uint64_t));
-  hx_free(h, m->rows, m->cap * sizeof(uint32_t));
+  hx_free(h, m->slots, m->cap * sizeof(CodeSlot));
   m->cap = 0;
+}
+
+/* The row of the code s[0..n) whose key (pack8, or the hash past 8 bytes) is key, or NO_ROW. */
+static inline uint32_t codemap_probe(H *h, const CodeMap *m, uint64_t key, const char *s, size_t n) {
+  for (uint32_t i = slot_of(key, n, m->cap);; i = (i + 1) & (m->cap - 1)) {
+    const CodeSlot *e = &m->slots[i];
+    if (e->row == UINT32_MAX) return NO_ROW;
+    if (e->key != key || e->len != n) continue;
+    if (n <= 8 || memcmp(h->world->t[m->kind].names[e->row]->s, s, n) == 0) return e->row;
+  }
 }
 
 /* The entity row of code s[0..n), or NO_ROW; a map never built finds nothing. */
 uint32_t load_codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   if (!m->cap) return NO_ROW;
-  Table *t = &h->world->t[m->kind];
-  uint64_t key = n <= 8 ? pack8(s, n) : hx_hash(s, n);
-  for (uint32_t i = slot_of(key, n, m->cap);; i = (i + 1) & (m->cap - 1)) {
-    uint32_t r = m->rows[i];
-    if (r == UINT32_MAX) return NO_ROW;
-    if (m->keys[i] != key) continue;
-    HStr *name = t->names[r];
-    if (name->len == n && (n <= 8 || memcmp(name->s, s, n) == 0)) return r;
-  }
+  return codemap_probe(h, m, n <= 8 ? pack8(s, n) : hx_hash(s, n), s, n);
+}
+
+/* load_codemap_find for a cell of the reader (padded, csv.h): a code of up
+** to 8 bytes packed by one load and a mask. */
+static inline uint32_t codemap_find_cell(H *h, const CodeMap *m, const char *s, size_t n) {
+  if (!m->cap || n - 1 >= 8) return n ? load_codemap_find(h, (CodeMap *)m, s, n) : NO_ROW;
+  return codemap_probe(h, m, csv_code8(s, n), s, n);
 }
 
 /* ---- attribute texts and bad rows ------------------------------------------------ */
@@ -125,6 +131,16 @@ static int side_put(Side *s, const char *x, size_t len) {
   s->p[s->n++] = (char)v;
   memcpy(s->p + s->n, x, len);
   s->n += len;
+  return 0;
+}
+
+/* side_put for a cell of the reader (padded, csv.h): a short text is one
+** length byte and one 8-byte copy. */
+static inline int side_put_cell(Side *s, const char *x, size_t len) {
+  if (len > 8 || s->cap - s->n < 9 + CSV_FIELD_PAD) return side_put(s, x, len);
+  s->p[s->n] = (char)len;
+  memcpy(s->p + s->n + 1, x, 8);
+  s->n += 1 + len;
   return 0;
 }
 
@@ -615,6 +631,148 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
   return 0;
 }
 
+/* ---- the plain path ---------------------------------------------------------------
+** A file of deals or loans whose mapping is plain (columns only: no
+** computed field, wide table, missing tokens, number style, codes through
+** a table or padded) is read by steps made once per file (plan_plain), one
+** per column, with every decision fill_row makes per cell (role, unit,
+** missing tokens, code scheme) taken before the first row: a code is one
+** masked load and one probe, a number is read eight digits at a time, a
+** year comes from a memo, and a fresh row is written once (no defaults for
+** the fields the file fills). A cell not in its common form (an unknown or
+** empty code, a number written otherwise, a date that is not a bare year,
+** a value that fails a check) sends the whole row through fill_row, which
+** gives the same cells or the same error: the plain path is only faster. */
+typedef enum { FS_A, FS_B, FS_C, FS_VALUE, FS_DATE, FS_TERM, FS_NUM, FS_NUMTEXT, FS_TEXT } FastStep;
+typedef struct FastCol { FastStep step; int src, ci, attr; double factor; const CodeMap *codes; } FastCol;
+
+/* The plain path's steps for L, or none (L->fast NULL) when its mapping is
+** not plain. After plan: the world's attribute columns exist. */
+static void plan_plain(H *h, Load *L) {
+  int kind = L->kind;
+  L->fast = NULL;
+  if ((kind != K_DEAL && kind != K_LOAN) || L->ncomp || L->has_wide || L->has_missing || L->nmissing || L->decimal || L->thousands) return;
+  Table *t = &h->world->t[kind];
+  FastCol *fc = arena_alloc(h, &h->temp, (size_t)(L->ncols + 1) * sizeof(FastCol));
+  uint8_t *cf = arena_alloc(h, &h->temp, (size_t)t->cols.n + 1);
+  memset(cf, 0, (size_t)t->cols.n + 1);
+  unsigned filled = 0;
+  int n = 0;
+  for (int i = 0; i < L->ncols; i++) {
+    ColMap *c = &L->cols[i];
+    if (c->role == C_SKIP) continue;
+    if (c->role == C_KEY || c->via || c->pad || c->missing) return;
+    FastCol *x = &fc[n++];
+    x->src = c->src; x->ci = i; x->attr = c->attr; x->factor = c->factor; x->codes = NULL;
+    switch (c->role) {
+      case C_ENT_A: x->step = FS_A; filled |= 1u << WC_A; x->codes = &L->codes[c->want]; break;
+      case C_ENT_B: x->step = FS_B; filled |= 1u << WC_B; x->codes = &L->codes[c->want]; break;
+      case C_ENT_C: x->step = FS_C; filled |= 1u << WC_C; x->codes = &L->codes[c->want]; break;
+      case C_VALUE: x->step = FS_VALUE; filled |= 1u << WC_VALUE; break;
+      case C_DATE: x->step = FS_DATE; filled |= 1u << WC_DATE; break;
+      case C_TERM: x->step = FS_TERM; filled |= 1u << WC_TERM; break;
+      case C_ATTR:
+        if (!t->cols.p[c->attr].is_num) {   /* strings already: the defaults' nil */
+          if (c->has_unit) return;
+          x->step = FS_TEXT;
+          break;
+        }   /* strings already: the defaults' nil */
+        x->step = c->has_unit ? FS_NUM : FS_NUMTEXT;
+        if (!c->has_unit) x->factor = 1;
+        cf[c->attr] = 1;
+        break;
+      default: return;
+    }
+    if ((x->step == FS_A || x->step == FS_B || x->step == FS_C) && !x->codes->cap) return;
+  }
+  L->fast = fc;
+  L->nfast = n;
+  L->filled = filled;
+  L->col_filled = cf;
+  /* which fields the defaults still write */
+  unsigned all = (1u << WC_A) | (1u << WC_B) | (1u << WC_VALUE) | (1u << WC_DATE) | (1u << (kind == K_DEAL ? WC_C : WC_TERM));
+  L->defaults = t->names != NULL || (filled & all) != all;
+  for (uint32_t k = 0; k < t->cols.n; k++) L->defaults |= !cf[k];
+}
+
+/* Days of January 1st of year y (1..9999), through a memo of the years
+** seen (rows of a few years, in any order). */
+static inline int32_t year_days(Part *p, int32_t y) {
+  unsigned k = (unsigned)y & 15;
+  if (p->memo_year[k] != y) { p->memo_year[k] = y; p->memo_days[k] = date_from_civil(y, 1, 1); }
+  return p->memo_days[k];
+}
+
+/* fill_row by the plain path's steps (L->fast); a fresh row r. */
+static int fill_row_plain(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
+  Load *L = p->L;
+  size_t s0 = p->side->n;
+  if (L->defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
+  for (int k = 0; k < L->nfast; k++) {
+    const FastCol *c = &L->fast[k];
+    const CsvField *x = &f[c->src];
+    double v;
+    switch (c->step) {
+      case FS_A: if ((t->a[r] = codemap_find_cell(h, c->codes, x->p, x->len)) == NO_ROW) goto general; break;
+      case FS_B: if ((t->b[r] = codemap_find_cell(h, c->codes, x->p, x->len)) == NO_ROW) goto general; break;
+      case FS_C: if ((t->c[r] = codemap_find_cell(h, c->codes, x->p, x->len)) == NO_ROW) goto general; break;
+      case FS_VALUE:
+        if (!x->len || !csv_parse_double_padded(x->p, x->len, &v)) goto general;
+        v *= c->factor;
+        if (L->kind == K_LOAN && v < 0) goto general;
+        t->value[r] = v;
+        break;
+      case FS_DATE: {
+        if (!x->len) { t->date[r] = NO_DATE; t->year[r] = NO_YEAR; t->prec[r] = 0; break; }
+        uint64_t w = csv_load8(x->p);
+        if (x->len != 4 || csv_digit_run(w) < 4) goto general;   /* a date, or a year written otherwise */
+        int32_t y = (int32_t)csv_digits_value(w, 4);
+        if (y < 1) goto general;
+        t->date[r] = year_days(p, y); t->year[r] = y; t->prec[r] = DATE_YEAR;
+        break;
+      }
+      case FS_TERM:
+        if (!x->len) { t->term[r] = NAN; break; }
+        if (!csv_parse_double_padded(x->p, x->len, &v)) goto general;
+        v *= c->factor;
+        if (!(v > 0)) goto general;
+        t->term[r] = v;
+        break;
+      case FS_NUM:
+        if (!x->len) { t->cols.p[c->attr].nums[r] = NAN; break; }
+        if (!csv_parse_double_padded(x->p, x->len, &v)) goto general;
+        t->cols.p[c->attr].nums[r] = v * c->factor;
+        break;
+      case FS_NUMTEXT:
+        /* the text is kept as fill_row keeps it (the column may turn out
+        ** to be strings) */
+        if (side_put_cell(p->side, x->p, x->len)) goto general;
+        if (!x->len) { t->cols.p[c->attr].nums[r] = NAN; break; }
+        if (p->textual[c->ci]) {
+          char why[160];
+          if (load_bad_text(x->p, x->len, 0, why, sizeof why)) goto general;
+          t->cols.p[c->attr].nums[r] = NAN;   /* unused: the column becomes strings */
+          break;
+        }
+        if (!csv_parse_double_padded(x->p, x->len, &v)) goto general;
+        t->cols.p[c->attr].nums[r] = v;
+        break;
+      case FS_TEXT: {
+        char why[160];
+        if (side_put_cell(p->side, x->p, x->len)) goto general;
+        if (x->len && load_bad_text(x->p, x->len, 0, why, sizeof why)) goto general;
+        break;
+      }
+    }
+  }
+  if (t->a[r] == t->b[r]) goto general;
+  return 0;
+general:
+  p->side->n = s0;
+  world_row_defaults(t, L->kind, r);
+  return fill_row(h, p, t, r, f);
+}
+
 /* ---- the file -------------------------------------------------------------------- */
 
 /* Opens the file once: everything the load reads comes from this one
@@ -717,9 +875,13 @@ static void run_half(Half *w) {
       p->interrupted = 1;
       return;
     }
-    world_row_defaults(w->t, L->kind, r);
     size_t s0 = p->side->n;
-    int rc = fill_row(w->h, p, w->t, r, f);
+    int rc;
+    if (L->fast) rc = fill_row_plain(w->h, p, w->t, r, f);
+    else {
+      world_row_defaults(w->t, L->kind, r);
+      rc = fill_row(w->h, p, w->t, r, f);
+    }
     if (rc) {
       int oom = p->oom;
       if (rc == -1) part_bad_row(p, f, n);
@@ -943,7 +1105,7 @@ static void load_rows_serial(H *h, Load *L) {
       if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
       uint32_t r = nextrow;
       /* a fresh row: defaults, then the columns */
-      world_row_defaults(t, kind, r);
+      if (!L->fast) world_row_defaults(t, kind, r);   /* the plain path writes the defaults it needs */
       t->n = r + 1;   /* visible to the code map only after the key is checked */
       int bad = 0;
       char why[160];
@@ -969,7 +1131,7 @@ static void load_rows_serial(H *h, Load *L) {
         }
       }
       P->wk = k;
-      int rc = bad ? -1 : fill_row(h, P, t, r, f);
+      int rc = bad ? -1 : L->fast ? fill_row_plain(h, P, t, r, f) : fill_row(h, P, t, r, f);
       if (rc && P->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s' (%s:%ld)", L->shown, L->shown, L->line);
       if (rc) P->side->n = s0;   /* the slot is taken by the next row */
       if (rc == -1) { part_bad_row(P, f, n); t->n = r; continue; }
@@ -1130,6 +1292,7 @@ static void load_rows(H *h, Load *L) {
   Table *t = &w->t[kind];
   L->textual = arena_alloc(h, &h->temp, (size_t)L->ncols);
   for (int i = 0; i < L->ncols; i++) L->textual[i] = (uint8_t)L->cols[i].textual;
+  plan_plain(h, L);
   L->serial = arena_alloc(h, &h->temp, sizeof(Part));
   memset(L->serial, 0, sizeof(Part));
   L->serial->alloc = hx_hook;

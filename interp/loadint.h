@@ -55,9 +55,12 @@ typedef struct Wide {
 } Wide;
 
 /* A hash from code to entity row, built once per load and kind. Codes are
-** short: up to 8 bytes are packed into one 64-bit key, so a lookup is a
-** multiply, a shift and one compare. */
-typedef struct CodeMap { uint64_t *keys; uint32_t *rows; uint32_t cap; int kind; } CodeMap;
+** short: up to 8 bytes are packed into one 64-bit key (longer ones: their
+** hash), kept with the code's length in the slot, so a lookup is a
+** multiply, a shift and one compare, and a cell of the reader (padded:
+** csv.h) packs its code with one load and a mask. */
+typedef struct CodeSlot { uint64_t key; uint32_t row, len; } CodeSlot;
+typedef struct CodeMap { CodeSlot *slots; uint32_t cap; int kind; } CodeMap;
 
 /* A Via maps a foreign code (a name, an alpha-2 or numeric code, a BACI
 ** code) to the code of an entity; loadmap.c builds them and looks cells up. */
@@ -118,6 +121,10 @@ typedef struct Load {
   char *text; size_t textcap;   /* iso3166: the JSON file */
   Side side[2];           /* attribute texts: serial load [0], parallel halves [0] [1] */
   int nside;              /* readers that filled a Side */
+  struct FastCol *fast; int nfast;   /* the plain path's steps (load.c), NULL: none */
+  unsigned filled;        /* plain path: built-in columns the steps write (1 << WC_x) */
+  uint8_t *col_filled;    /* plain path: attribute columns the steps write */
+  int defaults;           /* plain path: some field of a row is not written by the steps */
 } Load;
 
 /* Codes a load declares, seen first while reading (provisional ids). */
@@ -139,6 +146,7 @@ struct Part {
   hx_Alloc alloc; void *aud;  /* for the new codes (a worker's is locked) */
   long line;                 /* physical line of the current row */
   long long last_year; int32_t last_days;
+  int32_t memo_year[16], memo_days[16];   /* the plain path's years (0: none) */
   uint8_t *textual;          /* per column: a value that is not a number was seen */
   int failed;                /* the current row failed (err, err_col) */
   int interrupted;           /* hedge_interrupt was called during the load */

@@ -166,18 +166,24 @@ static void column_set_nil(Column *c, uint32_t row) {
   else c->vals[row] = v_nil();
 }
 
-void world_row_defaults(Table *t, int kind, uint32_t r) {
-  if (t->names) t->names[r] = NULL;
+void world_row_defaults(Table *t, int kind, uint32_t r) { world_row_defaults_except(t, kind, r, 0, NULL); }
+
+void world_row_defaults_except(Table *t, int kind, uint32_t r, unsigned filled, const uint8_t *col_filled) {
+  if (t->names && !(filled & (1u << WC_NAME))) t->names[r] = NULL;
   if (kind == K_DEAL || kind == K_LOAN) {
-    t->a[r] = t->b[r] = NO_ROW;
-    t->value[r] = NAN;
-    t->date[r] = NO_DATE;
-    t->year[r] = NO_YEAR;
-    t->prec[r] = 0;
-    if (kind == K_DEAL) t->c[r] = NO_ROW;
-    else t->term[r] = NAN;
+    if (!(filled & (1u << WC_A))) t->a[r] = NO_ROW;
+    if (!(filled & (1u << WC_B))) t->b[r] = NO_ROW;
+    if (!(filled & (1u << WC_VALUE))) t->value[r] = NAN;
+    if (!(filled & (1u << WC_DATE))) {
+      t->date[r] = NO_DATE;
+      t->year[r] = NO_YEAR;
+      t->prec[r] = 0;
+    }
+    if (kind == K_DEAL) { if (!(filled & (1u << WC_C))) t->c[r] = NO_ROW; }
+    else if (!(filled & (1u << WC_TERM))) t->term[r] = NAN;
   }
-  for (uint32_t i = 0; i < t->cols.n; i++) column_set_nil(&t->cols.p[i], r);
+  for (uint32_t i = 0; i < t->cols.n; i++)
+    if (!col_filled || !col_filled[i]) column_set_nil(&t->cols.p[i], r);
 }
 
 uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {

@@ -115,6 +115,11 @@ void world_free(H *h);
 
 /* A new row's cells: no name, no entities, NaN values, no date, nil attributes. */
 void world_row_defaults(Table *t, int kind, uint32_t r);
+/* world_row_defaults for the fields a load fills itself left out: filled
+** has bit (1 << WC_x) for each built-in column the caller writes (WC_DATE:
+** date, year and precision), col_filled a byte per attribute column (NULL:
+** none). A load that writes every cell of a fresh row touches it once. */
+void world_row_defaults_except(Table *t, int kind, uint32_t r, unsigned filled, const uint8_t *col_filled);
 /* Adds a row; returns its index. name may be NULL (deals, loans). */
 uint32_t world_add(H *h, int kind, HStr *name, Loc loc);
 /* Sets a free attribute of a row. */
