@@ -110,6 +110,29 @@ void rep_value(H *h, Report *r, RValue *out, Value v) {
   }
 }
 
+void rep_value_deferred(H *h, Report *r, RValue *out, Value v) {
+  if (v.tag != T_NUM && v.tag != T_QTY) { rep_value(h, r, out, v); return; }
+  memset(out, 0, sizeof *out);
+  out->num = v.as.num;
+  out->pct = v_is_share(v);
+  if (v.tag == T_QTY) {
+    char d[64];
+    dim_name(h, v.dim, d, sizeof d);
+    out->unit = rep_strdup(h, r, d, strlen(d));
+  }
+  out->deferred = 1;
+  out->v = v;
+}
+
+void rep_value_complete(H *h, Report *r, RValue *rv) {
+  if (!rv->deferred) return;
+  RValue full;
+  rep_value(h, r, &full, rv->v);
+  rv->text = full.text;
+  rv->json = full.json;
+  rv->deferred = 0;
+}
+
 void report_free(H *h, Report *r) {
   if (!r) return;
   if (r->prev) r->prev->next = r->next;

@@ -16,6 +16,9 @@ typedef struct RValue {
   char *unit;        /* base unit of a quantity, or NULL */
   double num;        /* number in base units, NAN if not a number */
   int pct;           /* print as a percentage (compared with a % literal) */
+  int deferred;      /* text and json not written yet: v holds the number
+                        (rep_value_deferred; rep_value_complete writes them) */
+  Value v;
 } RValue;
 
 /* One change of one lever. from/to are the lever's own quantity (the sum
@@ -122,6 +125,15 @@ void report_free(H *h, Report *r);
 char *rep_strdup(H *h, Report *r, const char *s, size_t n);
 /* Fills an RValue from a value (copying every string into the report). */
 void rep_value(H *h, Report *r, RValue *out, Value v);
+/* As rep_value, but a number or quantity keeps its value and leaves text and
+** json NULL until rep_value_complete: --compare records every binding that
+** held (CHECK_RECORD_ALL) and prints only those that changed, so writing
+** every number's shortest round-trip text up front cost most of its time.
+** Other values (names, strings, lists) are written at once, as rep_value
+** does, since they may point into the world or the evaluator. */
+void rep_value_deferred(H *h, Report *r, RValue *out, Value v);
+/* Writes the text and json of a deferred RValue (nothing if there are). */
+void rep_value_complete(H *h, Report *r, RValue *rv);
 /* s (n bytes) as a JSON string: escaped, a byte of no valid UTF-8 sequence
 ** as U+FFFD. */
 void json_string(H *h, Buf *b, const char *s, size_t n);

@@ -19,7 +19,9 @@
 
 /* ---- explanation of a failure --------------------------------------------------- */
 
-typedef struct Explain { H *h; Report *r; VEC(RValue) vals; int op, rhs_literal; char *note; } Explain;
+/* defer: the binding held (recorded for --compare): numbers are written
+** only if the comparison prints them (rep_value_deferred). */
+typedef struct Explain { H *h; Report *r; VEC(RValue) vals; int op, rhs_literal, defer; char *note; } Explain;
 
 /* Written as a percentage: 5%, -5%, 0 - 5%, 1 + 2.5%. */
 static int pct_expr(Node *n) {
@@ -31,7 +33,8 @@ static int pct_expr(Node *n) {
 
 static void add_operand(Explain *e, Node *n, Value v) {
   RValue rv;
-  rep_value(e->h, e->r, &rv, v);
+  if (e->defer) rep_value_deferred(e->h, e->r, &rv, v);
+  else rep_value(e->h, e->r, &rv, v);
   size_t len;
   const char *t = node_text(e->h, n, &len);
   rv.expr = rep_strdup(e->h, e->r, t, len);
@@ -170,7 +173,7 @@ static void record_as(Checker *c, int held) {
   cx->nbind = nb;
   Explain e;
   memset(&e, 0, sizeof e);
-  e.h = h; e.r = c->r; e.op = -1;
+  e.h = h; e.r = c->r; e.op = -1; e.defer = held;
   if (held && (c->pred->kind == N_QUANT || c->pred->kind == N_OR)) { /* nothing failed to explain */ }
   else if (c->pred->kind == N_QUANT || c->pred->kind == N_BIN || c->pred->kind == N_AND || c->pred->kind == N_OR ||
       c->pred->kind == N_NOT || c->pred->kind == N_IF)

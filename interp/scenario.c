@@ -423,6 +423,16 @@ static Cx *find_in(H *h, Cx *arr, uint32_t n, const char *key, Buf *tmp) {
   return NULL;
 }
 
+/* find_in over the bindings that held (report r's pass list), with the
+** values the check deferred written out (rep_value_deferred): only the
+** bindings a comparison prints pay for their numbers' text. */
+static Cx *held_in(H *h, Report *r, Cx *arr, uint32_t n, const char *key, Buf *tmp) {
+  Cx *c = find_in(h, arr, n, key, tmp);
+  if (c)
+    for (int j = 0; j < c->nvals; j++) rep_value_complete(h, r, &c->vals[j]);
+  return c;
+}
+
 /* A rule's status as the check report shows it: a failed warn is WARN. */
 static const char *st_label(RRule *x) {
   switch (x->status) {
@@ -521,7 +531,7 @@ static void compare_work(H *h, void *ud) {
     for (uint32_t k = 0; k < y->ncx; k++) {
       cx_key(h, &k1, &y->cx[k]);
       if (find_in(h, x->cx, x->ncx, k1.p, &tmp)) continue;
-      Cx *was = find_in(h, x->pass, x->npass, k1.p, &tmp);
+      Cx *was = held_in(h, a, x->pass, x->npass, k1.p, &tmp);
       if (json) json_change(h, out, y, &y->cx[k], was, &y->cx[k], first);
       else {
         buf_printf(h, out, "    + %s    ", k1.p);
@@ -536,7 +546,7 @@ static void compare_work(H *h, void *ud) {
     for (uint32_t k = 0; k < x->ncx; k++) {
       cx_key(h, &k1, &x->cx[k]);
       if (find_in(h, y->cx, y->ncx, k1.p, &tmp)) continue;
-      Cx *now = find_in(h, y->pass, y->npass, k1.p, &tmp);
+      Cx *now = held_in(h, b, y->pass, y->npass, k1.p, &tmp);
       if (json) json_change(h, out, x, &x->cx[k], &x->cx[k], now, first);
       else {
         buf_printf(h, out, "    - %s    ", k1.p);
