@@ -1053,9 +1053,8 @@ static int in_visit(H *h, Value item, void *ud) {
   return 1;
 }
 
-static Value eval_bin(H *h, Node *n, Value *slots) {
-  Value a = eval(h, n->u.bin.l, slots);
-  Value b = eval(h, n->u.bin.r, slots);
+/* The operator of n applied to its operands' values a and b. */
+static Value bin_apply(H *h, Node *n, Value a, Value b) {
   BinOp op = n->u.bin.op;
   switch (op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_POW: return arith(h, op, a, b, n->loc);
@@ -1092,6 +1091,19 @@ static Value eval_bin(H *h, Node *n, Value *slots) {
     }
   }
   return v_nil();
+}
+
+static Value eval_bin(H *h, Node *n, Value *slots) {
+  Value a = eval(h, n->u.bin.l, slots);
+  Value b = eval(h, n->u.bin.r, slots);
+  return bin_apply(h, n, a, b);
+}
+
+Value eval_keeping_operands(H *h, Node *n, Value *slots, Value *a, Value *b) {
+  hx_step(h, n->loc);
+  *a = eval(h, n->u.bin.l, slots);
+  *b = eval(h, n->u.bin.r, slots);
+  return bin_apply(h, n, *a, *b);
 }
 
 Value eval(H *h, Node *n, Value *slots) {

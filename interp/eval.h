@@ -13,6 +13,10 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc);
 
 /* Evaluation of a resolved expression in a frame of slots. */
 Value eval(H *h, Node *n, Value *slots);
+/* eval of a binary node n (N_BIN) that also hands back its operands' values
+** in *a and *b: a failing rule's explanation shows them, and evaluating
+** them again (every binding under --compare) doubled the rules' cost. */
+Value eval_keeping_operands(H *h, Node *n, Value *slots, Value *a, Value *b);
 /* Evaluates a root expression (resolved, with its nslots). */
 Value eval_root(H *h, Node *n, int nslots);
 /* Re-evaluates a `let` that reads the world in the world as it is now

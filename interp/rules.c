@@ -21,7 +21,12 @@
 
 /* defer: the binding held (recorded for --compare): numbers are written
 ** only if the comparison prints them (rep_value_deferred). */
-typedef struct Explain { H *h; Report *r; VEC(RValue) vals; int op, rhs_literal, defer; char *note; } Explain;
+/* known, kl, kr: the comparison node the checker evaluated and its operands'
+** values (eval_keeping_operands), taken instead of evaluating them again. */
+typedef struct Explain {
+  H *h; Report *r; VEC(RValue) vals; int op, rhs_literal, defer; char *note;
+  Node *known; Value kl, kr;
+} Explain;
 
 /* Written as a percentage: 5%, -5%, 0 - 5%, 1 + 2.5%. */
 static int pct_expr(Node *n) {
@@ -53,7 +58,9 @@ static void explain_false(Explain *e, Node *n, Value *slots) {
   switch (n->kind) {
     case N_BIN:
       if (n->u.bin.op >= OP_EQ) {
-        Value l = eval(h, n->u.bin.l, slots), r = eval(h, n->u.bin.r, slots);
+        Value l, r;
+        if (n == e->known) l = e->kl, r = e->kr;
+        else l = eval(h, n->u.bin.l, slots), r = eval(h, n->u.bin.r, slots);
         add_operand(e, n->u.bin.l, l);
         add_operand(e, n->u.bin.r, r);
         e->op = (int)n->u.bin.op;
@@ -132,6 +139,10 @@ typedef struct Checker {
   ** predicate evaluations; those that divided by a zero total */
   long nouter, npred, nzero;
   char zero_note[256];
+  /* the predicate is a comparison: its operands' values at the last
+  ** evaluation (eval_keeping_operands), for record_as */
+  int known;
+  Value kl, kr;
 } Checker;
 
 /* The values and names of the binding's variables, in chain order. */
@@ -174,6 +185,7 @@ static void record_as(Checker *c, int held) {
   Explain e;
   memset(&e, 0, sizeof e);
   e.h = h; e.r = c->r; e.op = -1; e.defer = held;
+  if (c->known) e.known = c->pred, e.kl = c->kl, e.kr = c->kr;
   if (held && (c->pred->kind == N_QUANT || c->pred->kind == N_OR)) { /* nothing failed to explain */ }
   else if (c->pred->kind == N_QUANT || c->pred->kind == N_BIN || c->pred->kind == N_AND || c->pred->kind == N_OR ||
       c->pred->kind == N_NOT || c->pred->kind == N_IF)
@@ -262,7 +274,9 @@ static void run_level(Checker *c) {
     return;
   }
   h->zero_totals = 0;
-  Value v = eval(h, c->pred, c->slots);
+  /* a comparison keeps its operands for the explanation (record_as) */
+  c->known = c->pred->kind == N_BIN && c->pred->u.bin.op >= OP_EQ;
+  Value v = c->known ? eval_keeping_operands(h, c->pred, c->slots, &c->kl, &c->kr) : eval(h, c->pred, c->slots);
   c->npred++;
   if (h->zero_totals) {
     c->nzero++;
