@@ -91,8 +91,42 @@ static void json_body(H *h, void *ud) {
   c->s = rep_strdup(h, c->r, c->b.p ? c->b.p : "null", c->b.p ? c->b.n : 4);
 }
 
+/* Whether json_string writes s unchanged between quotes: printable ASCII
+** without '"' or '\\'. */
+static int json_plain(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 32 || c >= 127 || c == '"' || c == '\\') return 0;
+  }
+  return 1;
+}
+
+/* An entity as rep_value writes it: its name, and the name as a JSON
+** string. Every binding of a rule over partners or commodities is one, and
+** under --compare every binding is recorded: this path writes straight into
+** the report's arena, without the buffers and protected calls of v_tostr
+** and json_value (same text, same JSON). Returns 0 for a name that JSON
+** must escape, which takes the general path. */
+static int rep_entity(H *h, Report *r, RValue *out, Value v) {
+  char nb[128], jb[128];
+  const char *s = h->entities->name(h, v.kind, (uint32_t)v.i, nb, sizeof nb);
+  const char *js = world_name(h, v.kind, (uint32_t)v.i, jb, sizeof jb);
+  size_t n = strlen(s);
+  if (strcmp(s, js) != 0 || !json_plain(s, n)) return 0;
+  out->text = rep_strdup(h, r, s, n);
+  char *j = arena_alloc(h, &r->arena, n + 3);
+  j[0] = '"';
+  memcpy(j + 1, s, n);
+  j[n + 1] = '"';
+  j[n + 2] = 0;
+  out->json = j;
+  out->num = NAN;
+  return 1;
+}
+
 void rep_value(H *h, Report *r, RValue *out, Value v) {
   memset(out, 0, sizeof *out);
+  if (v.tag == T_ENT && rep_entity(h, r, out, v)) return;
   size_t len;
   const char *text = v_tostr(h, v, 1, &len);
   out->text = rep_strdup(h, r, text, len);
