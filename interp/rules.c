@@ -23,9 +23,27 @@
 ** only if the comparison prints them (rep_value_deferred). */
 /* known, kl, kr: the comparison node the checker evaluated and its operands'
 ** values (eval_keeping_operands), taken instead of evaluating them again. */
+/* Texts a rule's report repeats for every binding (an operand's source
+** text, a variable's name), copied into the report once and shared: a
+** rule over 80,000 bindings recorded them 80,000 times. */
+#define TEXT_CACHE 8
+typedef struct TextCache { const void *key[TEXT_CACHE]; char *text[TEXT_CACHE]; int next; } TextCache;
+
+/* The report's copy of s (n bytes), keyed by the node or name it came from. */
+static char *cached_text(H *h, Report *r, TextCache *tc, const void *key, const char *s, size_t n) {
+  for (int i = 0; i < TEXT_CACHE; i++)
+    if (tc->key[i] == key) return tc->text[i];
+  char *t = rep_strdup(h, r, s, n);
+  tc->key[tc->next] = key;
+  tc->text[tc->next] = t;
+  tc->next = (tc->next + 1) % TEXT_CACHE;
+  return t;
+}
+
 typedef struct Explain {
   H *h; Report *r; VEC(RValue) vals; int op, rhs_literal, defer; char *note;
   Node *known; Value kl, kr;
+  TextCache *texts;
 } Explain;
 
 /* Written as a percentage: 5%, -5%, 0 - 5%, 1 + 2.5%. */
@@ -42,7 +60,7 @@ static void add_operand(Explain *e, Node *n, Value v) {
   else rep_value(e->h, e->r, &rv, v);
   size_t len;
   const char *t = node_text(e->h, n, &len);
-  rv.expr = rep_strdup(e->h, e->r, t, len);
+  rv.expr = e->texts ? cached_text(e->h, e->r, e->texts, n, t, len) : rep_strdup(e->h, e->r, t, len);
   if (pct_expr(n) && !rv.unit && !isnan(rv.num)) rv.pct = 1;
   /* in the temp arena: nothing to leak if an evaluation below fails */
   avec_push(e->h, &e->h->temp, &e->vals, rv);
@@ -143,6 +161,7 @@ typedef struct Checker {
   ** evaluation (eval_keeping_operands), for record_as */
   int known;
   Value kl, kr;
+  TextCache texts;
 } Checker;
 
 /* The values and names of the binding's variables, in chain order. */
@@ -179,12 +198,12 @@ static void record_as(Checker *c, int held) {
     for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) {
       Binder *b = &c->chain[i]->binders.p[j];
       rep_value(h, c->r, &cx->bind[k], c->slots[b->slot]);
-      cx->bind[k].name = rep_strdup(h, c->r, b->name->s, b->name->len);
+      cx->bind[k].name = cached_text(h, c->r, &c->texts, b->name, b->name->s, b->name->len);
     }
   cx->nbind = nb;
   Explain e;
   memset(&e, 0, sizeof e);
-  e.h = h; e.r = c->r; e.op = -1; e.defer = held;
+  e.h = h; e.r = c->r; e.op = -1; e.defer = held; e.texts = &c->texts;
   if (c->known) e.known = c->pred, e.kl = c->kl, e.kr = c->kr;
   if (held && (c->pred->kind == N_QUANT || c->pred->kind == N_OR)) { /* nothing failed to explain */ }
   else if (c->pred->kind == N_QUANT || c->pred->kind == N_BIN || c->pred->kind == N_AND || c->pred->kind == N_OR ||

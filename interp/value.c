@@ -13,19 +13,6 @@
 const char *const kind_names[K_NKINDS] = {"partner", "commodity", "deal", "loan"};
 const char *const kind_plural[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
 
-/* 2^-44: the relative tolerance of docs/language.md, Units and quantities (APL's comparison tolerance) */
-#define TOL 5.684341886080802e-14
-
-int num_eq(double a, double b) {
-  if (a == b) return 1;
-  double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-  return fabs(a - b) <= TOL * m;
-}
-
-int num_cmp(double a, double b) {
-  if (num_eq(a, b)) return 0;
-  return a < b ? -1 : 1;
-}
 
 const char *v_typename(H *h, Value v, char *buf, size_t n) {
   switch (v.tag) {

@@ -65,10 +65,22 @@ static inline HStr *v_fn_name(Value v) { return *(HStr **)(void *)v.as.fn; }
 ** "partner", ... (buf is used for quantities). */
 const char *v_typename(H *h, Value v, char *buf, size_t n);
 
-/* Tolerant equality of doubles (docs/language.md, Units and quantities): |a-b| <= 2^-44 max(|a|,|b|). */
-int num_eq(double a, double b);
+/* 2^-44: the relative tolerance of num_eq (docs/language.md, Units and
+** quantities; APL's comparison tolerance). */
+#define NUM_TOL 5.684341886080802e-14
+/* Tolerant equality of doubles (docs/language.md, Units and quantities):
+** |a-b| <= 2^-44 max(|a|,|b|). Inline: a scenario's `where` tests a
+** column of a million deals with it. */
+static inline int num_eq(double a, double b) {
+  if (a == b) return 1;
+  double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+  return fabs(a - b) <= NUM_TOL * m;
+}
 /* -1, 0, 1 under tolerant comparison. */
-int num_cmp(double a, double b);
+static inline int num_cmp(double a, double b) {
+  if (num_eq(a, b)) return 0;
+  return a < b ? -1 : 1;
+}
 
 /* Entity kinds: the kind of an entity value (Value.kind of a T_ENT). */
 enum { K_PARTNER, K_COMMODITY, K_DEAL, K_LOAN, K_NKINDS };
