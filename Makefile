@@ -120,7 +120,8 @@ build/eval-batch: tests/tools/eval_batch.c build/rel/cli-lib.o $(CLI_REST_REL) l
 build/eval-batch-asan: tests/tools/eval_batch.c build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -o $@ $< build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
 
-# No include in interp/ runs up the layers (tests/layers.py has the table).
+# No include in interp/ runs up the layers or sub-layers, no module loop, no
+# declaration of another file's function in a .c file (tests/layers.py has the table).
 layers:
 	@python3 tests/layers.py
 
