@@ -214,7 +214,7 @@ FUZZ_DEFS = -iquote tests/fuzz
 FUZZ_SEEDS_source = tests/lang tests/errors tests/stdlib examples tests/fuzz/regressions/source
 FUZZ_SEEDS_csv = tests/fuzz/seeds/csv tests/fuzz/regressions/csv
 FUZZ_SEEDS_api = tests/fuzz/seeds/api tests/fuzz/regressions/api
-FUZZ_SEEDS_pack = tests/fuzz/seeds/pack
+FUZZ_SEEDS_pack = tests/fuzz/seeds/pack tests/fuzz/regressions/pack
 
 fuzz-deps:
 	@missing=""; for p in $(FUZZ_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -903,6 +903,7 @@ static void adopt_pending(H *h, DealIndex *ix) {
     if (!m->sub) m->sub_bit = 0;
     m->groups = NULL; m->ngroups = m->gcap = 0;
     m->slots = NULL; m->scap = 0;
+    m->dirty = NULL; m->ndirty = 0;   /* the packing process's, or a forged value */
     m->built = 1;
     m->version = w->index_version;
   }
