@@ -528,8 +528,9 @@ static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
 ** rebuild every index. A changed value leaves every row in its cells, so
 ** the sums of the cells that hold the row are recomputed from their rows,
 ** in row order: the same additions in the same order as a rebuild, so the
-** same bits. A dense index whose rows were never placed places them first
-** (one pass, once), which costs less than the rebuild it saves. */
+** same bits. A dense index whose rows were never placed marks the cell
+** dirty instead, and its next query re-sums every dirty cell in one pass
+** over the deals (flush_dirty), which costs less than the rebuild it saves. */
 
 static int row_cmp(const void *x, const void *y) {
   uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
