@@ -146,6 +146,7 @@ check: hedge build/eval-batch
 	run python3 tests/doc_examples.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge ./hedge; \
 	run python3 tests/pack/test_pack.py --hedge ./hedge; \
+	run python3 tests/bench/test_summarize.py; \
 	$(call conformance,./hedge,--batch build/eval-batch); \
 	run python3 tests/repair/test_repairs.py --hedge ./hedge --shared $(SHARED); \
 	run python3 tests/outputs/test_outputs.py --hedge ./hedge; \
@@ -167,6 +168,7 @@ test: deps
 	run python3 tests/native/both_ways.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge $(TEST_HEDGE); \
 	run python3 tests/pack/test_pack.py --hedge $(TEST_HEDGE); \
+	run python3 tests/bench/test_summarize.py; \
 	run python3 tests/doc_examples.py --hedge $(TEST_HEDGE); \
 	$(call conformance,$(TEST_HEDGE),--batch build/eval-batch-asan); \
 	run $(MAKE) --no-print-directory api-test; \

@@ -161,8 +161,20 @@ hedge_w1() {   # hedge_w1 DIR LABEL REF [time]
               diff "$ref" "$res/out-hedge-$l.txt" 2>/dev/null | head -20 | sed 's/^/      /' || true ;;
     *) failed=1; say "    (not timed: hedge did not produce a report)"; return 0 ;;
   esac
-  [ "${4:-}" = time ] && bench hedge "$l" "$secs" "$d" "$hedge" check --format json w1.hedge
+  if [ "${4:-}" = time ]; then
+    bench hedge "$l" "$secs" "$d" "$hedge" check --format json w1.hedge
+    phases "$res/phases-hedge-$l.txt" "$d" "$hedge" check --format json w1.hedge
+  fi
   return 0
+}
+
+# phases OUT DIR CMD...: HEDGE_PHASES=1 lines ("phase load 0.348 s") of 3 runs of
+# CMD in DIR, appended to OUT; summarize.py takes each phase's median. They are
+# the wall-time profile of a goal that is missed (the gap report).
+phases() {
+  local out=$1 dir=$2; shift 2
+  : > "$out"
+  for _ in 1 2 3; do (cd "$dir" && HEDGE_PHASES=1 "$@") 2>> "$out" > /dev/null || true; done
 }
 
 # hedge on a packed world (docs/pack.md): `hedge pack` once (timed once, apart),
@@ -188,7 +200,7 @@ hedge_packed() {   # hedge_packed DIR LABEL REF
   say "  hedge, packed: $(cat "$res/check-hedge-packed-$l.txt") (pack written in ~${secs}s)"
   [ "$(cat "$res/check-hedge-packed-$l.txt")" = identical ] || { failed=1; return 0; }
   bench hedge-packed "$l" 0 "$d" "$hedge" check --format json w1.hedge --pack w1.hpk
-  (cd "$d" && HEDGE_PHASES=1 "$hedge" check --format json w1.hedge --pack w1.hpk) 2> "$res/phases-packed-$l.txt" > /dev/null || true
+  phases "$res/phases-packed-$l.txt" "$d" "$hedge" check --format json w1.hedge --pack w1.hpk
   return 0
 }
 
@@ -278,6 +290,7 @@ if [ $have_hedge = 1 ] && want decls; then
   if [ $rc = 0 ]; then
     bench decls "" "$secs" "$dd" "$hedge" check decls.hedge
     mv -f "$res/bench-decls-.txt" "$res/bench-decls.txt"
+    phases "$res/phases-decls.txt" "$dd" "$hedge" check decls.hedge
   else say "    (not timed)"; fi
 fi
 
@@ -346,6 +359,8 @@ if [ $have_hedge = 1 ] && want compare; then
     bench cmp-ten "" 0 "$cd_" "$hedge" check --format json --compare ten w1s.hedge
     mv -f "$res/bench-cmp-base-.txt" "$res/bench-cmp-base.txt"
     mv -f "$res/bench-cmp-ten-.txt" "$res/bench-cmp-ten.txt"
+    phases "$res/phases-cmp-base.txt" "$cd_" "$hedge" check --format json w1s.hedge
+    phases "$res/phases-cmp-ten.txt" "$cd_" "$hedge" check --format json --compare ten w1s.hedge
     echo "$(label "$cm")" > "$res/info-cmp.txt"
   fi
 fi
@@ -390,7 +405,18 @@ if [ $have_hedge = 1 ] && want instr && command -v valgrind >/dev/null; then
     icount c "$data/bin/w1" "$im"
     icount hedge "$hedge" check --format json w1.hedge
     icount hedge-cmp "$hedge" check --format json --compare ten w1s.hedge
+    icount hedge-cmp-base "$hedge" check --format json w1s.hedge
+    if [ -f "$res/hedge-packed-1m.json" ]; then icount hedge-packed "$hedge" check --format json w1.hedge --pack w1.hpk; fi
+    if [ -f "$data/decls/decls.hedge" ]; then im=$data/decls icount decls "$hedge" check decls.hedge; fi
     if command -v callgrind_annotate >/dev/null; then
+      # self cost per function, for the gap report (summarize.py): where a
+      # missed goal's instructions go
+      for cg in hedge hedge-cmp hedge-cmp-base hedge-packed decls; do
+        [ -f "$res/cg-$cg.out" ] || continue
+        callgrind_annotate --threshold=100 "$res/cg-$cg.out" 2>/dev/null |
+          sed -n 's|^ *\([0-9,]*\) ([ 0-9.]*%)  \([^ ]*\).*|\1 \2|p' | tr -d , |
+          sed 's|/[^ ]*/interp/|interp/|' > "$res/self-$cg.txt" || true
+      done
       callgrind_annotate --inclusive=yes "$res/cg-hedge.out" 2>/dev/null |
         grep -v '=>' | grep -E 'load.c:exec_load |rules.c:check_rules |report.c:report_json |index.c:(lookup|ensure) |stdfast.c:stdfast_call |csv.c:csv_parse_double |load.c:fill_row |load.c:entity_field |csv.c:csv_next ' |
         sed 's|/[^ ]*/interp/|interp/|; s| \[.*||' | head -20 > "$res/instr-phases.txt" || true

@@ -201,10 +201,12 @@ def main(res, md_path, labels):
     ic, ih, ihc = (read(res, "instr-%s.txt" % n) for n in ("c", "hedge", "hedge-cmp"))
     num = lambda x: int(x) if x and x.strip().isdigit() else None
     ic, ih, ihc = num(ic), num(ih), num(ihc)
+    # --compare is judged against the plain check of the same program (w1s.hedge)
+    ihb = num(read(res, "instr-hedge-cmp-base.txt")) or ih
     if ic and ih:
         w("**Instructions at 1M** (callgrind; the same on a busy machine): C peer %.2fG, hedge %.2fG "
           "(%.1fx)%s." % (ic / 1e9, ih / 1e9, ih / ic,
-                          "" if not ihc else ", hedge `--compare ten` %.2fG (%.2fx its plain check)" % (ihc / 1e9, ihc / ih)))
+                          "" if not ihc else ", hedge `--compare ten` %.2fG (%.2fx its plain check, %.2fG)" % (ihc / 1e9, ihc / ihb, ihb / 1e9)))
         ph = read(res, "instr-phases.txt")
         if ph:
             w("")
@@ -234,8 +236,8 @@ def main(res, md_path, labels):
     # Goals.
     goals = []
 
-    def goal(ok, text):
-        goals.append(("n/a" if ok is None else "PASS" if ok else "FAIL", text))
+    def goal(ok, text, key=None):
+        goals.append(("n/a" if ok is None else "PASS" if ok else "FAIL", text, key))
 
     for l in ["edge"] + labels:
         ck = check("hedge", l)
@@ -249,7 +251,7 @@ def main(res, md_path, labels):
     h1, c1, h100 = wall("hedge", "1m"), wall("c", "1m"), wall("hedge", "100k")
     goal(None if h1 is None or c1 is None else h1 <= 2 * c1,
          "1M: hedge wall <= 2x C (%s s vs 2 x %s s%s)" % (
-             fmt_wall(h1), fmt_wall(c1), "" if not (h1 and c1) else "; %.1fx" % (h1 / c1)))
+             fmt_wall(h1), fmt_wall(c1), "" if not (h1 and c1) else "; %.1fx" % (h1 / c1)), "csv-1m")
     others = [(wall(p, "1m"), p) for p in OTHER if wall(p, "1m") is not None]
     if h1 is None or not others:
         goal(None, "1M: hedge faster than every other peer (not measured)")
@@ -257,7 +259,7 @@ def main(res, md_path, labels):
         best = min(others)
         goal(all(h1 < t for t, _ in others),
              "1M: hedge faster than every other peer (%s s; fastest other: %s %s s; peers: %s)" % (
-                 fmt_wall(h1), best[1], fmt_wall(best[0]), ", ".join(p for _, p in sorted(others))))
+                 fmt_wall(h1), best[1], fmt_wall(best[0]), ", ".join(p for _, p in sorted(others))), "csv-1m")
     hp = peak("hedge", "1m")
     info = read(res, "info-1m.txt")
     size = int(info.split()[1]) if info else None
@@ -265,30 +267,30 @@ def main(res, md_path, labels):
          "1M: hedge peak RSS <= 2x deals.csv (%s MiB; limit %s MiB = 2 x %s MB)" % (
              "-" if hp is None else "%.1f" % hp,
              "-" if size is None else "%.1f" % (2 * size / 1048576),
-             "-" if size is None else "%.1f" % (size / 1e6)))
+             "-" if size is None else "%.1f" % (size / 1e6)), "rss")
     goal(None if h1 is None or h100 is None else h1 <= 12 * h100,
          "hedge 1M time <= 12x its 100K time (%s s vs 12 x %s s%s)" % (
-             fmt_wall(h1), fmt_wall(h100), "" if not (h1 and h100) else "; %.1fx" % (h1 / h100)))
+             fmt_wall(h1), fmt_wall(h100), "" if not (h1 and h100) else "; %.1fx" % (h1 / h100)), "scaling")
     dck = read(res, "check-decls.txt") or ""
     goal(None if dw is None else dw <= 0.5 and dck.startswith("ok"),
          "100,000 declared deals checked well under a second (read as <= 0.5 s): %s s%s" % (
-             fmt_wall(dw), "" if not dck or dck.startswith("ok") else " (" + dck + ")"))
+             fmt_wall(dw), "" if not dck or dck.startswith("ok") else " (" + dck + ")"), "decls")
     for what, x, ckname in (("hedge eval 1", se, "eval"), ("piped REPL, net", snet, "repl")):
         ck = read(res, "check-startup-%s.txt" % ckname) or ""
         goal(None if x is None else x < 0.020 and ck.startswith("ok"),
              "start-up under 20 ms, %s: %s%s" % (what, ms(x),
-                                                 "" if not ck or ck.startswith("ok") else " (" + ck + ")"))
+                                                 "" if not ck or ck.startswith("ok") else " (" + ck + ")"), "startup")
     rck = read(res, "check-repair.txt") or ""
     goal(None if rb is None or rr is None else rr <= 2 * rb and rck.startswith("ok"),
          "--repair on W1 at %s deals <= 2x a plain check (%s s vs 2 x %s s%s)" % (
              (read(res, "info-repair.txt") or "100k").strip(), fmt_wall(rr), fmt_wall(rb),
-             "" if not (rr and rb) else "; %.2fx" % (rr / rb)))
+             "" if not (rr and rb) else "; %.2fx" % (rr / rb)), "repair")
     # The speed issue's goals (cold CSV, 1M and 10M; packed world; RSS at
     # 10M; skew; --compare; start-up against Lua).
     h10, c10 = wall("hedge", "10m"), wall("c", "10m")
     goal(None if h10 is None or c10 is None else h10 <= 2 * c10,
          "10M: hedge wall <= 2x C (%s s vs 2 x %s s%s)" % (
-             fmt_wall(h10), fmt_wall(c10), "" if not (h10 and c10) else "; %.1fx" % (h10 / c10)))
+             fmt_wall(h10), fmt_wall(c10), "" if not (h10 and c10) else "; %.1fx" % (h10 / c10)), "csv-10m")
     k1, k10 = wall("hedge-packed", "1m"), wall("hedge-packed", "10m")
     parts, oks = [], []
     for name, k, c in (("1M", k1, c1), ("10M", k10, c10)):
@@ -299,32 +301,33 @@ def main(res, md_path, labels):
             parts.append("%s %s s vs 0.5 x %s s; %.2fx" % (name, fmt_wall(k), fmt_wall(c), k / c))
             oks.append(k <= 0.5 * c)
     goal(None if None in oks else all(oks),
-         "packed world (check --pack) <= 0.5x C at 1M and 10M (%s)" % "; ".join(parts))
+         "packed world (check --pack) <= 0.5x C at 1M and 10M (%s)" % "; ".join(parts), "packed")
     hp10 = peak("hedge", "10m")
     info10 = read(res, "info-10m.txt")
     size10 = int(info10.split()[1]) if info10 else None
     goal(None if hp10 is None or size10 is None else hp10 * 1048576 <= 1.5 * size10,
          "10M: hedge peak RSS <= 1.5x deals.csv (%s MiB; limit %s MiB)" % (
-             "-" if hp10 is None else "%.1f" % hp10, "-" if size10 is None else "%.1f" % (1.5 * size10 / 1048576)))
+             "-" if hp10 is None else "%.1f" % hp10, "-" if size10 is None else "%.1f" % (1.5 * size10 / 1048576)), "rss")
     goal(None if hs is None or hu is None else hs <= 2 * hu,
          "skewed 1M <= 2x uniform 1M (%s s vs %s s%s)" % (
-             fmt_wall(hs), fmt_wall(hu), "" if not (hs and hu) else "; %.2fx" % (hs / hu)))
+             fmt_wall(hs), fmt_wall(hu), "" if not (hs and hu) else "; %.2fx" % (hs / hu)), "skew")
     # judged on instructions where callgrind ran (wall times on a loaded
     # machine drift by more than the 20% the goal allows), else on wall time
-    goal((ihc <= 1.2 * ih) if (ih and ihc) else (None if cb is None or ct is None else ct <= 1.2 * cb),
+    goal((ihc <= 1.2 * ihb) if (ihb and ihc) else (None if cb is None or ct is None else ct <= 1.2 * cb),
          "--compare with ten deals updated <= 1.2x a plain check (%s s vs %s s%s%s)" % (
              fmt_wall(ct), fmt_wall(cb), "" if not (cb and ct) else "; %.2fx" % (ct / cb),
-             "" if not (ih and ihc) else "; instructions %.2fx" % (ihc / ih)))
+             "" if not (ihb and ihc) else "; instructions %.2fx" % (ihc / ihb)), "compare")
     sl = median(read(res, "bench-startup-lua.txt"), "wall s")
     goal(None if se is None or sl is None else se <= 3 * sl,
          "start-up: hedge eval 1 <= 3x lua5.4 -e '' (%s vs %s%s)" % (
-             ms(se), ms(sl), "" if not (se and sl) else "; %.1fx" % (se / sl)))
+             ms(se), ms(sl), "" if not (se and sl) else "; %.1fx" % (se / sl)), "startup")
     w("**Goals** (from the performance issues):")
     w("")
-    for st, text in goals:
+    for st, text, _ in goals:
         w("- %s %s" % ({"PASS": "PASS:", "FAIL": "**FAIL:**", "n/a": "n/a:"}[st], text))
     with open(os.path.join(res, "goals.txt"), "w") as f:
-        f.write("".join("%s %s\n" % g for g in goals))
+        f.write("".join("%s %s\n" % g[:2] for g in goals))
+    gap_report(res, w, goals, wall, ih)
 
     section = "\n".join(out).rstrip("\n") + "\n"
     sys.stdout.write(section)
@@ -339,6 +342,132 @@ def main(res, md_path, labels):
             f.write(head + BEGIN + "\n" + section + END + tail)
         os.replace(md_path + ".tmp", md_path)
     return 0
+
+
+# ---- the gap report: for each goal missed, its profile, cause and next step ----
+
+NEXT_STEPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "next_steps.md")
+
+
+def next_steps():
+    """bench/next_steps.md: "## key" sections (csv-1m, csv-10m, packed, compare,
+    decls, ...), each the cause as the developers read the profile, and the next
+    step. Kept by hand beside the code; printed under a goal that is missed."""
+    out, key = {}, None
+    if not os.path.exists(NEXT_STEPS):
+        return out
+    for line in open(NEXT_STEPS, encoding="utf-8"):
+        m = re.match(r"^## (\S+)", line)
+        if m:
+            key = m.group(1)
+            out[key] = []
+        elif key:
+            out[key].append(line.rstrip("\n"))
+    return {k: "\n".join(v).strip() for k, v in out.items()}
+
+
+def phase_medians(text):
+    """Median wall time of each phase over the runs in a phases-*.txt file."""
+    by = {}
+    for m in re.finditer(r"^phase (\w+) (\S+) s", text or "", re.M):
+        by.setdefault(m.group(1), []).append(float(m.group(2)))
+    return [(k, sorted(v)[len(v) // 2]) for k, v in by.items()]
+
+
+def self_costs(res, name):
+    """(instructions, function) by self cost from self-NAME.txt, total first."""
+    rows = []
+    for line in (read(res, "self-%s.txt" % name) or "").splitlines():
+        n, _, fn = line.partition(" ")
+        if n.isdigit():
+            rows.append((int(n), fn))
+    return rows
+
+
+def fmt_phases(ph):
+    total = sum(t for _, t in ph)
+    return ", ".join("%s %.3f s (%.0f%%)" % (k, t, 100 * t / total if total else 0) for k, t in ph)
+
+
+def fmt_top(rows, total, n=8):
+    return ", ".join("`%s` %.0f%%" % (fn.split(":")[-1] if ":" in fn else fn, 100 * c / total)
+                     for c, fn in rows[:n])
+
+
+def gap_report(res, w, goals, wall, ih):
+    missed = [(text, key) for st, text, key in goals if st == "FAIL"]
+    if not missed:
+        return
+    steps = next_steps()
+    w("")
+    w("**Remaining gaps** (each goal missed above: its measured profile in this run, then the "
+      "cause and the next step as `bench/next_steps.md` gives them):")
+    seen = set()
+    for text, key in missed:
+        if key in seen:
+            continue
+        seen.add(key)
+        w("")
+        w("- **%s** (%s)" % (text.split(" (")[0], key or "no key"))
+        prof = []
+        if key in ("csv-1m", "csv-10m", "scaling", "rss"):
+            l = "10m" if key == "csv-10m" else "1m"
+            ph = phase_medians(read(res, "phases-hedge-%s.txt" % l))
+            if ph:
+                prof.append("phases at %s (`HEDGE_PHASES=1`, medians of 3): %s" % (PRETTY[l], fmt_phases(ph)))
+            rows = self_costs(res, "hedge")
+            if rows:
+                total = next((c for c, fn in rows if fn == "PROGRAM"), rows[0][0])
+                body = [r for r in rows if r[1] != "PROGRAM"]
+                prof.append("instructions at 1M (callgrind%s): %.2fG; by self cost: %s" % (
+                    "; 10M is not run under callgrind, its profile per row is this one's"
+                    if key == "csv-10m" else "", total / 1e9, fmt_top(body, total)))
+        elif key == "packed":
+            for l in ("1m", "10m"):
+                ph = phase_medians(read(res, "phases-packed-%s.txt" % l))
+                if ph:
+                    prof.append("phases at %s: %s" % (PRETTY[l], fmt_phases(ph)))
+            rows = self_costs(res, "hedge-packed")
+            if rows:
+                total = next((c for c, fn in rows if fn == "PROGRAM"), rows[0][0])
+                prof.append("instructions at 1M (callgrind): %.3fG; by self cost: %s" % (
+                    total / 1e9, fmt_top([r for r in rows if r[1] != "PROGRAM"], total)))
+        elif key == "compare":
+            a, b = self_costs(res, "hedge-cmp-base"), self_costs(res, "hedge-cmp")
+            if a and b:
+                ta = next((c for c, fn in a if fn == "PROGRAM"), 0)
+                tb = next((c for c, fn in b if fn == "PROGRAM"), 0)
+                da = {fn: c for c, fn in a}
+                diff = sorted(((c - da.get(fn, 0), fn) for c, fn in b if fn != "PROGRAM"), reverse=True)
+                prof.append("instructions (callgrind, 1M): plain %.3fG, `--compare ten` %.3fG (%.2fx); "
+                            "the extra %.3fG is mostly in: %s" % (
+                                ta / 1e9, tb / 1e9, tb / ta if ta else 0, (tb - ta) / 1e9,
+                                ", ".join("`%s` +%.0fM" % (fn.split(":")[-1], d / 1e6)
+                                          for d, fn in diff[:6] if d > 0)))
+            for nm in ("cmp-base", "cmp-ten"):
+                ph = phase_medians(read(res, "phases-%s.txt" % nm))
+                if ph:
+                    prof.append("phases, %s: %s" % ("plain" if nm == "cmp-base" else "--compare ten",
+                                                    fmt_phases(ph)))
+        elif key == "decls":
+            ph = phase_medians(read(res, "phases-decls.txt"))
+            if ph:
+                prof.append("phases (medians of 3): %s" % fmt_phases(ph))
+            rows = self_costs(res, "decls")
+            if rows:
+                total = next((c for c, fn in rows if fn == "PROGRAM"), rows[0][0])
+                prof.append("instructions (callgrind): %.3fG; by self cost: %s" % (
+                    total / 1e9, fmt_top([r for r in rows if r[1] != "PROGRAM"], total)))
+        elif key == "skew":
+            for l in ("skew", "uniform"):
+                ph = phase_medians(read(res, "phases-hedge-%s.txt" % l))
+                if ph:
+                    prof.append("phases, %s: %s" % (l, fmt_phases(ph)))
+        w("  - Profile: %s." % ("; ".join(prof) if prof else "none recorded in this run (run the "
+                                "whole bench with valgrind installed)"))
+        st = steps.get(key)
+        w("  - %s" % (st.replace("\n", "\n    ") if st else
+                      "**No cause or next step recorded** in bench/next_steps.md for `%s`." % key))
 
 
 if __name__ == "__main__":
