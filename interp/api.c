@@ -121,7 +121,7 @@ void hedge_close(hedge_State *h) {
 const char *hedge_load_notes(hedge_State *h) {
   if (!h || !h->prog) return "";
   h->result.n = 0;
-  load_notes_text(h, &h->result);
+  report_load_notes_text(h, &h->result);
   buf_putc(h, &h->result, 0);
   h->result.n--;
   return h->result.p ? h->result.p : "";
@@ -154,7 +154,7 @@ static int guarded(H *h, void (*f)(H *h, void *ud), void *ud) {
   }
   h->err_status = HEDGE_OK;
   h->steps = 0;
-  hx_deadline_start(h);
+  eval_deadline_start(h);
   h->here = (Loc){-1, 0, 0};
   h->depth = 0;
   ProgMark pm;
@@ -186,14 +186,14 @@ static void load_body(H *h, void *ud) {
     free(real);
     /* a file given twice (or imported already) is loaded once */
     for (uint32_t i = 0; i < h->prog->loaded.n; i++) if (h->prog->loaded.p[i] == k) return;
-    src = source_add_file(h, c->path, (Loc){-1, 0, 0});
+    src = prog_source_add_file(h, c->path, (Loc){-1, 0, 0});
     vec_push(h, &h->prog->loaded, k);
-  } else src = source_add_string(h, c->name ? c->name : "<string>", c->src, strlen(c->src));
+  } else src = prog_source_add_string(h, c->name ? c->name : "<string>", c->src, strlen(c->src));
   NodeList stmts = {0};
   /* the statement list lives in h->perm, like the nodes */
   parse_program(h, src, &stmts, NULL);
   for (uint32_t i = 0; i < stmts.n; i++) exec_top(h, stmts.p[i]);
-  finish_load(h);
+  exec_finish_load(h);
 }
 
 int hedge_load_file(hedge_State *h, const char *path) {
@@ -248,14 +248,14 @@ typedef struct EvalCtx { const char *expr; int json; const char *scenario; int n
 ** guarded() mark rolls it back, on success or on error. */
 static void enter_scenario(H *h, const char *name) {
   if (!name) return;
-  Scenario *sc = scenario_need(h, name);
+  Scenario *sc = prog_scenario_need(h, name);
   h->world->logging++;
   scenario_apply(h, sc, (Loc){-1, 0, 0});
 }
 
 static void eval_body(H *h, void *ud) {
   EvalCtx *c = ud;
-  int src = source_add_string(h, "<eval>", c->expr, strlen(c->expr));
+  int src = prog_source_add_string(h, "<eval>", c->expr, strlen(c->expr));
   Node *n = parse_expression(h, src, NULL);
   int ns = resolve_expr(h, n);
   ProgMark pm = prog_mark(h);
@@ -266,16 +266,16 @@ static void eval_body(H *h, void *ud) {
     /* for programs: every digit, the unit apart, and the text people read */
     char d[64];
     buf_puts(h, &h->result, "{\"value\": ");
-    value_json(h, &h->result, v);
+    report_value_json(h, &h->result, v);
     buf_puts(h, &h->result, ", \"unit\": ");
     if (v.tag == T_QTY) {
       dim_name(h, v.dim, d, sizeof d);
-      json_string(h, &h->result, d, strlen(d));
+      report_json_string(h, &h->result, d, strlen(d));
     } else buf_puts(h, &h->result, "null");
     size_t len;
     const char *t = v_tostr(h, v, 0, &len);
     buf_puts(h, &h->result, ", \"text\": ");
-    json_string(h, &h->result, t, len);
+    report_json_string(h, &h->result, t, len);
     buf_putc(h, &h->result, '}');
   } else v_print(h, &h->result, v, 1);
   buf_cstr(h, &h->result);
@@ -376,7 +376,7 @@ typedef struct CheckCtx {
   int stop;   /* a limit, an interrupt or out of memory stopped a check */
 } CheckCtx;
 
-/* check_rules ends early on a limit, an interrupt or a memory error and
+/* rules_check ends early on a limit, an interrupt or a memory error and
 ** leaves its status in h->err_status; the boundary around check_body resets
 ** that on return, so keep it here for check_status. */
 static void note_stop(H *h, CheckCtx *c) {
@@ -387,7 +387,7 @@ static void note_stop(H *h, CheckCtx *c) {
 
 static void check_body(H *h, void *ud) {
   CheckCtx *c = ud;
-  finish_load(h);
+  exec_finish_load(h);
   for (int i = 0; i < c->nonly; i++) {
     HStr *n = hx_intern_find(h, c->only[i], strlen(c->only[i]));
     int found = 0;
@@ -400,16 +400,16 @@ static void check_body(H *h, void *ud) {
       hx_error_at(h, (Loc){-1, 0, 0}, "unknown rule '%s'", c->only[i]);
     }
   }
-  Scenario *sc = c->scenario ? scenario_need(h, c->scenario) : NULL;
-  if (c->compare) { c->base = check_rules(h, c->only, c->nonly, NULL, c->explain | CHECK_RECORD_ALL); note_stop(h, c); }
+  Scenario *sc = c->scenario ? prog_scenario_need(h, c->scenario) : NULL;
+  if (c->compare) { c->base = rules_check(h, c->only, c->nonly, NULL, c->explain | CHECK_RECORD_ALL); note_stop(h, c); }
   if (sc) {
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
-    c->report = check_rules(h, c->only, c->nonly, c->scenario, c->explain | (c->compare ? CHECK_RECORD_ALL : 0));
+    c->report = rules_check(h, c->only, c->nonly, c->scenario, c->explain | (c->compare ? CHECK_RECORD_ALL : 0));
     note_stop(h, c);
     prog_rollback(h, pm);
-  } else { c->report = check_rules(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }
+  } else { c->report = rules_check(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }
 }
 
 static int check_status(H *h, Report *r) {
@@ -441,7 +441,7 @@ typedef struct CompareCtx { Report *base, *report; const char *scenario; int jso
 static void compare_body(H *h, void *ud) {
   CompareCtx *c = ud;
   h->result.n = 0;
-  compare_reports(h, &h->result, c->base, c->report, c->scenario, c->json);
+  scenario_compare_reports(h, &h->result, c->base, c->report, c->scenario, c->json);
   buf_cstr(h, &h->result);
 }
 
@@ -488,7 +488,7 @@ const char *hedge_report_json(hedge_State *h, hedge_Report *r) { return render(h
 static void scen_body(H *h, void *ud) {
   Report *r = ud;
   r->scen.n = 0;
-  repair_scenarios(h, &r->scen, r);
+  report_repair_scenarios(h, &r->scen, r);
   buf_cstr(h, &r->scen);
 }
 const char *hedge_report_scenarios(hedge_State *h, hedge_Report *r) {
@@ -559,8 +559,8 @@ void hedge_report_summary(const hedge_Report *r, int *passed, int *failed, int *
 typedef struct TestCtx { TestResults *res; int json; } TestCtx;
 static void test_body(H *h, void *ud) {
   TestCtx *c = ud;
-  finish_load(h);
-  c->res = run_tests(h);
+  exec_finish_load(h);
+  c->res = scenario_run_tests(h);
 }
 
 /* The results as text or JSON into h->result (allocates: under a boundary). */
@@ -569,7 +569,7 @@ static void test_format(H *h, void *ud) {
   TestResults *r = c->res;
   int json = c->json;
   Buf *b = &h->result;
-  if (json == HEDGE_FORMAT_JUNIT) { tests_junit(h, b, r); return; }
+  if (json == HEDGE_FORMAT_JUNIT) { junit_tests(h, b, r); return; }
   b->n = 0;
   char lb[512];
   if (json) buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"tests\": [");
@@ -578,10 +578,10 @@ static void test_format(H *h, void *ud) {
     if (json) {
       buf_puts(h, b, i ? ",\n  " : "\n  ");
       buf_puts(h, b, "{ \"name\": ");
-      json_string(h, b, t->name, strlen(t->name));
+      report_json_string(h, b, t->name, strlen(t->name));
       buf_printf(h, b, ", \"status\": \"%s\", \"location\": ", t->passed ? "pass" : "fail");
       hx_locstr(h, t->loc, lb, sizeof lb);
-      json_string(h, b, lb, strlen(lb));
+      report_json_string(h, b, lb, strlen(lb));
       buf_puts(h, b, ", \"failures\": [");
       if (t->failures) {
         const char *p = t->failures;
@@ -590,7 +590,7 @@ static void test_format(H *h, void *ud) {
           const char *e = strchr(p, '\n');
           size_t n = e ? (size_t)(e - p) : strlen(p);
           while (n && *p == ' ') { p++; n--; }
-          if (n) { if (!first) buf_puts(h, b, ", "); json_string(h, b, p, n); first = 0; }
+          if (n) { if (!first) buf_puts(h, b, ", "); report_json_string(h, b, p, n); first = 0; }
           if (!e) break;
           p = e + 1;
         }
@@ -619,7 +619,7 @@ int hedge_test(hedge_State *h, int json, const char **text, int *passed, int *fa
   st = hx_pcall(h, test_format, &c);
   if (passed) *passed = r->passed;
   if (failed) *failed = r->failed;
-  tests_free(h, r);
+  scenario_tests_free(h, r);
   if (st != HEDGE_OK) return st;
   h->err_status = es;
   if (text) *text = h->result.p;
@@ -636,7 +636,7 @@ static int callable_name(const char *s, size_t n) {
   if (n == 0 || n > HX_MAX_NAME || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
   for (size_t i = 0; i < n; i++)
     if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || (s[i] >= '0' && s[i] <= '9'))) return 0;
-  return kw_lookup(s, n) == TK_IDENT;
+  return lex_keyword_lookup(s, n) == TK_IDENT;
 }
 
 static void reg_body(H *h, void *ud) {
@@ -679,12 +679,12 @@ static void reg_body(H *h, void *ud) {
     }
   }
   HStr *nm = hx_intern_c(h, c->name);
-  Function *old = builtin_find(h, nm);
+  Function *old = prog_builtin_find(h, nm);
   if (old) {   /* documented: the host replaces it; reports say so */
     const char *was = old->kind == F_LUA && old->origin ? old->origin : old->kind == F_HOST ? "the host program" : "hedge (a built-in function)";
-    override_note(h, nm, was, "the host program (hedge_register)", (Loc){-1, 0, 0});
+    prog_override_note(h, nm, was, "the host program (hedge_register)", (Loc){-1, 0, 0});
   }
-  Function *f = builtin_add(h, c->name, NULL, 0, NULL, NULL);
+  Function *f = prog_builtin_add(h, c->name, NULL, 0, NULL, NULL);
   f->kind = F_HOST;
   f->host = c->fn;
   f->host_ud = c->ud;

@@ -129,12 +129,12 @@ void parse_program(H *h, int src, NodeList *out, int *incomplete);
 Node *parse_expression(H *h, int src, int *incomplete);
 
 /* The source text of a node, for reports ("imports(F, from: p)"). */
-const char *node_text(H *h, const Node *n, size_t *len);
+const char *parse_node_text(H *h, const Node *n, size_t *len);
 /* The same on one line (newlines and tabs as spaces, runs of spaces as
 ** one), copied into arena a. */
-const char *node_text_one_line(H *h, Arena *a, const Node *n);
+const char *parse_node_text_one_line(H *h, Arena *a, const Node *n);
 /* The one-line text in out (cap >= 8 bytes): when it has cap - 4 bytes or more,
 ** its first cap - 4 and "..." (error messages and notes). */
-void node_text_short(H *h, const Node *n, char *out, size_t cap);
+void parse_node_text_short(H *h, const Node *n, char *out, size_t cap);
 
 #endif

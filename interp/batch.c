@@ -15,7 +15,7 @@
 #include "scenario.h"
 #include "outputs.h"
 
-void json_one_line(H *h, Buf *out, const char *s) {
+void batch_json_one_line(H *h, Buf *out, const char *s) {
   int in_str = 0;
   for (const char *p = s; *p; p++) {
     char c = *p;
@@ -212,28 +212,28 @@ typedef struct BatchRun { In *in; Report *report; int stop; } BatchRun;
 static void batch_check(H *h, void *ud) {
   BatchRun *c = ud;
   In *in = c->in;
-  finish_load(h);
+  exec_finish_load(h);
   ProgMark pm = prog_mark(h);
   const char *name = NULL;
   if (in->has_text) {
     uint32_t before = h->prog->scenarios.n;
-    int src = source_add_string(h, "<batch>", in->text.p ? in->text.p : "", in->text.n);
+    int src = prog_source_add_string(h, "<batch>", in->text.p ? in->text.p : "", in->text.n);
     NodeList stmts = {0};
     parse_program(h, src, &stmts, NULL);
     for (uint32_t i = 0; i < stmts.n; i++) exec_statement(h, stmts.p[i]);
-    finish_load(h);
+    exec_finish_load(h);
     if (h->prog->scenarios.n == before)
       hx_error_at(h, (Loc){-1, 0, 0}, "the text declares no scenario (write \"scenario NAME { ... }\")");
     name = h->prog->scenarios.p[h->prog->scenarios.n - 1].name->s;
   } else if (!in->scenario_null) name = buf_cstr(h, &in->scenario);
   if (name) {
-    Scenario *sc = scenario_need(h, name);
+    Scenario *sc = prog_scenario_need(h, name);
     ProgMark sm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
-    c->report = check_rules(h, NULL, 0, name, 0);
+    c->report = rules_check(h, NULL, 0, name, 0);
     prog_rollback(h, sm);
-  } else c->report = check_rules(h, NULL, 0, NULL, 0);
+  } else c->report = rules_check(h, NULL, 0, NULL, 0);
   int s = h->err_status;
   if (s == HEDGE_EINTERRUPT || s == HEDGE_ELIMIT || s == HEDGE_EMEMORY) c->stop = s;
   prog_rollback(h, pm);   /* the text's declarations go too */
@@ -258,12 +258,12 @@ static void batch_write(H *h, void *ud) {
   write_id(h, b, o->in);
   if (o->report) {
     buf_puts(h, b, ", \"report\": ");
-    json_one_line(h, b, report_json(h, o->report));
+    batch_json_one_line(h, b, report_json(h, o->report));
     /* the document ends with a newline; the line does not */
     while (b->n && b->p[b->n - 1] == ' ') b->n--;
   } else {
     buf_puts(h, b, ", \"error\": ");
-    json_string(h, b, o->error, strlen(o->error));
+    report_json_string(h, b, o->error, strlen(o->error));
   }
   buf_putc(h, b, '}');
   buf_cstr(h, b);

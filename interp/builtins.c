@@ -102,7 +102,7 @@ static Value bi_len(H *h, CallArgs *a) {
   Value v = a->pos[0];
   char b1[80];
   switch (v.tag) {
-    case T_LIST: case T_COLL: return v_num(coll_len(h, v));
+    case T_LIST: case T_COLL: return v_num(eval_coll_len(h, v));
     case T_STR: {
       /* characters, not bytes */
       double n = 0;
@@ -163,11 +163,11 @@ static SortOpts sort_opts(H *h, CallArgs *a, const char *name, int desc_default)
 static void sort_items(H *h, CallArgs *a, Value xs, SortOpts *o, const char *name, Value **items, Value **keys, uint32_t *n) {
   char b1[80];
   if (xs.tag != T_LIST && xs.tag != T_COLL) hx_error_at(h, call_loc(a), "%s needs a list, got %s", name, v_typename(h, xs, b1, sizeof b1));
-  uint32_t len = coll_len(h, xs);
+  uint32_t len = eval_coll_len(h, xs);
   Value *it = arena_alloc(h, &h->temp, (len ? len : 1) * sizeof(Value));
   Value *ky = arena_alloc(h, &h->temp, (len ? len : 1) * sizeof(Value));
   for (uint32_t i = 0; i < len; i++) {
-    it[i] = coll_get(h, xs, i);
+    it[i] = eval_coll_get(h, xs, i);
     if (a->keys) ky[i] = a->keys->items[i];
     else if (o->has_by) {
       CallArgs fa;
@@ -175,7 +175,7 @@ static void sort_items(H *h, CallArgs *a, Value xs, SortOpts *o, const char *nam
       fa.call = a->call;
       fa.pos = &it[i];
       fa.npos = 1;
-      ky[i] = call_function(h, o->by.as.fn, &fa);
+      ky[i] = eval_call_function(h, o->by.as.fn, &fa);
     } else ky[i] = it[i];
   }
   *items = it; *keys = ky; *n = len;
@@ -303,11 +303,11 @@ static Value date_arg(H *h, CallArgs *a, const char *name) {
   if (v.tag != T_DATE) hx_error_at(h, call_loc(a), "%s needs a date, got %s", name, v_typename(h, v, b1, sizeof b1));
   return v;
 }
-static Value bi_year(H *h, CallArgs *a) { return v_num(date_year(date_arg(h, a, "year"))); }
+static Value bi_year(H *h, CallArgs *a) { return v_num(v_date_year(date_arg(h, a, "year"))); }
 static Value bi_month(H *h, CallArgs *a) {
   Value d = date_arg(h, a, "month");
   if (d.kind == DATE_YEAR) hx_error_at(h, call_loc(a), "month of a date known only to the year");
-  return v_num(date_month(d));
+  return v_num(v_date_month(d));
 }
 
 /* str(x): the printed form of any value, for building labels. */
@@ -368,7 +368,7 @@ void builtins_init(H *h) {
     {"distinct", 11, "distinct(xs) | distinct(x in xs [where C]: EXPR)", "The values without repeats, in the order they first appear (numbers compare tolerantly)."},
   };
   for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
-    builtin_add(h, aggs[i].name, NULL, aggs[i].agg, aggs[i].usage, aggs[i].doc);
+    prog_builtin_add(h, aggs[i].name, NULL, aggs[i].agg, aggs[i].usage, aggs[i].doc);
   static const struct { const char *name; BuiltinFn fn; const char *usage, *doc; } fns[] = {
     {"abs", bi_abs, "abs(x)", "Absolute value; keeps the unit."},
     {"round", bi_round, "round(x [, decimals])", "Rounds half away from zero, in base units; keeps the unit."},
@@ -390,7 +390,7 @@ void builtins_init(H *h) {
     {"fmt", bi_fmt, "fmt(x [, pattern])", "A number as text for people: fmt(x) as printed; fmt(x, \"0.0%\"), \"#,##0\", \"0.00B\", \"0.##\", \"0.00E\" (docs/language.md)."},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    Function *f = builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
+    Function *f = prog_builtin_add(h, fns[i].name, fns[i].fn, 0, fns[i].usage, fns[i].doc);
     f->pairs = fns[i].fn == bi_top;
     f->lazy = fns[i].fn == bi_lazy;
   }

@@ -207,9 +207,9 @@ struct hedge_State {
 
 /* Whether the current call's time limit has passed (clock read only when
 ** one is set). */
-int hx_time_up(H *h);
+int eval_time_up(H *h);
 /* Starts the current call's time limit (at each API entry). */
-void hx_deadline_start(H *h);
+void eval_deadline_start(H *h);
 
 /* (see hx_stack_error) */
 static inline void hx_check_stack(H *h, Loc loc) {

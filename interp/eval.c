@@ -23,12 +23,12 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void hx_deadline_start(H *h) {
+void eval_deadline_start(H *h) {
   h->deadline = h->max_seconds > 0 ? now_ns() + (uint64_t)(h->max_seconds * 1e9) : 0;
   if (h->max_seconds > 0 && h->deadline == 0) h->deadline = 1;
 }
 
-int hx_time_up(H *h) {
+int eval_time_up(H *h) {
   return h->deadline && now_ns() >= h->deadline;
 }
 
@@ -40,7 +40,7 @@ static void seconds_text(double s, char *b, size_t n) {
   if (*e == '.') *e = 0;
 }
 
-_Noreturn void hx_limit_error(H *h, Loc loc) {
+_Noreturn void eval_limit_error(H *h, Loc loc) {
   h->fatal = 1;
   if (!(h->max_steps && h->steps > h->max_steps) && h->deadline) {
     char b[32];
@@ -50,14 +50,14 @@ _Noreturn void hx_limit_error(H *h, Loc loc) {
   hx_error_status(h, HEDGE_ELIMIT, loc, "step limit reached (%llu evaluation steps)", (unsigned long long)h->max_steps);
 }
 
-void hx_step_check(H *h, Loc loc) {
+void eval_step_check(H *h, Loc loc) {
   if (atomic_load(&h->interrupted)) {
     /* the flag stays set until the API call ends (guarded() clears it), so
     ** Lua code that catches the error with pcall is stopped again */
     h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, loc, "interrupted");
   }
-  if ((h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) hx_limit_error(h, loc);
+  if ((h->max_steps && h->steps > h->max_steps) || eval_time_up(h)) eval_limit_error(h, loc);
 }
 
 static const char *unit_of(H *h, Value v, char *buf, size_t n) {
@@ -77,7 +77,7 @@ static Value add_dates(H *h, Value d, Value q, int sign, Loc loc) {
     hx_error_at(h, loc, "a date moves by a time (3 months, 10 days, 1 years), not by %s", unit_of(h, q, b1, sizeof b1));
   }
   double months = q.as.num * 12 * sign;
-  if (num_eq(months, round(months))) return date_add_months(h, d, lround(months), loc);
+  if (num_eq(months, round(months))) return v_date_add_months(h, d, lround(months), loc);
   double days = q.as.num * 365 * sign;
   if (!num_eq(days, round(days))) hx_error_at(h, loc, "a date moves by whole months or whole days");
   long nd = (long)d.i + lround(days);
@@ -115,7 +115,7 @@ static Value power_of(H *h, Value a, Value b, Loc loc) {
   return v_qty(r, d);
 }
 
-Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
+Value eval_arith(H *h, BinOp op, Value a, Value b, Loc loc) {
   char b1[80], b2[80];
   static const char *const verb[] = {"add", "subtract", "multiply", "divide", "raise"};
   if (op == OP_POW) {
@@ -175,10 +175,10 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
     return v_str(s);
   }
   if (op == OP_ADD && (a.tag == T_LIST || a.tag == T_COLL) && (b.tag == T_LIST || b.tag == T_COLL)) {
-    uint32_t na = coll_len(h, a), nb = coll_len(h, b);
+    uint32_t na = eval_coll_len(h, a), nb = eval_coll_len(h, b);
     List *l = list_new(h, &h->temp, na + nb);
-    for (uint32_t i = 0; i < na; i++) l->items[i] = coll_get(h, a, i);
-    for (uint32_t i = 0; i < nb; i++) l->items[na + i] = coll_get(h, b, i);
+    for (uint32_t i = 0; i < na; i++) l->items[i] = eval_coll_get(h, a, i);
+    for (uint32_t i = 0; i < nb; i++) l->items[na + i] = eval_coll_get(h, b, i);
     return v_list(l);
   }
   if (a.tag == T_DATE && (op == OP_ADD || op == OP_SUB) && b.tag != T_DATE) return add_dates(h, a, b, op == OP_ADD ? 1 : -1, loc);
@@ -196,18 +196,18 @@ Value arith(H *h, BinOp op, Value a, Value b, Loc loc) {
 
 /* ---- collections ---------------------------------------------------------------- */
 
-uint32_t coll_len(H *h, Value v) {
+uint32_t eval_coll_len(H *h, Value v) {
   if (v.tag == T_LIST) return v.as.list->n;
   if (v.tag == T_COLL) return world_count(h, v.kind);
   return 0;
 }
 
-Value coll_get(H *h, Value v, uint32_t i) {
+Value eval_coll_get(H *h, Value v, uint32_t i) {
   if (v.tag == T_LIST) return v.as.list->items[i];
   return v_ent(v.kind, (int32_t)world_nth(h, v.kind, i));
 }
 
-void iterate(H *h, Value coll, Loc loc, IterFn fn, void *ud) {
+void eval_iterate(H *h, Value coll, Loc loc, IterFn fn, void *ud) {
   char b1[80];
   if (coll.tag == T_LIST) {
     List *l = coll.as.list;
@@ -268,7 +268,7 @@ static void walk_level(H *h, Walk *w) {
   }
   Binder *b = &w->c->binders.p[w->level];
   Value coll = eval(h, b->coll, w->slots);
-  iterate(h, coll, b->coll->loc, walk_item, w);
+  eval_iterate(h, coll, b->coll->loc, walk_item, w);
 }
 
 static void walk(H *h, Compr *c, Value *slots, VisitFn visit, void *ud, int release) {
@@ -502,7 +502,7 @@ static int column_aggregate(H *h, Agg *a, Compr *c) {
     else v = t->year[r] == NO_YEAR ? v_nil() : v_num(t->year[r]);
     if (v.tag == T_NIL && (a->kind == AGG_SUM || a->kind == AGG_AVG)) return 0;   /* let the general path raise */
     agg_add(h, a, v, v_ent(k, (int32_t)r), loc);
-    if ((r & 0xFFFF) == 0xFFFF) hx_step_check(h, loc);
+    if ((r & 0xFFFF) == 0xFFFF) eval_step_check(h, loc);
   }
   h->steps += t->n;
   return 1;
@@ -605,8 +605,8 @@ static Value builtin_list_vec(H *h, CallArgs *ca, Agg *a) {
   if (ca->nnamed) hx_error_at(h, loc, "this aggregate takes no named arguments");
   if (ca->npos == 1 && (ca->pos[0].tag == T_LIST || ca->pos[0].tag == T_COLL)) {
     Value coll = ca->pos[0];
-    uint32_t n = coll_len(h, coll);
-    for (uint32_t i = 0; i < n && !agg_done(a); i++) agg_add(h, a, coll_get(h, coll, i), v_num(i), loc);
+    uint32_t n = eval_coll_len(h, coll);
+    for (uint32_t i = 0; i < n && !agg_done(a); i++) agg_add(h, a, eval_coll_get(h, coll, i), v_num(i), loc);
   } else if (ca->npos == 0) {
     /* nothing: count() == 0, sum() == 0, max() is an error */
   } else {
@@ -648,8 +648,8 @@ static Value eval_field(H *h, Node *n, Value o) {
       return v ? *v : v_nil();
     }
     case T_DATE:
-      if (strcmp(name->s, "year") == 0) return v_num(date_year(o));
-      if (strcmp(name->s, "month") == 0) return v_num(date_month(o));
+      if (strcmp(name->s, "year") == 0) return v_num(v_date_year(o));
+      if (strcmp(name->s, "month") == 0) return v_num(v_date_month(o));
       if (strcmp(name->s, "day") == 0) { int y, m, d; date_to_civil(o.i, &y, &m, &d); return v_num(d); }
       break;
     case T_QTY:
@@ -667,12 +667,12 @@ static Value eval_index(H *h, Node *n, Value o, Value ix) {
   if (o.tag == T_LIST || o.tag == T_COLL) {
     if (ix.tag != T_NUM || ix.as.num != floor(ix.as.num))
       hx_error_at(h, n->u.index.index->loc, "a list index must be a whole number, not %s", v_show(h, ix, b1, sizeof b1));
-    uint32_t len = coll_len(h, o);
+    uint32_t len = eval_coll_len(h, o);
     double i = ix.as.num;
     if (i < 0 || i >= len)
       hx_error_at(h, n->u.index.index->loc, "index %s out of range: the list has %u element%s (indexes start at 0%s)",
                   v_show(h, ix, b1, sizeof b1), len, len == 1 ? "" : "s", i < 0 ? "; xs[-1:] is a slice of the last one" : "");
-    return coll_get(h, o, (uint32_t)i);
+    return eval_coll_get(h, o, (uint32_t)i);
   }
   if (o.tag == T_REC && ix.tag == T_STR) {
     HStr *k = hx_intern_find(h, ix.as.str->s, ix.as.str->len);
@@ -704,11 +704,11 @@ static Value eval_slice(H *h, Node *n, Value *slots) {
   Value hi = n->u.slice.hi ? eval(h, n->u.slice.hi, slots) : v_nil();
   char b1[80];
   if (o.tag == T_LIST || o.tag == T_COLL) {
-    uint32_t len = coll_len(h, o);
+    uint32_t len = eval_coll_len(h, o);
     uint32_t a = slice_bound(h, n->u.slice.lo, lo, len, 0), b = slice_bound(h, n->u.slice.hi, hi, len, len);
     uint32_t m = b > a ? b - a : 0;
     List *l = list_new(h, &h->temp, m);
-    for (uint32_t i = 0; i < m; i++) l->items[i] = coll_get(h, o, a + i);
+    for (uint32_t i = 0; i < m; i++) l->items[i] = eval_coll_get(h, o, a + i);
     return v_list(l);
   }
   if (o.tag == T_STR) {
@@ -845,7 +845,7 @@ static int names_share(HStr *name) {
   return name && name->len >= 6 && memcmp(name->s + name->len - 6, "_share", 6) == 0;
 }
 
-Value call_function(H *h, Function *f, CallArgs *a) {
+Value eval_call_function(H *h, Function *f, CallArgs *a) {
   Value r = call_kind(h, f, a);
   if (r.tag == T_NUM && names_share(f->name)) r.kind = NUMK_SHARE;
   return r;
@@ -912,7 +912,7 @@ static Value eval_shifted(H *h, Node *outer, Node *call, Value *slots, int back)
     if (strcmp(f->name->s, "year") == 0 || strcmp(f->name->s, "since") == 0 || strcmp(f->name->s, "until") == 0) {
       shifted = 1;
       if (v.tag == T_NUM && v.as.num == floor(v.as.num)) v.as.num -= back;
-      else if (v.tag == T_DATE) v = date_add_months(h, v, -12L * back, f->value->loc);
+      else if (v.tag == T_DATE) v = v_date_add_months(h, v, -12L * back, f->value->loc);
       else if (v.tag != T_NIL) hx_error_at(h, f->value->loc, "%s: %s: must be a year or a date, not %s", who, f->name->s, v_show(h, v, b1, sizeof b1));
     }
     ca.names[i] = f->name;
@@ -920,7 +920,7 @@ static Value eval_shifted(H *h, Node *outer, Node *call, Value *slots, int back)
   }
   if (!shifted)
     hx_error_at(h, call->loc, "%s needs the figure's year: (or since:/until:) to move it back, as in %s(exports(PAK, year: 2025))", who, who);
-  return call_function(h, fv.as.fn, &ca);
+  return eval_call_function(h, fv.as.fn, &ca);
 }
 
 /* yoy(FIGURE): growth of the figure from the year before; prior(FIGURE
@@ -951,8 +951,8 @@ static Value eval_lazy(H *h, Function *f, Node *n, Value *slots) {
     hx_error_at(h, n->loc, "yoy: the figure a year earlier is 0 (now %s): growth from 0 is undefined", v_show(h, cur, b1, sizeof b1));
   if (prev.as.num < 0)
     hx_error_at(h, n->loc, "yoy: the figure a year earlier is negative (%s): growth from a negative base has no meaning as a rate", v_show(h, prev, b2, sizeof b2));
-  Value d = arith(h, OP_SUB, cur, prev, n->loc);
-  Value g = arith(h, OP_DIV, d, prev, n->loc);
+  Value d = eval_arith(h, OP_SUB, cur, prev, n->loc);
+  Value g = eval_arith(h, OP_DIV, d, prev, n->loc);
   g.kind = NUMK_PLAIN;   /* a growth rate, as growth() gives: not a share */
   return g;
 }
@@ -1002,7 +1002,7 @@ static Value eval_call(H *h, Node *n, Value *slots) {
   char b1[80];
   if (fv.tag != T_FUNC) {
     size_t len;
-    const char *t = node_text(h, fn, &len);
+    const char *t = parse_node_text(h, fn, &len);
     hx_error_at(h, n->loc, "'%.*s' is %s, not a function", (int)(len > 60 ? 60 : len), t, v_typename(h, fv, b1, sizeof b1));
   }
   Function *f = fv.as.fn;
@@ -1033,7 +1033,7 @@ static Value eval_call(H *h, Node *n, Value *slots) {
       }
     }
   }
-  return call_function(h, f, &ca);
+  return eval_call_function(h, f, &ca);
 }
 
 /* ---- the tree walk ------------------------------------------------------------- */
@@ -1057,9 +1057,9 @@ static int in_visit(H *h, Value item, void *ud) {
 static Value bin_apply(H *h, Node *n, Value a, Value b) {
   BinOp op = n->u.bin.op;
   switch (op) {
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_POW: return arith(h, op, a, b, n->loc);
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_POW: return eval_arith(h, op, a, b, n->loc);
     case OP_DIV: {
-      Value r = arith(h, op, a, b, n->loc);
+      Value r = eval_arith(h, op, a, b, n->loc);
       /* `x / 1 USD` converts to a plain number; it is not a share */
       Node *d = n->u.bin.r;
       while (d->kind == N_NEG) d = d->u.operand;
@@ -1086,7 +1086,7 @@ static Value bin_apply(H *h, Node *n, Value a, Value b) {
         return v_bool(k && rec_get(b.as.rec, k));
       }
       InState s = {a, 0};
-      iterate(h, b, n->u.bin.r->loc, in_visit, &s);
+      eval_iterate(h, b, n->u.bin.r->loc, in_visit, &s);
       return v_bool(s.found);
     }
   }
@@ -1119,7 +1119,7 @@ Value eval(H *h, Node *n, Value *slots) {
     case N_GLOBAL: {
       Global *g = n->u.global.g;
       if (!g->ready) hx_error_at(h, n->loc, "'%s' is used before its value is known", g->name->s);
-      if (g->kind == G_LET && (g->world_dep || g->scen_expr) && g->version != h->world->version) let_refresh(h, g);
+      if (g->kind == G_LET && (g->world_dep || g->scen_expr) && g->version != h->world->version) eval_let_refresh(h, g);
       return g->value;
     }
     case N_CONST: return n->u.cnst.v;
@@ -1176,7 +1176,7 @@ Value eval(H *h, Node *n, Value *slots) {
 
 /* (see eval.h) The value lives in h->perm: it outlives the temporaries of
 ** the evaluation that asked for it. */
-void let_refresh(H *h, Global *g) {
+void eval_let_refresh(H *h, Global *g) {
   Node *e = g->scen_expr ? g->scen_expr : g->expr;
   if (!e) return;
   uint64_t version = h->world->version;

@@ -32,7 +32,7 @@ static void duplicate(H *h, HStr *name, Loc loc, Loc first, const char *what) {
 static int allow_redefine(H *h);
 
 static void check_fresh(H *h, HStr *name, Loc loc) {
-  Global *g = global_find(h, name);
+  Global *g = prog_global_find(h, name);
   if (g) duplicate(h, name, loc, g->loc, "");
   static const char *const reserved[] = {"partners", "commodities", "deals", "loans"};
   for (int i = 0; i < 4; i++)
@@ -44,7 +44,7 @@ static void check_fresh(H *h, HStr *name, Loc loc) {
 ** entities of the wanted kind so the message can say "unknown partner". */
 static Value entity_ref(H *h, Node *v, int want, const char *field) {
   if (v->kind == N_NAME) {
-    Global *g = global_find(h, v->u.name);
+    Global *g = prog_global_find(h, v->u.name);
     if (!g) {
       Suggest sg;
       suggest_init(&sg, v->u.name->s, v->u.name->len);
@@ -84,7 +84,7 @@ static void set_fields(H *h, int kind, uint32_t row, Node *rec) {
 ** different fields it is an error that shows both places. Anonymous deals
 ** and loans are never merged (two identical shipments are two). */
 
-_Noreturn static void differs(H *h, HStr *name, Loc here, Loc first, const char *what, const char *a, const char *b) {
+_Noreturn static void exec_differs(H *h, HStr *name, Loc here, Loc first, const char *what, const char *a, const char *b) {
   if (a) hx_error_begin(h, HEDGE_ERROR, here, (int)name->len, "'%s' is declared again with a different %s: %s here, %s where it was first declared",
                         name->s, what, b, a);
   else hx_error_begin(h, HEDGE_ERROR, here, (int)name->len, "'%s' is declared again with a different %s (a repeated declaration must be identical)",
@@ -132,7 +132,7 @@ static void same_entity(H *h, Node *s, Global *g) {
       shown(h, a, b1, sizeof b1);
       shown(h, b, b2, sizeof b2);
       world_rollback(h, m);
-      differs(h, s->u.ent.name, s->u.ent.nameloc, g->loc, what, b1, b2);
+      exec_differs(h, s->u.ent.name, s->u.ent.nameloc, g->loc, what, b1, b2);
     }
   }
   world_rollback(h, m);
@@ -142,7 +142,7 @@ static void same_entity(H *h, Node *s, Global *g) {
 ** one definition that differ only in layout compare equal. */
 static char *squeezed(H *h, const Node *n) {
   size_t len;
-  const char *t = node_text(h, n, &len);
+  const char *t = parse_node_text(h, n, &len);
   char *out = arena_alloc(h, &h->temp, len + 1);
   size_t k = 0;
   int in_str = 0;
@@ -182,12 +182,12 @@ static void exec_entity(H *h, Node *s) {
   int k = s->u.ent.ekind;
   HStr *name = s->u.ent.name;
   if (name) {
-    Global *g = global_find(h, name);
+    Global *g = prog_global_find(h, name);
     if (g && g->kind == G_ENTITY && g->value.tag == T_ENT && g->value.kind == k) { same_entity(h, s, g); return; }
     check_fresh(h, name, s->u.ent.nameloc);
   }
   uint32_t row = world_add(h, k, name, s->loc);
-  if (name) global_add(h, name, G_ENTITY, v_ent(k, (int32_t)row), s->u.ent.nameloc);
+  if (name) prog_global_add(h, name, G_ENTITY, v_ent(k, (int32_t)row), s->u.ent.nameloc);
   if (s->u.ent.rec) set_fields(h, k, row, s->u.ent.rec);
   world_check_required(h, k, row, s->loc);
 }
@@ -196,10 +196,10 @@ static void check_not_builtin(H *h, HStr *name, Loc loc);
 
 static void exec_fn(H *h, Node *s) {
   check_not_builtin(h, s->u.fn.name, s->u.fn.nameloc);
-  Global *old = global_find(h, s->u.fn.name);
+  Global *old = prog_global_find(h, s->u.fn.name);
   if (old && old->kind == G_FUNC && old->value.tag == T_FUNC && !allow_redefine(h)) {
     if (same_fn(h, old->value.as.fn, s)) return;   /* the same function, declared again */
-    if (old->value.as.fn->kind == F_USER) differs(h, s->u.fn.name, s->u.fn.nameloc, old->loc, "definition", NULL, NULL);
+    if (old->value.as.fn->kind == F_USER) exec_differs(h, s->u.fn.name, s->u.fn.nameloc, old->loc, "definition", NULL, NULL);
   }
   if (!old || !(allow_redefine(h) && old->kind == G_FUNC)) check_fresh(h, s->u.fn.name, s->u.fn.nameloc);
   Function *f = arena_alloc(h, &h->perm, sizeof *f);
@@ -210,7 +210,7 @@ static void exec_fn(H *h, Node *s) {
   f->params = s->u.fn.params;
   f->body = s->u.fn.body;
   if (old) { old->value = v_fn(f); old->loc = s->loc; }
-  else global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
+  else prog_global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
 }
 
 /* `group EU = [DEU, FRA, ...]`: a named list of distinct partners, usable
@@ -222,11 +222,11 @@ static Value group_value(H *h, Node *s, Value v) {
     hx_error_at(h, e->loc, "a group is a list of partners, as in group EU = [DEU, FRA], not %s", v_typename(h, v, b1, sizeof b1));
   if (v.tag == T_COLL && v.kind != K_PARTNER)
     hx_error_at(h, e->loc, "a group is a list of partners, not %s", kind_plural[v.kind]);
-  uint32_t n = coll_len(h, v);
+  uint32_t n = eval_coll_len(h, v);
   if (n == 0) hx_error_at(h, e->loc, "a group needs at least one partner");
   List *l = list_new(h, &h->temp, n);
   for (uint32_t i = 0; i < n; i++) {
-    Value x = coll_get(h, v, i);
+    Value x = eval_coll_get(h, v, i);
     Loc at = e->kind == N_LIST && i < e->u.items.n ? e->u.items.p[i]->loc : e->loc;
     if (x.tag != T_ENT || x.kind != K_PARTNER)
       hx_error_at(h, at, "a group holds partners only, but element %u is %s", i, v_show(h, x, b1, sizeof b1));
@@ -255,7 +255,7 @@ static void exec_fiscal(H *h, Node *s) {
 
 static void exec_let(H *h, Node *s) {
   check_not_builtin(h, s->u.let.name, s->u.let.nameloc);
-  Global *old = global_find(h, s->u.let.name);
+  Global *old = prog_global_find(h, s->u.let.name);
   int same_name_let = old && old->kind == G_LET && !allow_redefine(h);
   if (!old || !(allow_redefine(h) && old->kind == G_LET)) { if (!same_name_let) check_fresh(h, s->u.let.name, s->u.let.nameloc); }
   int n = resolve_expr(h, s->u.let.value);
@@ -268,24 +268,24 @@ static void exec_let(H *h, Node *s) {
              ? (v.tag == old->value.tag && v.dim == old->value.dim && num_eq(v.as.num, old->value.as.num)) : v_equal(h, v, old->value);
     if (eq) return;
     char b1[120], b2[120];
-    differs(h, s->u.let.name, s->u.let.nameloc, old->loc, "value", v_show(h, old->value, b1, sizeof b1), v_show(h, v, b2, sizeof b2));
+    exec_differs(h, s->u.let.name, s->u.let.nameloc, old->loc, "value", v_show(h, old->value, b1, sizeof b1), v_show(h, v, b2, sizeof b2));
   }
   v = v_copy(h, &h->perm, v);
   Global *g = old;
   if (old) { old->value = v; old->loc = s->loc; }
-  else g = global_add(h, s->u.let.name, G_LET, v, s->loc);
+  else g = prog_global_add(h, s->u.let.name, G_LET, v, s->loc);
   /* a let that reads the world follows it: re-evaluated where it is read */
   g->expr = s->u.let.value;
   g->nslots = n;
-  g->world_dep = s->kind != S_GROUP && node_reads_world(h, s->u.let.value);   /* a group is a fixed list */
+  g->world_dep = s->kind != S_GROUP && resolve_reads_world(h, s->u.let.value);   /* a group is a fixed list */
   g->version = version;
 }
 
 /* `let NAME = EXPR` inside a scenario, for a NAME declared by a `let`: the
 ** scenario's definition replaces it while the scenario is applied (the
 ** base one comes back at the rollback). */
-void scenario_let(H *h, Node *s) {
-  Global *g = global_find(h, s->u.let.name);
+void exec_scenario_let(H *h, Node *s) {
+  Global *g = prog_global_find(h, s->u.let.name);
   if (!g || g->kind != G_LET) { exec_let(h, s); return; }
   Program *p = h->prog;
   int n = resolve_expr(h, s->u.let.value);
@@ -298,7 +298,7 @@ void scenario_let(H *h, Node *s) {
 
 static void exec_rule(H *h, Node *s) {
   Program *p = h->prog;
-  Global *old = global_find(h, s->u.rule.name);
+  Global *old = prog_global_find(h, s->u.rule.name);
   if (old && allow_redefine(h) && old->kind == G_RULE) {
     for (uint32_t i = 0; i < p->rules.n; i++)
       if (p->rules.p[i].name == s->u.rule.name) {
@@ -314,14 +314,14 @@ static void exec_rule(H *h, Node *s) {
       Rule *r = &p->rules.p[i];
       if (r->name != s->u.rule.name) continue;
       if (r->warn == s->u.rule.warn && same_title(r->title, s->u.rule.title) && same_text(h, r->node->u.rule.body, s->u.rule.body)) return;
-      differs(h, s->u.rule.name, s->u.rule.nameloc, old->loc, r->warn != s->u.rule.warn ? "kind (rule or warn)" : !same_title(r->title, s->u.rule.title) ? "title" : "body",
+      exec_differs(h, s->u.rule.name, s->u.rule.nameloc, old->loc, r->warn != s->u.rule.warn ? "kind (rule or warn)" : !same_title(r->title, s->u.rule.title) ? "title" : "body",
               NULL, NULL);
     }
   }
   check_fresh(h, s->u.rule.name, s->u.rule.nameloc);
   Rule r = {s->u.rule.name, s->u.rule.title, s, s->u.rule.warn, 0};
   vec_push(h, &p->rules, r);
-  global_add(h, r.name, G_RULE, v_nil(), s->loc);
+  prog_global_add(h, r.name, G_RULE, v_nil(), s->loc);
 }
 
 /* The text is built in a buffer the caller frees, even when out of memory. */
@@ -358,14 +358,14 @@ static int already_loaded(H *h, const char *path) {
 typedef struct SrcCtx { int fd; const char *path; Loc at; int id; } SrcCtx;
 static void src_body(H *h, void *ud) {
   SrcCtx *c = ud;
-  c->id = source_add_fd(h, c->fd, c->path, c->at);
+  c->id = prog_source_add_fd(h, c->fd, c->path, c->at);
 }
 
 static void exec_import(H *h, Node *s) {
   const char *path = s->u.import.path->s;
   Loc at = s->u.import.pathloc;   /* errors about the file point at its name */
   files_require(h, at, (int)s->u.import.path->len + 2, "import", path);
-  char *found = find_file(h, s->loc.src, path, 1);
+  char *found = prog_find_file(h, s->loc.src, path, 1);
   if (!found) hx_error_span(h, at, (int)s->u.import.path->len + 2, "cannot find '%s' (looked beside this file%s)", path, h->search_path ? " and along HEDGE_PATH" : "");
   if (already_loaded(h, found)) return;
   int fd = files_open(h, found, path, at, "import");
@@ -390,7 +390,7 @@ static void exec_use(H *h, Node *s) {
   ** part of the library the host installed */
   int files = (h->caps & HEDGE_CAP_FILES) != 0;
   if (!s->u.import.is_name) files_require(h, s->u.import.pathloc, (int)s->u.import.path->len + 2, "use", path);
-  char *found = files ? find_file(h, s->loc.src, name, 1) : NULL;
+  char *found = files ? prog_find_file(h, s->loc.src, name, 1) : NULL;
   int stdlib = 0;
   if (!found && s->u.import.is_name && h->stdlib_dir) {
     char b[PATH_MAX * 2 + 2];
@@ -418,7 +418,7 @@ static void exec_scenario(H *h, Node *s) {
   check_fresh(h, s->u.scen.name, s->u.scen.nameloc);
   Scenario sc = {s->u.scen.name, s->u.scen.title, s->u.scen.parent, s, s->loc};
   vec_push(h, &p->scenarios, sc);
-  global_add(h, sc.name, G_SCENARIO, v_nil(), s->loc);
+  prog_global_add(h, sc.name, G_SCENARIO, v_nil(), s->loc);
 }
 
 static void exec_test(H *h, Node *s) {
@@ -455,7 +455,7 @@ void exec_statement(H *h, Node *s) {
     case S_IMPORT: exec_import(h, s); break;
     case S_USE: exec_use(h, s); break;
     case S_EXTERN: exec_extern(h, s); break;
-    case S_LOAD: exec_load(h, s); break;
+    case S_LOAD: load_exec(h, s); break;
     case S_SCENARIO: exec_scenario(h, s); break;
     case S_TEST: exec_test(h, s); break;
     case S_EXPR: exec_print(h, s); break;
@@ -472,11 +472,11 @@ void exec_print_stmt(H *h, Node *s) { exec_print(h, s); }
 
 /* Everything declared is checked before any rule runs: rule bodies and
 ** function bodies resolve, scenario parents exist, extends has no cycle. */
-void finish_load(H *h) {
+void exec_finish_load(H *h) {
   Program *p = h->prog;
   for (uint32_t i = 0; i < p->rules.n; i++) {
     resolve_rule(h, &p->rules.p[i]);
-    if (!p->rules.p[i].linted) { p->rules.p[i].linted = 1; lint_rule(h, &p->rules.p[i]); }
+    if (!p->rules.p[i].linted) { p->rules.p[i].linted = 1; resolve_lint_rule(h, &p->rules.p[i]); }
   }
   for (uint32_t i = 0; i < p->globals.n; i++) {
     Global *g = p->globals.p[i];
@@ -486,7 +486,7 @@ void finish_load(H *h) {
     Scenario *s = &p->scenarios.p[i];
     int steps = 0;
     for (Scenario *c = s; c->parent; steps++) {
-      Scenario *par = scenario_find(h, c->parent);
+      Scenario *par = prog_scenario_find(h, c->parent);
       if (!par) {
         Suggest sg;
         suggest_init(&sg, c->parent->s, c->parent->len);
@@ -505,7 +505,7 @@ void finish_load(H *h) {
 ** extension function: it would silently change what every later call of
 ** it answers. */
 static void check_not_builtin(H *h, HStr *name, Loc loc) {
-  Function *f = builtin_find(h, name);
+  Function *f = prog_builtin_find(h, name);
   if (!f) return;
   const char *what = f->kind == F_LUA ? (f->origin ? f->origin : "the standard library")
                    : f->kind == F_HOST ? "the host program" : "hedge (a built-in function)";

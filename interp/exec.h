@@ -15,8 +15,8 @@ void exec_top(H *h, Node *s);
 /* Runs a print statement (again). */
 void exec_print_stmt(H *h, Node *s);
 /* A scenario's `let` (scenario.c applies it; exec.c keeps the globals). */
-void scenario_let(H *h, Node *s);
+void exec_scenario_let(H *h, Node *s);
 /* After a load: resolve every rule and function body, to report errors early. */
-void finish_load(H *h);
+void exec_finish_load(H *h);
 
 #endif

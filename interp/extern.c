@@ -45,7 +45,7 @@ void extern_declare(H *h, Node *s) {
   f->params = s->u.fn.params;
   f->ffi = fn;
   f->release = extern_free;
-  global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
+  prog_global_add(h, f->name, G_FUNC, v_fn(f), s->loc);
 }
 
 /* Calls an extern function: positional arguments only, each checked against

@@ -12,7 +12,7 @@ void files_init(H *h, const char *roots);
 ** "import", "use" or "load", path the file as written. */
 void files_require(H *h, Loc at, int width, const char *what, const char *path);
 /* Whether a script may read path (capability, roots, the host's hook);
-** find_file skips candidates it may not read, so they "cannot be found". */
+** prog_find_file skips candidates it may not read, so they "cannot be found". */
 int files_allowed(H *h, const char *path, const char *what);
 /* Opens path (shown: as the program wrote it) for what, a regular file
 ** only, and checks the opened file against the roots and the hook. Returns

@@ -265,7 +265,7 @@ static int indent_for(Layout *L, int i, int for_comment) {
   if (closer) return for_comment ? L->block_indent : L->block_indent - 2;
   if (L->last_tok >= 0 && L->items->p[L->last_tok].kind == TK_COLON) return L->last_line_indent + 2;
   if (L->stmt_kw == TK_PARTNER || L->stmt_kw == TK_COMMODITY)
-    return L->stmt_indent + (int)strlen(kw_spelling(L->stmt_kw)) + 1;
+    return L->stmt_indent + (int)strlen(lex_keyword_spelling(L->stmt_kw)) + 1;
   return L->clause_indent + 2;
 }
 
@@ -849,7 +849,7 @@ static void set_result(H *h, const SB *s) {
 
 static void format_body(H *h, void *ud) {
   FmtCall *c = ud;
-  int src = source_add_string(h, c->name, c->text, c->len);
+  int src = prog_source_add_string(h, c->name, c->text, c->len);
   Src s = {h->sources.p[src]->text, (int)h->sources.p[src]->len, 0};
   s.bom = s.len >= 3 && memcmp(s.text, "\xEF\xBB\xBF", 3) == 0;
   ItemList items = {0};
@@ -879,7 +879,7 @@ static void format_body(H *h, void *ud) {
   ** tokens whose meaning depends on one: a call or index, or not) */
   SB before = {0}, after = {0};
   dump_source(h, src, &before);
-  int src2 = source_add_string(h, c->name, out.p ? out.p : "", out.n);
+  int src2 = prog_source_add_string(h, c->name, out.p ? out.p : "", out.n);
   ItemList items2 = {0};
   NodeList stmts2 = {0};
   read_items(h, src2, &items2, &stmts2);
@@ -908,7 +908,7 @@ static void format_body(H *h, void *ud) {
 
 static void tree_body(H *h, void *ud) {
   FmtCall *c = ud;
-  int src = source_add_string(h, c->name, c->text, c->len);
+  int src = prog_source_add_string(h, c->name, c->text, c->len);
   SB out = {0};
   dump_source(h, src, &out);
   set_result(h, &out);

@@ -116,12 +116,12 @@ static void collect_charts(H *h, Html *x) {
     Rule *rule = &p->rules.p[i];
     resolve_rule(h, rule);
     Walk w;
-    walk_init(h, &w, rule->node->u.rule.body, rule->node->nslots);
+    table_walk_init(h, &w, rule->node->u.rule.body, rule->node->nslots);
     Node *pred = w.pred;
     if (pred->kind != N_BIN || pred->u.bin.op < OP_EQ || pred->u.bin.op == OP_IN) { c->ok = -1; continue; }
     if (!c->lhs) {
-      c->lhs = node_text_one_line(h, &x->scratch.arena, pred->u.bin.l);
-      c->rhs = node_text_one_line(h, &x->scratch.arena, pred->u.bin.r);
+      c->lhs = parse_node_text_one_line(h, &x->scratch.arena, pred->u.bin.l);
+      c->rhs = parse_node_text_one_line(h, &x->scratch.arena, pred->u.bin.r);
       c->op = op_names[pred->u.bin.op];
       if (pred->u.bin.r->kind == N_NUM && (pred->u.bin.r->u.num.flags & NUMF_PERCENT)) c->ok = 1;
     }
@@ -129,7 +129,7 @@ static void collect_charts(H *h, Html *x) {
     x->lnode = pred;
     x->walk = &w;
     ArenaMark m = arena_mark(&h->temp);
-    walk_run(h, &w, bar_cb, x);
+    table_walk_run(h, &w, bar_cb, x);
     arena_release(h, &h->temp, m);
     x->walk = NULL;
   }
@@ -530,7 +530,7 @@ static void write_html(H *h, Html *x) {
 
 /* ---- the whole ---------------------------------------------------------------------- */
 
-/* check_rules ends early on a limit, an interrupt or out of memory, with
+/* rules_check ends early on a limit, an interrupt or out of memory, with
 ** the report so far and the status in h->err_status: keep it. */
 static void note_stop(H *h, Html *x) {
   int s = h->err_status;
@@ -539,31 +539,31 @@ static void note_stop(H *h, Html *x) {
 
 static void html_work(H *h, void *ud) {
   Html *x = ud;
-  finish_load(h);
+  exec_finish_load(h);
   Program *p = h->prog;
   size_t cs = (p->rules.n ? p->rules.n : 1) * sizeof(Chart);
   x->charts = arena_alloc(h, &x->scratch.arena, cs);
   memset(x->charts, 0, cs);
   const char *scen = x->compare ? x->compare : x->scenario;
   if (x->compare) {
-    x->base = check_rules(h, NULL, 0, NULL, 0);
+    x->base = rules_check(h, NULL, 0, NULL, 0);
     note_stop(h, x);
     x->phase = 0;
     collect_charts(h, x);
   }
   if (scen) {
-    Scenario *sc = scenario_need(h, scen);
+    Scenario *sc = prog_scenario_need(h, scen);
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
-    x->after = check_rules(h, NULL, 0, scen, 0);
+    x->after = rules_check(h, NULL, 0, scen, 0);
     note_stop(h, x);
     x->phase = x->compare ? 1 : 0;
     collect_charts(h, x);
     collect_network(h, x);
     prog_rollback(h, pm);
   } else {
-    x->after = check_rules(h, NULL, 0, NULL, 0);
+    x->after = rules_check(h, NULL, 0, NULL, 0);
     note_stop(h, x);
     collect_charts(h, x);
     collect_network(h, x);

@@ -610,19 +610,19 @@ void index_deal_value_changed(H *h, uint32_t row) {
   }
 }
 
-double deal_sum(H *h, DealFilter f, uint32_t *count) {
+double index_deal_sum(H *h, DealFilter f, uint32_t *count) {
   Cell *g = lookup(h, f, NULL);
   if (count) *count = g ? g->count : 0;
   return g ? ksum_get(&g->sum) : 0.0;
 }
 
-uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows) {
+uint32_t index_deal_rows(H *h, DealFilter f, const uint32_t **rows) {
   Cell *g = lookup(h, f, rows);
   if (!g || !g->count) { *rows = NULL; return 0; }
   return g->count;
 }
 
-int32_t world_latest_loan_year(H *h) {
+int32_t index_latest_loan_year(H *h) {
   World *w = h->world;
   DealIndex *ix = get_index(h);
   if (ix->lly_valid && ix->lly_version == w->version) return ix->latest_loan;
@@ -638,7 +638,7 @@ int32_t world_latest_loan_year(H *h) {
   return best;
 }
 
-int32_t world_latest_year(H *h) {
+int32_t index_latest_year(H *h) {
   World *w = h->world;
   DealIndex *ix = get_index(h);
   if (ix->ly_valid && ix->ly_version == w->index_version) return ix->latest;
@@ -658,7 +658,7 @@ int32_t world_latest_year(H *h) {
 
 /* The living loans of a borrower, in row order: one counting sort per
 ** version of the world, then a slice per query. */
-uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
+uint32_t index_loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
   World *w = h->world;
   DealIndex *ix = get_index(h);
   Table *t = &w->t[K_LOAN];
@@ -702,10 +702,10 @@ static int group_cmp_name(const void *x, const void *y) {
   return (((const DealGroup *)x)->id > ((const DealGroup *)y)->id) - (((const DealGroup *)x)->id < ((const DealGroup *)y)->id);
 }
 
-uint32_t deal_sums_by(H *h, DealFilter f, int field, DealGroup **out) {
+uint32_t index_deal_sums_by(H *h, DealFilter f, int field, DealGroup **out) {
   World *w = h->world;
   const uint32_t *rows;
-  uint32_t n = deal_rows(h, f, &rows);
+  uint32_t n = index_deal_rows(h, f, &rows);
   Table *t = &w->t[K_DEAL];
   if (field < 3) {
     uint32_t *col = field == 0 ? t->a : field == 1 ? t->b : t->c;
@@ -767,11 +767,11 @@ uint32_t deal_sums_by(H *h, DealFilter f, int field, DealGroup **out) {
   return ng;
 }
 
-int loan_matches(const Table *t, uint32_t row, const LoanFilter *f) {
+int index_loan_matches(const Table *t, uint32_t row, const LoanFilter *f) {
   return (f->lender == NO_ROW || t->a[row] == f->lender) && (f->borrower == NO_ROW || t->b[row] == f->borrower);
 }
 
-int loan_outstanding(H *h, uint32_t row, double y) {
+int index_loan_outstanding(H *h, uint32_t row, double y) {
   const Table *t = &h->world->t[K_LOAN];
   int32_t d = t->date ? t->date[row] : NO_DATE;
   if (d == NO_DATE) return 1;
@@ -784,16 +784,16 @@ int loan_outstanding(H *h, uint32_t row, double y) {
 /* Principal (USD, compensated) and count of the living loans that match f:
 ** a borrower's loans come from the index by borrower, otherwise every loan
 ** is seen. */
-double debt_sum(H *h, LoanFilter f, uint32_t *count) {
+double index_debt_sum(H *h, LoanFilter f, uint32_t *count) {
   KSum s = {0, 0};
   uint32_t c = 0;
   const Table *t = &h->world->t[K_LOAN];
   const uint32_t *rows = NULL;
-  uint32_t n = f.borrower != NO_ROW ? loan_rows_of(h, f.borrower, &rows) : t->n;
+  uint32_t n = f.borrower != NO_ROW ? index_loan_rows_of(h, f.borrower, &rows) : t->n;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t row = rows ? rows[i] : i;
-    if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
-    if (f.has_year && !loan_outstanding(h, row, f.year)) continue;
+    if (!world_alive(h->world, K_LOAN, row) || !index_loan_matches(t, row, &f)) continue;
+    if (f.has_year && !index_loan_outstanding(h, row, f.year)) continue;
     ksum_add(&s, t->value[row]);
     c++;
   }

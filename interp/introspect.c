@@ -28,7 +28,7 @@ static void emit(H *h, const char *s, size_t n) {
 static int protect(H *h, void (*f)(H *h, void *ud), void *ud) {
   h->err_status = HEDGE_OK;
   h->steps = 0;
-  hx_deadline_start(h);
+  eval_deadline_start(h);
   h->here = (Loc){-1, 0, 0};
   h->depth = 0;
   ArenaMark am = arena_mark(&h->temp);
@@ -62,7 +62,7 @@ typedef struct ReplCtx {
 } ReplCtx;
 
 static void save_binding(H *h, ReplCtx *c, HStr *name) {
-  Global *g = global_find(h, name);
+  Global *g = prog_global_find(h, name);
   if (!g) return;
   Saved *s = &c->saved[c->nsaved++];
   s->g = g; s->value = g->value; s->loc = g->loc; s->ready = g->ready;
@@ -93,7 +93,7 @@ typedef struct InScen { ProgMark pm; int on; } InScen;
 static void scen_enter(H *h, ReplCtx *c, InScen *s, Loc loc) {
   s->on = 0;
   if (!c->scenario) return;
-  Scenario *sc = scenario_need(h, c->scenario);
+  Scenario *sc = prog_scenario_need(h, c->scenario);
   s->pm = prog_mark(h);
   h->world->logging++;
   s->on = 1;
@@ -106,7 +106,7 @@ static void check_and_show(H *h, ReplCtx *c, HStr *name, Loc loc) {
   const char *only[2] = {name->s, NULL};
   InScen in;
   scen_enter(h, c, &in, loc);
-  c->report = check_rules(h, only, 1, c->scenario, 0);
+  c->report = rules_check(h, only, 1, c->scenario, 0);
   scen_leave(h, &in);
   const char *t = report_text(h, c->report, c->color);
   size_t n = strlen(t);
@@ -124,7 +124,7 @@ static void check_and_show(H *h, ReplCtx *c, HStr *name, Loc loc) {
 static void show_expr(H *h, ReplCtx *c, Node *s) {
   Node *e = s->u.expr;
   if (e->kind == N_NAME) {
-    Global *g = global_find(h, e->u.name);
+    Global *g = prog_global_find(h, e->u.name);
     if (g && g->kind == G_RULE) { check_and_show(h, c, e->u.name, s->loc); return; }
   }
   InScen in;
@@ -140,7 +140,7 @@ static void show_expr(H *h, ReplCtx *c, Node *s) {
 
 static void repl_body(H *h, void *ud) {
   ReplCtx *c = ud;
-  int src = source_add_string(h, c->name, c->text, strlen(c->text));
+  int src = prog_source_add_string(h, c->name, c->text, strlen(c->text));
   NodeList stmts = {0};
   parse_program(h, src, &stmts, c->incomplete);
   c->saved = arena_alloc(h, &h->temp, (stmts.n ? stmts.n : 1) * sizeof(Saved));
@@ -155,11 +155,11 @@ static void repl_body(H *h, void *ud) {
     if (s->kind == S_EXPR) { show_expr(h, c, s); continue; }
     exec_statement(h, s);
     if (s->kind == S_RULE) {
-      finish_load(h);   /* resolves the rule: an unknown name fails the input */
+      exec_finish_load(h);   /* resolves the rule: an unknown name fails the input */
       check_and_show(h, c, s->u.rule.name, s->loc);
     }
   }
-  finish_load(h);
+  exec_finish_load(h);
 }
 
 int hedge_repl_eval(hedge_State *h, const char *chunkname, const char *text,
@@ -178,7 +178,7 @@ int hedge_repl_eval(hedge_State *h, const char *chunkname, const char *text,
   h->repl_mode = 1;
   h->err_status = HEDGE_OK;
   h->steps = 0;
-  hx_deadline_start(h);
+  eval_deadline_start(h);
   h->here = (Loc){-1, 0, 0};
   h->depth = 0;
   ProgMark pm = prog_mark(h);
@@ -214,7 +214,7 @@ static void fn_head(H *h, Buf *b, Function *f) {
       if (p->def && f->kind == F_EXTERN && p->def->kind == N_NAME) buf_printf(h, b, ": %s", p->def->u.name->s);
       else if (p->def) {
         size_t n;
-        const char *t = node_text(h, p->def, &n);
+        const char *t = parse_node_text(h, p->def, &n);
         buf_puts(h, b, " = ");
         buf_put(h, b, t, n);
       }
@@ -313,7 +313,7 @@ static void unit_line(H *h, Buf *b, Unit *u) {
   const char *base = dim_name(h, u->dim, db, sizeof db);
   if (strcmp(base, u->name->s) == 0 && u->factor == 1) { buf_puts(h, b, "base unit"); return; }
   buf_printf(h, b, "1 %s = ", u->name->s);
-  num_print(b, h, u->factor);
+  v_num_print(b, h, u->factor);
   buf_printf(h, b, " %s", base);
 }
 
@@ -377,7 +377,7 @@ static void names_body(H *h, void *ud) {
             fn_head(h, b, g->value.as.fn);
           } else {
             /* a let that reads the world shows its value in this world */
-            if ((g->world_dep || g->scen_expr) && g->version != h->world->version) let_refresh(h, g);
+            if ((g->world_dep || g->scen_expr) && g->version != h->world->version) eval_let_refresh(h, g);
             short_value(h, b, g->value);
           }
           buf_printf(h, b, "  %s", hx_locstr(h, g->loc, lb, sizeof lb));
@@ -426,7 +426,7 @@ static void names_body(H *h, void *ud) {
       }
       return;
     case HEDGE_NAMES_KEYWORDS:
-      for (int k = TK_FIRST_KW; k <= TK_LAST_KW; k++) give(c, kw_spelling((TokKind)k), "");
+      for (int k = TK_FIRST_KW; k <= TK_LAST_KW; k++) give(c, lex_keyword_spelling((TokKind)k), "");
       /* words with a meaning only in their place (not reserved) */
       give(c, "group", "");
       give(c, "fiscal", "");
@@ -448,7 +448,7 @@ static void names_body(H *h, void *ud) {
 
 static void names_apply_body(H *h, void *ud) {
   NamesCtx *c = ud;
-  scenario_apply(h, scenario_need(h, c->scenario), (Loc){-1, 0, 0});
+  scenario_apply(h, prog_scenario_need(h, c->scenario), (Loc){-1, 0, 0});
   names_body(h, ud);
 }
 
@@ -523,7 +523,7 @@ static void fields_body(H *h, void *ud) {
   size_t n = e ? (size_t)(e - s) : strlen(s);
   if (!n) return;
   HStr *name = hx_intern_find(h, s, n);
-  Global *g = name ? global_find(h, name) : NULL;
+  Global *g = name ? prog_global_find(h, name) : NULL;
   if (g && (g->kind == G_ENTITY || g->kind == G_LET)) { if (!walk_value(&w, g->value)) return; }
   else if ((w.kind = kind_word(s, n)) < 0) return;
   /* further segments: entity-valued fields, record keys */
@@ -641,7 +641,7 @@ static void help_function(H *h, Buf *b, Function *f, Loc loc) {
     buf_puts(h, b, "fn ");
     fn_head(h, b, f);
     size_t n;
-    const char *t = node_text(h, f->body, &n);
+    const char *t = parse_node_text(h, f->body, &n);
     buf_puts(h, b, " =\n");
     indent_text(h, b, t, n, 20);
     buf_printf(h, b, "  declared at %s\n", hx_locstr(h, loc, lb, sizeof lb));
@@ -668,7 +668,7 @@ static void help_body(H *h, void *ud) {
   size_t len = strlen(name);
   char lb[512], nb[160];
   HStr *hs = hx_intern_find(h, name, len);
-  Global *g = hs ? global_find(h, hs) : NULL;
+  Global *g = hs ? prog_global_find(h, hs) : NULL;
   if (g) {
     switch (g->kind) {
       case G_FUNC: help_function(h, b, g->value.as.fn, g->loc); return;
@@ -685,19 +685,19 @@ static void help_body(H *h, void *ud) {
           if (r->title) buf_printf(h, b, " \"%s\"", r->title->s);
           buf_printf(h, b, "\n  declared at %s\n", hx_locstr(h, r->node->loc, lb, sizeof lb));
           size_t n;
-          const char *t = node_text(h, r->node, &n);
+          const char *t = parse_node_text(h, r->node, &n);
           if (n) indent_text(h, b, t, n, 20);
         }
         return;
       case G_SCENARIO: {
-        Scenario *s = scenario_find(h, hs);
+        Scenario *s = prog_scenario_find(h, hs);
         buf_printf(h, b, "scenario %s", name);
         if (s && s->title) buf_printf(h, b, " \"%s\"", s->title->s);
         if (s && s->parent) buf_printf(h, b, " extends %s", s->parent->s);
         buf_printf(h, b, "\n  declared at %s\n", hx_locstr(h, g->loc, lb, sizeof lb));
         if (s) {
           size_t n;
-          const char *t = node_text(h, s->node, &n);
+          const char *t = parse_node_text(h, s->node, &n);
           if (n) indent_text(h, b, t, n, 20);
         }
         return;
@@ -717,7 +717,7 @@ static void help_body(H *h, void *ud) {
       default: break;
     }
   }
-  Function *f = hs ? builtin_find(h, hs) : NULL;
+  Function *f = hs ? prog_builtin_find(h, hs) : NULL;
   if (f) { help_function(h, b, f, f->loc); return; }
   int k = kind_word(name, len);
   if (k >= 0 && strcmp(name, coll_names[k]) == 0) {

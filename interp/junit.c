@@ -132,7 +132,7 @@ const char *hedge_report_junit(hedge_State *h, hedge_Report *r) {
   return buf_cstr(h, &h->result);
 }
 
-void tests_junit(H *h, Buf *b, TestResults *r) {
+void junit_tests(H *h, Buf *b, TestResults *r) {
   char lb[512];
   b->n = 0;
   suite_head(h, b, "hedge test", r->n, r->failed, 0, 0);

@@ -231,14 +231,14 @@ typedef struct DealQ {
   uint32_t n;
   double sum;
   uint32_t count;
-  int field;               /* deal_sums_by: 0 exporter 1 importer 2 commodity 3 year */
+  int field;               /* index_deal_sums_by: 0 exporter 1 importer 2 commodity 3 year */
   DealGroup *groups;
   uint32_t ngroups;
 } DealQ;
 
 static void rows_work(H *h, void *ud) {
   DealQ *q = ud;
-  q->n = deal_rows(h, q->f, &q->rows);
+  q->n = index_deal_rows(h, q->f, &q->rows);
 }
 
 /* hedge.deals{importer=, exporter=, commodity=, year=}: matching deals,
@@ -264,10 +264,10 @@ static int l_deals(lua_State *L) {
 
 static void sum_work(H *h, void *ud) {
   DealQ *q = ud;
-  q->sum = deal_sum(h, q->f, &q->count);
+  q->sum = index_deal_sum(h, q->f, &q->count);
 }
 
-/* The sum and count of the deals of q->f, pushed (both deal_sum forms). */
+/* The sum and count of the deals of q->f, pushed (both hedge.deal_sum forms). */
 static int push_deal_sum(lua_State *L, LuaBridge *b, DealQ *q) {
   if (b->h->world) {
     int st = lb_bpcall(L, b, sum_work, q);
@@ -324,7 +324,7 @@ static int l_usd(lua_State *L) {
 
 static void sums_by_work(H *h, void *ud) {
   DealQ *q = ud;
-  q->ngroups = deal_sums_by(h, q->f, q->field, &q->groups);
+  q->ngroups = index_deal_sums_by(h, q->f, q->field, &q->groups);
 }
 
 /* hedge.deal_sums_by(field, {filter}) -> { {key, sum}, ... } grouped by
@@ -363,7 +363,7 @@ static int l_deal_sums_by(lua_State *L) {
 }
 
 /* hedge.loans{lender=, borrower=, year=}: living loans (outstanding in year
-** when one is given: loan_outstanding, index.c), in order */
+** when one is given: index_loan_outstanding, index.c), in order */
 static int l_loans(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
@@ -373,8 +373,8 @@ static int l_loans(lua_State *L) {
   Table *t = &h->world->t[K_LOAN];
   lua_Integer i = 0;
   for (uint32_t row = 0; row < t->n; row++) {
-    if (!world_alive(h->world, K_LOAN, row) || !loan_matches(t, row, &f)) continue;
-    if (f.has_year && !loan_outstanding(h, row, f.year)) continue;   /* the rule debt_sum sums by */
+    if (!world_alive(h->world, K_LOAN, row) || !index_loan_matches(t, row, &f)) continue;
+    if (f.has_year && !index_loan_outstanding(h, row, f.year)) continue;   /* the rule index_debt_sum sums by */
     lb_push_entity(L, b, K_LOAN, row);
     lua_rawseti(L, -2, ++i);
   }
@@ -382,11 +382,11 @@ static int l_loans(lua_State *L) {
 }
 
 /* hedge.debt_sum{borrower=, lender=, year=} -> principal outstanding in
-** year (every loan when no year), count: debt_sum of index.c */
+** year (every loan when no year), count: index_debt_sum of index.c */
 typedef struct DebtQ { LoanFilter f; uint32_t count; double sum; } DebtQ;
 static void debt_work(H *h, void *ud) {
   DebtQ *q = ud;
-  q->sum = debt_sum(h, q->f, &q->count);
+  q->sum = index_debt_sum(h, q->f, &q->count);
 }
 
 static int l_debt_sum(lua_State *L) {
@@ -411,7 +411,7 @@ typedef struct YearCtx { int32_t y; int loans; } YearCtx;
 
 static void year_work(H *h, void *ud) {
   YearCtx *c = ud;
-  c->y = c->loans ? world_latest_loan_year(h) : world_latest_year(h);
+  c->y = c->loans ? index_latest_loan_year(h) : index_latest_year(h);
 }
 
 /* The years of the living deals (or loans): lo > hi when none is dated. */

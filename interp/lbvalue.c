@@ -76,7 +76,7 @@ void  lb_push_collection(lua_State *L, LuaBridge *b, int kind) {
 }
 
 /* A hedge function value: a Lua function of the stdlib or an extension is
-** itself; any other is a closure calling it through call_function. */
+** itself; any other is a closure calling it through eval_call_function. */
 void  lb_push_function(lua_State *L, LuaBridge *b, Function *f) {
   (void)b;
   if (f->kind == F_LUA && f->lua_ref != LUA_NOREF && f->lua_ref != LUA_REFNIL) {
@@ -357,7 +357,7 @@ typedef struct Arith { BinOp op; Value x, y, r; int cmp; } Arith;
 
 static void arith_work(H *h, void *ud) {
   Arith *a = ud;
-  a->r = arith(h, a->op, a->x, a->y, NOLOC);
+  a->r = eval_arith(h, a->op, a->x, a->y, NOLOC);
 }
 
 static int do_arith(lua_State *L, BinOp op, const char *opname) {

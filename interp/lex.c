@@ -26,7 +26,7 @@ static const char *const punct_names[] = {
   "'('", "')'", "'['", "']'", "'{'", "'}'", "','", "':'", "'.'", "'+'", "'-'",
   "'*'", "'/'", "'=='", "'!='", "'<'", "'<='", "'>'", "'>='", "'='", "'->'", "'^'"};
 
-const char *tok_name(TokKind k) {
+const char *lex_token_name(TokKind k) {
   static const char *const names[] = {"end of input", "identifier", "number", "unit", "string", "date"};
   if (k <= TK_DATE) return names[k];
   if (k >= TK_FIRST_KW && k <= TK_LAST_KW) return kw_names[k - TK_FIRST_KW];
@@ -34,10 +34,10 @@ const char *tok_name(TokKind k) {
   return "?";
 }
 
-int tok_is_keyword(TokKind k) { return k >= TK_FIRST_KW && k <= TK_LAST_KW; }
-const char *kw_spelling(TokKind k) { return tok_is_keyword(k) ? kw_names[k - TK_FIRST_KW] : NULL; }
+int lex_is_keyword(TokKind k) { return k >= TK_FIRST_KW && k <= TK_LAST_KW; }
+const char *lex_keyword_spelling(TokKind k) { return lex_is_keyword(k) ? kw_names[k - TK_FIRST_KW] : NULL; }
 
-TokKind kw_lookup(const char *s, size_t n) {
+TokKind lex_keyword_lookup(const char *s, size_t n) {
   for (int i = 0; i <= TK_LAST_KW - TK_FIRST_KW; i++)
     if (strlen(kw_names[i]) == n && memcmp(kw_names[i], s, n) == 0) return (TokKind)(TK_FIRST_KW + i);
   return TK_IDENT;
@@ -167,7 +167,7 @@ static void lex_unit(Lexer *lx, Token *t) {
   if (p >= lx->len || !is_id0(s[p])) return;
   int q = p;
   while (q < lx->len && is_id(s[q])) q++;
-  if (kw_lookup(s + p, (size_t)(q - p)) != TK_IDENT) return;   /* `1 and x` */
+  if (lex_keyword_lookup(s + p, (size_t)(q - p)) != TK_IDENT) return;   /* `1 and x` */
   /* compound: USD/t, t*USD: no spaces around the operator */
   for (;;) {
     /* a power of a unit part, written without spaces: t^2, USD/t^2, m^-1 */
@@ -334,7 +334,7 @@ void lex_next(Lexer *lx, Token *t) {
     int q = lx->pos;
     while (q < lx->len && is_id(s[q])) q++;
     if (q - lx->pos > HX_MAX_NAME) hx_error_at(h, t->loc, "name too long (%d characters; at most %d)", q - lx->pos, HX_MAX_NAME);
-    TokKind k = kw_lookup(s + lx->pos, (size_t)(q - lx->pos));
+    TokKind k = lex_keyword_lookup(s + lx->pos, (size_t)(q - lx->pos));
     t->kind = k;
     if (k == TK_IDENT) t->str = hx_intern(h, s + lx->pos, (size_t)(q - lx->pos));
     lx->pos = q;

@@ -56,10 +56,10 @@ void lex_init(Lexer *lx, H *h, int src);
 ** input ends inside a string, lx->incomplete is set before raising (the
 ** REPL then asks for another line). */
 void lex_next(Lexer *lx, Token *t);
-const char *tok_name(TokKind k);      /* "identifier", "'('", "'forall'" ... */
-int tok_is_keyword(TokKind k);
+const char *lex_token_name(TokKind k);      /* "identifier", "'('", "'forall'" ... */
+int lex_is_keyword(TokKind k);
 /* The keyword with this spelling, or TK_IDENT. */
-TokKind kw_lookup(const char *s, size_t n);
-const char *kw_spelling(TokKind k);
+TokKind lex_keyword_lookup(const char *s, size_t n);
+const char *lex_keyword_spelling(TokKind k);
 
 #endif

@@ -20,7 +20,7 @@
 **
 ** In order: the code maps, attribute texts and bad rows, a reader's part
 ** (errors, new codes), the cells, the row (fill_row), the file, parallel
-** loading, the rows, and the load statement itself (exec_load).
+** loading, the rows, and the load statement itself (load_exec).
 */
 #include <math.h>
 #include <stdio.h>
@@ -793,7 +793,7 @@ void load_check(H *h, Load *L) {
     h->fatal = 1;
     hx_error_status(h, HEDGE_EINTERRUPT, L->stmt->loc, "interrupted while loading '%s' (nothing from it was loaded)", L->shown);
   }
-  if ((h->max_steps && h->steps > h->max_steps) || hx_time_up(h)) hx_limit_error(h, L->stmt->loc);
+  if ((h->max_steps && h->steps > h->max_steps) || eval_time_up(h)) eval_limit_error(h, L->stmt->loc);
 }
 
 /* The reader's "LINE: what" as "FILE:LINE: error: what". */
@@ -964,7 +964,7 @@ static int load_parallel(H *h, Load *L) {
   h->steps += (uint64_t)pl.rows1 + pl.rows2;
   load_check(h, L);
   Table *t = &h->world->t[kind];
-  table_reserve(h, kind, L->first_row + pl.rows1 + pl.rows2);
+  world_table_reserve(h, kind, L->first_row + pl.rows1 + pl.rows2);
   Half *w = L->halves = arena_alloc(h, &h->temp, 2 * sizeof(Half));
   memset(w, 0, 2 * sizeof(Half));
   LockedHook lh;
@@ -1072,7 +1072,7 @@ static void load_rows_serial(H *h, Load *L) {
       long long est = total / (after - before) * nout;
       est += est / 10 + 16;
       if (est > 0 && est < 0x7fffffffLL && (uint64_t)t->n + (uint64_t)est < 0xfffffff0ULL)
-        table_reserve(h, kind, t->n + (uint32_t)est);
+        world_table_reserve(h, kind, t->n + (uint32_t)est);
     }
     rows_read++;
     h->steps++;
@@ -1102,7 +1102,7 @@ static void load_rows_serial(H *h, Load *L) {
     if (kept < 0) { part_bad_row(P, f, n); continue; }
     if (!kept) { P->skipped[SK_WHERE]++; continue; }
     for (int k = 0; k < nout; k++) {
-      if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
+      if (nextrow >= t->cap) world_table_reserve(h, kind, nextrow + 1);
       uint32_t r = nextrow;
       /* a fresh row: defaults, then the columns */
       if (!L->fast) world_row_defaults(t, kind, r);   /* the plain path writes the defaults it needs */
@@ -1119,14 +1119,14 @@ static void load_rows_serial(H *h, Load *L) {
         else if (load_bad_text(x->p, x->len, 1, why, sizeof why)) bad = load_part_fail(P, "column '%s': %s", L->header[i]->s, why);
         else {
           HStr *name = hx_intern(h, x->p, x->len);
-          Global *g = global_find(h, name);
+          Global *g = prog_global_find(h, name);
           if (g) {
             char lb[256];
             bad = load_part_fail(P, "'%s' is already declared (at %s)", name->s, hx_locstr(h, g->loc, lb, sizeof lb));
           } else {
             t->names[r] = name;
             Loc loc = {L->stmt->loc.src, L->stmt->loc.line, L->stmt->loc.col};
-            global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)r), loc);
+            prog_global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)r), loc);
           }
         }
       }
@@ -1159,7 +1159,7 @@ static void move_row(Table *t, uint32_t dst, uint32_t src) {
 
 /* The failing load's message: every bad row (up to HX_LOAD_BAD_ROWS) in
 ** file order, then "and N more", or the codes that mapped to nothing. */
-_Noreturn static void raise_bad(H *h, Load *L, Part **ps, int np) {
+_Noreturn static void load_raise_bad(H *h, Load *L, Part **ps, int np) {
   long long total = 0, unm = 0;
   for (int k = 0; k < np; k++) { total += ps[k]->total_bad; unm += ps[k]->total_unm; }
   Buf *b = &h->err;
@@ -1221,14 +1221,14 @@ static void declare_new(H *h, Load *L, Part *p, uint32_t from, uint32_t to) {
     remap[kind] = arena_alloc(h, &h->temp, c->n * sizeof(uint32_t));
     for (uint32_t k = 0; k < c->n; k++) {
       HStr *name = hx_intern(h, c->bytes + c->off[k], c->len[k]);
-      Global *g = global_find(h, name);
+      Global *g = prog_global_find(h, name);
       if (g) {
         if (g->kind == G_ENTITY && g->value.kind == kind) { remap[kind][k] = (uint32_t)g->value.i; continue; }
         char lb[256];
         hx_error_at(h, L->stmt->loc, "'%s' names a %s in '%s' but is already declared as something else (at %s)", name->s, kind_names[kind], L->shown, hx_locstr(h, g->loc, lb, sizeof lb));
       }
       uint32_t row = world_add(h, kind, name, L->stmt->loc);
-      global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)row), L->stmt->loc);
+      prog_global_add(h, name, G_ENTITY, v_ent(kind, (int32_t)row), L->stmt->loc);
       if (c->via && c->via_slot[k] != UINT32_MAX && c->via->names[c->via_slot[k]])
         world_set_attr(h, kind, row, h->world->f_name, v_str(c->via->names[c->via_slot[k]]));
       remap[kind][k] = row;
@@ -1304,7 +1304,7 @@ static void load_rows(H *h, Load *L) {
     ps[0] = &hv[0].part; ps[1] = &hv[1].part; np = 2;
     for (int k = 0; k < 2; k++)
       if (ps[k]->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s'", L->shown);
-    if (ps[0]->total_bad || ps[1]->total_bad || ps[0]->total_unm || ps[1]->total_unm) raise_bad(h, L, ps, 2);
+    if (ps[0]->total_bad || ps[1]->total_bad || ps[0]->total_unm || ps[1]->total_unm) load_raise_bad(h, L, ps, 2);
     for (int k = 0; k < 2; k++) declare_new(h, L, ps[k], hv[k].first, hv[k].first + hv[k].expect);
     load_texts(h, L);
     if (hv[0].nskip || hv[1].nskip) {   /* compact the rows skipped on purpose */
@@ -1320,7 +1320,7 @@ static void load_rows(H *h, Load *L) {
   } else {
     load_rows_serial(h, L);
     ps[0] = L->serial; np = 1;
-    if (ps[0]->total_bad || ps[0]->total_unm) raise_bad(h, L, ps, 1);
+    if (ps[0]->total_bad || ps[0]->total_unm) load_raise_bad(h, L, ps, 1);
     declare_new(h, L, ps[0], L->first_row, t->n);
     load_texts(h, L);
   }
@@ -1342,7 +1342,7 @@ static void load_body(H *h, void *ud) {
 
 /* See load.h. Frees everything the load held whatever happened; on failure cuts
 ** every table back to its size before the load and raises again. */
-void exec_load(H *h, Node *s) {
+void load_exec(H *h, Node *s) {
   Load L;
   memset(&L, 0, sizeof L);
   L.stmt = s;
@@ -1363,7 +1363,7 @@ void exec_load(H *h, Node *s) {
   }
   if (!L.opt || L.opt->preset != LP_ISO3166) {
     files_require(h, s->loc, 4, "load", s->u.load.path->s);
-    char *found = find_file(h, s->loc.src, s->u.load.path->s, 0);
+    char *found = prog_find_file(h, s->loc.src, s->u.load.path->s, 0);
     if (!found) {
       /* not found: open it anyway, for the reason (missing, a FIFO, ...) */
       char b[4096];

@@ -9,7 +9,7 @@
 #include "value.h"
 
 /* Runs an S_LOAD statement: reads the file into the world, all or nothing. */
-void exec_load(H *h, Node *s);
+void load_exec(H *h, Node *s);
 /* A cell of the row being loaded, for `row.NAME` in a computed field (N_CELL). */
 Value load_cell(H *h, int col, Loc loc);
 #endif

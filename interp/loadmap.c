@@ -327,7 +327,7 @@ static int header_col(Load *L, HStr *name) {
 
 /* "'x.csv' has no column 'v'", with the near name or the separator that
 ** would have split the header into a column of that name. */
-_Noreturn static void no_column(H *h, Load *L, HStr *want, Loc loc, const char *raw, size_t rawlen) {
+_Noreturn static void loadmap_no_column(H *h, Load *L, HStr *want, Loc loc, const char *raw, size_t rawlen) {
   static const char seps[] = {',', ';', '\t', '|'};
   char cur = L->sep ? L->sep : ',';
   for (size_t k = 0; k < sizeof seps; k++) {
@@ -364,7 +364,7 @@ static void cells(H *h, Load *L, Node *n) {
       if (o->kind == N_NAME && o->u.name == L->row_name) {
         HStr *c = n->u.field.name;
         int ci = header_col(L, c);
-        if (ci < 0) no_column(h, L, c, n->loc, "", 0);
+        if (ci < 0) loadmap_no_column(h, L, c, n->loc, "", 0);
         n->kind = N_CELL; n->u.cell.col = ci; n->u.cell.name = c;
         return;
       }
@@ -377,7 +377,7 @@ static void cells(H *h, Load *L, Node *n) {
         if (ix->kind != N_STR) hx_error_at(h, ix->loc, "row[...] takes a column name in quotes: row[\"a name\"]");
         HStr *c = hx_intern(h, ix->u.str->s, ix->u.str->len);
         int ci = header_col(L, c);
-        if (ci < 0) no_column(h, L, c, ix->loc, "", 0);
+        if (ci < 0) loadmap_no_column(h, L, c, ix->loc, "", 0);
         n->kind = N_CELL; n->u.cell.col = ci; n->u.cell.name = c;
         return;
       }
@@ -386,7 +386,7 @@ static void cells(H *h, Load *L, Node *n) {
     }
     case N_CELL: {
       int ci = header_col(L, n->u.cell.name);
-      if (ci < 0) no_column(h, L, n->u.cell.name, n->loc, "", 0);
+      if (ci < 0) loadmap_no_column(h, L, n->u.cell.name, n->loc, "", 0);
       n->u.cell.col = ci;
       return;
     }
@@ -430,7 +430,7 @@ static int row_expr(H *h, Load *L, Node *e) {
 ** name_col, when >= 0 by name, gives the name of entities it declares. */
 static Via *via_from_file(H *h, Load *L, HStr *file, HStr *from, HStr *to, const char *name_col, Loc loc) {
   /* beside the program (as every path), else beside the file being loaded */
-  char *found = find_file(h, L->stmt->loc.src, file->s, 0);
+  char *found = prog_find_file(h, L->stmt->loc.src, file->s, 0);
   if (!found && file->s[0] != '/') {
     const char *slash = strrchr(L->path, '/');
     char b[4096];
@@ -622,10 +622,10 @@ void loadmap_plan(H *h, Load *L) {
   if (kind == K_PARTNER || kind == K_COMMODITY) {
     for (int i = 0; i < n; i++) if (L->header[i] == key) keycol = i;
     if (keycol < 0) {
-      if (L->stmt->u.load.key) no_column(h, L, key, L->stmt->loc, raw, rawlen);
+      if (L->stmt->u.load.key) loadmap_no_column(h, L, key, L->stmt->loc, raw, rawlen);
       for (int k = 0; k < 4 && !L->sep; k++) {   /* a header of one column that another separator splits */
         const char sp[] = ";\t|";
-        if (k < 3 && memchr(raw, sp[k], rawlen)) no_column(h, L, key, L->stmt->loc, raw, rawlen);
+        if (k < 3 && memchr(raw, sp[k], rawlen)) loadmap_no_column(h, L, key, L->stmt->loc, raw, rawlen);
       }
       hx_error_at(h, L->stmt->loc, "'%s' has no column 'code' for the %s names (name another with `key: COLUMN`)", L->shown, kind_plural[kind]);
     }
@@ -709,7 +709,7 @@ void loadmap_plan(H *h, Load *L) {
     ColSpec *x = cn->u.col.x;
     if (x && (x->expr || x->each)) continue;
     int ci = header_col(L, cn->u.col.column);
-    if (ci < 0) no_column(h, L, cn->u.col.column, cn->loc, raw, rawlen);
+    if (ci < 0) loadmap_no_column(h, L, cn->u.col.column, cn->loc, raw, rawlen);
     ColMap *c = &L->cols[ci];
     if (mapped[ci] && c->role != C_KEY) {
       /* a column mapped again also feeds this field: a ColMap of its own
@@ -814,7 +814,7 @@ void loadmap_plan(H *h, Load *L) {
       } else c->missing = !code;
     }
     for (uint32_t k = 0; k < o->missing_cols.n; k++)
-      if (header_col(L, o->missing_cols.p[k]) < 0) no_column(h, L, o->missing_cols.p[k], L->stmt->loc, raw, rawlen);
+      if (header_col(L, o->missing_cols.p[k]) < 0) loadmap_no_column(h, L, o->missing_cols.p[k], L->stmt->loc, raw, rawlen);
   }
   if (have[C_ENT_A] || have[C_ENT_B] || L->ncomp) load_codemap_build(h, &L->codes[K_PARTNER], K_PARTNER);
   if (have[C_ENT_C] || L->ncomp) load_codemap_build(h, &L->codes[K_COMMODITY], K_COMMODITY);
@@ -918,13 +918,13 @@ void loadmap_iso3166(H *h, Load *L) {
     }
     if (!la3) continue;
     HStr *code = hx_intern(h, a3, la3);
-    Global *g = global_find(h, code);
+    Global *g = prog_global_find(h, code);
     if (g) {
       char lb[256];
       hx_error_at(h, L->stmt->loc, "iso3166 declares %s, which is already declared (at %s): load iso3166 first, then add fields with `update`", code->s, hx_locstr(h, g->loc, lb, sizeof lb));
     }
     uint32_t row = world_add(h, K_PARTNER, code, L->stmt->loc);
-    global_add(h, code, G_ENTITY, v_ent(K_PARTNER, (int32_t)row), L->stmt->loc);
+    prog_global_add(h, code, G_ENTITY, v_ent(K_PARTNER, (int32_t)row), L->stmt->loc);
     if (lname) world_set_attr(h, K_PARTNER, row, w->f_name, v_str(hx_intern(h, name, lname)));
     if (la2) world_set_attr(h, K_PARTNER, row, f_a2, v_str(hx_intern(h, a2, la2)));
     if (lnum) {

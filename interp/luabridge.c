@@ -18,7 +18,7 @@
 **   Lua context   a C function called by Lua (or a trampoline run under
 **                 lua_pcall). It may raise Lua errors freely, and must not
 **                 raise hedge errors: whatever may raise one (allocation in
-**                 an arena, world_field, call_function, arith...) runs in a
+**                 an arena, world_field, eval_call_function, arith...) runs in a
 **                 `work` function under bpcall() (= hx_pcall), and a failure
 **                 becomes a Lua error only after hx_pcall has returned.
 **
@@ -93,9 +93,9 @@ int  lb_ent_valid(H *h, LEnt *e) {
 ** builtin (C, Lua or host). Never raises. */
 Function *lb_lookup_fn(H *h, HStr *name) {
   if (!h->prog || !name) return NULL;
-  Global *g = global_find(h, name);
+  Global *g = prog_global_find(h, name);
   if (g && g->kind == G_FUNC && g->value.tag == T_FUNC && g->value.as.fn) return g->value.as.fn;
-  return builtin_find(h, name);
+  return prog_builtin_find(h, name);
 }
 
 /* A call node standing for "called from Lua": the location (and text) of
@@ -206,7 +206,7 @@ static int first_line_has(const char *msg, size_t n, const char *what) {
 
 /* Raises, as a hedge error at loc, the Lua error object at idx that came
 ** out of lua_pcall with status st. what: "in Lua function f", ... */
-_Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx, int st, Loc loc,
+_Noreturn static void lb_raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx, int st, Loc loc,
                                       const char *what) {
   if (is_errobj(L, b, idx)) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref_elimit);
@@ -214,7 +214,7 @@ _Noreturn static void raise_lua_error(H *h, LuaBridge *b, lua_State *L, int idx,
     lua_pop(L, 1);
     if (steps) h->fatal = 1;
     if (steps)   /* the count hook's: worded as the evaluator's own */
-      hx_limit_error(h, loc);
+      eval_limit_error(h, loc);
     lua_rawgeti(L, idx, 1);
     lua_rawgeti(L, idx, 2);
     lua_rawgeti(L, idx, 3);
@@ -282,7 +282,7 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
   h->steps += (uint64_t)lua_gethookcount(L);
   int ref = atomic_load_explicit(&h->interrupted, memory_order_acquire) ? b->ref_eint
           : h->max_steps && h->steps > h->max_steps ? b->ref_elimit
-          : hx_time_up(h) ? b->ref_elimit : LUA_NOREF;
+          : eval_time_up(h) ? b->ref_elimit : LUA_NOREF;
   if (ref == LUA_NOREF) return;
   /* From now on look at every instruction: Lua code that catches this
   ** error with pcall is stopped again at its very next instruction, so
@@ -300,7 +300,7 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
 static void hook_calm(LuaBridge *b, lua_State *L) {
   H *h = b->h;
   if (atomic_load_explicit(&h->interrupted, memory_order_acquire) || (h->max_steps && h->steps > h->max_steps) ||
-      hx_time_up(h))
+      eval_time_up(h))
     return;
   lua_sethook(L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
   if (L != b->L) lua_sethook(b->L, l_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
@@ -337,7 +337,7 @@ static void co_sync_hook(lua_State *L, lua_State *co) {
 static void co_check(lua_State *L, LuaBridge *b) {
   H *h = b->h;
   int ref = atomic_load_explicit(&h->interrupted, memory_order_acquire) ? b->ref_eint
-          : (h->max_steps && h->steps > h->max_steps) || hx_time_up(h) ? b->ref_elimit : LUA_NOREF;
+          : (h->max_steps && h->steps > h->max_steps) || eval_time_up(h) ? b->ref_elimit : LUA_NOREF;
   if (ref == LUA_NOREF) return;
   lua_sethook(L, l_hook, LUA_MASKCOUNT, 1);
   b->hook_fast = 1;
@@ -511,7 +511,7 @@ static void call_finish(H *h, void *ud) {
   int top = lua_gettop(c->L);
   /* the context of messages, written only when a message may need it */
   snprintf(c->what, sizeof c->what, "in Lua function %s", c->f && c->f->name ? c->f->name->s : "?");
-  if (c->status != LUA_OK) raise_lua_error(h, c->b, c->L, top, c->status, c->loc, c->what);
+  if (c->status != LUA_OK) lb_raise_lua_error(h, c->b, c->L, top, c->status, c->loc, c->what);
   Conv cv = {c->b, c->L, c->loc, c->what, 1};
   c->result = lb_to_value(&cv, top, 0);
 }
@@ -656,7 +656,7 @@ static void hcall_work(H *h, void *ud) {
       lua_pop(L, 1);
     }
   }
-  c->result = call_function(h, f, &a);
+  c->result = eval_call_function(h, f, &a);
 }
 
 /* Calls hedge function f (or the one named name) with the Lua arguments
@@ -1024,7 +1024,7 @@ static void register_work(H *h, void *ud) {
   int top = lua_gettop(L);
   char what[600];
   snprintf(what, sizeof what, "in Lua %s %s", m->is_stdlib ? "standard library" : "extension", m->path);
-  if (m->status != LUA_OK) raise_lua_error(h, m->b, L, top, m->status, m->loc, what);
+  if (m->status != LUA_OK) lb_raise_lua_error(h, m->b, L, top, m->status, m->loc, what);
   if (m->phase == 1) {
     size_t n = 0;
     const char *msg = lua_type(L, top) == LUA_TSTRING ? lua_tolstring(L, top, &n) : "?";
@@ -1059,11 +1059,11 @@ static void register_work(H *h, void *ud) {
     const char *types = lua_type(L, e + 5) == LUA_TSTRING ? lua_tostring(L, e + 5) : NULL;
     lua_rawgeti(L, e, 6);
     int replaces = lua_toboolean(L, e + 6);
-    Function *f = builtin_find(h, nm);
+    Function *f = prog_builtin_find(h, nm);
     if (!m->is_stdlib) {
       /* a name in use is replaced only on purpose (`_replaces`), and never
       ** a name the script declared itself */
-      Global *g = global_find(h, nm);
+      Global *g = prog_global_find(h, nm);
       if (g) {
         hx_error_begin(h, HEDGE_ERROR, m->loc, 1, "Lua extension %s defines '%s', which is already declared in this script", m->path, nm->s);
         hx_error_note(h, g->loc, "'%s' is declared here", nm->s);
@@ -1077,7 +1077,7 @@ static void register_work(H *h, void *ud) {
         if (f->loc.src >= 0) hx_error_note(h, f->loc, "'%s' comes from the extension used here", nm->s);
         hx_error_end(h);
       }
-      if (f && f->kind == F_LUA) override_note(h, nm, f->origin ? f->origin : "the standard library", m->path, m->loc);
+      if (f && f->kind == F_LUA) prog_override_note(h, nm, f->origin ? f->origin : "the standard library", m->path, m->loc);
     }
     if (f && f->kind == F_LUA) {           /* a later definition replaces it (on purpose, above) */
       luaL_unref(L, LUA_REGISTRYINDEX, f->lua_ref);
@@ -1094,7 +1094,7 @@ static void register_work(H *h, void *ud) {
       if (!f->usage) f->usage = usage;
       if (!f->doc) f->doc = doc;
     } else {
-      f = builtin_add(h, nm->s, NULL, 0, usage, doc);
+      f = prog_builtin_add(h, nm->s, NULL, 0, usage, doc);
       f->kind = F_LUA;
       f->lua_ref = ref;
       f->builtin = NULL;

@@ -19,7 +19,7 @@ void *hx_try_alloc(H *h, size_t n) {
   return p;
 }
 
-_Noreturn static void out_of_memory(H *h, size_t n) {
+_Noreturn static void hx_out_of_memory(H *h, size_t n) {
   Loc none = h->here;   /* where evaluation was, if it was */
   h->fatal = 1;
   if (h->mem_cap && h->mem_used + n > h->mem_cap)
@@ -29,7 +29,7 @@ _Noreturn static void out_of_memory(H *h, size_t n) {
 
 void *hx_alloc(H *h, size_t n) {
   void *p = hx_try_alloc(h, n);
-  if (!p) out_of_memory(h, n);
+  if (!p) hx_out_of_memory(h, n);
   return p;
 }
 
@@ -49,13 +49,13 @@ void *hx_realloc(H *h, void *p, size_t oldn, size_t newn) {
   if (!p) return hx_alloc(h, newn);
   if (mapped(h, p)) {
     void *q = copy_out(h, p, oldn, newn);
-    if (!q) out_of_memory(h, newn);
+    if (!q) hx_out_of_memory(h, newn);
     return q;
   }
   if (newn > oldn && h->mem_cap && h->mem_used + (newn - oldn) > h->mem_cap)
-    out_of_memory(h, newn - oldn);
+    hx_out_of_memory(h, newn - oldn);
   void *q = h->alloc(h->alloc_ud, p, oldn, newn);
-  if (!q) out_of_memory(h, newn);
+  if (!q) hx_out_of_memory(h, newn);
   h->mem_used = h->mem_used - oldn + newn;
   if (h->mem_used > h->mem_peak) h->mem_peak = h->mem_used;
   return q;

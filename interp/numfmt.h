@@ -3,7 +3,7 @@
 ** (print, text reports, the REPL, HTML) and the patterns of fmt(x, "0.0%").
 ** Pure functions over char buffers: no state, no allocation, no errors
 ** raised (a bad pattern is reported through the return value).
-** JSON and CSV never use these: they keep every digit (num_print).
+** JSON and CSV never use these: they keep every digit (v_num_print).
 */
 #ifndef NUMFMT_H
 #define NUMFMT_H

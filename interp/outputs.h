@@ -18,11 +18,11 @@ int api_guarded(H *h, void (*f)(H *h, void *ud), void *ud);
 
 /* A JSON document on one line: the newlines and indentation between its
 ** tokens dropped (strings never hold a raw newline). */
-void json_one_line(H *h, Buf *out, const char *json);
+void batch_json_one_line(H *h, Buf *out, const char *json);
 
 /* Every binding of a `forall` chain (after its `where`s), as the checker
-** of rules.c walks it (table.c). walk_init takes a resolved rule body or
-** expression and its frame size; walk_run calls fn once per binding with
+** of rules.c walks it (table.c). table_walk_init takes a resolved rule body or
+** expression and its frame size; table_walk_run calls fn once per binding with
 ** the slots bound. */
 struct Node; struct Compr;
 typedef void (*BindingFn)(H *h, Value *slots, void *ud);
@@ -33,10 +33,10 @@ typedef struct Walk {
   int ci, bi;
   BindingFn fn; void *ud;
 } Walk;
-void walk_init(H *h, Walk *w, struct Node *body, int nslots);
-void walk_run(H *h, Walk *w, BindingFn fn, void *ud);
+void table_walk_init(H *h, Walk *w, struct Node *body, int nslots);
+void table_walk_run(H *h, Walk *w, BindingFn fn, void *ud);
 
 /* Test results as a JUnit document into b (junit.c). */
-void tests_junit(H *h, Buf *b, TestResults *r);
+void junit_tests(H *h, Buf *b, TestResults *r);
 
 #endif

@@ -232,7 +232,7 @@ static void put_u32(H *h, Buf *b, uint32_t v) { put(h, b, &v, 4); }
 static void put_u64(H *h, Buf *b, uint64_t v) { put(h, b, &v, 8); }
 static void put_str(H *h, Buf *b, const char *s, size_t n) { put_u32(h, b, (uint32_t)n); put(h, b, s, n); }
 
-_Noreturn static void write_failed(H *h, struct Pack *pk, int err) {
+_Noreturn static void pack_write_failed(H *h, struct Pack *pk, int err) {
   hx_error_at(h, (Loc){-1, 0, 0}, "cannot write the pack %s: %s", pk->tmp ? pk->tmp : "", strerror(err));
 }
 
@@ -241,14 +241,14 @@ _Noreturn static void write_failed(H *h, struct Pack *pk, int err) {
 static void put_arr(H *h, struct Pack *pk, Buf *m, const void *p, size_t n) {
   static const char zeros[PACK_ALIGN];
   uint64_t pad = (PACK_ALIGN - pk->off % PACK_ALIGN) % PACK_ALIGN;
-  if (pad && write(pk->fd, zeros, pad) != (ssize_t)pad) write_failed(h, pk, errno ? errno : EIO);
+  if (pad && write(pk->fd, zeros, pad) != (ssize_t)pad) pack_write_failed(h, pk, errno ? errno : EIO);
   pk->off += pad;
   uint64_t at = pk->off;
   const char *s = p;
   size_t left = n;
   while (left) {
     ssize_t w = write(pk->fd, s, left > (1u << 30) ? (1u << 30) : left);
-    if (w < 0) { if (errno == EINTR) continue; write_failed(h, pk, errno); }
+    if (w < 0) { if (errno == EINTR) continue; pack_write_failed(h, pk, errno); }
     s += w;
     left -= (size_t)w;
   }
@@ -280,7 +280,7 @@ void pack_begin(H *h, const char *out, const char *const *files, int nfiles) {
   }
   PackHeader hd;
   memset(&hd, 0, sizeof hd);
-  if (write(pk->fd, &hd, sizeof hd) != (ssize_t)sizeof hd) write_failed(h, pk, errno ? errno : EIO);
+  if (write(pk->fd, &hd, sizeof hd) != (ssize_t)sizeof hd) pack_write_failed(h, pk, errno ? errno : EIO);
   pk->off = sizeof hd;
   for (int i = 0; i < nfiles; i++) {
     char *real = realpath(files[i], NULL);
@@ -508,7 +508,7 @@ void pack_finish(H *h) {
   /* the meta, then the header */
   uint64_t pad = (8 - pk->off % 8) % 8;
   static const char zeros[8];
-  if (pad && write(pk->fd, zeros, pad) != (ssize_t)pad) write_failed(h, pk, errno ? errno : EIO);
+  if (pad && write(pk->fd, zeros, pad) != (ssize_t)pad) pack_write_failed(h, pk, errno ? errno : EIO);
   pk->off += pad;
   PackHeader hd;
   memset(&hd, 0, sizeof hd);
@@ -524,7 +524,7 @@ void pack_finish(H *h) {
   size_t left = meta.n;
   while (left) {
     ssize_t wr = write(pk->fd, mp, left);
-    if (wr < 0) { if (errno == EINTR) continue; buf_free(h, &meta); write_failed(h, pk, errno); }
+    if (wr < 0) { if (errno == EINTR) continue; buf_free(h, &meta); pack_write_failed(h, pk, errno); }
     mp += wr;
     left -= (size_t)wr;
   }
@@ -532,11 +532,11 @@ void pack_finish(H *h) {
   buf_free(h, &meta);
   hd.file_size = pk->off;
   hd.header_hash = pack_hash(&hd, offsetof(PackHeader, header_hash), 0);
-  if (pwrite(pk->fd, &hd, sizeof hd, 0) != (ssize_t)sizeof hd) write_failed(h, pk, errno ? errno : EIO);
-  if (fsync(pk->fd) != 0 && errno != EINVAL) write_failed(h, pk, errno);
-  if (close(pk->fd) != 0) { pk->fd = -1; write_failed(h, pk, errno); }
+  if (pwrite(pk->fd, &hd, sizeof hd, 0) != (ssize_t)sizeof hd) pack_write_failed(h, pk, errno ? errno : EIO);
+  if (fsync(pk->fd) != 0 && errno != EINVAL) pack_write_failed(h, pk, errno);
+  if (close(pk->fd) != 0) { pk->fd = -1; pack_write_failed(h, pk, errno); }
   pk->fd = -1;
-  if (rename(pk->tmp, pk->out) != 0) write_failed(h, pk, errno);
+  if (rename(pk->tmp, pk->out) != 0) pack_write_failed(h, pk, errno);
   free(pk->tmp);
   pk->tmp = NULL;
 }
@@ -568,7 +568,7 @@ static uint32_t get_count(Rd *r, size_t each) {
   return n;
 }
 
-_Noreturn static void damaged(H *h, const char *path, const char *why) {
+_Noreturn static void pack_damaged(H *h, const char *path, const char *why) {
   hx_error_at(h, (Loc){-1, 0, 0}, "%s is not a usable pack: %s (hedge pack FILE.hedge -o %s writes it again)", path, why, path);
 }
 
@@ -583,7 +583,7 @@ static PArr get_arr(H *h, struct Pack *pk, Rd *r, size_t align) {
   if (r->bad) return a;
   if (!n) { a.p = pk->map; return a; }
   if (off < sizeof(PackHeader) || off > pk->size || n > pk->size - off || off % align)
-    damaged(h, pk->path, "an array lies outside the file");
+    pack_damaged(h, pk->path, "an array lies outside the file");
   (void)sum;
   a.p = pk->map + off;
   a.bytes = n;
@@ -624,7 +624,7 @@ static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, i
       if (!pstr_eq(p, x)) same = 0;
     }
   }
-  if (r->bad) damaged(h, pk->path, "its description is cut short");
+  if (r->bad) pack_damaged(h, pk->path, "its description is cut short");
   if (!same) {
     hx_error_at(h, (Loc){-1, 0, 0}, "%s was packed from other files than the ones given (hedge pack FILE.hedge -o %s packs these)", pk->path, pk->path);
   }
@@ -639,7 +639,7 @@ static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, i
     sc->src[i].hash = get_u64(r);
     snprintf(sc->src[i].path, sizeof sc->src[i].path, "%.*s", (int)p.len, p.s);
   }
-  if (r->bad) damaged(h, pk->path, "its description is cut short");
+  if (r->bad) pack_damaged(h, pk->path, "its description is cut short");
   pthread_t th;
   int threaded = ns && pthread_create(&th, NULL, check_sources, sc) == 0;
   if (!threaded) check_sources(sc);
@@ -684,7 +684,7 @@ static void parse_rest(H *h, void *ud) {
     for (uint32_t j = 0; j < L->nstr; j++) L->str[j] = get_str(r);
     for (int k = 0; k < K_NKINDS && !r->bad; k++) {
       PTable *t = &L->t[k];
-      if (t->n1 < t->n0) damaged(h, pk->path, "a table shrinks");
+      if (t->n1 < t->n0) pack_damaged(h, pk->path, "a table shrinks");
       uint64_t rows = t->n1 - t->n0;
       t->has_names = get_u32(r) == 1;
       if (t->has_names) t->names = get_arr(h, pk, r, 4);
@@ -695,11 +695,11 @@ static void parse_rest(H *h, void *ud) {
         t->year = get_arr(h, pk, r, 4); t->prec = get_arr(h, pk, r, 1);
         if (t->a.bytes != rows * 4 || t->b.bytes != rows * 4 || t->value.bytes != rows * 8 || t->date.bytes != rows * 4 ||
             t->year.bytes != rows * 4 || t->prec.bytes != rows || (k == K_DEAL ? t->c.bytes != rows * 4 : t->term.bytes != rows * 8))
-          damaged(h, pk->path, "a column's length is not its table's");
+          pack_damaged(h, pk->path, "a column's length is not its table's");
       }
-      if (t->has_names && t->names.bytes != rows * 4) damaged(h, pk->path, "a column's length is not its table's");
+      if (t->has_names && t->names.bytes != rows * 4) pack_damaged(h, pk->path, "a column's length is not its table's");
       t->ncols = get_count(r, 36);
-      if (t->ncols > HX_MAX_COLUMNS) damaged(h, pk->path, "too many columns");
+      if (t->ncols > HX_MAX_COLUMNS) pack_damaged(h, pk->path, "too many columns");
       t->cols = owned_alloc(h, pk, (size_t)t->ncols * sizeof(PCol));
       for (uint32_t c = 0; c < t->ncols; c++) {
         PCol *col = &t->cols[c];
@@ -708,7 +708,7 @@ static void parse_rest(H *h, void *ud) {
         col->dim = get_u32(r);
         col->data = get_arr(h, pk, r, 8);
         if (col->name >= L->nstr || col->data.bytes != rows * (col->is_num ? 8 : sizeof(Value)))
-          damaged(h, pk->path, "a column is not what its table says");
+          pack_damaged(h, pk->path, "a column is not what its table says");
       }
     }
     L->nglob = get_count(r, 12);
@@ -723,11 +723,11 @@ static void parse_rest(H *h, void *ud) {
       for (uint32_t q = 0; q < nt->n; q++) { nt->reason[q] = get_u32(r); nt->count[q] = (int64_t)get_u64(r); }
     }
   }
-  if (r->bad) damaged(h, pk->path, "its description is cut short");
+  if (r->bad) pack_damaged(h, pk->path, "its description is cut short");
   /* the indexes */
   pk->index_version = get_u64(r);
   uint32_t ni = get_count(r, 4 + 4 * 24);
-  if (ni > 16) damaged(h, pk->path, "too many indexes");
+  if (ni > 16) pack_damaged(h, pk->path, "too many indexes");
   for (uint32_t i = 0; i < ni && !r->bad; i++) {
     IndexBlocks *b = &pk->idx[i];
     memset(b, 0, sizeof *b);
@@ -741,7 +741,7 @@ static void parse_rest(H *h, void *ud) {
     }
   }
   pk->nidx = ni;
-  if (r->bad) damaged(h, pk->path, "its description is cut short");
+  if (r->bad) pack_damaged(h, pk->path, "its description is cut short");
   /* the contents, checked now (while the sources' checksums are computed
   ** by the other thread) rather than when each load replays */
   uint32_t ndeals = 0;
@@ -765,7 +765,7 @@ void pack_use(H *h, const char *path, const char *const *files, int nfiles) {
   if (fd < 0) hx_error_at(h, (Loc){-1, 0, 0}, "cannot open the pack %s: %s", path, strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); hx_error_at(h, (Loc){-1, 0, 0}, "the pack %s is not a regular file", path); }
-  if ((uint64_t)st.st_size < sizeof(PackHeader)) { close(fd); damaged(h, path, "it is too short to be a pack"); }
+  if ((uint64_t)st.st_size < sizeof(PackHeader)) { close(fd); pack_damaged(h, path, "it is too short to be a pack"); }
   /* MAP_PRIVATE: writes (scenarios, tests) go to this process's copy of a
   ** page, never to the file. Mapped read-only with its pages populated
   ** (no fault per page), then made writable: a write copies its page. */
@@ -780,25 +780,25 @@ void pack_use(H *h, const char *path, const char *const *files, int nfiles) {
   pk->size = (size_t)st.st_size;
   PackHeader hd;
   memcpy(&hd, pk->map, sizeof hd);
-  if (memcmp(hd.magic, PACK_MAGIC, 8)) damaged(h, path, "it is not a hedge pack");
+  if (memcmp(hd.magic, PACK_MAGIC, 8)) pack_damaged(h, path, "it is not a hedge pack");
   if (hd.byteorder != PACK_BYTEORDER || hd.sz_ptr != sizeof(void *) || hd.sz_value != sizeof(Value) ||
       hd.sz_long != sizeof(long) || hd.sz_header != sizeof(PackHeader))
-    damaged(h, path, "it was written on another kind of machine (byte order or word size)");
+    pack_damaged(h, path, "it was written on another kind of machine (byte order or word size)");
   if (hd.format != PACK_FORMAT) {
     char why[128];
     snprintf(why, sizeof why, "it has format %u, this hedge reads format %u", hd.format, PACK_FORMAT);
-    damaged(h, path, why);
+    pack_damaged(h, path, why);
   }
-  if (pack_hash(&hd, offsetof(PackHeader, header_hash), 0) != hd.header_hash) damaged(h, path, "its header's checksum is wrong");
+  if (pack_hash(&hd, offsetof(PackHeader, header_hash), 0) != hd.header_hash) pack_damaged(h, path, "its header's checksum is wrong");
   if (strncmp(hd.version, HEDGE_VERSION, sizeof hd.version)) {
     char why[128];
     snprintf(why, sizeof why, "it was written by hedge %.16s, this is hedge %s", hd.version, HEDGE_VERSION);
-    damaged(h, path, why);
+    pack_damaged(h, path, why);
   }
-  if (hd.file_size != pk->size) damaged(h, path, "its size is not the size it was written with (cut short or appended to)");
+  if (hd.file_size != pk->size) pack_damaged(h, path, "its size is not the size it was written with (cut short or appended to)");
   if (hd.meta_off < sizeof hd || hd.meta_off > pk->size || hd.meta_len > pk->size - hd.meta_off)
-    damaged(h, path, "its description lies outside the file");
-  if (pack_hash(pk->map + hd.meta_off, (size_t)hd.meta_len, 0) != hd.meta_hash) damaged(h, path, "its description's checksum is wrong");
+    pack_damaged(h, path, "its description lies outside the file");
+  if (pack_hash(pk->map + hd.meta_off, (size_t)hd.meta_len, 0) != hd.meta_hash) pack_damaged(h, path, "its description's checksum is wrong");
   Rd r = {pk->map + hd.meta_off, pk->map + hd.meta_off + hd.meta_len, 0};
   parse_meta(h, pk, &r, files, nfiles);
   /* from here on the mapped arrays belong to the world */
@@ -862,7 +862,7 @@ static void check_rows(H *h, struct Pack *pk, const PLoad *L, int k, const uint3
       }
     }
   }
-  if (why) damaged(h, pk->path, why);
+  if (why) pack_damaged(h, pk->path, why);
 }
 
 /* Every check a packed load's contents need, before anything of it is
@@ -873,12 +873,12 @@ static void check_load(H *h, struct Pack *pk, const PLoad *L) {
   for (int k = 0; k < K_NKINDS; k++) check_rows(h, pk, L, k, nafter);
   for (uint32_t j = 0; j < L->nglob; j++) {
     const PGlobal *g = &L->glob[j];
-    if (g->name >= L->nstr || g->kind >= K_NKINDS || g->row >= nafter[g->kind]) damaged(h, pk->path, "a declared name is malformed");
+    if (g->name >= L->nstr || g->kind >= K_NKINDS || g->row >= nafter[g->kind]) pack_damaged(h, pk->path, "a declared name is malformed");
   }
   for (uint32_t j = 0; j < L->nnotes; j++) {
     const PNote *nt = &L->notes[j];
-    if (nt->file >= L->nstr) damaged(h, pk->path, "a note is malformed");
-    for (uint32_t q = 0; q < nt->n; q++) if (nt->reason[q] >= L->nstr) damaged(h, pk->path, "a note is malformed");
+    if (nt->file >= L->nstr) pack_damaged(h, pk->path, "a note is malformed");
+    for (uint32_t q = 0; q < nt->n; q++) if (nt->reason[q] >= L->nstr) pack_damaged(h, pk->path, "a note is malformed");
   }
 }
 
@@ -933,7 +933,7 @@ static void replay_table(H *h, const PLoad *L, int k) {
       vec_push(h, &t->cols, col);
     }
   } else {
-    table_reserve(h, k, n0 + rows);
+    world_table_reserve(h, k, n0 + rows);
     if (p->has_names && !t->names) {
       t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
       memset(t->names, 0, (size_t)t->cap * sizeof *t->names);
@@ -988,7 +988,7 @@ int pack_replay(H *h, Node *s) {
   /* (its contents were checked by pack_use: check_load) */
   for (uint32_t j = 0; j < L->nglob; j++) {
     HStr *nm = pstr_intern(h, L, L->glob[j].name);
-    Global *g = global_find(h, nm);
+    Global *g = prog_global_find(h, nm);
     if (g) {
       char lb[256];
       hx_error_at(h, s->loc, "'%s' is already declared (at %s)", nm->s, hx_locstr(h, g->loc, lb, sizeof lb));
@@ -997,7 +997,7 @@ int pack_replay(H *h, Node *s) {
   for (int k = 0; k < K_NKINDS; k++) replay_table(h, L, k);
   for (uint32_t j = 0; j < L->nglob; j++) {
     const PGlobal *g = &L->glob[j];
-    global_add(h, pstr_intern(h, L, g->name), G_ENTITY, v_ent((int)g->kind, (int32_t)g->row), s->loc);
+    prog_global_add(h, pstr_intern(h, L, g->name), G_ENTITY, v_ent((int)g->kind, (int32_t)g->row), s->loc);
   }
   for (uint32_t j = 0; j < L->nnotes; j++) {
     const PNote *pn = &L->notes[j];

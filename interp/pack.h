@@ -9,7 +9,7 @@
 #include "core.h"
 #include "ast.h"
 
-/* The world's shape before a load, taken by exec_load for pack_load_done. */
+/* The world's shape before a load, taken by load_exec for pack_load_done. */
 typedef struct PackMark {
   uint32_t n[4], ncols[4], nglobals, nnotes;
   uint64_t version, index_version;
@@ -29,7 +29,7 @@ void pack_use(H *h, const char *path, const char *const *files, int nfiles);
 /* Unmaps the pack or removes an unfinished one; after the world is freed. */
 void pack_close(H *h);
 
-/* exec_load's hooks. pack_mark before a load; pack_load_done after it
+/* load_exec's hooks. pack_mark before a load; pack_load_done after it
 ** loaded (recording). pack_replay returns 1 when the load was answered
 ** from the mapped pack (the world then holds exactly what the CSV load
 ** would have put there), 0 when the CSV must be read. */

@@ -64,7 +64,7 @@ static Loc end_loc(Parser *p) {
   return l;
 }
 
-_Noreturn static void syntax_error(Parser *p, const char *fmt, const char *what) {
+_Noreturn static void parse_syntax_error(Parser *p, const char *fmt, const char *what) {
   if (p->cur.kind == TK_EOF) {
     /* the input ended too early: the REPL reads another line */
     if (p->incomplete) *p->incomplete = 1;
@@ -72,7 +72,7 @@ _Noreturn static void syntax_error(Parser *p, const char *fmt, const char *what)
     snprintf(msg, sizeof msg, fmt, what);
     if (p->nopen > 0) {
       int i = (p->nopen <= OPEN_MAX ? p->nopen : OPEN_MAX) - 1;
-      hx_error_begin(p->h, HEDGE_ERROR, p->open_loc[i], 1, "%s was never closed", tok_name(p->open_kind[i]));
+      hx_error_begin(p->h, HEDGE_ERROR, p->open_loc[i], 1, "%s was never closed", lex_token_name(p->open_kind[i]));
       hx_error_note(p->h, end_loc(p), "%s, found end of input", msg);
       hx_error_end(p->h);
     }
@@ -82,9 +82,9 @@ _Noreturn static void syntax_error(Parser *p, const char *fmt, const char *what)
   Token *t = &p->cur;
   if (t->kind == TK_IDENT) snprintf(found, sizeof found, "'%s'", t->str->s);
   else if (t->kind == TK_NUMBER || t->kind == TK_STRING || t->kind == TK_DATE)
-    snprintf(found, sizeof found, "%s '%.*s'", tok_name(t->kind), t->end - t->start > 40 ? 40 : t->end - t->start, p->lx.text + t->start);
-  else if (tok_is_keyword(t->kind)) snprintf(found, sizeof found, "keyword '%s'", kw_spelling(t->kind));
-  else snprintf(found, sizeof found, "%s", tok_name(t->kind));
+    snprintf(found, sizeof found, "%s '%.*s'", lex_token_name(t->kind), t->end - t->start > 40 ? 40 : t->end - t->start, p->lx.text + t->start);
+  else if (lex_is_keyword(t->kind)) snprintf(found, sizeof found, "keyword '%s'", lex_keyword_spelling(t->kind));
+  else snprintf(found, sizeof found, "%s", lex_token_name(t->kind));
   char msg[256];
   snprintf(msg, sizeof msg, fmt, what);
   hx_error_span(p->h, t->loc, t->end - t->start > 0 ? t->end - t->start : 1, "%s, found %s", msg, found);
@@ -93,8 +93,8 @@ _Noreturn static void syntax_error(Parser *p, const char *fmt, const char *what)
 static void expect(Parser *p, TokKind k, const char *context) {
   if (p->cur.kind != k) {
     char what[128];
-    snprintf(what, sizeof what, "expected %s%s%s", tok_name(k), context ? " " : "", context ? context : "");
-    syntax_error(p, "%s", what);
+    snprintf(what, sizeof what, "expected %s%s%s", lex_token_name(k), context ? " " : "", context ? context : "");
+    parse_syntax_error(p, "%s", what);
   }
   advance(p);
 }
@@ -118,7 +118,7 @@ static Node *new_node(Parser *p, NodeKind k, Token *at) {
 static Node *finish(Parser *p, Node *n) { n->end = p->prev_end; return n; }
 
 static HStr *ident(Parser *p, const char *what) {
-  if (p->cur.kind != TK_IDENT) syntax_error(p, "expected %s", what);
+  if (p->cur.kind != TK_IDENT) parse_syntax_error(p, "expected %s", what);
   HStr *s = p->cur.str;
   advance(p);
   return s;
@@ -126,11 +126,11 @@ static HStr *ident(Parser *p, const char *what) {
 
 /* A label before ':' may be an identifier or a keyword (`from:`). */
 static int is_label(Parser *p) {
-  return (p->cur.kind == TK_IDENT || tok_is_keyword(p->cur.kind)) && peek(p)->kind == TK_COLON;
+  return (p->cur.kind == TK_IDENT || lex_is_keyword(p->cur.kind)) && peek(p)->kind == TK_COLON;
 }
 
 static HStr *label_name(Parser *p) {
-  HStr *s = p->cur.kind == TK_IDENT ? p->cur.str : hx_intern_c(p->h, kw_spelling(p->cur.kind));
+  HStr *s = p->cur.kind == TK_IDENT ? p->cur.str : hx_intern_c(p->h, lex_keyword_spelling(p->cur.kind));
   advance(p);
   return s;
 }
@@ -186,15 +186,15 @@ static Node *record(Parser *p) {
     Field f;
     f.loc = p->cur.loc;
     if (p->cur.kind == TK_STRING) { f.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len); advance(p); }
-    else if (p->cur.kind == TK_IDENT || tok_is_keyword(p->cur.kind)) f.name = label_name(p);
-    else syntax_error(p, "%s", "expected a field name");
+    else if (p->cur.kind == TK_IDENT || lex_is_keyword(p->cur.kind)) f.name = label_name(p);
+    else parse_syntax_error(p, "%s", "expected a field name");
     for (uint32_t i = 0; i < n->u.fields.n; i++)
       if (n->u.fields.p[i].name == f.name) hx_error_at(p->h, f.loc, "field '%s' is given twice", f.name->s);
     expect(p, TK_COLON, "after the field name");
     f.value = expr(p);
     avec_push(p->h, &p->h->perm, &n->u.fields, f);
     if (p->cur.kind == TK_RBRACE) break;
-    if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' between fields or '}' to close the record");
+    if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' between fields or '}' to close the record");
     advance(p);
   }
   expect(p, TK_RBRACE, NULL);
@@ -224,14 +224,14 @@ static void call_args(Parser *p, Node *call) {
       f.value = expr(p);
       avec_push(p->h, &p->h->perm, &call->u.call.named, f);
     } else {
-      if (call->u.call.named.n) syntax_error(p, "%s", "expected a named argument (positional arguments come first)");
-      if (call->u.call.compr) syntax_error(p, "%s", "expected a named argument (the comprehension is the last positional argument)");
+      if (call->u.call.named.n) parse_syntax_error(p, "%s", "expected a named argument (positional arguments come first)");
+      if (call->u.call.compr) parse_syntax_error(p, "%s", "expected a named argument (the comprehension is the last positional argument)");
       Node *a = expr(p);
       avec_push(p->h, &p->h->perm, &call->u.call.args, a);
     }
     if (comma_eaten) continue;
     if (p->cur.kind == TK_RPAREN) break;
-    if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", call->u.call.compr && !call->u.call.named.n ? "expected ')' to close the call" : "expected ',' or ')' in the argument list");
+    if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", call->u.call.compr && !call->u.call.named.n ? "expected ')' to close the call" : "expected ',' or ')' in the argument list");
     advance(p);
   }
   expect(p, TK_RPAREN, NULL);
@@ -286,7 +286,7 @@ static Node *primary(Parser *p) {
         Node *e = expr(p);
         avec_push(p->h, &p->h->perm, &n->u.items, e);
         if (p->cur.kind == TK_RBRACK) break;
-        if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' or ']' in the list");
+        if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' or ']' in the list");
         advance(p);
       }
       expect(p, TK_RBRACK, NULL);
@@ -295,7 +295,7 @@ static Node *primary(Parser *p) {
     }
     case TK_LBRACE: return record(p);
     default:
-      syntax_error(p, "%s", "expected an expression");
+      parse_syntax_error(p, "%s", "expected an expression");
   }
 }
 
@@ -310,8 +310,8 @@ static Node *postfix(Parser *p) {
       f->start = n->start;
       f->loc = p->cur.loc;
       if (p->cur.kind == TK_IDENT) f->u.field.name = p->cur.str;
-      else if (tok_is_keyword(p->cur.kind)) f->u.field.name = hx_intern_c(p->h, kw_spelling(p->cur.kind));
-      else syntax_error(p, "%s", "expected a field name after '.'");
+      else if (lex_is_keyword(p->cur.kind)) f->u.field.name = hx_intern_c(p->h, lex_keyword_spelling(p->cur.kind));
+      else parse_syntax_error(p, "%s", "expected a field name after '.'");
       advance(p);
       f->u.field.obj = n;
       n = finish(p, f);
@@ -429,9 +429,9 @@ static Node *comparison(Parser *p) {
     advance(p);
     n = binary(p, &t, N_BIN, op, n, additive(p));
     if (cmp_op(p->cur.kind, &op))
-      syntax_error(p, "%s", "comparisons do not chain (write `a < b and b < c`)");
+      parse_syntax_error(p, "%s", "comparisons do not chain (write `a < b and b < c`)");
   } else if (p->cur.kind == TK_ASSIGN) {
-    syntax_error(p, "%s", "expected '==' to compare ('=' only appears in let and fn)");
+    parse_syntax_error(p, "%s", "expected '==' to compare ('=' only appears in let and fn)");
   }
   return n;
 }
@@ -532,7 +532,7 @@ static void entity_decl(Parser *p, NodeList *out) {
     n->u.ent.ekind = k;
     n->u.ent.nameloc = p->cur.loc;
     if (p->cur.kind == TK_IDENT) n->u.ent.name = ident(p, "a name");
-    if (p->cur.kind != TK_LBRACE) syntax_error(p, "expected %s", k == K_DEAL ? "'{' to start the deal's record" : "'{' to start the loan's record");
+    if (p->cur.kind != TK_LBRACE) parse_syntax_error(p, "expected %s", k == K_DEAL ? "'{' to start the deal's record" : "'{' to start the loan's record");
     n->u.ent.rec = record(p);
     avec_push(p->h, &p->h->perm, out, finish(p, n));
   }
@@ -579,8 +579,8 @@ static char load_char(Parser *p, const char *what) {
   char c = 0;
   if (p->cur.kind == TK_IDENT && strcmp(p->cur.str->s, "tab") == 0) c = '\t';
   else if (p->cur.kind == TK_STRING && p->cur.str->len == 1) c = p->cur.str->s[0];
-  else syntax_error(p, "%s takes one character in quotes: \";\", \",\", \".\" or \"\\t\" (or the word tab)", what);
-  if (c == '"' || c == '\n' || c == '\r') syntax_error(p, "%s cannot be a quote or a line end", what);
+  else parse_syntax_error(p, "%s takes one character in quotes: \";\", \",\", \".\" or \"\\t\" (or the word tab)", what);
+  if (c == '"' || c == '\n' || c == '\r') parse_syntax_error(p, "%s cannot be a quote or a line end", what);
   advance(p);
   return c;
 }
@@ -595,7 +595,7 @@ static void load_missing(Parser *p, LoadOpts *o) {
   if (p->cur.kind == TK_LBRACK) {
     advance(p);
     while (p->cur.kind != TK_RBRACK) {
-      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "missing: takes strings, as in [\"NA\", \"-\"]");
+      if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "missing: takes strings, as in [\"NA\", \"-\"]");
       avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
       advance(p);
       if (!accept(p, TK_COMMA)) break;
@@ -608,10 +608,10 @@ static void load_missing(Parser *p, LoadOpts *o) {
     while (p->cur.kind != TK_RBRACE) {
       HStr *col;
       if (p->cur.kind == TK_STRING) { col = p->cur.str; advance(p); }
-      else if (p->cur.kind == TK_IDENT || tok_is_keyword(p->cur.kind)) col = label_name(p);
-      else syntax_error(p, "%s", "expected a column name");
+      else if (p->cur.kind == TK_IDENT || lex_is_keyword(p->cur.kind)) col = label_name(p);
+      else parse_syntax_error(p, "%s", "expected a column name");
       expect(p, TK_COLON, "after the column name");
-      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "missing: { COLUMN: \"TOKEN\" } takes a string");
+      if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "missing: { COLUMN: \"TOKEN\" } takes a string");
       avec_push(p->h, &p->h->perm, &o->missing_cols, col);
       avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
       advance(p);
@@ -620,17 +620,17 @@ static void load_missing(Parser *p, LoadOpts *o) {
     expect(p, TK_RBRACE, NULL);
     return;
   }
-  syntax_error(p, "%s", "missing: takes a string or a list of strings, as in missing: \"NA\"");
+  parse_syntax_error(p, "%s", "missing: takes a string or a list of strings, as in missing: \"NA\"");
 }
 
 /* declare: partners | commodities | [partners, commodities] */
 static int load_declare(Parser *p) {
   int mask = 0, list = accept(p, TK_LBRACK);
   do {
-    if (p->cur.kind != TK_IDENT) syntax_error(p, "%s", "declare: takes partners, commodities or both in a list");
+    if (p->cur.kind != TK_IDENT) parse_syntax_error(p, "%s", "declare: takes partners, commodities or both in a list");
     if (strcmp(p->cur.str->s, "partners") == 0) mask |= 1 << K_PARTNER;
     else if (strcmp(p->cur.str->s, "commodities") == 0) mask |= 1 << K_COMMODITY;
-    else syntax_error(p, "%s", "declare: takes partners, commodities or both in a list");
+    else parse_syntax_error(p, "%s", "declare: takes partners, commodities or both in a list");
     advance(p);
   } while (list && accept(p, TK_COMMA) && p->cur.kind != TK_RBRACK);
   if (list) expect(p, TK_RBRACK, NULL);
@@ -677,14 +677,14 @@ static Node *load_field(Parser *p) {
   }
   c->u.col.column = p->cur.kind == TK_STRING ? hx_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
   if (c->u.col.column) advance(p);
-  else if (tok_is_keyword(p->cur.kind)) c->u.col.column = label_name(p);   /* a column named `commodity` */
+  else if (lex_is_keyword(p->cur.kind)) c->u.col.column = label_name(p);   /* a column named `commodity` */
   else c->u.col.column = ident(p, "a column name, or = EXPR");
   if (p->cur.kind == TK_IDENT && !p->cur.nl_before && !is_word(p, "via") && !is_word(p, "pad"))
     load_unit(p, c);
   if (is_word(p, "pad")) {
     advance(p);
     if (p->cur.kind != TK_NUMBER || p->cur.num < 1 || p->cur.num > 32 || p->cur.num != (int)p->cur.num)
-      syntax_error(p, "%s", "pad takes a width from 1 to 32, as in pad 6");
+      parse_syntax_error(p, "%s", "pad takes a width from 1 to 32, as in pad 6");
     col_spec(p, c)->pad = (int)p->cur.num;
     advance(p);
   }
@@ -701,7 +701,7 @@ static Node *load_field(Parser *p) {
       x->via_to = p->cur.kind == TK_STRING ? p->cur.str : NULL;
       if (x->via_to) advance(p); else x->via_to = ident(p, "the table's column of codes to map to");
     } else {
-      if (p->cur.kind != TK_IDENT && !tok_is_keyword(p->cur.kind)) syntax_error(p, "%s", "expected a field (via name, via alpha2, via numeric) or a file (via \"FILE.csv\" FROM -> TO)");
+      if (p->cur.kind != TK_IDENT && !lex_is_keyword(p->cur.kind)) parse_syntax_error(p, "%s", "expected a field (via name, via alpha2, via numeric) or a file (via \"FILE.csv\" FROM -> TO)");
       x->via_field = label_name(p);
     }
   }
@@ -717,23 +717,23 @@ static Node *load_stmt(Parser *p, Token *kw) {
   n->u.load.ekind = -1;
   if (p->cur.kind == TK_IDENT)
     for (int k = 0; k < 4; k++) if (strcmp(p->cur.str->s, plural[k]) == 0) n->u.load.ekind = k;
-  if (n->u.load.ekind < 0) syntax_error(p, "%s", "expected partners, commodities, deals or loans after 'load'");
+  if (n->u.load.ekind < 0) parse_syntax_error(p, "%s", "expected partners, commodities, deals or loans after 'load'");
   advance(p);
   expect(p, TK_FROM, "(load KIND from \"FILE.csv\")");
   if (is_word(p, "iso3166")) {
-    if (n->u.load.ekind != K_PARTNER) syntax_error(p, "%s", "iso3166 declares partners: load partners from iso3166");
+    if (n->u.load.ekind != K_PARTNER) parse_syntax_error(p, "%s", "iso3166 declares partners: load partners from iso3166");
     load_opts(p, n)->preset = LP_ISO3166;
     n->u.load.path = hx_intern_c(p->h, "iso3166");
     advance(p);
     return finish(p, n);
   }
-  if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the file name as a string (or iso3166)");
+  if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "expected the file name as a string (or iso3166)");
   n->u.load.path = p->cur.str;
   advance(p);
   if (is_word(p, "as")) {
     advance(p);
-    if (!is_word(p, "baci")) syntax_error(p, "%s", "expected a layout after 'as': baci");
-    if (n->u.load.ekind != K_DEAL) syntax_error(p, "%s", "a BACI file holds deals: load deals from \"FILE.csv\" as baci { countries: \"FILE.csv\" }");
+    if (!is_word(p, "baci")) parse_syntax_error(p, "%s", "expected a layout after 'as': baci");
+    if (n->u.load.ekind != K_DEAL) parse_syntax_error(p, "%s", "a BACI file holds deals: load deals from \"FILE.csv\" as baci { countries: \"FILE.csv\" }");
     load_opts(p, n)->preset = LP_BACI;
     advance(p);
   }
@@ -743,7 +743,7 @@ static Node *load_stmt(Parser *p, Token *kw) {
     while (p->cur.kind != TK_RBRACE) {
       Field f;
       f.loc = p->cur.loc;
-      if (p->cur.kind != TK_IDENT && !tok_is_keyword(p->cur.kind)) syntax_error(p, "%s", "expected a field name");
+      if (p->cur.kind != TK_IDENT && !lex_is_keyword(p->cur.kind)) parse_syntax_error(p, "%s", "expected a field name");
       f.name = label_name(p);
       expect(p, TK_COLON, "after the field name");
       const char *nm = f.name->s;
@@ -764,10 +764,10 @@ static Node *load_stmt(Parser *p, Token *kw) {
         load_opts(p, n)->declare |= load_declare(p);
       } else if (strcmp(nm, "unmapped") == 0) {
         if (is_word(p, "skip")) load_opts(p, n)->unmapped_skip = 1;
-        else if (!is_word(p, "error")) syntax_error(p, "%s", "unmapped: takes skip or error");
+        else if (!is_word(p, "error")) parse_syntax_error(p, "%s", "unmapped: takes skip or error");
         advance(p);
       } else if (strcmp(nm, "countries") == 0 && n->u.load.opt && n->u.load.opt->preset == LP_BACI) {
-        if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "countries: takes the country file's name as a string");
+        if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "countries: takes the country file's name as a string");
         n->u.load.opt->countries = p->cur.str;
         n->u.load.opt->countries_loc = p->cur.loc;
         advance(p);
@@ -778,19 +778,19 @@ static Node *load_stmt(Parser *p, Token *kw) {
       } else {
         f.value = load_field(p);
         if (strcmp(nm, "key") == 0) {
-          if (f.value->u.col.x) syntax_error(p, "%s", "key: takes a column name");
+          if (f.value->u.col.x) parse_syntax_error(p, "%s", "key: takes a column name");
           n->u.load.key = f.value->u.col.column;
         } else avec_push(p->h, &p->h->perm, &n->u.load.map, f);
       }
       if (p->cur.kind == TK_RBRACE) break;
-      if (p->cur.kind != TK_COMMA) syntax_error(p, "%s", "expected ',' between mapping entries or '}'");
+      if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' between mapping entries or '}'");
       advance(p);
     }
     expect(p, TK_RBRACE, NULL);
     closed(p);
   }
   if (n->u.load.opt && n->u.load.opt->preset == LP_BACI && !n->u.load.opt->countries)
-    syntax_error(p, "%s", "a BACI load needs its country file: as baci { countries: \"country_codes_V202401.csv\" }");
+    parse_syntax_error(p, "%s", "a BACI load needs its country file: as baci { countries: \"country_codes_V202401.csv\" }");
   return finish(p, n);
 }
 
@@ -801,7 +801,7 @@ static void block(Parser *p, NodeList *body, int ctx) {
   if (p->cur.kind == TK_LBRACE) opened(p);
   expect(p, TK_LBRACE, "to open the block");
   while (p->cur.kind != TK_RBRACE) {
-    if (p->cur.kind == TK_EOF) syntax_error(p, "%s", "expected '}' to close the block");
+    if (p->cur.kind == TK_EOF) parse_syntax_error(p, "%s", "expected '}' to close the block");
     statement(p, body, ctx);
   }
   expect(p, TK_RBRACE, NULL);
@@ -835,7 +835,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       n->u.unit.nameloc = p->cur.loc;
       n->u.unit.name = ident(p, "a unit name");
       if (accept(p, TK_ASSIGN)) {
-        if (p->cur.kind != TK_NUMBER || !p->cur.str) syntax_error(p, "%s", "expected a factor and a unit, as in `unit PKR = 0.0036 USD`");
+        if (p->cur.kind != TK_NUMBER || !p->cur.str) parse_syntax_error(p, "%s", "expected a factor and a unit, as in `unit PKR = 0.0036 USD`");
         n->u.unit.factor = p->cur.num;
         n->u.unit.of = p->cur.str;
         n->u.unit.ofloc = p->cur.uloc;
@@ -880,13 +880,13 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       n->u.import.pathloc = p->cur.loc;
       if (p->cur.kind == TK_STRING) n->u.import.path = p->cur.str;
       else if (kw.kind == TK_USE && p->cur.kind == TK_IDENT) { n->u.import.path = p->cur.str; n->u.import.is_name = 1; }
-      else syntax_error(p, "%s", kw.kind == TK_IMPORT ? "expected a file name as a string" : "expected a file name as a string or a module name");
+      else parse_syntax_error(p, "%s", kw.kind == TK_IMPORT ? "expected a file name as a string" : "expected a file name as a string or a module name");
       advance(p);
       break;
     case TK_EXTERN:
       advance(p);
       n = new_node(p, S_EXTERN, &kw);
-      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the library as a string (extern \"libm.so.6\" fn ...)");
+      if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "expected the library as a string (extern \"libm.so.6\" fn ...)");
       n->u.fn.lib = p->cur.str;
       advance(p);
       expect(p, TK_FN, "after the library name");
@@ -905,7 +905,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       n = load_stmt(p, &kw);
       break;
     case TK_SCENARIO:
-      if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a scenario cannot be declared inside a block");
+      if (ctx != CTX_TOP && ctx != CTX_REPL) parse_syntax_error(p, "%s", "a scenario cannot be declared inside a block");
       advance(p);
       n = new_node(p, S_SCENARIO, &kw);
       n->u.scen.nameloc = p->cur.loc;
@@ -915,22 +915,22 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       block(p, &n->u.scen.body, CTX_SCENARIO);
       break;
     case TK_TEST:
-      if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a test cannot be declared inside a block");
+      if (ctx != CTX_TOP && ctx != CTX_REPL) parse_syntax_error(p, "%s", "a test cannot be declared inside a block");
       advance(p);
       n = new_node(p, S_TEST, &kw);
-      if (p->cur.kind != TK_STRING) syntax_error(p, "%s", "expected the test's name as a string (test \"...\" { ... })");
+      if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "expected the test's name as a string (test \"...\" { ... })");
       n->u.scen.nameloc = p->cur.loc;
       n->u.scen.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len);
       advance(p);
       block(p, &n->u.scen.body, CTX_TEST);
       break;
     case TK_DROP: case TK_UPDATE:
-      if (ctx != CTX_SCENARIO && ctx != CTX_TEST) syntax_error(p, "%s", "'drop' and 'update' belong inside a scenario or test block:");
+      if (ctx != CTX_SCENARIO && ctx != CTX_TEST) parse_syntax_error(p, "%s", "'drop' and 'update' belong inside a scenario or test block:");
       advance(p);
       n = drop_update(p, &kw);
       break;
     case TK_EXPECT:
-      if (ctx != CTX_TEST) syntax_error(p, "%s", "'expect' belongs inside a test block:");
+      if (ctx != CTX_TEST) parse_syntax_error(p, "%s", "'expect' belongs inside a test block:");
       advance(p);
       n = new_node(p, S_EXPECT, &kw);
       if (p->cur.kind == TK_PASS || p->cur.kind == TK_FAIL) {
@@ -944,7 +944,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       ** keywords only at the start of a statement (so `group` stays free as
       ** a name, a field or a label elsewhere) */
       if (strcmp(kw.str->s, "group") == 0 && peek(p)->kind == TK_IDENT) {
-        if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "a group is declared at the top of a file, not inside a block:");
+        if (ctx != CTX_TOP && ctx != CTX_REPL) parse_syntax_error(p, "%s", "a group is declared at the top of a file, not inside a block:");
         advance(p);
         n = new_node(p, S_GROUP, &kw);
         n->u.let.nameloc = p->cur.loc;
@@ -954,14 +954,14 @@ static void statement(Parser *p, NodeList *out, int ctx) {
         break;
       }
       if (strcmp(kw.str->s, "fiscal") == 0 && peek(p)->kind == TK_IDENT && strcmp(peek(p)->str->s, "year") == 0) {
-        if (ctx != CTX_TOP && ctx != CTX_REPL) syntax_error(p, "%s", "the fiscal year is declared at the top of a file, not inside a block:");
+        if (ctx != CTX_TOP && ctx != CTX_REPL) parse_syntax_error(p, "%s", "the fiscal year is declared at the top of a file, not inside a block:");
         advance(p);
         advance(p);
-        if (p->cur.kind != TK_IDENT || strcmp(p->cur.str->s, "starts") != 0) syntax_error(p, "%s", "expected 'starts' (fiscal year starts 07)");
+        if (p->cur.kind != TK_IDENT || strcmp(p->cur.str->s, "starts") != 0) parse_syntax_error(p, "%s", "expected 'starts' (fiscal year starts 07)");
         advance(p);
         n = new_node(p, S_FISCAL, &kw);
         if (p->cur.kind != TK_NUMBER || p->cur.str || p->cur.numflags || p->cur.num != (int)p->cur.num || p->cur.num < 1 || p->cur.num > 12)
-          syntax_error(p, "%s", "expected the month the fiscal year starts, 01 to 12 (fiscal year starts 07)");
+          parse_syntax_error(p, "%s", "expected the month the fiscal year starts, 01 to 12 (fiscal year starts 07)");
         n->u.num.v = p->cur.num;
         advance(p);
         break;
@@ -973,8 +973,8 @@ static void statement(Parser *p, NodeList *out, int ctx) {
         n->u.expr = expr(p);
         break;
       }
-      if (kw.kind == TK_EOF) syntax_error(p, "%s", "expected a statement");
-      syntax_error(p, "%s", ctx == CTX_TOP
+      if (kw.kind == TK_EOF) parse_syntax_error(p, "%s", "expected a statement");
+      parse_syntax_error(p, "%s", ctx == CTX_TOP
         ? "expected a declaration or statement (partner, commodity, deal, loan, unit, let, fn, rule, warn, print, import, use, extern, load, scenario, test)"
         : "expected a declaration or statement in the block");
   }
@@ -983,7 +983,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
   /* statements need no terminator, but two cannot share a line by accident */
   if (p->cur.kind != TK_EOF && p->cur.kind != TK_RBRACE && !p->cur.nl_before &&
       !(p->cur.kind >= TK_FIRST_KW && p->cur.kind <= TK_LAST_KW))
-    syntax_error(p, "%s", "unexpected text after the end of the statement");
+    parse_syntax_error(p, "%s", "unexpected text after the end of the statement");
 }
 
 static void init_parser(Parser *p, H *h, int src, int *incomplete) {
@@ -1011,11 +1011,11 @@ Node *parse_expression(H *h, int src, int *incomplete) {
   Parser p;
   init_parser(&p, h, src, incomplete);
   Node *n = expr(&p);
-  if (p.cur.kind != TK_EOF) syntax_error(&p, "%s", "unexpected text after the expression");
+  if (p.cur.kind != TK_EOF) parse_syntax_error(&p, "%s", "unexpected text after the expression");
   return n;
 }
 
-const char *node_text(H *h, const Node *n, size_t *len) {
+const char *parse_node_text(H *h, const Node *n, size_t *len) {
   if (n->loc.src < 0 || (uint32_t)n->loc.src >= h->sources.n) { *len = 0; return ""; }
   Source *s = h->sources.p[n->loc.src];
   if (n->start < 0 || n->end > (int)s->len || n->end < n->start) { *len = 0; return ""; }
@@ -1023,9 +1023,9 @@ const char *node_text(H *h, const Node *n, size_t *len) {
   return s->text + n->start;
 }
 
-const char *node_text_one_line(H *h, Arena *a, const Node *n) {
+const char *parse_node_text_one_line(H *h, Arena *a, const Node *n) {
   size_t len;
-  const char *s = node_text(h, n, &len);
+  const char *s = parse_node_text(h, n, &len);
   char *o = arena_alloc(h, a, len + 1);
   size_t k = 0;
   for (size_t i = 0; i < len; i++) {
@@ -1038,11 +1038,11 @@ const char *node_text_one_line(H *h, Arena *a, const Node *n) {
   return o;
 }
 
-/* See ast.h: node_text_one_line fitted into out, cut with "..." when it does
+/* See ast.h: parse_node_text_one_line fitted into out, cut with "..." when it does
 ** not fit in cap - 4 bytes. */
-void node_text_short(H *h, const Node *n, char *out, size_t cap) {
+void parse_node_text_short(H *h, const Node *n, char *out, size_t cap) {
   ArenaMark m = arena_mark(&h->temp);
-  const char *s = node_text_one_line(h, &h->temp, n);
+  const char *s = parse_node_text_one_line(h, &h->temp, n);
   size_t k = strlen(s);
   if (k + 4 >= cap) {
     k = cap - 4;

@@ -87,7 +87,7 @@ static void gtab_refill(H *h) {
   if (p->gcap) fill_by_name((void **)p->gtab, p->gcap, (void *const *)p->globals.p, p->globals.n, offsetof(Global, name));
 }
 
-Global *global_find(H *h, HStr *name) {
+Global *prog_global_find(H *h, HStr *name) {
   Program *p = h->prog;
   if (!p->gcap) return NULL;
   for (uint32_t j = ptr_hash(name) & (p->gcap - 1);; j = (j + 1) & (p->gcap - 1)) {
@@ -97,7 +97,7 @@ Global *global_find(H *h, HStr *name) {
   }
 }
 
-Global *global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc) {
+Global *prog_global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc) {
   Program *p = h->prog;
   Global *g = arena_alloc(h, &h->perm, sizeof *g);
   memset(g, 0, sizeof *g);
@@ -121,7 +121,7 @@ static void btab_rebuild(H *h, uint32_t cap) {
   p->bcap = cap;
 }
 
-Function *builtin_find(H *h, HStr *name) {
+Function *prog_builtin_find(H *h, HStr *name) {
   Program *p = h->prog;
   if (!p->bcap) return NULL;
   for (uint32_t j = ptr_hash(name) & (p->bcap - 1);; j = (j + 1) & (p->bcap - 1)) {
@@ -131,10 +131,10 @@ Function *builtin_find(H *h, HStr *name) {
   }
 }
 
-Function *builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc) {
+Function *prog_builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc) {
   Program *p = h->prog;
   HStr *n = hx_intern_c(h, name);
-  Function *f = builtin_find(h, n);
+  Function *f = prog_builtin_find(h, n);
   if (!f) {
     f = arena_alloc(h, &h->perm, sizeof *f);
     memset(f, 0, sizeof *f);
@@ -224,7 +224,7 @@ static char *dir_of(H *h, const char *path) {
   return arena_strdup(h, &h->perm, path, (size_t)(slash - path));
 }
 
-int source_add_string(H *h, const char *name, const char *text, size_t len) {
+int prog_source_add_string(H *h, const char *name, const char *text, size_t len) {
   Source *s = arena_alloc(h, &h->perm, sizeof *s);
   s->name = arena_strdup(h, &h->perm, name, strlen(name));
   s->text = arena_strdup(h, &h->perm, text, len);
@@ -238,15 +238,15 @@ int source_add_string(H *h, const char *name, const char *text, size_t len) {
 typedef struct AddCtx { const char *path, *text; size_t len; int id; } AddCtx;
 static void add_body(H *h, void *ud) {
   AddCtx *c = ud;
-  c->id = source_add_string(h, c->path, c->text, c->len);
+  c->id = prog_source_add_string(h, c->path, c->text, c->len);
   h->sources.p[c->id]->dir = dir_of(h, c->path);
 }
 
-int source_add_file(H *h, const char *path, Loc from) {
-  return source_add_fd(h, -1, path, from);
+int prog_source_add_file(H *h, const char *path, Loc from) {
+  return prog_source_add_fd(h, -1, path, from);
 }
 
-int source_add_fd(H *h, int fd, const char *path, Loc from) {
+int prog_source_add_fd(H *h, int fd, const char *path, Loc from) {
   char err[PATH_MAX + 160];
   int own = fd < 0;
   if (own) {
@@ -306,7 +306,7 @@ static char *find_file_(H *h, int src, const char *path, int use_search) {
   return NULL;
 }
 
-char *find_file(H *h, int src, const char *path, int use_search) {
+char *prog_find_file(H *h, int src, const char *path, int use_search) {
   char *found = find_file_(h, src, path, use_search);
   if (found) note_read(h, found);
   return found;
@@ -314,9 +314,9 @@ char *find_file(H *h, int src, const char *path, int use_search) {
 
 /* ---- scenarios by name, replaced functions ------------------------------------- */
 
-Scenario *scenario_need(H *h, const char *name) {
+Scenario *prog_scenario_need(H *h, const char *name) {
   HStr *s = hx_intern_find(h, name, strlen(name));
-  Scenario *sc = s ? scenario_find(h, s) : NULL;
+  Scenario *sc = s ? prog_scenario_find(h, s) : NULL;
   if (sc) return sc;
   Suggest sg;
   suggest_init(&sg, name, strlen(name));
@@ -330,13 +330,13 @@ Scenario *scenario_need(H *h, const char *name) {
   hx_error_at(h, (Loc){-1, 0, 0}, "unknown scenario '%s' (the scenarios are: %s)", name, list);
 }
 
-Scenario *scenario_find(H *h, HStr *name) {
+Scenario *prog_scenario_find(H *h, HStr *name) {
   Program *p = h->prog;
   for (uint32_t i = 0; i < p->scenarios.n; i++) if (p->scenarios.p[i].name == name) return &p->scenarios.p[i];
   return NULL;
 }
 
-void override_note(H *h, HStr *name, const char *was, const char *by_path, Loc by_loc) {
+void prog_override_note(H *h, HStr *name, const char *was, const char *by_path, Loc by_loc) {
   char b[900], lb[512];
   if (by_loc.src >= 0) snprintf(b, sizeof b, "Lua extension %s (used at %s)", by_path, hx_locstr(h, by_loc, lb, sizeof lb));
   else snprintf(b, sizeof b, "%s", by_path);

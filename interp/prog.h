@@ -81,7 +81,7 @@ typedef struct Rule {
   HStr *name, *title;
   Node *node;            /* S_RULE */
   int warn;
-  int linted;            /* lint_rule ran on this node */
+  int linted;            /* resolve_lint_rule ran on this node */
 } Rule;
 
 typedef struct Scenario {
@@ -140,28 +140,28 @@ typedef struct Program {
 
 void prog_init(H *h);
 void prog_free(H *h);
-Global *global_find(H *h, HStr *name);
-Global *global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc);
-Function *builtin_find(H *h, HStr *name);
-Function *builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc);
+Global *prog_global_find(H *h, HStr *name);
+Global *prog_global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc);
+Function *prog_builtin_find(H *h, HStr *name);
+Function *prog_builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc);
 
 /* Records that name (from was) is replaced on purpose by by_path (used at
 ** by_loc): reports list it. */
-void override_note(H *h, HStr *name, const char *was, const char *by_path, Loc by_loc);
+void prog_override_note(H *h, HStr *name, const char *was, const char *by_path, Loc by_loc);
 
 /* Path resolution for import/use/load: relative to the including source,
 ** then the search path. Returns an arena string or NULL. */
-char *find_file(H *h, int src, const char *path, int use_search);
+char *prog_find_file(H *h, int src, const char *path, int use_search);
 /* Reads a whole file into a new source; returns its index or raises. */
-int source_add_file(H *h, const char *path, Loc from);
+int prog_source_add_file(H *h, const char *path, Loc from);
 /* The same from an open descriptor (not closed here; fd < 0: open path). */
-int source_add_fd(H *h, int fd, const char *path, Loc from);
+int prog_source_add_fd(H *h, int fd, const char *path, Loc from);
 
-int source_add_string(H *h, const char *name, const char *text, size_t len);
+int prog_source_add_string(H *h, const char *name, const char *text, size_t len);
 /* Scenarios by name (declared in the program). */
-Scenario *scenario_find(H *h, HStr *name);
+Scenario *prog_scenario_find(H *h, HStr *name);
 /* The scenario of that name, or an error with "did you mean". */
-Scenario *scenario_need(H *h, const char *name);
+Scenario *prog_scenario_need(H *h, const char *name);
 
 /* Program marks: a failed load, a scenario or a test adds nothing for good. */
 typedef struct ProgMark {

@@ -57,7 +57,7 @@ void repair_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, uin
   memset(s, 0, sizeof *s);
   s->kind = K_DEAL;
   const uint32_t *rows;
-  uint32_t n = deal_rows(h, f, &rows);
+  uint32_t n = index_deal_rows(h, f, &rows);
   s->rows = arena_alloc(h, &h->temp, (size_t)(n ? n : 1) * sizeof(uint32_t));
   Table *t = &h->world->t[K_DEAL];
   KSum k = {0, 0};
@@ -105,9 +105,9 @@ void repair_deals(Ctx *c, RowSet *s, DealFilter f, uint32_t except_exporter, uin
 }
 
 /* Whether loan row counts in year y (NaN: every year): index.c's rule,
-** the one debt_sum and hedge.loans follow (fiscal years included). */
+** the one index_debt_sum and hedge.loans follow (fiscal years included). */
 static int loan_out(H *h, uint32_t row, double y) {
-  return isnan(y) || loan_outstanding(h, row, y);
+  return isnan(y) || index_loan_outstanding(h, row, y);
 }
 
 /* Loans of borrower (from lender, except one lender) outstanding in year y. */
@@ -157,7 +157,7 @@ void repair_loans(Ctx *c, RowSet *s, uint32_t borrower, uint32_t lender, uint32_
 /* ---- scenarios ------------------------------------------------------------------------ */
 
 /* A scale factor as the scenario writes it. */
-static void put_factor(H *h, Buf *b, double k) { num_print(b, h, k); }
+static void put_factor(H *h, Buf *b, double k) { v_num_print(b, h, k); }
 
 /* `update d in deals where W { value: d.value * K }` */
 void repair_put_update(H *h, Buf *b, RowSet *s, double k) {
@@ -427,7 +427,7 @@ static Repair *keep(Ctx *c, int *n) {
   for (uint32_t i = 0; i < c->out.n; i++) {
     Repair *s = &c->out.p[i];
     x[i] = *s;
-#define DUP(f) x[i].f = s->f ? rep_strdup(h, r, s->f, strlen(s->f)) : NULL
+#define DUP(f) x[i].f = s->f ? report_strdup(h, r, s->f, strlen(s->f)) : NULL
     DUP(target); DUP(unit); DUP(name); DUP(scenario); DUP(side);
 #undef DUP
     for (int j = 0; j < x[i].nscale; j++) {
@@ -462,11 +462,11 @@ static void repair_body(H *h, void *ud) {
     m.margin = (c->op == OP_LT || c->op == OP_LE) ? c->L - c->x : c->x - c->L;
     char d[64];
     m.unit = NULL;
-    if (c->dim) { dim_name(h, c->dim, d, sizeof d); m.unit = rep_strdup(h, r, d, strlen(d)); }
+    if (c->dim) { dim_name(h, c->dim, d, sizeof d); m.unit = report_strdup(h, r, d, strlen(d)); }
     m.pct = c->pct;
     size_t len;
-    const char *t = node_text(h, c->fig, &len);
-    m.expr = rep_strdup(h, r, t, len);
+    const char *t = parse_node_text(h, c->fig, &len);
+    m.expr = report_strdup(h, r, t, len);
     m.levers = keep(c, &m.nlevers);
     if (o->nmargins == o->mcap) {
       uint32_t cap = o->mcap ? o->mcap * 2 : 8;
@@ -481,7 +481,7 @@ static void repair_body(H *h, void *ud) {
   Cx *cx = c->cx;
   cx->repairs = keep(c, &cx->nrepairs);
   const char *why = c->why ? c->why : c->note;
-  if (why) cx->norepair = rep_strdup(h, c->r, why, strlen(why));
+  if (why) cx->norepair = report_strdup(h, c->r, why, strlen(why));
 }
 
 /* Runs repair_body, releasing its temporaries; an error in a lever becomes the
@@ -500,7 +500,7 @@ static void run(H *h, Ctx *c) {
     const char *nl = strchr(x, '\n');
     char why[300];
     snprintf(why, sizeof why, "no repair: evaluating a lever failed: %.*s", (int)(nl ? nl - x : (long)strlen(x)), x);
-    c->cx->norepair = rep_strdup(h, c->r, why, strlen(why));
+    c->cx->norepair = report_strdup(h, c->r, why, strlen(why));
   }
 }
 
@@ -514,7 +514,7 @@ void repair_binding(H *h, Report *r, Cx *cx, Node *pred, Value *slots, Value *bi
 }
 
 /* See repair.h: the margin of a passing binding, appended to out. */
-void margin_binding(H *h, Report *r, RRule *out, Node *pred, Value *slots, Value *bindv, HStr **bindn, int nbind,
+void repair_margin_binding(H *h, Report *r, RRule *out, Node *pred, Value *slots, Value *bindv, HStr **bindn, int nbind,
                     RValue *bind, const char *rule) {
   Ctx c;
   memset(&c, 0, sizeof c);
@@ -691,7 +691,7 @@ void repair_joint(H *h, Report *r) {
       else if (jp->why) why = jp->why;
       else if (jp->limit != x->cx[0].joint->limit || jp->op != x->cx[0].joint->op) why = "the bindings have different limits";
     }
-    if (why) { x->nojoint = rep_strdup(h, r, why, strlen(why)); continue; }
+    if (why) { x->nojoint = report_strdup(h, r, why, strlen(why)); continue; }
     /* one block of updates per group, in the order met */
     b.n = 0;
     buf_printf(h, &b, "scenario repair_%s_joint \"every binding of %s at its cap, at once\" {\n", x->name, x->name);
@@ -712,14 +712,14 @@ void repair_joint(H *h, Report *r) {
     rp->lever = "cut";
     t.n = 0;
     buf_printf(h, &t, "every member above the cap, in %u group%s, capped at once", ngroups, ngroups == 1 ? "" : "s");
-    rp->target = rep_strdup(h, r, t.p, t.n);
+    rp->target = report_strdup(h, r, t.p, t.n);
     rp->from = before; rp->to = after;
     rp->unit = "USD";
     rp->method = "closed form (the members above the cap capped at one level per group)";
     t.n = 0;
     buf_printf(h, &t, "repair_%s_joint", x->name);
-    rp->name = rep_strdup(h, r, t.p, t.n);
-    rp->scenario = rep_strdup(h, r, b.p, b.n);
+    rp->name = report_strdup(h, r, t.p, t.n);
+    rp->scenario = report_strdup(h, r, b.p, b.n);
     x->joint = rp;
   }
   buf_free(h, &b);

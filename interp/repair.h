@@ -22,7 +22,7 @@ struct Node;
 ** passing one (a margin into out), with the rule's slots still bound. */
 void repair_binding(H *h, Report *r, Cx *cx, struct Node *pred, Value *slots, Value *bindv, HStr **bindn, int nbind,
                     const char *rule);
-void margin_binding(H *h, Report *r, RRule *out, struct Node *pred, Value *slots, Value *bindv, HStr **bindn, int nbind,
+void repair_margin_binding(H *h, Report *r, RRule *out, struct Node *pred, Value *slots, Value *bindv, HStr **bindn, int nbind,
                     RValue *bind, const char *rule);
 
 /* Checks every rule plainly into a new report: the checker (rules.c) hands

@@ -60,7 +60,7 @@ static int32_t year_arg(Value v) { return v.tag == T_NUM ? (int32_t)v.as.num : N
 /* The year a debt figure reads: the argument, else the latest year of the world. */
 static double debt_year(H *h, Value v) {
   if (v.tag == T_NUM) return v.as.num;
-  int32_t y = world_latest_year(h);
+  int32_t y = index_latest_year(h);
   return y == NO_YEAR ? 0 : y;
 }
 
@@ -193,7 +193,7 @@ static const char *share_side(Ctx *c, double *g, uint32_t who, double ko, double
   Buf *b = &c->w;
   b->n = 0;
   buf_printf(h, b, "pushes %s %s's share to ", group_word[group], pname(h, j, nb, sizeof nb));
-  pct_print(b, h, s);
+  v_pct_print(b, h, s);
   buf_puts(h, b, ", past the limit");
   return repair_tstr(h, b);
 }
@@ -245,7 +245,7 @@ static void joint_share(Ctx *c, Fig *g, double *gs, double s) {
   Buf *b = &c->w;
   b->n = 0;
   buf_printf(h, b, "%d|%d|%s", g->total.kind, g->group, g->total.where ? g->total.where : "");
-  jp->key = rep_strdup(h, c->r, b->p, b->n);
+  jp->key = report_strdup(h, c->r, b->p, b->n);
   double level = NAN, rest = T;
   uint32_t k = 0;
   for (k = 1; k <= n; k++) {
@@ -259,7 +259,7 @@ static void joint_share(Ctx *c, Fig *g, double *gs, double s) {
     b->n = 0;
     buf_printf(h, b, "a cap of %g%% on every member needs more than %g members with flows, and this group has %u; "
                "no cut reaches it (the others must grow, or new members come in)", c->L * 100, floor(1 / c->L), n);
-    jp->why = rep_strdup(h, c->r, b->p, b->n);
+    jp->why = report_strdup(h, c->r, b->p, b->n);
     return;
   }
   const char *var = g->loans ? "l" : "d", *field = g->group == 0 ? "exporter" : g->group == 1 ? "importer" : "lender";
@@ -271,12 +271,12 @@ static void joint_share(Ctx *c, Fig *g, double *gs, double s) {
     buf_printf(h, b, "  update %s in %s where ", var, g->loans ? "loans" : "deals");
     if (g->total.where) buf_printf(h, b, "%s and ", g->total.where);
     buf_printf(h, b, "%s.%s == %s { %s: %s.%s * ", var, field, pname(h, id, nb, sizeof nb), vfield, var, vfield);
-    num_print(b, h, level / v[2 * i]);
+    v_num_print(b, h, level / v[2 * i]);
     buf_puts(h, b, " }\n");
     jp->before += v[2 * i];
     jp->after += level;
   }
-  jp->updates = rep_strdup(h, c->r, b->p, b->n);
+  jp->updates = report_strdup(h, c->r, b->p, b->n);
 }
 
 /* Shares: x of total t, the rest R = t - x; target share s. */
@@ -489,11 +489,11 @@ void repairclosed_hhi(Ctx *c, Fig *g) {
       Buf *b = &c->w;
       b->n = 0;
       buf_printf(h, b, "cutting the top %s (%s) bottoms out at HHI ", group_word[g->group], topname);
-      num_print_short(b, h, hcut);
+      v_num_print_short(b, h, hcut);
       buf_puts(h, b, " and shifting from it to the others at ");
-      num_print_short(b, h, hshift);
+      v_num_print_short(b, h, hshift);
       buf_printf(h, b, ", both short of the limit: %u %ss give an HHI of at least ", n, group_word[g->group]);
-      num_print_short(b, h, 1e4 / n);
+      v_num_print_short(b, h, 1e4 / n);
       buf_printf(h, b, "; more %ss would be needed", group_word[g->group]);
       c->note = repair_tstr(h, b);
     }
@@ -509,8 +509,8 @@ void repairclosed_hhi(Ctx *c, Fig *g) {
 /* A number in a scenario: with its unit, or as a percentage. */
 static void put_number(Ctx *c, Buf *b, double v, int dim, int pct) {
   H *h = c->h;
-  if (pct) { num_print(b, h, v * 100); buf_putc(h, b, '%'); return; }
-  num_print(b, h, v);
+  if (pct) { v_num_print(b, h, v * 100); buf_putc(h, b, '%'); return; }
+  v_num_print(b, h, v);
   if (dim) { char d[64]; buf_printf(h, b, " %s", dim_name(h, dim, d, sizeof d)); }
 }
 
@@ -537,7 +537,7 @@ void repairclosed_threshold(Ctx *c) {
   rp.pct = c->pct;
   rp.method = CLOSED;
   size_t len;
-  const char *t = node_text(h, lim, &len);
+  const char *t = parse_node_text(h, lim, &len);
   Buf *b = &c->w;
   b->n = 0;
   if (lim->kind == N_GLOBAL) {

@@ -164,7 +164,7 @@ static void add_set(Ctx *c, RowSets *sets, RowSet *s) {
 static void subst_text(Ctx *c, Node *n, int binder_slot, Buf *b) {
   H *h = c->h;
   size_t len;
-  const char *t = node_text(h, n, &len);
+  const char *t = parse_node_text(h, n, &len);
   int base = n->start;
   /* collect the spans of locals other than the binder */
   int spans[64][2]; Value vals[64]; int ns = 0;
@@ -253,7 +253,7 @@ static void sum_compr_set(Ctx *c, Node *n, RowSets *sets) {
   s.where = b->n ? repair_tstr(h, b) : NULL;
   b->n = 0;
   size_t len;
-  const char *tx = node_text(h, n, &len);
+  const char *tx = parse_node_text(h, n, &len);
   buf_printf(h, b, "the %s of %.*s", kind == K_DEAL ? "deals" : "loans", (int)(len > 120 ? 120 : len), tx);
   for (size_t i = 0; i < b->n; i++) if (b->p[i] == '\n') b->p[i] = ' ';
   s.what = repair_tstr(h, b);

@@ -17,9 +17,9 @@
 
 /* ---- the report's memory, and values into it -------------------------------- */
 
-char *rep_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
+char *report_strdup(H *h, Report *r, const char *s, size_t n) { return arena_strdup(h, &r->arena, s, n); }
 
-void json_string(H *h, Buf *b, const char *s, size_t n) {
+void report_json_string(H *h, Buf *b, const char *s, size_t n) {
   buf_putc(h, b, '"');
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -48,18 +48,18 @@ static void json_value(H *h, Buf *b, Value v) {
     case T_BOOL: buf_puts(h, b, v.as.b ? "true" : "false"); break;
     case T_NUM: case T_QTY:
       if (isnan(v.as.num) || isinf(v.as.num)) buf_puts(h, b, "null");
-      else num_print(b, h, v.as.num);
+      else v_num_print(b, h, v.as.num);
       break;
-    case T_STR: json_string(h, b, v.as.str->s, v.as.str->len); break;
+    case T_STR: report_json_string(h, b, v.as.str->s, v.as.str->len); break;
     case T_ENT: {
       const char *s = world_name(h, v.kind, (uint32_t)v.i, nb, sizeof nb);
-      json_string(h, b, s, strlen(s));
+      report_json_string(h, b, s, strlen(s));
       break;
     }
     case T_LIST: case T_COLL: {
-      uint32_t n = coll_len(h, v);
+      uint32_t n = eval_coll_len(h, v);
       buf_putc(h, b, '[');
-      for (uint32_t i = 0; i < n; i++) { if (i) buf_puts(h, b, ", "); json_value(h, b, coll_get(h, v, i)); }
+      for (uint32_t i = 0; i < n; i++) { if (i) buf_puts(h, b, ", "); json_value(h, b, eval_coll_get(h, v, i)); }
       buf_putc(h, b, ']');
       break;
     }
@@ -67,7 +67,7 @@ static void json_value(H *h, Buf *b, Value v) {
       buf_putc(h, b, '{');
       for (uint32_t i = 0; i < v.as.rec->n; i++) {
         if (i) buf_puts(h, b, ", ");
-        json_string(h, b, v.as.rec->keys[i]->s, v.as.rec->keys[i]->len);
+        report_json_string(h, b, v.as.rec->keys[i]->s, v.as.rec->keys[i]->len);
         buf_puts(h, b, ": ");
         json_value(h, b, v.as.rec->vals[i]);
       }
@@ -76,22 +76,22 @@ static void json_value(H *h, Buf *b, Value v) {
     default: {
       size_t len;
       const char *s = v_tostr(h, v, 0, &len);
-      json_string(h, b, s, len);
+      report_json_string(h, b, s, len);
     }
   }
 }
 
-void value_json(H *h, Buf *b, Value v) { json_value(h, b, v); }
+void report_value_json(H *h, Buf *b, Value v) { json_value(h, b, v); }
 
 /* The JSON of a value, built in a buffer freed even on out of memory. */
 typedef struct JsonCtx { Value v; Report *r; Buf b; char *s; } JsonCtx;
 static void json_body(H *h, void *ud) {
   JsonCtx *c = ud;
   json_value(h, &c->b, c->v);
-  c->s = rep_strdup(h, c->r, c->b.p ? c->b.p : "null", c->b.p ? c->b.n : 4);
+  c->s = report_strdup(h, c->r, c->b.p ? c->b.p : "null", c->b.p ? c->b.n : 4);
 }
 
-/* Whether json_string writes s unchanged between quotes: printable ASCII
+/* Whether report_json_string writes s unchanged between quotes: printable ASCII
 ** without '"' or '\\'. */
 static int json_plain(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -101,7 +101,7 @@ static int json_plain(const char *s, size_t n) {
   return 1;
 }
 
-/* An entity as rep_value writes it: its name, and the name as a JSON
+/* An entity as report_value writes it: its name, and the name as a JSON
 ** string. Every binding of a rule over partners or commodities is one, and
 ** under --compare every binding is recorded: this path writes straight into
 ** the report's arena, without the buffers and protected calls of v_tostr
@@ -113,7 +113,7 @@ static int rep_entity(H *h, Report *r, RValue *out, Value v) {
   const char *js = world_name(h, v.kind, (uint32_t)v.i, jb, sizeof jb);
   size_t n = strlen(s);
   if (strcmp(s, js) != 0 || !json_plain(s, n)) return 0;
-  out->text = rep_strdup(h, r, s, n);
+  out->text = report_strdup(h, r, s, n);
   char *j = arena_alloc(h, &r->arena, n + 3);
   j[0] = '"';
   memcpy(j + 1, s, n);
@@ -124,12 +124,12 @@ static int rep_entity(H *h, Report *r, RValue *out, Value v) {
   return 1;
 }
 
-void rep_value(H *h, Report *r, RValue *out, Value v) {
+void report_value(H *h, Report *r, RValue *out, Value v) {
   memset(out, 0, sizeof *out);
   if (v.tag == T_ENT && rep_entity(h, r, out, v)) return;
   size_t len;
   const char *text = v_tostr(h, v, 1, &len);
-  out->text = rep_strdup(h, r, text, len);
+  out->text = report_strdup(h, r, text, len);
   JsonCtx jc = {v, r, {0}, NULL};
   int st = hx_pcall(h, json_body, &jc);
   buf_free(h, &jc.b);
@@ -140,28 +140,28 @@ void rep_value(H *h, Report *r, RValue *out, Value v) {
   if (v.tag == T_QTY) {
     char d[64];
     dim_name(h, v.dim, d, sizeof d);
-    out->unit = rep_strdup(h, r, d, strlen(d));
+    out->unit = report_strdup(h, r, d, strlen(d));
   }
 }
 
-void rep_value_deferred(H *h, Report *r, RValue *out, Value v) {
-  if (v.tag != T_NUM && v.tag != T_QTY) { rep_value(h, r, out, v); return; }
+void report_value_deferred(H *h, Report *r, RValue *out, Value v) {
+  if (v.tag != T_NUM && v.tag != T_QTY) { report_value(h, r, out, v); return; }
   memset(out, 0, sizeof *out);
   out->num = v.as.num;
   out->pct = v_is_share(v);
   if (v.tag == T_QTY) {
     char d[64];
     dim_name(h, v.dim, d, sizeof d);
-    out->unit = rep_strdup(h, r, d, strlen(d));
+    out->unit = report_strdup(h, r, d, strlen(d));
   }
   out->deferred = 1;
   out->v = v;
 }
 
-void rep_value_complete(H *h, Report *r, RValue *rv) {
+void report_value_complete(H *h, Report *r, RValue *rv) {
   if (!rv->deferred) return;
   RValue full;
-  rep_value(h, r, &full, rv->v);
+  report_value(h, r, &full, rv->v);
   rv->text = full.text;
   rv->json = full.json;
   rv->deferred = 0;
@@ -210,12 +210,12 @@ static void joint_text(H *h, Buf *b, RRule *x) {
 /* A number in JSON: null for NaN and infinities. */
 static void json_num(H *h, Buf *b, double v) {
   if (isnan(v) || isinf(v)) buf_puts(h, b, "null");
-  else num_print(b, h, v);
+  else v_num_print(b, h, v);
 }
 
 /* A string in JSON, or null. */
 static void json_opt(H *h, Buf *b, const char *s) {
-  if (s) json_string(h, b, s, strlen(s));
+  if (s) report_json_string(h, b, s, strlen(s));
   else buf_puts(h, b, "null");
 }
 
@@ -299,8 +299,8 @@ static void margin_json(H *h, Buf *b, RRule *x) {
 
 /* A number as people read it (19.2M), a percentage, or with its unit. */
 static void amount(H *h, Buf *b, double v, const char *unit, int pct) {
-  if (pct && !unit) { pct_print(b, h, v); return; }
-  num_print_short(b, h, v);
+  if (pct && !unit) { v_pct_print(b, h, v); return; }
+  v_num_print_short(b, h, v);
   if (unit) buf_printf(h, b, " %s", unit);
 }
 
@@ -371,7 +371,7 @@ static void margin_text(H *h, Buf *b, RRule *x, int cap) {
     buf_printf(h, b, " %s ", op_text[m->op]);
     qty_text(h, b, m->limit, m->unit, m->pct);
     buf_puts(h, b, ", passes by ");
-    if (m->pct && !m->unit) { num_print_short(b, h, m->margin * 100); buf_puts(h, b, " points"); }
+    if (m->pct && !m->unit) { v_num_print_short(b, h, m->margin * 100); buf_puts(h, b, " points"); }
     else qty_text(h, b, m->margin, m->unit, 0);
     buf_putc(h, b, '\n');
     size_t tw = 0;
@@ -386,7 +386,7 @@ static void margin_text(H *h, Buf *b, RRule *x, int cap) {
 }
 
 /* the scenario blocks of every repair of the report, joint first. */
-void repair_scenarios(H *h, Buf *b, Report *r) {
+void report_repair_scenarios(H *h, Buf *b, Report *r) {
   for (int i = 0; i < r->n; i++) {
     RRule *x = &r->rules[i];
     if (x->joint && x->joint->scenario) { buf_puts(h, b, x->joint->scenario); buf_putc(h, b, '\n'); }
@@ -444,7 +444,7 @@ static void explain_node(H *h, Report *r, Buf *b, Node *n, Value *slots, int dep
     hx_throw(h, st);
   }
   size_t len;
-  const char *t = node_text(h, n, &len);
+  const char *t = parse_node_text(h, n, &len);
   if (st == HEDGE_OK && n->kind == N_LOCAL) {
     /* `p = USA` once is enough: a variable's line only where it is not
     ** the same text as its value */
@@ -524,10 +524,10 @@ typedef struct TreeCtx { Report *r; Node *pred; Value *slots; Buf b; char *s; } 
 static void explain_tree_body(H *h, void *ud) {
   TreeCtx *c = ud;
   explain_node(h, c->r, &c->b, c->pred, c->slots, 0);
-  c->s = rep_strdup(h, c->r, c->b.p ? c->b.p : "", c->b.n);
+  c->s = report_strdup(h, c->r, c->b.p ? c->b.p : "", c->b.n);
 }
 
-char *explain_tree(H *h, Report *r, Node *pred, Value *slots) {
+char *report_explain_tree(H *h, Report *r, Node *pred, Value *slots) {
   TreeCtx c = {r, pred, slots, {0}, NULL};
   int st = hx_pcall(h, explain_tree_body, &c);   /* the buffer is freed on error too */
   buf_free(h, &c.b);
@@ -538,7 +538,7 @@ char *explain_tree(H *h, Report *r, Node *pred, Value *slots) {
 /* ---- rows the loads skipped ---------------------------------------------------------- */
 
 /* "note: FILE: N rows loaded, M skipped (missing value: 3, left out by where: 2)" */
-void load_notes_text(H *h, Buf *b) {
+void report_load_notes_text(H *h, Buf *b) {
   Program *pr = h->prog;
   for (uint32_t i = 0; i < pr->load_notes.n; i++) {
     LoadNote *n = &pr->load_notes.p[i];
@@ -556,11 +556,11 @@ static void load_notes_json(H *h, Buf *b) {
   for (uint32_t i = 0; i < pr->load_notes.n; i++) {
     LoadNote *n = &pr->load_notes.p[i];
     buf_puts(h, b, i ? ",\n    { \"file\": " : "\n    { \"file\": ");
-    json_string(h, b, n->file->s, n->file->len);
+    report_json_string(h, b, n->file->s, n->file->len);
     buf_printf(h, b, ", \"loaded\": %u, \"skipped\": {", n->loaded);
     for (int k = 0; k < n->n; k++) {
       buf_puts(h, b, k ? ", " : " ");
-      json_string(h, b, n->reason[k]->s, n->reason[k]->len);
+      report_json_string(h, b, n->reason[k]->s, n->reason[k]->len);
       buf_printf(h, b, ": %lld", n->count[k]);
     }
     buf_puts(h, b, n->n ? " } }" : "} }");
@@ -570,7 +570,7 @@ static void load_notes_json(H *h, Buf *b) {
 
 /* ---- JSON ------------------------------------------------------------------------- */
 
-const char *rule_status_name(int s) {
+const char *report_rule_status_name(int s) {
   return s == HEDGE_PASS ? "pass" : s == HEDGE_FAILED ? "fail" : s == HEDGE_VACUOUS ? "vacuous" : "error";
 }
 
@@ -605,7 +605,7 @@ const char *report_json(H *h, Report *r) {
     json_opt(h, b, x->name);
     buf_puts(h, b, ", \"title\": ");
     json_opt(h, b, x->title);
-    buf_printf(h, b, ", \"severity\": \"%s\", \"status\": \"%s\", \"file\": ", x->warn ? "warning" : "error", rule_status_name(x->status));
+    buf_printf(h, b, ", \"severity\": \"%s\", \"status\": \"%s\", \"file\": ", x->warn ? "warning" : "error", report_rule_status_name(x->status));
     json_opt(h, b, x->file);
     buf_printf(h, b, ", \"line\": %d, \"col\": %d,\n      \"counterexamples\": [", x->line, x->col);
     for (uint32_t k = 0; k < x->ncx; k++) {
@@ -719,7 +719,7 @@ static void value_str(char *s, size_t n, RValue *v, int exact) {
 
 static void value_text(H *h, Buf *b, RValue *v, int exact) {
   if (isnan(v->num)) { buf_puts(h, b, v->text); return; }   /* any length */
-  if (exact && !v->pct && !v->unit) { num_print(b, h, v->num); return; }
+  if (exact && !v->pct && !v->unit) { v_num_print(b, h, v->num); return; }
   char s[200];
   value_str(s, sizeof s, v, exact);
   buf_puts(h, b, s);
@@ -844,7 +844,7 @@ const char *report_text(H *h, Report *r, int color) {
     if (r->repair_joint) joint_text(h, b, x);
     if (r->margins) margin_text(h, b, x, HX_TEXT_CAP);
   }
-  load_notes_text(h, b);
+  report_load_notes_text(h, b);
   int total = r->n;
   buf_printf(h, b, "%d rule%s: %d passed, %d failed", total, total == 1 ? "" : "s", r->passed, r->failed);
   if (r->warnings) buf_printf(h, b, ", %d warning%s", r->warnings, r->warnings == 1 ? "" : "s");

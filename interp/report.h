@@ -17,7 +17,7 @@ typedef struct RValue {
   double num;        /* number in base units, NAN if not a number */
   int pct;           /* print as a percentage (compared with a % literal) */
   int deferred;      /* text and json not written yet: v holds the number
-                        (rep_value_deferred; rep_value_complete writes them) */
+                        (report_value_deferred; report_value_complete writes them) */
   Value v;
 } RValue;
 
@@ -122,33 +122,33 @@ typedef struct hedge_Report Report;
 /* Frees a report and takes it off the state's list of live reports. */
 void report_free(H *h, Report *r);
 /* A copy of s (n bytes, NUL added) in the report's own memory. */
-char *rep_strdup(H *h, Report *r, const char *s, size_t n);
+char *report_strdup(H *h, Report *r, const char *s, size_t n);
 /* Fills an RValue from a value (copying every string into the report). */
-void rep_value(H *h, Report *r, RValue *out, Value v);
-/* As rep_value, but a number or quantity keeps its value and leaves text and
-** json NULL until rep_value_complete: --compare records every binding that
+void report_value(H *h, Report *r, RValue *out, Value v);
+/* As report_value, but a number or quantity keeps its value and leaves text and
+** json NULL until report_value_complete: --compare records every binding that
 ** held (CHECK_RECORD_ALL) and prints only those that changed, so writing
 ** every number's shortest round-trip text up front cost most of its time.
-** Other values (names, strings, lists) are written at once, as rep_value
+** Other values (names, strings, lists) are written at once, as report_value
 ** does, since they may point into the world or the evaluator. */
-void rep_value_deferred(H *h, Report *r, RValue *out, Value v);
+void report_value_deferred(H *h, Report *r, RValue *out, Value v);
 /* Writes the text and json of a deferred RValue (nothing if there are). */
-void rep_value_complete(H *h, Report *r, RValue *rv);
+void report_value_complete(H *h, Report *r, RValue *rv);
 /* s (n bytes) as a JSON string: escaped, a byte of no valid UTF-8 sequence
 ** as U+FFFD. */
-void json_string(H *h, Buf *b, const char *s, size_t n);
+void report_json_string(H *h, Buf *b, const char *s, size_t n);
 /* The JSON of a value as reports write it: numbers with every digit (a
 ** quantity's in its base unit), entities by name, dates ISO. */
-void value_json(H *h, Buf *b, Value v);
+void report_value_json(H *h, Buf *b, Value v);
 
 const char *report_json(H *h, Report *r);
 /* "pass", "fail", "error" or "vacuous" (JSON and --compare). */
-const char *rule_status_name(int status);
+const char *report_rule_status_name(int status);
 const char *report_text(H *h, Report *r, int color);
 /* Every repair's scenario block of a report, for --emit. */
-void repair_scenarios(H *h, Buf *b, Report *r);
+void report_repair_scenarios(H *h, Buf *b, Report *r);
 /* The rows the loads skipped, one "note: FILE: ..." line per file (load.c counts them). */
-void load_notes_text(H *h, Buf *b);
+void report_load_notes_text(H *h, Buf *b);
 /* The failing values of a counterexample as one line for people:
 ** "import_share(...) = 60%, expected <= 40%". */
 void report_cx_text(H *h, Buf *b, Cx *c);
@@ -158,6 +158,6 @@ void report_drops_text(H *h, Buf *b, Report *r);
 /* Power-assert explanation: the value of every sub-expression of a failing
 ** predicate under the current bindings (report.c). */
 struct Node;
-char *explain_tree(H *h, Report *r, struct Node *pred, Value *slots);
+char *report_explain_tree(H *h, Report *r, struct Node *pred, Value *slots);
 
 #endif

@@ -36,7 +36,7 @@ static void resolve(Scope *s, Node *n);
 
 static const char *const coll_names[K_NKINDS] = {"partners", "commodities", "deals", "loans"};
 
-const char *suggest_name(H *h, HStr *name) {
+const char *resolve_suggest_name(H *h, HStr *name) {
   Suggest sg;
   suggest_init(&sg, name->s, name->len);
   Program *pr = h->prog;
@@ -56,7 +56,7 @@ static void resolve_name(Scope *s, Node *n) {
       n->u.local.name = name;
       return;
     }
-  Global *g = global_find(h, name);
+  Global *g = prog_global_find(h, name);
   if (g) {
     switch (g->kind) {
       case G_ENTITY:
@@ -80,7 +80,7 @@ static void resolve_name(Scope *s, Node *n) {
       n->u.coll.kind = k;
       return;
     }
-  Function *f = builtin_find(h, name);
+  Function *f = prog_builtin_find(h, name);
   if (f) {
     n->kind = N_CONST;
     n->u.cnst.v = v_fn(f);
@@ -89,7 +89,7 @@ static void resolve_name(Scope *s, Node *n) {
   }
   /* a country's initials first (UAE -> ARE, KSA -> SAU), then a near name */
   const char *best = world_suggest_by_name(h, K_PARTNER, name->s, name->len);
-  if (!best) best = suggest_name(h, name);
+  if (!best) best = resolve_suggest_name(h, name);
   if (best) hx_error_span(h, n->loc, (int)name->len, "unknown name '%s' (did you mean %s?)", name->s, best);
   hx_error_span(h, n->loc, (int)name->len, "unknown name '%s'", name->s);
 }
@@ -108,7 +108,7 @@ static void check_entity_arg(Scope *s, Node *v, HStr *label) {
   if (kind < 0) return;
   HStr *name = v->u.name;
   for (int i = s->n - 1; i >= 0; i--) if (s->names[i] == name) return;
-  if (global_find(h, name) || builtin_find(h, name)) return;
+  if (prog_global_find(h, name) || prog_builtin_find(h, name)) return;
   for (int k = 0; k < K_NKINDS; k++) if (strcmp(name->s, coll_names[k]) == 0) return;
   Suggest sg;
   suggest_init(&sg, name->s, name->len);
@@ -198,7 +198,7 @@ static void resolve(Scope *s, Node *n) {
           v->u.str = w;
           continue;
         }
-        if (v->kind == N_NAME && strcmp(n->u.call.named.p[i].name->s, "by") == 0 && !global_find(h, v->u.name) && !builtin_find(h, v->u.name))
+        if (v->kind == N_NAME && strcmp(n->u.call.named.p[i].name->s, "by") == 0 && !prog_global_find(h, v->u.name) && !prog_builtin_find(h, v->u.name))
           hx_error_span(h, v->loc, (int)v->u.name->len, "by: takes value or volume (a bare word), not '%s'", v->u.name->s);
         check_entity_arg(s, v, n->u.call.named.p[i].name);
         resolve(s, v);
@@ -307,7 +307,7 @@ static int reads_world(H *h, Node *n, int depth) {
   }
 }
 
-int node_reads_world(H *h, Node *n) { return reads_world(h, n, 0); }
+int resolve_reads_world(H *h, Node *n) { return reads_world(h, n, 0); }
 
 /* ---- load-time checks ------------------------------------------------------------ */
 
@@ -371,9 +371,9 @@ static void lint_node(H *h, Node *n, int depth) {
         else if (is_ratio(h, n->u.bin.r) && bare_number(n->u.bin.l, &v)) { ratio = n->u.bin.r; num = n->u.bin.l; }
         if (ratio && (v < 0 || v > 1)) {
           size_t nl;
-          const char *nt = node_text(h, num, &nl);
+          const char *nt = parse_node_text(h, num, &nl);
           char shown[96];
-          node_text_short(h, ratio, shown, sizeof shown);
+          parse_node_text_short(h, ratio, shown, sizeof shown);
           hx_warn_at(h, num->loc, (int)nl, "%s is a ratio (0 to 1, where 1 is 100%%) compared with %.*s: did you mean %.*s%%?",
                      shown, (int)nl, nt, (int)nl, nt);
         }
@@ -393,5 +393,5 @@ static void lint_node(H *h, Node *n, int depth) {
   }
 }
 
-void lint_rule(H *h, Rule *r) { lint_node(h, r->node->u.rule.body, 0); }
+void resolve_lint_rule(H *h, Rule *r) { lint_node(h, r->node->u.rule.body, 0); }
 

@@ -14,14 +14,14 @@ int resolve_with(H *h, Node *n, HStr **bound, int nbound);
 void resolve_function(H *h, Function *f);
 void resolve_rule(H *h, Rule *r);
 /* A near global, built-in or collection name for an unknown one (NULL: none). */
-const char *suggest_name(H *h, HStr *name);
+const char *resolve_suggest_name(H *h, HStr *name);
 /* Whether a resolved expression may read the world: it names a collection
 ** or a field, calls a Lua, host or C-library function, or reads a `let`
 ** that does. Pure arithmetic on literals and C builtins does not. */
-int node_reads_world(H *h, Node *n);
+int resolve_reads_world(H *h, Node *n);
 /* Load-time checks of a resolved rule that warn (hx_warn_at) about what
 ** reads two ways: a ratio compared with a bare number outside [0, 1]
 ** (`import_share(...) <= 40`: did you mean 40%?). */
-void lint_rule(H *h, Rule *r);
+void resolve_lint_rule(H *h, Rule *r);
 
 #endif

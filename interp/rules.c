@@ -20,7 +20,7 @@
 /* ---- explanation of a failure --------------------------------------------------- */
 
 /* defer: the binding held (recorded for --compare): numbers are written
-** only if the comparison prints them (rep_value_deferred). */
+** only if the comparison prints them (report_value_deferred). */
 /* known, kl, kr: the comparison node the checker evaluated and its operands'
 ** values (eval_keeping_operands), taken instead of evaluating them again. */
 /* Texts a rule's report repeats for every binding (an operand's source
@@ -33,7 +33,7 @@ typedef struct TextCache { const void *key[TEXT_CACHE]; char *text[TEXT_CACHE]; 
 static char *cached_text(H *h, Report *r, TextCache *tc, const void *key, const char *s, size_t n) {
   for (int i = 0; i < TEXT_CACHE; i++)
     if (tc->key[i] == key) return tc->text[i];
-  char *t = rep_strdup(h, r, s, n);
+  char *t = report_strdup(h, r, s, n);
   tc->key[tc->next] = key;
   tc->text[tc->next] = t;
   tc->next = (tc->next + 1) % TEXT_CACHE;
@@ -56,11 +56,11 @@ static int pct_expr(Node *n) {
 
 static void add_operand(Explain *e, Node *n, Value v) {
   RValue rv;
-  if (e->defer) rep_value_deferred(e->h, e->r, &rv, v);
-  else rep_value(e->h, e->r, &rv, v);
+  if (e->defer) report_value_deferred(e->h, e->r, &rv, v);
+  else report_value(e->h, e->r, &rv, v);
   size_t len;
-  const char *t = node_text(e->h, n, &len);
-  rv.expr = e->texts ? cached_text(e->h, e->r, e->texts, n, t, len) : rep_strdup(e->h, e->r, t, len);
+  const char *t = parse_node_text(e->h, n, &len);
+  rv.expr = e->texts ? cached_text(e->h, e->r, e->texts, n, t, len) : report_strdup(e->h, e->r, t, len);
   if (pct_expr(n) && !rv.unit && !isnan(rv.num)) rv.pct = 1;
   /* in the temp arena: nothing to leak if an evaluation below fails */
   avec_push(e->h, &e->h->temp, &e->vals, rv);
@@ -112,13 +112,13 @@ static void explain_false(Explain *e, Node *n, Value *slots) {
     }
     case N_QUANT: {
       size_t len;
-      const char *t = node_text(h, n, &len);
+      const char *t = parse_node_text(h, n, &len);
       char note[640];   /* not a heap Buf: nothing to leak if the copy fails */
       if (n->u.quant.exists) {
         Compr *c = &n->u.quant.c;
         size_t cl, bl = 0;
-        const char *ct = node_text(h, c->binders.p[0].coll, &cl);
-        const char *bt = c->body ? node_text(h, c->body, &bl) : "";
+        const char *ct = parse_node_text(h, c->binders.p[0].coll, &cl);
+        const char *bt = c->body ? parse_node_text(h, c->body, &bl) : "";
         char cond[240];
         /* the condition on one line: where and body as written */
         size_t k = 0;
@@ -137,7 +137,7 @@ static void explain_false(Explain *e, Node *n, Value *slots) {
           snprintf(note, sizeof note, "no binding of %s, ... satisfies %s", c->binders.p[0].name->s,
                    k ? cond : "the condition");
       } else snprintf(note, sizeof note, "not every binding of %.*s holds", (int)(len > 80 ? 80 : len), t);
-      e->note = rep_strdup(h, e->r, note, strlen(note));
+      e->note = report_strdup(h, e->r, note, strlen(note));
       return;
     }
     default: break;
@@ -197,7 +197,7 @@ static void record_as(Checker *c, int held) {
   for (int i = 0, k = 0; i < c->nchain; i++)
     for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) {
       Binder *b = &c->chain[i]->binders.p[j];
-      rep_value(h, c->r, &cx->bind[k], c->slots[b->slot]);
+      report_value(h, c->r, &cx->bind[k], c->slots[b->slot]);
       cx->bind[k].name = cached_text(h, c->r, &c->texts, b->name, b->name->s, b->name->len);
     }
   cx->nbind = nb;
@@ -226,7 +226,7 @@ static void record_as(Checker *c, int held) {
       o->explain = x;
       o->nexplain = cap;
     }
-    o->explain[o->ncx] = explain_tree(h, c->r, c->pred, c->slots);
+    o->explain[o->ncx] = report_explain_tree(h, c->r, c->pred, c->slots);
   }
   o->ncx++;
   if (c->r->repair) {
@@ -247,10 +247,10 @@ static void record_margin(Checker *c) {
   RValue *bind = nb ? arena_alloc(h, &c->r->arena, (size_t)nb * sizeof(RValue)) : NULL;
   bind_values(c, bv, bn);
   for (int k = 0; k < nb; k++) {
-    rep_value(h, c->r, &bind[k], bv[k]);
-    bind[k].name = rep_strdup(h, c->r, bn[k]->s, bn[k]->len);
+    report_value(h, c->r, &bind[k], bv[k]);
+    bind[k].name = report_strdup(h, c->r, bn[k]->s, bn[k]->len);
   }
-  margin_binding(h, c->r, c->out, c->pred, c->slots, bv, bn, nb, bind, c->out->name);
+  repair_margin_binding(h, c->r, c->out, c->pred, c->slots, bv, bn, nb, bind, c->out->name);
 }
 
 static void run_level(Checker *c);
@@ -273,7 +273,7 @@ static void run_level(Checker *c) {
   if (cm && (uint32_t)c->bi < cm->binders.n) {
     Binder *b = &cm->binders.p[c->bi];
     Value coll = eval(h, b->coll, c->slots);
-    iterate(h, coll, b->coll->loc, level_item, c);
+    eval_iterate(h, coll, b->coll->loc, level_item, c);
     return;
   }
   if (cm) {
@@ -319,26 +319,26 @@ static char *vacuous_reason(H *h, Checker *c) {
   char why[640];
   if (c->nchain > 0 && c->nouter == 0) {
     Compr *cm = c->chain[0];
-    int world = node_reads_world(h, cm->where);
-    for (uint32_t i = 0; i < cm->binders.n; i++) world |= node_reads_world(h, cm->binders.p[i].coll);
+    int world = resolve_reads_world(h, cm->where);
+    for (uint32_t i = 0; i < cm->binders.n; i++) world |= resolve_reads_world(h, cm->binders.p[i].coll);
     if (!world) return NULL;
     Binder *b = &cm->binders.p[0];
     char coll[200], cond[300];
-    node_text_short(h, b->coll, coll, sizeof coll);
+    parse_node_text_short(h, b->coll, coll, sizeof coll);
     if (cm->where) {
-      node_text_short(h, cm->where, cond, sizeof cond);
+      parse_node_text_short(h, cm->where, cond, sizeof cond);
       if (cm->binders.n == 1 && b->coll->kind == N_COLL)
         snprintf(why, sizeof why, "no binding: no %s %s has %s", kind_names[b->coll->u.coll.kind], b->name->s, cond);
       else snprintf(why, sizeof why, "no binding: no %s in %s satisfies %s", b->name->s, coll, cond);
     } else if (cm->binders.n == 1) snprintf(why, sizeof why, "no binding: %s is empty", coll);
     else snprintf(why, sizeof why, "no binding: one of the collections is empty");
-    return rep_strdup(h, c->r, why, strlen(why));
+    return report_strdup(h, c->r, why, strlen(why));
   }
   if (c->npred > 0 && c->nzero == c->npred) {
     if (c->npred == 1) snprintf(why, sizeof why, "nothing to compare: %s", c->zero_note[0] ? c->zero_note : "a share of a zero total");
     else snprintf(why, sizeof why, "nothing to compare: all %ld bindings take a share of a zero total; %s", c->npred,
                   c->zero_note[0] ? c->zero_note : "");
-    return rep_strdup(h, c->r, why, strlen(why));
+    return report_strdup(h, c->r, why, strlen(why));
   }
   return NULL;
 }
@@ -355,12 +355,12 @@ static void do_resolve(H *h, void *ud) { resolve_rule(h, ud); }
 
 static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
   memset(out, 0, sizeof *out);
-  out->name = rep_strdup(h, r, rule->name->s, rule->name->len);
-  out->title = rule->title ? rep_strdup(h, r, rule->title->s, rule->title->len) : NULL;
+  out->name = report_strdup(h, r, rule->name->s, rule->name->len);
+  out->title = rule->title ? report_strdup(h, r, rule->title->s, rule->title->len) : NULL;
   out->warn = rule->warn;
   Loc loc = rule->node->loc;
   Source *s = h->sources.p[loc.src];
-  out->file = rep_strdup(h, r, s->name, strlen(s->name));
+  out->file = report_strdup(h, r, s->name, strlen(s->name));
   out->line = loc.line;
   out->col = loc.col;
   Checker c;
@@ -385,15 +385,15 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     if (h->left_out_n) { memset(h->left_out, 0, h->left_out_cap); h->left_out_n = 0; }
     st = hx_pcall(h, run_rule, &c);
     h->zero_totals = 0;
-    if (st == HEDGE_OK && h->default_note[0]) out->note = rep_strdup(h, r, h->default_note, strlen(h->default_note));
+    if (st == HEDGE_OK && h->default_note[0]) out->note = report_strdup(h, r, h->default_note, strlen(h->default_note));
     h->default_note[0] = 0;
     arena_release(h, &h->temp, m);
     if (h->left_out_n) {
       char note[160];
       char both[480];
       snprintf(note, sizeof note, "%u deal%s without a volume left out of the by: volume figures", h->left_out_n, h->left_out_n == 1 ? "" : "s");
-      if (out->note) { snprintf(both, sizeof both, "%s; %s", out->note, note); out->note = rep_strdup(h, r, both, strlen(both)); }
-      else out->note = rep_strdup(h, r, note, strlen(note));
+      if (out->note) { snprintf(both, sizeof both, "%s; %s", out->note, note); out->note = report_strdup(h, r, both, strlen(both)); }
+      else out->note = report_strdup(h, r, note, strlen(note));
       memset(h->left_out, 0, h->left_out_cap);
       h->left_out_n = 0;
     }
@@ -401,7 +401,7 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
   if (st != HEDGE_OK) {
     out->status = HEDGE_ERRORED;
     const char *msg = buf_cstr(h, &h->err);
-    out->error_full = rep_strdup(h, r, msg, strlen(msg));
+    out->error_full = report_strdup(h, r, msg, strlen(msg));
     msg = out->error_full;   /* h->err may change if the next allocation fails */
     /* one line for JSON: "file:line:col: message" (in the report's arena:
     ** nothing to leak if that allocation fails) */
@@ -416,7 +416,7 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
       memcpy(one + head + 2, e + 9, rest);
       one[head + 2 + rest] = 0;
       out->error = one;
-    } else out->error = rep_strdup(h, r, msg, len);
+    } else out->error = report_strdup(h, r, msg, len);
     out->ncx = 0;
     out->npass = 0;
     r->errors++;
@@ -430,12 +430,12 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
   /* a named year outside the data's years is said even when the verdict
   ** rests on other bindings too */
   if (out->status != HEDGE_VACUOUS && !out->note && strstr(c.zero_note, "outside the years"))
-    out->note = rep_strdup(h, r, c.zero_note, strlen(c.zero_note));
+    out->note = report_strdup(h, r, c.zero_note, strlen(c.zero_note));
 }
 
 /* Every rule checked plainly (no flags): the re-check repair_effects runs
 ** under each repair (RecheckFn, repair.h; repairs sit below the checker). */
-static Report *check_plain(H *h) { return check_rules(h, NULL, 0, NULL, 0); }
+static Report *check_plain(H *h) { return rules_check(h, NULL, 0, NULL, 0); }
 
 typedef struct CheckAll { const char *const *only; int nonly; const char *scenario; Report *r; int stop; } CheckAll;
 
@@ -446,7 +446,7 @@ static void check_all(H *h, void *ud) {
   const char *const *only = c->only;
   int nonly = c->nonly;
   if (c->scenario) {
-    r->scenario = rep_strdup(h, r, c->scenario, strlen(c->scenario));
+    r->scenario = report_strdup(h, r, c->scenario, strlen(c->scenario));
     memcpy(r->dropped, p->dropped, sizeof r->dropped);
     memcpy(r->dropped_with, p->dropped_with, sizeof r->dropped_with);
   }
@@ -455,9 +455,9 @@ static void check_all(H *h, void *ud) {
     r->overrides = arena_alloc(h, &r->arena, p->overrides.n * 3 * sizeof(char *));
     for (uint32_t i = 0; i < p->overrides.n; i++) {
       struct Override *o = &p->overrides.p[i];
-      r->overrides[3 * i] = rep_strdup(h, r, o->name->s, o->name->len);
-      r->overrides[3 * i + 1] = rep_strdup(h, r, o->was, strlen(o->was));
-      r->overrides[3 * i + 2] = rep_strdup(h, r, o->by, strlen(o->by));
+      r->overrides[3 * i] = report_strdup(h, r, o->name->s, o->name->len);
+      r->overrides[3 * i + 1] = report_strdup(h, r, o->was, strlen(o->was));
+      r->overrides[3 * i + 2] = report_strdup(h, r, o->by, strlen(o->by));
     }
     r->noverrides = (int)p->overrides.n;
   }
@@ -487,7 +487,7 @@ static void check_all(H *h, void *ud) {
 /* The report is freed if checking itself fails (out of memory outside any
 ** rule); a limit or an interrupt inside a rule ends the check early with
 ** the report so far and its status in h->err_status. */
-Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags) {
+Report *rules_check(H *h, const char *const *only, int nonly, const char *scenario, int flags) {
   Report *r = hx_alloc(h, sizeof *r);
   memset(r, 0, sizeof *r);
   r->next = h->reports;   /* hedge_close frees the reports a host forgot */

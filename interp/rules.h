@@ -9,6 +9,6 @@
 
 /* Checks the rules (all, or those named) into a new report. flags: the
 ** HEDGE_CHECK_* bits of hedge.h (explain, repair, margins). */
-Report *check_rules(H *h, const char *const *only, int nonly, const char *scenario, int flags);
+Report *rules_check(H *h, const char *const *only, int nonly, const char *scenario, int flags);
 
 #endif

@@ -215,7 +215,7 @@ static void apply_body(H *h, NodeList *body) {
   for (uint32_t i = 0; i < body->n; i++) {
     Node *s = body->p[i];
     if (s->kind == S_DROP || s->kind == S_UPDATE) apply_change(h, s);
-    else if (s->kind == S_LET) scenario_let(h, s);
+    else if (s->kind == S_LET) exec_scenario_let(h, s);
     else if (s->kind != S_EXPECT) exec_statement(h, s);
   }
 }
@@ -223,7 +223,7 @@ static void apply_body(H *h, NodeList *body) {
 void scenario_apply(H *h, Scenario *s, Loc loc) {
   Scenario *chain[HX_MAX_EXTENDS];
   int n = 0;
-  for (Scenario *c = s; c; c = c->parent ? scenario_find(h, c->parent) : NULL) {
+  for (Scenario *c = s; c; c = c->parent ? prog_scenario_find(h, c->parent) : NULL) {
     if (n >= HX_MAX_EXTENDS) hx_error_at(h, loc, "scenario '%s' extends too many scenarios (or a cycle)", s->name->s);
     chain[n++] = c;
   }
@@ -263,7 +263,7 @@ static void do_expect(H *h, void *ud) {
       hx_error_at(h, s->loc, "unknown rule '%s'", s->u.expect.rule->s);
     }
     const char *only[1] = {rule->name->s};
-    Report *r = e->r = check_rules(h, only, 1, NULL, 0);
+    Report *r = e->r = rules_check(h, only, 1, NULL, 0);
     /* a limit, an interrupt or out of memory in the rule stops the tests */
     if (h->err_status == HEDGE_EINTERRUPT || h->err_status == HEDGE_ELIMIT || h->err_status == HEDGE_EMEMORY)
       hx_throw(h, h->err_status);
@@ -300,7 +300,7 @@ static void do_expect(H *h, void *ud) {
   if (v.tag == T_BOOL && v.as.b) return;
   Buf *m = &e->m;
   size_t len;
-  const char *t = node_text(h, ex, &len);
+  const char *t = parse_node_text(h, ex, &len);
   if (v.tag != T_BOOL) {
     char b1[80];
     buf_printf(h, m, "expect needs true or false, but %.*s is %s", (int)len, t, v_typename(h, v, b1, sizeof b1));
@@ -309,7 +309,7 @@ static void do_expect(H *h, void *ud) {
     if (ex->kind == N_BIN && ex->u.bin.op >= OP_EQ) {
       Value l = eval(h, ex->u.bin.l, slots), r = eval(h, ex->u.bin.r, slots);
       size_t ll, rl;
-      const char *lt = node_text(h, ex->u.bin.l, &ll), *rt = node_text(h, ex->u.bin.r, &rl);
+      const char *lt = parse_node_text(h, ex->u.bin.l, &ll), *rt = parse_node_text(h, ex->u.bin.r, &rl);
       buf_printf(h, m, ", but %.*s = ", (int)ll, lt);
       v_print(h, m, l, 1);
       buf_printf(h, m, " and %.*s = ", (int)rl, rt);
@@ -334,7 +334,7 @@ static void run_test_body(H *h, void *ud) {
       buf_free(h, &e.m);
       if (st == HEDGE_EINTERRUPT || st == HEDGE_ELIMIT || st == HEDGE_EMEMORY) hx_throw(h, st);
       if (st != HEDGE_OK) {
-        Buf *mb = &tr->scratch;   /* freed by run_tests, whatever happens */
+        Buf *mb = &tr->scratch;   /* freed by scenario_run_tests, whatever happens */
         mb->n = 0;
         const char *x = strstr(buf_cstr(h, &h->err), "error: ");
         buf_printf(h, mb, "error: %s", x ? x + 7 : h->err.p);
@@ -360,7 +360,7 @@ static void run_all(H *h, void *ud) {
   for (uint32_t i = 0; i < p->tests.n; i++) {
     Test *t = &p->tests.p[i];
     TestResult *tr_out = &res->items[i];
-    Buf *fail = &ra->fail;   /* freed by run_tests if an error unwinds */
+    Buf *fail = &ra->fail;   /* freed by scenario_run_tests if an error unwinds */
     TestRun tr = {h, t, fail, 0, NULL, {0}};
     ProgMark pm = prog_mark(h);
     h->world->logging++;
@@ -385,21 +385,21 @@ static void run_all(H *h, void *ud) {
   }
 }
 
-TestResults *run_tests(H *h) {
+TestResults *scenario_run_tests(H *h) {
   TestResults *res = hx_alloc(h, sizeof *res);
   memset(res, 0, sizeof *res);
   RunAll ra = {res, {0}};
   int st = hx_pcall(h, run_all, &ra);
   if (st != HEDGE_OK) {
     buf_free(h, &ra.fail);
-    tests_free(h, res);
+    scenario_tests_free(h, res);
     hx_throw(h, st);
   }
   if (res->status) h->err_status = res->status;
   return res;
 }
 
-void tests_free(H *h, TestResults *r) {
+void scenario_tests_free(H *h, TestResults *r) {
   if (!r) return;
   for (int i = 0; i < r->n; i++) hx_free(h, r->items[i].failures, r->items[i].failures_cap);
   hx_free(h, r->items, (h->prog->tests.n ? h->prog->tests.n : 1) * sizeof(TestResult));
@@ -424,12 +424,12 @@ static Cx *find_in(H *h, Cx *arr, uint32_t n, const char *key, Buf *tmp) {
 }
 
 /* find_in over the bindings that held (report r's pass list), with the
-** values the check deferred written out (rep_value_deferred): only the
+** values the check deferred written out (report_value_deferred): only the
 ** bindings a comparison prints pay for their numbers' text. */
 static Cx *held_in(H *h, Report *r, Cx *arr, uint32_t n, const char *key, Buf *tmp) {
   Cx *c = find_in(h, arr, n, key, tmp);
   if (c)
-    for (int j = 0; j < c->nvals; j++) rep_value_complete(h, r, &c->vals[j]);
+    for (int j = 0; j < c->nvals; j++) report_value_complete(h, r, &c->vals[j]);
   return c;
 }
 
@@ -457,11 +457,11 @@ static void json_values(H *h, Buf *out, Cx *c) {
   for (int j = 0; j < c->nvals; j++) {
     RValue *v = &c->vals[j];
     buf_puts(h, out, j ? ", { \"expr\": " : "{ \"expr\": ");
-    json_string(h, out, v->expr ? v->expr : "", v->expr ? strlen(v->expr) : 0);
+    report_json_string(h, out, v->expr ? v->expr : "", v->expr ? strlen(v->expr) : 0);
     buf_puts(h, out, ", \"value\": ");
     buf_puts(h, out, v->json);
     buf_puts(h, out, ", \"unit\": ");
-    if (v->unit) json_string(h, out, v->unit, strlen(v->unit)); else buf_puts(h, out, "null");
+    if (v->unit) report_json_string(h, out, v->unit, strlen(v->unit)); else buf_puts(h, out, "null");
     buf_puts(h, out, " }");
   }
   buf_putc(h, out, ']');
@@ -474,7 +474,7 @@ static void json_change(H *h, Buf *out, RRule *x, Cx *key, Cx *before, Cx *after
   buf_puts(h, out, first ? "{ \"bindings\": {" : ", { \"bindings\": {");
   for (int j = 0; j < key->nbind; j++) {
     if (j) buf_puts(h, out, ", ");
-    json_string(h, out, key->bind[j].name, strlen(key->bind[j].name));
+    report_json_string(h, out, key->bind[j].name, strlen(key->bind[j].name));
     buf_puts(h, out, ": ");
     buf_puts(h, out, key->bind[j].json);
   }
@@ -505,7 +505,7 @@ static void compare_work(H *h, void *ud) {
 #define tmp (c->tmp)
   if (json) {
     buf_puts(h, out, "{ \"hedge\": \"" HEDGE_VERSION "\", \"scenario\": ");
-    json_string(h, out, scen, strlen(scen));
+    report_json_string(h, out, scen, strlen(scen));
     buf_printf(h, out, ", \"dropped\": { \"partners\": %u, \"commodities\": %u, \"deals\": %u, \"loans\": %u, "
                "\"with_them\": { \"deals\": %u, \"loans\": %u } }, \"rules\": [",
                b->dropped[0], b->dropped[1], b->dropped[2], b->dropped[3], b->dropped_with[0], b->dropped_with[1]);
@@ -518,9 +518,9 @@ static void compare_work(H *h, void *ud) {
     if (json) {
       buf_puts(h, out, i ? ",\n  " : "\n  ");
       buf_puts(h, out, "{ \"name\": ");
-      json_string(h, out, x->name, strlen(x->name));
+      report_json_string(h, out, x->name, strlen(x->name));
       buf_printf(h, out, ", \"severity\": \"%s\", \"before\": \"%s\", \"after\": \"%s\", \"appeared\": [",
-                 x->warn ? "warning" : "error", rule_status_name(x->status), rule_status_name(y->status));
+                 x->warn ? "warning" : "error", report_rule_status_name(x->status), report_rule_status_name(y->status));
     } else {
       const char *arrow = x->status == y->status ? "  " : "->";
       buf_printf(h, out, "%-7s %s %-7s %s\n", st_label(x), arrow, st_label(y), x->name);
@@ -587,7 +587,7 @@ static void compare_work(H *h, void *ud) {
 #undef tmp
 }
 
-void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scen, int json) {
+void scenario_compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scen, int json) {
   CmpCtx c = {out, a, b, scen, json, {0}, {0}};
   int st = hx_pcall(h, compare_work, &c);
   buf_free(h, &c.k1);

@@ -21,9 +21,9 @@ typedef struct TestResults {
   int status;            /* HEDGE_OK, or a limit/interrupt that stopped the run */
 } TestResults;
 
-TestResults *run_tests(H *h);
-void tests_free(H *h, TestResults *r);
-void compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scenario, int json);
+TestResults *scenario_run_tests(H *h);
+void scenario_tests_free(H *h, TestResults *r);
+void scenario_compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scenario, int json);
 
 /* Applies a scenario (its parents first) to the world. */
 void scenario_apply(H *h, Scenario *s, Loc loc);

@@ -1,7 +1,7 @@
 /*
 ** stdfast.c: native answers for the hot standard-library queries (see
 ** stdfast.h for the contract). Each function below mirrors its reference
-** in stdlib/init.lua line by line: the same sums (deal_sum, compensated),
+** in stdlib/init.lua line by line: the same sums (index_deal_sum, compensated),
 ** the same division and multiplication order, the same grouping and
 ** ordering of groups, so that a test can run every example both ways and
 ** require identical output (HEDGE_NATIVE=0 turns this file off).
@@ -80,7 +80,7 @@ static int read_plain(H *h, CallArgs *a, int min, int max, const char *other, Pl
 /* dsum(importer, exporter, commodity, year) of init.lua */
 static double dsum(H *h, uint32_t importer, uint32_t exporter, uint32_t commodity, int32_t year) {
   DealFilter f = {exporter, importer, commodity, year};
-  return deal_sum(h, f, NULL);
+  return index_deal_sum(h, f, NULL);
 }
 
 static Value usd(H *h, double x) { return v_qty(x, dim_money(h)); }
@@ -94,12 +94,12 @@ static int share(double part, double total, Value *out) {
 }
 
 /* hhi_of_groups(deal_sums_by(field, ...), t) of init.lua: the groups of
-** index.c's deal_sums_by (by partner, ascending names, the stdlib's own
+** index.c's index_deal_sums_by (by partner, ascending names, the stdlib's own
 ** primitive), h = 100 * (s / t), hhi = hhi + h * h. */
 static double hhi_by(H *h, int field, DealFilter f, double t) {
   ArenaMark mk = arena_mark(&h->temp);
   DealGroup *g;
-  uint32_t ng = deal_sums_by(h, f, field, &g);
+  uint32_t ng = index_deal_sums_by(h, f, field, &g);
   double acc = 0.0;
   for (uint32_t i = 0; i < ng; i++) {
     double x = 100.0 * (ksum_get(&g[i].sum) / t);
@@ -198,7 +198,7 @@ int stdfast_call(H *h, Function *f, CallArgs *a, Value *out) {
     int field = 0;                                   /* group by exporter */
     if (f->fast == SF_IMPORT_HHI) flt.importer = p.p[0];
     else if (f->fast == SF_EXPORT_HHI) { flt.exporter = p.p[0]; field = 1; }
-    double t = deal_sum(h, flt, NULL);
+    double t = index_deal_sum(h, flt, NULL);
     if (t == 0) return 0;
     *out = v_num(hhi_by(h, field, flt, t));
     return 1;

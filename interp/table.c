@@ -29,7 +29,7 @@ typedef struct Cell {
 } Cell;
 
 typedef struct Tab {
-  Report scratch;       /* its arena holds every cell (rep_value) */
+  Report scratch;       /* its arena holds every cell (report_value) */
   VEC(Col) cols;
   VEC(Cell) cells;      /* row-major */
   uint32_t nrows;
@@ -44,7 +44,7 @@ static int literal(Node *n) {
 
 static void add_figure(H *h, Tab *t, Node *n) {
   if (literal(n)) return;
-  const char *name = node_text_one_line(h, &t->scratch.arena, n);
+  const char *name = parse_node_text_one_line(h, &t->scratch.arena, n);
   for (uint32_t i = 0; i < t->cols.n; i++) if (!strcmp(t->cols.p[i].name, name)) return;
   Col c = {name, n, 1, 0, NULL};
   avec_push(h, &t->scratch.arena, &t->cols, c);
@@ -72,7 +72,7 @@ static void eval_cell(H *h, void *ud) { EvalCell *e = ud; e->v = eval(h, e->n, e
 static Cell cell_of(H *h, Tab *t, Value v) {
   Cell c = {0};
   RValue rv;
-  rep_value(h, &t->scratch, &rv, v);
+  report_value(h, &t->scratch, &rv, v);
   c.json = rv.json;
   c.unit = rv.unit;
   if (v.tag == T_NIL) c.csv = "";
@@ -96,7 +96,7 @@ static Cell error_cell(H *h, Tab *t) {
   Buf *b = &t->tmp;
   b->n = 0;
   buf_puts(h, b, "{\"error\": ");
-  json_string(h, b, msg, len);
+  report_json_string(h, b, msg, len);
   buf_putc(h, b, '}');
   Cell c = {csv, arena_strdup(h, &t->scratch.arena, b->p, b->n), NULL};
   return c;
@@ -126,7 +126,7 @@ static void level(H *h, Walk *w) {
   Compr *cm = w->ci < w->nchain ? w->chain[w->ci] : NULL;
   if (cm && (uint32_t)w->bi < cm->binders.n) {
     Binder *b = &cm->binders.p[w->bi];
-    iterate(h, eval(h, b->coll, w->slots), b->coll->loc, level_item, w);
+    eval_iterate(h, eval(h, b->coll, w->slots), b->coll->loc, level_item, w);
     return;
   }
   if (cm) {
@@ -159,7 +159,7 @@ static int level_item(H *h, Value item, void *ud) {
   return 1;
 }
 
-void walk_init(H *h, Walk *w, Node *body, int nslots) {
+void table_walk_init(H *h, Walk *w, Node *body, int nslots) {
   memset(w, 0, sizeof *w);
   while (body && body->kind == N_QUANT && !body->u.quant.exists && w->nchain < 64) {
     w->chain[w->nchain++] = &body->u.quant.c;
@@ -172,7 +172,7 @@ void walk_init(H *h, Walk *w, Node *body, int nslots) {
   memset(w->slots, 0, n);
 }
 
-void walk_run(H *h, Walk *w, BindingFn fn, void *ud) {
+void table_walk_run(H *h, Walk *w, BindingFn fn, void *ud) {
   w->fn = fn;
   w->ud = ud;
   w->ci = w->bi = 0;
@@ -223,19 +223,19 @@ static void write_csv(H *h, Tab *t, Buf *b) {
 static void write_json(H *h, Tab *t, Buf *b, const char *what, const char *rule, const char *scenario) {
   static const char *const kinds[] = {"variable", "figure", "holds"};
   buf_puts(h, b, "{ \"hedge\": \"" HEDGE_VERSION "\", \"rule\": ");
-  if (rule) json_string(h, b, rule, strlen(rule)); else buf_puts(h, b, "null");
+  if (rule) report_json_string(h, b, rule, strlen(rule)); else buf_puts(h, b, "null");
   buf_puts(h, b, ", \"expr\": ");
-  if (rule) buf_puts(h, b, "null"); else json_string(h, b, what, strlen(what));
+  if (rule) buf_puts(h, b, "null"); else report_json_string(h, b, what, strlen(what));
   buf_puts(h, b, ", \"scenario\": ");
-  if (scenario) json_string(h, b, scenario, strlen(scenario)); else buf_puts(h, b, "null");
+  if (scenario) report_json_string(h, b, scenario, strlen(scenario)); else buf_puts(h, b, "null");
   buf_puts(h, b, ",\n  \"columns\": [");
   for (uint32_t i = 0; i < t->cols.n; i++) {
     Col *c = &t->cols.p[i];
     buf_puts(h, b, i ? ", " : "");
     buf_puts(h, b, "{ \"name\": ");
-    json_string(h, b, c->name, strlen(c->name));
+    report_json_string(h, b, c->name, strlen(c->name));
     buf_printf(h, b, ", \"kind\": \"%s\", \"unit\": ", kinds[c->kind]);
-    if (c->unit) json_string(h, b, c->unit, strlen(c->unit)); else buf_puts(h, b, "null");
+    if (c->unit) report_json_string(h, b, c->unit, strlen(c->unit)); else buf_puts(h, b, "null");
     buf_puts(h, b, " }");
   }
   buf_puts(h, b, "],\n  \"rows\": [");
@@ -244,13 +244,13 @@ static void write_json(H *h, Tab *t, Buf *b, const char *what, const char *rule,
     for (uint32_t i = 0; i < t->cols.n; i++) {
       Cell *c = &t->cells.p[r * t->cols.n + i];
       if (i) buf_puts(h, b, ", ");
-      json_string(h, b, t->cols.p[i].name, strlen(t->cols.p[i].name));
+      report_json_string(h, b, t->cols.p[i].name, strlen(t->cols.p[i].name));
       buf_puts(h, b, ": ");
       if (c->unit && t->cols.p[i].unit && strcmp(c->unit, t->cols.p[i].unit)) {
         buf_puts(h, b, "{\"value\": ");
         buf_puts(h, b, c->json);
         buf_puts(h, b, ", \"unit\": ");
-        json_string(h, b, c->unit, strlen(c->unit));
+        report_json_string(h, b, c->unit, strlen(c->unit));
         buf_putc(h, b, '}');
       } else buf_puts(h, b, c->json);
     }
@@ -279,7 +279,7 @@ typedef struct TableRun { Tab *t; const char *what, *scenario; int format; } Tab
 static void table_work(H *h, void *ud) {
   TableRun *c = ud;
   Tab *t = c->t;
-  finish_load(h);
+  exec_finish_load(h);
   Rule *rule = rule_named(h, c->what);
   Node *body;
   int nslots;
@@ -288,17 +288,17 @@ static void table_work(H *h, void *ud) {
     body = rule->node->u.rule.body;
     nslots = rule->node->nslots;
   } else {
-    if (is_ident(c->what) && !global_find(h, hx_intern_c(h, c->what))) {
+    if (is_ident(c->what) && !prog_global_find(h, hx_intern_c(h, c->what))) {
       Suggest sg;
       suggest_init(&sg, c->what, strlen(c->what));
       for (uint32_t j = 0; j < h->prog->rules.n; j++) suggest_try(&sg, h->prog->rules.p[j].name->s);
       if (sg.best) hx_error_at(h, (Loc){-1, 0, 0}, "unknown rule '%s' (did you mean %s?)", c->what, sg.best);
     }
-    int src = source_add_string(h, "<table>", c->what, strlen(c->what));
+    int src = prog_source_add_string(h, "<table>", c->what, strlen(c->what));
     body = parse_expression(h, src, NULL);
     nslots = resolve_expr(h, body);
   }
-  walk_init(h, &t->w, body, nslots);
+  table_walk_init(h, &t->w, body, nslots);
   for (int i = 0; i < t->w.nchain; i++) {
     Compr *cm = t->w.chain[i];
     for (uint32_t j = 0; j < cm->binders.n; j++) {
@@ -311,7 +311,7 @@ static void table_work(H *h, void *ud) {
   /* a predicate that compares nothing is its own figure (a rule's is
   ** the holds column) */
   if (!comparisons && !rule) {
-    Col col = {node_text_one_line(h, &t->scratch.arena, body), body, 1, 0, NULL};
+    Col col = {parse_node_text_one_line(h, &t->scratch.arena, body), body, 1, 0, NULL};
     avec_push(h, &t->scratch.arena, &t->cols, col);
   }
   if (comparisons || rule) {
@@ -319,13 +319,13 @@ static void table_work(H *h, void *ud) {
     avec_push(h, &t->scratch.arena, &t->cols, col);
   }
   if (c->scenario) {
-    Scenario *sc = scenario_need(h, c->scenario);
+    Scenario *sc = prog_scenario_need(h, c->scenario);
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
-    walk_run(h, &t->w, row_cb, t);
+    table_walk_run(h, &t->w, row_cb, t);
     prog_rollback(h, pm);
-  } else walk_run(h, &t->w, row_cb, t);
+  } else table_walk_run(h, &t->w, row_cb, t);
   h->result.n = 0;
   if (c->format == HEDGE_TABLE_JSON) write_json(h, t, &h->result, c->what, rule ? c->what : NULL, c->scenario);
   else write_csv(h, t, &h->result);

@@ -138,7 +138,7 @@ static void shortest(char *out, size_t n, double d, int maxdigits) {
   snprintf(out, n, "%.*f", decimals, d);
 }
 
-void num_print(Buf *b, H *h, double d) {
+void v_num_print(Buf *b, H *h, double d) {
   char s[64];
   if (isnan(d)) { buf_puts(h, b, "nan"); return; }
   if (isinf(d)) { buf_puts(h, b, d > 0 ? "inf" : "-inf"); return; }
@@ -148,13 +148,13 @@ void num_print(Buf *b, H *h, double d) {
 }
 
 /* Readable form (numfmt.h). */
-void num_print_short(Buf *b, H *h, double d) {
+void v_num_print_short(Buf *b, H *h, double d) {
   char s[128];
   numfmt_plain(s, sizeof s, d);
   buf_puts(h, b, s);
 }
 
-void pct_print(Buf *b, H *h, double d) {
+void v_pct_print(Buf *b, H *h, double d) {
   char s[128];
   numfmt_share(s, sizeof s, d);
   buf_puts(h, b, s);
@@ -212,7 +212,7 @@ void v_print(H *h, Buf *b, Value v, int quote) {
   switch (v.tag) {
     case T_NIL: buf_puts(h, b, "nil"); break;
     case T_BOOL: buf_puts(h, b, v.as.b ? "true" : "false"); break;
-    case T_NUM: if (v.kind == NUMK_SHARE) pct_print(b, h, v.as.num); else num_print_short(b, h, v.as.num); break;
+    case T_NUM: if (v.kind == NUMK_SHARE) v_pct_print(b, h, v.as.num); else v_num_print_short(b, h, v.as.num); break;
     case T_QTY: qty_print(b, h, v.as.num, v.dim); break;
     case T_STR: if (quote) str_print(b, h, v.as.str); else buf_put(h, b, v.as.str->s, v.as.str->len); break;
     case T_DATE: date_print(b, h, v); break;
@@ -298,10 +298,10 @@ Value v_copy(H *h, Arena *a, Value v) {
 
 /* ---- dates ----------------------------------------------------------------- */
 
-int date_year(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return y; }
-int date_month(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return m; }
+int v_date_year(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return y; }
+int v_date_month(Value d) { int y, m, dd; date_to_civil(d.i, &y, &m, &dd); return m; }
 
-Value date_add_months(H *h, Value d, long months, Loc loc) {
+Value v_date_add_months(H *h, Value d, long months, Loc loc) {
   int y, m, dd;
   date_to_civil(d.i, &y, &m, &dd);
   long total = (long)y * 12 + (m - 1) + months;

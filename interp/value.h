@@ -109,18 +109,18 @@ int v_truthy(Value v);   /* false and nil are false */
 ** ("26.77%"); quantities scaled by K/M/B/T with two decimals and grouping
 ** ("6.03B USD"); dates ISO, strings quoted when quote != 0, entities by
 ** name, lists and records in literal syntax (numfmt.h). JSON uses
-** num_print (every digit). */
+** v_num_print (every digit). */
 void v_print(H *h, Buf *b, Value v, int quote);
 /* The same as a NUL-terminated string in h->temp (*len, when not NULL,
 ** gets its length): nothing to free, and nothing leaks if printing runs out
 ** of memory half-way, as a local Buf would. */
 char *v_tostr(H *h, Value v, int quote, size_t *len);
 /* The shortest decimal text that reads back to the same double. */
-void num_print(Buf *b, H *h, double d);
+void v_num_print(Buf *b, H *h, double d);
 /* A plain number for people (numfmt_plain). */
-void num_print_short(Buf *b, H *h, double d);
+void v_num_print_short(Buf *b, H *h, double d);
 /* Percent form of a ratio ("70%", "26.77%"). */
-void pct_print(Buf *b, H *h, double d);
+void v_pct_print(Buf *b, H *h, double d);
 
 /* Values of expressions used in messages: "5M USD", "PAK", ... */
 const char *v_show(H *h, Value v, char *buf, size_t n);
@@ -135,9 +135,9 @@ Rec *rec_new(H *h, Arena *a, uint32_t n);
 Value *rec_get(Rec *r, HStr *key);
 
 /* Dates */
-Value date_add_months(H *h, Value d, long months, Loc loc);
-int date_year(Value d);
-int date_month(Value d);
+Value v_date_add_months(H *h, Value d, long months, Loc loc);
+int v_date_year(Value d);
+int v_date_month(Value d);
 
 /* Compensated summation (Neumaier's scheme, with Knuth's branch-free
 ** TwoSum for the error of each addition): the order of rows does not

@@ -111,7 +111,7 @@ static void column_grow(H *h, Column *c, uint32_t cap) {
 ** given wrong sizes). So all new arrays are allocated first, then filled. */
 typedef struct Growth { void *field; size_t old, nu; void *fresh; } Growth;
 
-void table_reserve(H *h, int kind, uint32_t need) {
+void world_table_reserve(H *h, int kind, uint32_t need) {
   Table *t = &h->world->t[kind];
   if (need <= t->cap) return;
   uint32_t cap = t->cap ? t->cap : 16;
@@ -189,7 +189,7 @@ void world_row_defaults_except(Table *t, int kind, uint32_t r, unsigned filled, 
 uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
   Table *t = &h->world->t[kind];
   if (t->n == UINT32_MAX - 1) hx_error_at(h, loc, "too many %s", kind_plural[kind]);
-  table_reserve(h, kind, t->n + 1);
+  world_table_reserve(h, kind, t->n + 1);
   if (name && !t->names) {
     t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
     memset(t->names, 0, (size_t)t->cap * sizeof *t->names);

@@ -129,7 +129,7 @@ void world_set_attr(H *h, int kind, uint32_t row, HStr *name, Value v);
 Value world_field(H *h, int kind, uint32_t row, HStr *name, int *found);
 /* Makes room for need rows in every array of kind's table, all or none
 ** (the loader and pack.c fill rows in bulk). */
-void table_reserve(H *h, int kind, uint32_t need);
+void world_table_reserve(H *h, int kind, uint32_t need);
 /* The index of kind's attribute column name, added (numeric: numbers of
 ** dimension dim; else any values) when the table has none yet. */
 int world_column(H *h, int kind, HStr *name, int numeric, int dim);
@@ -183,34 +183,34 @@ void world_touched(H *h);   /* a change the indexes follow or do not hold (value
 typedef struct DealFilter { uint32_t exporter, importer, commodity; int32_t year; } DealFilter;
 static inline DealFilter deal_filter_any(void) { DealFilter f = {NO_ROW, NO_ROW, NO_ROW, NO_YEAR}; return f; }
 /* Sum of value (USD, compensated) and count of the matching living deals. */
-double deal_sum(H *h, DealFilter f, uint32_t *count);
+double index_deal_sum(H *h, DealFilter f, uint32_t *count);
 /* Rows of the matching deals, in declaration order: *rows points into the
 ** index (valid until the world changes). */
-uint32_t deal_rows(H *h, DealFilter f, const uint32_t **rows);
+uint32_t index_deal_rows(H *h, DealFilter f, const uint32_t **rows);
 /* Year of a deal row (NO_YEAR when it has no date). */
 static inline int32_t deal_year(World *w, uint32_t row) { return w->t[K_DEAL].year[row]; }
-int32_t world_latest_year(H *h);   /* NO_YEAR when none */
+int32_t index_latest_year(H *h);   /* NO_YEAR when none */
 /* The latest start year of a living loan (NO_YEAR when none): the default
 ** year of debt figures, which read loans only. */
-int32_t world_latest_loan_year(H *h);
+int32_t index_latest_loan_year(H *h);
 /* Rows of the living loans of a borrower, in row order (*rows valid until
 ** the world changes). */
-uint32_t loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);
+uint32_t index_loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);
 /* Sums of deal values grouped by field (0 exporter, 1 importer, 2 commodity,
 ** 3 year) over the deals that match f: one DealGroup per key with deals, by
 ** the key's name (byte-wise; years ascending), in h->temp. Returns the count. */
 typedef struct DealGroup { HStr *name; uint32_t id; int32_t year; KSum sum; } DealGroup;
-uint32_t deal_sums_by(H *h, DealFilter f, int field, DealGroup **out);
+uint32_t index_deal_sums_by(H *h, DealFilter f, int field, DealGroup **out);
 /* A filter on loans: lender, borrower (NO_ROW: any); with has_year, only the
 ** loans outstanding in year. */
 typedef struct LoanFilter { uint32_t lender, borrower; int has_year; double year; } LoanFilter;
-int loan_matches(const Table *t, uint32_t row, const LoanFilter *f);
+int index_loan_matches(const Table *t, uint32_t row, const LoanFilter *f);
 /* Whether loan row is outstanding in year y: (no start or year(start) <= y)
 ** and (no term or y < year(start) + term); year(start) is the fiscal year
 ** when one is declared. The one definition in C. */
-int loan_outstanding(H *h, uint32_t row, double y);
+int index_loan_outstanding(H *h, uint32_t row, double y);
 /* Principal (USD, compensated) and count of the living loans matching f. */
-double debt_sum(H *h, LoanFilter f, uint32_t *count);
+double index_debt_sum(H *h, LoanFilter f, uint32_t *count);
 void index_free(H *h);
 
 /* A built dense index as plain blocks, for a packed world (pack.c writes

@@ -19,11 +19,19 @@ include. Nor may a .c file declare a function another file defines, or anything
 `extern`: what it uses of another module comes from that module's header, so
 that this check sees every dependency.
 
+Every function a .c file exports (one not `static`) is named after its file,
+as Lua names luaV_ the functions of lvm.c: eval.c's start with eval_, prog.c's
+with prog_, so that a call says where to look. PREFIXES lists the few files
+that own other prefixes too, and why; a file missing from it takes its own
+name (a name equal to it, such as eval(), counts as prefixed).
+
 Usage: tests/layers.py [INTERP_DIR]. Prints one line per violation and one per
 loop, then 'N passed, M failed' (one check per file, one per loop); exit 1 if any
-include runs up, a .c file declares what another defines, or any loop exists.
+include runs up, a .c file declares what another defines or exports a function
+not named after itself, or any loop exists.
 Without INTERP_DIR it first checks itself on small trees (a loop of two, one of
-three, an include that runs up, a hidden declaration, a clean tree) and fails if
+three, an include that runs up, a hidden declaration, a function not named
+after its file, a clean tree) and fails if
 it judges one of them wrongly.
 """
 import os
@@ -55,6 +63,50 @@ LAYERS = [
     ("command line", "cli main repl cli_outputs cli_fmt lsp watch"),
 ]
 
+
+# The prefixes a .c file's exported functions may take besides "<file>_"
+# (docs/internals.md, Names). The public API keeps the hedge_ its users call;
+# the command line is one module (cli.h) spread over files; the core's own
+# vocabulary, used on nearly every line of every file, keeps the type it works
+# on as its prefix (hx_ for the runtime handle's memory and errors, Arena, Buf,
+# vec, Value and its lists and records, Dim); ffi.c keeps hffi_ because ffi_
+# is libffi's own; the Lua bridge's three files share lb_ (lbint.h).
+PUBLIC = ("hedge_",)
+CLI = ("cli_",)
+PREFIXES = {
+    "api": PUBLIC, "batch": PUBLIC, "fmt": PUBLIC, "html": PUBLIC,
+    "introspect": PUBLIC, "junit": PUBLIC, "table": PUBLIC,
+    "main": CLI + ("main",), "repl": CLI, "lsp": CLI, "watch": CLI,
+    "cli_outputs": CLI, "cli_fmt": CLI,
+    "mem": ("hx_", "arena_", "buf_", "vec_"),
+    "diag": ("hx_", "suggest_"),
+    "value": ("v_", "list_", "rec_"),
+    "units": ("dim_",),
+    "ffi": ("hffi_",),
+    "luabridge": ("lb_",), "lbvalue": ("lb_",), "lbmodule": ("lb_",),
+}
+
+# a function definition at file scope: its name, then its parameters and a brace
+DEFINITION = re.compile(r"^(?!static\b|typedef\b|return\b|else\b|if\b)[A-Za-z_][\w \t*]*?\b(\w+)\s*\(([^;{}]*)\)\s*\{",
+                        re.M)
+
+
+def misnamed(interp, f):
+    """The functions a .c file exports whose names do not start with the
+    file's name (or a prefix PREFIXES gives it), one message each."""
+    stem = f[:-2]
+    allowed = (stem + "_",) + PREFIXES.get(stem, ())
+    with open(os.path.join(interp, f), encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    bad = []
+    for m in DEFINITION.finditer(text):
+        name = m.group(1)
+        if name == stem or name.startswith(allowed):
+            continue
+        n = text.count("\n", 0, m.start()) + 1
+        bad.append(f"interp/{f}:{n}: exports {name}(), not named after its file: call it "
+                   f"{stem}_..., or make it static (prefixes this file may use: {', '.join(allowed)})")
+    return bad
 
 def loops_of(edges):
     """The strongly connected components of more than one module (Tarjan),
@@ -142,7 +194,10 @@ def self_test():
          "loop: lbmodule -> luabridge -> lbvalue -> lbmodule"),
         ({"value.c": "value.h world.h"}, 1, "includes world.h (world) from the values layer"),
         ({"eval.c": "eval.h\nValue call_lua(H *h, int n);"}, 1, "declares call_lua(), defined in another file"),
-        ({"eval.c": "eval.h prog.h core.h", "exec.c": "eval.h prog.h"}, 0, "layers: 2 passed, 0 failed"),
+        ({"eval.c": "eval.h\nint arith(int x) { return x; }"}, 1, "exports arith(), not named after its file"),
+        ({"eval.c": "eval.h prog.h core.h\nstatic int arith(int x) { return x; }\nint eval_arith(int x) { return x; }\n"
+                    "Value eval(H *h) {\n  return arith(1);\n}",
+          "exec.c": "eval.h prog.h", "mem.c": "core.h\nvoid *hx_alloc(H *h) {\n}"}, 0, "layers: 3 passed, 0 failed"),
     ]
     wrong = []
     for files, want_rc, want_text in cases:
@@ -212,6 +267,7 @@ def check(interp):
                                f"{name(mine)} {what}: an include that runs up")
         if f.endswith(".c"):
             bad += hidden_declarations(interp, f)
+            bad += misnamed(interp, f)
         if bad:
             failed += 1
             print("\n".join(bad))
