@@ -184,7 +184,7 @@ struct hedge_State {
   char *file_roots;            /* hedge_Options.file_roots, each resolved; NULL: any */
   int (*file_access)(void *ud, const char *path, const char *what);
   void *file_access_ud;
-  struct SumTrace *trace;      /* repair.c: records the sums a figure reads (world.h), or NULL */
+  struct SumTrace *trace;      /* repair.c: records the sums a figure reads (index.h), or NULL */
   /* Shares and concentrations of a zero total (a commodity nobody imports,
   ** a year without data): counted while a rule is checked, so the checker
   ** can tell a verdict that rests on nothing (rules.c, vacuous rules). */

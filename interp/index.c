@@ -20,7 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "world.h"
+#include "index.h"
 
 enum { M_EXP = 1, M_IMP = 2, M_COM = 4, M_YEAR = 8 };
 
@@ -88,7 +88,8 @@ static void mask_free(H *h, MaskIndex *m) {
   memset(m, 0, sizeof *m);
 }
 
-void index_free(H *h) {
+/* Frees the world's indexes (world_free, through IndexHooks.free). */
+static void index_free(H *h) {
   DealIndex *ix = h->world->idx;
   if (!ix) return;
   for (int i = 0; i < 16; i++) mask_free(h, &ix->m[i]);
@@ -98,11 +99,17 @@ void index_free(H *h) {
   h->world->idx = NULL;
 }
 
+static void index_deal_value_changed(H *h, uint32_t row);
+/* What the world calls when it goes or a deal's value changes: the index
+** sits above the world, which reaches it only through these. */
+static const IndexHooks hooks = {index_free, index_deal_value_changed};
+
 static DealIndex *get_index(H *h) {
   World *w = h->world;
   if (!w->idx) {
     w->idx = hx_alloc(h, sizeof(DealIndex));
     memset(w->idx, 0, sizeof(DealIndex));
+    w->idx_hooks = &hooks;
   }
   return w->idx;
 }
@@ -577,7 +584,7 @@ static void flush_dirty(H *h, MaskIndex *m) {
   m->ndirty = 0;
 }
 
-void index_deal_value_changed(H *h, uint32_t row) {
+static void index_deal_value_changed(H *h, uint32_t row) {
   World *w = h->world;
   DealIndex *ix = w->idx;
   if (!ix) return;

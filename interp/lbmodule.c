@@ -6,6 +6,7 @@
 ** C bridge provides"). See lbint.h and luabridge.c.
 */
 #include "lbint.h"
+#include "index.h"
 
 /* ==== the hedge module (Lua context) ====================================== */
 

@@ -51,6 +51,7 @@
 #include "pack.h"
 #include "prog.h"
 #include "world.h"
+#include "index.h"
 #include "units.h"
 
 #define PACK_MAGIC "HEDGEPK\x01"

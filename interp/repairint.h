@@ -14,6 +14,7 @@
 #include "value.h"
 #include "ast.h"
 #include "world.h"
+#include "index.h"
 #include "report.h"
 
 

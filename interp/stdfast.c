@@ -11,6 +11,7 @@
 #include "stdfast.h"
 #include "units.h"
 #include "world.h"
+#include "index.h"
 
 enum {
   SF_NONE, SF_EXPORTS, SF_IMPORTS, SF_TRADE, SF_BALANCE, SF_WORLD_EXPORTS,

@@ -81,10 +81,17 @@ static void table_free(H *h, Table *t) {
   vec_free(h, &t->cols);
 }
 
+/* The indexes (index.c, above the world) follow a deal's new value, when
+** any are built. */
+static void indexes_follow_value(H *h, uint32_t row) {
+  World *w = h->world;
+  if (w->idx) w->idx_hooks->value_changed(h, row);
+}
+
 void world_free(H *h) {
   World *w = h->world;
   if (!w) return;
-  index_free(h);
+  if (w->idx) w->idx_hooks->free(h);
   for (int k = 0; k < K_NKINDS; k++) {
     table_free(h, &w->t[k]);
     hx_free(h, w->cuts[k].p, (size_t)w->cuts[k].cap * sizeof(uint32_t));
@@ -396,7 +403,7 @@ void world_set_field(H *h, int kind, uint32_t row, HStr *name, Value v, Loc loc)
   }
   /* the indexes hold deals' keys and values, loans' borrowers and every
   ** row's year: a new value moves no row, a loan's principal or term none */
-  if (kind == K_DEAL && name == w->f_value) { world_touched(h); index_deal_value_changed(h, row); }
+  if (kind == K_DEAL && name == w->f_value) { world_touched(h); indexes_follow_value(h, row); }
   else if (kind == K_LOAN && (name == w->f_principal || name == w->f_term)) world_touched(h);
   else world_changed(h);
 }
@@ -574,7 +581,7 @@ void world_rollback(H *h, WorldMark m) {
     Undo *u = &w->undo.p[--w->undo.n];
     if (!moved && u->what == U_FIELD && u->kind == K_DEAL) {
       undo_one(h, u);
-      index_deal_value_changed(h, u->row);
+      indexes_follow_value(h, u->row);
       continue;
     }
     if (u->what == U_FIELD && u->old.tag == T_ENT && u->old.kind == K_PARTNER) {

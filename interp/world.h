@@ -45,14 +45,22 @@ typedef struct Table {
   double *term;          /* loan: term in years or NaN */
 } Table;
 
+/* The aggregate indexes (index.c, a layer above the world) and what the
+** world asks of them: index.c sets both when it attaches its DealIndex, so
+** that the world, which must drop or update them, never calls it by name. */
 typedef struct DealIndex DealIndex;
+typedef struct IndexHooks {
+  void (*free)(H *h);                          /* world_free: frees w->idx */
+  void (*value_changed)(H *h, uint32_t row);   /* a deal's value, and nothing else, changed */
+} IndexHooks;
 
 typedef struct World {
   Table t[K_NKINDS];
   /* well-known field names, interned once */
   HStr *f_exporter, *f_importer, *f_commodity, *f_value, *f_date, *f_year,
        *f_lender, *f_borrower, *f_principal, *f_start, *f_term, *f_name;
-  DealIndex *idx;        /* lazily built aggregate indexes over deals */
+  DealIndex *idx;        /* lazily built aggregate indexes over deals (index.c) */
+  const IndexHooks *idx_hooks;   /* set with idx */
   uint64_t version;      /* bumped on every change (world_changed, world_touched) */
   uint64_t index_version; /* bumped when what the indexes hold changes (world_changed) */
   VEC(struct Undo) undo;
@@ -176,88 +184,5 @@ void world_truncate(H *h, int kind, uint32_t n);
 int world_row_current(World *w, int kind, uint32_t row, uint32_t *seen);
 void world_changed(H *h);   /* rows, entities or keys changed: invalidates the indexes */
 void world_touched(H *h);   /* a change the indexes follow or do not hold (values, attributes) */
-
-/* ---- aggregate queries over deals (index.c) ---------------------------- */
-
-/* A filter on deals: any field may be left open (NO_ROW / NO_YEAR). */
-typedef struct DealFilter { uint32_t exporter, importer, commodity; int32_t year; } DealFilter;
-static inline DealFilter deal_filter_any(void) { DealFilter f = {NO_ROW, NO_ROW, NO_ROW, NO_YEAR}; return f; }
-/* Sum of value (USD, compensated) and count of the matching living deals. */
-double index_deal_sum(H *h, DealFilter f, uint32_t *count);
-/* Rows of the matching deals, in declaration order: *rows points into the
-** index (valid until the world changes). */
-uint32_t index_deal_rows(H *h, DealFilter f, const uint32_t **rows);
-/* Year of a deal row (NO_YEAR when it has no date). */
-static inline int32_t deal_year(World *w, uint32_t row) { return w->t[K_DEAL].year[row]; }
-int32_t index_latest_year(H *h);   /* NO_YEAR when none */
-/* The latest start year of a living loan (NO_YEAR when none): the default
-** year of debt figures, which read loans only. */
-int32_t index_latest_loan_year(H *h);
-/* Rows of the living loans of a borrower, in row order (*rows valid until
-** the world changes). */
-uint32_t index_loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows);
-/* Sums of deal values grouped by field (0 exporter, 1 importer, 2 commodity,
-** 3 year) over the deals that match f: one DealGroup per key with deals, by
-** the key's name (byte-wise; years ascending), in h->temp. Returns the count. */
-typedef struct DealGroup { HStr *name; uint32_t id; int32_t year; KSum sum; } DealGroup;
-uint32_t index_deal_sums_by(H *h, DealFilter f, int field, DealGroup **out);
-/* A filter on loans: lender, borrower (NO_ROW: any); with has_year, only the
-** loans outstanding in year. */
-typedef struct LoanFilter { uint32_t lender, borrower; int has_year; double year; } LoanFilter;
-int index_loan_matches(const Table *t, uint32_t row, const LoanFilter *f);
-/* Whether loan row is outstanding in year y: (no start or year(start) <= y)
-** and (no term or y < year(start) + term); year(start) is the fiscal year
-** when one is declared. The one definition in C. */
-int index_loan_outstanding(H *h, uint32_t row, double y);
-/* Principal (USD, compensated) and count of the living loans matching f. */
-double index_debt_sum(H *h, LoanFilter f, uint32_t *count);
-void index_free(H *h);
-
-/* A built dense index as plain blocks, for a packed world (pack.c writes
-** and maps them without knowing their fields): the index's header record
-** and its arrays (cells; rows and sub-ordered rows, when built). */
-typedef struct IndexBlocks {
-  int mask;                    /* the fields it groups by (0..15) */
-  const void *head; size_t head_size;
-  const void *arr[3]; size_t bytes[3];   /* NULL, 0: not built */
-  uint32_t checked_rows;       /* index_check_blocks passed for this many deal rows (0: not checked) */
-} IndexBlocks;
-/* The dense index of mask as blocks, if it is built and current (returns
-** 1; the blocks point into the index until the world changes), else 0. */
-int index_export(H *h, int mask, IndexBlocks *out);
-/* Offers indexes read from a pack, built when the world's index_version
-** was `version`: they are taken (checked against the world first, so a
-** damaged pack is rebuilt from the rows, never trusted) at the first query
-** made while index_version is exactly that, else never. The blocks'
-** arrays must stay valid (the mapping) until the world is freed; the
-** index may write into them (a scenario re-sums cells). */
-void index_offer(H *h, const IndexBlocks *b, int n, uint64_t version);
-/* The checks of the blocks' own contents that need no world (every cell's
-** rows within the rows, the counts adding up, every row below nrows): done
-** once, ahead (pack.c runs them while another thread checksums the
-** sources), so that taking the index later only compares its shape with
-** the world's. Returns 1 and sets b->checked_rows, or 0 (b->mask = -1: it
-** will not be taken). */
-int index_check_blocks(IndexBlocks *b, uint32_t nrows);
-/* The value of deal row changed and nothing else did: the indexes follow
-** without a rebuild (their index_version stays). */
-void index_deal_value_changed(H *h, uint32_t row);
-
-/* The deal and loan sums a figure reads, recorded while repair.c traces it
-** (h->trace; NULL otherwise): the levers of a figure written in Lua or in a
-** user function are the rows of these sums. Distinct entries only, at most
-** SUM_TRACE_MAX (later ones are dropped). */
-#define SUM_TRACE_MAX 64
-typedef struct SumTraceItem { int kind; DealFilter f; uint32_t lender, borrower; int has_year; double year; } SumTraceItem;
-typedef struct SumTrace { uint32_t n; SumTraceItem item[SUM_TRACE_MAX]; } SumTrace;
-static inline void sum_trace_add(SumTrace *t, SumTraceItem it) {
-  for (uint32_t i = 0; i < t->n; i++) {
-    SumTraceItem *x = &t->item[i];
-    if (x->kind == it.kind && x->f.exporter == it.f.exporter && x->f.importer == it.f.importer &&
-        x->f.commodity == it.f.commodity && x->f.year == it.f.year && x->lender == it.lender &&
-        x->borrower == it.borrower && x->has_year == it.has_year && x->year == it.year) return;
-  }
-  if (t->n < SUM_TRACE_MAX) t->item[t->n++] = it;
-}
 
 #endif

@@ -45,7 +45,9 @@ LAYERS = [
     ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed numfmt"),
     ("values", "units value"),
     ("front end", "lex ast parse"),
-    ("world", "world index"),
+    # the world (tables, undo log) | its aggregate indexes, which the world
+    # reaches only through IndexHooks (world.h), set by index.c
+    ("world", "world | index"),
     # files: the file capability | prog: the program as data (types, tables,
     # sources, marks, the ProgHooks type) | below the evaluator: C functions,
     # the standard library's fast paths, name resolution, packed worlds | the
@@ -192,7 +194,8 @@ def self_test():
         ({"exec.c": "exec.h resolve.h", "resolve.c": "resolve.h exec.h"}, 1, "loop: exec -> resolve -> exec"),
         ({"lbvalue.c": "lbmodule.h", "lbmodule.c": "luabridge.h", "luabridge.c": "lbvalue.h"}, 1,
          "loop: lbmodule -> luabridge -> lbvalue -> lbmodule"),
-        ({"value.c": "value.h world.h"}, 1, "includes world.h (world) from the values layer"),
+        ({"value.c": "value.h world.h"}, 1, "includes world.h (world (world)) from the values layer"),
+        ({"world.c": "world.h index.h"}, 1, "includes index.h (world (index)) from the world (world) sub-layer"),
         ({"eval.c": "eval.h\nValue call_lua(H *h, int n);"}, 1, "declares call_lua(), defined in another file"),
         ({"eval.c": "eval.h\nint arith(int x) { return x; }"}, 1, "exports arith(), not named after its file"),
         ({"eval.c": "eval.h prog.h core.h\nstatic int arith(int x) { return x; }\nint eval_arith(int x) { return x; }\n"
