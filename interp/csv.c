@@ -504,13 +504,9 @@ static int parse_record(CsvReader *r, long *recline) {
   }
 }
 
-/* See csv.h. The first call reads the first chunk and skips a UTF-8 BOM; a record
-** that runs past the buffered data is parsed again after a refill. */
-int csv_next(CsvReader *r, CsvField **fields, long *line, char *err, size_t errlen) {
-  long ln = 0;
-  int rc;
-
-  if (r->state == 1) return 0;
+/* Reads the first chunk and skips a UTF-8 BOM, once (on the first call of
+** csv_next or csv_next_span). */
+static void start(CsvReader *r) {
   if (r->state == 0 && !r->started) {
     if (refill(r) == 0) {
       r->started = 1;
@@ -519,6 +515,16 @@ int csv_next(CsvReader *r, CsvField **fields, long *line, char *err, size_t errl
         r->pos = 3;
     }
   }
+}
+
+/* See csv.h. The first call reads the first chunk and skips a UTF-8 BOM; a record
+** that runs past the buffered data is parsed again after a refill. */
+int csv_next(CsvReader *r, CsvField **fields, long *line, char *err, size_t errlen) {
+  long ln = 0;
+  int rc;
+
+  if (r->state == 1) return 0;
+  start(r);
   while (r->state == 0) {
     size_t start = r->pos;
     rc = parse_record(r, &ln);
@@ -544,6 +550,62 @@ int csv_next(CsvReader *r, CsvField **fields, long *line, char *err, size_t errl
   put_err(err, errlen, r->msg);
   return -1;
 }
+
+/* The last '\n' in [b, e), or NULL. */
+static const char *last_newline(const char *b, const char *e) {
+#if defined(_GNU_SOURCE)
+  return memrchr(b, '\n', (size_t)(e - b));
+#else
+  while (e > b)
+    if (*--e == '\n') return e;
+  return NULL;
+#endif
+}
+
+/* See csv.h. The span ends after the last newline of the buffered data (or
+** at the end of the file), and before the line holding the first quote;
+** a buffer with no newline is refilled (grown, as csv_next grows it, up to
+** the longest record). Spans are not given when a record may be shorter
+** than the buffer yet longer than the longest record (csv_next checks
+** every record's length then). */
+int csv_next_span(CsvReader *r, const char **start_out, const char **end_out, long *line, char *err, size_t errlen) {
+  if (r->state == 1) return 0;
+  start(r);
+  while (r->state == 0) {
+    if (r->max_record && r->max_record < r->cap) return CSV_SPAN_NONE;
+    const char *b = r->buf + r->pos, *e = r->buf + r->end, *nl;
+    if (b == e) {
+      if (r->eof) {
+        r->state = 1;
+        return 0;
+      }
+      if (refill(r) != 0) break;
+      continue;
+    }
+    nl = last_newline(b, e);
+    if (!nl && !r->eof) {   /* not one whole line buffered: read more */
+      if (refill(r) != 0) break;
+      continue;
+    }
+    e = nl && !r->eof ? nl + 1 : e;   /* at the end of the file the last line needs no newline */
+    const char *q = memchr(b, '"', (size_t)(e - b));
+    if (q) {   /* up to the line of the quote: csv_next reads that one */
+      const char *ls = q > b ? last_newline(b, q) : NULL;
+      if (!ls) return CSV_SPAN_NONE;
+      e = ls + 1;
+    }
+    r->pos = (size_t)(e - r->buf);
+    *start_out = b;
+    *end_out = e;
+    *line = r->line;
+    return 1;
+  }
+  put_err(err, errlen, r->msg);
+  return -1;
+}
+
+/* See csv.h. */
+void csv_span_lines(CsvReader *r, long lines) { r->line += lines; }
 
 /* ---------------------------------------------------------------- numbers */
 

@@ -78,6 +78,25 @@ int csv_fd(const CsvReader *r);
 int csv_next(CsvReader *r, CsvField **fields, long *line,
              char *err, size_t errlen);
 
+/* ---- spans of whole lines --------------------------------------------------------
+** A loader that converts cells as it finds them reads the file by spans:
+** csv_next_span hands out the buffered whole lines from the reader's
+** position, none holding a quote, so each physical line is one record
+** whose fields are split at the separator and at the line end ("\r\n" or
+** "\n"; the last line may have none), with blank lines to skip. The span
+** is followed by at least CSV_FIELD_PAD readable bytes. Returns 1 with
+** [*start, *end) and *line (the physical line of its first byte), 0 at the
+** end of the file, -1 on error (err as csv_next's), or CSV_SPAN_NONE: the
+** next record must be read by csv_next (its line holds a quote, or the
+** reader bounds records below its buffer's size), and spans may follow.
+** The span is valid until the next call; before the next call the caller
+** reports the physical lines it held with csv_span_lines. csv_next and
+** csv_next_span may be mixed freely. */
+#define CSV_SPAN_NONE (-2)
+int csv_next_span(CsvReader *r, const char **start, const char **end, long *line, char *err, size_t errlen);
+/* Advances the reader's line count by the lines of the span just read. */
+void csv_span_lines(CsvReader *r, long lines);
+
 /* Bytes consumed so far and the file's size; 0 when unknown. */
 int csv_progress(const CsvReader *r, long long *done, long long *total);
 /* A reader of the bytes [offset, offset + length) of base's file only, on

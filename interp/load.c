@@ -369,8 +369,12 @@ static int newcode_id(Part *p, int kind, const char *s, size_t n, uint32_t via_s
   return 0;
 }
 
-/* Frees the new codes of both kinds a part recorded. */
-static void newcodes_free(Part *p) {
+/* Frees what a part holds: the new codes of both kinds it recorded and
+** its split row (split_line). */
+static void part_free(Part *p) {
+  if (p->rowcap) p->alloc(p->aud, p->rowf, (size_t)p->rowcap * sizeof(CsvField), 0);
+  p->rowf = NULL;
+  p->rowcap = 0;
   for (int k = 0; k < 2; k++) {
     NewCodes *c = &p->nc[k];
     if (c->bcap) p->alloc(p->aud, c->bytes, c->bcap, 0);
@@ -643,7 +647,7 @@ static int fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
 ** empty code, a number written otherwise, a date that is not a bare year,
 ** a value that fails a check) sends the whole row through fill_row, which
 ** gives the same cells or the same error: the plain path is only faster. */
-typedef enum { FS_A, FS_B, FS_C, FS_VALUE, FS_DATE, FS_TERM, FS_NUM, FS_NUMTEXT, FS_TEXT } FastStep;
+typedef enum { FS_A, FS_B, FS_C, FS_VALUE, FS_DATE, FS_TERM, FS_NUM, FS_NUMTEXT, FS_TEXT, FS_SKIP } FastStep;
 typedef struct FastCol { FastStep step; int src, ci, attr; double factor; const CodeMap *codes; } FastCol;
 
 /* The plain path's steps for L, or none (L->fast NULL) when its mapping is
@@ -693,6 +697,24 @@ static void plan_plain(H *h, Load *L) {
   unsigned all = (1u << WC_A) | (1u << WC_B) | (1u << WC_VALUE) | (1u << WC_DATE) | (1u << (kind == K_DEAL ? WC_C : WC_TERM));
   L->defaults = t->names != NULL || (filled & all) != all;
   for (uint32_t k = 0; k < t->cols.n; k++) L->defaults |= !cf[k];
+}
+
+/* The plain path's steps in the file's column order (L->scan: one per
+** header column, FS_SKIP for a column nothing reads), for scan_rows; none
+** when the rows need more than the steps (a where: filter, evaluation) or
+** one column feeds two fields. */
+static void plan_scan(H *h, Load *L) {
+  L->scan = NULL;
+  if (!L->fast || L->where || L->evaluates || L->nheader < 1) return;
+  FastCol *sc = arena_alloc(h, &h->temp, (size_t)L->nheader * sizeof(FastCol));
+  for (int i = 0; i < L->nheader; i++) sc[i] = (FastCol){FS_SKIP, i, -1, 0, 1, NULL};
+  for (int k = 0; k < L->nfast; k++) {
+    const FastCol *c = &L->fast[k];
+    if (c->src < 0 || c->src >= L->nheader || sc[c->src].step != FS_SKIP) return;
+    sc[c->src] = *c;
+  }
+  L->scan = sc;
+  L->nscan = L->nheader;
 }
 
 /* Days of January 1st of year y (1..9999), through a memo of the years
@@ -763,6 +785,7 @@ static int fill_row_plain(H *h, Part *p, Table *t, uint32_t r, CsvField *f) {
         if (x->len && load_bad_text(x->p, x->len, 0, why, sizeof why)) goto general;
         break;
       }
+      case FS_SKIP: break;   /* only in L->scan */
     }
   }
   if (t->a[r] == t->b[r]) goto general;
@@ -771,6 +794,293 @@ general:
   p->side->n = s0;
   world_row_defaults(t, L->kind, r);
   return fill_row(h, p, t, r, f);
+}
+
+/* ---- converting cells while tokenising ---------------------------------------------
+** For a file read by spans of whole lines with no quote (csv.h), the plain
+** path's steps run in the file's column order straight on the text: each
+** step converts its cell where it starts and stops at the cell's end (a
+** code by one 8-byte load and a mask of its separators, a number by the
+** digits it reads, a year by four), and the next cell starts after the
+** separator. No field list is written and read back. A row any cell of
+** which is not in its common form (or with the wrong number of cells, a
+** CR alone, a blank line) is split into fields as csv_next would split it
+** and goes through the rows' general code (fill_row_plain, then fill_row):
+** the same values or the same error, with the same line and caret. */
+
+/* 0x80 in each byte of x equal to the byte repeated in pat (exact: no
+** carry between bytes). */
+static inline uint64_t bytes_eq(uint64_t x, uint64_t pat) {
+  const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+  uint64_t t = x ^ pat;
+  return ~(((t & low7) + low7) | t | low7);
+}
+
+/* Where the cell starting at s ends: its first separator or newline, or e
+** (the span's end: the last line of a file may have no newline). seps is
+** the separator repeated in every byte. Reads 8 bytes at a time: the span
+** is padded (csv.h). In the last cell, a CR just before the newline is not
+** part of the cell (csv_next's rule). */
+static inline const char *cell_end(const char *s, const char *e, uint64_t seps, int last) {
+  const char *q = s;
+  for (;;) {
+    uint64_t x = csv_load8(q);
+    uint64_t m = bytes_eq(x, seps) | bytes_eq(x, UINT64_C(0x0a0a0a0a0a0a0a0a));
+    if (m) { q += __builtin_ctzll(m) >> 3; break; }
+    q += 8;
+    if (q >= e) { q = e; break; }
+  }
+  if (q > e) q = e;
+  if (last && q > s && q[-1] == '\r') q--;
+  return q;
+}
+
+/* A number [-]digits[.digits] with at most 8 digits on either side of the
+** point, read where it starts: returns the byte after it and sets *out to
+** the value csv_parse_double gives (the same steps as
+** csv_parse_double_padded: an exact mantissa of at most 2^53 divided once
+** by an exact power of ten), or NULL for any other text (the caller checks
+** what ends the cell). */
+static inline const char *scan_number(const char *s, double *out) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+  static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  static const uint64_t u10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  int neg = *s == '-';
+  const char *d = s + neg;
+  uint64_t x = csv_load8(d);
+  unsigned k = csv_digit_run(x);
+  if (k == 8 && (unsigned)(d[8] - '0') < 10) return NULL;
+  uint64_t m = k ? csv_digits_value(x, k) : 0;
+  if (d[k] != '.') {
+    if (!k) return NULL;
+    double v = (double)m;
+    *out = neg ? -v : v;
+    return d + k;
+  }
+  const char *f = d + k + 1;
+  uint64_t y = csv_load8(f);
+  unsigned nf = csv_digit_run(y);
+  if (!nf || (nf == 8 && (unsigned)(f[8] - '0') < 10)) return NULL;
+  m = m * u10[nf] + csv_digits_value(y, nf);
+  if (m > (UINT64_C(1) << 53)) return NULL;
+  double v = (double)m / p10[nf];
+  *out = neg ? -v : v;
+  return f + nf;
+#else
+  (void)s; (void)out;
+  return NULL;
+#endif
+}
+
+/* Whether s starts no cell text: at a separator, a line end or the span's end. */
+static inline int cell_empty(const char *s, const char *e, char sep) {
+  return s == e || *s == sep || *s == '\n' || *s == '\r';
+}
+
+/* A reader's rows by spans (csv.h): [s, e) is what is left of the span,
+** line the physical line at s, line0 the span's first. */
+typedef struct Rows { const char *s, *e; long line, line0; int spans; } Rows;
+
+#define ROWS_SPAN (-3)
+
+/* Converts the rows at rw->s into rows r, r + 1, ... of t (fresh, within
+** capacity), at most nmax, while every cell is in its common form; returns
+** how many. rw->s stops at the first row it cannot take (the caller splits
+** that one with split_line). */
+static uint32_t scan_rows(H *h, Part *p, Table *t, uint32_t r, uint32_t nmax, Rows *rw) {
+  Load *L = p->L;
+  const FastCol *sc = L->scan;
+  const int last = L->nscan - 1;
+  const char sep = L->sep ? L->sep : ',';
+  const uint64_t seps = UINT64_C(0x0101010101010101) * (unsigned char)sep;
+  const char *s = rw->s, *e = rw->e;
+  Side *side = p->side;
+  uint32_t done = 0;
+  while (done < nmax && s < e) {
+    size_t s0 = side->n;
+    const char *q = s;
+    if (L->defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
+    for (int k = 0;; k++) {
+      const FastCol *c = &sc[k];
+      double v;
+      switch (c->step) {
+        case FS_A: case FS_B: case FS_C: {
+          uint64_t x = csv_load8(q);
+          uint64_t m = bytes_eq(x, seps) | bytes_eq(x, UINT64_C(0x0a0a0a0a0a0a0a0a));
+          const char *ce;
+          uint32_t row;
+          if (m && (ce = q + (__builtin_ctzll(m) >> 3)) <= e) {
+            if (k == last && ce > q && ce[-1] == '\r') ce--;
+            size_t n = (size_t)(ce - q);
+            if (!n) goto slow;
+            row = codemap_probe(h, c->codes, x & ((UINT64_C(1) << (8 * n)) - 1), q, n);
+          } else {
+            ce = cell_end(q, e, seps, k == last);
+            row = load_codemap_find(h, (CodeMap *)c->codes, q, (size_t)(ce - q));
+          }
+          if (row == NO_ROW) goto slow;
+          if (c->step == FS_A) t->a[r] = row;
+          else if (c->step == FS_B) t->b[r] = row;
+          else t->c[r] = row;
+          q = ce;
+          break;
+        }
+        case FS_VALUE: {
+          const char *ce = scan_number(q, &v);
+          if (!ce) goto slow;
+          v *= c->factor;
+          if (L->kind == K_LOAN && v < 0) goto slow;
+          t->value[r] = v;
+          q = ce;
+          break;
+        }
+        case FS_DATE: {
+          uint64_t x = csv_load8(q);
+          unsigned nd = csv_digit_run(x);
+          if (nd == 4) {
+            int32_t y = (int32_t)csv_digits_value(x, 4);
+            if (y < 1) goto slow;
+            t->date[r] = year_days(p, y); t->year[r] = y; t->prec[r] = DATE_YEAR;
+            q += 4;
+          } else if (nd == 0 && cell_empty(q, e, sep)) {
+            t->date[r] = NO_DATE; t->year[r] = NO_YEAR; t->prec[r] = 0;
+          } else goto slow;   /* a date, or a year written otherwise */
+          break;
+        }
+        case FS_TERM: {
+          const char *ce = scan_number(q, &v);
+          if (!ce) {
+            if (!cell_empty(q, e, sep)) goto slow;
+            t->term[r] = NAN;
+            break;
+          }
+          v *= c->factor;
+          if (!(v > 0)) goto slow;
+          t->term[r] = v;
+          q = ce;
+          break;
+        }
+        case FS_NUM: {
+          const char *ce = scan_number(q, &v);
+          if (!ce) {
+            if (!cell_empty(q, e, sep)) goto slow;
+            t->cols.p[c->attr].nums[r] = NAN;
+            break;
+          }
+          t->cols.p[c->attr].nums[r] = v * c->factor;
+          q = ce;
+          break;
+        }
+        case FS_NUMTEXT: {
+          /* the text is kept as fill_row keeps it (the column may turn
+          ** out to be strings) */
+          const char *ce;
+          if (p->textual[c->ci]) {
+            char why[160];
+            ce = cell_end(q, e, seps, k == last);
+            if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
+            t->cols.p[c->attr].nums[r] = NAN;   /* unused: the column becomes strings */
+          } else if ((ce = scan_number(q, &v)) != NULL) {
+            t->cols.p[c->attr].nums[r] = v;
+          } else {
+            if (!cell_empty(q, e, sep)) goto slow;
+            ce = q;
+            t->cols.p[c->attr].nums[r] = NAN;
+          }
+          if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
+          q = ce;
+          break;
+        }
+        case FS_TEXT: {
+          char why[160];
+          const char *ce = cell_end(q, e, seps, k == last);
+          if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
+          if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
+          q = ce;
+          break;
+        }
+        case FS_SKIP:
+          q = cell_end(q, e, seps, k == last);
+          break;
+      }
+      if (k == last) break;
+      if (*q != sep) goto slow;   /* too few cells, or a cell not in its common form */
+      q++;
+    }
+    if (*q == '\n') q++;
+    else if (*q == '\r' && q[1] == '\n') q += 2;
+    else if (q != e) goto slow;   /* too many cells, or a cell not in its common form */
+    if (t->a[r] == t->b[r]) goto slow;
+    s = q;
+    r++;
+    done++;
+    continue;
+  slow:
+    side->n = s0;
+    break;
+  }
+  rw->line += (long)done;
+  rw->s = s;
+  return done;
+}
+
+/* Splits the line at rw->s into p->rowf as csv_next splits a record with no
+** quote (fields at the separator; the line ends at a newline or the span's
+** end, a CR before it dropped) and moves past it. Returns the field count,
+** 0 for a blank line (skipped, counted), or -1 out of memory (p->oom).
+** Sets p->line to the line's number. */
+static int split_line(Part *p, Rows *rw, char sep) {
+  const char *s = rw->s, *e = rw->e;
+  const char *nl = memchr(s, '\n', (size_t)(e - s));
+  const char *le = nl ? nl : e;
+  int n = 0;
+  p->line = rw->line++;
+  rw->s = nl ? nl + 1 : e;
+  for (const char *f = s;;) {
+    const char *c = memchr(f, sep, (size_t)(le - f));
+    const char *fe = c ? c : le;
+    if (n == p->rowcap) {
+      int ncap = p->rowcap ? p->rowcap * 2 : 16;
+      CsvField *nf = p->rowcap > (1 << 26) ? NULL : p->alloc(p->aud, p->rowf, (size_t)p->rowcap * sizeof(CsvField), (size_t)ncap * sizeof(CsvField));
+      if (!nf) { part_oom(p); return -1; }
+      p->rowf = nf;
+      p->rowcap = ncap;
+    }
+    size_t len = (size_t)(fe - f);
+    if (!c && len && fe[-1] == '\r') len--;
+    if (!c && n == 0 && len == 0) return 0;   /* blank line */
+    p->rowf[n].p = f;
+    p->rowf[n].len = len;
+    n++;
+    if (!c) return n;
+    f = c + 1;
+  }
+}
+
+/* The next row the general way: the line scan_rows stopped at, or a record
+** from csv_next when no span applies; ROWS_SPAN when a new span is ready
+** for scan_rows (rw->spans: the load has L->scan). Returns the field count
+** (*f, p->line set), 0 at the end, -1 on a reader's error (message in err)
+** or out of memory (p->oom). */
+static int next_row(Part *p, Rows *rw, CsvField **f, char *err, size_t errlen) {
+  char sep = p->L->sep ? p->L->sep : ',';
+  for (;;) {
+    if (rw->s < rw->e) {
+      int n = split_line(p, rw, sep);
+      if (n < 0) { snprintf(err, errlen, "%ld: out of memory", p->line); return -1; }
+      if (n == 0) continue;
+      *f = p->rowf;
+      return n;
+    }
+    if (rw->line > rw->line0) csv_span_lines(p->csv, rw->line - rw->line0);
+    rw->line = rw->line0 = 0;
+    if (rw->spans) {
+      int rc = csv_next_span(p->csv, &rw->s, &rw->e, &rw->line, err, errlen);
+      if (rc == 1) { rw->line0 = rw->line; return ROWS_SPAN; }
+      if (rc != CSV_SPAN_NONE) return rc;
+    }
+    return csv_next(p->csv, f, &p->line, err, errlen);
+  }
 }
 
 /* ---- the file -------------------------------------------------------------------- */
@@ -804,16 +1114,19 @@ static void csv_message(H *h, Load *L, const char *err) {
   else buf_printf(h, &h->err, "%s: error: %s", L->shown, err);
 }
 
+/* Raises the reader's error err ("LINE: what") as the load's. */
+_Noreturn static void reader_error(H *h, Load *L, const char *err) {
+  csv_message(h, L, err);
+  hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
+  hx_throw(h, strstr(err, "out of memory") ? HEDGE_EMEMORY : HEDGE_ERROR);
+}
+
 /* The next record of the file (its field count, 0 at the end); a reader error
 ** (bad quoting, a record too long, out of memory) raises. */
 int load_next_row(H *h, Load *L, CsvField **f) {
   char err[512];
   int n = csv_next(L->csv, f, &L->line, err, sizeof err);
-  if (n < 0) {
-    csv_message(h, L, err);
-    hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
-    hx_throw(h, strstr(err, "out of memory") ? HEDGE_EMEMORY : HEDGE_ERROR);
-  }
+  if (n < 0) reader_error(h, L, err);
   return n;
 }
 
@@ -856,7 +1169,21 @@ static void run_half(Half *w) {
   char err[512];
   uint32_t r = w->first, end = w->first + w->expect;
   int n;
-  while ((n = csv_next(p->csv, &f, &p->line, err, sizeof err)) != 0) {
+  Rows rw = {NULL, NULL, 0, 0, L->scan != NULL};
+  for (;;) {
+    if (rw.s < rw.e && r < end) {
+      /* rows in their common form, converted as they are read */
+      uint32_t k = scan_rows(w->h, p, w->t, r, end - r < 4096 ? end - r : 4096, &rw);
+      r += k;
+      if (k) {
+        if (atomic_load(&w->h->interrupted)) { p->interrupted = 1; return; }   /* Ctrl-C in a long load */
+        continue;
+      }
+    }
+    n = next_row(p, &rw, &f, err, sizeof err);
+    if (n == ROWS_SPAN) continue;
+    if (n == 0) break;
+    if (n < 0 && p->oom) return;   /* out of memory: the main thread raises it */
     if (n < 0) {
       w->csv_error = 1;
       load_part_fail(p, "%s", err);
@@ -1037,6 +1364,19 @@ static int load_parallel(H *h, Load *L) {
 
 /* ---- the rows ---------------------------------------------------------------- */
 
+/* Reports how far a load that has taken over a second is (rows so far: up
+** to row nextrow); sets *reporting once it has said something. */
+static void load_progress(H *h, Load *L, const struct timespec *t0, uint32_t nextrow, int *reporting) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double el = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+  long long done, total;
+  if (el > 1.0 && csv_progress(L->csv, &done, &total) && total > 0) {
+    *reporting = 1;
+    h->progress(h->progress_ud, L->shown, (long)(nextrow - L->first_row), (double)done / (double)total, 0);
+  }
+}
+
 /* Reads every row in this thread: the key column (partners, commodities),
 ** the where: filter, then fill_row for each entity of the row (one per column
 ** of a wide table); charges a step per row and reports progress after a second. */
@@ -1065,7 +1405,42 @@ static void load_rows_serial(H *h, Load *L) {
   P->side = &L->side[0];
   int nout = L->has_wide ? L->wide.n : 1;
   long rows_read = 0;
-  while ((n = load_next_row(h, L, &f)) > 0) {
+  Rows rw = {NULL, NULL, 0, 0, L->scan != NULL};
+  char err[512];
+  for (;;) {
+    if (rw.s < rw.e) {
+      /* rows in their common form, converted as they are read */
+      if (sized && nextrow == L->first_row) {
+        /* size the columns once from the first line's length (below) */
+        const char *nl = memchr(rw.s, '\n', (size_t)(rw.e - rw.s));
+        long long len = (nl ? nl + 1 : rw.e) - rw.s, est = total / len;
+        est += est / 10 + 16;
+        if (est > 0 && est < 0x7fffffffLL && (uint64_t)t->n + (uint64_t)est < 0xfffffff0ULL)
+          table_reserve(h, kind, t->n + (uint32_t)est);
+        sized = 0;
+      }
+      if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
+      uint32_t lim = t->cap - nextrow < 1024 ? t->cap - nextrow : 1024;
+      uint32_t k = scan_rows(h, P, t, nextrow, lim, &rw);
+      if (k) {
+        nextrow += k;
+        t->n = nextrow;
+        long was = rows_read;
+        rows_read += k;
+        h->steps += k;
+        load_check(h, L);
+        if (h->progress && (rows_read >> 16) != (was >> 16)) load_progress(h, L, &t0, nextrow, &reporting);
+        continue;
+      }
+    }
+    n = next_row(P, &rw, &f, err, sizeof err);
+    if (n == ROWS_SPAN) continue;
+    if (n == 0) break;
+    if (n < 0) {
+      if (P->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s'", L->shown);
+      reader_error(h, L, err);
+    }
+    L->line = P->line;
     if (sized && nextrow == L->first_row && csv_progress(L->csv, &after, &total) && after > before) {
       /* size the columns once from the first row's length: no copying as
       ** a million rows arrive (10% slack; growth still works past it) */
@@ -1077,18 +1452,7 @@ static void load_rows_serial(H *h, Load *L) {
     rows_read++;
     h->steps++;
     if ((rows_read & 0x3FF) == 0x3FF) load_check(h, L);
-    if (h->progress && (rows_read & 0xFFFF) == 0xFFFF) {
-      /* a load that takes over a second says how far it is */
-      struct timespec t1;
-      clock_gettime(CLOCK_MONOTONIC, &t1);
-      double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-      long long done, total;
-      if (el > 1.0 && csv_progress(L->csv, &done, &total) && total > 0) {
-        reporting = 1;
-        h->progress(h->progress_ud, L->shown, (long)(nextrow - L->first_row), (double)done / (double)total, 0);
-      }
-    }
-    P->line = L->line;
+    if (h->progress && (rows_read & 0xFFFF) == 0xFFFF) load_progress(h, L, &t0, nextrow, &reporting);
     if (n != L->nheader) {
       if (n == 1 && f[0].len == 0) continue;
       P->cur_col = -1;
@@ -1293,6 +1657,7 @@ static void load_rows(H *h, Load *L) {
   L->textual = arena_alloc(h, &h->temp, (size_t)L->ncols);
   for (int i = 0; i < L->ncols; i++) L->textual[i] = (uint8_t)L->cols[i].textual;
   plan_plain(h, L);
+  plan_scan(h, L);
   L->serial = arena_alloc(h, &h->temp, sizeof(Part));
   memset(L->serial, 0, sizeof(Part));
   L->serial->alloc = hx_hook;
@@ -1389,8 +1754,8 @@ void load_exec(H *h, Node *s) {
     codemap_free(h, &L.codes[k]);
     hx_hook(h, L.side[k].p, L.side[k].cap, 0);
   }
-  if (L.serial) newcodes_free(L.serial);
-  if (L.halves) for (int k = 0; k < 2; k++) { Half *hv = L.halves; newcodes_free(&hv[k].part); csv_close(hv[k].part.csv); }
+  if (L.serial) part_free(L.serial);
+  if (L.halves) for (int k = 0; k < 2; k++) { Half *hv = L.halves; part_free(&hv[k].part); csv_close(hv[k].part.csv); }
   if (L.text) hx_free(h, L.text, L.textcap);
   if (st != HEDGE_OK) {
     /* nothing from this file stays: cut the tables back (the caller's

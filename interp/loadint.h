@@ -122,6 +122,9 @@ typedef struct Load {
   Side side[2];           /* attribute texts: serial load [0], parallel halves [0] [1] */
   int nside;              /* readers that filled a Side */
   struct FastCol *fast; int nfast;   /* the plain path's steps (load.c), NULL: none */
+  struct FastCol *scan; int nscan;   /* the same steps in the file's column order, for
+                                     ** converting cells while tokenising (load.c
+                                     ** scan_rows); NULL: rows go through csv_next */
   unsigned filled;        /* plain path: built-in columns the steps write (1 << WC_x) */
   uint8_t *col_filled;    /* plain path: attribute columns the steps write */
   int defaults;           /* plain path: some field of a row is not written by the steps */
@@ -161,6 +164,7 @@ struct Part {
   Unmapped unm[HX_LOAD_UNMAPPED]; int nunm; long long total_unm;
   long long skipped[SK_N];
   NewCodes nc[2];
+  CsvField *rowf; int rowcap;   /* a row of a span split into fields (load.c split_line) */
 };
 
 /* ---- load.c, for the mapping ---- */
