@@ -79,7 +79,8 @@ typedef struct hedge_Options {
   void (*progress)(void *ud, const char *file, long rows, double fraction, int done);
   void *progress_ud;
   /* 0: a large CSV file of deals or loans (8 MiB or more, no quotes) is read
-  ** by two threads at once; 1: every load runs in the calling thread. */
+  ** by two threads at once; 1: every load runs in the calling thread; 2: as 0,
+  ** for files of any size (tests use it to read small files in two halves). */
   int load_threads;
   /* 0: the hot standard queries (imports, import_share, import_hhi, ...) are
   ** answered natively from the indexes in their plain forms, with results
