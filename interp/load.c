@@ -1115,7 +1115,7 @@ static void csv_message(H *h, Load *L, const char *err) {
 }
 
 /* Raises the reader's error err ("LINE: what") as the load's. */
-_Noreturn static void reader_error(H *h, Load *L, const char *err) {
+static _Noreturn void reader_error(H *h, Load *L, const char *err) {
   csv_message(h, L, err);
   hx_error_note(h, L->stmt->loc, "while loading this file (nothing from it was loaded)");
   hx_throw(h, strstr(err, "out of memory") ? HEDGE_EMEMORY : HEDGE_ERROR);
@@ -1418,10 +1418,10 @@ static void load_rows_serial(H *h, Load *L) {
         long long len = (nl ? nl + 1 : rw.e) - rw.s, est = total / len;
         est += est / 10 + 16;
         if (est > 0 && est < 0x7fffffffLL && (uint64_t)t->n + (uint64_t)est < 0xfffffff0ULL)
-          table_reserve(h, kind, t->n + (uint32_t)est);
+          world_table_reserve(h, kind, t->n + (uint32_t)est);
         sized = 0;
       }
-      if (nextrow >= t->cap) table_reserve(h, kind, nextrow + 1);
+      if (nextrow >= t->cap) world_table_reserve(h, kind, nextrow + 1);
       uint32_t lim = t->cap - nextrow < 1024 ? t->cap - nextrow : 1024;
       uint32_t k = scan_rows(h, P, t, nextrow, lim, &rw);
       if (k) {
