@@ -69,16 +69,8 @@ EXPECT = [
     (9, "3", 1, "hedgeNumber", "constant.numeric.hedge"),
 ]
 
-passed = 0
-failures = []
-
-
-def ok(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
+sys.path.insert(0, os.path.dirname(HERE))   # tests/: the shared tally
+from harness import ok, finish  # noqa: E402
 
 
 def find(line_text, sub, occurrence):
@@ -303,10 +295,7 @@ def main():
     test_vim()
     test_vim_format(os.path.abspath(a.hedge))
     test_textmate()
-    for f in failures:
-        print("FAIL " + f)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

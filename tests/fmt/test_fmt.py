@@ -37,17 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ENV = dict(os.environ, NO_COLOR="1", HEDGE_LOAD_THREADS="1")
 TIMEOUT = 20
 
-passed = 0
-failures = []
-
-
-def ok(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-    return cond
+sys.path.insert(0, os.path.dirname(HERE))   # tests/: the shared tally
+from harness import ok, finish  # noqa: E402
 
 
 def run(hedge, args, cwd=None, stdin=None):
@@ -288,10 +279,7 @@ def main():
             ok(not probs, rel + ": " + "; ".join(probs))
     ok(a.quick or nparsed >= 100, "only %d files parsed" % nparsed)
     print("formatted %d files that parse (of %d), twice each" % (nparsed, len(files)))
-    for f in failures:
-        print("FAIL " + f)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -33,17 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TIMEOUT = 30
 
-passed = 0
-failures = []
-
-
-def ok(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-    return cond
+sys.path.insert(0, os.path.dirname(HERE))   # tests/: the shared tally
+from harness import ok, finish  # noqa: E402
 
 
 def uri_of(path):
@@ -298,10 +289,7 @@ def main():
         c.p.kill()
     finally:
         shutil.rmtree(tmp)
-    for f in failures:
-        print("FAIL " + f)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import fcntl
 import os
 import pty
 import re
-import select
 import shutil
 import signal
 import struct
@@ -27,6 +26,9 @@ import tempfile
 import termios
 import time
 import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # tests/
+from harness import read_available  # noqa: E402
 
 TIMEOUT = 20.0          # seconds for any one wait (ASan builds are slow)
 PROMPT = r"hedge(\[[A-Za-z0-9_]+\])?> "
@@ -81,16 +83,11 @@ class Session:
 
     def _read(self, deadline):
         """Reads what is available until deadline; returns False at EOF."""
-        wait = max(0.0, deadline - time.monotonic())
-        r, _, _ = select.select([self.fd], [], [], wait)
-        if not r:
-            return True
-        try:
-            data = os.read(self.fd, 65536)
-        except OSError:
-            data = b""
-        if not data:
+        data = read_available(self.fd, max(0.0, deadline - time.monotonic()))
+        if data is None:
             return False
+        if not data:
+            return True
         self.raw += data
         self.pending += data
         # keep back a possibly incomplete escape sequence at the end

@@ -18,7 +18,6 @@ Prints one line per failure and 'N passed, M failed'; exits 1 on any failure.
 import argparse
 import os
 import pty
-import select
 import shutil
 import signal
 import subprocess
@@ -30,17 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TIMEOUT = 30
 
-passed = 0
-failures = []
-
-
-def ok(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-    return cond
+sys.path.insert(0, os.path.dirname(HERE))   # tests/: the shared tally
+from harness import ok, finish, read_available  # noqa: E402
 
 
 def write(path, text):
@@ -76,15 +66,10 @@ class Watcher:
         deadline = time.time() + TIMEOUT
         marker = b"hedge --watch: run %d exited" % runs
         while marker not in self.out and time.time() < deadline:
-            r, _, _ = select.select([self.fd], [], [], 0.2)
-            if r:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    break
-                self.out += chunk
+            chunk = read_available(self.fd, 0.2)
+            if chunk is None:
+                break
+            self.out += chunk
         prev = b"hedge --watch: run %d exited" % (runs - 1)
         start = self.out.find(prev) if runs > 1 else 0
         end = self.out.find(marker)
@@ -181,9 +166,7 @@ def main():
         try:
             w.wait_for("FAIL", 1)
             time.sleep(1.5)
-            r, _, _ = select.select([w.fd], [], [], 0.1)
-            if r:
-                w.out += os.read(w.fd, 65536)
+            w.out += read_available(w.fd, 0.1) or b""
             ok(b"run 2 exited" not in w.out, "no re-run without a change (an --emit file is output, not input): "
                + w.out.decode("utf-8", "replace")[-400:])
         finally:
@@ -194,10 +177,7 @@ def main():
            "--watch with run is a usage error: %r" % p.stderr)
     finally:
         shutil.rmtree(d)
-    for f in failures:
-        print("FAIL " + f)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":
