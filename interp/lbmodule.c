@@ -185,44 +185,58 @@ static double filter_number(lua_State *L, const char *fname, const char *key, in
   return y;
 }
 
+/* One key of a filter table (its value on top) set in the filter f: 0 when
+** the filter has no such field. */
+typedef int (*FilterKey)(lua_State *L, LuaBridge *b, const char *fname, const char *k, size_t n, void *f);
+
+/* Walks the filter table at idx (nil or absent: nothing to set): every key
+** must be a string that set accepts, else an error naming fname and the
+** fields it takes. */
+static void filter_walk(lua_State *L, LuaBridge *b, int idx, const char *fname, FilterKey set, void *f,
+                        const char *takes) {
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    size_t n;
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
+    if (!k) luaL_error(L, "%s: filter keys must be strings", fname);
+    else if (!set(L, b, fname, k, n, f)) luaL_error(L, "%s: unknown filter field '%s' (it takes %s)", fname, k, takes);
+    lua_pop(L, 1);
+  }
+}
+
+static int deal_key(lua_State *L, LuaBridge *b, const char *fname, const char *k, size_t n, void *fp) {
+  DealFilter *f = fp;
+  if (lb_key_is(k, n, "importer")) f->importer = filter_entity(L, b, K_PARTNER, fname, k);
+  else if (lb_key_is(k, n, "exporter")) f->exporter = filter_entity(L, b, K_PARTNER, fname, k);
+  else if (lb_key_is(k, n, "commodity")) f->commodity = filter_entity(L, b, K_COMMODITY, fname, k);
+  else if (lb_key_is(k, n, "year")) f->year = (int32_t)filter_number(L, fname, k, 1);
+  else return 0;
+  return 1;
+}
+
 /* {importer=, exporter=, commodity=, year=}; nil or absent: any */
 static DealFilter deal_filter(lua_State *L, LuaBridge *b, int idx, const char *fname) {
   DealFilter f = deal_filter_any();
-  if (lua_isnoneornil(L, idx)) return f;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    size_t n;
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
-    if (!k) luaL_error(L, "%s: filter keys must be strings", fname);
-    else if (lb_key_is(k, n, "importer")) f.importer = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (lb_key_is(k, n, "exporter")) f.exporter = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (lb_key_is(k, n, "commodity")) f.commodity = filter_entity(L, b, K_COMMODITY, fname, k);
-    else if (lb_key_is(k, n, "year")) f.year = (int32_t)filter_number(L, fname, k, 1);
-    else luaL_error(L, "%s: unknown filter field '%s' (it takes importer, exporter, commodity, year)", fname, k);
-    lua_pop(L, 1);
-  }
+  filter_walk(L, b, idx, fname, deal_key, &f, "importer, exporter, commodity, year");
   return f;
 }
 
-static LoanFilter loan_filter(lua_State *L, LuaBridge *b, int idx, const char *fname, int year_ok) {
+static int loan_key(lua_State *L, LuaBridge *b, const char *fname, const char *k, size_t n, void *fp) {
+  LoanFilter *f = fp;
+  if (lb_key_is(k, n, "lender")) f->lender = filter_entity(L, b, K_PARTNER, fname, k);
+  else if (lb_key_is(k, n, "borrower")) f->borrower = filter_entity(L, b, K_PARTNER, fname, k);
+  else if (lb_key_is(k, n, "year")) f->year = filter_number(L, fname, k, 0), f->has_year = 1;
+  else return 0;
+  return 1;
+}
+
+/* {lender=, borrower=, year=}; nil or absent: any */
+static LoanFilter loan_filter(lua_State *L, LuaBridge *b, int idx, const char *fname) {
   LoanFilter f = {NO_ROW, NO_ROW, 0, 0};
-  if (lua_isnoneornil(L, idx)) return f;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    size_t n;
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
-    if (!k) luaL_error(L, "%s: filter keys must be strings", fname);
-    else if (lb_key_is(k, n, "lender")) f.lender = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (lb_key_is(k, n, "borrower")) f.borrower = filter_entity(L, b, K_PARTNER, fname, k);
-    else if (year_ok && lb_key_is(k, n, "year")) f.year = filter_number(L, fname, k, 0), f.has_year = 1;
-    else luaL_error(L, "%s: unknown filter field '%s' (it takes lender, borrower%s)", fname, k,
-                    year_ok ? ", year" : "");
-    lua_pop(L, 1);
-  }
+  filter_walk(L, b, idx, fname, loan_key, &f, "lender, borrower, year");
   return f;
 }
 
@@ -368,7 +382,7 @@ static int l_deal_sums_by(lua_State *L) {
 static int l_loans(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
-  LoanFilter f = loan_filter(L, b, 1, "hedge.loans", 1);
+  LoanFilter f = loan_filter(L, b, 1, "hedge.loans");
   lua_newtable(L);
   if (!h->world) return 1;
   Table *t = &h->world->t[K_LOAN];
@@ -393,7 +407,7 @@ static void debt_work(H *h, void *ud) {
 static int l_debt_sum(lua_State *L) {
   LuaBridge *b = getb(L);
   H *h = b->h;
-  LoanFilter f = loan_filter(L, b, 1, "hedge.debt_sum", 1);
+  LoanFilter f = loan_filter(L, b, 1, "hedge.debt_sum");
   if (h->trace) {   /* repair.c tracing a figure (world.h) */
     SumTraceItem it = {K_LOAN, deal_filter_any(), f.lender, f.borrower, f.has_year, f.year};
     sum_trace_add(h->trace, it);
