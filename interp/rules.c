@@ -157,8 +157,9 @@ typedef struct Checker {
   ** predicate evaluations; those that divided by a zero total */
   long nouter, npred, nzero;
   char zero_note[256];
-  /* the predicate is a comparison: its operands' values at the last
-  ** evaluation (eval_keeping_operands), for record_as */
+  /* the predicate is a comparison (known, set once per rule): its
+  ** operands' values at the last evaluation (eval_keeping_operands), for
+  ** record_as */
   int known;
   Value kl, kr;
   TextCache texts;
@@ -293,8 +294,6 @@ static void run_level(Checker *c) {
     return;
   }
   h->zero_totals = 0;
-  /* a comparison keeps its operands for the explanation (record_as) */
-  c->known = c->pred->kind == N_BIN && c->pred->u.bin.op >= OP_EQ;
   Value v = c->known ? eval_keeping_operands(h, c->pred, c->slots, &c->kl, &c->kr) : eval(h, c->pred, c->slots);
   c->npred++;
   if (h->zero_totals) {
@@ -376,6 +375,8 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
       body = body->u.quant.c.body;
     }
     c.chain = chain; c.nchain = n; c.pred = body;
+    /* a comparison keeps its operands for the explanation (record_as) */
+    c.known = body->kind == N_BIN && body->u.bin.op >= OP_EQ;
     ArenaMark m = arena_mark(&h->temp);
     c.slots = arena_alloc(h, &h->temp, (size_t)rule->node->nslots * sizeof(Value));
     h->depth = 0;
