@@ -121,7 +121,8 @@ build/eval-batch-asan: tests/tools/eval_batch.c build/asan/cli-lib.o $(CLI_REST_
 	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) -o $@ $< build/asan/cli-lib.o $(CLI_REST_ASAN) $(ASAN_LIB_OBJ) $(LIBS) -lreadline
 
 # No include in interp/ runs up the layers or sub-layers, no module loop, no
-# declaration of another file's function in a .c file (tests/layers.py has the table).
+# declaration of another file's function in a .c file, no exported function
+# not named after its file (tests/layers.py has the tables: LAYERS, PREFIXES).
 layers:
 	@python3 tests/layers.py
 
