@@ -20,6 +20,9 @@ uint32_t index_deal_rows(H *h, DealFilter f, const uint32_t **rows);
 /* Year of a deal row (NO_YEAR when it has no date). */
 static inline int32_t deal_year(World *w, uint32_t row) { return w->t[K_DEAL].year[row]; }
 int32_t index_latest_year(H *h);   /* NO_YEAR when none */
+/* The smallest and largest year of a deal, dropped deals included (cached
+** until the rows change); 0 when no deal has a year. */
+int index_deal_years(H *h, int32_t *lo, int32_t *hi);
 /* The latest start year of a living loan (NO_YEAR when none): the default
 ** year of debt figures, which read loans only. */
 int32_t index_latest_loan_year(H *h);

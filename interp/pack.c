@@ -42,9 +42,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,9 +55,11 @@
 #include "world.h"
 #include "index.h"
 #include "units.h"
+#include "checksum.h"
+#include "eval.h"
 
 #define PACK_MAGIC "HEDGEPK\x01"
-#define PACK_FORMAT 1u
+#define PACK_FORMAT 2u   /* 2: the sources' checksums of checksum.c */
 #define PACK_BYTEORDER 0x01020304u
 #define PACK_ALIGN 64
 
@@ -121,36 +125,131 @@ uint64_t pack_hash(const void *p, size_t n, uint64_t seed) {
   return h;
 }
 
-/* The checksum of a file's bytes (and its size); 0 on success, else errno. */
-static int hash_file(const char *path, uint64_t *size, uint64_t *hash) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return EINVAL; }
-  unsigned char *buf = malloc(HASH_BLOCK);   /* not the state's memory: a scratch buffer freed here */
-  if (!buf) { close(fd); return ENOMEM; }
-  uint64_t h = 0, total = 0;
-  int first = 1, err = 0;
+/* ---- the sources' checksums ------------------------------------------------------
+** Every byte of every source is read and checksummed on every packed run
+** (checksum.c). The work is cut into blocks of 1 MiB (CHECKSUM_BLOCK): a
+** second thread and, once it has checked the pack's contents, the main
+** thread take blocks in turn, so the two cores share it. Each block is
+** read with pread into a buffer of 256 KiB that stays in the cache while
+** it is hashed: a file cut short or grown while it is read is found
+** changed (never a SIGBUS, as a mapping of it could give). The threads
+** touch nothing of the state but the interrupt flag; they stop at the
+** time limit or an interrupt, which the main thread then raises. */
+
+#define SOURCE_READ ((size_t)1 << 18)
+
+typedef struct Source1 {
+  char path[PATH_MAX];
+  uint64_t size, hash;           /* as packed */
+  uint64_t got_size, got_hash;   /* as found now */
+  int fd, err;                   /* err: an errno, or SOURCE_CHANGED */
+  uint64_t first, nblocks;       /* its blocks: jobs [first, first + nblocks) */
+} Source1;
+
+#define SOURCE_CHANGED (-1)      /* cut short or grown while it was read */
+
+typedef struct SourceCheck {
+  uint32_t n;
+  uint64_t njobs;
+  atomic_uint_fast64_t next;     /* the next job to take */
+  atomic_int stop;               /* the time limit or an interrupt: no more jobs */
+  uint64_t deadline;             /* CLOCK_MONOTONIC ns (0: none) */
+  atomic_int *interrupted;
+  uint32_t *job_src;             /* job -> source */
+  uint64_t *job_hash;
+  int *job_err;
+  Source1 *src;
+} SourceCheck;
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads up to n bytes at off (fewer only at the end of the file). */
+static ssize_t pread_full(int fd, unsigned char *buf, size_t n, uint64_t off) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+    if (r < 0) { if (errno == EINTR) continue; return -1; }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+/* One block of a source: its hash, or an error in job_err. */
+static void hash_job(SourceCheck *sc, uint64_t j, unsigned char *buf) {
+  Source1 *x = &sc->src[sc->job_src[j]];
+  uint64_t blk = j - x->first, off = blk * CHECKSUM_BLOCK;
+  uint64_t len = x->got_size - off < CHECKSUM_BLOCK ? x->got_size - off : CHECKSUM_BLOCK;
+  ChecksumBlock b;
+  checksum_block_begin(&b, blk);
+  uint64_t done = 0;
   for (;;) {
-    size_t got = 0;
-    while (got < HASH_BLOCK) {
-      ssize_t r = read(fd, buf + got, HASH_BLOCK - got);
-      if (r < 0) { if (errno == EINTR) continue; err = errno; break; }
-      if (r == 0) break;
-      got += (size_t)r;
+    size_t want = len - done < SOURCE_READ ? (size_t)(len - done) : SOURCE_READ;
+    ssize_t got = pread_full(x->fd, buf, want, off + done);
+    if (got < 0) { sc->job_err[j] = errno ? errno : EIO; return; }
+    if ((size_t)got < want) { sc->job_err[j] = SOURCE_CHANGED; return; }
+    done += want;
+    if (done == len) { sc->job_hash[j] = checksum_block_end(&b, buf, want); break; }
+    checksum_block_update(&b, buf, want);
+    if (atomic_load(&sc->stop)) return;
+  }
+  /* the last block: nothing may follow the size the file had */
+  if (blk + 1 == x->nblocks) {
+    unsigned char one;
+    ssize_t r;
+    while ((r = pread(x->fd, &one, 1, (off_t)x->got_size)) < 0 && errno == EINTR) {}
+    if (r != 0) sc->job_err[j] = r < 0 ? (errno ? errno : EIO) : SOURCE_CHANGED;
+  }
+}
+
+/* Takes jobs until none is left (or a limit stops them all). */
+static void *hash_jobs(void *ud) {
+  SourceCheck *sc = ud;
+  unsigned char *buf = malloc(SOURCE_READ);   /* not the state's memory: this thread's scratch */
+  for (;;) {
+    uint64_t j = atomic_fetch_add(&sc->next, 1);
+    if (j >= sc->njobs) break;
+    if (!buf) { sc->job_err[j] = ENOMEM; continue; }
+    if (atomic_load(&sc->stop) || (sc->interrupted && atomic_load(sc->interrupted)) ||
+        (sc->deadline && mono_ns() >= sc->deadline)) {
+      atomic_store(&sc->stop, 1);
+      break;
     }
-    if (err) break;
-    if (got || first) h = hash_block(buf, got, h);
-    first = 0;
-    total += got;
-    if (got < HASH_BLOCK) break;
+    hash_job(sc, j, buf);
   }
   free(buf);
-  close(fd);
-  if (err) return err;
-  *size = total;
-  *hash = h;
-  return 0;
+  return NULL;
+}
+
+/* Opens the sources and cuts them into jobs. packed: the sizes they were
+** packed with are known, and a source of another size is changed without
+** reading it. */
+static void hash_prepare(H *h, struct Pack *pk, SourceCheck *sc, int packed);
+static void *owned_alloc(H *h, struct Pack *pk, size_t n);
+
+/* After every job: each source's checksum (or error); closes them. */
+static void hash_finish(SourceCheck *sc) {
+  for (uint32_t i = 0; i < sc->n; i++) {
+    Source1 *x = &sc->src[i];
+    if (x->fd >= 0) close(x->fd);
+    x->fd = -1;
+    if (x->err || !x->nblocks) continue;
+    for (uint64_t j = x->first; j < x->first + x->nblocks; j++)
+      if (sc->job_err[j]) { x->err = sc->job_err[j]; break; }
+    if (!x->err) x->got_hash = checksum_combine(sc->job_hash + x->first, x->nblocks, x->got_size);
+  }
+}
+
+/* The time limit or an interrupt stopped the jobs: raised as the
+** evaluator raises them. */
+static void hash_stopped(H *h, SourceCheck *sc) {
+  if (!atomic_load(&sc->stop)) return;
+  hx_step_check(h, (Loc){-1, 0, 0});
+  hx_limit_error(h, (Loc){-1, 0, 0});
 }
 
 /* ---- the state of a pack ---------------------------------------------------------- */
@@ -206,6 +305,42 @@ static void *owned_alloc(H *h, struct Pack *pk, size_t n) {
   struct Owned o = {p, n};
   vec_push(h, &pk->owned, o);
   return p;
+}
+
+static void hash_prepare(H *h, struct Pack *pk, SourceCheck *sc, int packed) {
+  uint64_t jobs = 0;
+  for (uint32_t i = 0; i < sc->n; i++) {
+    Source1 *x = &sc->src[i];
+    x->err = 0; x->nblocks = 0; x->got_size = x->got_hash = 0;
+    x->fd = open(x->path, O_RDONLY | O_CLOEXEC);
+    if (x->fd < 0) { x->err = errno; continue; }
+    struct stat st;
+    if (fstat(x->fd, &st) != 0 || !S_ISREG(st.st_mode)) { x->err = EINVAL; continue; }
+    x->got_size = (uint64_t)st.st_size;
+    if (packed && x->got_size != x->size) continue;   /* changed: no need to read it */
+    x->first = jobs;
+    x->nblocks = x->got_size ? (x->got_size + CHECKSUM_BLOCK - 1) / CHECKSUM_BLOCK : 1;
+    jobs += x->nblocks;
+  }
+  sc->njobs = jobs;
+  sc->job_src = owned_alloc(h, pk, (size_t)jobs * sizeof *sc->job_src);
+  sc->job_hash = owned_alloc(h, pk, (size_t)jobs * sizeof *sc->job_hash);
+  sc->job_err = owned_alloc(h, pk, (size_t)jobs * sizeof *sc->job_err);
+  for (uint32_t i = 0; i < sc->n; i++)
+    for (uint64_t j = 0; j < sc->src[i].nblocks; j++) sc->job_src[sc->src[i].first + j] = i;
+  atomic_init(&sc->next, 0);
+  atomic_init(&sc->stop, 0);
+  sc->deadline = h->deadline;
+  sc->interrupted = &h->interrupted;
+}
+
+/* A SourceCheck of n sources (paths and packed sizes filled by the caller). */
+static SourceCheck *source_check_new(H *h, struct Pack *pk, uint32_t n) {
+  SourceCheck *sc = owned_alloc(h, pk, sizeof *sc);
+  sc->n = n;
+  sc->src = owned_alloc(h, pk, (size_t)n * sizeof *sc->src);
+  for (uint32_t i = 0; i < n; i++) sc->src[i].fd = -1;
+  return sc;
 }
 
 void pack_close(H *h) {
@@ -482,16 +617,25 @@ void pack_finish(H *h) {
   put_u32(h, &meta, pk->nfiles_w);
   put(h, &meta, pk->files_w.p, pk->files_w.n);
   /* the sources and their checksums */
-  put_u32(h, &meta, pr->read.n);
+  SourceCheck *sc = source_check_new(h, pk, pr->read.n);
   for (uint32_t i = 0; i < pr->read.n; i++) {
     char real[PATH_MAX];
     const char *p = realpath(pr->read.p[i]->s, real) ? real : pr->read.p[i]->s;
-    uint64_t size = 0, hash = 0;
-    int e = hash_file(p, &size, &hash);
-    if (e) hx_error_at(h, (Loc){-1, 0, 0}, "cannot read %s to checksum it: %s", p, strerror(e));
-    put_str(h, &meta, p, strlen(p));
-    put_u64(h, &meta, size);
-    put_u64(h, &meta, hash);
+    snprintf(sc->src[i].path, sizeof sc->src[i].path, "%s", p);
+  }
+  hash_prepare(h, pk, sc, 0);
+  hash_jobs(sc);
+  hash_finish(sc);
+  hash_stopped(h, sc);
+  put_u32(h, &meta, pr->read.n);
+  for (uint32_t i = 0; i < pr->read.n; i++) {
+    Source1 *x = &sc->src[i];
+    if (x->err)
+      hx_error_at(h, (Loc){-1, 0, 0}, "cannot read %s to checksum it: %s", x->path,
+                  x->err == SOURCE_CHANGED ? "it changed while it was read" : strerror(x->err));
+    put_str(h, &meta, x->path, strlen(x->path));
+    put_u64(h, &meta, x->got_size);
+    put_u64(h, &meta, x->got_hash);
   }
   put_u32(h, &meta, pk->nloads_w);
   put(h, &meta, pk->meta.p, pk->meta.n);
@@ -593,22 +737,6 @@ static PArr get_arr(H *h, struct Pack *pk, Rd *r, size_t align) {
 
 static int pstr_eq(PStr a, const char *s) { return strlen(s) == a.len && !memcmp(a.s, s, a.len); }
 
-/* The sources a pack names, checked by a thread of their own: it reads
-** files and computes checksums, and touches nothing of the state. */
-typedef struct SourceCheck {
-  uint32_t n;
-  struct Source1 { char path[PATH_MAX]; uint64_t size, hash, got_size, got_hash; int err; } src[];
-} SourceCheck;
-
-static void *check_sources(void *ud) {
-  SourceCheck *sc = ud;
-  for (uint32_t i = 0; i < sc->n; i++) {
-    struct Source1 *x = &sc->src[i];
-    x->err = hash_file(x->path, &x->got_size, &x->got_hash);
-  }
-  return NULL;
-}
-
 typedef struct ParseCtx { struct Pack *pk; Rd *r; } ParseCtx;
 static void parse_rest(H *h, void *ud);
 static void check_load(H *h, struct Pack *pk, const PLoad *L);
@@ -632,8 +760,7 @@ static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, i
   /* the sources: every one must be as it was. Their checksums are
   ** computed by another thread while this one checks the pack's own */
   uint32_t ns = get_count(r, 20);
-  SourceCheck *sc = owned_alloc(h, pk, sizeof *sc + (size_t)ns * sizeof sc->src[0]);
-  sc->n = ns;
+  SourceCheck *sc = source_check_new(h, pk, ns);
   for (uint32_t i = 0; i < ns && !r->bad; i++) {
     PStr p = get_str(r);
     sc->src[i].size = get_u64(r);
@@ -641,22 +768,25 @@ static void parse_meta(H *h, struct Pack *pk, Rd *r, const char *const *files, i
     snprintf(sc->src[i].path, sizeof sc->src[i].path, "%.*s", (int)p.len, p.s);
   }
   if (r->bad) pack_damaged(h, pk->path, "its description is cut short");
+  hash_prepare(h, pk, sc, 1);
   pthread_t th;
-  int threaded = ns && pthread_create(&th, NULL, check_sources, sc) == 0;
-  if (!threaded) check_sources(sc);
+  int threaded = sc->njobs > 1 && pthread_create(&th, NULL, hash_jobs, sc) == 0;
   ParseCtx pc = {pk, r};
   int st = hx_pcall(h, parse_rest, &pc);
+  hash_jobs(sc);   /* this thread takes the jobs still left */
   if (threaded) pthread_join(th, NULL);
+  hash_finish(sc);
+  hash_stopped(h, sc);
   /* a stale source is the first thing to say: the pack is then stale,
   ** whatever else is wrong with it */
   for (uint32_t i = 0; i < ns; i++) {
-    struct Source1 *x = &sc->src[i];
-    if (x->err)
+    Source1 *x = &sc->src[i];
+    if (x->err && x->err != SOURCE_CHANGED)
       hx_error_at(h, (Loc){-1, 0, 0}, "%s is stale: %s, which it was packed from, cannot be read (%s); pack again: hedge pack FILE.hedge -o %s",
                   pk->path, x->path, strerror(x->err), pk->path);
-    if (x->got_size != x->size || x->got_hash != x->hash)
+    if (x->err || x->got_size != x->size || x->got_hash != x->hash)
       hx_error_at(h, (Loc){-1, 0, 0}, "%s is stale: %s changed since it was packed (%s); pack again: hedge pack FILE.hedge -o %s",
-                  pk->path, x->path, x->got_size != x->size ? "its size differs" : "its checksum differs", pk->path);
+                  pk->path, x->path, x->got_size != x->size || x->err ? "its size differs" : "its checksum differs", pk->path);
   }
   if (st != HEDGE_OK) hx_throw(h, st);
 }
@@ -819,11 +949,35 @@ static int same_before(H *h, const PLoad *L) {
   return 1;
 }
 
-static int ids_below(const uint32_t *p, uint64_t n, uint32_t limit) {
-  uint32_t top = 0;   /* a max, which compilers vectorize */
-  for (uint64_t i = 0; i < n; i++) top = p[i] > top ? p[i] : top;
-  return !n || top < limit;
+/* The largest of n ids (0 for none), in blocks of 16 whose maxima the
+** compiler keeps in vector registers (a loop of unknown length it would
+** not vectorise at -O2): a packed check reads three million ids at 1M
+** deals here. */
+static uint32_t max_u32(const uint32_t *p, uint64_t n) {
+  uint32_t top16[16] = {0}, top = 0;
+  uint64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint32_t *q = p + i;
+    for (int j = 0; j < 16; j++) top16[j] = q[j] > top16[j] ? q[j] : top16[j];
+  }
+  for (int j = 0; j < 16; j++) top = top16[j] > top ? top16[j] : top;
+  for (; i < n; i++) top = p[i] > top ? p[i] : top;
+  return top;
 }
+
+static uint8_t max_u8(const uint8_t *p, uint64_t n) {
+  uint8_t top16[16] = {0}, top = 0;
+  uint64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint8_t *q = p + i;
+    for (int j = 0; j < 16; j++) top16[j] = q[j] > top16[j] ? q[j] : top16[j];
+  }
+  for (int j = 0; j < 16; j++) top = top16[j] > top ? top16[j] : top;
+  for (; i < n; i++) top = p[i] > top ? p[i] : top;
+  return top;
+}
+
+static int ids_below(const uint32_t *p, uint64_t n, uint32_t limit) { return !n || max_u32(p, n) < limit; }
 
 static HStr *pstr_intern(H *h, const PLoad *L, uint32_t id) { return hx_intern(h, L->str[id].s, L->str[id].len); }
 
@@ -842,10 +996,7 @@ static void check_rows(H *h, struct Pack *pk, const PLoad *L, int k, const uint3
       why = "a deal or loan names a partner or commodity that does not exist";
     /* a precision names a date format; a year outside the years of the
     ** rows is impossible (the indexes take the range from the rows) */
-    const uint8_t *pr = t->prec.p;
-    uint8_t top = 0;
-    for (uint64_t r = 0; r < rows; r++) top = pr[r] > top ? pr[r] : top;
-    if (top > DATE_YEAR) why = "a date is malformed";
+    if (max_u8(t->prec.p, rows) > DATE_YEAR) why = "a date is malformed";
   }
   for (uint32_t c = 0; c < t->ncols && !why; c++) {
     const PCol *col = &t->cols[c];
