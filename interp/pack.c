@@ -56,7 +56,6 @@
 #include "index.h"
 #include "units.h"
 #include "checksum.h"
-#include "eval.h"
 
 #define PACK_MAGIC "HEDGEPK\x01"
 #define PACK_FORMAT 2u   /* 2: the sources' checksums of checksum.c */
@@ -244,12 +243,19 @@ static void hash_finish(SourceCheck *sc) {
   }
 }
 
-/* The time limit or an interrupt stopped the jobs: raised as the
-** evaluator raises them. */
+/* The time limit or an interrupt stopped the jobs: raised with the
+** evaluator's messages and statuses (eval.c, hx_step_check and
+** hx_limit_error, which this layer cannot include). */
 static void hash_stopped(H *h, SourceCheck *sc) {
   if (!atomic_load(&sc->stop)) return;
-  hx_step_check(h, (Loc){-1, 0, 0});
-  hx_limit_error(h, (Loc){-1, 0, 0});
+  h->fatal = 1;
+  if (atomic_load(&h->interrupted)) hx_error_status(h, HEDGE_EINTERRUPT, (Loc){-1, 0, 0}, "interrupted");
+  char b[32];
+  snprintf(b, sizeof b, "%.3f", h->max_seconds);
+  char *e = b + strlen(b) - 1;   /* "5 s", "0.5 s" */
+  while (*e == '0') *e-- = 0;
+  if (*e == '.') *e = 0;
+  hx_error_status(h, HEDGE_ELIMIT, (Loc){-1, 0, 0}, "time limit of %s s reached", b);
 }
 
 /* ---- the state of a pack ---------------------------------------------------------- */

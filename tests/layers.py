@@ -42,7 +42,7 @@ import sys
 # docs/internals.md draws the same table (stdlib_embed.h is generated into
 # build/ from stdlib/*.lua)
 LAYERS = [
-    ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed numfmt"),
+    ("base", "hconf hedge core mem diag utf8 date hfile csv ffi embedded stdlib_embed numfmt checksum"),
     ("values", "units value"),
     ("front end", "lex ast parse"),
     # the world (tables, undo log) | its aggregate indexes, which the world
