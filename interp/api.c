@@ -79,6 +79,7 @@ hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
   h->progress_ud = opts ? opts->progress_ud : NULL;
   h->load_threads = opts ? opts->load_threads : 0;
   h->native_off = opts ? opts->lua_stdlib_only : 0;
+  h->compare_full = opts ? opts->compare_full : 0;
   h->max_record = opts && opts->max_record ? opts->max_record : CSV_DEFAULT_MAX_RECORD;
   h->file_access = opts ? opts->file_access : NULL;
   h->max_seconds = opts && opts->max_seconds > 0 && opts->max_seconds < 1e9 ? opts->max_seconds : 0;
@@ -401,12 +402,19 @@ static void check_body(H *h, void *ud) {
     }
   }
   Scenario *sc = c->scenario ? prog_scenario_need(h, c->scenario) : NULL;
-  if (c->compare) { c->base = rules_check(h, c->only, c->nonly, NULL, c->explain | CHECK_RECORD_ALL); note_stop(h, c); }
+  /* --compare: the scenario's check keeps the base results of the bindings
+  ** it cannot change (rules.c), unless hedge_Options.compare_full */
+  int reuse = c->compare && !h->compare_full && sc && scenario_changes_deals_only(h, sc);
+  if (c->compare) {
+    c->base = rules_check(h, c->only, c->nonly, NULL, c->explain | CHECK_RECORD_ALL | (reuse ? CHECK_TRACK : 0));
+    note_stop(h, c);
+  }
   if (sc) {
     ProgMark pm = prog_mark(h);
     h->world->logging++;
     scenario_apply(h, sc, (Loc){-1, 0, 0});
-    c->report = rules_check(h, c->only, c->nonly, c->scenario, c->explain | (c->compare ? CHECK_RECORD_ALL : 0));
+    c->report = rules_check_reusing(h, c->only, c->nonly, c->scenario, c->explain | (c->compare ? CHECK_RECORD_ALL : 0),
+                                    reuse && !c->stop ? c->base : NULL, &pm);
     note_stop(h, c);
     prog_rollback(h, pm);
   } else { c->report = rules_check(h, c->only, c->nonly, NULL, c->explain); note_stop(h, c); }

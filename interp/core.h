@@ -176,6 +176,7 @@ struct hedge_State {
   void *progress_ud;
   int load_threads;            /* hedge_Options.load_threads */
   int native_off;              /* hedge_Options.lua_stdlib_only */
+  int compare_full;            /* hedge_Options.compare_full */
   size_t max_record;           /* hedge_Options.max_record (resolved) */
   double max_seconds;          /* time limit per API call (0: none) */
   uint64_t deadline;           /* CLOCK_MONOTONIC ns when this call must stop (0: none) */
@@ -185,6 +186,7 @@ struct hedge_State {
   int (*file_access)(void *ud, const char *path, const char *what);
   void *file_access_ud;
   struct SumTrace *trace;      /* repair.c: records the sums a figure reads (index.h), or NULL */
+  struct ReadTrack *reads;     /* rules.c under --compare: what one binding's evaluation read (index.h), or NULL */
   /* Shares and concentrations of a zero total (a commodity nobody imports,
   ** a year without data): counted while a rule is checked, so the checker
   ** can tell a verdict that rests on nothing (rules.c, vacuous rules). */

@@ -15,6 +15,21 @@
 #include "date.h"
 #include "extern.h"
 #include "resolve.h"
+#include "index.h"
+
+/* A tracked binding (world.h) read let g, which follows the world: its
+** value is kept, to be compared with the let's value in the scenario's
+** world. A value that is not a plain scalar (a list, a record) cannot be
+** compared cheaply: the binding is opaque. */
+static void read_track_let(ReadTrack *t, Global *g) {
+  Value v = g->value;
+  if (v.tag == T_LIST || v.tag == T_REC || v.tag == T_COLL || v.tag == T_FUNC ||
+      (v.tag == T_ENT && (v.kind == K_DEAL || v.kind == K_LOAN))) { t->opaque = 1; return; }
+  for (uint32_t i = 0; i < t->nlet; i++) if (t->let[i] == g) return;
+  if (t->nlet == READ_TRACK_LETS) { t->opaque = 1; return; }
+  t->let[t->nlet] = g;
+  t->letv[t->nlet++] = v;
+}
 #include "lex.h"   /* NUMF_PERCENT: a percent literal is a share */
 
 
@@ -639,6 +654,7 @@ static Value eval_field(H *h, Node *n, Value o) {
   switch (o.tag) {
     case T_ENT: {
       int found;
+      if (o.kind == K_DEAL || o.kind == K_LOAN) read_opaque(h);   /* a row's cell: not tracked */
       Value v = world_field(h, o.kind, (uint32_t)o.i, name, &found);
       if (!found) {
         /* nil for a free attribute some entity has; an error for a typo */
@@ -863,6 +879,7 @@ Value eval_call_function(H *h, Function *f, CallArgs *a) {
 }
 
 static Value call_kind(H *h, Function *f, CallArgs *a) {
+  if (h->reads && f->kind != F_USER && f->kind != F_LUA) read_opaque(h);   /* see eval_call */
   switch (f->kind) {
     case F_USER: return call_user(h, f, a);
     case F_BUILTIN:
@@ -886,6 +903,7 @@ static Value call_kind(H *h, Function *f, CallArgs *a) {
       ** conversion reports it ("number too large"), as without the fast path */
       if (f->fast && !h->native_off && stdfast_call(h, f, a, &out) &&
           !((out.tag == T_NUM || out.tag == T_QTY) && !isfinite(out.as.num))) return out;
+      read_opaque(h);   /* Lua: may read anything */
       return h->prog->hooks.call_lua(h, f, a);   /* luabridge.c, above (prog.h) */
     }
     case F_EXTERN: return extern_call(h, f, a);
@@ -1017,6 +1035,9 @@ static Value eval_call(H *h, Node *n, Value *slots) {
     hx_error_at(h, n->loc, "'%.*s' is %s, not a function", (int)(len > 60 ? 60 : len), t, v_typename(h, fv, b1, sizeof b1));
   }
   Function *f = fv.as.fn;
+  /* a tracked binding (world.h) calls only its own functions and the
+  ** standard queries answered from the indexes */
+  if (h->reads && f->kind != F_USER && !(f->kind == F_LUA && f->fast && !h->native_off)) read_opaque(h);
   CallArgs ca;
   memset(&ca, 0, sizeof ca);
   ca.call = n;
@@ -1130,12 +1151,17 @@ Value eval(H *h, Node *n, Value *slots) {
     case N_GLOBAL: {
       Global *g = n->u.global.g;
       if (!g->ready) hx_error_at(h, n->loc, "'%s' is used before its value is known", g->name->s);
-      if (g->kind == G_LET && (g->world_dep || g->scen_expr) && g->version != h->world->version) eval_let_refresh(h, g);
+      if (g->kind == G_LET && (g->world_dep || g->scen_expr)) {
+        if (g->version != h->world->version) { read_opaque(h); eval_let_refresh(h, g); }
+        if (h->reads) read_track_let(h->reads, g);
+      }
       return g->value;
     }
     case N_CONST: return n->u.cnst.v;
-    case N_COLL: return v_coll(n->u.coll.kind);
-    case N_CELL: return h->prog->hooks.load_cell(h, n->u.cell.col, n->loc);   /* load.c, above (prog.h) */
+    case N_COLL:
+      if (n->u.coll.kind == K_DEAL || n->u.coll.kind == K_LOAN) read_opaque(h);   /* rows no index query tracks */
+      return v_coll(n->u.coll.kind);
+    case N_CELL: read_opaque(h); return h->prog->hooks.load_cell(h, n->u.cell.col, n->loc);   /* load.c, above (prog.h) */
     case N_LIST: {
       List *l = list_new(h, &h->temp, n->u.items.n);
       for (uint32_t i = 0; i < l->n; i++) l->items[i] = eval(h, n->u.items.p[i], slots);

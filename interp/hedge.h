@@ -103,6 +103,11 @@ typedef struct hedge_Options {
   /* 0: no time limit; else seconds each call may run (wall clock), ending
   ** in HEDGE_ELIMIT "time limit of S s reached" at the place it stopped. */
   double max_seconds;
+  /* 0: hedge_compare evaluates again, in the scenario's world, only the
+  ** bindings whose figures read deals the scenario changed (the others
+  ** keep their base results, which are the same); 1: every binding (the CLI
+  ** sets it from HEDGE_COMPARE_FULL=1, for tests that compare both ways). */
+  int compare_full;
 } hedge_Options;
 
 /* Opens a state. NULL options means all defaults. Returns NULL only when

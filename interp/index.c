@@ -534,6 +534,7 @@ static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
     SumTraceItem it = {K_DEAL, f, NO_ROW, NO_ROW, 0, 0};
     sum_trace_add(h->trace, it);
   }
+  if (h->reads) read_track_deals(h->reads, f);   /* rules.c tracking a binding (world.h) */
   int mask = mask_of(f);
   DealIndex *ix = get_index(h);
   /* how to answer a mask is decided once per version of the world */

@@ -89,4 +89,30 @@ static inline void sum_trace_add(SumTrace *t, SumTraceItem it) {
   if (t->n < SUM_TRACE_MAX) t->item[t->n++] = it;
 }
 
+/* What one binding of a rule read while rules.c tracks it (h->reads;
+** NULL otherwise), so that under --compare the scenario's check can keep
+** the base world's result of a binding that read nothing the scenario
+** changed. Tracked reads are the deal sums and row lists of the indexes
+** (lookup in index.c: a filter) and the lets that follow the world (their
+** values). Anything else a binding may read of the world or of a state
+** outside it (a deal's or loan's field, the deals or loans themselves, a
+** Lua, C or built-in function, a loaded cell) makes it opaque: it is
+** evaluated again. Past READ_TRACK_MAX filters or lets it is opaque too. */
+#define READ_TRACK_MAX 16
+#define READ_TRACK_LETS 4
+typedef struct ReadTrack {
+  int opaque;
+  uint32_t n; DealFilter f[READ_TRACK_MAX];
+  uint32_t nlet; struct Global *let[READ_TRACK_LETS]; Value letv[READ_TRACK_LETS];
+} ReadTrack;
+static inline void read_opaque(H *h) { if (h->reads) h->reads->opaque = 1; }
+static inline void read_track_deals(ReadTrack *t, DealFilter f) {
+  if (t->n) {   /* a query asked twice in a row (a sum, then its rows) */
+    DealFilter *x = &t->f[t->n - 1];
+    if (x->exporter == f.exporter && x->importer == f.importer && x->commodity == f.commodity && x->year == f.year) return;
+  }
+  if (t->n == READ_TRACK_MAX) { t->opaque = 1; return; }
+  t->f[t->n++] = f;
+}
+
 #endif

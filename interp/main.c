@@ -246,6 +246,9 @@ hedge_State *cli_open(unsigned caps, FILE *print_stream) {
   /* HEDGE_NATIVE=0 runs every standard function in Lua (the both-ways test) */
   const char *nat = getenv("HEDGE_NATIVE");
   if (nat && !strcmp(nat, "0")) o.lua_stdlib_only = 1;
+  /* HEDGE_COMPARE_FULL=1: --compare evaluates every binding in the scenario (both ways tests) */
+  const char *cf = getenv("HEDGE_COMPARE_FULL");
+  if (cf && !strcmp(cf, "1")) o.compare_full = 1;
   if (isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) o.progress = progress_to;
   char err[1024];
   hedge_State *H = hedge_open(&o, err, sizeof err);

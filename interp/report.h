@@ -91,6 +91,7 @@ typedef struct RRule {
   uint32_t nexplain; /* capacity of explain */
   Margin *margins; uint32_t nmargins, mcap;   /* --margins (repair.h) */
   Repair *joint; char *nojoint;               /* --repair=joint (repair.h) */
+  struct RuleTrack *track;   /* CHECK_TRACK: what each binding read (rules.c), in the arena */
 } RRule;
 
 struct hedge_Report {
@@ -112,6 +113,7 @@ struct hedge_Report {
   int repair_joint;      /* --repair=joint: one repair per rule for all its bindings */
   Buf scen;              /* --emit: every repair's scenario */
   int record_all;    /* keep the passing bindings too (RRule.pass) */
+  struct CheckTrack *track;   /* CHECK_TRACK: the lets tracked bindings read (rules.c), or NULL */
 };
 
 typedef struct hedge_Report Report;
@@ -119,6 +121,10 @@ typedef struct hedge_Report Report;
 /* Internal check flag (beside hedge.h's HEDGE_CHECK_*): keep the bindings
 ** that held too (RRule.pass), for --compare's "before => after". */
 #define CHECK_RECORD_ALL 0x10000
+/* With CHECK_RECORD_ALL: track what each binding reads, so that the
+** scenario's check of a comparison keeps the results of the bindings the
+** scenario cannot change (rules_check_reusing, rules.h). */
+#define CHECK_TRACK 0x20000
 /* Frees a report and takes it off the state's list of live reports. */
 void report_free(H *h, Report *r);
 /* A copy of s (n bytes, NUL added) in the report's own memory. */

@@ -15,6 +15,7 @@
 #include "lex.h"
 #include "repair.h"
 #include "rules.h"
+#include "index.h"
 #include "resolve.h"
 
 /* ---- explanation of a failure --------------------------------------------------- */
@@ -163,7 +164,251 @@ typedef struct Checker {
   int known;
   Value kl, kr;
   TextCache texts;
+  /* --compare: the base world's check records what each binding read
+  ** (trk); the scenario's check keeps the result of a base binding that
+  ** read nothing the scenario changed (use, from base rule `from`) */
+  struct RuleTrack *trk, *use;
+  RRule *from;
+  struct Reuse *reuse;
 } Checker;
+
+/* ---- --compare: bindings kept from the base world ----------------------------------
+** Under --compare the base world is checked first, with every binding's
+** reads tracked (h->reads, world.h): the deal filters of the index queries
+** it made and the values of the lets it read, or "opaque" when it read
+** anything else. The scenario's check walks each rule's chain again (its
+** collections and `where`s are evaluated as usual) and, for a binding the
+** base check tracked, looks at what the scenario changed: when none of the
+** deals the scenario changed, dropped or added matches any of the
+** binding's filters and every let it read has the same value, the
+** binding's result is the base one, bit for bit (the same sums of the same
+** rows in the same order), and the binding is not evaluated again. A
+** binding that held keeps no record then (it holds in both worlds, so the
+** comparison never prints it); one that failed shares the base report's
+** record. Anything the tracking does not cover is evaluated again, and a
+** scenario that changes more than deals (partners, loans, keys of deals,
+** lets, declarations) is checked in full. */
+
+/* A tracked binding of the base check: its verdict, its record (cx or
+** pass index), its filters (RuleTrack.f[filt..filt+nfilt)) and the lets it
+** read (bits into CheckTrack.let). */
+typedef struct BindTrack { uint32_t rec, filt; uint16_t nfilt, lets; uint8_t held, pad[3]; } BindTrack;
+
+/* A rule's tracked bindings (in the base report's arena). */
+typedef struct RuleTrack {
+  BindTrack *b; uint32_t n, cap;
+  uint64_t *keys; uint32_t nb, kcap;     /* nb keys per binding: kind << 32 | row */
+  DealFilter *f; uint32_t nf, fcap;
+  uint32_t *hash; uint32_t hcap;         /* the scenario's check: key -> binding + 1 */
+} RuleTrack;
+
+/* The lets tracked bindings read, and their values in the base world. */
+#define TRACK_LETS 16
+typedef struct CheckTrack {
+  int nlet; struct Global *let[TRACK_LETS]; Value letv[TRACK_LETS];
+} CheckTrack;
+
+/* What the scenario changed: the deal rows (changed, dropped or added) and,
+** per mask of a filter, their keys under that mask (built when first
+** asked). */
+typedef struct Reuse {
+  Report *base, *into;                   /* into: the scenario's report (delta tables in its arena) */
+  uint32_t *rows; uint32_t n;
+  struct { uint32_t (*k)[4]; uint8_t *used; uint32_t cap; int built; } m[16];
+  int letstate[TRACK_LETS];              /* 0 not asked yet, 1 same value, 2 changed */
+} Reuse;
+
+/* Grows an array in the report's arena to hold need elements (the old
+** copy stays in the arena, freed with the report). */
+static void *track_grow(H *h, Report *r, void *p, uint32_t *cap, uint32_t need, size_t elem) {
+  if (need <= *cap) return p;
+  uint32_t nc = *cap ? *cap : 256;
+  while (nc < need) nc *= 2;
+  void *q = arena_alloc(h, &r->arena, (size_t)nc * elem);
+  if (*cap) memcpy(q, p, (size_t)*cap * elem);
+  *cap = nc;
+  return q;
+}
+
+/* The key of a binder's value: a partner or commodity (UINT64_MAX: a value
+** the tracking does not key; the binding is evaluated again). */
+static uint64_t bind_key(Value v) {
+  if (v.tag != T_ENT || (v.kind != K_PARTNER && v.kind != K_COMMODITY) || v.i < 0) return UINT64_MAX;
+  return (uint64_t)v.kind << 32 | (uint32_t)v.i;
+}
+
+static int same_scalar(Value a, Value b) {
+  if (a.tag != b.tag) return 0;
+  switch (a.tag) {
+    case T_NIL: return 1;
+    case T_BOOL: return a.as.b == b.as.b;
+    case T_NUM: case T_QTY: return a.dim == b.dim && a.kind == b.kind && memcmp(&a.as.num, &b.as.num, sizeof(double)) == 0;
+    case T_STR: return a.as.str == b.as.str || (a.as.str->len == b.as.str->len && memcmp(a.as.str->s, b.as.str->s, a.as.str->len) == 0);
+    case T_DATE: case T_ENT: return a.kind == b.kind && a.i == b.i;
+    default: return 0;
+  }
+}
+
+/* Records the binding just checked (verdict held, record rec) with what
+** it read, unless it is opaque or its variables are not keyed. */
+static void track_binding(Checker *c, ReadTrack *rt, int held, uint32_t rec) {
+  H *h = c->h;
+  Report *r = c->r;
+  RuleTrack *t = c->trk;
+  if (rt->opaque) return;
+  uint64_t key[64];
+  uint32_t nb = 0;
+  for (int i = 0; i < c->nchain; i++)
+    for (uint32_t j = 0; j < c->chain[i]->binders.n; j++) {
+      if (nb == 64) return;
+      uint64_t k = bind_key(c->slots[c->chain[i]->binders.p[j].slot]);
+      if (k == UINT64_MAX) return;
+      key[nb++] = k;
+    }
+  CheckTrack *ct = r->track;
+  uint16_t lets = 0;
+  for (uint32_t i = 0; i < rt->nlet; i++) {
+    int j = 0;
+    while (j < ct->nlet && ct->let[j] != rt->let[i]) j++;
+    if (j == ct->nlet) {
+      if (ct->nlet == TRACK_LETS) return;
+      ct->let[j] = rt->let[i];
+      ct->letv[j] = rt->letv[i];
+      ct->nlet++;
+    } else if (!same_scalar(ct->letv[j], rt->letv[i])) return;
+    lets |= (uint16_t)(1u << j);
+  }
+  t->nb = nb;
+  t->b = track_grow(h, r, t->b, &t->cap, t->n + 1, sizeof *t->b);
+  t->keys = track_grow(h, r, t->keys, &t->kcap, (t->n + 1) * (nb ? nb : 1), sizeof *t->keys);
+  t->f = track_grow(h, r, t->f, &t->fcap, t->nf + rt->n, sizeof *t->f);
+  BindTrack *b = &t->b[t->n];
+  memset(b, 0, sizeof *b);
+  b->rec = rec; b->held = (uint8_t)held; b->lets = lets;
+  b->filt = t->nf; b->nfilt = (uint16_t)rt->n;
+  if (nb) memcpy(t->keys + (size_t)t->n * nb, key, nb * sizeof *key);
+  if (rt->n) memcpy(t->f + t->nf, rt->f, rt->n * sizeof *rt->f);
+  t->nf += rt->n;
+  t->n++;
+}
+
+static inline uint32_t key_hash(const uint64_t *k, uint32_t nb) {
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (uint32_t i = 0; i < nb; i++) { x ^= k[i]; x *= 0xBF58476D1CE4E5B9ull; x ^= x >> 31; }
+  return (uint32_t)(x >> 32);
+}
+
+/* The scenario's check: the key table of a base rule's bindings. */
+static void track_hash(H *h, Report *r, RuleTrack *t) {
+  uint32_t cap = 16;
+  while (cap < t->n * 2) cap *= 2;
+  t->hash = arena_alloc(h, &r->arena, (size_t)cap * sizeof *t->hash);
+  memset(t->hash, 0, (size_t)cap * sizeof *t->hash);
+  t->hcap = cap;
+  for (uint32_t i = 0; i < t->n; i++) {
+    const uint64_t *k = t->keys + (size_t)i * t->nb;
+    uint32_t s = key_hash(k, t->nb) & (cap - 1);
+    while (t->hash[s]) s = (s + 1) & (cap - 1);
+    t->hash[s] = i + 1;
+  }
+}
+
+/* The base binding with the same variables as the current one, or NULL. */
+static BindTrack *track_find(Checker *c) {
+  RuleTrack *t = c->use;
+  uint64_t key[64];
+  uint32_t nb = 0;
+  for (int i = 0; i < c->nchain; i++)
+    for (uint32_t j = 0; j < c->chain[i]->binders.n; j++) {
+      if (nb == 64) return NULL;
+      uint64_t k = bind_key(c->slots[c->chain[i]->binders.p[j].slot]);
+      if (k == UINT64_MAX) return NULL;
+      key[nb++] = k;
+    }
+  if (nb != t->nb || !t->n) return NULL;
+  for (uint32_t s = key_hash(key, nb) & (t->hcap - 1);; s = (s + 1) & (t->hcap - 1)) {
+    uint32_t i = t->hash[s];
+    if (!i) return NULL;
+    if (!memcmp(t->keys + (size_t)(i - 1) * nb, key, nb * sizeof *key)) return &t->b[i - 1];
+  }
+}
+
+/* Whether a deal the scenario changed matches filter f. */
+static int delta_hits(H *h, Reuse *u, DealFilter f) {
+  if (!u->n) return 0;
+  int mask = (f.exporter != NO_ROW) | (f.importer != NO_ROW) << 1 | (f.commodity != NO_ROW) << 2 | (f.year != NO_YEAR) << 3;
+  if (!mask) return 1;
+  Table *t = &h->world->t[K_DEAL];
+  uint32_t want[4] = {mask & 1 ? f.exporter : 0, mask & 2 ? f.importer : 0, mask & 4 ? f.commodity : 0,
+                      mask & 8 ? (uint32_t)f.year : 0};
+  if (!u->m[mask].built) {
+    uint32_t cap = 16;
+    while (cap < u->n * 2) cap *= 2;
+    u->m[mask].k = arena_alloc(h, &u->into->arena, (size_t)cap * sizeof *u->m[mask].k);
+    u->m[mask].used = arena_alloc(h, &u->into->arena, cap);
+    memset(u->m[mask].used, 0, cap);
+    u->m[mask].cap = cap;
+    for (uint32_t i = 0; i < u->n; i++) {
+      uint32_t r = u->rows[i];
+      uint32_t k[4] = {mask & 1 ? t->a[r] : 0, mask & 2 ? t->b[r] : 0, mask & 4 ? t->c[r] : 0, mask & 8 ? (uint32_t)t->year[r] : 0};
+      uint32_t s = key_hash((const uint64_t[2]){(uint64_t)k[0] << 32 | k[1], (uint64_t)k[2] << 32 | k[3]}, 2) & (cap - 1);
+      while (u->m[mask].used[s] && memcmp(u->m[mask].k[s], k, sizeof k)) s = (s + 1) & (cap - 1);
+      memcpy(u->m[mask].k[s], k, sizeof k);
+      u->m[mask].used[s] = 1;
+    }
+    u->m[mask].built = 1;
+  }
+  uint32_t cap = u->m[mask].cap;
+  uint32_t s = key_hash((const uint64_t[2]){(uint64_t)want[0] << 32 | want[1], (uint64_t)want[2] << 32 | want[3]}, 2) & (cap - 1);
+  for (; u->m[mask].used[s]; s = (s + 1) & (cap - 1))
+    if (!memcmp(u->m[mask].k[s], want, sizeof want)) return 1;
+  return 0;
+}
+
+/* Whether base binding b's result holds in the scenario's world: none of
+** its filters sees a changed deal, and every let it read has its base
+** value (asked once per check; refreshing a let here is what evaluating
+** the binding would do first, and its filters are clean, so an error it
+** raises is the binding's own). */
+static int track_reusable(Checker *c, BindTrack *b) {
+  H *h = c->h;
+  RuleTrack *t = c->use;
+  Reuse *u = c->reuse;
+  for (uint32_t i = 0; i < b->nfilt; i++)
+    if (delta_hits(h, u, t->f[b->filt + i])) return 0;
+  if (b->lets) {
+    CheckTrack *ct = u->base->track;
+    for (int j = 0; j < ct->nlet; j++) {
+      if (!(b->lets & (1u << j))) continue;
+      if (!u->letstate[j]) {
+        Global *g = ct->let[j];
+        if (!g->ready || g->kind != G_LET) u->letstate[j] = 2;
+        else {
+          if ((g->world_dep || g->scen_expr) && g->version != h->world->version) eval_let_refresh(h, g);
+          u->letstate[j] = same_scalar(g->value, ct->letv[j]) ? 1 : 2;
+        }
+      }
+      if (u->letstate[j] != 1) return 0;
+    }
+  }
+  return 1;
+}
+
+/* The base result stands for the current binding: a failure shares the
+** base report's record (the base report outlives this one: see
+** rules_check_reusing); a binding that held records nothing. */
+static void reuse_binding(Checker *c, BindTrack *b) {
+  H *h = c->h;
+  RRule *o = c->out;
+  c->npred++;
+  if (b->held) return;
+  if (o->ncx == o->cxcap) {
+    uint32_t cap = o->cxcap ? o->cxcap * 2 : 8;
+    o->cx = hx_realloc(h, o->cx, o->cxcap * sizeof(Cx), cap * sizeof(Cx));
+    o->cxcap = cap;
+  }
+  o->cx[o->ncx++] = c->from->cx[b->rec];
+}
 
 /* The values and names of the binding's variables, in chain order. */
 static void bind_values(Checker *c, Value *v, HStr **n) {
@@ -293,8 +538,15 @@ static void run_level(Checker *c) {
     c->ci = ci; c->bi = bi;
     return;
   }
+  if (c->use) {   /* --compare, the scenario's world: the base result stands? */
+    BindTrack *b = track_find(c);
+    if (b && track_reusable(c, b)) { reuse_binding(c, b); return; }
+  }
   h->zero_totals = 0;
+  ReadTrack rt, *outer = h->reads;
+  if (c->trk) { rt.opaque = 0; rt.n = 0; rt.nlet = 0; h->reads = &rt; }
   Value v = c->known ? eval_keeping_operands(h, c->pred, c->slots, &c->kl, &c->kr) : eval(h, c->pred, c->slots);
+  if (c->trk) h->reads = outer;
   c->npred++;
   if (h->zero_totals) {
     c->nzero++;
@@ -307,6 +559,11 @@ static void run_level(Checker *c) {
   if (!v.as.b) record(c);
   else if (c->r->record_all) record_as(c, 1);
   else if (c->r->margins) record_margin(c);
+  if (c->trk) {
+    /* a zero total, a default's note: said by Lua (opaque), but checked */
+    if (h->zero_totals || h->default_note[0]) rt.opaque = 1;
+    track_binding(c, &rt, v.as.b, v.as.b ? c->out->npass - 1 : c->out->ncx - 1);
+  }
 }
 
 /* Why a rule that would pass rests on nothing, or NULL when it does not:
@@ -352,7 +609,7 @@ static void run_rule(H *h, void *ud) {
 
 static void do_resolve(H *h, void *ud) { resolve_rule(h, ud); }
 
-static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
+static void check_one(H *h, Report *r, Rule *rule, RRule *out, Reuse *reuse, RRule *from) {
   memset(out, 0, sizeof *out);
   out->name = report_strdup(h, r, rule->name->s, rule->name->len);
   out->title = rule->title ? report_strdup(h, r, rule->title->s, rule->title->len) : NULL;
@@ -365,6 +622,17 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
   Checker c;
   memset(&c, 0, sizeof c);
   c.h = h; c.r = r; c.out = out;
+  if (r->track) {   /* --compare, the base world: bindings tracked */
+    c.trk = arena_alloc(h, &r->arena, sizeof *c.trk);
+    memset(c.trk, 0, sizeof *c.trk);
+    out->track = c.trk;
+  }
+  if (reuse && from && from->track &&
+      (from->status == HEDGE_PASS || from->status == HEDGE_FAILED || from->status == HEDGE_VACUOUS)) {
+    c.use = from->track; c.from = from; c.reuse = reuse;
+    if (!c.use->hash) track_hash(h, reuse->base, c.use);
+  }
+  ReadTrack *outer = h->reads;
   int st = hx_pcall(h, do_resolve, rule);
   Compr *chain[64];   /* outlives the walk: vacuous_reason reads it */
   if (st == HEDGE_OK) {
@@ -385,6 +653,7 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
     h->default_note[0] = 0;
     if (h->left_out_n) { memset(h->left_out, 0, h->left_out_cap); h->left_out_n = 0; }
     st = hx_pcall(h, run_rule, &c);
+    h->reads = outer;   /* an error unwound out of a tracked evaluation */
     h->zero_totals = 0;
     if (st == HEDGE_OK && h->default_note[0]) out->note = report_strdup(h, r, h->default_note, strlen(h->default_note));
     h->default_note[0] = 0;
@@ -438,7 +707,34 @@ static void check_one(H *h, Report *r, Rule *rule, RRule *out) {
 ** under each repair (RecheckFn, repair.h; repairs sit below the checker). */
 static Report *check_plain(H *h) { return rules_check(h, NULL, 0, NULL, 0); }
 
-typedef struct CheckAll { const char *const *only; int nonly; const char *scenario; Report *r; int stop; } CheckAll;
+typedef struct CheckAll {
+  const char *const *only; int nonly; const char *scenario; Report *r; int stop;
+  Report *base; const ProgMark *pm;   /* rules_check_reusing */
+} CheckAll;
+
+/* Whether the scenario's check may keep base results (see above): the
+** base check tracked its bindings, and since the mark pm only deals
+** changed (values, attributes, drops, additions; no keys), no declaration,
+** let, function or unit came and the fiscal year stayed. */
+static int reuse_setup(H *h, Report *r, Report *base, const ProgMark *pm, Reuse *u) {
+  Program *p = h->prog;
+  if (!base || !base->track || !pm || r->explain || r->repair || r->margins) return 0;
+  if (p->globals.n != pm->nglobals || p->rules.n != pm->nrules || p->scenarios.n != pm->nscen ||
+      p->letlog.n != pm->nletlog || p->overrides.n != pm->noverrides || p->builtins.n != pm->nbuiltins ||
+      p->loaded.n != pm->nloaded || h->sources.n != pm->nsources || units_count(h) != pm->nunits ||
+      h->world->fy_start != pm->fy_start)
+    return 0;
+  uint32_t *rows;
+  uint32_t n = world_deal_changes(h, pm->world, &rows);
+  if (n == UINT32_MAX) return 0;
+  memset(u, 0, sizeof *u);
+  u->base = base;
+  u->into = r;
+  u->rows = arena_alloc(h, &r->arena, (size_t)(n ? n : 1) * sizeof *rows);
+  if (n) memcpy(u->rows, rows, n * sizeof *rows);
+  u->n = n;
+  return 1;
+}
 
 static void check_all(H *h, void *ud) {
   CheckAll *c = ud;
@@ -465,6 +761,7 @@ static void check_all(H *h, void *ud) {
   size_t size = (p->rules.n ? p->rules.n : 1) * sizeof(RRule);
   r->rules = arena_alloc(h, &r->arena, size);
   memset(r->rules, 0, size);   /* report_free reads every counted rule */
+  Reuse reuse, *u = reuse_setup(h, r, c->base, c->pm, &reuse) ? &reuse : NULL;
   for (uint32_t i = 0; i < p->rules.n; i++) {
     Rule *rule = &p->rules.p[i];
     if (only) {   /* a list, even an empty one, selects */
@@ -472,8 +769,10 @@ static void check_all(H *h, void *ud) {
       for (int j = 0; j < nonly; j++) if (strcmp(only[j], rule->name->s) == 0) want = 1;
       if (!want) continue;
     }
+    /* the same rules in the same order as the base check */
+    RRule *from = u && r->n < u->base->n && !strcmp(u->base->rules[r->n].name, rule->name->s) ? &u->base->rules[r->n] : NULL;
     RRule *out = &r->rules[r->n++];
-    check_one(h, r, rule, out);
+    check_one(h, r, rule, out, u, from);
     if (out->status < 0) {
       int st = -out->status;
       out->status = HEDGE_ERRORED;
@@ -489,6 +788,11 @@ static void check_all(H *h, void *ud) {
 ** rule); a limit or an interrupt inside a rule ends the check early with
 ** the report so far and its status in h->err_status. */
 Report *rules_check(H *h, const char *const *only, int nonly, const char *scenario, int flags) {
+  return rules_check_reusing(h, only, nonly, scenario, flags, NULL, NULL);
+}
+
+Report *rules_check_reusing(H *h, const char *const *only, int nonly, const char *scenario, int flags, Report *base,
+                            const ProgMark *pm) {
   Report *r = hx_alloc(h, sizeof *r);
   memset(r, 0, sizeof *r);
   r->next = h->reports;   /* hedge_close frees the reports a host forgot */
@@ -501,7 +805,11 @@ Report *rules_check(H *h, const char *const *only, int nonly, const char *scenar
   r->repair_joint = (flags & HEDGE_CHECK_REPAIR_JOINT) != 0;
   if (r->repair_check || r->repair_joint) r->repair = 1;
   r->record_all = (flags & CHECK_RECORD_ALL) != 0;
-  CheckAll c = {only, nonly, scenario, r, 0};
+  if ((flags & CHECK_TRACK) && r->record_all && !r->explain && !r->repair && !r->margins) {
+    r->track = arena_alloc(h, &r->arena, sizeof *r->track);
+    memset(r->track, 0, sizeof *r->track);
+  }
+  CheckAll c = {only, nonly, scenario, r, 0, base, pm};
   int st = hx_pcall(h, check_all, &c);
   if (st != HEDGE_OK) { report_free(h, r); hx_throw(h, st); }
   if (c.stop) h->err_status = c.stop;

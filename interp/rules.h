@@ -10,5 +10,13 @@
 /* Checks the rules (all, or those named) into a new report. flags: the
 ** HEDGE_CHECK_* bits of hedge.h (explain, repair, margins). */
 Report *rules_check(H *h, const char *const *only, int nonly, const char *scenario, int flags);
+/* rules_check in a scenario's world for --compare: base is the base world's
+** report, checked with CHECK_TRACK (the same rules), and pm the mark taken
+** before the scenario was applied. A binding whose base evaluation read
+** nothing the scenario changed keeps its base result (rules.c); the
+** report then shares counterexamples with base, which must be freed after
+** it. NULL base: rules_check. */
+Report *rules_check_reusing(H *h, const char *const *only, int nonly, const char *scenario, int flags, Report *base,
+                            const struct ProgMark *pm);
 
 #endif

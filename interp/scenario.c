@@ -220,6 +220,25 @@ static void apply_body(H *h, NodeList *body) {
   }
 }
 
+/* (see scenario.h) */
+int scenario_changes_deals_only(H *h, Scenario *s) {
+  int n = 0;
+  for (Scenario *c = s; c; c = c->parent ? prog_scenario_find(h, c->parent) : NULL) {
+    if (++n > HX_MAX_EXTENDS) return 0;
+    NodeList *body = &c->node->u.scen.body;
+    for (uint32_t i = 0; i < body->n; i++) {
+      Node *x = body->p[i];
+      if (x->kind == S_EXPECT) continue;
+      if (x->kind != S_DROP && x->kind != S_UPDATE) return 0;
+      Node *coll = x->u.drop.b.coll;
+      int deals = (coll->kind == N_COLL && coll->u.coll.kind == K_DEAL) ||
+                  (coll->kind == N_NAME && strcmp(coll->u.name->s, "deals") == 0);
+      if (!deals) return 0;
+    }
+  }
+  return 1;
+}
+
 void scenario_apply(H *h, Scenario *s, Loc loc) {
   Scenario *chain[HX_MAX_EXTENDS];
   int n = 0;

@@ -25,6 +25,11 @@ TestResults *scenario_run_tests(H *h);
 void scenario_tests_free(H *h, TestResults *r);
 void scenario_compare_reports(H *h, Buf *out, Report *a, Report *b, const char *scenario, int json);
 
+/* Whether the scenario (with its parents) only drops or updates deals: no
+** declaration, let or other statement. --compare then keeps the base
+** results of the bindings it cannot change (rules_check_reusing, rules.h),
+** after checking that the world agrees (world_deal_changes). */
+int scenario_changes_deals_only(H *h, Scenario *s);
 /* Applies a scenario (its parents first) to the world. */
 void scenario_apply(H *h, Scenario *s, Loc loc);
 

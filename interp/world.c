@@ -537,6 +537,29 @@ static int undo_moves_rows(H *h, const Undo *u) {
   return 1;
 }
 
+/* (see world.h) */
+uint32_t world_deal_changes(H *h, WorldMark m, uint32_t **rows) {
+  World *w = h->world;
+  for (int k = 0; k < K_NKINDS; k++)
+    if (k != K_DEAL && (w->t[k].n != m.n[k] || w->t[k].cols.n != m.ncols[k])) return UINT32_MAX;
+  Table *t = &w->t[K_DEAL];
+  uint32_t base = m.n[K_DEAL] < t->n ? m.n[K_DEAL] : t->n;
+  for (uint32_t i = m.undo; i < w->undo.n; i++) {
+    const Undo *u = &w->undo.p[i];
+    if (u->kind != K_DEAL) return UINT32_MAX;
+    /* a row added since the mark counts with its keys now; an older row
+    ** may have changed its value, attributes or dropped flag, not a key */
+    if (u->row < base && u->what == U_FIELD && undo_moves_rows(h, u)) return UINT32_MAX;
+  }
+  uint32_t n = (w->undo.n - m.undo) + (t->n - base);
+  uint32_t *r = arena_alloc(h, &h->temp, (size_t)(n ? n : 1) * sizeof *r);
+  uint32_t k = 0;
+  for (uint32_t i = m.undo; i < w->undo.n; i++) r[k++] = w->undo.p[i].row;
+  for (uint32_t x = base; x < t->n; x++) r[k++] = x;
+  *rows = r;
+  return k;
+}
+
 void world_truncate(H *h, int kind, uint32_t n) {
   World *w = h->world;
   Table *t = &w->t[kind];

@@ -176,6 +176,13 @@ uint32_t world_nth(H *h, int kind, uint32_t i);
 typedef struct WorldMark { uint32_t n[K_NKINDS]; uint32_t undo; uint32_t ncols[K_NKINDS]; int logging; } WorldMark;
 WorldMark world_mark(H *h);
 void world_rollback(H *h, WorldMark m);
+/* The deal rows changed since mark m (in h->temp, a row may come twice):
+** rows whose value, attributes or dropped flag changed and rows added.
+** UINT32_MAX when anything else changed since m: a deal's exporter,
+** importer, commodity or date, or a row or column of another kind. What a
+** filter of deals sums is the same as at the mark if none of these rows
+** matches it (rules.c, reusing a binding's result under --compare). */
+uint32_t world_deal_changes(H *h, WorldMark m, uint32_t **rows);
 /* Cuts table kind back to n rows, remembering the cut (see World.cuts). */
 void world_truncate(H *h, int kind, uint32_t n);
 /* Whether row of kind is the entity a handle made when cuts[kind] had

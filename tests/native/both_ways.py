@@ -13,6 +13,11 @@ function in Lua) and requires byte-identical stdout, stderr and exit codes:
     when present, ../shared/conformance), and
   - `hedge eval` of every ```hedge-example block of docs/*.md against its
     page's world, as tests/doc_examples.py runs them.
+It also runs `hedge check --compare S` (text and JSON) for every scenario S
+of those cases with HEDGE_COMPARE_FULL unset (the scenario's check keeps the
+base results of the bindings the scenario cannot change, interp/rules.c)
+and with HEDGE_COMPARE_FULL=1 (every binding evaluated again), and requires
+the same byte-identical results of these two ways.
 A case that declares '#? allow:' flags gets them (FFI cases, for instance).
 Ends with 'N passed, M failed'; exit 1 on any difference.
 Usage: both_ways.py [--hedge PATH] [DIR_OR_FILE ...]
@@ -23,11 +28,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BLOCK = re.compile(r"```hedge-example\n(.*?)```", re.S)
 
 
-def run(cmd, cwd, native):
+SCENARIO = re.compile(r"^\s*scenario\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+# the two ways of each kind of command: (label, environment variable, its value the second way)
+WAYS = {"native": ("native", "lua", "HEDGE_NATIVE", "0"),
+        "compare": ("reusing", "full", "HEDGE_COMPARE_FULL", "1")}
+
+
+def run(cmd, cwd, first, way="native"):
     env = dict(os.environ, NO_COLOR="1")
-    env.pop("HEDGE_NATIVE", None)
-    if not native:
-        env["HEDGE_NATIVE"] = "0"
+    var, value = WAYS[way][2], WAYS[way][3]
+    env.pop(var, None)
+    if not first:
+        env[var] = value
     try:
         p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                            stdin=subprocess.DEVNULL, timeout=120, errors="replace")
@@ -68,6 +80,9 @@ def main(argv):
             commands.append((os.path.relpath(f, ROOT), cwd, [hedge, "eval", *allow, e, name]))
         commands.append((os.path.relpath(f, ROOT), cwd, [hedge, "check", "--format", "json", *allow, name]))
         commands.append((os.path.relpath(f, ROOT), cwd, [hedge, "run", *allow, name]))
+        for scen in SCENARIO.findall(open(f, encoding="utf-8", errors="replace").read()):
+            for fmt in ([], ["--format", "json"]):
+                commands.append((os.path.relpath(f, ROOT), cwd, [hedge, "check", "--compare", scen, *fmt, *allow, name], "compare"))
     if not argv:
         for md in sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))):
             text = open(md, encoding="utf-8").read()
@@ -79,16 +94,18 @@ def main(argv):
                 for e in exprs:
                     commands.append((f"{os.path.relpath(md, ROOT)}:{line_no}", ROOT, [hedge, "eval", e, *extra]))
     passed = failed = 0
-    for where, cwd, cmd in commands:
-        a, b = run(cmd, cwd, True), run(cmd, cwd, False)
+    for where, cwd, cmd, *way in commands:
+        way = way[0] if way else "native"
+        one, two = WAYS[way][0], WAYS[way][1]
+        a, b = run(cmd, cwd, True, way), run(cmd, cwd, False, way)
         if a == b and a[0] != "timeout":
             passed += 1
             continue
         failed += 1
-        print(f"FAIL {where}: `{' '.join(cmd[1:])}` differs between native and Lua")
+        print(f"FAIL {where}: `{' '.join(cmd[1:])}` differs between {one} and {two}")
         for label, x, y in (("exit", a[0], b[0]), ("stdout", a[1], b[1]), ("stderr", a[2], b[2])):
             if x != y:
-                print(f"  {label}: native {str(x)[:300]!r}\n  {label}: lua    {str(y)[:300]!r}")
+                print(f"  {label}: {one:7} {str(x)[:300]!r}\n  {label}: {two:7} {str(y)[:300]!r}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
