@@ -72,6 +72,10 @@ typedef struct Cx {
   Repair *repairs; int nrepairs;   /* --repair (repair.h) */
   char *norepair;    /* --repair: why no lever repairs it, or NULL */
   JointPart *joint;   /* --repair=joint (repair.h) */
+  /* a binding that held, not written yet (rules.c): the values of its
+  ** variables (nbind), then its comparison's two operands; bind and vals
+  ** are NULL until rules_held_complete writes them */
+  Value *raw;
 } Cx;
 
 typedef struct RRule {
@@ -86,6 +90,7 @@ typedef struct RRule {
   /* with Report.record_all (--compare): the bindings that held, with the
   ** values of their comparison, to show "before => after" */
   Cx *pass; uint32_t npass, passcap;
+  struct HStr **raw_names; struct Node *raw_pred;   /* for Cx.raw: the variables' names, the predicate */
   /* --explain: every sub-expression of each counterexample */
   char **explain;    /* per counterexample, a block of text, or NULL */
   uint32_t nexplain; /* capacity of explain */

@@ -423,6 +423,72 @@ static void bind_values(Checker *c, Value *v, HStr **n) {
 static void record_as(Checker *c, int held);
 static void record(Checker *c) { record_as(c, 0); }
 
+/* A value that stays valid, unchanged, after the binding's evaluation: no
+** pointer into the evaluator's temporaries (a string may be one). */
+static int raw_ok(Value v) {
+  return v.tag == T_NIL || v.tag == T_BOOL || v.tag == T_NUM || v.tag == T_QTY || v.tag == T_DATE || v.tag == T_ENT;
+}
+
+/* A binding that held, kept raw (Cx.raw): its variables' values and its
+** comparison's operands, written out by rules_held_complete only if the
+** comparison prints the binding (most never are: --compare at 1M kept
+** 40,000 of them per world). 0 when a value cannot be kept raw. */
+static int record_raw(Checker *c, Cx *cx, int nb) {
+  H *h = c->h;
+  if (!raw_ok(c->kl) || !raw_ok(c->kr)) return 0;
+  Value *raw = arena_alloc(h, &c->r->arena, (size_t)(nb + 2) * sizeof(Value));
+  for (int i = 0, k = 0; i < c->nchain; i++)
+    for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) {
+      Value v = c->slots[c->chain[i]->binders.p[j].slot];
+      if (!raw_ok(v)) return 0;   /* the arena keeps the few bytes */
+      raw[k] = v;
+    }
+  raw[nb] = c->kl;
+  raw[nb + 1] = c->kr;
+  if (!c->out->raw_names) {   /* the rule's variables, once */
+    HStr **names = arena_alloc(h, &c->r->arena, (size_t)(nb ? nb : 1) * sizeof *names);
+    for (int i = 0, k = 0; i < c->nchain; i++)
+      for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) names[k] = c->chain[i]->binders.p[j].name;
+    c->out->raw_names = names;
+    c->out->raw_pred = c->pred;
+  }
+  cx->raw = raw;
+  cx->nbind = nb;
+  cx->op = -1;
+  return 1;
+}
+
+/* (see rules.h) */
+void rules_held_complete(H *h, Report *r, RRule *x) {
+  TextCache texts;
+  memset(&texts, 0, sizeof texts);
+  for (uint32_t i = 0; i < x->npass; i++) {
+    Cx *cx = &x->pass[i];
+    if (!cx->raw) continue;
+    int nb = cx->nbind;
+    RValue *bind = nb ? arena_alloc(h, &r->arena, (size_t)nb * sizeof(RValue)) : NULL;
+    for (int k = 0; k < nb; k++) {
+      report_value(h, r, &bind[k], cx->raw[k]);
+      bind[k].name = cached_text(h, r, &texts, x->raw_names[k], x->raw_names[k]->s, x->raw_names[k]->len);
+    }
+    ArenaMark m = arena_mark(&h->temp);
+    Explain e;
+    memset(&e, 0, sizeof e);
+    e.h = h; e.r = r; e.op = -1; e.defer = 1; e.texts = &texts;
+    e.known = x->raw_pred; e.kl = cx->raw[nb]; e.kr = cx->raw[nb + 1];
+    explain_false(&e, x->raw_pred, NULL);
+    RValue *vals = e.vals.n ? arena_alloc(h, &r->arena, e.vals.n * sizeof(RValue)) : NULL;
+    if (e.vals.n) memcpy(vals, e.vals.p, e.vals.n * sizeof(RValue));
+    cx->bind = bind;
+    cx->nvals = (int)e.vals.n;
+    cx->vals = vals;
+    cx->op = e.op;
+    cx->rhs_literal = e.rhs_literal;
+    cx->raw = NULL;
+    arena_release(h, &h->temp, m);
+  }
+}
+
 /* A binding: a counterexample (held 0), or with record_all a binding that
 ** held (its comparison's values, for "before => after"). */
 static void record_as(Checker *c, int held) {
@@ -439,6 +505,9 @@ static void record_as(Checker *c, int held) {
   memset(cx, 0, sizeof *cx);
   int nb = 0;
   for (int i = 0; i < c->nchain; i++) nb += (int)c->chain[i]->binders.n;
+  /* the base world's report only: it is written out in the base world
+  ** (after the scenario's rollback), where its entities have these names */
+  if (held && c->known && !c->r->scenario && record_raw(c, cx, nb)) { (*n)++; return; }
   cx->bind = nb ? arena_alloc(h, &c->r->arena, (size_t)nb * sizeof(RValue)) : NULL;
   for (int i = 0, k = 0; i < c->nchain; i++)
     for (uint32_t j = 0; j < c->chain[i]->binders.n; j++, k++) {

@@ -19,4 +19,9 @@ Report *rules_check(H *h, const char *const *only, int nonly, const char *scenar
 Report *rules_check_reusing(H *h, const char *const *only, int nonly, const char *scenario, int flags, Report *base,
                             const struct ProgMark *pm);
 
+/* Writes out the bindings that held and were kept raw (Cx.raw) in rule x of
+** report r: their variables and comparison values, as the check records
+** them (numbers deferred: report_value_complete). */
+void rules_held_complete(H *h, Report *r, RRule *x);
+
 #endif
