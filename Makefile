@@ -146,6 +146,7 @@ check: hedge build/eval-batch
 	run python3 tests/load/test_baci.py --hedge ./hedge; \
 	run python3 tests/doc_examples.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge ./hedge; \
+	run python3 tests/native/test_fused.py --hedge ./hedge; \
 	run python3 tests/pack/test_pack.py --hedge ./hedge; \
 	run python3 tests/bench/test_summarize.py; \
 	$(call conformance,./hedge,--batch build/eval-batch); \
@@ -168,6 +169,7 @@ test: deps
 	run python3 tests/load/test_baci.py --hedge $(TEST_HEDGE); \
 	run python3 tests/native/both_ways.py --hedge ./hedge; \
 	run python3 tests/native/test_planner.py --hedge $(TEST_HEDGE); \
+	run python3 tests/native/test_fused.py --hedge $(TEST_HEDGE); \
 	run python3 tests/pack/test_pack.py --hedge $(TEST_HEDGE); \
 	run python3 tests/bench/test_summarize.py; \
 	run python3 tests/doc_examples.py --hedge $(TEST_HEDGE); \

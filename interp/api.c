@@ -80,6 +80,7 @@ hedge_State *hedge_open(const hedge_Options *opts, char *err, size_t errlen) {
   h->load_threads = opts ? opts->load_threads : 0;
   h->native_off = opts ? opts->lua_stdlib_only : 0;
   h->compare_full = opts ? opts->compare_full : 0;
+  h->lazy_indexes = opts ? opts->lazy_indexes : 0;
   h->max_record = opts && opts->max_record ? opts->max_record : CSV_DEFAULT_MAX_RECORD;
   h->file_access = opts ? opts->file_access : NULL;
   h->max_seconds = opts && opts->max_seconds > 0 && opts->max_seconds < 1e9 ? opts->max_seconds : 0;

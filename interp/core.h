@@ -177,6 +177,7 @@ struct hedge_State {
   int load_threads;            /* hedge_Options.load_threads */
   int native_off;              /* hedge_Options.lua_stdlib_only */
   int compare_full;            /* hedge_Options.compare_full */
+  int lazy_indexes;            /* hedge_Options.lazy_indexes */
   size_t max_record;           /* hedge_Options.max_record (resolved) */
   double max_seconds;          /* time limit per API call (0: none) */
   uint64_t deadline;           /* CLOCK_MONOTONIC ns when this call must stop (0: none) */

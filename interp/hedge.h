@@ -108,6 +108,11 @@ typedef struct hedge_Options {
   ** keep their base results, which are the same); 1: every binding (the CLI
   ** sets it from HEDGE_COMPARE_FULL=1, for tests that compare both ways). */
   int compare_full;
+  /* 0: a check builds the indexes its rules' standard queries will read
+  ** (imports, import_share, ...) before the first rule, in one pass over
+  ** the deals; 1: each index is built at its first query. The results are
+  ** the same either way (the CLI sets 1 from HEDGE_FUSED=0, for tests). */
+  int lazy_indexes;
 } hedge_Options;
 
 /* Opens a state. NULL options means all defaults. Returns NULL only when

@@ -67,6 +67,10 @@ struct DealIndex {
   /* indexes offered by a packed world (index_offer), taken at the first
   ** query while index_version is pending_version */
   IndexBlocks pending[16]; int npending; uint64_t pending_version;
+  /* index_prepare's temporaries (row order and cells of sub-orderings,
+  ** key counts): kept here while it runs so that an allocation failing
+  ** halfway leaks nothing (index_free frees them) */
+  uint32_t *tmp; size_t ntmp;
 };
 
 static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -96,6 +100,7 @@ static void index_free(H *h) {
   for (int i = 0; i < 16; i++) mask_free(h, &ix->m[i]);
   hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
   hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
+  hx_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
   hx_free(h, ix, sizeof *ix);
   h->world->idx = NULL;
 }
@@ -466,7 +471,14 @@ static MaskIndex *ensure(H *h, int mask) {
 ** already built wins (it costs only the sub-ordering; among those, the one
 ** with the fewest cells), otherwise the one with the most cells. Only when no such index exists is a hashed index
 ** built. Returns -1 (own index) or the coarser mask. */
-static int plan_mask(H *h, int mask) {
+static int plan_mask_with(H *h, int mask, unsigned planned);
+static int plan_mask(H *h, int mask) { return plan_mask_with(h, mask, 0); }
+
+/* plan_mask, counting the dense indexes of the masks in `planned` (bit
+** 1 << mask) as built: index_prepare plans with the set it is about to
+** build, so that the plan made at query time, when they are built, is the
+** same. */
+static int plan_mask_with(H *h, int mask, unsigned planned) {
   DealIndex *ix = get_index(h);
   uint32_t card[4];
   if (dense_cells(h, ix, mask, card)) return -1;
@@ -477,7 +489,7 @@ static int plan_mask(H *h, int mask) {
     int m2 = mask & ~bit;
     uint64_t cells = dense_cells(h, ix, m2, card);
     if (!cells) continue;
-    int built = is_current(h, &ix->m[m2]) && ix->m[m2].dense;
+    int built = (is_current(h, &ix->m[m2]) && ix->m[m2].dense) || ((planned >> m2) & 1);
     /* built: the fewest cells (its sub-ordering places rows into a smaller,
     ** cache-friendlier array); not built: the most cells (short searches) */
     int better = best < 0 || (built && !best_built) ||
@@ -558,6 +570,318 @@ static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
   }
   if (rows) *rows = g ? m->rows + g->start : NULL;
   return g;
+}
+
+/* ---- predicted indexes, built in one fused pass ------------------------------
+** The lazy path above builds each index in passes of its own at its first
+** query: W1 reads the deals' five columns seven times (four sums, a row
+** placement, a sub-ordering's two passes). When the program's rules say
+** beforehand which queries they make (stdfast_prepare reads the calls), the
+** dense indexes they need are built together:
+**  1. one pass over the deals in row order adds each row's value to its
+**     cell in every index (so each cell's sum is the same additions in the
+**     same order as build_dense's), and counts the rows of each key of
+**     every sub-ordering;
+**  2. prefix sums give each cell's and each key's first slot;
+**  3. a second pass in row order places the rows of the indexes whose rows
+**     are asked for (dense_rows) and orders the rows of each sub-ordering
+**     by key, its cells kept beside them (dense_sub's first pass);
+**  4. each sub-ordering's rows are placed by cell from those pairs.
+** Both passes go by blocks of rows: a block's columns are read from memory
+** once, then each index takes the block in a loop of its own. The results
+** are the arrays the lazy path builds, bit for bit. */
+
+/* At most this many indexes are built in one pass: every mask's (W1 needs four). */
+#define FUSED_MAX 16
+
+typedef struct Fused {
+  MaskIndex *m;
+  Cell *cells;
+  uint32_t s[4];       /* strides of exporter, importer, commodity, year cell */
+} Fused;
+
+typedef struct FusedSub {
+  MaskIndex *m;
+  int field;           /* 0 exporter, 1 importer, 2 commodity, 3 year */
+  uint32_t *kstart;    /* nk + 1 counts, then first slots, of each key */
+  uint32_t *order, *ocell;
+} FusedSub;
+
+/* Rows a block of the fused passes holds (its columns stay in the
+** first-level cache while every index reads them). */
+#define FUSED_BLOCK 1024
+
+/* The year cells of n rows: the year's offset from ymin, deals without a
+** year in cell ynone (cell_of's year term). */
+static void year_cells(const int32_t *Y, uint32_t n, uint32_t ymin, uint32_t ynone, uint32_t *out) {
+  for (uint32_t r = 0; r < n; r++) out[r] = Y[r] == NO_YEAR ? ynone : (uint32_t)Y[r] - ymin;
+}
+
+/* The cells of a block of n rows in an index with strides s (cell_of):
+** col holds the block's exporter, importer, commodity and year-cell
+** columns. Only the fields of the index are read; a loop per count of
+** them, which the compiler can vectorize. */
+static void block_cells(const uint32_t *const col[4], const uint32_t s[4], uint32_t n, uint32_t *restrict out) {
+  const uint32_t *c[4] = {NULL, NULL, NULL, NULL};
+  uint32_t st[4] = {0, 0, 0, 0};
+  int k = 0;
+  for (int j = 0; j < 4; j++)
+    if (s[j]) { c[k] = col[j]; st[k] = s[j]; k++; }
+  const uint32_t *restrict c0 = c[0], *restrict c1 = c[1], *restrict c2 = c[2], *restrict c3 = c[3];
+  uint32_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+  if (n == FUSED_BLOCK) {   /* a whole block: a trip count the compiler knows */
+    switch (k) {
+    case 0: memset(out, 0, FUSED_BLOCK * sizeof *out); break;
+    case 1: for (uint32_t i = 0; i < FUSED_BLOCK; i++) out[i] = c0[i] * s0; break;
+    case 2: for (uint32_t i = 0; i < FUSED_BLOCK; i++) out[i] = c0[i] * s0 + c1[i] * s1; break;
+    case 3: for (uint32_t i = 0; i < FUSED_BLOCK; i++) out[i] = c0[i] * s0 + c1[i] * s1 + c2[i] * s2; break;
+    default: for (uint32_t i = 0; i < FUSED_BLOCK; i++) out[i] = c0[i] * s0 + c1[i] * s1 + c2[i] * s2 + c3[i] * s3;
+    }
+    return;
+  }
+  switch (k) {
+  case 0: memset(out, 0, (size_t)n * sizeof *out); break;
+  case 1: for (uint32_t i = 0; i < n; i++) out[i] = c0[i] * s0; break;
+  case 2: for (uint32_t i = 0; i < n; i++) out[i] = c0[i] * s0 + c1[i] * s1; break;
+  case 3: for (uint32_t i = 0; i < n; i++) out[i] = c0[i] * s0 + c1[i] * s1 + c2[i] * s2; break;
+  default: for (uint32_t i = 0; i < n; i++) out[i] = c0[i] * s0 + c1[i] * s1 + c2[i] * s2 + c3[i] * s3;
+  }
+}
+
+static int bit_field(int bit) { return bit == M_EXP ? 0 : bit == M_IMP ? 1 : bit == M_COM ? 2 : 3; }
+
+/* Takes n words of ix->tmp from offset *used. */
+static uint32_t *tmp_take(DealIndex *ix, size_t *used, size_t n) {
+  uint32_t *p = ix->tmp + *used;
+  *used += n;
+  return p;
+}
+
+typedef struct Prepare {
+  DealNeeds needs;
+  unsigned touched;    /* masks whose index this call changed (freed if it fails) */
+} Prepare;
+
+static void prepare_body(H *h, void *ud) {
+  Prepare *pr = ud;
+  unsigned sums = pr->needs.sums, rows = pr->needs.rows;
+  World *w = h->world;
+  DealIndex *ix = get_index(h);
+  if (ix->npending) adopt_pending(h, ix);   /* a pack's indexes first: never built again */
+  Table *t = &w->t[K_DEAL];
+  uint32_t card[4];
+  unsigned want = (sums | rows) & 0xffffu;
+  /* the masks with an index of their own, then the coarser indexes that
+  ** answer the finer masks (plan_mask, counting what will be built) */
+  unsigned own = 0, fine = 0;
+  for (int mask = 0; mask < 16; mask++) {
+    if (!((want >> mask) & 1)) continue;
+    if (dense_cells(h, ix, mask, card)) own |= 1u << mask;
+    else fine |= 1u << mask;
+  }
+  for (int mask = 0; mask < 16; mask++) {
+    if (!((fine >> mask) & 1)) continue;
+    int c = plan_mask_with(h, mask, own);
+    if (c >= 0) own |= 1u << c;   /* a hashed index stays lazy */
+  }
+  int sub_bit[16] = {0};
+  for (int mask = 0; mask < 16; mask++) {
+    if (!((fine >> mask) & 1)) continue;
+    int c = plan_mask_with(h, mask, own);
+    if (c >= 0 && !sub_bit[c]) sub_bit[c] = mask & ~c;
+  }
+  Fused f[FUSED_MAX];
+  int nf = 0;
+  unsigned place = 0;             /* rows placed in pass 3 */
+  FusedSub sb[FUSED_MAX];
+  int ns = 0;
+  for (int mask = 0; mask < 16; mask++) {
+    if (!((own >> mask) & 1)) continue;
+    MaskIndex *m = &ix->m[mask];
+    int current = is_current(h, m);
+    if (current && !m->dense) continue;
+    if (!current) {
+      if (nf == FUSED_MAX) continue;   /* left to the lazy path */
+      uint64_t cells = dense_cells(h, ix, mask, card);
+      pr->touched |= 1u << mask;
+      mask_free(h, m);
+      memcpy(m->card, card, sizeof card);
+      m->ymin = ix->ymin;
+      set_strides(m, mask);
+      m->dense = 1;
+      m->cells = hx_alloc(h, (size_t)cells * sizeof(Cell));
+      m->ncells = (uint32_t)cells;
+      memset(m->cells, 0, (size_t)cells * sizeof(Cell));
+      f[nf].m = m;
+      f[nf].cells = m->cells;
+      memcpy(f[nf].s, m->stride, sizeof f[nf].s);
+      nf++;
+    } else if (m->ndirty) {
+      flush_dirty(h, m);
+    }
+    if (((rows >> mask) & 1) && !m->rows) { place |= 1u << mask; pr->touched |= 1u << mask; }
+    if (sub_bit[mask] && !m->sub && ns < FUSED_MAX) {
+      sb[ns].m = m;
+      sb[ns].field = bit_field(sub_bit[mask]);
+      ns++;
+      pr->touched |= 1u << mask;
+    }
+  }
+  if (!nf && !place && !ns) return;
+  year_range(h, ix);
+  uint32_t ymin = (uint32_t)ix->ymin;
+  cards_of(h, ix, M_EXP | M_IMP | M_COM | M_YEAR, card);
+  uint32_t ynone = card[3] - 1;   /* the cell of deals without a year */
+  const uint32_t *A = t->a, *B = t->b, *C = t->c;
+  const int32_t *Y = t->year;
+  const double *V = t->value;
+  const uint8_t *D = t->dropped;
+  uint32_t n = t->n;
+  /* the temporaries: per sub-ordering, its key counts and two words a row */
+  size_t need = 0;
+  for (int k = 0; k < ns; k++) need += (size_t)card[sb[k].field] + 1 + 2 * (size_t)(n ? n : 1);
+  if (need > ix->ntmp) {
+    hx_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
+    ix->tmp = NULL; ix->ntmp = 0;
+    ix->tmp = hx_alloc(h, need * sizeof(uint32_t));
+    ix->ntmp = need;
+  }
+  size_t used = 0;
+  for (int k = 0; k < ns; k++) {
+    uint32_t nk = card[sb[k].field];
+    sb[k].kstart = tmp_take(ix, &used, (size_t)nk + 1);
+    memset(sb[k].kstart, 0, ((size_t)nk + 1) * sizeof(uint32_t));
+    sb[k].order = tmp_take(ix, &used, n ? n : 1);
+    sb[k].ocell = tmp_take(ix, &used, n ? n : 1);
+  }
+  /* pass 1, by blocks of rows: each block's columns are read from memory
+  ** once and stay in the first-level cache while each index in turn adds
+  ** the block's rows to its cells, in row order, in a loop of its own
+  ** (one array written at random at a time, its strides in registers:
+  ** one loop over every index per row was slower than four passes) */
+  uint32_t yb[FUSED_BLOCK], cb[FUSED_BLOCK];
+  if (nf || ns) {
+    for (uint32_t r0 = 0; r0 < n; r0 += FUSED_BLOCK) {
+      uint32_t len = n - r0 < FUSED_BLOCK ? n - r0 : FUSED_BLOCK;
+      year_cells(Y + r0, len, ymin, ynone, yb);
+      const uint32_t *col[4] = {A + r0, B + r0, C + r0, yb};
+      const uint8_t *Db = D ? D + r0 : NULL;
+      const double *Vb = V + r0;
+      for (int k = 0; k < nf; k++) {
+        Cell *cells = f[k].cells;
+        block_cells(col, f[k].s, len, cb);
+        if (!Db) {
+          for (uint32_t i = 0; i < len; i++) {
+            Cell *g = &cells[cb[i]];
+            ksum_add(&g->sum, Vb[i]);
+            g->count++;
+          }
+        } else {
+          for (uint32_t i = 0; i < len; i++) {
+            if (Db[i]) continue;
+            Cell *g = &cells[cb[i]];
+            ksum_add(&g->sum, Vb[i]);
+            g->count++;
+          }
+        }
+      }
+      for (int k = 0; k < ns; k++) {
+        uint32_t *ks = sb[k].kstart + 1;
+        const uint32_t *key = col[sb[k].field];
+        for (uint32_t i = 0; i < len; i++)
+          if (!(Db && Db[i])) ks[key[i]]++;
+      }
+    }
+  }
+  uint32_t living = n - t->ndropped;
+  for (int k = 0; k < nf; k++) {
+    MaskIndex *m = f[k].m;
+    m->living = living;
+    m->nrows = living ? living : 1;
+    m->built = 1;
+    m->version = w->index_version;
+  }
+  /* pass 2, by blocks too: rows placed by cell; sub-orderings' rows
+  ** ordered by key, each row's cell kept beside it */
+  MaskIndex *pm[16];
+  int np = 0;
+  for (int mask = 0; mask < 16; mask++) {
+    if (!((place >> mask) & 1)) continue;
+    MaskIndex *m = &ix->m[mask];
+    dense_starts(m);
+    m->rows = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+    pm[np++] = m;
+  }
+  for (int k = 0; k < ns; k++) {
+    dense_starts(sb[k].m);
+    uint32_t nk = card[sb[k].field], *ks = sb[k].kstart;
+    for (uint32_t x = 0; x < nk; x++) ks[x + 1] += ks[x];
+  }
+  if (np || ns) {
+    for (uint32_t r0 = 0; r0 < n; r0 += FUSED_BLOCK) {
+      uint32_t len = n - r0 < FUSED_BLOCK ? n - r0 : FUSED_BLOCK;
+      year_cells(Y + r0, len, ymin, ynone, yb);
+      const uint32_t *col[4] = {A + r0, B + r0, C + r0, yb};
+      const uint8_t *Db = D ? D + r0 : NULL;
+      const MaskIndex *last = NULL;   /* whose cells cb holds */
+      for (int k = 0; k < np; k++) {
+        MaskIndex *m = pm[k];
+        Cell *cells = m->cells;
+        uint32_t *out = m->rows;
+        block_cells(col, m->stride, len, cb);
+        last = m;
+        for (uint32_t i = 0; i < len; i++)
+          if (!(Db && Db[i])) out[cells[cb[i]].start++] = r0 + i;
+      }
+      for (int k = 0; k < ns; k++) {
+        MaskIndex *m = sb[k].m;
+        uint32_t *ks = sb[k].kstart, *order = sb[k].order, *ocell = sb[k].ocell;
+        const uint32_t *key = col[sb[k].field];
+        if (m != last) { block_cells(col, m->stride, len, cb); last = m; }
+        for (uint32_t i = 0; i < len; i++) {
+          if (Db && Db[i]) continue;
+          uint32_t pos = ks[key[i]]++;
+          order[pos] = r0 + i;
+          ocell[pos] = cb[i];
+        }
+      }
+    }
+  }
+  for (int k = 0; k < np; k++) {
+    MaskIndex *m = pm[k];
+    for (uint32_t g = 0; g < m->ncells; g++) m->cells[g].start -= m->cells[g].count;
+  }
+  for (int k = 0; k < ns; k++) {
+    MaskIndex *m = sb[k].m;
+    m->sub = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+    Cell *cells = m->cells;
+    const uint32_t *order = sb[k].order, *ocell = sb[k].ocell;
+    for (uint32_t x = 0; x < m->living; x++) m->sub[cells[ocell[x]].start++] = order[x];
+    for (uint32_t g = 0; g < m->ncells; g++) cells[g].start -= cells[g].count;
+    m->sub_bit = sub_bit[m - ix->m];
+  }
+}
+
+void index_prepare(H *h, DealNeeds needs) {
+  World *w = h->world;
+  if (!w || !((needs.sums | needs.rows) & 0xffffu)) return;
+  Prepare pr = {needs, 0};
+  int st = hx_pcall(h, prepare_body, &pr);
+  DealIndex *ix = w->idx;
+  if (!ix) return;
+  if (st != HEDGE_OK) {
+    /* an allocation refused (a memory limit): what this call began is
+    ** dropped, and the lazy path builds it at its first query, meeting the
+    ** limit, if it does, inside the rule that needs it */
+    for (int mask = 0; mask < 16; mask++)
+      if ((pr.touched >> mask) & 1) mask_free(h, &ix->m[mask]);
+    h->fatal = 0;
+  }
+  hx_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
+  ix->tmp = NULL; ix->ntmp = 0;
+  /* plans made before this call may name other indexes: made again */
+  memset(ix->plan, -2, sizeof ix->plan);
+  ix->plan_version = w->index_version;
 }
 
 /* ---- changes of a value ------------------------------------------------------

@@ -45,6 +45,26 @@ int index_loan_outstanding(H *h, uint32_t row, double y);
 /* Principal (USD, compensated) and count of the living loans matching f. */
 double index_debt_sum(H *h, LoanFilter f, uint32_t *count);
 
+/* The deal queries a program is about to make, by the fields their filters
+** set (the values do not matter): bit 1 << m of sums for a filter whose
+** set fields are m (exporter 1, importer 2, commodity 4, year 8), of rows
+** when its rows are read too (index_deal_rows). */
+typedef struct DealNeeds { unsigned sums, rows; } DealNeeds;
+static inline void index_needs_add(DealNeeds *n, DealFilter f, int rows) {
+  unsigned m = (f.exporter != NO_ROW ? 1u : 0) | (f.importer != NO_ROW ? 2u : 0) |
+               (f.commodity != NO_ROW ? 4u : 0) | (f.year != NO_YEAR ? 8u : 0);
+  n->sums |= 1u << m;
+  if (rows) n->rows |= 1u << m;
+}
+/* Builds the dense indexes that will answer the queries of needs (their
+** own, or the coarser ones, sub-ordered, that the planner answers finer
+** queries from), all in one pass over the deals plus one to place rows:
+** the same arrays, bit for bit, as the lazy builds at the first queries
+** (index.c). Indexes already current (a pack's, taken first) are kept;
+** what needs no dense index (a hashed one) stays lazy. Never raises: an
+** allocation refused (a memory limit) leaves the rest to the lazy path. */
+void index_prepare(H *h, DealNeeds needs);
+
 /* A built dense index as plain blocks, for a packed world (pack.c writes
 ** and maps them without knowing their fields): the index's header record
 ** and its arrays (cells; rows and sub-ordered rows, when built). */

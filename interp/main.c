@@ -249,6 +249,9 @@ hedge_State *cli_open(unsigned caps, FILE *print_stream) {
   /* HEDGE_COMPARE_FULL=1: --compare evaluates every binding in the scenario (both ways tests) */
   const char *cf = getenv("HEDGE_COMPARE_FULL");
   if (cf && !strcmp(cf, "1")) o.compare_full = 1;
+  /* HEDGE_FUSED=0 builds each index at its first query (tests compare) */
+  const char *fu = getenv("HEDGE_FUSED");
+  if (fu && !strcmp(fu, "0")) o.lazy_indexes = 1;
   if (isatty(STDERR_FILENO) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"))) o.progress = progress_to;
   char err[1024];
   hedge_State *H = hedge_open(&o, err, sizeof err);

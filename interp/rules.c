@@ -17,6 +17,7 @@
 #include "rules.h"
 #include "index.h"
 #include "resolve.h"
+#include "stdfast.h"
 
 /* ---- explanation of a failure --------------------------------------------------- */
 
@@ -827,6 +828,7 @@ static void check_all(H *h, void *ud) {
     }
     r->noverrides = (int)p->overrides.n;
   }
+  stdfast_prepare(h, only, nonly);   /* the indexes the rules will query, in one pass */
   size_t size = (p->rules.n ? p->rules.n : 1) * sizeof(RRule);
   r->rules = arena_alloc(h, &r->arena, size);
   memset(r->rules, 0, size);   /* report_free reads every counted rule */

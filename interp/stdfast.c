@@ -207,3 +207,192 @@ int stdfast_call(H *h, Function *f, CallArgs *a, Value *out) {
   }
   return 0;
 }
+
+/* ---- predicting the queries of a check ------------------------------------
+** Before the rules run, the calls in them tell which deal queries they will
+** make: a plain call of the functions above asks the filters its case in
+** stdfast_call asks. index_prepare builds the indexes for all of them in one
+** pass over the deals instead of one pass each at their first query. It is
+** a forecast, not a promise: a call that turns out not to be plain (an
+** argument of another type) or never runs (a `where` that holds for no
+** binding) costs an index the check does not read, never a different
+** result (an index holds the same sums however it was built), and a query
+** nobody predicted builds its index lazily as before. */
+
+typedef struct Predict {
+  H *h;
+  DealNeeds needs;
+  const Node *seen[64]; int nseen;   /* lets' values and functions' bodies walked already */
+} Predict;
+
+/* A filter with the fields a query sets (0 stands for any entity or year). */
+static DealFilter shape(int exporter, int importer, int com, int year) {
+  DealFilter f = deal_filter_any();
+  if (exporter) f.exporter = 0;
+  if (importer) f.importer = 0;
+  if (com) f.commodity = 0;
+  if (year) f.year = 0;
+  return f;
+}
+
+/* The queries of a plain call of the function of fast id `fast` with np
+** positional partners and the named arguments other (from:/to:),
+** commodity: and year: present or not: the filters of stdfast_call's case
+** (index_deal_sum), and index_deal_sums_by's rows for the HHIs. 0 when the call is not
+** a plain one. */
+static int call_needs(DealNeeds *nd, int fast, int np, int other, int com, int year) {
+  switch (fast) {
+  case SF_EXPORTS:
+    if (np != 1) return 0;
+    index_needs_add(nd, shape(1, other, com, year), 0);
+    return 1;
+  case SF_IMPORTS:
+    if (np != 1) return 0;
+    index_needs_add(nd, shape(other, 1, com, year), 0);
+    return 1;
+  case SF_TRADE:
+  case SF_BALANCE:
+    if (np < 1 || np > 2 || other) return 0;
+    index_needs_add(nd, shape(1, np > 1, com, year), 0);
+    index_needs_add(nd, shape(np > 1, 1, com, year), 0);
+    return 1;
+  case SF_WORLD_EXPORTS:
+    if (np != 0 || other) return 0;
+    index_needs_add(nd, shape(0, 0, com, year), 0);
+    return 1;
+  case SF_IMPORT_SHARE:
+  case SF_EXPORT_SHARE:
+    if (np != 2 || other) return 0;
+    index_needs_add(nd, shape(1, 1, com, year), 0);
+    index_needs_add(nd, shape(fast == SF_EXPORT_SHARE, fast == SF_IMPORT_SHARE, com, year), 0);
+    return 1;
+  case SF_WORLD_SHARE:
+    if (np != 1 || other) return 0;
+    index_needs_add(nd, shape(1, 0, com, year), 0);
+    index_needs_add(nd, shape(0, 0, com, year), 0);
+    return 1;
+  case SF_IMPORT_HHI:
+  case SF_EXPORT_HHI:
+  case SF_WORLD_HHI: {
+    int world = fast == SF_WORLD_HHI;
+    if (np != (world ? 0 : 1) || other) return 0;
+    DealFilter f = shape(fast == SF_EXPORT_HHI, fast == SF_IMPORT_HHI, com, year);
+    index_needs_add(nd, f, 1);   /* the total, then the groups from its rows */
+    return 1;
+  }
+  }
+  return 0;
+}
+
+static void predict(Predict *p, Node *n, int depth);
+
+/* Walks a let's value or a function's body once. */
+static void predict_once(Predict *p, Node *body, int depth) {
+  if (!body) return;
+  for (int i = 0; i < p->nseen; i++) if (p->seen[i] == body) return;
+  if (p->nseen == (int)(sizeof p->seen / sizeof *p->seen)) return;
+  p->seen[p->nseen++] = body;
+  predict(p, body, depth + 1);
+}
+
+/* The function a call's callee names (before or after resolution; a local
+** of the same name is not told apart: a forecast), or NULL. */
+static Function *callee(Predict *p, Node *fn) {
+  if (fn->kind == N_CONST) return fn->u.cnst.v.tag == T_FUNC ? fn->u.cnst.v.as.fn : NULL;
+  Global *g = fn->kind == N_GLOBAL ? fn->u.global.g : fn->kind == N_NAME ? prog_global_find(p->h, fn->u.name) : NULL;
+  if (g) return g->kind == G_FUNC && g->value.tag == T_FUNC ? g->value.as.fn : NULL;
+  return fn->kind == N_NAME ? prog_builtin_find(p->h, fn->u.name) : NULL;
+}
+
+/* A name or global that is a let with a value to compute, or a function
+** of the user's: walked (their calls run wherever they are read). */
+static void predict_name(Predict *p, Node *n, int depth) {
+  Global *g = n->kind == N_GLOBAL ? n->u.global.g : prog_global_find(p->h, n->u.name);
+  if (!g) return;
+  if (g->kind == G_LET) {
+    predict_once(p, g->expr, depth);
+    predict_once(p, g->scen_expr, depth);
+  } else if (g->kind == G_FUNC && g->value.tag == T_FUNC && g->value.as.fn->kind == F_USER) {
+    Function *f = g->value.as.fn;
+    for (uint32_t i = 0; i < f->params.n; i++) if (f->params.p[i].def) predict(p, f->params.p[i].def, depth + 1);
+    predict_once(p, f->body, depth);
+  }
+}
+
+static void predict_call(Predict *p, Node *n, int depth) {
+  Function *f = callee(p, n->u.call.fn);
+  if (f && f->kind == F_LUA && f->fast && f->fast != SF_HHI && !n->u.call.compr) {
+    const char *other = f->fast == SF_EXPORTS ? "to" : f->fast == SF_IMPORTS ? "from" : NULL;
+    int has_other = 0, com = 0, year = 0, plain = 1;
+    for (uint32_t i = 0; i < n->u.call.named.n; i++) {
+      const char *k = n->u.call.named.p[i].name->s;
+      if (n->u.call.named.p[i].value->kind == N_NIL) continue;   /* absent */
+      if (other && !strcmp(k, other)) has_other = 1;
+      else if (!strcmp(k, "commodity")) com = 1;
+      else if (!strcmp(k, "year")) year = 1;
+      else plain = 0;
+    }
+    if (plain) call_needs(&p->needs, f->fast, (int)n->u.call.args.n, has_other, com, year);
+  }
+  predict(p, n->u.call.fn, depth + 1);
+  for (uint32_t i = 0; i < n->u.call.args.n; i++) predict(p, n->u.call.args.p[i], depth + 1);
+  for (uint32_t i = 0; i < n->u.call.named.n; i++) predict(p, n->u.call.named.p[i].value, depth + 1);
+  Compr *c = n->u.call.compr;
+  if (c) {
+    for (uint32_t i = 0; i < c->binders.n; i++) predict(p, c->binders.p[i].coll, depth + 1);
+    predict(p, c->where, depth + 1);
+    predict(p, c->body, depth + 1);
+    predict(p, c->by, depth + 1);
+  }
+}
+
+static void predict(Predict *p, Node *n, int depth) {
+  if (!n || depth > 200) return;
+  switch (n->kind) {
+  case N_NAME: case N_GLOBAL: predict_name(p, n, depth); return;
+  case N_LIST: for (uint32_t i = 0; i < n->u.items.n; i++) predict(p, n->u.items.p[i], depth + 1); return;
+  case N_REC: for (uint32_t i = 0; i < n->u.fields.n; i++) predict(p, n->u.fields.p[i].value, depth + 1); return;
+  case N_FIELD: predict(p, n->u.field.obj, depth + 1); return;
+  case N_INDEX: predict(p, n->u.index.obj, depth + 1); predict(p, n->u.index.index, depth + 1); return;
+  case N_SLICE:
+    predict(p, n->u.slice.obj, depth + 1);
+    predict(p, n->u.slice.lo, depth + 1);
+    predict(p, n->u.slice.hi, depth + 1);
+    return;
+  case N_CALL: predict_call(p, n, depth); return;
+  case N_NEG: case N_NOT: predict(p, n->u.operand, depth + 1); return;
+  case N_BIN: case N_AND: case N_OR: predict(p, n->u.bin.l, depth + 1); predict(p, n->u.bin.r, depth + 1); return;
+  case N_IF:
+    predict(p, n->u.cond.c, depth + 1);
+    predict(p, n->u.cond.t, depth + 1);
+    predict(p, n->u.cond.e, depth + 1);
+    return;
+  case N_QUANT: {
+    Compr *c = &n->u.quant.c;
+    for (uint32_t i = 0; i < c->binders.n; i++) predict(p, c->binders.p[i].coll, depth + 1);
+    predict(p, c->where, depth + 1);
+    predict(p, c->body, depth + 1);
+    predict(p, c->by, depth + 1);
+    return;
+  }
+  default: return;
+  }
+}
+
+void stdfast_prepare(H *h, const char *const *only, int nonly) {
+  if (!h->world || h->lazy_indexes) return;
+  Program *pr = h->prog;
+  Predict p;
+  memset(&p, 0, sizeof p);
+  p.h = h;
+  for (uint32_t i = 0; i < pr->rules.n; i++) {
+    Rule *rule = &pr->rules.p[i];
+    if (only) {
+      int want = 0;
+      for (int j = 0; j < nonly; j++) if (!strcmp(only[j], rule->name->s)) want = 1;
+      if (!want) continue;
+    }
+    predict(&p, rule->node->u.rule.body, 0);
+  }
+  index_prepare(h, p.needs);
+}

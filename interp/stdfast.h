@@ -24,4 +24,11 @@ int stdfast_id(const char *name);
 ** must run (nothing was changed). f->fast must be non-zero. */
 int stdfast_call(H *h, Function *f, CallArgs *a, Value *out);
 
+/* Before a check: reads the calls of the standard functions above in the
+** rules (those named in only, when only is not NULL), the lets they read
+** and the user's functions they call, and builds the indexes their plain
+** forms will query in one pass (index_prepare). Nothing when
+** h->lazy_indexes (hedge_Options.lazy_indexes) is set. */
+void stdfast_prepare(H *h, const char *const *only, int nonly);
+
 #endif
