@@ -30,6 +30,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "eval.h"
 #include "prog.h"
 #include "csv.h"
@@ -699,24 +702,6 @@ static void plan_plain(H *h, Load *L) {
   for (uint32_t k = 0; k < t->cols.n; k++) L->defaults |= !cf[k];
 }
 
-/* The plain path's steps in the file's column order (L->scan: one per
-** header column, FS_SKIP for a column nothing reads), for scan_rows; none
-** when the rows need more than the steps (a where: filter, evaluation) or
-** one column feeds two fields. */
-static void plan_scan(H *h, Load *L) {
-  L->scan = NULL;
-  if (!L->fast || L->where || L->evaluates || L->nheader < 1) return;
-  FastCol *sc = arena_alloc(h, &h->temp, (size_t)L->nheader * sizeof(FastCol));
-  for (int i = 0; i < L->nheader; i++) sc[i] = (FastCol){FS_SKIP, i, -1, 0, 1, NULL};
-  for (int k = 0; k < L->nfast; k++) {
-    const FastCol *c = &L->fast[k];
-    if (c->src < 0 || c->src >= L->nheader || sc[c->src].step != FS_SKIP) return;
-    sc[c->src] = *c;
-  }
-  L->scan = sc;
-  L->nscan = L->nheader;
-}
-
 /* Days of January 1st of year y (1..9999), through a memo of the years
 ** seen (rows of a few years, in any order). */
 static inline int32_t year_days(Part *p, int32_t y) {
@@ -841,7 +826,12 @@ static inline const char *cell_end(const char *s, const char *e, uint64_t seps, 
 ** csv_parse_double_padded: an exact mantissa of at most 2^53 divided once
 ** by an exact power of ten), or NULL for any other text (the caller checks
 ** what ends the cell). */
-static inline const char *scan_number(const char *s, double *out) {
+#if defined(__GNUC__)
+#define SCAN_INLINE inline __attribute__((always_inline))
+#else
+#define SCAN_INLINE inline
+#endif
+static SCAN_INLINE const char *scan_number(const char *s, double *out) {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
   static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
   static const uint64_t u10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
@@ -883,142 +873,235 @@ typedef struct Rows { const char *s, *e; long line, line0; int spans; } Rows;
 
 #define ROWS_SPAN (-3)
 
+/* One step of the scanner: what to do with the next cell of a line. A code
+** cell that is not the line's last ends at the separator; the last one at
+** CR or LF. */
+typedef enum { SC_CODE, SC_CODE_LAST, SC_VALUE, SC_DATE, SC_TERM, SC_NUM, SC_NUMTEXT, SC_TEXT, SC_SKIP, SC_END } ScanOp;
+
+/* Codes of up to 7 bytes for the scanner: the key is the code's bytes
+** packed as csv_load8 packs them with a 1 bit just above them (so it holds
+** the length too, and is never 0, the empty slot), found by one multiply. */
+typedef struct ScanSlot { uint64_t key; uint32_t row; } ScanSlot;
+typedef struct ScanCodes { ScanSlot *slots; uint32_t mask; int shift; } ScanCodes;
+
+typedef struct ScanStep {
+  ScanOp op;
+  char term;              /* what ends the cell: the separator, or '\n' for the last */
+  int which;              /* SC_CODE*: 0 exporter/lender, 1 importer/borrower, 2 commodity */
+  int ci, attr;           /* the ColMap and the attribute column */
+  double factor;
+  const ScanCodes *codes; /* SC_CODE*: codes of up to 7 bytes */
+  const CodeMap *map;     /* SC_CODE*: every code (longer ones) */
+} ScanStep;
+
+/* The scanner's table of the codes of map: those of up to 7 bytes with no
+** separator, CR or LF in them (a cell holding one of those bytes then finds
+** nothing and goes through the general reader, which splits it as csv_next
+** does). */
+static const ScanCodes *scan_codes(H *h, const CodeMap *map, char sep) {
+  ScanCodes *sc = arena_alloc(h, &h->temp, sizeof *sc);
+  uint32_t cap = 64;
+  int bits = 6;
+  while (cap < map->cap * 2) cap *= 2, bits++;
+  sc->slots = arena_alloc(h, &h->temp, cap * sizeof(ScanSlot));
+  memset(sc->slots, 0, cap * sizeof(ScanSlot));
+  sc->mask = cap - 1;
+  sc->shift = 64 - bits;
+  Table *t = &h->world->t[map->kind];
+  for (uint32_t i = 0; i < map->cap; i++) {
+    const CodeSlot *e = &map->slots[i];
+    if (e->row == UINT32_MAX || e->len > 7 || e->len == 0) continue;
+    const char *nm = t->names[e->row]->s;
+    if (memchr(nm, sep, e->len) || memchr(nm, '\n', e->len) || memchr(nm, '\r', e->len)) continue;
+    uint64_t key = e->key | (UINT64_C(1) << (8 * e->len));
+    uint32_t k = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> sc->shift);
+    while (sc->slots[k].key) k = (k + 1) & sc->mask;
+    sc->slots[k] = (ScanSlot){key, e->row};
+  }
+  return sc;
+}
+
+/* The row of the code whose scanner key is key, or NO_ROW. */
+static inline uint32_t scan_code_find(const ScanCodes *sc, uint64_t key) {
+  for (uint32_t k = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> sc->shift);; k = (k + 1) & sc->mask) {
+    if (sc->slots[k].key == key) return sc->slots[k].row;
+    if (!sc->slots[k].key) return NO_ROW;
+  }
+}
+
+/* The plain path's steps in the file's column order (L->scan: one per
+** header column, SC_SKIP for a column nothing reads, then SC_END), for
+** scan_rows; none when the rows need more than the steps (a where:
+** filter, evaluation) or one column feeds two fields. */
+static void plan_scan(H *h, Load *L) {
+  L->scan = NULL;
+  if (!L->fast || L->where || L->evaluates || L->nheader < 1) return;
+  char sep = L->sep ? L->sep : ',';
+  ScanStep *sc = arena_alloc(h, &h->temp, (size_t)(L->nheader + 1) * sizeof(ScanStep));
+  for (int i = 0; i <= L->nheader; i++)
+    sc[i] = (ScanStep){i == L->nheader ? SC_END : SC_SKIP, i == L->nheader - 1 ? '\n' : sep, 0, -1, 0, 1, NULL, NULL};
+  const ScanCodes *codes[2] = {NULL, NULL};
+  for (int k = 0; k < L->nfast; k++) {
+    const FastCol *c = &L->fast[k];
+    if (c->src < 0 || c->src >= L->nheader || sc[c->src].op != SC_SKIP) return;
+    ScanStep *x = &sc[c->src];
+    x->ci = c->ci; x->attr = c->attr; x->factor = c->factor;
+    switch (c->step) {
+      case FS_A: case FS_B: case FS_C: {
+        int kind = c->codes->kind;
+        if (!codes[kind]) codes[kind] = scan_codes(h, c->codes, sep);
+        x->op = x->term == '\n' ? SC_CODE_LAST : SC_CODE;
+        x->which = c->step == FS_A ? 0 : c->step == FS_B ? 1 : 2;
+        x->codes = codes[kind];
+        x->map = c->codes;
+        break;
+      }
+      case FS_VALUE: x->op = SC_VALUE; break;
+      case FS_DATE: x->op = SC_DATE; break;
+      case FS_TERM: x->op = SC_TERM; break;
+      case FS_NUM: x->op = SC_NUM; break;
+      case FS_NUMTEXT: x->op = SC_NUMTEXT; break;
+      case FS_TEXT: x->op = SC_TEXT; break;
+      case FS_SKIP: return;
+    }
+  }
+  L->scan = sc;
+  L->nscan = L->nheader;
+}
+
 /* Converts the rows at rw->s into rows r, r + 1, ... of t (fresh, within
 ** capacity), at most nmax, while every cell is in its common form; returns
 ** how many. rw->s stops at the first row it cannot take (the caller splits
-** that one with split_line). */
+** that one with split_line). The steps run as one loop over the cells of
+** all the rows: after a cell, what ends it (the separator, or the line's
+** end for the last) is checked and skipped; SC_END closes the row. */
 static uint32_t scan_rows(H *h, Part *p, Table *t, uint32_t r, uint32_t nmax, Rows *rw) {
   Load *L = p->L;
-  const FastCol *sc = L->scan;
-  const int last = L->nscan - 1;
+  const ScanStep *first = L->scan, *c = first;
   const char sep = L->sep ? L->sep : ',';
   const uint64_t seps = UINT64_C(0x0101010101010101) * (unsigned char)sep;
-  const char *s = rw->s, *e = rw->e;
+  const uint64_t lfs = UINT64_C(0x0a0a0a0a0a0a0a0a), crs = UINT64_C(0x0d0d0d0d0d0d0d0d);
+  const char *s = rw->s, *e = rw->e, *q = s;
   Side *side = p->side;
+  uint32_t *codecol[3] = {t->a, t->b, t->c};
+  const int loan = L->kind == K_LOAN, defaults = L->defaults;
   uint32_t done = 0;
-  while (done < nmax && s < e) {
-    size_t s0 = side->n;
-    const char *q = s;
-    if (L->defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
-    for (int k = 0;; k++) {
-      const FastCol *c = &sc[k];
-      double v;
-      switch (c->step) {
-        case FS_A: case FS_B: case FS_C: {
-          uint64_t x = csv_load8(q);
-          uint64_t m = bytes_eq(x, seps) | bytes_eq(x, UINT64_C(0x0a0a0a0a0a0a0a0a));
-          const char *ce;
-          uint32_t row;
-          if (m && (ce = q + (__builtin_ctzll(m) >> 3)) <= e) {
-            if (k == last && ce > q && ce[-1] == '\r') ce--;
-            size_t n = (size_t)(ce - q);
-            if (!n) goto slow;
-            row = codemap_probe(h, c->codes, x & ((UINT64_C(1) << (8 * n)) - 1), q, n);
-          } else {
-            ce = cell_end(q, e, seps, k == last);
-            row = load_codemap_find(h, (CodeMap *)c->codes, q, (size_t)(ce - q));
-          }
-          if (row == NO_ROW) goto slow;
-          if (c->step == FS_A) t->a[r] = row;
-          else if (c->step == FS_B) t->b[r] = row;
-          else t->c[r] = row;
-          q = ce;
-          break;
+  size_t s0 = side->n;
+  if (!nmax || s >= e) return 0;
+  if (defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
+  for (;; c++) {
+    double v;
+    const char *ce = q;
+    switch (c->op) {
+      case SC_CODE: case SC_CODE_LAST: {
+        uint64_t x = csv_load8(q);
+        uint64_t m = c->op == SC_CODE ? bytes_eq(x, seps) : bytes_eq(x, lfs) | bytes_eq(x, crs);
+        uint32_t row;
+        if (m) {
+          uint64_t bit = (m & (0 - m)) >> 7;   /* the lowest bit of the first byte after the code */
+          row = scan_code_find(c->codes, (x & (bit - 1)) | bit);
+          ce = q + (__builtin_ctzll(m) >> 3);
+        } else {   /* 8 bytes or more, or the end of the file */
+          ce = cell_end(q, e, seps, c->term == '\n');
+          row = load_codemap_find(h, (CodeMap *)c->map, q, (size_t)(ce - q));
         }
-        case FS_VALUE: {
-          const char *ce = scan_number(q, &v);
-          if (!ce) goto slow;
-          v *= c->factor;
-          if (L->kind == K_LOAN && v < 0) goto slow;
-          t->value[r] = v;
-          q = ce;
-          break;
-        }
-        case FS_DATE: {
-          uint64_t x = csv_load8(q);
-          unsigned nd = csv_digit_run(x);
-          if (nd == 4) {
-            int32_t y = (int32_t)csv_digits_value(x, 4);
-            if (y < 1) goto slow;
-            t->date[r] = year_days(p, y); t->year[r] = y; t->prec[r] = DATE_YEAR;
-            q += 4;
-          } else if (nd == 0 && cell_empty(q, e, sep)) {
-            t->date[r] = NO_DATE; t->year[r] = NO_YEAR; t->prec[r] = 0;
-          } else goto slow;   /* a date, or a year written otherwise */
-          break;
-        }
-        case FS_TERM: {
-          const char *ce = scan_number(q, &v);
-          if (!ce) {
-            if (!cell_empty(q, e, sep)) goto slow;
-            t->term[r] = NAN;
-            break;
-          }
-          v *= c->factor;
-          if (!(v > 0)) goto slow;
-          t->term[r] = v;
-          q = ce;
-          break;
-        }
-        case FS_NUM: {
-          const char *ce = scan_number(q, &v);
-          if (!ce) {
-            if (!cell_empty(q, e, sep)) goto slow;
-            t->cols.p[c->attr].nums[r] = NAN;
-            break;
-          }
-          t->cols.p[c->attr].nums[r] = v * c->factor;
-          q = ce;
-          break;
-        }
-        case FS_NUMTEXT: {
-          /* the text is kept as fill_row keeps it (the column may turn
-          ** out to be strings) */
-          const char *ce;
-          if (p->textual[c->ci]) {
-            char why[160];
-            ce = cell_end(q, e, seps, k == last);
-            if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
-            t->cols.p[c->attr].nums[r] = NAN;   /* unused: the column becomes strings */
-          } else if ((ce = scan_number(q, &v)) != NULL) {
-            t->cols.p[c->attr].nums[r] = v;
-          } else {
-            if (!cell_empty(q, e, sep)) goto slow;
-            ce = q;
-            t->cols.p[c->attr].nums[r] = NAN;
-          }
-          if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
-          q = ce;
-          break;
-        }
-        case FS_TEXT: {
-          char why[160];
-          const char *ce = cell_end(q, e, seps, k == last);
-          if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
-          if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
-          q = ce;
-          break;
-        }
-        case FS_SKIP:
-          q = cell_end(q, e, seps, k == last);
-          break;
+        if (row == NO_ROW) goto slow;
+        codecol[c->which][r] = row;
+        if (m && c->op == SC_CODE) { q = ce + 1; continue; }   /* found at its separator */
+        break;
       }
-      if (k == last) break;
-      if (*q != sep) goto slow;   /* too few cells, or a cell not in its common form */
-      q++;
+      case SC_VALUE:
+        if (!(ce = scan_number(q, &v))) goto slow;
+        v *= c->factor;
+        if (loan && v < 0) goto slow;
+        t->value[r] = v;
+        break;
+      case SC_DATE: {
+        uint64_t x = csv_load8(q);
+        unsigned nd = csv_digit_run(x);
+        if (nd == 4) {
+          int32_t y = (int32_t)csv_digits_value(x, 4);
+          if (y < 1) goto slow;
+          t->date[r] = year_days(p, y); t->year[r] = y; t->prec[r] = DATE_YEAR;
+          ce = q + 4;
+        } else if (nd == 0 && cell_empty(q, e, sep)) {
+          t->date[r] = NO_DATE; t->year[r] = NO_YEAR; t->prec[r] = 0;
+          ce = q;
+        } else goto slow;   /* a date, or a year written otherwise */
+        break;
+      }
+      case SC_TERM:
+        if (!(ce = scan_number(q, &v))) {
+          if (!cell_empty(q, e, sep)) goto slow;
+          t->term[r] = NAN;
+          ce = q;
+          break;
+        }
+        v *= c->factor;
+        if (!(v > 0)) goto slow;
+        t->term[r] = v;
+        break;
+      case SC_NUM:
+        if (!(ce = scan_number(q, &v))) {
+          if (!cell_empty(q, e, sep)) goto slow;
+          v = NAN;
+          ce = q;
+        }
+        t->cols.p[c->attr].nums[r] = v * c->factor;
+        break;
+      case SC_NUMTEXT:
+        /* the text is kept as fill_row keeps it (the column may turn
+        ** out to be strings) */
+        if (p->textual[c->ci]) {
+          char why[160];
+          ce = cell_end(q, e, seps, c->term == '\n');
+          if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
+          v = NAN;   /* unused: the column becomes strings */
+        } else if (!(ce = scan_number(q, &v))) {
+          if (!cell_empty(q, e, sep)) goto slow;
+          ce = q;
+          v = NAN;
+        }
+        t->cols.p[c->attr].nums[r] = v;
+        if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
+        break;
+      case SC_TEXT: {
+        char why[160];
+        ce = cell_end(q, e, seps, c->term == '\n');
+        if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
+        if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
+        break;
+      }
+      case SC_SKIP:
+        ce = cell_end(q, e, seps, c->term == '\n');
+        break;
+      case SC_END:
+        /* the row is whole: q is past its line */
+        if (codecol[0][r] == codecol[1][r]) goto slow;
+        s = q;
+        r++;
+        done++;
+        s0 = side->n;
+        if (done == nmax || s >= e) goto out;
+        c = first - 1;
+        if (defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
+        continue;
+#if defined(__GNUC__)
+      default: __builtin_unreachable();   /* every step is one of the above */
+#endif
     }
-    if (*q == '\n') q++;
-    else if (*q == '\r' && q[1] == '\n') q += 2;
-    else if (q != e) goto slow;   /* too many cells, or a cell not in its common form */
-    if (t->a[r] == t->b[r]) goto slow;
-    s = q;
-    r++;
-    done++;
-    continue;
-  slow:
-    side->n = s0;
-    break;
+    /* what ends the cell: the separator, or the line's end */
+    if (*ce != c->term) {
+      if (c->term != '\n') goto slow;   /* too few cells, or a cell not in its common form */
+      if (*ce == '\r' && ce[1] == '\n') ce++;
+      else if (ce == e) ce--;   /* the last line of a file without a newline */
+      else goto slow;   /* too many cells, or a cell not in its common form */
+    }
+    q = ce + 1;
   }
+slow:
+  side->n = s0;
+out:
   rw->line += (long)done;
   rw->s = s;
   return done;
@@ -1227,20 +1310,52 @@ static void run_half(Half *w) {
 static void *half_main(void *ud) { run_half(ud); return NULL; }
 
 /* The pre-pass: no quote anywhere (else rows could span the split), the
-** split offset (a line start near the middle), the non-blank lines of each
-** half and the physical lines before the split. Returns 0 when the file
-** should be read serially. */
+** split offset (a line start near the middle), the physical lines of each
+** half (blank ones included: a half's reader skips those, and the rows it
+** does not fill are compacted away) and the physical lines before the
+** split. Returns 0 when the file should be read serially. */
 typedef struct Plan2 { long long split; uint32_t rows1, rows2; long lines1; } Plan2;
+
+/* The newlines in [p, p + n): 16 bytes a step with SSE2 (compare, then
+** subtract the all-ones bytes from byte counters, summed every 255 steps). */
+static uint64_t count_newlines(const char *p, size_t n) {
+  uint64_t c = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  while (n - i >= 16) {
+    size_t steps = (n - i) / 16;
+    if (steps > 255) steps = 255;
+    __m128i acc = zero;
+    for (size_t k = 0; k < steps; k++, i += 16)
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+    __m128i sum = _mm_sad_epu8(acc, zero);
+    c += (uint64_t)_mm_cvtsi128_si64(sum) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
+  }
+#endif
+  for (; i < n; i++) c += p[i] == '\n';
+  return c;
+}
+
+/* The last newline in [b, e), or NULL. */
+static const char *last_newline_in(const char *b, const char *e) {
+#if defined(_GNU_SOURCE)
+  return memrchr(b, '\n', (size_t)(e - b));
+#else
+  while (e > b)
+    if (*--e == '\n') return e;
+  return NULL;
+#endif
+}
 
 /* See Plan2 above. */
 static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
   size_t cap = 1u << 20;
   char *buf = hx_try_alloc(h, cap);
   if (!buf) return 0;
-  long long mid = start + (size - start) / 2, line_start = start, pos = 0;
-  uint64_t rows1 = 0, rows2 = 0;
-  long lines1 = 0;
-  int ok = 1, prev = -1;
+  long long mid = start + (size - start) / 2, last_nl = start - 1;
+  uint64_t lines1 = 0, lines2 = 0;
+  int ok = 1;
   pl->split = -1;
   /* the header too must hold no quote: it is one physical line then */
   for (long long off = 0; off < size && ok;) {
@@ -1248,33 +1363,35 @@ static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
     ssize_t n = pread(fd, buf, cap, (off_t)off);
     if (n <= 0) { ok = 0; break; }
     if (memchr(buf, '"', (size_t)n)) { ok = 0; break; }
-    /* newlines by memchr: a byte loop here would cost what the threads save */
-    const char *base = buf, *end = buf + n, *q = buf;
+    const char *end = buf + n, *q = buf;
     if (off < start) q = buf + (start - off < n ? start - off : n);
-    while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-      pos = off + (q - base);
-      long long len = pos - line_start;
-      int before = q > base ? (unsigned char)q[-1] : prev;
-      int blank = len == 0 || (len == 1 && before == '\r');
-      if (pl->split < 0) { lines1++; if (!blank) rows1++; }
-      else if (!blank) rows2++;
-      line_start = pos + 1;
-      if (pl->split < 0 && line_start >= mid) pl->split = line_start;
-      q++;
+    if (q < end) {
+      if (pl->split < 0 && off + n > mid - 1) {
+        /* the split: after the first newline at or after mid - 1 */
+        const char *from = buf + (mid - 1 > off ? mid - 1 - off : 0);
+        if (from < q) from = q;
+        const char *nl = memchr(from, '\n', (size_t)(end - from));
+        if (nl) {
+          lines1 += count_newlines(q, (size_t)(nl + 1 - q));
+          pl->split = off + (nl + 1 - buf);
+          q = nl + 1;
+        }
+      }
+      uint64_t c = count_newlines(q, (size_t)(end - q));
+      if (pl->split < 0) lines1 += c; else lines2 += c;
+      const char *ln = last_newline_in(buf, end);
+      if (ln) last_nl = off + (ln - buf);
     }
-    prev = (unsigned char)buf[n - 1];
     off += n;
   }
-  if (ok && line_start < size) {   /* a last line without a newline */
-    long long len = size - line_start;
-    int blank = len == 1 && prev == '\r';
-    if (!blank) { if (pl->split < 0) rows1++; else rows2++; }
+  if (ok && last_nl + 1 < size) {   /* a last line without a newline */
+    if (pl->split < 0) lines1++; else lines2++;
   }
   hx_free(h, buf, cap);
-  if (!ok || pl->split < 0 || pl->split >= size || rows1 + rows2 >= 0xfffffff0ULL) return 0;
-  pl->rows1 = (uint32_t)rows1;
-  pl->rows2 = (uint32_t)rows2;
-  pl->lines1 = lines1;
+  if (!ok || pl->split < 0 || pl->split >= size || lines1 + lines2 >= 0xfffffff0ULL) return 0;
+  pl->rows1 = (uint32_t)lines1;
+  pl->rows2 = (uint32_t)lines2;
+  pl->lines1 = (long)lines1;
   return 1;
 }
 
@@ -1357,7 +1474,13 @@ static int load_parallel(H *h, Load *L) {
       hx_throw(h, HEDGE_ERROR);
     }
     if (p->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s' (%s:%ld)", L->shown, L->shown, p->err_line);
-    if (!p->total_bad && !p->total_unm && w[k].got != w[k].expect) load_row_error(h, L, "internal: the halves of the file disagree on their rows");
+    if (!p->total_bad && !p->total_unm && w[k].got > w[k].expect) load_row_error(h, L, "internal: the halves of the file disagree on their rows");
+    if (!p->total_bad && !p->total_unm && w[k].got < w[k].expect) {
+      /* blank lines: the pre-pass counted every line, the rows not filled are compacted away */
+      for (uint32_t i = w[k].got; i < w[k].expect; i++) w[k].skip[i] = 1;
+      w[k].nskip += w[k].expect - w[k].got;
+      h->steps -= w[k].expect - w[k].got;
+    }
   }
   t->n = L->first_row + pl.rows1 + pl.rows2;
   for (int i = 0; i < L->ncols; i++) L->textual[i] = w[0].part.textual[i] | w[1].part.textual[i];
@@ -1513,9 +1636,11 @@ static void load_rows_serial(H *h, Load *L) {
 /* Moves row src of a deal or loan table to dst (compaction after skips). */
 static void move_row(Table *t, uint32_t dst, uint32_t src) {
   if (t->names) t->names[dst] = t->names[src];
-  t->a[dst] = t->a[src]; t->b[dst] = t->b[src]; t->c[dst] = t->c[src];
+  t->a[dst] = t->a[src]; t->b[dst] = t->b[src];
+  if (t->c) t->c[dst] = t->c[src];   /* deals only */
   t->value[dst] = t->value[src]; t->date[dst] = t->date[src]; t->year[dst] = t->year[src];
-  t->prec[dst] = t->prec[src]; t->term[dst] = t->term[src];
+  t->prec[dst] = t->prec[src];
+  if (t->term) t->term[dst] = t->term[src];   /* loans only */
   for (uint32_t i = 0; i < t->cols.n; i++) {
     Column *c = &t->cols.p[i];
     if (c->is_num) { if (c->nums && src < c->cap) c->nums[dst] = c->nums[src]; }
@@ -1672,7 +1797,7 @@ static void load_rows(H *h, Load *L) {
     for (int k = 0; k < 2; k++)
       if (ps[k]->oom) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "out of memory while loading '%s'", L->shown);
     if (ps[0]->total_bad || ps[1]->total_bad || ps[0]->total_unm || ps[1]->total_unm) load_raise_bad(h, L, ps, 2);
-    for (int k = 0; k < 2; k++) declare_new(h, L, ps[k], hv[k].first, hv[k].first + hv[k].expect);
+    for (int k = 0; k < 2; k++) declare_new(h, L, ps[k], hv[k].first, hv[k].first + hv[k].got);
     load_texts(h, L);
     if (hv[0].nskip || hv[1].nskip) {   /* compact the rows skipped on purpose */
       uint32_t dst = L->first_row;

@@ -122,7 +122,7 @@ typedef struct Load {
   Side side[2];           /* attribute texts: serial load [0], parallel halves [0] [1] */
   int nside;              /* readers that filled a Side */
   struct FastCol *fast; int nfast;   /* the plain path's steps (load.c), NULL: none */
-  struct FastCol *scan; int nscan;   /* the same steps in the file's column order, for
+  struct ScanStep *scan; int nscan; /* the same steps in the file's column order, for
                                      ** converting cells while tokenising (load.c
                                      ** scan_rows); NULL: rows go through csv_next */
   unsigned filled;        /* plain path: built-in columns the steps write (1 << WC_x) */
