@@ -37,15 +37,47 @@ const char *lex_token_name(TokKind k) {
 int lex_is_keyword(TokKind k) { return k >= TK_FIRST_KW && k <= TK_LAST_KW; }
 const char *lex_keyword_spelling(TokKind k) { return lex_is_keyword(k) ? kw_names[k - TK_FIRST_KW] : NULL; }
 
+/* Keywords by first letter (kw_names indices + 1, 0 ends a row): lex_keyword_lookup runs
+** once per identifier, so it compares only the few keywords that start with
+** the same letter and have the same length (tests/errors/lex_keywords.hedge and
+** tests/lang/lex_identifiers.hedge check every keyword and near misses). */
+static const unsigned char kw_first[26][6] = {
+  ['a' - 'a'] = {28},
+  ['c' - 'a'] = {2},
+  ['d' - 'a'] = {3, 18},
+  ['e' - 'a'] = {13, 17, 21, 25, 33},
+  ['f' - 'a'] = {7, 15, 23, 24, 35},
+  ['i' - 'a'] = {11, 26, 31},
+  ['l' - 'a'] = {4, 6, 14},
+  ['n' - 'a'] = {30, 36},
+  ['o' - 'a'] = {29},
+  ['p' - 'a'] = {1, 10, 22},
+  ['r' - 'a'] = {8},
+  ['s' - 'a'] = {16},
+  ['t' - 'a'] = {20, 32, 34},
+  ['u' - 'a'] = {5, 12, 19},
+  ['w' - 'a'] = {9, 27},
+};
+
 TokKind lex_keyword_lookup(const char *s, size_t n) {
-  for (int i = 0; i <= TK_LAST_KW - TK_FIRST_KW; i++)
-    if (strlen(kw_names[i]) == n && memcmp(kw_names[i], s, n) == 0) return (TokKind)(TK_FIRST_KW + i);
+  if (n < 2 || n > 9 || s[0] < 'a' || s[0] > 'z') return TK_IDENT;
+  const unsigned char *row = kw_first[s[0] - 'a'];
+  for (int j = 0; j < 6 && row[j]; j++) {
+    const char *k = kw_names[row[j] - 1];
+    size_t i = 1;
+    while (i < n && k[i] && k[i] == s[i]) i++;
+    if (i == n && k[n] == 0) return (TokKind)(TK_FIRST_KW + row[j] - 1);
+  }
   return TK_IDENT;
 }
 
 static Loc here(Lexer *lx, int pos) {
   /* columns count code points; tokens are scanned forward, so the count
   ** resumes where the last one stopped on the same line */
+  if (lx->ascii) {   /* one byte, one column */
+    Loc l = {lx->src, lx->line, 1 + (pos < lx->len ? pos : lx->len) - lx->linestart};
+    return l;
+  }
   if (lx->cbase != lx->linestart || pos < lx->cpos) {
     lx->cbase = lx->linestart;
     lx->cpos = lx->linestart;
@@ -62,9 +94,15 @@ static Loc here(Lexer *lx, int pos) {
 static void check_utf8(Lexer *lx) {
   const char *s = lx->text;
   int i = lx->pos, n = lx->len;
+  lx->ascii = 1;
   while (i < n) {
+    /* ASCII text eight bytes at a time */
+    uint64_t w;
+    while (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) i += 8;
+    if (i >= n) break;
     unsigned char c = (unsigned char)s[i];
     if (c < 0x80) { i++; continue; }
+    lx->ascii = 0;
     int k = utf8_seq_len(s + i, (size_t)(n - i));
     if (k == 0) {
       int line = 1, ls = 0;
@@ -90,8 +128,19 @@ void lex_init(Lexer *lx, H *h, int src) {
   check_utf8(lx);
 }
 
-static int is_id0(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static int is_id(int c) { return is_id0(c) || (c >= '0' && c <= '9'); }
+/* 1: may start a name (letter, '_'); 2: may continue one (letter, digit, '_') */
+static const unsigned char id_class[256] = {
+  ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+  ['_'] = 3,
+  ['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3, ['g'] = 3, ['h'] = 3, ['i'] = 3,
+  ['j'] = 3, ['k'] = 3, ['l'] = 3, ['m'] = 3, ['n'] = 3, ['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3,
+  ['s'] = 3, ['t'] = 3, ['u'] = 3, ['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 3,
+  ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3,
+  ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+  ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3,
+};
+static inline int is_id0(int c) { return id_class[(unsigned char)c] & 1; }
+static inline int is_id(int c) { return id_class[(unsigned char)c] & 2; }
 static int isdigit_c(int c) { return c >= '0' && c <= '9'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
@@ -192,14 +241,24 @@ static void lex_number(Lexer *lx, Token *t) {
   char buf[128];
   int n = 0, p = lx->pos;
   int seen_dot = 0;
+  /* the digits as an integer and the count after the point, while it is exact */
+  uint64_t mant = 0;
+  int frac = 0, exact = 1;
   while (p < lx->len) {
     char c = s[p];
-    if (is_digit(c)) { if (n < 120) buf[n++] = c; p++; }
+    if (is_digit(c)) {
+      if (n < 120) buf[n++] = c;
+      if (mant >= (UINT64_C(1) << 53) / 10) exact = 0;
+      mant = mant * 10 + (uint64_t)(c - '0');
+      frac += seen_dot;
+      p++;
+    }
     else if (c == '_' && p + 1 < lx->len && is_digit(s[p + 1]) && is_digit(s[p - 1])) p++;
     else if (c == '.' && !seen_dot && p + 1 < lx->len && is_digit(s[p + 1])) { seen_dot = 1; buf[n++] = c; p++; }
     else break;
   }
   if (p < lx->len && (s[p] == 'e' || s[p] == 'E')) {
+    exact = 0;
     int q = p + 1;
     if (q < lx->len && (s[q] == '+' || s[q] == '-')) q++;
     if (q < lx->len && is_digit(s[q])) {
@@ -210,7 +269,11 @@ static void lex_number(Lexer *lx, Token *t) {
     }
   }
   buf[n] = 0;
-  double v = strtod(buf, NULL);
+  /* An integer below 2^53 and a power of ten up to 1e22 are exact doubles, so
+  ** one division rounds correctly: the value strtod gives, without its cost. */
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  double v = exact && frac <= 22 ? (double)mant / pow10[frac] : strtod(buf, NULL);
   if (n >= 120 || isinf(v))
     hx_error_span(lx->h, t->loc, p - lx->pos, "number too large: %.*s", p - lx->pos > 40 ? 40 : p - lx->pos, s + lx->pos);
   t->kind = TK_NUMBER;

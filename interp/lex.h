@@ -46,6 +46,7 @@ typedef struct Lexer {
   const char *text;
   int len, pos, line, linestart;
   int cbase, cpos, ccol;  /* column cache: byte cpos of the line at cbase is column ccol */
+  int ascii;            /* the text (after a byte order mark) is all ASCII: a column is a byte */
   int *incomplete;      /* if set: *incomplete = 1 when input ends inside a string */
 } Lexer;
 
