@@ -191,10 +191,7 @@ static void load_body(H *h, void *ud) {
     src = prog_source_add_file(h, c->path, (Loc){-1, 0, 0});
     vec_push(h, &h->prog->loaded, k);
   } else src = prog_source_add_string(h, c->name ? c->name : "<string>", c->src, strlen(c->src));
-  NodeList stmts = {0};
-  /* the statement list lives in h->perm, like the nodes */
-  parse_program(h, src, &stmts, NULL);
-  for (uint32_t i = 0; i < stmts.n; i++) exec_top(h, stmts.p[i]);
+  exec_source(h, src);
   exec_finish_load(h);
 }
 

@@ -374,11 +374,7 @@ static void exec_import(H *h, Node *s) {
   int st = hx_pcall(h, src_body, &sc);
   close(fd);
   if (st != HEDGE_OK) hx_throw(h, st);
-  int src = sc.id;
-  NodeList stmts = {0};
-  /* the statement list lives in h->perm, like the nodes */
-  parse_program(h, src, &stmts, NULL);
-  for (uint32_t i = 0; i < stmts.n; i++) exec_top(h, stmts.p[i]);
+  exec_source(h, sc.id);
 }
 
 static void exec_use(H *h, Node *s) {
@@ -469,6 +465,87 @@ void exec_top(H *h, Node *s) {
 }
 
 void exec_print_stmt(H *h, Node *s) { exec_print(h, s); }
+
+/* ---- a file, run as it is read ------------------------------------------------------
+** A file is parsed whole before anything in it runs: a syntax error anywhere
+** means nothing ran, and it is the error reported. Plain declarations are the
+** exception that keeps that promise: a partner, commodity, deal or loan whose
+** fields are literals or names (no call, no let, nothing that could print or
+** run Lua) runs as soon as it is parsed, while nothing is waiting before it,
+** and its syntax tree is dropped at once. Its effects are undone with the
+** rest if the load fails (the caller's boundary rolls the program back); if it
+** raises, nothing more runs, the rest of the file is still parsed, and its
+** error is raised at the end unless a syntax error came first. The first
+** statement that is not plain ends the streaming: it and all after it run
+** once the whole file has parsed, as before. */
+
+typedef struct SourceRun {
+  int src;
+  NodeList stmts;        /* waiting to run once the file has parsed (in h->perm) */
+  Arena scratch;         /* the declarations' nodes (parse_program_streaming) */
+  int streaming;         /* declarations still run as they are read */
+  int failed;            /* the status a streamed declaration raised */
+} SourceRun;
+
+typedef struct DeclBatch { Node **stmts; uint32_t n; } DeclBatch;
+
+/* A field value whose evaluation is pure: a literal, a negated number, or a
+** name that is not a `let` (an entity, or an error about the name). */
+static int plain_value(H *h, const Node *v) {
+  switch (v->kind) {
+    case N_NUM: case N_QTY: case N_STR: case N_DATE: case N_BOOL: case N_NIL: return 1;
+    case N_NEG: return v->u.operand->kind == N_NUM || v->u.operand->kind == N_QTY;
+    case N_NAME: { Global *g = prog_global_find(h, v->u.name); return !g || g->kind != G_LET; }
+    default: return 0;
+  }
+}
+
+static int plain_decl(H *h, const Node *s) {
+  if (s->kind != S_ENTITY) return 0;
+  if (!s->u.ent.rec) return 1;
+  for (uint32_t i = 0; i < s->u.ent.rec->u.fields.n; i++)
+    if (!plain_value(h, s->u.ent.rec->u.fields.p[i].value)) return 0;
+  return 1;
+}
+
+static void run_decls_body(H *h, void *ud) {
+  DeclBatch *b = ud;
+  for (uint32_t i = 0; i < b->n; i++) exec_top(h, b->stmts[i]);
+}
+
+/* ParseDeclHook: runs plain declarations while nothing waits before them. */
+static int run_decl_now(H *h, Node **stmts, uint32_t n, void *ud) {
+  SourceRun *r = ud;
+  if (!r->streaming || r->stmts.n) return 0;   /* a statement waits: run in order after it */
+  for (uint32_t i = 0; i < n; i++)
+    if (!plain_decl(h, stmts[i])) { r->streaming = 0; return 0; }
+  DeclBatch b = {stmts, n};
+  int st = hx_pcall(h, run_decls_body, &b);
+  if (st != HEDGE_OK) {
+    r->streaming = 0;
+    if (st != HEDGE_ERROR) hx_throw(h, st);   /* out of memory, a timeout: at once */
+    r->failed = st;                           /* its message stays in h->err */
+  }
+  return 1;
+}
+
+static void run_source_body(H *h, void *ud) {
+  SourceRun *r = ud;
+  parse_program_streaming(h, r->src, &r->stmts, &r->scratch, run_decl_now, r);
+  if (r->failed) hx_throw(h, r->failed);
+  r->streaming = 0;
+  for (uint32_t i = 0; i < r->stmts.n; i++) exec_top(h, r->stmts.p[i]);
+}
+
+void exec_source(H *h, int src) {
+  SourceRun r;
+  memset(&r, 0, sizeof r);
+  r.src = src;
+  r.streaming = 1;
+  int st = hx_pcall(h, run_source_body, &r);
+  arena_free(h, &r.scratch);
+  if (st != HEDGE_OK) hx_throw(h, st);
+}
 
 /* Everything declared is checked before any rule runs: rule bodies and
 ** function bodies resolve, scenario parents exist, extends has no cycle. */

@@ -12,6 +12,11 @@ void exec_statement(H *h, Node *s);
 /* A statement of a file (not of a scenario or test block): its prints are
 ** kept, to print a scenario's figures again (hedge_print_scenario). */
 void exec_top(H *h, Node *s);
+/* Parses source src and runs its statements in order, as a file (hedge_load_file,
+** import): a syntax error anywhere is raised before anything runs, except
+** plain declarations, which run as they are read and are undone with the rest
+** (exec.c, "a file, run as it is read"). Every statement is a top one (exec_top). */
+void exec_source(H *h, int src);
 /* Runs a print statement (again). */
 void exec_print_stmt(H *h, Node *s);
 /* A scenario's `let` (scenario.c applies it; exec.c keeps the globals). */

@@ -26,6 +26,7 @@ typedef struct Parser {
   int depth;
   int *incomplete;
   int allow_expr;
+  Arena *nodes;               /* where nodes and their lists go: h->perm, or the caller's scratch arena */
   int nopen;                  /* may exceed OPEN_MAX; only the first ones are kept */
   TokKind open_kind[OPEN_MAX];
   Loc open_loc[OPEN_MAX];
@@ -106,7 +107,7 @@ static int accept(Parser *p, TokKind k) {
 }
 
 static Node *new_node(Parser *p, NodeKind k, Token *at) {
-  Node *n = arena_alloc(p->h, &p->h->perm, sizeof *n);
+  Node *n = arena_alloc(p->h, p->nodes, sizeof *n);
   memset(n, 0, sizeof *n);
   n->kind = k;
   n->loc = at->loc;
@@ -157,7 +158,7 @@ static void binder(Parser *p, BinderList *bl) {
   b.name = ident(p, "a variable name (as in `x in partners`)");
   expect(p, TK_IN, "after the variable");
   b.coll = additive(p);
-  avec_push(p->h, &p->h->perm, bl, b);
+  avec_push(p->h, p->nodes, bl, b);
 }
 
 /* compr := binder {',' binder} ['where' expr] [':' expr]
@@ -192,7 +193,7 @@ static Node *record(Parser *p) {
       if (n->u.fields.p[i].name == f.name) hx_error_at(p->h, f.loc, "field '%s' is given twice", f.name->s);
     expect(p, TK_COLON, "after the field name");
     f.value = expr(p);
-    avec_push(p->h, &p->h->perm, &n->u.fields, f);
+    avec_push(p->h, p->nodes, &n->u.fields, f);
     if (p->cur.kind == TK_RBRACE) break;
     if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' between fields or '}' to close the record");
     advance(p);
@@ -211,7 +212,7 @@ static void call_args(Parser *p, Node *call) {
   while (p->cur.kind != TK_RPAREN) {
     int comma_eaten = 0;
     if (p->cur.kind == TK_IDENT && peek(p)->kind == TK_IN && !call->u.call.compr && !call->u.call.named.n) {
-      call->u.call.compr = arena_alloc(p->h, &p->h->perm, sizeof(Compr));
+      call->u.call.compr = arena_alloc(p->h, p->nodes, sizeof(Compr));
       memset(call->u.call.compr, 0, sizeof(Compr));
       comma_eaten = comprehension(p, call->u.call.compr, 0);
     } else if (is_label(p)) {
@@ -222,12 +223,12 @@ static void call_args(Parser *p, Node *call) {
         if (call->u.call.named.p[i].name == f.name) hx_error_at(p->h, f.loc, "argument '%s' is given twice", f.name->s);
       advance(p);   /* ':' */
       f.value = expr(p);
-      avec_push(p->h, &p->h->perm, &call->u.call.named, f);
+      avec_push(p->h, p->nodes, &call->u.call.named, f);
     } else {
       if (call->u.call.named.n) parse_syntax_error(p, "%s", "expected a named argument (positional arguments come first)");
       if (call->u.call.compr) parse_syntax_error(p, "%s", "expected a named argument (the comprehension is the last positional argument)");
       Node *a = expr(p);
-      avec_push(p->h, &p->h->perm, &call->u.call.args, a);
+      avec_push(p->h, p->nodes, &call->u.call.args, a);
     }
     if (comma_eaten) continue;
     if (p->cur.kind == TK_RPAREN) break;
@@ -284,7 +285,7 @@ static Node *primary(Parser *p) {
       n = new_node(p, N_LIST, &t);
       while (p->cur.kind != TK_RBRACK) {
         Node *e = expr(p);
-        avec_push(p->h, &p->h->perm, &n->u.items, e);
+        avec_push(p->h, p->nodes, &n->u.items, e);
         if (p->cur.kind == TK_RBRACK) break;
         if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' or ']' in the list");
         advance(p);
@@ -524,7 +525,7 @@ static void entity_decl(Parser *p, NodeList *out) {
       n->u.ent.nameloc = p->cur.loc;
       n->u.ent.name = ident(p, k == K_PARTNER ? "a partner name" : "a commodity name");
       if (p->cur.kind == TK_LBRACE && !(p->cur.nl_before && 0)) n->u.ent.rec = record(p);
-      avec_push(p->h, &p->h->perm, out, finish(p, n));
+      avec_push(p->h, p->nodes, out, finish(p, n));
       if (!accept(p, TK_COMMA)) break;
     }
   } else {
@@ -534,7 +535,7 @@ static void entity_decl(Parser *p, NodeList *out) {
     if (p->cur.kind == TK_IDENT) n->u.ent.name = ident(p, "a name");
     if (p->cur.kind != TK_LBRACE) parse_syntax_error(p, "expected %s", k == K_DEAL ? "'{' to start the deal's record" : "'{' to start the loan's record");
     n->u.ent.rec = record(p);
-    avec_push(p->h, &p->h->perm, out, finish(p, n));
+    avec_push(p->h, p->nodes, out, finish(p, n));
   }
 }
 
@@ -557,7 +558,7 @@ static void params(Parser *p, ParamList *pl, int typed) {
     else if (pl->n && pl->p[pl->n - 1].def)
       hx_error_at(p->h, pa.loc, "parameter '%s' needs a default: it follows one that has a default", pa.name->s);
     if (pl->n >= HX_MAX_PARAMS) hx_error_at(p->h, pa.loc, "too many parameters (at most %d)", HX_MAX_PARAMS);
-    avec_push(p->h, &p->h->perm, pl, pa);
+    avec_push(p->h, p->nodes, pl, pa);
     if (p->cur.kind == TK_RPAREN) break;
     expect(p, TK_COMMA, "between parameters");
   }
@@ -568,7 +569,7 @@ static void params(Parser *p, ParamList *pl, int typed) {
 /* The load's options, made on first use. */
 static LoadOpts *load_opts(Parser *p, Node *n) {
   if (!n->u.load.opt) {
-    n->u.load.opt = arena_alloc(p->h, &p->h->perm, sizeof(LoadOpts));
+    n->u.load.opt = arena_alloc(p->h, p->nodes, sizeof(LoadOpts));
     memset(n->u.load.opt, 0, sizeof(LoadOpts));
   }
   return n->u.load.opt;
@@ -588,7 +589,7 @@ static char load_char(Parser *p, const char *what) {
 /* missing: "NA" | ["NA", "-"] | { q: "NA" } */
 static void load_missing(Parser *p, LoadOpts *o) {
   if (p->cur.kind == TK_STRING) {
-    avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
+    avec_push(p->h, p->nodes, &o->missing, p->cur.str);
     advance(p);
     return;
   }
@@ -596,7 +597,7 @@ static void load_missing(Parser *p, LoadOpts *o) {
     advance(p);
     while (p->cur.kind != TK_RBRACK) {
       if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "missing: takes strings, as in [\"NA\", \"-\"]");
-      avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
+      avec_push(p->h, p->nodes, &o->missing, p->cur.str);
       advance(p);
       if (!accept(p, TK_COMMA)) break;
     }
@@ -612,8 +613,8 @@ static void load_missing(Parser *p, LoadOpts *o) {
       else parse_syntax_error(p, "%s", "expected a column name");
       expect(p, TK_COLON, "after the column name");
       if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "missing: { COLUMN: \"TOKEN\" } takes a string");
-      avec_push(p->h, &p->h->perm, &o->missing_cols, col);
-      avec_push(p->h, &p->h->perm, &o->missing, p->cur.str);
+      avec_push(p->h, p->nodes, &o->missing_cols, col);
+      avec_push(p->h, p->nodes, &o->missing, p->cur.str);
       advance(p);
       if (!accept(p, TK_COMMA)) break;
     }
@@ -639,7 +640,7 @@ static int load_declare(Parser *p) {
 
 static ColSpec *col_spec(Parser *p, Node *c) {
   if (!c->u.col.x) {
-    c->u.col.x = arena_alloc(p->h, &p->h->perm, sizeof(ColSpec));
+    c->u.col.x = arena_alloc(p->h, p->nodes, sizeof(ColSpec));
     memset(c->u.col.x, 0, sizeof(ColSpec));
   }
   return c->u.col.x;
@@ -780,7 +781,7 @@ static Node *load_stmt(Parser *p, Token *kw) {
         if (strcmp(nm, "key") == 0) {
           if (f.value->u.col.x) parse_syntax_error(p, "%s", "key: takes a column name");
           n->u.load.key = f.value->u.col.column;
-        } else avec_push(p->h, &p->h->perm, &n->u.load.map, f);
+        } else avec_push(p->h, p->nodes, &n->u.load.map, f);
       }
       if (p->cur.kind == TK_RBRACE) break;
       if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' between mapping entries or '}'");
@@ -979,7 +980,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
         : "expected a declaration or statement in the block");
   }
   n = finish(p, n);
-  avec_push(p->h, &p->h->perm, out, n);
+  avec_push(p->h, p->nodes, out, n);
   /* statements need no terminator, but two cannot share a line by accident */
   if (p->cur.kind != TK_EOF && p->cur.kind != TK_RBRACE && !p->cur.nl_before &&
       !(p->cur.kind >= TK_FIRST_KW && p->cur.kind <= TK_LAST_KW))
@@ -992,6 +993,7 @@ static void init_parser(Parser *p, H *h, int src, int *incomplete) {
   p->incomplete = incomplete;
   if (incomplete) *incomplete = 0;
   p->prev_start = -1;
+  p->nodes = &h->perm;
   lex_init(&p->lx, h, src);
   p->lx.incomplete = incomplete;
   lex_next(&p->lx, &p->cur);
@@ -1005,6 +1007,29 @@ void parse_program(H *h, int src, NodeList *out, int *incomplete) {
   init_parser(&p, h, src, pi);
   int ctx = incomplete ? CTX_REPL : CTX_TOP;
   while (p.cur.kind != TK_EOF) statement(&p, out, ctx);
+}
+
+/* See ast.h. A declaration's nodes go to the scratch arena; run by the hook,
+** they are dropped at once, so a file of 100,000 deals never holds 100,000
+** syntax trees (bench/RESULTS.md, Declarations). */
+void parse_program_streaming(H *h, int src, NodeList *out, Arena *scratch, ParseDeclHook hook, void *ud) {
+  Parser p;
+  int inc = 0;
+  init_parser(&p, h, src, &inc);
+  while (p.cur.kind != TK_EOF) {
+    TokKind k = p.cur.kind;
+    if (k != TK_PARTNER && k != TK_COMMODITY && k != TK_DEAL && k != TK_LOAN) {
+      statement(&p, out, CTX_TOP);
+      continue;
+    }
+    ArenaMark m = arena_mark(scratch);
+    NodeList one = {0};
+    p.nodes = scratch;
+    statement(&p, &one, CTX_TOP);
+    p.nodes = &h->perm;
+    if (hook(h, one.p, one.n, ud)) arena_release(h, scratch, m);
+    else for (uint32_t i = 0; i < one.n; i++) avec_push(h, &h->perm, out, one.p[i]);
+  }
 }
 
 Node *parse_expression(H *h, int src, int *incomplete) {

@@ -798,11 +798,53 @@ static void test_no_silent_wrong_answer(void) {
   hedge_close(H);
 }
 
+/* Plain declarations run as a file is read (exec.c, "a file, run as it is
+** read"): a load that fails afterwards, by a syntax error further down or by
+** one of them, still leaves nothing behind, and reports the error a parse of
+** the whole file before running it would. */
+static void test_streamed_decls(void) {
+  hedge_State *H = open_std();
+  const char *r = NULL;
+  CHECK_INT(hedge_load_string(H, "base", "partner AAA, BBB\ncommodity oil"), HEDGE_OK);
+  /* run as read, then a syntax error: all undone */
+  CHECK_INT(hedge_load_string(H, "s.hedge",
+    "partner CCC\n"
+    "deal { exporter: AAA, importer: BBB, commodity: oil, value: 1 USD, date: 2025-01 }\n"
+    "deal { exporter: AAA, importer: CCC, commodity: oil, value: 2 USD, date: 2025-02 }\n"
+    "let x = 1 +* 2\n"), HEDGE_ERROR);
+  CHECK(located(hedge_errmsg(H), "s.hedge", 4, 12));
+  CHECK_INT(hedge_eval(H, "count(deals)", &r), HEDGE_OK);
+  CHECK_STR(r, "0");
+  CHECK_INT(hedge_eval(H, "CCC", &r), HEDGE_ERROR);
+  /* a deal that fails, then a syntax error: the syntax error is the one reported */
+  CHECK_INT(hedge_load_string(H, "f.hedge",
+    "deal { exporter: AAA, importer: ZZZ, commodity: oil, value: 1 USD }\n"
+    "let y = )\n"), HEDGE_ERROR);
+  CHECK(located(hedge_errmsg(H), "f.hedge", 2, 9));
+  /* a deal that fails with no syntax error: its error; the deal after it never ran */
+  CHECK_INT(hedge_load_string(H, "g.hedge",
+    "deal { exporter: AAA, importer: BBB, commodity: oil, value: 1 USD }\n"
+    "deal { exporter: AAA, importer: AAA, commodity: oil, value: 1 USD }\n"
+    "deal { exporter: AAA, importer: ZZZ, commodity: oil, value: 1 USD }\n"), HEDGE_ERROR);
+  CHECK(located(hedge_errmsg(H), "g.hedge", 2, 1));
+  CHECK_HAS(hedge_errmsg(H), "exporter and importer must differ");
+  CHECK_INT(hedge_eval(H, "count(deals)", &r), HEDGE_OK);
+  CHECK_STR(r, "0");
+  /* and the state is sound: the same deals load once fixed */
+  CHECK_INT(hedge_load_string(H, "ok.hedge",
+    "deal { exporter: AAA, importer: BBB, commodity: oil, value: 1 USD }\n"
+    "deal { exporter: BBB, importer: AAA, commodity: oil, value: 2 USD }\n"), HEDGE_OK);
+  CHECK_INT(hedge_eval(H, "sum(d in deals: d.value)", &r), HEDGE_OK);
+  CHECK_STR(r, "3 USD");
+  hedge_close(H);
+}
+
 int main(void) {
   test_no_silent_wrong_answer();
   test_open_close();
   test_usage();
   test_load_eval();
+  test_streamed_decls();
   test_print();
   test_check_report();
   test_scenario_compare_test();
