@@ -45,6 +45,13 @@ static void check_fresh(H *h, HStr *name, Loc loc) {
 static Value entity_ref(H *h, Node *v, int want, const char *field) {
   if (v->kind == N_NAME) {
     Global *g = prog_global_find(h, v->u.name);
+    if (g && g->kind == G_ENTITY) {
+      /* what resolving and evaluating the name gives, without a frame */
+      v->kind = N_CONST;
+      v->u.cnst.v = g->value;
+      v->u.cnst.name = g->name;
+      return g->value;
+    }
     if (!g) {
       Suggest sg;
       suggest_init(&sg, v->u.name->s, v->u.name->len);

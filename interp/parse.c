@@ -178,6 +178,28 @@ static int comprehension(Parser *p, Compr *c, int body_required) {
   return 0;
 }
 
+static Node *primary(Parser *p);
+
+/* A field's value: an expression. Most are one literal or name before ',' or
+** '}' (`value: 5M USD,`), which is the primary itself: it is taken without
+** descending the eleven levels of expr, with the same nesting check. */
+static Node *field_value(Parser *p) {
+  switch (p->cur.kind) {
+    case TK_NUMBER: case TK_STRING: case TK_DATE: case TK_IDENT: case TK_TRUE: case TK_FALSE: case TK_NIL: {
+      enter(p);   /* first, as expr does: its error comes before the next token's */
+      TokKind next = peek(p)->kind;
+      p->depth--;
+      if (next != TK_COMMA && next != TK_RBRACE) break;
+      p->depth++;
+      Node *n = primary(p);
+      p->depth--;
+      return n;
+    }
+    default: break;
+  }
+  return expr(p);
+}
+
 /* record := '{' [field {',' field} [',']] '}'   field := label ':' expr */
 static Node *record(Parser *p) {
   Node *n = new_node(p, N_REC, &p->cur);
@@ -192,7 +214,7 @@ static Node *record(Parser *p) {
     for (uint32_t i = 0; i < n->u.fields.n; i++)
       if (n->u.fields.p[i].name == f.name) hx_error_at(p->h, f.loc, "field '%s' is given twice", f.name->s);
     expect(p, TK_COLON, "after the field name");
-    f.value = expr(p);
+    f.value = field_value(p);
     avec_push(p->h, p->nodes, &n->u.fields, f);
     if (p->cur.kind == TK_RBRACE) break;
     if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' between fields or '}' to close the record");

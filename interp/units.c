@@ -68,7 +68,7 @@ static Unit *find_unit(H *h, const char *s, size_t n) {
   Units *u = h->units;
   for (uint32_t i = u->units.n; i-- > 0;) {
     Unit *x = &u->units.p[i];
-    if (x->name->len == n && memcmp(x->name->s, s, n) == 0) return x;
+    if (x->name->len == n && (n == 0 || x->name->s[0] == s[0]) && memcmp(x->name->s, s, n) == 0) return x;
   }
   return NULL;
 }
@@ -123,7 +123,7 @@ int units_lookup(H *h, const char *text, size_t n, int *dim, double *factor) {
       if (neg) power = -power;
       j = k;
     }
-    int pd = dim_pow(h, u->dim, power);
+    int pd = power == 1 ? u->dim : dim_pow(h, u->dim, power);   /* a unit to the first power is itself */
     if (pd < 0) return 0;
     double pf = 1;
     for (int e = 0; e < (power < 0 ? -power : power); e++) pf *= u->factor;
