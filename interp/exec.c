@@ -46,7 +46,8 @@ static Value entity_ref(H *h, Node *v, int want, const char *field) {
   if (v->kind == N_NAME) {
     Global *g = prog_global_find(h, v->u.name);
     if (g && g->kind == G_ENTITY) {
-      /* what resolving and evaluating the name gives, without a frame */
+      /* what resolving and evaluating the name gives (one step), without a frame */
+      hx_step(h, v->loc);
       v->kind = N_CONST;
       v->u.cnst.v = g->value;
       v->u.cnst.name = g->name;

@@ -59,8 +59,28 @@ static const unsigned char kw_first[26][6] = {
   ['w' - 'a'] = {9, 27},
 };
 
+/* The lengths of the keywords by first letter, as bits (1 << length): most
+** names are turned away by it without comparing a byte. */
+static const uint16_t kw_lengths[26] = {
+  ['a' - 'a'] = 1 << 3,
+  ['c' - 'a'] = 1 << 9,
+  ['d' - 'a'] = 1 << 4,
+  ['e' - 'a'] = 1 << 4 | 1 << 6 | 1 << 7,
+  ['f' - 'a'] = 1 << 2 | 1 << 4 | 1 << 5 | 1 << 6,
+  ['i' - 'a'] = 1 << 2 | 1 << 6,
+  ['l' - 'a'] = 1 << 3 | 1 << 4,
+  ['n' - 'a'] = 1 << 3,
+  ['o' - 'a'] = 1 << 2,
+  ['p' - 'a'] = 1 << 4 | 1 << 5 | 1 << 7,
+  ['r' - 'a'] = 1 << 4,
+  ['s' - 'a'] = 1 << 8,
+  ['t' - 'a'] = 1 << 4,
+  ['u' - 'a'] = 1 << 3 | 1 << 4 | 1 << 6,
+  ['w' - 'a'] = 1 << 4 | 1 << 5,
+};
+
 TokKind lex_keyword_lookup(const char *s, size_t n) {
-  if (n < 2 || n > 9 || s[0] < 'a' || s[0] > 'z') return TK_IDENT;
+  if (n < 2 || n > 9 || s[0] < 'a' || s[0] > 'z' || !(kw_lengths[s[0] - 'a'] & (1u << n))) return TK_IDENT;
   const unsigned char *row = kw_first[s[0] - 'a'];
   for (int j = 0; j < 6 && row[j]; j++) {
     const char *k = kw_names[row[j] - 1];
@@ -71,13 +91,19 @@ TokKind lex_keyword_lookup(const char *s, size_t n) {
   return TK_IDENT;
 }
 
-static Loc here(Lexer *lx, int pos) {
-  /* columns count code points; tokens are scanned forward, so the count
-  ** resumes where the last one stopped on the same line */
+static Loc here_utf8(Lexer *lx, int pos);
+
+static inline Loc here(Lexer *lx, int pos) {
   if (lx->ascii) {   /* one byte, one column */
     Loc l = {lx->src, lx->line, 1 + (pos < lx->len ? pos : lx->len) - lx->linestart};
     return l;
   }
+  return here_utf8(lx, pos);
+}
+
+static Loc here_utf8(Lexer *lx, int pos) {
+  /* columns count code points; tokens are scanned forward, so the count
+  ** resumes where the last one stopped on the same line */
   if (lx->cbase != lx->linestart || pos < lx->cpos) {
     lx->cbase = lx->linestart;
     lx->cpos = lx->linestart;
@@ -144,6 +170,22 @@ static inline int is_id(int c) { return id_class[(unsigned char)c] & 2; }
 static int isdigit_c(int c) { return c >= '0' && c <= '9'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
+/* hx_intern of a name, through the lexer's cache of short names: the bytes of
+** a name of up to 8 bytes are its key, so a hit is the same string. Interned
+** strings live as long as the state, longer than any lexer. */
+static HStr *lex_intern(Lexer *lx, const char *s, size_t n) {
+  if (n == 0 || n > 8) return hx_intern(lx->h, s, n);
+  uint64_t key = 0;
+  memcpy(&key, s, n);
+  uint32_t slot = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+  if (lx->names[slot].len == n && lx->names[slot].key == key) return lx->names[slot].str;
+  HStr *str = hx_intern(lx->h, s, n);
+  lx->names[slot].key = key;
+  lx->names[slot].len = (uint32_t)n;
+  lx->names[slot].str = str;
+  return str;
+}
+
 /* ---- the scanner ------------------------------------------------------------ */
 
 static void skip_space(Lexer *lx, Token *t) {
@@ -197,7 +239,9 @@ static int date_typo(const char *s, int pos, int len, char *fix, size_t fixn, co
 
 static void lex_date(Lexer *lx, Token *t, int n) {
   const char *s = lx->text + lx->pos;
-  int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0'), d = 1;
+  /* date_shape saw four digits, '-', two digits */
+  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = 1;
   if (n == 10) d = (s[8] - '0') * 10 + (s[9] - '0');
   if (m < 1 || m > 12) hx_error_span(lx->h, t->loc, n, "invalid date: month %d is not 1 to 12", m);
   if (d < 1 || d > date_days_in_month(y, m))
@@ -230,7 +274,7 @@ static void lex_unit(Lexer *lx, Token *t) {
   }
   t->uloc = here(lx, p);
   if (q - p > HX_MAX_NAME) hx_error_at(lx->h, t->uloc, "unit name too long");
-  t->str = hx_intern(lx->h, s + p, (size_t)(q - p));
+  t->str = lex_intern(lx, s + p, (size_t)(q - p));
   t->end = q;
   lx->pos = q;
   t->kind = TK_NUMBER;   /* still a number; the parser sees t->str != NULL */
@@ -399,7 +443,7 @@ void lex_next(Lexer *lx, Token *t) {
     if (q - lx->pos > HX_MAX_NAME) hx_error_at(h, t->loc, "name too long (%d characters; at most %d)", q - lx->pos, HX_MAX_NAME);
     TokKind k = lex_keyword_lookup(s + lx->pos, (size_t)(q - lx->pos));
     t->kind = k;
-    if (k == TK_IDENT) t->str = hx_intern(h, s + lx->pos, (size_t)(q - lx->pos));
+    if (k == TK_IDENT) t->str = lex_intern(lx, s + lx->pos, (size_t)(q - lx->pos));
     lx->pos = q;
     t->end = q;
     return;

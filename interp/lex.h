@@ -48,6 +48,9 @@ typedef struct Lexer {
   int cbase, cpos, ccol;  /* column cache: byte cpos of the line at cbase is column ccol */
   int ascii;            /* the text (after a byte order mark) is all ASCII: a column is a byte */
   int *incomplete;      /* if set: *incomplete = 1 when input ends inside a string */
+  /* names of up to 8 bytes interned lately, by their bytes (lex_intern): a file
+  ** names the same few partners and fields again and again */
+  struct { uint64_t key; uint32_t len; HStr *str; } names[256];
 } Lexer;
 
 /* Prepares to scan source src. Raises "invalid UTF-8" at the first byte of

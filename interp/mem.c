@@ -238,10 +238,15 @@ HStr *hx_intern(H *h, const char *s, size_t n) {
     h->strtab = t;
     h->strtab_cap = cap;
   }
-  uint32_t hash = hx_hash(s, n), mask = h->strtab_cap - 1, i;
+  /* hx_hash and the comparison written out: the lexer interns every name it reads */
+  uint32_t hash = 2166136261u, mask = h->strtab_cap - 1, i;
+  for (size_t k = 0; k < n; k++) hash = (hash ^ (unsigned char)s[k]) * 16777619u;
   for (i = hash & mask; h->strtab[i]; i = (i + 1) & mask) {
     HStr *e = h->strtab[i];
-    if (e->hash == hash && e->len == n && memcmp(e->s, s, n) == 0) return e;
+    if (e->hash != hash || e->len != n) continue;
+    size_t k = 0;
+    while (k < n && e->s[k] == s[k]) k++;
+    if (k == n) return e;
   }
   HStr *e = hx_newstr(h, &h->perm, s, n);
   h->strtab[i] = e;

@@ -27,6 +27,7 @@ typedef struct Parser {
   int *incomplete;
   int allow_expr;
   Arena *nodes;               /* where nodes and their lists go: h->perm, or the caller's scratch arena */
+  HStr *kw_str[TK_LAST_KW - TK_FIRST_KW + 1];   /* keyword_name */
   int nopen;                  /* may exceed OPEN_MAX; only the first ones are kept */
   TokKind open_kind[OPEN_MAX];
   Loc open_loc[OPEN_MAX];
@@ -130,8 +131,15 @@ static int is_label(Parser *p) {
   return (p->cur.kind == TK_IDENT || lex_is_keyword(p->cur.kind)) && peek(p)->kind == TK_COLON;
 }
 
+/* A keyword used as a name (`commodity:`, `.from`), interned once per parse. */
+static HStr *keyword_name(Parser *p, TokKind k) {
+  HStr **slot = &p->kw_str[k - TK_FIRST_KW];
+  if (!*slot) *slot = hx_intern_c(p->h, lex_keyword_spelling(k));
+  return *slot;
+}
+
 static HStr *label_name(Parser *p) {
-  HStr *s = p->cur.kind == TK_IDENT ? p->cur.str : hx_intern_c(p->h, lex_keyword_spelling(p->cur.kind));
+  HStr *s = p->cur.kind == TK_IDENT ? p->cur.str : keyword_name(p, p->cur.kind);
   advance(p);
   return s;
 }
@@ -215,6 +223,10 @@ static Node *record(Parser *p) {
       if (n->u.fields.p[i].name == f.name) hx_error_at(p->h, f.loc, "field '%s' is given twice", f.name->s);
     expect(p, TK_COLON, "after the field name");
     f.value = field_value(p);
+    if (!n->u.fields.cap) {   /* room for a deal's or a loan's fields at once */
+      n->u.fields.p = arena_alloc(p->h, p->nodes, 8 * sizeof(Field));
+      n->u.fields.cap = 8;
+    }
     avec_push(p->h, p->nodes, &n->u.fields, f);
     if (p->cur.kind == TK_RBRACE) break;
     if (p->cur.kind != TK_COMMA) parse_syntax_error(p, "%s", "expected ',' between fields or '}' to close the record");
@@ -333,7 +345,7 @@ static Node *postfix(Parser *p) {
       f->start = n->start;
       f->loc = p->cur.loc;
       if (p->cur.kind == TK_IDENT) f->u.field.name = p->cur.str;
-      else if (lex_is_keyword(p->cur.kind)) f->u.field.name = hx_intern_c(p->h, lex_keyword_spelling(p->cur.kind));
+      else if (lex_is_keyword(p->cur.kind)) f->u.field.name = keyword_name(p, p->cur.kind);
       else parse_syntax_error(p, "%s", "expected a field name after '.'");
       advance(p);
       f->u.field.obj = n;

@@ -190,8 +190,19 @@ void units_resolve(H *h, HStr *text, Loc loc, int *dim, double *factor) {
 }
 
 void units_resolve_src(H *h, HStr *text, Loc loc, int *dim, double *factor) {
+  /* a file of quantities names the same unit again and again: the one named
+  ** last, if it is this very (interned) name, is what units_lookup would find
+  ** for a unit to the first power (unit names are unique) */
+  Units *u = h->units;
+  if (u->last < u->units.n && u->units.p[u->last].name == text) {
+    *dim = u->units.p[u->last].dim;
+    *factor = u->units.p[u->last].factor;
+    return;
+  }
   resolve_unit(h, text, loc, 1, dim, factor);
   if (!isfinite(*factor) || *factor == 0) hx_error_at(h, loc, "number too large: the unit '%s' is out of range", text->s);
+  for (uint32_t i = u->units.n; i-- > 0;)
+    if (u->units.p[i].name == text) { u->last = i; break; }
 }
 
 static int combine(H *h, int a, int b, int sign) {

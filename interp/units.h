@@ -15,6 +15,7 @@ typedef struct Units {
   HStr *base[HX_MAX_BASE_DIMS];             /* name of each base unit */
   VEC(int8_t *) dims;                       /* exponent vectors by id */
   VEC(Unit) units;                          /* declared + built-in units */
+  uint32_t last;                            /* the unit a quantity named last (units_resolve_src) */
 } Units;
 
 enum { DIM_NONE = 0 };
