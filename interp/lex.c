@@ -176,7 +176,13 @@ static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static HStr *lex_intern(Lexer *lx, const char *s, size_t n) {
   if (n == 0 || n > 8) return hx_intern(lx->h, s, n);
   uint64_t key = 0;
-  memcpy(&key, s, n);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (s + 8 <= lx->text + lx->len) {   /* eight bytes at once, the ones past the name masked off */
+    memcpy(&key, s, 8);
+    if (n < 8) key &= (UINT64_C(1) << (8 * n)) - 1;
+  } else
+#endif
+  for (size_t k = 0; k < n; k++) key |= (uint64_t)(unsigned char)s[k] << (8 * k);
   uint32_t slot = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
   if (lx->names[slot].len == n && lx->names[slot].key == key) return lx->names[slot].str;
   HStr *str = hx_intern(lx->h, s, n);
