@@ -110,7 +110,7 @@ struct Node {
     Node *expr;                                                /* S_PRINT, S_EXPR */
     struct { HStr *path; int is_name; Loc pathloc; } import;   /* S_IMPORT, S_USE */
     struct { int ekind; HStr *path; FieldList map; HStr *key; struct LoadOpts *opt; } load;  /* S_LOAD; map value: N_COLUMN; opt: NULL when none */
-    struct { HStr *name; HStr *title; HStr *parent; Loc parentloc; NodeList body; Loc nameloc; } scen; /* S_SCENARIO, S_TEST */
+    struct { HStr *name; HStr *title; HStr *parent; NodeList body; Loc parentloc, nameloc; } scen; /* S_SCENARIO, S_TEST (the Locs last: a node is 96 bytes, not 104) */
     struct { Binder b; Node *where; FieldList set; } drop;    /* S_DROP, S_UPDATE */
     struct { int what; HStr *rule; Node *expr; } expect;       /* S_EXPECT: what 0 expr, 1 pass, 2 fail */
   } u;
@@ -125,8 +125,8 @@ struct Node {
 ** located error on bad syntax; sets *incomplete when the error is that the
 ** input ended too early (the REPL then reads another line). */
 void parse_program(H *h, int src, NodeList *out, int *incomplete);
-/* Decides, as soon as a top-level partner, commodity, deal or loan statement
-** is parsed, whether to run it now: returns 1 when it ran the n statements
+/* Decides, as soon as a top-level partner, commodity, deal, loan or unit
+** statement is parsed, whether to run it now: returns 1 when it ran the n statements
 ** (`partner A, B` is two), 0 to leave them for later. */
 typedef int (*ParseDeclHook)(H *h, Node **stmts, uint32_t n, void *ud);
 /* parse_program for a file that runs as it is read (exec_source): each

@@ -1052,7 +1052,7 @@ void parse_program_streaming(H *h, int src, NodeList *out, Arena *scratch, Parse
   init_parser(&p, h, src, &inc);
   while (p.cur.kind != TK_EOF) {
     TokKind k = p.cur.kind;
-    if (k != TK_PARTNER && k != TK_COMMODITY && k != TK_DEAL && k != TK_LOAN) {
+    if (k != TK_PARTNER && k != TK_COMMODITY && k != TK_DEAL && k != TK_LOAN && k != TK_UNITKW) {
       statement(&p, out, CTX_TOP);
       continue;
     }
