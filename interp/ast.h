@@ -125,16 +125,17 @@ struct Node {
 ** located error on bad syntax; sets *incomplete when the error is that the
 ** input ended too early (the REPL then reads another line). */
 void parse_program(H *h, int src, NodeList *out, int *incomplete);
-/* Decides, as soon as a top-level partner, commodity, deal, loan or unit
-** statement is parsed, whether to run it now: returns 1 when it ran the n statements
-** (`partner A, B` is two), 0 to leave them for later. */
+/* Decides, as soon as a top-level statement is parsed, whether to run it now:
+** returns 1 when it ran the n statements (`partner A, B` is two), 0 to leave
+** them for later. */
 typedef int (*ParseDeclHook)(H *h, Node **stmts, uint32_t n, void *ud);
 /* parse_program for a file that runs as it is read (exec_source): each
-** top-level declaration is parsed into scratch and given to hook; the ones it
-** ran are dropped from scratch at once, the others are appended to out (their
-** nodes stay in scratch: the caller frees it after running them). Every
-** other statement goes to out, its nodes in h->perm. Raises as parse_program
-** (the hook may raise too); nothing is ever incomplete here. */
+** top-level statement is given to hook as soon as it is parsed; the ones it
+** did not run are appended to out. A partner, commodity, deal, loan or unit
+** statement is parsed into scratch, and dropped from it at once if the hook
+** ran it (else the caller frees scratch after running it); every other
+** statement's nodes are in h->perm. Raises as parse_program (the hook may
+** raise too); nothing is ever incomplete here. */
 void parse_program_streaming(H *h, int src, NodeList *out, Arena *scratch, ParseDeclHook hook, void *ud);
 /* Parses one expression that must span the whole source. */
 Node *parse_expression(H *h, int src, int *incomplete);

@@ -477,9 +477,10 @@ void exec_print_stmt(H *h, Node *s) { exec_print(h, s); }
 /* ---- a file, run as it is read ------------------------------------------------------
 ** A file is parsed whole before anything in it runs: a syntax error anywhere
 ** means nothing ran, and it is the error reported. Plain declarations are the
-** exception that keeps that promise: a unit, or a partner, commodity, deal or
-** loan whose fields are literals or names (no call, no let, nothing that could
-** print or run Lua), runs as soon as it is parsed, while nothing is waiting before it,
+** exception that keeps that promise: a unit, the fiscal year, a let of a
+** literal, or a partner, commodity, deal or loan whose fields are literals or
+** names (no call, no let, nothing that could print or run Lua), runs as soon
+** as it is parsed, while nothing is waiting before it,
 ** and its syntax tree is dropped at once. Its effects are undone with the
 ** rest if the load fails (the caller's boundary rolls the program back); if it
 ** raises, nothing more runs, the rest of the file is still parsed, and its
@@ -509,7 +510,10 @@ static int plain_value(H *h, const Node *v) {
 }
 
 static int plain_decl(H *h, const Node *s) {
-  if (s->kind == S_UNIT) return 1;   /* `unit PKR = 0.0036 USD`: checked, never evaluated */
+  /* `unit PKR = 0.0036 USD`, `fiscal year starts 07`: checked, never evaluated */
+  if (s->kind == S_UNIT || s->kind == S_FISCAL) return 1;
+  /* `let cap = 40%`: a literal (a name could be a let read lazily) */
+  if (s->kind == S_LET) return s->u.let.value->kind != N_NAME && plain_value(h, s->u.let.value);
   if (s->kind != S_ENTITY) return 0;
   if (!s->u.ent.rec) return 1;
   for (uint32_t i = 0; i < s->u.ent.rec->u.fields.n; i++)

@@ -1052,16 +1052,16 @@ void parse_program_streaming(H *h, int src, NodeList *out, Arena *scratch, Parse
   init_parser(&p, h, src, &inc);
   while (p.cur.kind != TK_EOF) {
     TokKind k = p.cur.kind;
-    if (k != TK_PARTNER && k != TK_COMMODITY && k != TK_DEAL && k != TK_LOAN && k != TK_UNITKW) {
-      statement(&p, out, CTX_TOP);
-      continue;
-    }
+    /* a declaration's nodes are dropped once it ran; any other statement's
+    ** stay (a let keeps its expression, a rule its body) */
+    int drop = k == TK_PARTNER || k == TK_COMMODITY || k == TK_DEAL || k == TK_LOAN || k == TK_UNITKW;
     ArenaMark m = arena_mark(scratch);
-    NodeList one = {0};
-    p.nodes = scratch;
+    Node *first[8];
+    NodeList one = {first, 0, 8};   /* `partner A, B, ...`: grows into p.nodes past eight */
+    if (drop) p.nodes = scratch;
     statement(&p, &one, CTX_TOP);
     p.nodes = &h->perm;
-    if (hook(h, one.p, one.n, ud)) arena_release(h, scratch, m);
+    if (hook(h, one.p, one.n, ud)) { if (drop) arena_release(h, scratch, m); }
     else for (uint32_t i = 0; i < one.n; i++) avec_push(h, &h->perm, out, one.p[i]);
   }
 }
