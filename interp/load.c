@@ -793,12 +793,13 @@ general:
 ** and goes through the rows' general code (fill_row_plain, then fill_row):
 ** the same values or the same error, with the same line and caret. */
 
-/* 0x80 in each byte of x equal to the byte repeated in pat (exact: no
-** carry between bytes). */
-static inline uint64_t bytes_eq(uint64_t x, uint64_t pat) {
-  const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+/* 0x80 in the first byte of x equal to the byte repeated in pat (and
+** perhaps in later bytes too: a borrow runs upward from a match, never
+** below it, so the lowest set bit is exact and the mask is 0 only when no
+** byte matches). */
+static inline uint64_t bytes_first(uint64_t x, uint64_t pat) {
   uint64_t t = x ^ pat;
-  return ~(((t & low7) + low7) | t | low7);
+  return (t - UINT64_C(0x0101010101010101)) & ~t & UINT64_C(0x8080808080808080);
 }
 
 /* Where the cell starting at s ends: its first separator or newline, or e
@@ -810,7 +811,7 @@ static inline const char *cell_end(const char *s, const char *e, uint64_t seps, 
   const char *q = s;
   for (;;) {
     uint64_t x = csv_load8(q);
-    uint64_t m = bytes_eq(x, seps) | bytes_eq(x, UINT64_C(0x0a0a0a0a0a0a0a0a));
+    uint64_t m = bytes_first(x, seps) | bytes_first(x, UINT64_C(0x0a0a0a0a0a0a0a0a));
     if (m) { q += __builtin_ctzll(m) >> 3; break; }
     q += 8;
     if (q >= e) { q = e; break; }
@@ -818,48 +819,6 @@ static inline const char *cell_end(const char *s, const char *e, uint64_t seps, 
   if (q > e) q = e;
   if (last && q > s && q[-1] == '\r') q--;
   return q;
-}
-
-/* A number [-]digits[.digits] with at most 8 digits on either side of the
-** point, read where it starts: returns the byte after it and sets *out to
-** the value csv_parse_double gives (the same steps as
-** csv_parse_double_padded: an exact mantissa of at most 2^53 divided once
-** by an exact power of ten), or NULL for any other text (the caller checks
-** what ends the cell). */
-#if defined(__GNUC__)
-#define SCAN_INLINE inline __attribute__((always_inline))
-#else
-#define SCAN_INLINE inline
-#endif
-static SCAN_INLINE const char *scan_number(const char *s, double *out) {
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-  static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
-  static const uint64_t u10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-  int neg = *s == '-';
-  const char *d = s + neg;
-  uint64_t x = csv_load8(d);
-  unsigned k = csv_digit_run(x);
-  if (k == 8 && (unsigned)(d[8] - '0') < 10) return NULL;
-  uint64_t m = k ? csv_digits_value(x, k) : 0;
-  if (d[k] != '.') {
-    if (!k) return NULL;
-    double v = (double)m;
-    *out = neg ? -v : v;
-    return d + k;
-  }
-  const char *f = d + k + 1;
-  uint64_t y = csv_load8(f);
-  unsigned nf = csv_digit_run(y);
-  if (!nf || (nf == 8 && (unsigned)(f[8] - '0') < 10)) return NULL;
-  m = m * u10[nf] + csv_digits_value(y, nf);
-  if (m > (UINT64_C(1) << 53)) return NULL;
-  double v = (double)m / p10[nf];
-  *out = neg ? -v : v;
-  return f + nf;
-#else
-  (void)s; (void)out;
-  return NULL;
-#endif
 }
 
 /* Whether s starts no cell text: at a separator, a line end or the span's end. */
@@ -981,124 +940,139 @@ static uint32_t scan_rows(H *h, Part *p, Table *t, uint32_t r, uint32_t nmax, Ro
   const char sep = L->sep ? L->sep : ',';
   const uint64_t seps = UINT64_C(0x0101010101010101) * (unsigned char)sep;
   const uint64_t lfs = UINT64_C(0x0a0a0a0a0a0a0a0a), crs = UINT64_C(0x0d0d0d0d0d0d0d0d);
-  const char *s = rw->s, *e = rw->e, *q = s;
+  const char *s = rw->s, *e = rw->e, *q = s, *ce = s;
   Side *side = p->side;
   uint32_t *codecol[3] = {t->a, t->b, t->c};
   const int loan = L->kind == K_LOAN, defaults = L->defaults;
-  uint32_t done = 0;
+  uint32_t done = 0, row;
   size_t s0 = side->n;
+  double v;
+  uint64_t x, m;
+  char why[160];
   if (!nmax || s >= e) return 0;
   if (defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
-  for (;; c++) {
-    double v;
-    const char *ce = q;
-    switch (c->op) {
-      case SC_CODE: case SC_CODE_LAST: {
-        uint64_t x = csv_load8(q);
-        uint64_t m = c->op == SC_CODE ? bytes_eq(x, seps) : bytes_eq(x, lfs) | bytes_eq(x, crs);
-        uint32_t row;
-        if (m) {
-          uint64_t bit = (m & (0 - m)) >> 7;   /* the lowest bit of the first byte after the code */
-          row = scan_code_find(c->codes, (x & (bit - 1)) | bit);
-          ce = q + (__builtin_ctzll(m) >> 3);
-        } else {   /* 8 bytes or more, or the end of the file */
-          ce = cell_end(q, e, seps, c->term == '\n');
-          row = load_codemap_find(h, (CodeMap *)c->map, q, (size_t)(ce - q));
-        }
-        if (row == NO_ROW) goto slow;
-        codecol[c->which][r] = row;
-        if (m && c->op == SC_CODE) { q = ce + 1; continue; }   /* found at its separator */
-        break;
-      }
-      case SC_VALUE:
-        if (!(ce = scan_number(q, &v))) goto slow;
-        v *= c->factor;
-        if (loan && v < 0) goto slow;
-        t->value[r] = v;
-        break;
-      case SC_DATE: {
-        uint64_t x = csv_load8(q);
-        unsigned nd = csv_digit_run(x);
-        if (nd == 4) {
-          int32_t y = (int32_t)csv_digits_value(x, 4);
-          if (y < 1) goto slow;
-          t->date[r] = year_days(p, y); t->year[r] = y; t->prec[r] = DATE_YEAR;
-          ce = q + 4;
-        } else if (nd == 0 && cell_empty(q, e, sep)) {
-          t->date[r] = NO_DATE; t->year[r] = NO_YEAR; t->prec[r] = 0;
-          ce = q;
-        } else goto slow;   /* a date, or a year written otherwise */
-        break;
-      }
-      case SC_TERM:
-        if (!(ce = scan_number(q, &v))) {
-          if (!cell_empty(q, e, sep)) goto slow;
-          t->term[r] = NAN;
-          ce = q;
-          break;
-        }
-        v *= c->factor;
-        if (!(v > 0)) goto slow;
-        t->term[r] = v;
-        break;
-      case SC_NUM:
-        if (!(ce = scan_number(q, &v))) {
-          if (!cell_empty(q, e, sep)) goto slow;
-          v = NAN;
-          ce = q;
-        }
-        t->cols.p[c->attr].nums[r] = v * c->factor;
-        break;
-      case SC_NUMTEXT:
-        /* the text is kept as fill_row keeps it (the column may turn
-        ** out to be strings) */
-        if (p->textual[c->ci]) {
-          char why[160];
-          ce = cell_end(q, e, seps, c->term == '\n');
-          if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
-          v = NAN;   /* unused: the column becomes strings */
-        } else if (!(ce = scan_number(q, &v))) {
-          if (!cell_empty(q, e, sep)) goto slow;
-          ce = q;
-          v = NAN;
-        }
-        t->cols.p[c->attr].nums[r] = v;
-        if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
-        break;
-      case SC_TEXT: {
-        char why[160];
-        ce = cell_end(q, e, seps, c->term == '\n');
-        if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
-        if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
-        break;
-      }
-      case SC_SKIP:
-        ce = cell_end(q, e, seps, c->term == '\n');
-        break;
-      case SC_END:
-        /* the row is whole: q is past its line */
-        if (codecol[0][r] == codecol[1][r]) goto slow;
-        s = q;
-        r++;
-        done++;
-        s0 = side->n;
-        if (done == nmax || s >= e) goto out;
-        c = first - 1;
-        if (defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
-        continue;
-#if defined(__GNUC__)
-      default: __builtin_unreachable();   /* every step is one of the above */
+  /* each step's code is a label; the next step is one indirect jump (GCC
+  ** and Clang), or a switch that jumps to the label (other compilers) */
+#if defined(__GNUC__) && !defined(HX_SCAN_SWITCH)
+  static const void *const ops[] = {
+    [SC_CODE] = &&op_code, [SC_CODE_LAST] = &&op_code_last, [SC_VALUE] = &&op_value, [SC_DATE] = &&op_date,
+    [SC_TERM] = &&op_term, [SC_NUM] = &&op_num, [SC_NUMTEXT] = &&op_numtext, [SC_TEXT] = &&op_text,
+    [SC_SKIP] = &&op_skip, [SC_END] = &&op_end};
+#define SCAN_NEXT() goto *ops[c->op]
+#else
+#define SCAN_NEXT() do { switch (c->op) { \
+    case SC_CODE: goto op_code; case SC_CODE_LAST: goto op_code_last; case SC_VALUE: goto op_value; \
+    case SC_DATE: goto op_date; case SC_TERM: goto op_term; case SC_NUM: goto op_num; \
+    case SC_NUMTEXT: goto op_numtext; case SC_TEXT: goto op_text; case SC_SKIP: goto op_skip; \
+    case SC_END: goto op_end; } } while (0)
 #endif
-    }
-    /* what ends the cell: the separator, or the line's end */
-    if (*ce != c->term) {
-      if (c->term != '\n') goto slow;   /* too few cells, or a cell not in its common form */
-      if (*ce == '\r' && ce[1] == '\n') ce++;
-      else if (ce == e) ce--;   /* the last line of a file without a newline */
-      else goto slow;   /* too many cells, or a cell not in its common form */
-    }
-    q = ce + 1;
+  SCAN_NEXT();
+
+op_code:   /* a code that is not the line's last: it ends at the separator */
+  x = csv_load8(q);
+  if ((m = bytes_first(x, seps)) != 0) {
+    uint64_t bit = (m & (0 - m)) >> 7;   /* the lowest bit of the byte after the code */
+    if ((row = scan_code_find(c->codes, (x & (bit - 1)) | bit)) == NO_ROW) goto slow;
+    codecol[c->which][r] = row;
+    q += (__builtin_ctzll(m) >> 3) + 1;   /* found at its separator */
+    c++;
+    SCAN_NEXT();
   }
+  goto code_long;
+op_code_last:   /* the line's last code: it ends at CR or LF */
+  x = csv_load8(q);
+  if ((m = bytes_first(x, lfs) | bytes_first(x, crs)) != 0) {
+    uint64_t bit = (m & (0 - m)) >> 7;
+    if ((row = scan_code_find(c->codes, (x & (bit - 1)) | bit)) == NO_ROW) goto slow;
+    codecol[c->which][r] = row;
+    ce = q + (__builtin_ctzll(m) >> 3);
+    goto cell_done;
+  }
+code_long:   /* 8 bytes or more, or the end of the file */
+  ce = cell_end(q, e, seps, c->term == '\n');
+  if ((row = load_codemap_find(h, (CodeMap *)c->map, q, (size_t)(ce - q))) == NO_ROW) goto slow;
+  codecol[c->which][r] = row;
+  goto cell_done;
+op_value:
+  if (!(ce = csv_scan_number(q, &v))) goto slow;
+  v *= c->factor;
+  if (loan && v < 0) goto slow;
+  t->value[r] = v;
+  goto cell_done;
+op_date: {
+  unsigned nd = csv_digit_run(x = csv_load8(q));
+  if (nd == 4) {
+    int32_t y = (int32_t)csv_digits_value(x, 4);
+    if (y < 1) goto slow;
+    t->date[r] = year_days(p, y); t->year[r] = y; t->prec[r] = DATE_YEAR;
+    ce = q + 4;
+  } else if (nd == 0 && cell_empty(q, e, sep)) {
+    t->date[r] = NO_DATE; t->year[r] = NO_YEAR; t->prec[r] = 0;
+    ce = q;
+  } else goto slow;   /* a date, or a year written otherwise */
+  goto cell_done;
+}
+op_term:
+  if (!(ce = csv_scan_number(q, &v))) {
+    if (!cell_empty(q, e, sep)) goto slow;
+    t->term[r] = NAN;
+    ce = q;
+    goto cell_done;
+  }
+  v *= c->factor;
+  if (!(v > 0)) goto slow;
+  t->term[r] = v;
+  goto cell_done;
+op_num:
+  if (!(ce = csv_scan_number(q, &v))) {
+    if (!cell_empty(q, e, sep)) goto slow;
+    v = NAN;
+    ce = q;
+  }
+  t->cols.p[c->attr].nums[r] = v * c->factor;
+  goto cell_done;
+op_numtext:
+  /* the text is kept as fill_row keeps it (the column may turn out to be strings) */
+  if (p->textual[c->ci]) {
+    ce = cell_end(q, e, seps, c->term == '\n');
+    if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
+    v = NAN;   /* unused: the column becomes strings */
+  } else if (!(ce = csv_scan_number(q, &v))) {
+    if (!cell_empty(q, e, sep)) goto slow;
+    ce = q;
+    v = NAN;
+  }
+  t->cols.p[c->attr].nums[r] = v;
+  if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
+  goto cell_done;
+op_text:
+  ce = cell_end(q, e, seps, c->term == '\n');
+  if (side_put_cell(side, q, (size_t)(ce - q))) goto slow;
+  if (ce > q && load_bad_text(q, (size_t)(ce - q), 0, why, sizeof why)) goto slow;
+  goto cell_done;
+op_skip:
+  ce = cell_end(q, e, seps, c->term == '\n');
+  goto cell_done;
+op_end:   /* the row is whole: q is past its line */
+  if (codecol[0][r] == codecol[1][r]) goto slow;
+  s = q;
+  r++;
+  s0 = side->n;
+  if (++done == nmax || s >= e) goto out;
+  c = first;
+  if (defaults) world_row_defaults_except(t, L->kind, r, L->filled, L->col_filled);
+  SCAN_NEXT();
+cell_done:   /* what ends the cell: the separator, or the line's end */
+  if (*ce != c->term) {
+    if (c->term != '\n') goto slow;   /* too few cells, or a cell not in its common form */
+    if (*ce == '\r' && ce[1] == '\n') ce++;
+    else if (ce == e) ce--;   /* the last line of a file without a newline */
+    else goto slow;   /* too many cells, or a cell not in its common form */
+  }
+  q = ce + 1;
+  c++;
+  SCAN_NEXT();
+#undef SCAN_NEXT
 slow:
   side->n = s0;
 out:
@@ -1327,7 +1301,15 @@ static uint64_t count_newlines(const char *p, size_t n) {
     size_t steps = (n - i) / 16;
     if (steps > 255) steps = 255;
     __m128i acc = zero;
-    for (size_t k = 0; k < steps; k++, i += 16)
+    size_t k = 0;
+    for (; k + 4 <= steps; k += 4, i += 64) {   /* four at a time: the loop's own steps are a quarter */
+      __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl);
+      __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)), nl);
+      __m128i c2 = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 32)), nl);
+      __m128i d = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 48)), nl);
+      acc = _mm_sub_epi8(acc, _mm_add_epi8(_mm_add_epi8(a, b), _mm_add_epi8(c2, d)));
+    }
+    for (; k < steps; k++, i += 16)
       acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
     __m128i sum = _mm_sad_epu8(acc, zero);
     c += (uint64_t)_mm_cvtsi128_si64(sum) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));

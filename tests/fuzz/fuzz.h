@@ -40,6 +40,7 @@ typedef struct Fuzz {
   unsigned caps;
   const char *roots;
   size_t max_record;
+  int load_threads;   /* hedge_Options.load_threads (0: 1, one thread) */
 } Fuzz;
 
 static inline void fuzz_open(Fuzz *f) {
@@ -52,7 +53,7 @@ static inline void fuzz_open(Fuzz *f) {
   o.capabilities = f->caps;
   o.file_roots = f->roots;
   o.max_record = f->max_record;
-  o.load_threads = 1;
+  o.load_threads = f->load_threads ? f->load_threads : 1;
   char err[512];
   f->H = hedge_open(&o, err, sizeof err);
   if (!f->H) {

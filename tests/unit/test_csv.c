@@ -573,6 +573,89 @@ static void test_double_padded(void)
     }
 }
 
+/* csv_scan_number (csv.h) reads a number where a cell starts, its end
+** unknown: wherever it stops, the text before must be a number and the
+** value csv_parse_double's (so strtod's), bit for bit; and the common forms
+** ([-]digits[.digits], up to 8 digits a side, at most 2^53 in all) must be
+** taken, whatever follows them (the next cell, a line end, padding). */
+static void test_scan_number(void)
+{
+    static const char alpha[] = "0123456789.-+e ,x\n";
+    char s[64 + CSV_FIELD_PAD + 32];
+    for (int i = 0; i < 600000 && !g_case_failed; i++) {
+        size_t len = rnd() % 26;
+        int mode = (int)(rnd() % 4);
+        for (size_t k = 0; k < len; k++)
+            s[k] = mode ? (char)('0' + rnd() % 10) : alpha[rnd() % (sizeof alpha - 1)];
+        if (mode == 1 && len > 2)
+            s[rnd() % len] = '.';
+        if (mode == 2 && len > 1)
+            s[0] = '-';
+        if (mode == 3 && len > 3) {
+            s[0] = '0';
+            s[1] = '.';
+        }
+        for (size_t k = len; k < len + CSV_FIELD_PAD + 20; k++)
+            s[k] = ",\n\r5.x"[rnd() % 6];
+        double a = -1, b = -2;
+        const char *end = csv_scan_number(s, &b);
+        if (!end)
+            continue;
+        size_t n = (size_t)(end - s);
+        int ra = csv_parse_double(s, n, &a);
+        CHECK(ra && same_double(a, b) && (*end < '0' || *end > '9'),
+              "'%.*s' (stopped at %zu): %d %.17g, scanned %.17g", (int)len, s, n, ra, a, b);
+    }
+    for (int i = 0; i < 300000 && !g_case_failed; i++) {
+        size_t n = 0;
+        int ni = (int)(rnd() % 9), nf = (int)(rnd() % 9);
+        if (ni + nf == 0)
+            ni = 1;
+        if (rnd() % 4 == 0)
+            s[n++] = '-';
+        for (int k = 0; k < ni; k++)
+            s[n++] = (char)('0' + rnd() % 10);
+        if (nf) {
+            s[n++] = '.';
+            for (int k = 0; k < nf; k++)
+                s[n++] = (char)('0' + rnd() % 10);
+        }
+        for (size_t k = n; k < n + CSV_FIELD_PAD + 20; k++)
+            s[k] = ",\n\r"[rnd() % 3];
+        double a = -1, b = -2;
+        int ra = csv_parse_double(s, n, &a);
+        const char *end = csv_scan_number(s, &b);
+        uint64_t m = 0;
+        for (size_t k = 0; k < n; k++)
+            if (s[k] >= '0' && s[k] <= '9')
+                m = m * 10 + (uint64_t)(s[k] - '0');
+        if (m > (UINT64_C(1) << 53))
+            continue;   /* may go either way: the general parser then decides */
+        CHECK(ra && end == s + n && same_double(a, b), "'%.*s': %d %.17g, scanned %s %.17g", (int)n, s, ra,
+              a, end ? "to its end" : "nothing", b);
+    }
+    static const char *fixed[] = {"1528749.69", "417.825", ".5", "-.5", "-0", "-0.0", "12345678", "1234.5678",
+                                  "12345678.12345678", "90071992.54740992", "0.00000001", "7"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        size_t len = strlen(fixed[i]);
+        memcpy(s, fixed[i], len);
+        memset(s + len, ',', CSV_FIELD_PAD + 20);
+        double a = -1, b = -2;
+        int ra = csv_parse_double(s, len, &a);
+        const char *end = csv_scan_number(s, &b);
+        CHECK(ra && end == s + len && same_double(a, b), "'%s': %.17g, scanned %.17g", fixed[i], a, b);
+    }
+    static const char *refused[] = {"5.", ".", "-", "", "+1", " 1", "1e3", "123456789", "1.123456789", "x"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        size_t len = strlen(refused[i]);
+        memcpy(s, refused[i], len);
+        memset(s + len, ',', CSV_FIELD_PAD + 20);
+        double b = -2;
+        const char *end = csv_scan_number(s, &b);
+        CHECK(!end || end != s + len, "'%s' taken as %.17g", refused[i], b);
+    }
+}
+
 static void test_double_random(void)
 {
     char s[128];
@@ -737,6 +820,7 @@ int main(void)
     RUN(test_double_money);
     RUN(test_double_random);
     RUN(test_double_padded);
+    RUN(test_scan_number);
     RUN(test_double_edges);
     RUN(test_double_long);
     RUN(test_double_reject);
