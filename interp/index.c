@@ -71,6 +71,7 @@ struct DealIndex {
   ** key counts): kept here while it runs so that an allocation failing
   ** halfway leaks nothing (index_free frees them) */
   uint32_t *tmp; size_t ntmp;
+  uint16_t unchecked;   /* masks taken from a pack whose contents are not yet checked (contents_checked) */
 };
 
 static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -450,6 +451,7 @@ static int mask_of(DealFilter f) {
 static int is_current(H *h, MaskIndex *m) { return m->built && m->version == h->world->index_version; }
 
 static void flush_dirty(H *h, MaskIndex *m);
+static int contents_checked(H *h, DealIndex *ix, int mask);
 
 static MaskIndex *ensure(H *h, int mask) {
   DealIndex *ix = get_index(h);
@@ -505,6 +507,7 @@ static int plan_mask_with(H *h, int mask, unsigned planned) {
 static Cell *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t **rows) {
   DealIndex *ix = get_index(h);
   MaskIndex *m = ensure(h, coarse);
+  if (!contents_checked(h, ix, coarse)) m = ensure(h, coarse);
   int bit = fine & ~coarse;
   if (!m->sub || m->sub_bit != bit) {
     if (m->sub) { hx_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t)); m->sub = NULL; }
@@ -558,6 +561,7 @@ static Cell *lookup(H *h, DealFilter f, const uint32_t **rows) {
   int c = ix->plan[mask];
   if (c >= 0) return filtered(h, f, mask, c, rows);
   MaskIndex *m = ensure(h, mask);
+  if (rows && !contents_checked(h, ix, mask)) m = ensure(h, mask);
   Cell *g;
   if (m->dense) {
     if (rows && !m->rows) dense_rows(h, m);
@@ -700,6 +704,12 @@ static void prepare_body(H *h, void *ud) {
     MaskIndex *m = &ix->m[mask];
     int current = is_current(h, m);
     if (current && !m->dense) continue;
+    /* a packed index about to get rows or a sub-ordering placed by its
+    ** cells' starts: its contents are checked first (a failing one is
+    ** dropped, and built here) */
+    if (current && ((((rows >> mask) & 1) && !m->rows) || (sub_bit[mask] && !m->sub)) &&
+        !contents_checked(h, ix, mask))
+      current = 0;
     if (!current) {
       if (nf == FUSED_MAX) continue;   /* left to the lazy path */
       uint64_t cells = dense_cells(h, ix, mask, card);
@@ -975,6 +985,9 @@ static void index_deal_value_changed(H *h, uint32_t row) {
   for (int mask = 0; mask < 16; mask++) {
     MaskIndex *m = &ix->m[mask];
     if (!is_current(h, m)) continue;
+    /* its rows are read below: a packed index's contents are checked
+    ** first (one that fails is dropped, and built at its next query) */
+    if ((m->rows || m->sub) && !contents_checked(h, ix, mask)) continue;
     if (m->dense) {
       uint32_t gi = cell_of(m, t->a[row], t->b[row], t->c[row], t->year[row]);
       if (!m->rows && !m->sub) {   /* summed again at the next query (flush_dirty) */
@@ -1201,7 +1214,7 @@ int index_export(H *h, int mask, IndexBlocks *out) {
   memset(out, 0, sizeof *out);
   if (!ix || mask < 0 || mask > 15) return 0;
   MaskIndex *m = &ix->m[mask];
-  if (!is_current(h, m) || !m->dense || !m->living) return 0;
+  if (!is_current(h, m) || !m->dense || !m->living || !contents_checked(h, ix, mask)) return 0;
   if (m->ndirty) flush_dirty(h, m);
   dense_starts(m);
   out->mask = mask;
@@ -1235,16 +1248,30 @@ static int rows_in_bounds(const uint32_t *r, uint32_t n, uint32_t limit) {
   return !n || top < limit;
 }
 
-/* The contents of blocks (see world.h): every cell's start and count
+/* The shape of blocks, in constant time: the record's sizes agree with
+** each other and with the arrays' lengths, the sub-ordering names a field
+** outside the mask. Fills *in with the record. */
+static int blocks_shape_ok(const IndexBlocks *b, MaskIndex *in) {
+  int ok = b->mask >= 0 && b->mask <= 15 && b->head_size == sizeof *in && b->head;
+  if (ok) memcpy(in, b->head, sizeof *in);
+  ok = ok && in->dense && in->starts && in->living && in->nrows == in->living && b->arr[0] &&
+       b->bytes[0] == (size_t)in->ncells * sizeof(Cell);
+  size_t rb = ok ? (size_t)in->nrows * sizeof(uint32_t) : 0;
+  if (ok && b->arr[1]) ok = b->bytes[1] == rb;
+  if (ok && b->arr[2]) {
+    int sb = in->sub_bit;
+    ok = b->bytes[2] == rb && (sb == M_EXP || sb == M_IMP || sb == M_COM || sb == M_YEAR) && !(b->mask & sb);
+  }
+  return ok;
+}
+
+/* The contents of blocks (see index.h): every cell's start and count
 ** within the rows, the counts adding up to the living rows the record
 ** says, every row and sub-ordered row below nrows. */
 int index_check_blocks(IndexBlocks *b, uint32_t nrows) {
   b->checked_rows = 0;
   MaskIndex in;
-  int ok = b->mask >= 0 && b->mask <= 15 && b->head_size == sizeof in && b->head;
-  if (ok) memcpy(&in, b->head, sizeof in);
-  ok = ok && in.dense && in.starts && in.living && in.nrows == in.living && b->arr[0] &&
-       b->bytes[0] == (size_t)in.ncells * sizeof(Cell);
+  int ok = blocks_shape_ok(b, &in);
   if (ok) {
     const Cell *c = b->arr[0];
     uint64_t total = 0;
@@ -1255,21 +1282,47 @@ int index_check_blocks(IndexBlocks *b, uint32_t nrows) {
     }
     ok = !over && total == in.living;
   }
-  size_t rb = ok ? (size_t)in.nrows * sizeof(uint32_t) : 0;
-  if (ok && b->arr[1]) ok = b->bytes[1] == rb && rows_in_bounds(b->arr[1], in.nrows, nrows);
-  if (ok && b->arr[2]) {
-    int sb = in.sub_bit;
-    ok = b->bytes[2] == rb && (sb == M_EXP || sb == M_IMP || sb == M_COM || sb == M_YEAR) && !(b->mask & sb) &&
-         rows_in_bounds(b->arr[2], in.nrows, nrows);
-  }
+  if (ok && b->arr[1]) ok = rows_in_bounds(b->arr[1], in.nrows, nrows);
+  if (ok && b->arr[2]) ok = rows_in_bounds(b->arr[2], in.nrows, nrows);
   if (!ok) { b->mask = -1; return 0; }
   b->checked_rows = nrows;
   return 1;
 }
 
-/* Takes the offered indexes that pass every check (see above): their
-** contents (index_check_blocks, if not done ahead for at most as many
-** rows as the world has) and their shape against the world. */
+/* A packed index is taken (adopt_pending) once its shape is checked; its
+** contents (index_check_blocks: a scan of its cells, rows and sub-ordered
+** rows, 21 MB at 1M deals for W1) are checked the first time a query
+** reads rows through it, here. A query of a sum and a count reads one cell
+** and nothing through it: the cell's place comes from the record's shape,
+** checked against the world, and its sum and count are plain numbers, like
+** a column's values (docs/pack.md). Returns 0 when the contents fail: the
+** index is then dropped (its mapped arrays are the mapping's, not freed)
+** and the caller builds it from the rows. */
+static int contents_checked(H *h, DealIndex *ix, int mask) {
+  uint32_t bit = 1u << mask;
+  if (!(ix->unchecked & bit)) return 1;
+  ix->unchecked &= ~bit;
+  MaskIndex *m = &ix->m[mask];
+  const char *cells = (const char *)m->cells;
+  /* built here since it was taken: nothing of the pack's left to check */
+  if (!is_current(h, m) || !m->dense || !h->map_lo || cells < h->map_lo || cells >= h->map_hi) return 1;
+  IndexBlocks b;
+  memset(&b, 0, sizeof b);
+  b.mask = mask;
+  b.head = m;
+  b.head_size = sizeof *m;
+  b.arr[0] = m->cells; b.bytes[0] = (size_t)m->ncells * sizeof(Cell);
+  if (m->rows) { b.arr[1] = m->rows; b.bytes[1] = (size_t)m->nrows * sizeof(uint32_t); }
+  if (m->sub) { b.arr[2] = m->sub; b.bytes[2] = (size_t)m->nrows * sizeof(uint32_t); }
+  if (index_check_blocks(&b, h->world->t[K_DEAL].n)) return 1;
+  mask_free(h, m);
+  return 0;
+}
+
+/* Takes the offered indexes whose shape passes every check (see above):
+** their records and array lengths (blocks_shape_ok) and their shape
+** against the world. Their contents are checked when first read through
+** (contents_checked), unless they were checked ahead (checked_rows). */
 static void adopt_pending(H *h, DealIndex *ix) {
   World *w = h->world;
   int n = ix->npending;
@@ -1279,11 +1332,11 @@ static void adopt_pending(H *h, DealIndex *ix) {
   uint32_t living = t->n - t->ndropped;
   for (int i = 0; i < n; i++) {
     IndexBlocks *b = &ix->pending[i];
-    if (!(b->checked_rows && b->checked_rows <= t->n) && !index_check_blocks(b, t->n)) continue;
+    MaskIndex in, chk;
+    if (!blocks_shape_ok(b, &in)) continue;
+    int ahead = b->checked_rows && b->checked_rows <= t->n;
     MaskIndex *m = &ix->m[b->mask];
     if (is_current(h, m)) continue;
-    MaskIndex in, chk;
-    memcpy(&in, b->head, sizeof in);
     uint32_t card[4];
     uint64_t cells = dense_cells(h, ix, b->mask, card);
     if (!cells || cells != in.ncells || memcmp(card, in.card, sizeof card) || in.ymin != ix->ymin) continue;
@@ -1301,5 +1354,7 @@ static void adopt_pending(H *h, DealIndex *ix) {
     m->dirty = NULL; m->ndirty = 0;   /* the packing process's, or a forged value */
     m->built = 1;
     m->version = w->index_version;
+    if (ahead) ix->unchecked &= ~(1u << b->mask);
+    else ix->unchecked |= 1u << b->mask;
   }
 }

@@ -881,12 +881,10 @@ static void parse_rest(H *h, void *ud) {
   if (r->bad) pack_damaged(h, pk->path, "its description is cut short");
   /* the contents, checked now (while the sources' checksums are computed
   ** by the other thread) rather than when each load replays */
-  uint32_t ndeals = 0;
-  for (uint32_t i = 0; i < pk->nloads; i++) {
+  for (uint32_t i = 0; i < pk->nloads; i++)
     if (pk->loads[i].packed) check_load(h, pk, &pk->loads[i]);
-    ndeals = pk->loads[i].t[K_DEAL].n1;
-  }
-  for (uint32_t i = 0; i < pk->nidx; i++) index_check_blocks(&pk->idx[i], ndeals);
+  /* the indexes' contents are checked when a query first reads rows
+  ** through them (index.c, contents_checked), their shape when taken */
 }
 
 void pack_use(H *h, const char *path, const char *const *files, int nfiles) {

@@ -385,6 +385,48 @@ def main(argv):
             ok(a == b, "a hostile index cell is not trusted: the index is rebuilt, the report the same", f"{a}\n{b}")
         else:
             ok(False, "the pack holds an index")
+        # hostile rows of a packed index (its contents are checked when a
+        # query first reads rows through it, not when it is taken): a row
+        # beyond the deals, every cell's start beyond the rows. Each time the
+        # index is rebuilt and the report is the same. wi.hedge declares no
+        # deal after its loads (w.hedge does: a declared deal's value drops
+        # the packed indexes), so its packed run takes the indexes, and R3's
+        # HHIs read the rows of (importer, commodity, year).
+        with open(os.path.join(d, "wi.hedge"), "w") as f:
+            f.write('load partners from "partners.csv" { name: name, region: region }\n'
+                    'load commodities from "commodities.csv" { name: name, kind: kind }\n'
+                    'load deals from "deals.csv" { value: value_usd USD, volume: volume_t t, date: year }\n'
+                    "let F = PAK\nlet Y = max(d in deals: d.year)\n"
+                    "rule R3: forall c in commodities where imports(F, commodity: c, year: Y) > 0:\n"
+                    "  import_hhi(F, commodity: c, year: Y) < 2500\n"
+                    "rule R2: forall c in commodities where imports(F, commodity: c, year: Y) > 0:\n"
+                    "  forall p in partners: import_share(F, p, commodity: c, year: Y) <= 40%\n")
+        run("pack", "wi.hedge", "-o", "wi.hpk")
+        igood = open(os.path.join(d, "wi.hpk"), "rb").read()
+        imeta = Meta(igood).walk()
+        def arr_len(name):
+            ref = imeta.arrays.get(name)
+            return struct.unpack_from("<QQQ", igood, ref)[1] if ref is not None else 0
+        with_rows = [(i, j) for i in range(16) for j in (2, 3) if arr_len(f"index{i}.{j}")]
+        ok(bool(with_rows), "the pack of wi.hedge holds an index with placed rows")
+        a = run("check", "wi.hedge")
+        ok("R3" in a[1] and a[0] in (0, 1), "wi.hedge checks", a)
+        for i, j in with_rows:
+            for what, name, arr in (("a row beyond the deals", f"row{i}{j}.hpk", f"index{i}.{j}"),
+                                    ("a cell's start beyond the rows", f"start{i}.hpk", f"index{i}.1")):
+                bad = bytearray(igood)
+                ref = imeta.arrays[arr]
+                at, n, _ = struct.unpack_from("<QQQ", igood, ref)
+                if arr.endswith(".1"):
+                    for c in range(n // 24):   # Cell: sum, compensation, count, start
+                        struct.pack_into("<I", bad, at + 24 * c + 20, 0x7FFFFFFF)
+                else:
+                    for k in range(0, n // 4, 3):
+                        struct.pack_into("<I", bad, at + 4 * k, 0xFFFFFFF0)
+                struct.pack_into("<Q", bad, ref + 16, phash(bytes(bad[at:at + n]))); reseal(bad)
+                open(os.path.join(d, name), "wb").write(bad)
+                b = run("check", "wi.hedge", "--pack", name)
+                ok(a == b, f"{what} in packed index {i}: the index is rebuilt, the report the same", f"{a}\n{b}")
 
         # the mapping layer and the examples: every file of tests/load and
         # examples that loads gives the same reports packed
