@@ -301,6 +301,9 @@ struct Pack {
   IndexBlocks idx[16];
   /* allocations of the parsed meta, freed at close */
   VEC(struct Owned { void *p; size_t n; }) owned;
+  /* the sources being checksummed (their files are open from hash_prepare
+  ** to hash_finish; pack_close closes them after an error in between) */
+  SourceCheck *sc;
 };
 
 static void *owned_alloc(H *h, struct Pack *pk, size_t n) {
@@ -343,9 +346,10 @@ static void hash_prepare(H *h, struct Pack *pk, SourceCheck *sc, int packed) {
 /* A SourceCheck of n sources (paths and packed sizes filled by the caller). */
 static SourceCheck *source_check_new(H *h, struct Pack *pk, uint32_t n) {
   SourceCheck *sc = owned_alloc(h, pk, sizeof *sc);
-  sc->n = n;
   sc->src = owned_alloc(h, pk, (size_t)n * sizeof *sc->src);
   for (uint32_t i = 0; i < n; i++) sc->src[i].fd = -1;
+  sc->n = n;
+  pk->sc = sc;
   return sc;
 }
 
@@ -358,6 +362,9 @@ void pack_close(H *h) {
     buf_free(h, &pk->meta);
     buf_free(h, &pk->files_w);
   }
+  if (pk->sc)
+    for (uint32_t i = 0; i < pk->sc->n; i++)
+      if (pk->sc->src[i].fd >= 0) close(pk->sc->src[i].fd);
   if (pk->map) munmap(pk->map, pk->size);
   h->map_lo = h->map_hi = NULL;
   for (uint32_t i = 0; i < pk->owned.n; i++) hx_free(h, pk->owned.p[i].p, pk->owned.p[i].n);
