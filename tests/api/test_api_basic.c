@@ -647,6 +647,32 @@ static void test_scenario_compare_test(void) {
   CHECK(text == NULL);
   CHECK_HAS(hedge_errmsg(H), "unknown scenario 'nope'");
   CHECK_INT(hedge_compare(H, "no_usa", 0, NULL), HEDGE_FAIL);
+  /* compare_full: every binding evaluated again in the scenario's world,
+  ** the same text as keeping the base results of the others */
+  {
+    char keep[4][4096];
+    for (int json = 0; json < 2; json++) {
+      text = NULL;
+      CHECK_INT(hedge_compare(H, "no_usa", json, &text), HEDGE_FAIL);
+      snprintf(keep[json], sizeof keep[json], "%s", text ? text : "");
+    }
+    hedge_Options o;
+    memset(&o, 0, sizeof o);
+    o.stdlib_dir = TEST_STDLIB;
+    o.capabilities = HEDGE_CAP_FILES;
+    o.compare_full = 1;
+    char err[512];
+    hedge_State *F = hedge_open(&o, err, sizeof err);
+    if (CHECK(F != NULL)) {
+      CHECK_INT(hedge_load_file(F, "tests/api/world.hedge"), HEDGE_OK);
+      for (int json = 0; json < 2; json++) {
+        text = NULL;
+        CHECK_INT(hedge_compare(F, "no_usa", json, &text), HEDGE_FAIL);
+        CHECK(text && strlen(text) < sizeof keep[json] && !strcmp(text, keep[json]));
+      }
+      hedge_close(F);
+    }
+  }
 
   /* tests: one passes, one fails on purpose */
   int passed = -1, failed = -1;
