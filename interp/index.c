@@ -726,9 +726,8 @@ static void prepare_body(H *h, void *ud) {
       f[nf].cells = m->cells;
       memcpy(f[nf].s, m->stride, sizeof f[nf].s);
       nf++;
-    } else if (m->ndirty) {
-      flush_dirty(h, m);
-    }
+    }   /* dirty cells: re-summed at the index's first query (ensure), so an
+        ** index the rules then never ask (every binding kept, rules.c) is not */
     if (((rows >> mask) & 1) && !m->rows) { place |= 1u << mask; pr->touched |= 1u << mask; }
     if (sub_bit[mask] && !m->sub && ns < FUSED_MAX) {
       sb[ns].m = m;
@@ -929,40 +928,51 @@ static void resum(H *h, Cell *g, const uint32_t *rows, int in_row_order) {
 ** A dense index without its cells' row lists would otherwise build them
 ** (a counting sort of every deal) at the first changed value; one pass
 ** that adds only the rows of dirty cells costs less, and a scenario that
-** changes many values pays it once, at the next query. A row is first
-** tested on one field of the index (its commodity, else its exporter or
-** importer, else its year): a row whose value there is in no dirty cell is
-** in none, and costs a load and a byte test. */
+** changes many values pays it once, at the next query. Rows are first
+** tested on one field of the index, the one whose values in the dirty
+** cells are the smallest share of its values (ten changed deals: ten
+** exporters of 200): a row whose value there is in no dirty cell is in
+** none. (A year-only index tests every row.) */
 static void flush_dirty(H *h, MaskIndex *m) {
   Table *t = &h->world->t[K_DEAL];
-  int mask = 0;
-  for (int k = 0; k < 4; k++) if (m->stride[k]) mask |= 1 << k;
-  int pre = mask & M_COM ? 2 : mask & M_EXP ? 0 : mask & M_IMP ? 1 : mask & M_YEAR ? 3 : -1;
   ArenaMark mk = arena_mark(&h->temp);
-  uint32_t nwant = pre >= 0 ? m->card[pre] : 1;
-  uint8_t *want = arena_alloc(h, &h->temp, nwant ? nwant : 1);
-  memset(want, pre >= 0 ? 0 : 1, nwant ? nwant : 1);
+  /* per field of the index (exporter, importer, commodity): which of its
+  ** values the dirty cells have (one byte more: out of range, never set) */
+  uint8_t *want[3] = {NULL, NULL, NULL};
+  uint32_t nwant[3] = {0, 0, 0}, nset[3] = {0, 0, 0};
+  for (int k = 0; k < 3; k++) {
+    if (!m->stride[k]) continue;
+    nwant[k] = m->card[k];
+    want[k] = arena_alloc(h, &h->temp, (size_t)nwant[k] + 1);
+    memset(want[k], 0, (size_t)nwant[k] + 1);
+  }
   const uint8_t *dirty = m->dirty, *D = t->dropped;
   Cell *cells = m->cells;
   for (uint32_t g = 0; g < m->ncells; g++)
     if (dirty[g]) {
       cells[g].sum.s = 0; cells[g].sum.c = 0;
-      if (pre >= 0) want[(g / m->stride[pre]) % m->card[pre]] = 1;
+      for (int k = 0; k < 3; k++)
+        if (want[k]) {
+          uint8_t *w = &want[k][(g / m->stride[k]) % m->card[k]];
+          nset[k] += !*w;
+          *w = 1;
+        }
     }
+  int pre = -1;   /* the smallest share of its values: nset/nwant */
+  for (int k = 0; k < 3; k++)
+    if (want[k] && (pre < 0 || (uint64_t)nset[k] * nwant[pre] < (uint64_t)nset[pre] * nwant[k])) pre = k;
   const uint32_t *A = t->a, *B = t->b, *C = t->c;
   const int32_t *Y = t->year;
   const double *V = t->value;
-  /* the field's value of a row, as the index numbers it (a year from ymin,
-  ** no year last) */
-  const uint32_t *P = pre == 0 ? A : pre == 1 ? B : pre == 2 ? C : NULL;
-  uint32_t ylast = m->card[3] ? m->card[3] - 1 : 0;
-  for (uint32_t r = 0; r < t->n; r++) {
-    if (P) {   /* the common case, kept tight: most rows end here */
+  uint32_t n = t->n;
+  const uint32_t *P = NULL;
+  const uint8_t *W = NULL;
+  uint32_t nw = 0;
+  if (pre >= 0 && pre < 3) { P = pre == 0 ? A : pre == 1 ? B : C; W = want[pre]; nw = nwant[pre]; }
+  for (uint32_t r = 0; r < n; r++) {
+    if (P) {   /* most rows end here: a load and a byte test */
       uint32_t v = P[r];
-      if (v >= nwant || !want[v]) continue;
-    } else {
-      uint32_t v = pre == 3 ? (Y[r] == NO_YEAR ? ylast : (uint32_t)(Y[r] - m->ymin)) : 0;
-      if (v >= nwant || !want[v]) continue;
+      if (v >= nw || !W[v]) continue;
     }
     if (D && D[r]) continue;
     uint32_t g = cell_of(m, A[r], B[r], C[r], Y[r]);
@@ -973,7 +983,7 @@ static void flush_dirty(H *h, MaskIndex *m) {
   m->ndirty = 0;
 }
 
-static void index_deal_value_changed(H *h, uint32_t row) {
+void index_deal_value_changed(H *h, uint32_t row) {
   World *w = h->world;
   DealIndex *ix = w->idx;
   if (!ix) return;
