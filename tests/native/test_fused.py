@@ -22,7 +22,7 @@ between two empty reports. Ends with 'N passed, M failed'.
 Usage: test_fused.py [--hedge PATH]
 """
 import json
-import os, random, subprocess, sys, tempfile
+import os, random, shutil, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -136,6 +136,7 @@ def main(argv):
     check(got == want, "rule big's counterexamples: got %d partners, want %d (%s)"
           % (len(got), len(want), sorted(set(got) ^ set(want))[:5]))
 
+    shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
