@@ -107,14 +107,14 @@ void hedge_close(hedge_State *h) {
   units_free(h);
   arena_free(h, &h->temp);
   arena_free(h, &h->perm);
-  hx_free(h, h->strtab, (size_t)h->strtab_cap * sizeof(HStr *));
+  mem_free(h, h->strtab, (size_t)h->strtab_cap * sizeof(HStr *));
   vec_free(h, &h->sources);
   buf_free(h, &h->err);
   buf_free(h, &h->out);
   buf_free(h, &h->result);
   buf_free(h, &h->warnings);
   buf_free(h, &h->warnings_out);
-  if (h->left_out) hx_free(h, h->left_out, h->left_out_cap);
+  if (h->left_out) mem_free(h, h->left_out, h->left_out_cap);
   hedge_Alloc alloc = h->alloc;
   void *ud = h->alloc_ud;
   alloc(ud, h, sizeof(H), 0);
@@ -184,7 +184,7 @@ static void load_body(H *h, void *ud) {
   int src;
   if (c->is_file) {
     char *real = realpath(c->path, NULL);
-    HStr *k = hx_intern_c(h, real ? real : c->path);
+    HStr *k = mem_intern_c(h, real ? real : c->path);
     free(real);
     /* a file given twice (or imported already) is loaded once */
     for (uint32_t i = 0; i < h->prog->loaded.n; i++) if (h->prog->loaded.p[i] == k) return;
@@ -388,7 +388,7 @@ static void check_body(H *h, void *ud) {
   CheckCtx *c = ud;
   exec_finish_load(h);
   for (int i = 0; i < c->nonly; i++) {
-    HStr *n = hx_intern_find(h, c->only[i], strlen(c->only[i]));
+    HStr *n = mem_intern_find(h, c->only[i], strlen(c->only[i]));
     int found = 0;
     for (uint32_t j = 0; n && j < h->prog->rules.n; j++) if (h->prog->rules.p[j].name == n) found = 1;
     if (!found) {
@@ -671,7 +671,7 @@ static void reg_body(H *h, void *ud) {
       {
         if (pass) {
           memset(&params[k], 0, sizeof params[k]);
-          params[k].name = hx_intern(h, p, (size_t)(name_end - p));
+          params[k].name = mem_intern(h, p, (size_t)(name_end - p));
           params[k].loc = (Loc){-1, 0, 0};
         }
         k++;
@@ -684,7 +684,7 @@ static void reg_body(H *h, void *ud) {
       params = arena_alloc(h, &h->perm, (n ? n : 1) * sizeof(Param));
     }
   }
-  HStr *nm = hx_intern_c(h, c->name);
+  HStr *nm = mem_intern_c(h, c->name);
   Function *old = prog_builtin_find(h, nm);
   if (old) {   /* documented: the host replaces it; reports say so */
     const char *was = old->kind == F_LUA && old->origin ? old->origin : old->kind == F_HOST ? "the host program" : "hedge (a built-in function)";

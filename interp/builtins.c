@@ -316,7 +316,7 @@ static Value bi_str(H *h, CallArgs *a) {
   if (a->pos[0].tag == T_STR) return a->pos[0];
   size_t len;
   const char *s = v_tostr(h, a->pos[0], 0, &len);
-  return v_str(hx_newstr(h, &h->temp, s, len));
+  return v_str(mem_newstr(h, &h->temp, s, len));
 }
 
 /* fmt(x) the form people read (str of a number); fmt(x, PATTERN) a
@@ -329,7 +329,7 @@ static Value bi_fmt(H *h, CallArgs *a) {
   if (a->npos == 1) {
     size_t len;
     const char *s = v_tostr(h, v, 0, &len);
-    return v_str(hx_newstr(h, &h->temp, s, len));
+    return v_str(mem_newstr(h, &h->temp, s, len));
   }
   Value p = a->pos[1];
   if (p.tag != T_STR) {
@@ -350,7 +350,7 @@ static Value bi_fmt(H *h, CallArgs *a) {
     size_t l = strlen(out);
     snprintf(out + l, sizeof out - l, " %s", dim_name(h, v.dim, dn, sizeof dn));
   }
-  return v_str(hx_newstr(h, &h->temp, out, strlen(out)));
+  return v_str(mem_newstr(h, &h->temp, out, strlen(out)));
 }
 
 void builtins_init(H *h) {

@@ -34,14 +34,14 @@ typedef struct Source {
 
 /* Raw allocation through the host's allocator hook; raises a memory error
 ** (longjmp) on failure or when the cap is reached. */
-void *hx_alloc(H *h, size_t n);
-void *hx_realloc(H *h, void *p, size_t oldn, size_t newn);
-void hx_free(H *h, void *p, size_t n);
+void *mem_alloc(H *h, size_t n);
+void *mem_realloc(H *h, void *p, size_t oldn, size_t newn);
+void mem_free(H *h, void *p, size_t n);
 /* The allocator hook as modules that take one (CSV reader, libffi binder,
 ** Lua) see it: ud is the state; counts bytes and honours the cap. */
-void *hx_hook(void *ud, void *ptr, size_t osize, size_t nsize);
+void *mem_hook(void *ud, void *ptr, size_t osize, size_t nsize);
 /* The same without raising: NULL on failure (used where no boundary exists). */
-void *hx_try_alloc(H *h, size_t n);
+void *mem_try_alloc(H *h, size_t n);
 
 typedef struct ArenaChunk ArenaChunk;
 /* A bump allocator: objects die together when the arena is reset. */
@@ -82,7 +82,7 @@ void vec_grow_arena_(H *h, Arena *a, void **p, uint32_t *cap, uint32_t need, siz
 #define avec_push(h, a, v, x) do { \
     if ((v)->n == (v)->cap) vec_grow_arena_((h), (a), (void **)&(v)->p, &(v)->cap, (v)->n + 1, sizeof *(v)->p, (v)->n); \
     (v)->p[(v)->n++] = (x); } while (0)
-#define vec_free(h, v) do { hx_free((h), (v)->p, (size_t)(v)->cap * sizeof *(v)->p); \
+#define vec_free(h, v) do { mem_free((h), (v)->p, (size_t)(v)->cap * sizeof *(v)->p); \
     (v)->p = NULL; (v)->n = (v)->cap = 0; } while (0)
 
 /* ---- interned strings ---------------------------------------------------- */
@@ -90,11 +90,11 @@ void vec_grow_arena_(H *h, Arena *a, void **p, uint32_t *cap, uint32_t need, siz
 /* Immutable strings. Interned ones (names, field keys, units) compare by
 ** pointer; runtime strings (concatenations) are not interned. */
 typedef struct HStr { uint32_t len; uint32_t hash; char s[]; } HStr;
-uint32_t hx_hash(const char *s, size_t n);
-HStr *hx_intern(H *h, const char *s, size_t n);
-HStr *hx_intern_c(H *h, const char *s);
-HStr *hx_intern_find(H *h, const char *s, size_t n);   /* NULL if never interned */
-HStr *hx_newstr(H *h, Arena *a, const char *s, size_t n);  /* not interned */
+uint32_t mem_hash(const char *s, size_t n);
+HStr *mem_intern(H *h, const char *s, size_t n);
+HStr *mem_intern_c(H *h, const char *s);
+HStr *mem_intern_find(H *h, const char *s, size_t n);   /* NULL if never interned */
+HStr *mem_newstr(H *h, Arena *a, const char *s, size_t n);  /* not interned */
 
 /* ---- errors ------------------------------------------------------------- */
 

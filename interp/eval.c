@@ -187,7 +187,7 @@ Value eval_arith(H *h, BinOp op, Value a, Value b, Loc loc) {
     memcpy(s->s, a.as.str->s, a.as.str->len);
     memcpy(s->s + a.as.str->len, b.as.str->s, b.as.str->len);
     s->s[n] = 0;
-    s->hash = hx_hash(s->s, n);
+    s->hash = mem_hash(s->s, n);
     return v_str(s);
   }
   if (op == OP_ADD && (a.tag == T_LIST || a.tag == T_COLL) && (b.tag == T_LIST || b.tag == T_COLL)) {
@@ -575,7 +575,7 @@ static Value run_grouped(H *h, Agg *proto, Node *call, Compr *c, Value *slots) {
     Value k = g.keys.p[i];
     size_t len;
     const char *t = k.tag == T_STR ? k.as.str->s : v_tostr(h, k, 0, &len);
-    r->keys[i] = hx_intern_c(h, t);
+    r->keys[i] = mem_intern_c(h, t);
     Agg *a = g.aggs.p[i];
     if (a->kind == AGG_SUM && !a->dim_set && c->body) {
       int d = static_dim(h, c->body, c);
@@ -681,7 +681,7 @@ static Value eval_field(H *h, Node *n, Value o) {
       break;
     case T_QTY:
       if (strcmp(name->s, "value") == 0) return v_num(o.as.num);
-      if (strcmp(name->s, "unit") == 0) { char d[64]; dim_name(h, o.dim, d, sizeof d); return v_str(hx_intern_c(h, d)); }
+      if (strcmp(name->s, "unit") == 0) { char d[64]; dim_name(h, o.dim, d, sizeof d); return v_str(mem_intern_c(h, d)); }
       break;
     default: break;
   }
@@ -702,7 +702,7 @@ static Value eval_index(H *h, Node *n, Value o, Value ix) {
     return eval_coll_get(h, o, (uint32_t)i);
   }
   if (o.tag == T_REC && ix.tag == T_STR) {
-    HStr *k = hx_intern_find(h, ix.as.str->s, ix.as.str->len);
+    HStr *k = mem_intern_find(h, ix.as.str->s, ix.as.str->len);
     Value *v = k ? rec_get(o.as.rec, k) : NULL;
     return v ? *v : v_nil();
   }
@@ -753,7 +753,7 @@ static Value eval_slice(H *h, Node *n, Value *slots) {
       ch++;
     }
     if (a >= nch) ba = s->len;
-    return v_str(hx_newstr(h, &h->temp, s->s + ba, bb - ba));
+    return v_str(mem_newstr(h, &h->temp, s->s + ba, bb - ba));
   }
   hx_error_at(h, n->loc, "cannot slice %s (slices take a list or a string)", v_typename(h, o, b1, sizeof b1));
 }
@@ -858,7 +858,7 @@ static Value call_host(H *h, Function *f, CallArgs *a) {
       if (!isfinite(res.number * fac)) hx_error_at(h, loc, "%s returned a quantity too large for hedge (number too large)", f->name->s);
       return v_qty(res.number * fac, dim);
     }
-    case HEDGE_VSTRING: return res.text ? v_str(hx_newstr(h, &h->temp, res.text, strlen(res.text))) : v_nil();
+    case HEDGE_VSTRING: return res.text ? v_str(mem_newstr(h, &h->temp, res.text, strlen(res.text))) : v_nil();
     case HEDGE_VNIL: return v_nil();
     default: hx_error_at(h, loc, "%s returned a value of a kind hedge cannot take", f->name->s);
   }
@@ -1114,7 +1114,7 @@ static Value bin_apply(H *h, Node *n, Value a, Value b) {
       if (b.tag == T_COLL)
         return v_bool(a.tag == T_ENT && a.kind == b.kind && world_alive(h->world, a.kind, (uint32_t)a.i));
       if (b.tag == T_REC && a.tag == T_STR) {
-        HStr *k = hx_intern_find(h, a.as.str->s, a.as.str->len);
+        HStr *k = mem_intern_find(h, a.as.str->s, a.as.str->len);
         return v_bool(k && rec_get(b.as.rec, k));
       }
       InState s = {a, 0};

@@ -357,7 +357,7 @@ static int already_loaded(H *h, const char *path) {
   char real[PATH_MAX];
   if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
   Program *p = h->prog;
-  HStr *k = hx_intern_c(h, real);
+  HStr *k = mem_intern_c(h, real);
   for (uint32_t i = 0; i < p->loaded.n; i++) if (p->loaded.p[i] == k) return 1;
   vec_push(h, &p->loaded, k);
   return 0;

@@ -31,7 +31,7 @@ void extern_declare(H *h, Node *s) {
   if (hffi_type_from_name(rt->u.name->s, rt->u.name->len, &ret) != 0)
     hx_error_at(h, rt->loc, "unknown return type '%s' (use int, long, double, bool, string or void)", rt->u.name->s);
   char err[512];
-  HffiFn *fn = hffi_bind(s->u.fn.lib->s, s->u.fn.name->s, params, (int)s->u.fn.params.n, ret, hx_hook, h, err, sizeof err);
+  HffiFn *fn = hffi_bind(s->u.fn.lib->s, s->u.fn.name->s, params, (int)s->u.fn.params.n, ret, mem_hook, h, err, sizeof err);
   if (!fn) {
     /* hffi_bind's only allocation failure reads "cannot bind 'f': out of memory" */
     if (strstr(err, ": out of memory")) hx_error_status(h, HEDGE_EMEMORY, s->loc, "%s", err);
@@ -93,7 +93,7 @@ Value extern_call(H *h, Function *f, CallArgs *a) {
       if (!isfinite(ret.d)) hx_error_at(h, loc, "%s returned %s", f->name->s, isnan(ret.d) ? "not a number (NaN): hedge numbers are finite" : "an infinite number (number too large)");
       return v_num(ret.d);
     case HFFI_BOOL: return v_bool(ret.i != 0);
-    case HFFI_STRING: return ret.s ? v_str(hx_newstr(h, &h->temp, ret.s, strlen(ret.s))) : v_nil();
+    case HFFI_STRING: return ret.s ? v_str(mem_newstr(h, &h->temp, ret.s, strlen(ret.s))) : v_nil();
     default: return v_nil();
   }
 }

@@ -341,7 +341,7 @@ static void emit_token(Layout *L, int i) {
     if (line_no == L->table_line && (int)L->stack.n == L->stmt_depth + 1) {
       if (line->ncells < MAX_CELLS) {
         line->cell[line->ncells++] = (int)line->text.n;
-        uint32_t hsh = hx_hash(L->text + it->start, (size_t)(it->end - it->start));
+        uint32_t hsh = mem_hash(L->text + it->start, (size_t)(it->end - it->start));
         line->sig = line->sig * 31u + hsh;
       } else line->table = 0;
     }

@@ -85,12 +85,12 @@ static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
 }
 
 static void mask_free(H *h, MaskIndex *m) {
-  hx_free(h, m->cells, (size_t)m->ncells * sizeof(Cell));
-  hx_free(h, m->groups, (size_t)m->gcap * sizeof(Group));
-  hx_free(h, m->slots, (size_t)m->scap * sizeof(uint32_t));
-  hx_free(h, m->rows, (size_t)m->nrows * sizeof(uint32_t));
-  hx_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t));
-  hx_free(h, m->dirty, m->dirty ? (size_t)m->ncells : 0);
+  mem_free(h, m->cells, (size_t)m->ncells * sizeof(Cell));
+  mem_free(h, m->groups, (size_t)m->gcap * sizeof(Group));
+  mem_free(h, m->slots, (size_t)m->scap * sizeof(uint32_t));
+  mem_free(h, m->rows, (size_t)m->nrows * sizeof(uint32_t));
+  mem_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t));
+  mem_free(h, m->dirty, m->dirty ? (size_t)m->ncells : 0);
   memset(m, 0, sizeof *m);
 }
 
@@ -99,10 +99,10 @@ static void index_free(H *h) {
   DealIndex *ix = h->world->idx;
   if (!ix) return;
   for (int i = 0; i < 16; i++) mask_free(h, &ix->m[i]);
-  hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
-  hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
-  hx_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
-  hx_free(h, ix, sizeof *ix);
+  mem_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
+  mem_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
+  mem_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
+  mem_free(h, ix, sizeof *ix);
   h->world->idx = NULL;
 }
 
@@ -114,7 +114,7 @@ static const IndexHooks hooks = {index_free, index_deal_value_changed};
 static DealIndex *get_index(H *h) {
   World *w = h->world;
   if (!w->idx) {
-    w->idx = hx_alloc(h, sizeof(DealIndex));
+    w->idx = mem_alloc(h, sizeof(DealIndex));
     memset(w->idx, 0, sizeof(DealIndex));
     w->idx_hooks = &hooks;
   }
@@ -145,7 +145,7 @@ static uint32_t find_group(MaskIndex *m, const uint32_t k[4]) {
 
 static void grow_slots(H *h, MaskIndex *m) {
   uint32_t cap = m->scap ? m->scap * 2 : 1024;
-  uint32_t *s = hx_alloc(h, (size_t)cap * sizeof(uint32_t));
+  uint32_t *s = mem_alloc(h, (size_t)cap * sizeof(uint32_t));
   memset(s, 0, (size_t)cap * sizeof(uint32_t));
   for (uint32_t g = 0; g < m->ngroups; g++) {
     const uint32_t *k = m->groups[g].k;
@@ -153,7 +153,7 @@ static void grow_slots(H *h, MaskIndex *m) {
     while (s[i]) i = (i + 1) & (cap - 1);
     s[i] = g + 1;
   }
-  hx_free(h, m->slots, (size_t)m->scap * sizeof(uint32_t));
+  mem_free(h, m->slots, (size_t)m->scap * sizeof(uint32_t));
   m->slots = s;
   m->scap = cap;
 }
@@ -163,9 +163,9 @@ static void build_hashed(H *h, MaskIndex *m, int mask) {
   Table *t = &w->t[K_DEAL];
   mask_free(h, m);
   uint32_t n = t->n;
-  uint32_t *gid = hx_alloc(h, (size_t)(n ? n : 1) * sizeof(uint32_t));
+  uint32_t *gid = mem_alloc(h, (size_t)(n ? n : 1) * sizeof(uint32_t));
   m->gcap = 64;
-  m->groups = hx_alloc(h, m->gcap * sizeof(Group));
+  m->groups = mem_alloc(h, m->gcap * sizeof(Group));
   grow_slots(h, m);
   uint32_t living = 0;
   /* pass 1: group of each row, sums and counts (the last group is cached:
@@ -181,7 +181,7 @@ static void build_hashed(H *h, MaskIndex *m, int mask) {
       g = find_group(m, k);
       if (g == UINT32_MAX) {
         if (m->ngroups == m->gcap) {
-          m->groups = hx_realloc(h, m->groups, (size_t)m->gcap * sizeof(Group), (size_t)m->gcap * 2 * sizeof(Group));
+          m->groups = mem_realloc(h, m->groups, (size_t)m->gcap * sizeof(Group), (size_t)m->gcap * 2 * sizeof(Group));
           m->gcap *= 2;
         }
         g = m->ngroups++;
@@ -207,14 +207,14 @@ static void build_hashed(H *h, MaskIndex *m, int mask) {
   /* pass 2: each group's rows, contiguous and in row order */
   uint32_t off = 0;
   for (uint32_t g = 0; g < m->ngroups; g++) { m->groups[g].cell.start = off; off += m->groups[g].cell.count; }
-  m->rows = hx_alloc(h, (size_t)(living ? living : 1) * sizeof(uint32_t));
+  m->rows = mem_alloc(h, (size_t)(living ? living : 1) * sizeof(uint32_t));
   m->nrows = living ? living : 1;
-  uint32_t *fill = hx_alloc(h, (size_t)(m->ngroups ? m->ngroups : 1) * sizeof(uint32_t));
+  uint32_t *fill = mem_alloc(h, (size_t)(m->ngroups ? m->ngroups : 1) * sizeof(uint32_t));
   for (uint32_t g = 0; g < m->ngroups; g++) fill[g] = m->groups[g].cell.start;
   for (uint32_t r = 0; r < n; r++)
     if (gid[r] != UINT32_MAX) m->rows[fill[gid[r]]++] = r;
-  hx_free(h, fill, (size_t)(m->ngroups ? m->ngroups : 1) * sizeof(uint32_t));
-  hx_free(h, gid, (size_t)(n ? n : 1) * sizeof(uint32_t));
+  mem_free(h, fill, (size_t)(m->ngroups ? m->ngroups : 1) * sizeof(uint32_t));
+  mem_free(h, gid, (size_t)(n ? n : 1) * sizeof(uint32_t));
   m->living = living;
   m->built = 1;
   m->version = w->index_version;
@@ -330,7 +330,7 @@ static void build_dense(H *h, MaskIndex *m, int mask, uint64_t cells) {
   set_strides(m, mask);
   m->dense = 1;
   m->ncells = (uint32_t)cells;
-  m->cells = hx_alloc(h, (size_t)cells * sizeof(Cell));
+  m->cells = mem_alloc(h, (size_t)cells * sizeof(Cell));
   memset(m->cells, 0, (size_t)cells * sizeof(Cell));
   uint32_t n = t->n, living = 0;
   const uint32_t *A = t->a, *B = t->b, *C = t->c;
@@ -362,7 +362,7 @@ static void dense_starts(MaskIndex *m) {
 static void dense_rows(H *h, MaskIndex *m) {
   Table *t = &h->world->t[K_DEAL];
   dense_starts(m);
-  m->rows = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+  m->rows = mem_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
   /* place rows: advance each cell's start, then step it back */
   for (uint32_t r = 0; r < t->n; r++) {
     if (t->dropped && t->dropped[r]) continue;
@@ -401,11 +401,11 @@ static void dense_sub(H *h, MaskIndex *m, int bit) {
   uint32_t card[4];
   cards_of(h, ix, bit, card);
   uint32_t nk = bit == M_EXP ? card[0] : bit == M_IMP ? card[1] : bit == M_COM ? card[2] : card[3];
-  uint32_t *kstart = hx_alloc(h, ((size_t)nk + 1) * sizeof(uint32_t));
+  uint32_t *kstart = mem_alloc(h, ((size_t)nk + 1) * sizeof(uint32_t));
   memset(kstart, 0, ((size_t)nk + 1) * sizeof(uint32_t));
   size_t nr = m->nrows;
-  uint32_t *order = hx_alloc(h, nr * sizeof(uint32_t));
-  uint32_t *ocell = hx_alloc(h, nr * sizeof(uint32_t));
+  uint32_t *order = mem_alloc(h, nr * sizeof(uint32_t));
+  uint32_t *ocell = mem_alloc(h, nr * sizeof(uint32_t));
   const uint32_t *A = t->a, *B = t->b, *C = t->c;
   const int32_t *Y = t->year;
   const uint8_t *D = t->dropped;
@@ -424,13 +424,13 @@ static void dense_sub(H *h, MaskIndex *m, int bit) {
     ocell[pos] = cell_of(m, A[r], B[r], C[r], Y[r]);
   }
   #undef KEY_SLOT
-  hx_free(h, kstart, ((size_t)nk + 1) * sizeof(uint32_t));
-  m->sub = hx_alloc(h, nr * sizeof(uint32_t));
+  mem_free(h, kstart, ((size_t)nk + 1) * sizeof(uint32_t));
+  m->sub = mem_alloc(h, nr * sizeof(uint32_t));
   Cell *cells = m->cells;
   for (uint32_t i = 0; i < m->living; i++) m->sub[cells[ocell[i]].start++] = order[i];
   for (uint32_t g = 0; g < m->ncells; g++) cells[g].start -= cells[g].count;
-  hx_free(h, ocell, nr * sizeof(uint32_t));
-  hx_free(h, order, nr * sizeof(uint32_t));
+  mem_free(h, ocell, nr * sizeof(uint32_t));
+  mem_free(h, order, nr * sizeof(uint32_t));
   m->sub_bit = bit;
 }
 
@@ -510,7 +510,7 @@ static Cell *filtered(H *h, DealFilter f, int fine, int coarse, const uint32_t *
   if (!contents_checked(h, ix, coarse)) m = ensure(h, coarse);
   int bit = fine & ~coarse;
   if (!m->sub || m->sub_bit != bit) {
-    if (m->sub) { hx_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t)); m->sub = NULL; }
+    if (m->sub) { mem_free(h, m->sub, (size_t)m->nrows * sizeof(uint32_t)); m->sub = NULL; }
     dense_sub(h, m, bit);
   }
   Cell *out = &ix->scratch_cell;
@@ -719,7 +719,7 @@ static void prepare_body(H *h, void *ud) {
       m->ymin = ix->ymin;
       set_strides(m, mask);
       m->dense = 1;
-      m->cells = hx_alloc(h, (size_t)cells * sizeof(Cell));
+      m->cells = mem_alloc(h, (size_t)cells * sizeof(Cell));
       m->ncells = (uint32_t)cells;
       memset(m->cells, 0, (size_t)cells * sizeof(Cell));
       f[nf].m = m;
@@ -750,9 +750,9 @@ static void prepare_body(H *h, void *ud) {
   size_t need = 0;
   for (int k = 0; k < ns; k++) need += (size_t)card[sb[k].field] + 1 + 2 * (size_t)(n ? n : 1);
   if (need > ix->ntmp) {
-    hx_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
+    mem_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
     ix->tmp = NULL; ix->ntmp = 0;
-    ix->tmp = hx_alloc(h, need * sizeof(uint32_t));
+    ix->tmp = mem_alloc(h, need * sizeof(uint32_t));
     ix->ntmp = need;
   }
   size_t used = 0;
@@ -818,7 +818,7 @@ static void prepare_body(H *h, void *ud) {
     if (!((place >> mask) & 1)) continue;
     MaskIndex *m = &ix->m[mask];
     dense_starts(m);
-    m->rows = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+    m->rows = mem_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
     pm[np++] = m;
   }
   for (int k = 0; k < ns; k++) {
@@ -862,7 +862,7 @@ static void prepare_body(H *h, void *ud) {
   }
   for (int k = 0; k < ns; k++) {
     MaskIndex *m = sb[k].m;
-    m->sub = hx_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
+    m->sub = mem_alloc(h, (size_t)m->nrows * sizeof(uint32_t));
     Cell *cells = m->cells;
     const uint32_t *order = sb[k].order, *ocell = sb[k].ocell;
     for (uint32_t x = 0; x < m->living; x++) m->sub[cells[ocell[x]].start++] = order[x];
@@ -886,7 +886,7 @@ void index_prepare(H *h, DealNeeds needs) {
       if ((pr.touched >> mask) & 1) mask_free(h, &ix->m[mask]);
     h->fatal = 0;
   }
-  hx_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
+  mem_free(h, ix->tmp, ix->ntmp * sizeof(uint32_t));
   ix->tmp = NULL; ix->ntmp = 0;
   /* plans made before this call may name other indexes: made again */
   memset(ix->plan, -2, sizeof ix->plan);
@@ -1002,7 +1002,7 @@ void index_deal_value_changed(H *h, uint32_t row) {
       uint32_t gi = cell_of(m, t->a[row], t->b[row], t->c[row], t->year[row]);
       if (!m->rows && !m->sub) {   /* summed again at the next query (flush_dirty) */
         if (!m->dirty) {
-          m->dirty = hx_alloc(h, m->ncells);
+          m->dirty = mem_alloc(h, m->ncells);
           memset(m->dirty, 0, m->ncells);
         }
         if (!m->dirty[gi]) { m->dirty[gi] = 1; m->ndirty++; }
@@ -1073,10 +1073,10 @@ uint32_t index_loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
   Table *t = &w->t[K_LOAN];
   uint32_t np = w->t[K_PARTNER].n;
   if (!ix->loans_built || ix->loan_version != w->index_version) {
-    hx_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
-    hx_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
+    mem_free(h, ix->loan_start, (size_t)ix->nstart * sizeof(uint32_t));
+    mem_free(h, ix->loan_rows, (size_t)ix->nloan_rows * sizeof(uint32_t));
     ix->loan_start = NULL; ix->loan_rows = NULL; ix->nstart = ix->nloan_rows = 0; ix->loans_built = 0;
-    uint32_t *start = hx_alloc(h, (size_t)(np + 2) * sizeof(uint32_t));
+    uint32_t *start = mem_alloc(h, (size_t)(np + 2) * sizeof(uint32_t));
     memset(start, 0, (size_t)(np + 2) * sizeof(uint32_t));
     ix->loan_start = start;
     ix->nstart = np + 2;
@@ -1084,7 +1084,7 @@ uint32_t index_loan_rows_of(H *h, uint32_t borrower, const uint32_t **rows) {
     for (uint32_t r = 0; r < t->n; r++)
       if (world_alive(w, K_LOAN, r) && t->b[r] < np) { start[t->b[r] + 1]++; living++; }
     for (uint32_t p = 0; p < np; p++) start[p + 1] += start[p];
-    ix->loan_rows = hx_alloc(h, (size_t)(living ? living : 1) * sizeof(uint32_t));
+    ix->loan_rows = mem_alloc(h, (size_t)(living ? living : 1) * sizeof(uint32_t));
     ix->nloan_rows = living ? living : 1;
     /* place rows: start[p] advances to the next free slot, then is restored */
     for (uint32_t r = 0; r < t->n; r++)

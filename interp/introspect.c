@@ -522,7 +522,7 @@ static void fields_body(H *h, void *ud) {
   const char *e = strchr(s, '.');
   size_t n = e ? (size_t)(e - s) : strlen(s);
   if (!n) return;
-  HStr *name = hx_intern_find(h, s, n);
+  HStr *name = mem_intern_find(h, s, n);
   Global *g = name ? prog_global_find(h, name) : NULL;
   if (g && (g->kind == G_ENTITY || g->kind == G_LET)) { if (!walk_value(&w, g->value)) return; }
   else if ((w.kind = kind_word(s, n)) < 0) return;
@@ -531,7 +531,7 @@ static void fields_body(H *h, void *ud) {
     s = e + 1;
     e = strchr(s, '.');
     n = e ? (size_t)(e - s) : strlen(s);
-    HStr *f = hx_intern_find(h, s, n);
+    HStr *f = mem_intern_find(h, s, n);
     if (!f) return;
     if (w.is_rec) {
       Value *v = rec_get(w.rec, f);
@@ -667,7 +667,7 @@ static void help_body(H *h, void *ud) {
   const char *name = c->name;
   size_t len = strlen(name);
   char lb[512], nb[160];
-  HStr *hs = hx_intern_find(h, name, len);
+  HStr *hs = mem_intern_find(h, name, len);
   Global *g = hs ? prog_global_find(h, hs) : NULL;
   if (g) {
     switch (g->kind) {

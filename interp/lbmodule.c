@@ -29,10 +29,10 @@ static int l_left_out(lua_State *L) {
   if (need > h->left_out_cap) {
     uint32_t cap = h->left_out_cap ? h->left_out_cap : 64;
     while (cap < need) cap *= 2;
-    uint8_t *p = hx_try_alloc(h, cap);
+    uint8_t *p = mem_try_alloc(h, cap);
     if (!p) return luaL_error(L, "out of memory");
     memset(p, 0, cap);
-    if (h->left_out) { memcpy(p, h->left_out, h->left_out_cap); hx_free(h, h->left_out, h->left_out_cap); }
+    if (h->left_out) { memcpy(p, h->left_out, h->left_out_cap); mem_free(h, h->left_out, h->left_out_cap); }
     h->left_out = p;
     h->left_out_cap = cap;
   }

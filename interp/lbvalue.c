@@ -192,7 +192,7 @@ static Function *function_back(Conv *c, int idx) {
     void *p = lua_touserdata(L, -2);
     size_t n = 0;
     const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-    Function *g = s ? lb_lookup_fn(h, hx_intern_find(h, s, n)) : NULL;
+    Function *g = s ? lb_lookup_fn(h, mem_intern_find(h, s, n)) : NULL;
     if (g && g == p) f = g;
     lua_pop(L, 2);
     return f;
@@ -202,7 +202,7 @@ static Function *function_back(Conv *c, int idx) {
   if (lua_rawget(L, -2) == LUA_TSTRING) {
     size_t n;
     const char *s = lua_tolstring(L, -1, &n);
-    Function *g = lb_lookup_fn(h, hx_intern_find(h, s, n));
+    Function *g = lb_lookup_fn(h, mem_intern_find(h, s, n));
     if (g && g->kind == F_LUA) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, g->lua_ref);
       if (lua_rawequal(L, -1, idx)) f = g;
@@ -277,7 +277,7 @@ static Value table_value(Conv *c, int idx, int depth) {
       size_t kl;
       const char *ks = lua_tolstring(L, -2, &kl);   /* a string: no conversion */
       if (i < n) {
-        kv[i].k = hx_intern(h, ks, kl);
+        kv[i].k = mem_intern(h, ks, kl);
         kv[i].v = lb_to_value(c, lua_gettop(L), depth + 1);
         i++;
       }
@@ -323,7 +323,7 @@ Value  lb_to_value(Conv *c, int idx, int depth) {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
     if (n > UINT32_MAX) lb_conv_fail(c, "a Lua string of %zu bytes is too long", n);
-    return v_str(hx_newstr(h, &h->temp, s, n));
+    return v_str(mem_newstr(h, &h->temp, s, n));
   }
   case LUA_TUSERDATA:
     switch (lb_udkind(L, b, idx, &p)) {
@@ -531,7 +531,7 @@ typedef struct FieldRead { int kind; uint32_t row; const char *k; size_t n; Valu
 
 static void field_work(H *h, void *ud) {
   FieldRead *f = ud;
-  f->v = world_field(h, f->kind, f->row, hx_intern(h, f->k, f->n), &f->found);
+  f->v = world_field(h, f->kind, f->row, mem_intern(h, f->k, f->n), &f->found);
 }
 
 /* e.FIELD: built-in fields and free attributes; nil when absent */

@@ -170,11 +170,11 @@ static inline int is_id(int c) { return id_class[(unsigned char)c] & 2; }
 static int isdigit_c(int c) { return c >= '0' && c <= '9'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
-/* hx_intern of a name, through the lexer's cache of short names: the bytes of
+/* mem_intern of a name, through the lexer's cache of short names: the bytes of
 ** a name of up to 8 bytes are its key, so a hit is the same string. Interned
 ** strings live as long as the state, longer than any lexer. */
 static HStr *lex_intern(Lexer *lx, const char *s, size_t n) {
-  if (n == 0 || n > 8) return hx_intern(lx->h, s, n);
+  if (n == 0 || n > 8) return mem_intern(lx->h, s, n);
   uint64_t key = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (s + 8 <= lx->text + lx->len) {   /* eight bytes at once, the ones past the name masked off */
@@ -185,7 +185,7 @@ static HStr *lex_intern(Lexer *lx, const char *s, size_t n) {
   for (size_t k = 0; k < n; k++) key |= (uint64_t)(unsigned char)s[k] << (8 * k);
   uint32_t slot = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
   if (lx->names[slot].len == n && lx->names[slot].key == key) return lx->names[slot].str;
-  HStr *str = hx_intern(lx->h, s, n);
+  HStr *str = mem_intern(lx->h, s, n);
   lx->names[slot].key = key;
   lx->names[slot].len = (uint32_t)n;
   lx->names[slot].str = str;
@@ -406,7 +406,7 @@ static void lex_string(Lexer *lx, Token *t) {
     }
   }
   t->kind = TK_STRING;
-  t->str = hx_newstr(h, &h->perm, tmp.p, (size_t)n);
+  t->str = mem_newstr(h, &h->perm, tmp.p, (size_t)n);
   lx->pos = p;
 }
 
@@ -461,7 +461,7 @@ void lex_next(Lexer *lx, Token *t) {
     if (q == lx->pos + 1) hx_error_at(h, t->loc, "empty backquoted name");
     if (q - lx->pos - 1 > HX_MAX_NAME) hx_error_at(h, t->loc, "name too long");
     t->kind = TK_IDENT;
-    t->str = hx_intern(h, s + lx->pos + 1, (size_t)(q - lx->pos - 1));
+    t->str = mem_intern(h, s + lx->pos + 1, (size_t)(q - lx->pos - 1));
     lx->pos = q + 1;
     t->end = lx->pos;
     return;

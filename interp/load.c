@@ -69,7 +69,7 @@ void load_codemap_build(H *h, CodeMap *m, int kind) {
   Table *t = &h->world->t[kind];
   uint32_t cap = 64;
   while (cap < t->n * 2 + 2) cap *= 2;
-  m->slots = hx_alloc(h, cap * sizeof(CodeSlot));
+  m->slots = mem_alloc(h, cap * sizeof(CodeSlot));
   for (uint32_t i = 0; i < cap; i++) m->slots[i] = (CodeSlot){0, UINT32_MAX, 0};
   m->cap = cap;
   m->kind = kind;
@@ -86,7 +86,7 @@ void load_codemap_build(H *h, CodeMap *m, int kind) {
 /* Frees a code map (one never built is left alone). */
 static void codemap_free(H *h, CodeMap *m) {
   if (!m->cap) return;
-  hx_free(h, m->slots, m->cap * sizeof(CodeSlot));
+  mem_free(h, m->slots, m->cap * sizeof(CodeSlot));
   m->cap = 0;
 }
 
@@ -103,7 +103,7 @@ static inline uint32_t codemap_probe(H *h, const CodeMap *m, uint64_t key, const
 /* The entity row of code s[0..n), or NO_ROW; a map never built finds nothing. */
 uint32_t load_codemap_find(H *h, CodeMap *m, const char *s, size_t n) {
   if (!m->cap) return NO_ROW;
-  return codemap_probe(h, m, n <= 8 ? pack8(s, n) : hx_hash(s, n), s, n);
+  return codemap_probe(h, m, n <= 8 ? pack8(s, n) : mem_hash(s, n), s, n);
 }
 
 /* load_codemap_find for a cell of the reader (padded, csv.h): a code of up
@@ -326,7 +326,7 @@ static int nc_grow(Part *p, void **ptr, size_t *cap_bytes, size_t need) {
 /* The provisional id of a code to declare (added on first sight). */
 static int newcode_id(Part *p, int kind, const char *s, size_t n, uint32_t via_slot, uint32_t *out) {
   NewCodes *c = &p->nc[kind];
-  uint32_t hsh = hx_hash(s, n);
+  uint32_t hsh = mem_hash(s, n);
   if (c->scap) {
     for (uint32_t i = hsh & (c->scap - 1);; i = (i + 1) & (c->scap - 1)) {
       uint32_t k = c->slots[i];
@@ -342,7 +342,7 @@ static int newcode_id(Part *p, int kind, const char *s, size_t n, uint32_t via_s
     if (!sl) { p->oom = 1; return -1; }
     memset(sl, 0, ns * sizeof(uint32_t));
     for (uint32_t k = 0; k < c->n; k++) {
-      uint32_t i = hx_hash(c->bytes + c->off[k], c->len[k]) & (ns - 1);
+      uint32_t i = mem_hash(c->bytes + c->off[k], c->len[k]) & (ns - 1);
       while (sl[i]) i = (i + 1) & (ns - 1);
       sl[i] = k + 1;
     }
@@ -555,7 +555,7 @@ Value load_cell(H *h, int col, Loc loc) {
   if (load_is_missing(L, f, L->cols[col].missing)) return v_nil();
   double d;
   if (parse_num(L, f->p, f->len, &d)) return v_num(d);
-  return v_str(hx_intern(h, f->p, f->len));
+  return v_str(mem_intern(h, f->p, f->len));
 }
 
 /* Every column of row r but the key: reads only the world's code maps and
@@ -1147,7 +1147,7 @@ static int next_row(Part *p, Rows *rw, CsvField **f, char *err, size_t errlen) {
 static void open_csv(H *h, Load *L) {
   char err[512];
   int fd = files_open(h, L->path, L->shown, L->stmt->loc, "load");
-  L->csv = csv_open_fd(fd, 1, CSV_DEFAULT_BUFSIZE, hx_hook, h, err, sizeof err);
+  L->csv = csv_open_fd(fd, 1, CSV_DEFAULT_BUFSIZE, mem_hook, h, err, sizeof err);
   if (!L->csv) hx_error_status(h, HEDGE_EMEMORY, L->stmt->loc, "cannot open '%s': out of memory", L->shown);
   csv_set_max_record(L->csv, h->max_record);
   if (L->sep) csv_set_separator(L->csv, L->sep);
@@ -1204,7 +1204,7 @@ typedef struct LockedHook { H *h; pthread_mutex_t mu; } LockedHook;
 static void *locked_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
   LockedHook *lh = ud;
   pthread_mutex_lock(&lh->mu);
-  void *r = hx_hook(lh->h, ptr, osize, nsize);
+  void *r = mem_hook(lh->h, ptr, osize, nsize);
   pthread_mutex_unlock(&lh->mu);
   return r;
 }
@@ -1333,7 +1333,7 @@ static const char *last_newline_in(const char *b, const char *e) {
 /* See Plan2 above. */
 static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
   size_t cap = 1u << 20;
-  char *buf = hx_try_alloc(h, cap);
+  char *buf = mem_try_alloc(h, cap);
   if (!buf) return 0;
   long long mid = start + (size - start) / 2, last_nl = start - 1;
   uint64_t lines1 = 0, lines2 = 0;
@@ -1369,7 +1369,7 @@ static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
   if (ok && last_nl + 1 < size) {   /* a last line without a newline */
     if (pl->split < 0) lines1++; else lines2++;
   }
-  hx_free(h, buf, cap);
+  mem_free(h, buf, cap);
   if (!ok || pl->split < 0 || pl->split >= size || lines1 + lines2 >= 0xfffffff0ULL) return 0;
   pl->rows1 = (uint32_t)lines1;
   pl->rows2 = (uint32_t)lines2;
@@ -1425,7 +1425,7 @@ static int load_parallel(H *h, Load *L) {
     csv_close(w[1].part.csv);
     pthread_mutex_destroy(&lh.mu);
     L->halves = NULL;
-    for (int k = 0; k < 2; k++) { L->side[k].alloc = hx_hook; L->side[k].ud = h; }
+    for (int k = 0; k < 2; k++) { L->side[k].alloc = mem_hook; L->side[k].ud = h; }
     h->steps -= (uint64_t)pl.rows1 + pl.rows2;   /* the serial read charges them */
     return 0;
   }
@@ -1439,8 +1439,8 @@ static int load_parallel(H *h, Load *L) {
   csv_close(w[1].part.csv);
   w[0].part.csv = w[1].part.csv = NULL;
   /* the new codes were allocated through lh: move them to the state's hook */
-  for (int k = 0; k < 2; k++) { w[k].part.alloc = hx_hook; w[k].part.aud = h; }
-  for (int k = 0; k < 2; k++) { L->side[k].alloc = hx_hook; L->side[k].ud = h; }   /* lh is gone */
+  for (int k = 0; k < 2; k++) { w[k].part.alloc = mem_hook; w[k].part.aud = h; }
+  for (int k = 0; k < 2; k++) { L->side[k].alloc = mem_hook; L->side[k].ud = h; }   /* lh is gone */
   pthread_mutex_destroy(&lh.mu);
   if (w[0].part.interrupted || w[1].part.interrupted) {
     h->fatal = 1;
@@ -1503,9 +1503,9 @@ static void load_rows_serial(H *h, Load *L) {
   P->L = L;
   P->csv = L->csv;
   P->textual = L->textual;
-  P->alloc = hx_hook;
+  P->alloc = mem_hook;
   P->aud = h;
-  L->side[0].alloc = hx_hook;
+  L->side[0].alloc = mem_hook;
   L->side[0].ud = h;
   L->side[0].first = L->first_row;
   L->nside = 1;
@@ -1589,7 +1589,7 @@ static void load_rows_serial(H *h, Load *L) {
         else if (x->len > HX_MAX_NAME) bad = load_part_fail(P, "column '%s': name too long", L->header[i]->s);
         else if (load_bad_text(x->p, x->len, 1, why, sizeof why)) bad = load_part_fail(P, "column '%s': %s", L->header[i]->s, why);
         else {
-          HStr *name = hx_intern(h, x->p, x->len);
+          HStr *name = mem_intern(h, x->p, x->len);
           Global *g = prog_global_find(h, name);
           if (g) {
             char lb[256];
@@ -1693,7 +1693,7 @@ static void declare_new(H *h, Load *L, Part *p, uint32_t from, uint32_t to) {
     any = 1;
     remap[kind] = arena_alloc(h, &h->temp, c->n * sizeof(uint32_t));
     for (uint32_t k = 0; k < c->n; k++) {
-      HStr *name = hx_intern(h, c->bytes + c->off[k], c->len[k]);
+      HStr *name = mem_intern(h, c->bytes + c->off[k], c->len[k]);
       Global *g = prog_global_find(h, name);
       if (g) {
         if (g->kind == G_ENTITY && g->value.kind == kind) { remap[kind][k] = (uint32_t)g->value.i; continue; }
@@ -1730,9 +1730,9 @@ static void load_texts(H *h, Load *L) {
       Column *col = &t->cols.p[c->attr];
       if (col->is_num) {
         /* box the column: numbers become nil before the strings arrive */
-        Value *v = hx_alloc(h, (size_t)col->cap * sizeof(Value));
+        Value *v = mem_alloc(h, (size_t)col->cap * sizeof(Value));
         for (uint32_t k = 0; k < t->n; k++) v[k] = (k < L->first_row && !isnan(col->nums[k])) ? v_qty(col->nums[k], col->dim) : v_nil();
-        hx_free(h, col->nums, (size_t)col->cap * sizeof(double));
+        mem_free(h, col->nums, (size_t)col->cap * sizeof(double));
         col->nums = NULL;
         col->vals = v;
         col->is_num = 0;
@@ -1748,7 +1748,7 @@ static void load_texts(H *h, Load *L) {
         ColMap *c = &L->cols[i];
         if (c->role != C_ATTR || c->has_unit) continue;
         size_t len = side_get(sd, &pos);
-        if (c->textual && len) t->cols.p[c->attr].vals[r] = v_str(hx_intern(h, sd->p + pos, len));
+        if (c->textual && len) t->cols.p[c->attr].vals[r] = v_str(mem_intern(h, sd->p + pos, len));
         pos += len;
       }
       if ((++h->steps & 0x3FF) == 0) load_check(h, L);
@@ -1769,7 +1769,7 @@ static void load_rows(H *h, Load *L) {
   plan_scan(h, L);
   L->serial = arena_alloc(h, &h->temp, sizeof(Part));
   memset(L->serial, 0, sizeof(Part));
-  L->serial->alloc = hx_hook;
+  L->serial->alloc = mem_hook;
   L->serial->aud = h;
   Part *ps[2];
   int np;
@@ -1861,11 +1861,11 @@ void load_exec(H *h, Node *s) {
   csv_close(L.csv);
   for (int k = 0; k < 2; k++) {
     codemap_free(h, &L.codes[k]);
-    hx_hook(h, L.side[k].p, L.side[k].cap, 0);
+    mem_hook(h, L.side[k].p, L.side[k].cap, 0);
   }
   if (L.serial) part_free(L.serial);
   if (L.halves) for (int k = 0; k < 2; k++) { Half *hv = L.halves; part_free(&hv[k].part); csv_close(hv[k].part.csv); }
-  if (L.text) hx_free(h, L.text, L.textcap);
+  if (L.text) mem_free(h, L.text, L.textcap);
   if (st != HEDGE_OK) {
     /* nothing from this file stays: cut the tables back (the caller's
     ** boundary also rolls back the globals it declared) */

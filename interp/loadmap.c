@@ -107,7 +107,7 @@ static Via *via_new(H *h, int by_name, const char *what) {
 
 /* The slot of normalised key k: where it is, or the empty slot it would take. */
 static uint32_t via_slot(Via *v, const char *k, size_t n) {
-  uint32_t i = hx_hash(k, n) & (v->cap - 1);
+  uint32_t i = mem_hash(k, n) & (v->cap - 1);
   while (v->keys[i] && !(v->keys[i]->len == n && memcmp(v->keys[i]->s, k, n) == 0)) i = (i + 1) & (v->cap - 1);
   return i;
 }
@@ -132,7 +132,7 @@ static void via_add(H *h, Via *v, const char *key, size_t n, HStr *to, HStr *nam
   }
   uint32_t i = via_slot(v, nk, kn);
   if (v->keys[i]) return;
-  v->keys[i] = hx_intern(h, nk, kn);
+  v->keys[i] = mem_intern(h, nk, kn);
   v->to[i] = to;
   v->names[i] = name;
   v->n++;
@@ -375,7 +375,7 @@ static void cells(H *h, Load *L, Node *n) {
       Node *o = n->u.index.obj, *ix = n->u.index.index;
       if (o->kind == N_NAME && o->u.name == L->row_name) {
         if (ix->kind != N_STR) hx_error_at(h, ix->loc, "row[...] takes a column name in quotes: row[\"a name\"]");
-        HStr *c = hx_intern(h, ix->u.str->s, ix->u.str->len);
+        HStr *c = mem_intern(h, ix->u.str->s, ix->u.str->len);
         int ci = header_col(L, c);
         if (ci < 0) loadmap_no_column(h, L, c, ix->loc, "", 0);
         n->kind = N_CELL; n->u.cell.col = ci; n->u.cell.name = c;
@@ -445,7 +445,7 @@ static Via *via_from_file(H *h, Load *L, HStr *file, HStr *from, HStr *to, const
   }
   char err[512], what[300];
   int fd = files_open(h, found, file->s, loc, "load");
-  CsvReader *r = csv_open_fd(fd, 1, CSV_DEFAULT_BUFSIZE, hx_hook, h, err, sizeof err);
+  CsvReader *r = csv_open_fd(fd, 1, CSV_DEFAULT_BUFSIZE, mem_hook, h, err, sizeof err);
   if (!r) hx_error_status(h, HEDGE_EMEMORY, loc, "cannot open '%s': out of memory", file->s);
   csv_set_max_record(r, h->max_record);
   snprintf(what, sizeof what, "'%s'", file->s);
@@ -475,8 +475,8 @@ static Via *via_from_file(H *h, Load *L, HStr *file, HStr *from, HStr *to, const
     int bt = tc, bad = load_bad_text(f[tc].p, f[tc].len, 1, why, sizeof why);
     if (!bad && nc >= 0 && nc < n) { bt = nc; bad = load_bad_text(f[nc].p, f[nc].len, 0, why, sizeof why); }
     if (bad) { csv_close(r); hx_error_at(h, loc, "%s:%ld: column %d: %s", file->s, line, bt + 1, why); }
-    HStr *t = f[tc].len ? hx_intern(h, f[tc].p, f[tc].len) : NULL;
-    HStr *nm = nc >= 0 && nc < n && f[nc].len ? hx_intern(h, f[nc].p, f[nc].len) : NULL;
+    HStr *t = f[tc].len ? mem_intern(h, f[tc].p, f[tc].len) : NULL;
+    HStr *nm = nc >= 0 && nc < n && f[nc].len ? mem_intern(h, f[nc].p, f[nc].len) : NULL;
     via_add(h, v, f[fc].p, f[fc].len, t, nm);
   }
   csv_close(r);
@@ -495,7 +495,7 @@ static Via *via_from_field(H *h, Load *L, int kind, HStr *field, Loc loc) {
   snprintf(what, sizeof what, "the %s' %s", kind_plural[kind], field->s);
   Via *v = via_new(h, by_name, what);
   Table *t = &w->t[kind];
-  HStr *fields[3] = {field, by_name ? hx_intern_c(h, "common_name") : NULL, by_name ? hx_intern_c(h, "official_name") : NULL};
+  HStr *fields[3] = {field, by_name ? mem_intern_c(h, "common_name") : NULL, by_name ? mem_intern_c(h, "official_name") : NULL};
   uint32_t seen = 0;
   for (int k = 0; k < 3; k++) {
     if (!fields[k]) continue;
@@ -523,7 +523,7 @@ static void add_aliases(H *h, Load *L, Via *v, int kind) {
     Value x = eval_root(h, e, ns);
     HStr *to;
     if (x.tag == T_ENT && x.kind == kind) to = h->world->t[kind].names[x.i];
-    else if (x.tag == T_STR) to = hx_intern(h, x.as.str->s, x.as.str->len);
+    else if (x.tag == T_STR) to = mem_intern(h, x.as.str->s, x.as.str->len);
     else hx_error_at(h, e->loc, "an alias names a %s (or its code in quotes)", kind_names[kind]);
     /* an alias replaces what the table says */
     char nk[512];
@@ -539,24 +539,24 @@ static void plan_baci(H *h, Load *L) {
   static const char *const need[] = {"t", "i", "j", "k", "v", "q"};
   int col[6];
   for (int k = 0; k < 6; k++) {
-    col[k] = header_col(L, hx_intern_c(h, need[k]));
+    col[k] = header_col(L, mem_intern_c(h, need[k]));
     if (col[k] < 0) hx_error_at(h, L->stmt->loc, "'%s' is not in the BACI layout: it has no column '%s' (BACI files have t,i,j,k,v,q)", L->shown, need[k]);
   }
   World *w = h->world;
-  Via *v = via_from_file(h, L, L->opt->countries, hx_intern_c(h, "country_code"), hx_intern_c(h, "country_iso3"), "country_name", L->opt->countries_loc);
+  Via *v = via_from_file(h, L, L->opt->countries, mem_intern_c(h, "country_code"), mem_intern_c(h, "country_iso3"), "country_name", L->opt->countries_loc);
   ColMap *c;
   c = &L->cols[col[0]]; c->role = C_DATE; c->field = w->f_date;
   c = &L->cols[col[1]]; c->role = C_ENT_A; c->want = K_PARTNER; c->field = w->f_exporter; c->via = v;
   c = &L->cols[col[2]]; c->role = C_ENT_B; c->want = K_PARTNER; c->field = w->f_importer; c->via = v;
   c = &L->cols[col[3]]; c->role = C_ENT_C; c->want = K_COMMODITY; c->field = w->f_commodity; c->pad = 6;
   c = &L->cols[col[4]]; c->role = C_VALUE; c->field = w->f_value; c->has_unit = 1; c->dim = dim_money(h); c->factor = 1000;
-  c = &L->cols[col[5]]; c->role = C_ATTR; c->field = hx_intern_c(h, "volume"); c->has_unit = 1;
+  c = &L->cols[col[5]]; c->role = C_ATTR; c->field = mem_intern_c(h, "volume"); c->has_unit = 1;
   if (!units_lookup(h, "t", 1, &c->dim, &c->factor)) hx_error_at(h, L->stmt->loc, "internal: no unit t");
   c->missing = 1;
   L->declare |= (1 << K_PARTNER) | (1 << K_COMMODITY);
   if (!L->nmissing) {
     L->missing = arena_alloc(h, &h->temp, sizeof(HStr *));
-    L->missing[0] = hx_intern_c(h, "NA");
+    L->missing[0] = mem_intern_c(h, "NA");
     L->nmissing = 1;
   }
 }
@@ -604,7 +604,7 @@ void loadmap_plan(H *h, Load *L) {
       load_quote_row(&L->quote, f, n, i);
       load_row_error(h, L, "column %d of the header: %s", i + 1, why);
     }
-    HStr *name = L->header[i] = hx_intern(h, f[i].p, f[i].len);
+    HStr *name = L->header[i] = mem_intern(h, f[i].p, f[i].len);
     uint32_t k = (uint32_t)(((uintptr_t)name >> 4) * 0x9E3779B1u) & (hcap - 1);
     while (seen[k] && seen[k] != name) k = (k + 1) & (hcap - 1);
     if (seen[k]) hx_error_at(h, L->stmt->loc, "'%s' has two columns named '%s'", L->shown, name->s);
@@ -614,11 +614,11 @@ void loadmap_plan(H *h, Load *L) {
   World *w = h->world;
   int kind = L->kind;
   LoadOpts *o = L->opt;
-  L->row_name = hx_intern_c(h, "row");
+  L->row_name = mem_intern_c(h, "row");
   /* every column starts as a free attribute of the same name */
   for (int i = 0; i < n; i++) { L->cols[i].role = C_ATTR; L->cols[i].field = L->header[i]; L->cols[i].loc = L->stmt->loc; L->cols[i].src = i; }
   int keycol = -1;
-  HStr *key = L->stmt->u.load.key ? L->stmt->u.load.key : hx_intern_c(h, "code");
+  HStr *key = L->stmt->u.load.key ? L->stmt->u.load.key : mem_intern_c(h, "code");
   if (kind == K_PARTNER || kind == K_COMMODITY) {
     for (int i = 0; i < n; i++) if (L->header[i] == key) keycol = i;
     if (keycol < 0) {
@@ -879,14 +879,14 @@ void loadmap_iso3166(H *h, Load *L) {
   if (fd < 0) hx_error_at(h, L->stmt->loc, "%s: install Debian's iso-codes package (make deps)", err);
   size_t len = 0;
   int oom = 0;
-  char *text = hfile_read_all(fd, path, 16u << 20, hx_hook, h, &len, err, sizeof err, &oom);
+  char *text = hfile_read_all(fd, path, 16u << 20, mem_hook, h, &len, err, sizeof err, &oom);
   close(fd);
   if (!text) hx_error_status(h, oom ? HEDGE_EMEMORY : HEDGE_ERROR, L->stmt->loc, "%s", err);
   L->text = text; L->textcap = len + 1;
   Buf b = {text, len, len + 1};
   World *w = h->world;
-  HStr *f_a2 = hx_intern_c(h, "alpha2"), *f_num = hx_intern_c(h, "numeric");
-  HStr *f_off = hx_intern_c(h, "official_name"), *f_com = hx_intern_c(h, "common_name");
+  HStr *f_a2 = mem_intern_c(h, "alpha2"), *f_num = mem_intern_c(h, "numeric");
+  HStr *f_off = mem_intern_c(h, "official_name"), *f_com = mem_intern_c(h, "common_name");
   const char *end = b.p + b.n;
   const char *s = b.n ? memchr(b.p, '[', b.n) : NULL;   /* { "3166-1": [ {...}, ... ] } */
   s = s ? s + 1 : end;
@@ -917,7 +917,7 @@ void loadmap_iso3166(H *h, Load *L) {
       else if (!strcmp(k, "common_name")) { memcpy(com, v, (lcom = vl)); }
     }
     if (!la3) continue;
-    HStr *code = hx_intern(h, a3, la3);
+    HStr *code = mem_intern(h, a3, la3);
     Global *g = prog_global_find(h, code);
     if (g) {
       char lb[256];
@@ -925,14 +925,14 @@ void loadmap_iso3166(H *h, Load *L) {
     }
     uint32_t row = world_add(h, K_PARTNER, code, L->stmt->loc);
     prog_global_add(h, code, G_ENTITY, v_ent(K_PARTNER, (int32_t)row), L->stmt->loc);
-    if (lname) world_set_attr(h, K_PARTNER, row, w->f_name, v_str(hx_intern(h, name, lname)));
-    if (la2) world_set_attr(h, K_PARTNER, row, f_a2, v_str(hx_intern(h, a2, la2)));
+    if (lname) world_set_attr(h, K_PARTNER, row, w->f_name, v_str(mem_intern(h, name, lname)));
+    if (la2) world_set_attr(h, K_PARTNER, row, f_a2, v_str(mem_intern(h, a2, la2)));
     if (lnum) {
       double d;
       if (csv_parse_double(num, lnum, &d)) world_set_attr(h, K_PARTNER, row, f_num, v_num(d));
     }
-    if (loff) world_set_attr(h, K_PARTNER, row, f_off, v_str(hx_intern(h, off, loff)));
-    if (lcom) world_set_attr(h, K_PARTNER, row, f_com, v_str(hx_intern(h, com, lcom)));
+    if (loff) world_set_attr(h, K_PARTNER, row, f_off, v_str(mem_intern(h, off, loff)));
+    if (lcom) world_set_attr(h, K_PARTNER, row, f_com, v_str(mem_intern(h, com, lcom)));
     count++;
   }
   if (count < 200) hx_error_at(h, L->stmt->loc, "%s holds %d countries, not the ISO 3166 list (is iso-codes installed whole?)", path, count);
@@ -963,12 +963,12 @@ void loadmap_note_skips(H *h, Load *L) {
   if (!total) return;
   LoadNote note;
   memset(&note, 0, sizeof note);
-  note.file = hx_intern_c(h, L->shown);
+  note.file = mem_intern_c(h, L->shown);
   note.loc = L->stmt->loc;
   note.loaded = L->loaded;
   for (int s = 0; s < SK_N && note.n < 8; s++) {
     if (!L->skipped[s]) continue;
-    note.reason[note.n] = hx_intern_c(h, skip_reason(s, L->kind));
+    note.reason[note.n] = mem_intern_c(h, skip_reason(s, L->kind));
     note.count[note.n] = L->skipped[s];
     note.n++;
   }

@@ -44,14 +44,14 @@
 
 /* ==== memory ============================================================= */
 
-/* lua_Alloc over the state's allocator hook (hx_hook: the same accounting
+/* lua_Alloc over the state's allocator hook (mem_hook: the same accounting
 ** and cap as every other allocation); over the cap is a NULL, which Lua
 ** turns into a memory error. cap_hit remembers why, for the message. */
 static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   LuaBridge *b = ud;
   H *h = b->h;
   if (!ptr) osize = 0;   /* Lua passes a type tag there for new objects */
-  void *q = hx_hook(h, ptr, osize, nsize);
+  void *q = mem_hook(h, ptr, osize, nsize);
   if (!q && nsize) b->cap_hit = h->mem_cap && nsize > osize && h->mem_used + (nsize - osize) > h->mem_cap;
   return q;
 }
@@ -616,7 +616,7 @@ static void hcall_work(H *h, void *ud) {
   HCall *c = ud;
   lua_State *L = c->L;
   LuaBridge *b = c->b;
-  Function *f = lb_lookup_fn(h, hx_intern_find(h, c->name, c->namelen));
+  Function *f = lb_lookup_fn(h, mem_intern_find(h, c->name, c->namelen));
   if (!f || (c->f && f != c->f))
     hx_error_at(h, NOLOC, "hedge function '%s' %s", c->name, c->f ? "no longer exists" : "does not exist");
   Conv cv = {b, L, NOLOC, NULL, 0};
@@ -649,7 +649,7 @@ static void hcall_work(H *h, void *ud) {
       size_t kl;
       const char *k = lua_tolstring(L, -2, &kl);
       if (a.nnamed < n) {
-        a.names[a.nnamed] = hx_intern(h, k, kl);
+        a.names[a.nnamed] = mem_intern(h, k, kl);
         a.named[a.nnamed] = lb_to_value(&cv, lua_gettop(L), 0);
         a.nnamed++;
       }
@@ -693,7 +693,7 @@ typedef struct Find { const char *s; size_t n; Function *f; } Find;
 
 static void find_work(H *h, void *ud) {
   Find *fd = ud;
-  fd->f = lb_lookup_fn(h, hx_intern_find(h, fd->s, fd->n));
+  fd->f = lb_lookup_fn(h, mem_intern_find(h, fd->s, fd->n));
 }
 
 static Function *find_function(lua_State *L, LuaBridge *b, const char *s, size_t n) {
@@ -1003,7 +1003,7 @@ static void set_named_types(H *h, Function *f, const char *spec) {
   for (const char *p = spec; *p && k < n;) {
     const char *eq = strchr(p, '='), *semi = strchr(p, ';');
     if (!eq || !semi || eq > semi) return;
-    ps[k].name = hx_intern(h, p, (size_t)(eq - p));
+    ps[k].name = mem_intern(h, p, (size_t)(eq - p));
     size_t tl = (size_t)(semi - eq - 1);
     const char *t = eq + 1;
     ps[k].ffi_type = tl == 7 && !memcmp(t, "partner", 7) ? 1 : tl == 9 && !memcmp(t, "commodity", 9) ? 2
@@ -1050,7 +1050,7 @@ static void register_work(H *h, void *ud) {
     size_t nl;
     const char *name = lua_tolstring(L, e + 1, &nl);
     int ref = (int)lua_tointeger(L, e + 2);
-    HStr *nm = hx_intern(h, name, nl);
+    HStr *nm = mem_intern(h, name, nl);
     lua_rawgeti(L, e, 3);
     lua_rawgeti(L, e, 4);
     const char *usage = perm_string(h, L, e + 3);
@@ -1174,12 +1174,12 @@ void luabridge_use_fd(H *h, int fd, const char *path, Loc loc) {
   char err[PATH_MAX + 160];
   size_t len = 0;
   int oom = 0;
-  char *text = hfile_read_all(fd, path, HX_MAX_SOURCE, hx_hook, h, &len, err, sizeof err, &oom);
+  char *text = hfile_read_all(fd, path, HX_MAX_SOURCE, mem_hook, h, &len, err, sizeof err, &oom);
   close(fd);
   if (!text) hx_error_status(h, oom ? HEDGE_EMEMORY : HEDGE_ERROR, loc, "%s", err);
   UseCtx u = {path, text, len, loc};
   int st = hx_pcall(h, use_body, &u);
-  hx_hook(h, text, len + 1, 0);
+  mem_hook(h, text, len + 1, 0);
   if (st != HEDGE_OK) hx_throw(h, st);
 }
 
@@ -1206,7 +1206,7 @@ static void set_err(char *err, size_t errlen, const char *msg) {
 }
 
 int luabridge_open(H *h, char *err, size_t errlen) {
-  LuaBridge *b = hx_try_alloc(h, sizeof *b);
+  LuaBridge *b = mem_try_alloc(h, sizeof *b);
   if (!b) {
     set_err(err, errlen, "out of memory opening the Lua state");
     return -1;
@@ -1220,7 +1220,7 @@ int luabridge_open(H *h, char *err, size_t errlen) {
   b->ref_entkeep = LUA_NOREF;
   lua_State *L = lua_newstate(l_alloc, b);
   if (!L) {
-    hx_free(h, b, sizeof *b);
+    mem_free(h, b, sizeof *b);
     set_err(err, errlen, "out of memory opening the Lua state");
     return -1;
   }
@@ -1267,5 +1267,5 @@ void luabridge_close(H *h) {
     b->L = NULL;
   }
   h->lua = NULL;
-  hx_free(h, b, sizeof *b);
+  mem_free(h, b, sizeof *b);
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "core.h"
 
-void *hx_try_alloc(H *h, size_t n) {
+void *mem_try_alloc(H *h, size_t n) {
   if (n == 0) n = 1;
   if (h->mem_cap && h->mem_used + n > h->mem_cap) return NULL;
   void *p = h->alloc(h->alloc_ud, NULL, 0, n);
@@ -19,7 +19,7 @@ void *hx_try_alloc(H *h, size_t n) {
   return p;
 }
 
-_Noreturn static void hx_out_of_memory(H *h, size_t n) {
+_Noreturn static void mem_out_of_memory(H *h, size_t n) {
   Loc none = h->here;   /* where evaluation was, if it was */
   h->fatal = 1;
   if (h->mem_cap && h->mem_used + n > h->mem_cap)
@@ -27,9 +27,9 @@ _Noreturn static void hx_out_of_memory(H *h, size_t n) {
   hx_error_status(h, HEDGE_EMEMORY, none, "out of memory (allocating %zu bytes)", n);
 }
 
-void *hx_alloc(H *h, size_t n) {
-  void *p = hx_try_alloc(h, n);
-  if (!p) hx_out_of_memory(h, n);
+void *mem_alloc(H *h, size_t n) {
+  void *p = mem_try_alloc(h, n);
+  if (!p) mem_out_of_memory(h, n);
   return p;
 }
 
@@ -40,28 +40,28 @@ static inline int mapped(const H *h, const void *p) {
 
 /* A mapped array grows by a copy into fresh memory; the mapping keeps it. */
 static void *copy_out(H *h, const void *p, size_t oldn, size_t newn) {
-  void *q = hx_try_alloc(h, newn);
+  void *q = mem_try_alloc(h, newn);
   if (q) memcpy(q, p, oldn < newn ? oldn : newn);
   return q;
 }
 
-void *hx_realloc(H *h, void *p, size_t oldn, size_t newn) {
-  if (!p) return hx_alloc(h, newn);
+void *mem_realloc(H *h, void *p, size_t oldn, size_t newn) {
+  if (!p) return mem_alloc(h, newn);
   if (mapped(h, p)) {
     void *q = copy_out(h, p, oldn, newn);
-    if (!q) hx_out_of_memory(h, newn);
+    if (!q) mem_out_of_memory(h, newn);
     return q;
   }
   if (newn > oldn && h->mem_cap && h->mem_used + (newn - oldn) > h->mem_cap)
-    hx_out_of_memory(h, newn - oldn);
+    mem_out_of_memory(h, newn - oldn);
   void *q = h->alloc(h->alloc_ud, p, oldn, newn);
-  if (!q) hx_out_of_memory(h, newn);
+  if (!q) mem_out_of_memory(h, newn);
   h->mem_used = h->mem_used - oldn + newn;
   if (h->mem_used > h->mem_peak) h->mem_peak = h->mem_used;
   return q;
 }
 
-void *hx_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
+void *mem_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
   H *h = ud;
   if (ptr && mapped(h, ptr)) return nsize ? copy_out(h, ptr, osize, nsize) : NULL;
   if (nsize == 0) {
@@ -77,7 +77,7 @@ void *hx_hook(void *ud, void *ptr, size_t osize, size_t nsize) {
   return q;
 }
 
-void hx_free(H *h, void *p, size_t n) {
+void mem_free(H *h, void *p, size_t n) {
   if (!p || mapped(h, p)) return;
   if (n == 0) n = 1;
   h->alloc(h->alloc_ud, p, n, 0);
@@ -94,7 +94,7 @@ void *arena_alloc(H *h, Arena *a, size_t n) {
     size_t size = n > HX_ARENA_CHUNK / 2 ? n : HX_ARENA_CHUNK;
     ArenaChunk *c;
     if (size == HX_ARENA_CHUNK && a->spare) { c = a->spare; a->spare = NULL; }
-    else c = hx_alloc(h, sizeof(ArenaChunk) + size);
+    else c = mem_alloc(h, sizeof(ArenaChunk) + size);
     c->prev = a->head;
     c->size = size;
     a->head = c;
@@ -119,7 +119,7 @@ void arena_release(H *h, Arena *a, ArenaMark m) {
     ArenaChunk *c = a->head;
     a->head = c->prev;
     if (!a->spare && c->size == HX_ARENA_CHUNK) a->spare = c;
-    else hx_free(h, c, sizeof(ArenaChunk) + c->size);
+    else mem_free(h, c, sizeof(ArenaChunk) + c->size);
   }
   a->used = a->head ? m.used : 0;
 }
@@ -127,7 +127,7 @@ void arena_release(H *h, Arena *a, ArenaMark m) {
 void arena_free(H *h, Arena *a) {
   ArenaMark none = {NULL, 0};
   arena_release(h, a, none);
-  if (a->spare) hx_free(h, a->spare, sizeof(ArenaChunk) + a->spare->size);
+  if (a->spare) mem_free(h, a->spare, sizeof(ArenaChunk) + a->spare->size);
   a->spare = NULL;
 }
 
@@ -137,7 +137,7 @@ static void buf_reserve(H *h, Buf *b, size_t extra) {
   if (b->n + extra + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < b->n + extra + 1) cap *= 2;
-  b->p = hx_realloc(h, b->p, b->cap, cap);
+  b->p = mem_realloc(h, b->p, b->cap, cap);
   b->cap = cap;
 }
 
@@ -172,7 +172,7 @@ void buf_printf(H *h, Buf *b, const char *fmt, ...) {
   va_end(ap);
 }
 
-void buf_free(H *h, Buf *b) { hx_free(h, b->p, b->cap); b->p = NULL; b->n = b->cap = 0; }
+void buf_free(H *h, Buf *b) { mem_free(h, b->p, b->cap); b->p = NULL; b->n = b->cap = 0; }
 
 const char *buf_cstr(H *h, Buf *b) {
   if (!b->p) buf_reserve(h, b, 0), b->p[0] = 0;
@@ -182,7 +182,7 @@ const char *buf_cstr(H *h, Buf *b) {
 void vec_grow_(H *h, void **p, uint32_t *cap, uint32_t need, size_t elem) {
   uint32_t c = *cap ? *cap : 8;
   while (c < need) c *= 2;
-  *p = hx_realloc(h, *p, (size_t)*cap * elem, (size_t)c * elem);
+  *p = mem_realloc(h, *p, (size_t)*cap * elem, (size_t)c * elem);
   *cap = c;
 }
 
@@ -197,24 +197,24 @@ void vec_grow_arena_(H *h, Arena *a, void **p, uint32_t *cap, uint32_t need, siz
 
 /* ---- interned strings --------------------------------------------------- */
 
-uint32_t hx_hash(const char *s, size_t n) {   /* FNV-1a */
+uint32_t mem_hash(const char *s, size_t n) {   /* FNV-1a */
   uint32_t x = 2166136261u;
   for (size_t i = 0; i < n; i++) x = (x ^ (unsigned char)s[i]) * 16777619u;
   return x;
 }
 
-HStr *hx_newstr(H *h, Arena *a, const char *s, size_t n) {
+HStr *mem_newstr(H *h, Arena *a, const char *s, size_t n) {
   HStr *r = arena_alloc(h, a, sizeof(HStr) + n + 1);
   r->len = (uint32_t)n;
-  r->hash = hx_hash(s, n);
+  r->hash = mem_hash(s, n);
   memcpy(r->s, s, n);
   r->s[n] = 0;
   return r;
 }
 
-HStr *hx_intern_find(H *h, const char *s, size_t n) {
+HStr *mem_intern_find(H *h, const char *s, size_t n) {
   if (!h->strtab_cap) return NULL;
-  uint32_t hash = hx_hash(s, n), mask = h->strtab_cap - 1;
+  uint32_t hash = mem_hash(s, n), mask = h->strtab_cap - 1;
   for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
     HStr *e = h->strtab[i];
     if (!e) return NULL;
@@ -222,10 +222,10 @@ HStr *hx_intern_find(H *h, const char *s, size_t n) {
   }
 }
 
-HStr *hx_intern(H *h, const char *s, size_t n) {
+HStr *mem_intern(H *h, const char *s, size_t n) {
   if ((h->strtab_n + 1) * 2 > h->strtab_cap) {
     uint32_t cap = h->strtab_cap ? h->strtab_cap * 2 : 256;
-    HStr **t = hx_alloc(h, cap * sizeof *t);
+    HStr **t = mem_alloc(h, cap * sizeof *t);
     memset(t, 0, cap * sizeof *t);
     for (uint32_t i = 0; i < h->strtab_cap; i++) {
       HStr *e = h->strtab[i];
@@ -234,11 +234,11 @@ HStr *hx_intern(H *h, const char *s, size_t n) {
       while (t[j]) j = (j + 1) & (cap - 1);
       t[j] = e;
     }
-    hx_free(h, h->strtab, h->strtab_cap * sizeof *t);
+    mem_free(h, h->strtab, h->strtab_cap * sizeof *t);
     h->strtab = t;
     h->strtab_cap = cap;
   }
-  /* hx_hash and the comparison written out: the lexer interns every name it reads */
+  /* mem_hash and the comparison written out: the lexer interns every name it reads */
   uint32_t hash = 2166136261u, mask = h->strtab_cap - 1, i;
   for (size_t k = 0; k < n; k++) hash = (hash ^ (unsigned char)s[k]) * 16777619u;
   for (i = hash & mask; h->strtab[i]; i = (i + 1) & mask) {
@@ -248,10 +248,10 @@ HStr *hx_intern(H *h, const char *s, size_t n) {
     while (k < n && e->s[k] == s[k]) k++;
     if (k == n) return e;
   }
-  HStr *e = hx_newstr(h, &h->perm, s, n);
+  HStr *e = mem_newstr(h, &h->perm, s, n);
   h->strtab[i] = e;
   h->strtab_n++;
   return e;
 }
 
-HStr *hx_intern_c(H *h, const char *s) { return hx_intern(h, s, strlen(s)); }
+HStr *mem_intern_c(H *h, const char *s) { return mem_intern(h, s, strlen(s)); }

@@ -309,7 +309,7 @@ struct Pack {
 static void *owned_alloc(H *h, struct Pack *pk, size_t n) {
   if (!n) n = 1;
   vec_reserve(h, &pk->owned, pk->owned.n + 1);
-  void *p = hx_alloc(h, n);
+  void *p = mem_alloc(h, n);
   memset(p, 0, n);
   struct Owned o = {p, n};
   vec_push(h, &pk->owned, o);
@@ -367,10 +367,10 @@ void pack_close(H *h) {
       if (pk->sc->src[i].fd >= 0) close(pk->sc->src[i].fd);
   if (pk->map) munmap(pk->map, pk->size);
   h->map_lo = h->map_hi = NULL;
-  for (uint32_t i = 0; i < pk->owned.n; i++) hx_free(h, pk->owned.p[i].p, pk->owned.p[i].n);
+  for (uint32_t i = 0; i < pk->owned.n; i++) mem_free(h, pk->owned.p[i].p, pk->owned.p[i].n);
   vec_free(h, &pk->owned);
   free(pk->out); free(pk->tmp); free(pk->path);
-  hx_free(h, pk, sizeof *pk);
+  mem_free(h, pk, sizeof *pk);
   h->pack = NULL;
 }
 
@@ -410,7 +410,7 @@ static void put_arr(H *h, struct Pack *pk, Buf *m, const void *p, size_t n) {
 void pack_begin(H *h, const char *out, const char *const *files, int nfiles) {
   if (h->pack) hx_error_at(h, (Loc){-1, 0, 0}, "a pack is already in use by this state");
   if (h->prog->read.n) hx_error_at(h, (Loc){-1, 0, 0}, "a pack must be started before any file is loaded");
-  struct Pack *pk = hx_alloc(h, sizeof *pk);
+  struct Pack *pk = mem_alloc(h, sizeof *pk);
   memset(pk, 0, sizeof *pk);
   pk->fd = -1;
   pk->writing = 1;
@@ -463,14 +463,14 @@ typedef struct StrIds { HStr **s; uint32_t n, cap; uint32_t *slot; uint32_t scap
 static uint32_t str_id(H *h, StrIds *t, HStr *s) {
   if (t->n * 2 >= t->scap) {
     uint32_t cap = t->scap ? t->scap * 2 : 1024;
-    uint32_t *sl = hx_alloc(h, (size_t)cap * sizeof *sl);
+    uint32_t *sl = mem_alloc(h, (size_t)cap * sizeof *sl);
     memset(sl, 0xff, (size_t)cap * sizeof *sl);
     for (uint32_t i = 0; i < t->n; i++) {
       uint32_t j = t->s[i]->hash & (cap - 1);
       while (sl[j] != UINT32_MAX) j = (j + 1) & (cap - 1);
       sl[j] = i;
     }
-    hx_free(h, t->slot, (size_t)t->scap * sizeof *t->slot);
+    mem_free(h, t->slot, (size_t)t->scap * sizeof *t->slot);
     t->slot = sl;
     t->scap = cap;
   }
@@ -482,7 +482,7 @@ static uint32_t str_id(H *h, StrIds *t, HStr *s) {
   }
   if (t->n == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
-    t->s = hx_realloc(h, t->s, (size_t)t->cap * sizeof *t->s, (size_t)cap * sizeof *t->s);
+    t->s = mem_realloc(h, t->s, (size_t)t->cap * sizeof *t->s, (size_t)cap * sizeof *t->s);
     t->cap = cap;
   }
   t->slot[j] = t->n;
@@ -497,7 +497,7 @@ static int value_plain(H *h, StrIds *ids, Value v, Value *out) {
     case T_NIL: case T_BOOL: case T_NUM: case T_QTY: case T_DATE: case T_ENT: return 1;
     case T_STR: {
       HStr *s = v.as.str;
-      if (hx_intern_find(h, s->s, s->len) != s) s = hx_intern(h, s->s, s->len);
+      if (mem_intern_find(h, s->s, s->len) != s) s = mem_intern(h, s->s, s->len);
       uint64_t id = str_id(h, ids, s);
       memset(&out->as, 0, sizeof out->as);
       memcpy(&out->as, &id, sizeof id);
@@ -560,10 +560,10 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
     int kd = k == K_DEAL || k == K_LOAN;
     put_u32(h, &body, t->names != NULL);
     if (t->names) {
-      uint32_t *nm = hx_alloc(h, (size_t)(rows ? rows : 1) * 4);
+      uint32_t *nm = mem_alloc(h, (size_t)(rows ? rows : 1) * 4);
       for (uint32_t r = 0; r < rows; r++) nm[r] = t->names[n0 + r] ? str_id(h, &ids, t->names[n0 + r]) : UINT32_MAX;
       put_arr(h, pk, &body, nm, (size_t)rows * 4);
-      hx_free(h, nm, (size_t)(rows ? rows : 1) * 4);
+      mem_free(h, nm, (size_t)(rows ? rows : 1) * 4);
     }
     /* the rows [n0, n) of an array (an empty table may have none) */
 #define ROWS(p) ((p) && rows ? (const void *)((p) + n0) : NULL)
@@ -585,10 +585,10 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
       put_u32(h, &body, (uint32_t)col->dim);
       if (col->is_num) put_arr(h, pk, &body, ROWS(col->nums), (size_t)rows * 8);
       else {
-        Value *v = hx_alloc(h, (size_t)(rows ? rows : 1) * sizeof(Value));
+        Value *v = mem_alloc(h, (size_t)(rows ? rows : 1) * sizeof(Value));
         for (uint32_t r = 0; r < rows; r++) value_plain(h, &ids, col->vals[n0 + r], &v[r]);
         put_arr(h, pk, &body, v, (size_t)rows * sizeof(Value));
-        hx_free(h, v, (size_t)(rows ? rows : 1) * sizeof(Value));
+        mem_free(h, v, (size_t)(rows ? rows : 1) * sizeof(Value));
       }
     }
 #undef ROWS
@@ -616,8 +616,8 @@ void pack_load_done(H *h, Node *s, const PackMark *m) {
   for (uint32_t i = 0; i < ids.n; i++) put_str(h, b, ids.s[i]->s, ids.s[i]->len);
   put(h, b, body.p, body.n);
   buf_free(h, &body);
-  hx_free(h, ids.s, (size_t)ids.cap * sizeof *ids.s);
-  hx_free(h, ids.slot, (size_t)ids.scap * sizeof *ids.slot);
+  mem_free(h, ids.s, (size_t)ids.cap * sizeof *ids.s);
+  mem_free(h, ids.slot, (size_t)ids.scap * sizeof *ids.slot);
   arena_release(h, &h->temp, am);
 }
 
@@ -897,7 +897,7 @@ static void parse_rest(H *h, void *ud) {
 void pack_use(H *h, const char *path, const char *const *files, int nfiles) {
   if (h->pack) hx_error_at(h, (Loc){-1, 0, 0}, "a pack is already in use by this state");
   if (h->prog->read.n) hx_error_at(h, (Loc){-1, 0, 0}, "a pack must be given before any file is loaded");
-  struct Pack *pk = hx_alloc(h, sizeof *pk);
+  struct Pack *pk = mem_alloc(h, sizeof *pk);
   memset(pk, 0, sizeof *pk);
   pk->fd = -1;
   h->pack = pk;
@@ -990,7 +990,7 @@ static uint8_t max_u8(const uint8_t *p, uint64_t n) {
 
 static int ids_below(const uint32_t *p, uint64_t n, uint32_t limit) { return !n || max_u32(p, n) < limit; }
 
-static HStr *pstr_intern(H *h, const PLoad *L, uint32_t id) { return hx_intern(h, L->str[id].s, L->str[id].len); }
+static HStr *pstr_intern(H *h, const PLoad *L, uint32_t id) { return mem_intern(h, L->str[id].s, L->str[id].len); }
 
 /* Every check a table's rows need before anything of them enters the world. */
 static void check_rows(H *h, struct Pack *pk, const PLoad *L, int k, const uint32_t nafter[K_NKINDS]) {
@@ -1082,7 +1082,7 @@ static void replay_table(H *h, const PLoad *L, int k) {
     t->value = (double *)(uintptr_t)p->value.p; t->date = (int32_t *)(uintptr_t)p->date.p;
     t->year = (int32_t *)(uintptr_t)p->year.p; t->prec = (uint8_t *)(uintptr_t)p->prec.p;
     t->cap = rows;
-    if (p->has_names) { t->names = hx_alloc(h, (size_t)rows * sizeof *t->names); memset(t->names, 0, (size_t)rows * sizeof *t->names); }
+    if (p->has_names) { t->names = mem_alloc(h, (size_t)rows * sizeof *t->names); memset(t->names, 0, (size_t)rows * sizeof *t->names); }
     for (uint32_t c = 0; c < p->ncols; c++) {
       const PCol *pc = &p->cols[c];
       Column col;
@@ -1092,13 +1092,13 @@ static void replay_table(H *h, const PLoad *L, int k) {
       col.dim = (int)pc->dim;
       col.cap = rows;
       if (pc->is_num) col.nums = (double *)(uintptr_t)pc->data.p;
-      else col.vals = hx_alloc(h, (size_t)rows * sizeof(Value));
+      else col.vals = mem_alloc(h, (size_t)rows * sizeof(Value));
       vec_push(h, &t->cols, col);
     }
   } else {
     world_table_reserve(h, k, n0 + rows);
     if (p->has_names && !t->names) {
-      t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
+      t->names = mem_alloc(h, (size_t)t->cap * sizeof *t->names);
       memset(t->names, 0, (size_t)t->cap * sizeof *t->names);
     }
     if (kd && rows) {

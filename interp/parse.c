@@ -134,7 +134,7 @@ static int is_label(Parser *p) {
 /* A keyword used as a name (`commodity:`, `.from`), interned once per parse. */
 static HStr *keyword_name(Parser *p, TokKind k) {
   HStr **slot = &p->kw_str[k - TK_FIRST_KW];
-  if (!*slot) *slot = hx_intern_c(p->h, lex_keyword_spelling(k));
+  if (!*slot) *slot = mem_intern_c(p->h, lex_keyword_spelling(k));
   return *slot;
 }
 
@@ -216,7 +216,7 @@ static Node *record(Parser *p) {
   while (p->cur.kind != TK_RBRACE) {
     Field f;
     f.loc = p->cur.loc;
-    if (p->cur.kind == TK_STRING) { f.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len); advance(p); }
+    if (p->cur.kind == TK_STRING) { f.name = mem_intern(p->h, p->cur.str->s, p->cur.str->len); advance(p); }
     else if (p->cur.kind == TK_IDENT || lex_is_keyword(p->cur.kind)) f.name = label_name(p);
     else parse_syntax_error(p, "%s", "expected a field name");
     for (uint32_t i = 0; i < n->u.fields.n; i++)
@@ -710,7 +710,7 @@ static Node *load_field(Parser *p) {
     if (p->cur.kind == TK_IDENT && !p->cur.nl_before) load_unit(p, c);
     return finish(p, c);
   }
-  c->u.col.column = p->cur.kind == TK_STRING ? hx_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
+  c->u.col.column = p->cur.kind == TK_STRING ? mem_intern(p->h, p->cur.str->s, p->cur.str->len) : NULL;
   if (c->u.col.column) advance(p);
   else if (lex_is_keyword(p->cur.kind)) c->u.col.column = label_name(p);   /* a column named `commodity` */
   else c->u.col.column = ident(p, "a column name, or = EXPR");
@@ -758,7 +758,7 @@ static Node *load_stmt(Parser *p, Token *kw) {
   if (is_word(p, "iso3166")) {
     if (n->u.load.ekind != K_PARTNER) parse_syntax_error(p, "%s", "iso3166 declares partners: load partners from iso3166");
     load_opts(p, n)->preset = LP_ISO3166;
-    n->u.load.path = hx_intern_c(p->h, "iso3166");
+    n->u.load.path = mem_intern_c(p->h, "iso3166");
     advance(p);
     return finish(p, n);
   }
@@ -955,7 +955,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
       n = new_node(p, S_TEST, &kw);
       if (p->cur.kind != TK_STRING) parse_syntax_error(p, "%s", "expected the test's name as a string (test \"...\" { ... })");
       n->u.scen.nameloc = p->cur.loc;
-      n->u.scen.name = hx_intern(p->h, p->cur.str->s, p->cur.str->len);
+      n->u.scen.name = mem_intern(p->h, p->cur.str->s, p->cur.str->len);
       advance(p);
       block(p, &n->u.scen.body, CTX_TEST);
       break;

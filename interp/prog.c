@@ -21,7 +21,7 @@
 /* ---- the program and its tables ----------------------------------------------- */
 
 void prog_init(H *h) {
-  Program *p = hx_alloc(h, sizeof *p);
+  Program *p = mem_alloc(h, sizeof *p);
   memset(p, 0, sizeof *p);
   h->prog = p;
 }
@@ -38,20 +38,20 @@ void prog_free(H *h) {
     if (g->kind == G_FUNC && g->value.as.fn->release) g->value.as.fn->release(g->value.as.fn);
   }
   vec_free(h, &p->globals);
-  hx_free(h, p->gtab, (size_t)p->gcap * sizeof(Global *));
+  mem_free(h, p->gtab, (size_t)p->gcap * sizeof(Global *));
   vec_free(h, &p->rules);
   vec_free(h, &p->scenarios);
   vec_free(h, &p->tests);
   vec_free(h, &p->load_notes);
   vec_free(h, &p->builtins);
-  hx_free(h, p->btab, (size_t)p->bcap * sizeof(Function *));
+  mem_free(h, p->btab, (size_t)p->bcap * sizeof(Function *));
   vec_free(h, &p->loaded);
   vec_free(h, &p->read);
   vec_free(h, &p->stack);
   vec_free(h, &p->letlog);
   vec_free(h, &p->overrides);
   vec_free(h, &p->prints);
-  hx_free(h, p, sizeof *p);
+  mem_free(h, p, sizeof *p);
   h->prog = NULL;
 }
 
@@ -75,9 +75,9 @@ static void fill_by_name(void **tab, uint32_t cap, void *const *items, uint32_t 
 
 static void gtab_rebuild(H *h, uint32_t cap) {
   Program *p = h->prog;
-  Global **t = hx_alloc(h, (size_t)cap * sizeof *t);
+  Global **t = mem_alloc(h, (size_t)cap * sizeof *t);
   fill_by_name((void **)t, cap, (void *const *)p->globals.p, p->globals.n, offsetof(Global, name));
-  hx_free(h, p->gtab, (size_t)p->gcap * sizeof *t);
+  mem_free(h, p->gtab, (size_t)p->gcap * sizeof *t);
   p->gtab = t;
   p->gcap = cap;
 }
@@ -114,9 +114,9 @@ Global *prog_global_add(H *h, HStr *name, GlobalKind kind, Value v, Loc loc) {
 
 static void btab_rebuild(H *h, uint32_t cap) {
   Program *p = h->prog;
-  Function **t = hx_alloc(h, (size_t)cap * sizeof *t);
+  Function **t = mem_alloc(h, (size_t)cap * sizeof *t);
   fill_by_name((void **)t, cap, (void *const *)p->builtins.p, p->builtins.n, offsetof(Function, name));
-  hx_free(h, p->btab, (size_t)p->bcap * sizeof *t);
+  mem_free(h, p->btab, (size_t)p->bcap * sizeof *t);
   p->btab = t;
   p->bcap = cap;
 }
@@ -133,7 +133,7 @@ Function *prog_builtin_find(H *h, HStr *name) {
 
 Function *prog_builtin_add(H *h, const char *name, BuiltinFn fn, int aggregate, const char *usage, const char *doc) {
   Program *p = h->prog;
-  HStr *n = hx_intern_c(h, name);
+  HStr *n = mem_intern_c(h, name);
   Function *f = prog_builtin_find(h, n);
   if (!f) {
     f = arena_alloc(h, &h->perm, sizeof *f);
@@ -211,7 +211,7 @@ void prog_rollback(H *h, ProgMark m) {
 static void note_read(H *h, const char *path) {
   Program *p = h->prog;
   if (!p) return;
-  HStr *k = hx_intern_c(h, path);
+  HStr *k = mem_intern_c(h, path);
   for (uint32_t i = 0; i < p->read.n; i++) if (p->read.p[i] == k) return;
   vec_push(h, &p->read, k);
 }
@@ -258,13 +258,13 @@ int prog_source_add_fd(H *h, int fd, const char *path, Loc from) {
   size_t len = 0;
   int oom = 0;
   /* one read of one descriptor; nothing raises while it is open */
-  char *text = hfile_read_all(fd, path, HX_MAX_SOURCE, hx_hook, h, &len, err, sizeof err, &oom);
+  char *text = hfile_read_all(fd, path, HX_MAX_SOURCE, mem_hook, h, &len, err, sizeof err, &oom);
   if (own) close(fd);
   if (!text) hx_error_status(h, oom ? HEDGE_EMEMORY : HEDGE_ERROR, from, "%s", err);
   /* the buffer is freed whether or not the copy succeeds */
   AddCtx c = {path, text, len, -1};
   int status = hx_pcall(h, add_body, &c);
-  hx_hook(h, text, len + 1, 0);
+  mem_hook(h, text, len + 1, 0);
   if (status != HEDGE_OK) hx_throw(h, status);
   note_read(h, path);
   return c.id;
@@ -315,7 +315,7 @@ char *prog_find_file(H *h, int src, const char *path, int use_search) {
 /* ---- scenarios by name, replaced functions ------------------------------------- */
 
 Scenario *prog_scenario_need(H *h, const char *name) {
-  HStr *s = hx_intern_find(h, name, strlen(name));
+  HStr *s = mem_intern_find(h, name, strlen(name));
   Scenario *sc = s ? prog_scenario_find(h, s) : NULL;
   if (sc) return sc;
   Suggest sg;

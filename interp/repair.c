@@ -598,7 +598,7 @@ static void apply_change(H *h, Effects *e) {
   }
   uint32_t n = 0;
   for (int j = 0; j < rp->nscale; j++) n += rp->scale[j].n;
-  e->saved = hx_alloc(h, (size_t)(n ? n : 1) * sizeof(double));
+  e->saved = mem_alloc(h, (size_t)(n ? n : 1) * sizeof(double));
   e->nsaved = n ? n : 1;
   for (int j = 0, m = 0; j < rp->nscale; j++) {
     Table *t = &w->t[rp->scale[j].kind];
@@ -622,7 +622,7 @@ static void undo_change(H *h, Effects *e) {
     Table *t = &w->t[rp->scale[j].kind];
     for (uint32_t i = 0; i < rp->scale[j].n; i++, m++) t->value[rp->scale[j].rows[i]] = e->saved[m];
   }
-  hx_free(h, e->saved, e->nsaved * sizeof(double));
+  mem_free(h, e->saved, e->nsaved * sizeof(double));
   e->saved = NULL;
   world_changed(h);
 }

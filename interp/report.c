@@ -173,14 +173,14 @@ void report_free(H *h, Report *r) {
   else if (h->reports == r) h->reports = r->next;
   if (r->next) r->next->prev = r->prev;
   for (int i = 0; i < r->n; i++) {
-    hx_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
-    hx_free(h, r->rules[i].pass, r->rules[i].passcap * sizeof(Cx));
+    mem_free(h, r->rules[i].cx, r->rules[i].cxcap * sizeof(Cx));
+    mem_free(h, r->rules[i].pass, r->rules[i].passcap * sizeof(Cx));
   }
   buf_free(h, &r->json);
   buf_free(h, &r->text);
   buf_free(h, &r->scen);
   arena_free(h, &r->arena);
-  hx_free(h, r, sizeof *r);
+  mem_free(h, r, sizeof *r);
 }
 
 /* ---- repairs and margins, as JSON and text -------------------------------------- */

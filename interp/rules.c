@@ -405,7 +405,7 @@ static void reuse_binding(Checker *c, BindTrack *b) {
   if (b->held) return;
   if (o->ncx == o->cxcap) {
     uint32_t cap = o->cxcap ? o->cxcap * 2 : 8;
-    o->cx = hx_realloc(h, o->cx, o->cxcap * sizeof(Cx), cap * sizeof(Cx));
+    o->cx = mem_realloc(h, o->cx, o->cxcap * sizeof(Cx), cap * sizeof(Cx));
     o->cxcap = cap;
   }
   o->cx[o->ncx++] = c->from->cx[b->rec];
@@ -499,7 +499,7 @@ static void record_as(Checker *c, int held) {
   uint32_t *n = held ? &o->npass : &o->ncx, *capp = held ? &o->passcap : &o->cxcap;
   if (*n == *capp) {
     uint32_t cap = *capp ? *capp * 2 : 8;
-    *arr = hx_realloc(h, *arr, *capp * sizeof(Cx), cap * sizeof(Cx));
+    *arr = mem_realloc(h, *arr, *capp * sizeof(Cx), cap * sizeof(Cx));
     *capp = cap;
   }
   Cx *cx = &(*arr)[*n];
@@ -864,7 +864,7 @@ Report *rules_check(H *h, const char *const *only, int nonly, const char *scenar
 
 Report *rules_check_reusing(H *h, const char *const *only, int nonly, const char *scenario, int flags, Report *base,
                             const ProgMark *pm) {
-  Report *r = hx_alloc(h, sizeof *r);
+  Report *r = mem_alloc(h, sizeof *r);
   memset(r, 0, sizeof *r);
   r->next = h->reports;   /* hedge_close frees the reports a host forgot */
   if (r->next) r->next->prev = r;

@@ -402,7 +402,7 @@ static void run_all(H *h, void *ud) {
   RunAll *ra = ud;
   TestResults *res = ra->res;
   Program *p = h->prog;
-  res->items = hx_alloc(h, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
+  res->items = mem_alloc(h, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
   memset(res->items, 0, (p->tests.n ? p->tests.n : 1) * sizeof(TestResult));
   res->n = (int)p->tests.n;
   for (uint32_t i = 0; i < p->tests.n; i++) {
@@ -434,7 +434,7 @@ static void run_all(H *h, void *ud) {
 }
 
 TestResults *scenario_run_tests(H *h) {
-  TestResults *res = hx_alloc(h, sizeof *res);
+  TestResults *res = mem_alloc(h, sizeof *res);
   memset(res, 0, sizeof *res);
   RunAll ra = {res, {0}};
   int st = hx_pcall(h, run_all, &ra);
@@ -449,9 +449,9 @@ TestResults *scenario_run_tests(H *h) {
 
 void scenario_tests_free(H *h, TestResults *r) {
   if (!r) return;
-  for (int i = 0; i < r->n; i++) hx_free(h, r->items[i].failures, r->items[i].failures_cap);
-  hx_free(h, r->items, (h->prog->tests.n ? h->prog->tests.n : 1) * sizeof(TestResult));
-  hx_free(h, r, sizeof *r);
+  for (int i = 0; i < r->n; i++) mem_free(h, r->items[i].failures, r->items[i].failures_cap);
+  mem_free(h, r->items, (h->prog->tests.n ? h->prog->tests.n : 1) * sizeof(TestResult));
+  mem_free(h, r, sizeof *r);
 }
 
 /* ---- compare ----------------------------------------------------------------------- */

@@ -262,7 +262,7 @@ static void write_json(H *h, Tab *t, Buf *b, const char *what, const char *rule,
 /* ---- the whole ----------------------------------------------------------------- */
 
 static Rule *rule_named(H *h, const char *name) {
-  HStr *n = hx_intern_find(h, name, strlen(name));
+  HStr *n = mem_intern_find(h, name, strlen(name));
   for (uint32_t j = 0; n && j < h->prog->rules.n; j++) if (h->prog->rules.p[j].name == n) return &h->prog->rules.p[j];
   return NULL;
 }
@@ -288,7 +288,7 @@ static void table_work(H *h, void *ud) {
     body = rule->node->u.rule.body;
     nslots = rule->node->nslots;
   } else {
-    if (is_ident(c->what) && !prog_global_find(h, hx_intern_c(h, c->what))) {
+    if (is_ident(c->what) && !prog_global_find(h, mem_intern_c(h, c->what))) {
       Suggest sg;
       suggest_init(&sg, c->what, strlen(c->what));
       for (uint32_t j = 0; j < h->prog->rules.n; j++) suggest_try(&sg, h->prog->rules.p[j].name->s);

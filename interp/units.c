@@ -28,19 +28,19 @@ static int dim_of_base(H *h, int b) {
 }
 
 static void add_unit(H *h, const char *name, int dim, double factor) {
-  Unit u = {hx_intern_c(h, name), dim, factor, {-1, 0, 0}};
+  Unit u = {mem_intern_c(h, name), dim, factor, {-1, 0, 0}};
   vec_push(h, &h->units->units, u);
 }
 
 void units_init(H *h) {
-  Units *u = hx_alloc(h, sizeof *u);
+  Units *u = mem_alloc(h, sizeof *u);
   memset(u, 0, sizeof *u);
   h->units = u;
   int8_t zero[HX_MAX_BASE_DIMS] = {0};
   dim_intern(h, zero);                          /* id 0: no dimension */
   static const char *const bases[] = {"USD", "t", "bbl", "years"};
   for (int i = 0; i < 4; i++) {
-    u->base[i] = hx_intern_c(h, bases[i]);
+    u->base[i] = mem_intern_c(h, bases[i]);
     u->nbase++;
     add_unit(h, bases[i], dim_of_base(h, i), 1);
   }
@@ -57,7 +57,7 @@ void units_free(H *h) {
   if (!h->units) return;
   vec_free(h, &h->units->dims);
   vec_free(h, &h->units->units);
-  hx_free(h, h->units, sizeof *h->units);
+  mem_free(h, h->units, sizeof *h->units);
   h->units = NULL;
 }
 

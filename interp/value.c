@@ -278,7 +278,7 @@ Value *rec_get(Rec *r, HStr *key) {
 
 Value v_copy(H *h, Arena *a, Value v) {
   switch (v.tag) {
-    case T_STR: return v_str(hx_newstr(h, a, v.as.str->s, v.as.str->len));
+    case T_STR: return v_str(mem_newstr(h, a, v.as.str->s, v.as.str->len));
     case T_LIST: {
       List *l = list_new(h, a, v.as.list->n);
       for (uint32_t i = 0; i < l->n; i++) l->items[i] = v_copy(h, a, v.as.list->items[i]);

@@ -49,25 +49,25 @@ const FieldSpec *world_schema_field(int kind, const char *name) {
 static const EntityView world_entities = {world_count, world_nth, world_name};
 
 void world_init(H *h) {
-  World *w = hx_alloc(h, sizeof *w);
+  World *w = mem_alloc(h, sizeof *w);
   memset(w, 0, sizeof *w);
   h->world = w;
   h->entities = &world_entities;
-  w->f_exporter = hx_intern_c(h, "exporter");
-  w->f_importer = hx_intern_c(h, "importer");
-  w->f_commodity = hx_intern_c(h, "commodity");
-  w->f_value = hx_intern_c(h, "value");
-  w->f_date = hx_intern_c(h, "date");
-  w->f_year = hx_intern_c(h, "year");
-  w->f_lender = hx_intern_c(h, "lender");
-  w->f_borrower = hx_intern_c(h, "borrower");
-  w->f_principal = hx_intern_c(h, "principal");
-  w->f_start = hx_intern_c(h, "start");
-  w->f_term = hx_intern_c(h, "term");
-  w->f_name = hx_intern_c(h, "name");
+  w->f_exporter = mem_intern_c(h, "exporter");
+  w->f_importer = mem_intern_c(h, "importer");
+  w->f_commodity = mem_intern_c(h, "commodity");
+  w->f_value = mem_intern_c(h, "value");
+  w->f_date = mem_intern_c(h, "date");
+  w->f_year = mem_intern_c(h, "year");
+  w->f_lender = mem_intern_c(h, "lender");
+  w->f_borrower = mem_intern_c(h, "borrower");
+  w->f_principal = mem_intern_c(h, "principal");
+  w->f_start = mem_intern_c(h, "start");
+  w->f_term = mem_intern_c(h, "term");
+  w->f_name = mem_intern_c(h, "name");
 }
 
-#define FREE_ARR(p, n) hx_free(h, (p), (size_t)(n) * sizeof *(p))
+#define FREE_ARR(p, n) mem_free(h, (p), (size_t)(n) * sizeof *(p))
 
 static void table_free(H *h, Table *t) {
   FREE_ARR(t->names, t->cap); FREE_ARR(t->dropped, t->cap);
@@ -94,17 +94,17 @@ void world_free(H *h) {
   if (w->idx) w->idx_hooks->free(h);
   for (int k = 0; k < K_NKINDS; k++) {
     table_free(h, &w->t[k]);
-    hx_free(h, w->cuts[k].p, (size_t)w->cuts[k].cap * sizeof(uint32_t));
+    mem_free(h, w->cuts[k].p, (size_t)w->cuts[k].cap * sizeof(uint32_t));
   }
   vec_free(h, &w->undo);
-  hx_free(h, w, sizeof *w);
+  mem_free(h, w, sizeof *w);
   h->world = NULL;
 }
 
 void world_changed(H *h) { h->world->version++; h->world->index_version++; }
 void world_touched(H *h) { h->world->version++; }
 
-#define GROW(p, old, cap) ((p) = hx_realloc(h, (p), (size_t)(old) * sizeof *(p), (size_t)(cap) * sizeof *(p)))
+#define GROW(p, old, cap) ((p) = mem_realloc(h, (p), (size_t)(old) * sizeof *(p), (size_t)(cap) * sizeof *(p)))
 
 static void column_grow(H *h, Column *c, uint32_t cap) {
   if (c->is_num) GROW(c->nums, c->cap, cap);
@@ -145,10 +145,10 @@ void world_table_reserve(H *h, int kind, uint32_t need) {
     n++;
   }
   for (uint32_t i = 0; i < n; i++) {
-    g[i].fresh = hx_try_alloc(h, g[i].nu);
+    g[i].fresh = mem_try_alloc(h, g[i].nu);
     if (!g[i].fresh) {
       size_t want = g[i].nu;
-      while (i--) hx_free(h, g[i].fresh, g[i].nu);
+      while (i--) mem_free(h, g[i].fresh, g[i].nu);
       Loc none = {-1, 0, 0};
       if (h->mem_cap && h->mem_used + want > h->mem_cap)
         hx_error_status(h, HEDGE_EMEMORY, none, "memory limit reached (%zu bytes)", h->mem_cap);
@@ -160,7 +160,7 @@ void world_table_reserve(H *h, int kind, uint32_t need) {
     void *old;
     memcpy(&old, g[i].field, sizeof old);
     if (old) memcpy(g[i].fresh, old, g[i].old);
-    hx_free(h, old, g[i].old);
+    mem_free(h, old, g[i].old);
     memcpy(g[i].field, &g[i].fresh, sizeof g[i].fresh);
   }
   if (t->dropped) memset(t->dropped + t->cap, 0, cap - t->cap);
@@ -198,7 +198,7 @@ uint32_t world_add(H *h, int kind, HStr *name, Loc loc) {
   if (t->n == UINT32_MAX - 1) hx_error_at(h, loc, "too many %s", kind_plural[kind]);
   world_table_reserve(h, kind, t->n + 1);
   if (name && !t->names) {
-    t->names = hx_alloc(h, (size_t)t->cap * sizeof *t->names);
+    t->names = mem_alloc(h, (size_t)t->cap * sizeof *t->names);
     memset(t->names, 0, (size_t)t->cap * sizeof *t->names);
   }
   uint32_t r = t->n++;
@@ -226,7 +226,7 @@ static int find_col(Table *t, HStr *name) {
 /* Stores numbers (of one dimension) unboxed; the first other value turns
 ** the column into boxed Values for good. */
 static void column_box(H *h, Column *c, uint32_t n) {
-  Value *v = hx_alloc(h, (size_t)c->cap * sizeof(Value));
+  Value *v = mem_alloc(h, (size_t)c->cap * sizeof(Value));
   for (uint32_t i = 0; i < n; i++) v[i] = isnan(c->nums[i]) ? v_nil() : v_qty(c->nums[i], c->dim);
   FREE_ARR(c->nums, c->cap);
   c->nums = NULL;
@@ -444,7 +444,7 @@ void world_drop(H *h, int kind, uint32_t row) {
   World *w = h->world;
   Table *t = &w->t[kind];
   if (!t->dropped) {
-    t->dropped = hx_alloc(h, t->cap ? t->cap : 1);
+    t->dropped = mem_alloc(h, t->cap ? t->cap : 1);
     memset(t->dropped, 0, t->cap ? t->cap : 1);
   }
   if (t->dropped[row]) return;
@@ -570,13 +570,13 @@ void world_truncate(H *h, int kind, uint32_t n) {
   ** a needless "no longer exists", never a wrong entity */
   if (w->cuts[kind].n == w->cuts[kind].cap) {
     uint32_t ncap = w->cuts[kind].cap ? w->cuts[kind].cap * 2 : 16;
-    uint32_t *np = hx_try_alloc(h, (size_t)ncap * sizeof(uint32_t));
+    uint32_t *np = mem_try_alloc(h, (size_t)ncap * sizeof(uint32_t));
     if (!np) {
       for (uint32_t i = 0; i < w->cuts[kind].n; i++) w->cuts[kind].p[i] = 0;
       return;
     }
     if (w->cuts[kind].n) memcpy(np, w->cuts[kind].p, w->cuts[kind].n * sizeof(uint32_t));
-    hx_free(h, w->cuts[kind].p, (size_t)w->cuts[kind].cap * sizeof(uint32_t));
+    mem_free(h, w->cuts[kind].p, (size_t)w->cuts[kind].cap * sizeof(uint32_t));
     w->cuts[kind].p = np;
     w->cuts[kind].cap = ncap;
   }
@@ -661,7 +661,7 @@ const char *world_suggest_by_name(H *h, int kind, const char *s, size_t n) {
   World *w = h->world;
   Table *t = &w->t[kind];
   /* looked up, not interned: this may run in a loader thread */
-  HStr *fields[3] = {w->f_name, hx_intern_find(h, "official_name", 13), hx_intern_find(h, "common_name", 11)};
+  HStr *fields[3] = {w->f_name, mem_intern_find(h, "official_name", 13), mem_intern_find(h, "common_name", 11)};
   char up[17];
   for (size_t i = 0; i < n; i++) up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
   for (uint32_t r = 0; r < t->n; r++) {

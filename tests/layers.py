@@ -70,9 +70,11 @@ LAYERS = [
 # (docs/internals.md, Names). The public API keeps the hedge_ its users call;
 # the command line is one module (cli.h) spread over files; the core's own
 # vocabulary, used on nearly every line of every file, keeps the type it works
-# on as its prefix (hx_ for the runtime handle's memory and errors, Arena, Buf,
-# vec, Value and its lists and records, Dim); ffi.c keeps hffi_ because ffi_
-# is libffi's own; the Lua bridge's three files share lb_ (lbint.h).
+# on as its prefix (Arena, Buf, vec, Value and its lists and records, Dim) or
+# hx_ for raising errors (diag.c alone: the allocator is mem_); ffi.c keeps
+# hffi_ because ffi_ is libffi's own; the Lua bridge's three files share lb_
+# (lbint.h). A prefix belongs to one module: only the modules spread over
+# several files (SHARED) give one prefix to more than one file.
 PUBLIC = ("hedge_",)
 CLI = ("cli_",)
 PREFIXES = {
@@ -80,13 +82,29 @@ PREFIXES = {
     "introspect": PUBLIC, "junit": PUBLIC, "table": PUBLIC,
     "main": CLI + ("main",), "repl": CLI, "lsp": CLI, "watch": CLI,
     "cli_outputs": CLI, "cli_fmt": CLI,
-    "mem": ("hx_", "arena_", "buf_", "vec_"),
+    "mem": ("arena_", "buf_", "vec_"),
     "diag": ("hx_", "suggest_"),
     "value": ("v_", "list_", "rec_"),
     "units": ("dim_",),
     "ffi": ("hffi_",),
     "luabridge": ("lb_",), "lbvalue": ("lb_",), "lbmodule": ("lb_",),
 }
+
+SHARED = {"hedge_": "the public API", "cli_": "the command line", "lb_": "the Lua bridge"}
+
+
+def shared_prefixes(prefixes):
+    """Messages for a prefix that two files own outside the SHARED modules."""
+    owner, bad = {}, []
+    for stem, ps in sorted(prefixes.items()):
+        for x in ps + (stem + "_",):
+            if x in SHARED:
+                continue
+            if x in owner and owner[x] != stem:
+                bad.append(f"the prefix {x} belongs to both {owner[x]}.c and {stem}.c: a prefix names one file")
+            owner.setdefault(x, stem)
+    return bad
+
 
 # a function definition at file scope: its name, then its parameters and a brace
 DEFINITION = re.compile(r"^(?!static\b|typedef\b|return\b|else\b|if\b)[A-Za-z_][\w \t*]*?\b(\w+)\s*\(([^;{}]*)\)\s*\{",
@@ -200,7 +218,7 @@ def self_test():
         ({"eval.c": "eval.h\nint arith(int x) { return x; }"}, 1, "exports arith(), not named after its file"),
         ({"eval.c": "eval.h prog.h core.h\nstatic int arith(int x) { return x; }\nint eval_arith(int x) { return x; }\n"
                     "Value eval(H *h) {\n  return arith(1);\n}",
-          "exec.c": "eval.h prog.h", "mem.c": "core.h\nvoid *hx_alloc(H *h) {\n}"}, 0, "layers: 3 passed, 0 failed"),
+          "exec.c": "eval.h prog.h", "mem.c": "core.h\nvoid *mem_alloc(H *h) {\n}"}, 0, "layers: 3 passed, 0 failed"),
     ]
     wrong = []
     for files, want_rc, want_text in cases:
@@ -222,10 +240,15 @@ def main(argv):
     if argv:
         return check(argv[0])
     wrong = self_test()
+    if not shared_prefixes({"mem": ("hx_",), "diag": ("hx_",)}) or shared_prefixes({"lbmodule": ("lb_",), "lbvalue": ("lb_",)}):
+        wrong.append("shared_prefixes: hx_ in two files must fail, lb_ in the Lua bridge's files must pass")
     for w in wrong:
         print(f"layers.py itself: {w}")
+    twice = shared_prefixes(PREFIXES)
+    for t in twice:
+        print(f"tests/layers.py PREFIXES: {t}")
     rc = check(os.path.join(os.path.dirname(here), "interp"))
-    return 1 if wrong else rc
+    return 1 if wrong or twice else rc
 
 
 def check(interp):
