@@ -23,7 +23,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 LIB_SRC = interp/mem.c interp/embedded.c interp/utf8.c interp/date.c interp/diag.c interp/lex.c interp/parse.c interp/units.c interp/value.c \
           interp/world.c interp/index.c interp/pack.c interp/checksum.c interp/resolve.c interp/eval.c interp/builtins.c \
-          interp/prog.c interp/exec.c interp/load.c interp/loadmap.c interp/csv.c interp/rules.c interp/report.c \
+          interp/prog.c interp/exec.c interp/load.c interp/loadscan.c interp/loadmap.c interp/csv.c interp/rules.c interp/report.c \
           interp/scenario.c interp/stdfast.c interp/luabridge.c interp/lbvalue.c interp/lbmodule.c interp/extern.c interp/ffi.c interp/api.c interp/introspect.c interp/hfile.c interp/files.c interp/repair.c interp/repairclosed.c interp/repairsearch.c interp/numfmt.c interp/table.c interp/junit.c interp/batch.c interp/html.c
 CLI_SRC = interp/main.c interp/repl.c interp/cli_outputs.c
 # the workbench (issue 18): the formatter is library (embedders format too), its CLI is not

@@ -193,4 +193,77 @@ int load_parse_date_text(int fy, const char *s, size_t n, int32_t *days, uint8_t
 void load_check(H *h, Load *L);
 /* The next record of the file (0 at its end); raises the reader's errors. */
 int load_next_row(H *h, Load *L, CsvField **f);
+
+/* ---- shared by load.c and loadscan.c (the hot path: inline) ---- */
+
+/* A reader's rows by spans (csv.h): [s, e) is what is left of the span,
+** line the physical line at s, line0 the span's first. */
+typedef struct Rows { const char *s, *e; long line, line0; int spans; } Rows;
+
+#define ROWS_SPAN (-3)
+
+/* Appends one text (varint length, bytes) to a Side; 0, or -1 out of memory. */
+int load_side_put(Side *s, const char *x, size_t len);
+
+/* Up to 8 bytes of a code as one little-endian 64-bit key. */
+static inline uint64_t pack8(const char *s, size_t n) {
+  uint64_t x = 0;
+  for (size_t i = 0; i < n; i++) x |= (uint64_t)(unsigned char)s[i] << (8 * i);
+  return x;
+}
+
+/* The home slot of a key of n bytes in a table of cap slots (a power of two). */
+static inline uint32_t slot_of(uint64_t key, size_t n, uint32_t cap) {
+  return (uint32_t)(((key ^ (n * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull) >> 32) & (cap - 1);
+}
+
+/* The row of the code s[0..n) whose key (pack8, or the hash past 8 bytes) is key, or NO_ROW. */
+static inline uint32_t codemap_probe(H *h, const CodeMap *m, uint64_t key, const char *s, size_t n) {
+  for (uint32_t i = slot_of(key, n, m->cap);; i = (i + 1) & (m->cap - 1)) {
+    const CodeSlot *e = &m->slots[i];
+    if (e->row == UINT32_MAX) return NO_ROW;
+    if (e->key != key || e->len != n) continue;
+    if (n <= 8 || memcmp(h->world->t[m->kind].names[e->row]->s, s, n) == 0) return e->row;
+  }
+}
+
+/* load_codemap_find for a cell of the reader (padded, csv.h): a code of up
+** to 8 bytes packed by one load and a mask. */
+static inline uint32_t codemap_find_cell(H *h, const CodeMap *m, const char *s, size_t n) {
+  if (!m->cap || n - 1 >= 8) return n ? load_codemap_find(h, (CodeMap *)m, s, n) : NO_ROW;
+  return codemap_probe(h, m, csv_code8(s, n), s, n);
+}
+
+/* side_put for a cell of the reader (padded, csv.h): a short text is one
+** length byte and one 8-byte copy. */
+static inline int side_put_cell(Side *s, const char *x, size_t len) {
+  if (len > 8 || s->cap - s->n < 9 + CSV_FIELD_PAD) return load_side_put(s, x, len);
+  s->p[s->n] = (char)len;
+  memcpy(s->p + s->n + 1, x, 8);
+  s->n += 1 + len;
+  return 0;
+}
+
+
+/* The general row: every cell through its column's mapping; 0, or -1 with
+** the row failed (p's message) or skipped. */
+int load_fill_row(H *h, Part *p, Table *t, uint32_t r, CsvField *f);
+/* Marks p out of memory; returns -1. */
+int load_part_oom(Part *p);
+/* A cell's text quoted for a message into out[0..n). */
+void load_quote(char *out, size_t n, const char *p, size_t len);
+
+/* loadscan.c: the plain path and the converting scanner. */
+/* The plain path's steps for L (L->fast), or none when its mapping is not plain. */
+void loadscan_plan_plain(H *h, Load *L);
+/* The plain path's steps in the file's column order (L->scan), for spans. */
+void loadscan_plan(H *h, Load *L);
+/* A row through the plain steps, else through load_fill_row: 0 or -1 as load_fill_row. */
+int loadscan_fill_row_plain(H *h, Part *p, Table *t, uint32_t r, CsvField *f);
+/* Converts the lines of the span rw from row r, at most nmax rows; returns
+** the rows written (stops at a line not in the common form). */
+uint32_t loadscan_rows(H *h, Part *p, Table *t, uint32_t r, uint32_t nmax, Rows *rw);
+/* The next row the general way (fields in *f), ROWS_SPAN, 0 at the end, -1 on error. */
+int loadscan_next_row(Part *p, Rows *rw, CsvField **f, char *err, size_t errlen);
+
 #endif

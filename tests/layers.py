@@ -55,7 +55,7 @@ LAYERS = [
     # (ProgHooks.call_lua), the loader (ProgHooks.load_cell) | running
     # statements
     ("program", "files | prog | extern stdfast resolve pack | eval"
-                " | builtins lbint lbvalue lbmodule luabridge loadint loadmap load | exec"),
+                " | builtins lbint lbvalue lbmodule luabridge loadint loadscan loadmap load | exec"),
     # the report as data and its text and JSON (repairs and margins
     # included) | repairs and margins, computed (the re-check comes as a
     # callback from rules) | checking rules | tests, comparison, scenarios
