@@ -39,14 +39,21 @@ ASAN_CLI_OBJ = $(CLI_SRC:interp/%.c=build/asan/%.o)
 all: hedge libhedge.a libhedge.so examples/embed/embed
 
 
-# The standard library, embedded: stdlib/*.lua as C arrays (embedded.c).
+# The standard library, embedded: stdlib/*.lua compiled to Lua bytecode by
+# stdlib/dump.c (built against the same liblua5.4, debug information kept)
+# and kept as C arrays (embedded.c); loading bytecode skips the compiler at
+# every start. HEDGE_STDLIB_DIR / hedge_Config.stdlib_dir still load the source.
 STDLIB_LUA = $(sort $(wildcard stdlib/*.lua))
-build/stdlib_embed.h: $(STDLIB_LUA) Makefile
+build/stdlib-dump: stdlib/dump.c
 	@mkdir -p build
-	@{ echo '/* generated from the Lua files of stdlib/ by the Makefile: do not edit */'; \
+	$(CC) -std=c11 $(WARN) $(LUA_CFLAGS) -O1 -o $@ $< $(LUA_LIBS)
+build/stdlib_embed.h: $(STDLIB_LUA) build/stdlib-dump Makefile
+	@mkdir -p build
+	@{ echo '/* generated from the Lua files of stdlib/ by the Makefile (bytecode: stdlib/dump.c): do not edit */'; \
 	  for f in $(STDLIB_LUA); do n=$$(basename $$f .lua | tr -c 'A-Za-z0-9_\n' '_'); \
+	    build/stdlib-dump $$f build/stdlib-$$n.luac || exit 1; \
 	    echo "static const unsigned char stdlib_$${n}[] = {"; \
-	    od -An -v -tx1 $$f | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0};'; done; \
+	    od -An -v -tx1 build/stdlib-$$n.luac | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0};'; done; \
 	  echo 'static const struct { const char *name; const unsigned char *text; size_t len; } stdlib_embedded[] = {'; \
 	  for f in $(STDLIB_LUA); do b=$$(basename $$f .lua); n=$$(echo "$$b" | tr -c 'A-Za-z0-9_\n' '_'); \
 	    echo "  {\"$$b\", stdlib_$${n}, sizeof stdlib_$${n} - 1},"; done; \

@@ -417,9 +417,11 @@ if [ $have_hedge = 1 ] && want instr && command -v valgrind >/dev/null; then
           sed -n 's|^ *\([0-9,]*\) ([ 0-9.]*%)  \([^ ]*\).*|\1 \2|p' | tr -d , |
           sed 's|/[^ ]*/interp/|interp/|' > "$res/self-$cg.txt" || true
       done
+      # the phases as the code names them (inclusive: the load, its two
+      # halves and the scanner; the rules, the index building and the queries)
       callgrind_annotate --inclusive=yes "$res/cg-hedge.out" 2>/dev/null |
-        grep -v '=>' | grep -E 'load.c:exec_load |rules.c:check_rules |report.c:report_json |index.c:(lookup|ensure) |stdfast.c:stdfast_call |csv.c:csv_parse_double |load.c:fill_row |load.c:entity_field |csv.c:csv_next ' |
-        sed 's|/[^ ]*/interp/|interp/|; s| \[.*||' | head -20 > "$res/instr-phases.txt" || true
+        grep -v '=>' | grep -E '(load.c:(load_exec|load_parallel|load_rows_serial)|loadscan.c:loadscan_rows|load.c:scan_rows|csv.c:csv_next|rules.c:rules_check|index.c:(index_prepare|lookup)|stdfast.c:(stdfast_call|stdfast_prepare)|report.c:report_json|eval.c:eval) ' |
+        sed 's|/[^ ]*/interp/|interp/|; s| \[.*||' | head -12 > "$res/instr-phases.txt" || true
     fi
   fi
 fi

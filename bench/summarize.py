@@ -143,8 +143,7 @@ def main(res, md_path, labels):
         if not info or t is None:
             continue
         f = info.split()
-        ph = " ".join("%s %s s" % (m.group(1), m.group(2)) for m in
-                      re.finditer(r"^phase (\w+) (\S+) s", read(res, "phases-packed-%s.txt" % l) or "", re.M))
+        ph = ", ".join("%s %.3f s" % kv for kv in phase_medians(read(res, "phases-packed-%s.txt" % l)))
         pk.append("at %s: `hedge pack` %s s once (pack %.1f MB), then %s s a check (%.2fx C; %s)" % (
             PRETTY.get(l, l), f[1], int(f[3]) / 1e6, fmt_wall(t), t / c if c else 0, ph or "phases not recorded"))
     if pk:
@@ -389,9 +388,14 @@ def fmt_phases(ph):
     return ", ".join("%s %.3f s (%.0f%%)" % (k, t, 100 * t / total if total else 0) for k, t in ph)
 
 
+def short(fn):
+    """interp/load.c:scan_rows -> load.c:scan_rows; libc's long paths to the function."""
+    f, _, name = fn.rpartition(":")
+    return "%s:%s" % (os.path.basename(f), name) if f.startswith("interp/") else (name or fn)
+
+
 def fmt_top(rows, total, n=8):
-    return ", ".join("`%s` %.0f%%" % (fn.split(":")[-1] if ":" in fn else fn, 100 * c / total)
-                     for c, fn in rows[:n])
+    return ", ".join("`%s` %.0f%%" % (short(fn), 100 * c / total) for c, fn in rows[:n])
 
 
 def gap_report(res, w, goals, wall, ih):
@@ -442,7 +446,7 @@ def gap_report(res, w, goals, wall, ih):
                 prof.append("instructions (callgrind, 1M): plain %.3fG, `--compare ten` %.3fG (%.2fx); "
                             "the extra %.3fG is mostly in: %s" % (
                                 ta / 1e9, tb / 1e9, tb / ta if ta else 0, (tb - ta) / 1e9,
-                                ", ".join("`%s` +%.0fM" % (fn.split(":")[-1], d / 1e6)
+                                ", ".join("`%s` +%.0fM" % (short(fn), d / 1e6)
                                           for d, fn in diff[:6] if d > 0)))
             for nm in ("cmp-base", "cmp-ten"):
                 ph = phase_medians(read(res, "phases-%s.txt" % nm))

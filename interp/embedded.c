@@ -1,5 +1,5 @@
 /*
-** embedded.c: the standard library's modules as the build embedded them
+** embedded.c: the standard library's modules as the build embedded them, as Lua bytecode
 ** (build/stdlib_embed.h, generated from the Lua files of stdlib/ by the Makefile).
 */
 #include <string.h>

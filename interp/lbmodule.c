@@ -555,7 +555,7 @@ static int l_load_stdlib(lua_State *L) {
     const char *text = embedded_stdlib(name, &len);
     if (!text) return luaL_error(L, "hedge.load_stdlib: no standard library module '%s'", name);
     const char *chunk = lua_pushfstring(L, "@stdlib/%s.lua", name);
-    if (luaL_loadbufferx(L, text, len, chunk, "t") != LUA_OK) return lua_error(L);
+    if (luaL_loadbufferx(L, text, len, chunk, "b") != LUA_OK) return lua_error(L);   /* bytecode: stdlib/dump.c */
   }
   lua_call(L, 0, 1);
   if (lua_isnil(L, -1)) {

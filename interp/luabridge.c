@@ -877,7 +877,9 @@ static int load_tramp(lua_State *L) {
   int st;
   if (m->text) {
     lua_pushfstring(L, "@%s", m->path);
-    st = luaL_loadbufferx(L, m->text, m->len, lua_tostring(L, -1), "t");
+    /* the embedded standard library is bytecode (stdlib/dump.c: ours, built
+    ** against this liblua); any other text, a user's above all, is source only */
+    st = luaL_loadbufferx(L, m->text, m->len, lua_tostring(L, -1), m->is_stdlib ? "b" : "t");
     lua_remove(L, -2);
   } else st = luaL_loadfilex(L, m->path, "t");
   if (st != LUA_OK) {

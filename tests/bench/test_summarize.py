@@ -67,7 +67,7 @@ with tempfile.TemporaryDirectory() as d:
     ok("1M: hedge wall <= 2x C** (csv-1m)" in gap, "the 1M goal has a gap entry")
     ok("10M: hedge wall" not in gap, "a goal met has no gap entry")
     ok("load 0.250 s" in gap, "phases: the median of the runs (0.250, not 0.300)")
-    ok("`csv_next` 40%" in gap, "the callgrind self costs, as shares of the total")
+    ok("`csv.c:csv_next` 40%" in gap, "the callgrind self costs, as shares of the total, named file:function")
     steps = open(os.path.join(root, "bench", "next_steps.md")).read()
     first = re.search(r"^## csv-1m\n(.*?)\n", steps, re.M | re.S)
     ok(first and first.group(1).strip()[:40] in gap, "the cause of next_steps.md is quoted")
