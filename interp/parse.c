@@ -995,7 +995,7 @@ static void statement(Parser *p, NodeList *out, int ctx) {
         if (p->cur.kind != TK_IDENT || strcmp(p->cur.str->s, "starts") != 0) parse_syntax_error(p, "%s", "expected 'starts' (fiscal year starts 07)");
         advance(p);
         n = new_node(p, S_FISCAL, &kw);
-        if (p->cur.kind != TK_NUMBER || p->cur.str || p->cur.numflags || p->cur.num != (int)p->cur.num || p->cur.num < 1 || p->cur.num > 12)
+        if (p->cur.kind != TK_NUMBER || p->cur.str || p->cur.numflags || !(p->cur.num >= 1 && p->cur.num <= 12) || p->cur.num != (int)p->cur.num)
           parse_syntax_error(p, "%s", "expected the month the fiscal year starts, 01 to 12 (fiscal year starts 07)");
         n->u.num.v = p->cur.num;
         advance(p);
