@@ -551,8 +551,8 @@ int csv_next(CsvReader *r, CsvField **fields, long *line, char *err, size_t errl
   return -1;
 }
 
-/* The last '\n' in [b, e), or NULL. */
-static const char *last_newline(const char *b, const char *e) {
+/* See csv.h. */
+const char *csv_last_newline(const char *b, const char *e) {
 #if defined(_GNU_SOURCE)
   return memrchr(b, '\n', (size_t)(e - b));
 #else
@@ -582,7 +582,7 @@ int csv_next_span(CsvReader *r, const char **start_out, const char **end_out, lo
       if (refill(r) != 0) break;
       continue;
     }
-    nl = last_newline(b, e);
+    nl = csv_last_newline(b, e);
     if (!nl && !r->eof) {   /* not one whole line buffered: read more */
       if (refill(r) != 0) break;
       continue;
@@ -590,7 +590,7 @@ int csv_next_span(CsvReader *r, const char **start_out, const char **end_out, lo
     e = nl && !r->eof ? nl + 1 : e;   /* at the end of the file the last line needs no newline */
     const char *q = memchr(b, '"', (size_t)(e - b));
     if (q) {   /* up to the line of the quote: csv_next reads that one */
-      const char *ls = q > b ? last_newline(b, q) : NULL;
+      const char *ls = q > b ? csv_last_newline(b, q) : NULL;
       if (!ls) return CSV_SPAN_NONE;
       e = ls + 1;
     }

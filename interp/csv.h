@@ -249,4 +249,8 @@ static inline const char *csv_scan_number(const char *s, double *out) {
 #endif
 }
 
+/* The last '\n' in [b, e), or NULL (the reader's spans and the loader's
+** pre-pass both cut their blocks at a line's end). */
+const char *csv_last_newline(const char *b, const char *e);
+
 #endif

@@ -779,17 +779,6 @@ static uint64_t count_newlines(const char *p, size_t n) {
   return c;
 }
 
-/* The last newline in [b, e), or NULL. */
-static const char *last_newline_in(const char *b, const char *e) {
-#if defined(_GNU_SOURCE)
-  return memrchr(b, '\n', (size_t)(e - b));
-#else
-  while (e > b)
-    if (*--e == '\n') return e;
-  return NULL;
-#endif
-}
-
 /* See Plan2 above. */
 static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
   size_t cap = 1u << 20;
@@ -821,7 +810,7 @@ static int prepass(H *h, int fd, long long start, long long size, Plan2 *pl) {
       }
       uint64_t c = count_newlines(q, (size_t)(end - q));
       if (pl->split < 0) lines1 += c; else lines2 += c;
-      const char *ln = last_newline_in(buf, end);
+      const char *ln = csv_last_newline(buf, end);
       if (ln) last_nl = off + (ln - buf);
     }
     off += n;

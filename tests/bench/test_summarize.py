@@ -5,23 +5,15 @@ with the profile of that run and the cause and next step of
 bench/next_steps.md. Also: every goal key summarize.py can report has a
 section in bench/next_steps.md, so a missed goal never goes unexplained.
 
-Usage: test_summarize.py            (prints "N passed, M failed")
+Usage: test_summarize.py            (prints "N passed, M failed"; tests/harness.py)
 """
 import os, re, subprocess, sys, tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
 summ = os.path.join(root, "bench", "summarize.py")
-passed = failed = 0
-
-
-def ok(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+sys.path.insert(0, os.path.dirname(here))   # tests/: the shared tally
+from harness import ok, finish  # noqa: E402
 
 
 def timer(d, name, median, peak=50.0):
@@ -83,5 +75,4 @@ have = set(re.findall(r"^## (\S+)", steps, re.M))
 for k in sorted(keys):
     ok(k in have,
        "bench/next_steps.md has a section for the goal key %s" % k)
-print("bench summary: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

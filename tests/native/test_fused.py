@@ -24,6 +24,9 @@ Usage: test_fused.py [--hedge PATH]
 import json
 import os, random, shutil, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # tests/
+from harness import ok, finish  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PROGRAM = '''load partners from "partners.csv" {}
@@ -100,16 +103,6 @@ def main(argv):
     with open(os.path.join(d, "w.hedge"), "w") as f:
         f.write(PROGRAM.replace("LIMIT", "%d.%02d USD" % (limit // 100, limit % 100)))
 
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print("FAIL " + what)
-
     commands = [
         ["check", "--format", "json", "w.hedge"],
         ["check", "--explain", "w.hedge"],
@@ -121,24 +114,23 @@ def main(argv):
     ]
     for args in commands:
         a, b = run(hedge, d, args, True), run(hedge, d, args, False)
-        check(a == b, "`hedge %s` differs between the fused build and HEDGE_FUSED=0:\n  fused %r\n  lazy  %r"
+        ok(a == b, "`hedge %s` differs between the fused build and HEDGE_FUSED=0:\n  fused %r\n  lazy  %r"
               % (" ".join(args), a[:3], b[:3]) if a != b else "")
-        check(a[0] in (0, 1) and a[1], "`hedge %s` gave no report (exit %s): %s" % (" ".join(args), a[0], a[2][:300]))
+        ok(a[0] in (0, 1) and a[1], "`hedge %s` gave no report (exit %s): %s" % (" ".join(args), a[0], a[2][:300]))
 
     code, out, err = run(hedge, d, ["check", "--format", "json", "w.hedge"], True)
     report = json.loads(out) if out else {"rules": []}
     rules = {r["name"]: r for r in report["rules"]}
-    check(len(rules) == 10 and all(r["status"] in ("pass", "fail") for r in rules.values()),
+    ok(len(rules) == 10 and all(r["status"] in ("pass", "fail") for r in rules.values()),
           "every rule checked without an error: %s" % {n: (r["status"], r.get("error")) for n, r in rules.items()})
     big = rules.get("big", {})
     got = {cx["bindings"]["p"]: round(cx["values"][0]["value"] * 100) for cx in big.get("counterexamples", [])}
     want = {p: v for p, v in by.items() if v >= limit}
-    check(got == want, "rule big's counterexamples: got %d partners, want %d (%s)"
+    ok(got == want, "rule big's counterexamples: got %d partners, want %d (%s)"
           % (len(got), len(want), sorted(set(got) ^ set(want))[:5]))
 
     shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":
